@@ -1,0 +1,1 @@
+//! phi-audit: HIPAA Security Rule evidence from an AWS account's S3 configuration.
