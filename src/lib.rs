@@ -1,1 +1,12 @@
 //! phi-audit: HIPAA Security Rule evidence from an AWS account's S3 configuration.
+//!
+//! The pipeline, one module per stage, data flowing one way:
+//! `collect` → [`snapshot`] → [`evaluate`] (with the [`controls`] catalog) → [`findings`] →
+//! [`report`] → bundle. [`cli`] is the thin command-line layer over them.
+
+pub mod cli;
+pub mod controls;
+pub mod evaluate;
+pub mod findings;
+pub mod report;
+pub mod snapshot;

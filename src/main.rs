@@ -1,1 +1,22 @@
-fn main() {}
+//! The `phi-audit` binary: parses arguments, reads the clock once, runs the command, and maps
+//! the outcome to the exit codes of DESIGN.md §5 (0 done, 1 threshold reached or tampered,
+//! 2 bad usage or bad input).
+
+use clap::Parser;
+use phi_audit::cli::{run, Cli, Outcome};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match run(cli, chrono::Utc::now(), &mut out) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::ThresholdReached) => ExitCode::from(1),
+        Err(err) => {
+            let err = anyhow::Error::from(err);
+            eprintln!("phi-audit: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

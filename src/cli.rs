@@ -1,0 +1,154 @@
+//! The command line (DESIGN.md §5): argument parsing and the glue from arguments to the library.
+//! Everything that decides anything lives in the pipeline modules; this file only wires them.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::controls::{Catalog, CatalogError};
+use crate::evaluate::{builtin_catalog, evaluate, known_control_ids};
+use crate::findings::{FindingsReport, Severity, SnapshotRef};
+use crate::report;
+use crate::snapshot::{Snapshot, SnapshotError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "phi-audit",
+    version,
+    about = "HIPAA Security Rule evidence from an AWS account's S3 configuration"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate the controls against a snapshot and print the findings.
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Threshold {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+impl From<Threshold> for Severity {
+    fn from(t: Threshold) -> Severity {
+        match t {
+            Threshold::Critical => Severity::Critical,
+            Threshold::High => Severity::High,
+            Threshold::Medium => Severity::Medium,
+            Threshold::Low => Severity::Low,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvaluateArgs {
+    /// The snapshot directory written by `phi-audit collect`.
+    pub snapshot: PathBuf,
+    /// A control catalog directory to use instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub controls: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+    /// Exit 1 when a finding at or above this severity failed or could not be assessed.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<Threshold>,
+    /// The generation time recorded in the output (RFC 3339); defaults to now.
+    #[arg(long, value_name = "RFC3339")]
+    pub generated_at: Option<String>,
+}
+
+/// Why a command could not do its job. All of these are bad usage or bad input: exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error("--generated-at: \"{0}\" is not an RFC 3339 time (e.g. 2026-10-01T12:00:00Z)")]
+    GeneratedAt(String),
+    #[error("writing the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// The process exit status of a command that ran to completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Done,
+    /// Exit 1: the `--fail-on` threshold was reached.
+    ThresholdReached,
+}
+
+/// Runs a parsed command. `now` is the only clock reading, taken by `main`.
+pub fn run(cli: Cli, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    match cli.command {
+        Command::Evaluate(args) => run_evaluate(&args, now, out),
+    }
+}
+
+pub fn load_catalog(dir: Option<&PathBuf>) -> Result<Catalog, CatalogError> {
+    match dir {
+        Some(dir) => Catalog::load_dir(dir, &known_control_ids()),
+        None => builtin_catalog(),
+    }
+}
+
+/// Normalises `--generated-at` (or the clock) to RFC 3339 UTC with seconds.
+pub fn generated_at(option: Option<&str>, now: DateTime<Utc>) -> Result<String, CliError> {
+    let time = match option {
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map_err(|_| CliError::GeneratedAt(text.to_string()))?
+            .with_timezone(&Utc),
+        None => now,
+    };
+    Ok(time.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// Loads the snapshot and catalog and evaluates: the shared first half of evaluate and report.
+pub fn findings_for(
+    snapshot_dir: &std::path::Path,
+    controls: Option<&PathBuf>,
+    generated_at: String,
+) -> Result<(Snapshot, Catalog, FindingsReport), CliError> {
+    let catalog = load_catalog(controls)?;
+    let snapshot = Snapshot::load(snapshot_dir)?;
+    let findings = evaluate(&snapshot, &catalog);
+    let reference = SnapshotRef {
+        collected_at: snapshot.meta.collected_at.clone(),
+        account_id: snapshot.meta.account_id.clone(),
+        digest: snapshot.digest.clone(),
+    };
+    let report = FindingsReport::new(generated_at, reference, findings);
+    Ok((snapshot, catalog, report))
+}
+
+fn run_evaluate(args: &EvaluateArgs, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let generated_at = generated_at(args.generated_at.as_deref(), now)?;
+    let (_, _, report) = findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
+    let text = match args.format {
+        OutputFormat::Table => report::table::render(&report),
+        OutputFormat::Json => report::findings_json(&report),
+        OutputFormat::Csv => report::csv::findings_csv(&report.findings),
+    };
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    match args.fail_on {
+        Some(threshold) if report.reaches(threshold.into()) => Ok(Outcome::ThresholdReached),
+        _ => Ok(Outcome::Done),
+    }
+}

@@ -1,0 +1,353 @@
+//! The control catalog: one definition per control (title, why it matters for ePHI, severity,
+//! 164.312 safeguards, Dash policy, remediation, references, deciding evidence), kept as YAML in
+//! `controls/`, one file per family.
+//!
+//! The catalog is parsed with positions and then validated, so every mistake is reported as
+//! `file:line:column: field: message`. The built-in catalog is compiled into the binary;
+//! `--controls DIR` reads another copy (for organisations that adapt wording or severities).
+
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::findings::Severity;
+
+/// The technical safeguards of 45 CFR 164.312 that controls may cite, with their titles.
+pub const SAFEGUARDS: &[(&str, &str)] = &[
+    ("164.312(a)(1)", "Access control"),
+    ("164.312(a)(2)(i)", "Unique user identification"),
+    ("164.312(a)(2)(iv)", "Encryption and decryption"),
+    ("164.312(b)", "Audit controls"),
+    ("164.312(c)(1)", "Integrity"),
+    ("164.312(c)(2)", "Mechanism to authenticate electronic protected health information"),
+    ("164.312(d)", "Person or entity authentication"),
+    ("164.312(e)(1)", "Transmission security"),
+    ("164.312(e)(2)(ii)", "Encryption (transmission)"),
+];
+
+/// The Dash administrative policies each control belongs to.
+pub const POLICIES: &[&str] = &[
+    "System Access Policy",
+    "Configuration Management Policy",
+    "Auditing Policy",
+    "Data Integrity Policy",
+];
+
+/// The built-in catalog, one file per family.
+const BUILTIN: &[(&str, &str)] = &[
+    ("controls/access.yaml", include_str!("../controls/access.yaml")),
+    ("controls/configuration.yaml", include_str!("../controls/configuration.yaml")),
+    ("controls/integrity.yaml", include_str!("../controls/integrity.yaml")),
+    ("controls/encryption.yaml", include_str!("../controls/encryption.yaml")),
+    ("controls/audit.yaml", include_str!("../controls/audit.yaml")),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Control {
+    pub id: String,
+    pub family: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    pub safeguards: Vec<String>,
+    pub policies: Vec<String>,
+    /// The API answers that decide this control (for the report's method appendix).
+    pub evidence: Vec<String>,
+    pub remediation: Remediation,
+    pub references: Vec<Reference>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remediation {
+    pub summary: String,
+    /// An `aws` CLI command; `{bucket}` stands for the bucket's name.
+    pub cli: String,
+    pub console: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub title: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    /// In catalog order: files in the order given, controls in file order.
+    pub controls: Vec<Control>,
+    index: BTreeMap<String, usize>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {field}: {message}")]
+    Invalid {
+        file: String,
+        line: u64,
+        column: u64,
+        field: String,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    Catalog { file: String, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    family: Spanned<String>,
+    #[allow(dead_code)] // documents the family for readers of the YAML
+    title: String,
+    controls: Vec<RawControl>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawControl {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    description: Spanned<String>,
+    severity: Spanned<String>,
+    safeguards: Vec<Spanned<String>>,
+    policies: Vec<Spanned<String>>,
+    evidence: Vec<Spanned<String>>,
+    remediation: RawRemediation,
+    #[serde(default)]
+    references: Vec<RawReference>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRemediation {
+    summary: Spanned<String>,
+    cli: Spanned<String>,
+    console: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReference {
+    title: Spanned<String>,
+    url: Spanned<String>,
+}
+
+impl Catalog {
+    /// The catalog compiled into this binary.
+    pub fn builtin(known_ids: &[&str]) -> Result<Catalog, CatalogError> {
+        let files = BUILTIN
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect::<Vec<_>>();
+        Catalog::parse(&files, known_ids)
+    }
+
+    /// Every `*.yaml` file of a directory, in name order.
+    pub fn load_dir(dir: &Path, known_ids: &[&str]) -> Result<Catalog, CatalogError> {
+        let io = |source| CatalogError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut paths = std::fs::read_dir(dir)
+            .map_err(io)?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(io)?;
+        paths.retain(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"));
+        // policies.yaml defines administrative policies, not controls.
+        paths.retain(|p| p.file_stem().is_none_or(|s| s != "policies"));
+        paths.sort();
+        let mut files = Vec::new();
+        for path in paths {
+            let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            files.push((path.display().to_string(), text));
+        }
+        if files.is_empty() {
+            return Err(CatalogError::Catalog {
+                file: dir.display().to_string(),
+                message: "no control catalog files (*.yaml) found".to_string(),
+            });
+        }
+        Catalog::parse(&files, known_ids)
+    }
+
+    /// Parses and validates catalog files. `known_ids` are the controls this build implements:
+    /// an unknown id is a typo, a missing one would silently drop a check.
+    pub fn parse(files: &[(String, String)], known_ids: &[&str]) -> Result<Catalog, CatalogError> {
+        let mut controls: Vec<Control> = Vec::new();
+        let mut index = BTreeMap::new();
+        for (file, text) in files {
+            let raw: RawFile = serde_saphyr::from_str(text).map_err(|err| {
+                let (line, column) = err
+                    .location()
+                    .map(|l| (l.line(), l.column()))
+                    .unwrap_or((0, 0));
+                CatalogError::Invalid {
+                    file: file.clone(),
+                    line,
+                    column,
+                    field: "yaml".to_string(),
+                    message: first_line(&err.to_string()),
+                }
+            })?;
+            let family = raw.family.value.clone();
+            for (n, control) in raw.controls.into_iter().enumerate() {
+                let control = validate(file, n, &family, control, known_ids)?;
+                if index.contains_key(&control.id) {
+                    return Err(CatalogError::Catalog {
+                        file: file.clone(),
+                        message: format!("control {} is defined twice", control.id),
+                    });
+                }
+                index.insert(control.id.clone(), controls.len());
+                controls.push(control);
+            }
+        }
+        if let Some(missing) = known_ids.iter().find(|id| !index.contains_key(**id)) {
+            return Err(CatalogError::Catalog {
+                file: files
+                    .first()
+                    .map(|(f, _)| f.clone())
+                    .unwrap_or_default(),
+                message: format!(
+                    "control {missing} is evaluated by this version of phi-audit but no catalog file defines it"
+                ),
+            });
+        }
+        Ok(Catalog { controls, index })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Control> {
+        self.index.get(id).map(|&i| &self.controls[i])
+    }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_string()
+}
+
+fn validate(
+    file: &str,
+    n: usize,
+    family: &str,
+    raw: RawControl,
+    known_ids: &[&str],
+) -> Result<Control, CatalogError> {
+    let fail = |spanned_line: u64, column: u64, field: String, message: String| CatalogError::Invalid {
+        file: file.to_string(),
+        line: spanned_line,
+        column,
+        field,
+        message,
+    };
+    let at = |s: &Spanned<String>, field: &str, message: String| {
+        fail(
+            s.referenced.line(),
+            s.referenced.column(),
+            format!("controls[{n}].{field}"),
+            message,
+        )
+    };
+    let id = raw.id.value.trim().to_string();
+    if !known_ids.contains(&id.as_str()) {
+        return Err(at(
+            &raw.id,
+            "id",
+            format!("\"{id}\" is not a control this version of phi-audit evaluates"),
+        ));
+    }
+    let non_empty = |s: &Spanned<String>, field: &str| -> Result<String, CatalogError> {
+        let text = s.value.trim();
+        if text.is_empty() {
+            Err(at(s, field, "must not be empty".to_string()))
+        } else {
+            Ok(text.to_string())
+        }
+    };
+    let severity = Severity::parse(raw.severity.value.trim()).ok_or_else(|| {
+        at(
+            &raw.severity,
+            "severity",
+            format!(
+                "\"{}\" is not one of critical, high, medium, low, info",
+                raw.severity.value
+            ),
+        )
+    })?;
+    let mut safeguards = Vec::new();
+    for (i, s) in raw.safeguards.iter().enumerate() {
+        if !SAFEGUARDS.iter().any(|(known, _)| *known == s.value) {
+            return Err(at(
+                s,
+                &format!("safeguards[{i}]"),
+                format!(
+                    "\"{}\" is not a 164.312 safeguard phi-audit maps ({})",
+                    s.value,
+                    SAFEGUARDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        safeguards.push(s.value.clone());
+    }
+    if safeguards.is_empty() {
+        return Err(at(&raw.id, "safeguards", "must name at least one safeguard".to_string()));
+    }
+    let mut policies = Vec::new();
+    for (i, p) in raw.policies.iter().enumerate() {
+        if !POLICIES.contains(&p.value.as_str()) {
+            return Err(at(
+                p,
+                &format!("policies[{i}]"),
+                format!("\"{}\" is not one of: {}", p.value, POLICIES.join(", ")),
+            ));
+        }
+        policies.push(p.value.clone());
+    }
+    if policies.is_empty() {
+        return Err(at(&raw.id, "policies", "must name at least one policy".to_string()));
+    }
+    let mut evidence = Vec::new();
+    for (i, e) in raw.evidence.iter().enumerate() {
+        evidence.push(non_empty(e, &format!("evidence[{i}]"))?);
+    }
+    let mut references = Vec::new();
+    for (i, r) in raw.references.iter().enumerate() {
+        let url = non_empty(&r.url, &format!("references[{i}].url"))?;
+        if !url.starts_with("https://") {
+            return Err(at(
+                &r.url,
+                &format!("references[{i}].url"),
+                "must be an https:// address".to_string(),
+            ));
+        }
+        references.push(Reference {
+            title: non_empty(&r.title, &format!("references[{i}].title"))?,
+            url,
+        });
+    }
+    Ok(Control {
+        id,
+        family: family.to_string(),
+        title: non_empty(&raw.title, "title")?,
+        description: non_empty(&raw.description, "description")?,
+        severity,
+        safeguards,
+        policies,
+        evidence,
+        remediation: Remediation {
+            summary: non_empty(&raw.remediation.summary, "remediation.summary")?,
+            cli: non_empty(&raw.remediation.cli, "remediation.cli")?,
+            console: non_empty(&raw.remediation.console, "remediation.console")?,
+        },
+        references,
+    })
+}

@@ -1,0 +1,623 @@
+//! Who can reach a bucket: ACL grants and the bucket policy judged together the way S3 judges
+//! them, with Block Public Access (bucket and account level) and Object Ownership applied.
+//!
+//! The rules follow the S3 User Guide ("The meaning of public", "Block public access settings",
+//! "Controlling ownership of objects"), digested in `shared/reference/aws-semantics.md`. Where the
+//! documentation leaves a case open, the reading that cannot produce a false pass is taken.
+
+use std::collections::BTreeSet;
+
+use super::wildcard::{
+    matches, matches_all_with_prefix, matches_some_with_prefix, widen_variables,
+};
+use crate::snapshot::aws::{Acl, GranteeClass, Permission, PublicAccessBlock};
+use crate::snapshot::policy::{Condition, Effect, Matcher, PolicyDocument, PrincipalSpec, Statement};
+use crate::snapshot::{Bucket, Evidence, SnapshotMeta, ACCOUNT_PUBLIC_ACCESS_BLOCK_REF};
+
+/// What a caller could do, in the terms the exposure controls use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capability {
+    /// List the objects (bucket ACL READ; s3:ListBucket and friends).
+    List,
+    /// Read objects (only through a policy: a bucket ACL never grants object reads).
+    ReadObjects,
+    /// Create, overwrite or delete objects.
+    WriteObjects,
+    /// Read the bucket's ACL or policy.
+    ReadPermissions,
+    /// Replace the bucket's ACL or policy.
+    WritePermissions,
+}
+
+/// Whether an action applies to the bucket ARN or to object ARNs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Bucket,
+    Objects,
+}
+
+impl Capability {
+    fn actions(self) -> &'static [&'static str] {
+        match self {
+            Capability::List => &[
+                "s3:ListBucket",
+                "s3:ListBucketVersions",
+                "s3:ListBucketMultipartUploads",
+            ],
+            Capability::ReadObjects => &["s3:GetObject", "s3:GetObjectVersion"],
+            Capability::WriteObjects => &["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            Capability::ReadPermissions => &["s3:GetBucketAcl", "s3:GetBucketPolicy"],
+            Capability::WritePermissions => &[
+                "s3:PutBucketAcl",
+                "s3:PutBucketPolicy",
+                "s3:DeleteBucketPolicy",
+            ],
+        }
+    }
+
+    fn target(self) -> Target {
+        match self {
+            Capability::ReadObjects | Capability::WriteObjects => Target::Objects,
+            _ => Target::Bucket,
+        }
+    }
+
+    /// The bucket-ACL permissions that grant this capability.
+    fn acl_permissions(self) -> &'static [Permission] {
+        match self {
+            Capability::List => &[Permission::Read, Permission::FullControl],
+            Capability::ReadObjects => &[],
+            Capability::WriteObjects => &[Permission::Write, Permission::FullControl],
+            Capability::ReadPermissions => &[Permission::ReadAcp, Permission::FullControl],
+            Capability::WritePermissions => &[Permission::WriteAcp, Permission::FullControl],
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Capability::List => "list the objects",
+            Capability::ReadObjects => "read objects",
+            Capability::WriteObjects => "write or delete objects",
+            Capability::ReadPermissions => "read the bucket's ACL or policy",
+            Capability::WritePermissions => "change the bucket's ACL or policy",
+        }
+    }
+}
+
+/// The two public audiences S3 knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone on the internet, without credentials (AllUsers, Principal "*").
+    Anyone,
+    /// Anyone holding any AWS account (AuthenticatedUsers) — which includes the above.
+    AnyAwsAccount,
+}
+
+impl Audience {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Audience::Anyone => "anyone on the internet",
+            Audience::AnyAwsAccount => "any AWS account",
+        }
+    }
+
+    fn reached_by(self, class: GranteeClass) -> bool {
+        match self {
+            Audience::Anyone => class == GranteeClass::Anyone,
+            Audience::AnyAwsAccount => {
+                matches!(class, GranteeClass::Anyone | GranteeClass::AnyAwsAccount)
+            }
+        }
+    }
+}
+
+/// The verdict on one capability for one audience.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// Grants that are in force: the bucket is exposed.
+    pub granted_by: Vec<String>,
+    /// Grants that exist but are neutralised, with what neutralises them.
+    pub latent: Vec<String>,
+    /// Why the answer cannot be known (evidence missing).
+    pub unknown: Vec<String>,
+    /// Evidence references consulted.
+    pub evidence: BTreeSet<String>,
+    /// Notes on inferences made despite missing evidence.
+    pub notes: Vec<String>,
+}
+
+/// A switch of Block Public Access, resolved across bucket and account level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Switch {
+    /// On, at the named level(s).
+    On(&'static str),
+    Off,
+    /// Off where known, but one level could not be read.
+    Unknown(String),
+}
+
+/// Bucket and account Block Public Access combined: a switch applies if either level sets it.
+pub struct EffectiveBlock<'a> {
+    bucket: &'a Evidence<PublicAccessBlock>,
+    account: &'a Evidence<PublicAccessBlock>,
+}
+
+impl<'a> EffectiveBlock<'a> {
+    pub fn new(bucket: &'a Bucket, meta: &'a SnapshotMeta) -> Self {
+        EffectiveBlock {
+            bucket: &bucket.public_access_block,
+            account: &meta.account_public_access_block,
+        }
+    }
+
+    pub fn switch(&self, pick: fn(&PublicAccessBlock) -> bool) -> Switch {
+        let level = |e: &Evidence<PublicAccessBlock>| match e {
+            Evidence::Found(block) => Ok(pick(block)),
+            Evidence::NotConfigured => Ok(false),
+            Evidence::Unavailable(why) => Err(why.to_string()),
+        };
+        match (level(self.bucket), level(self.account)) {
+            (Ok(true), Ok(true)) => Switch::On("bucket and account level"),
+            (Ok(true), _) => Switch::On("bucket level"),
+            (_, Ok(true)) => Switch::On("account level"),
+            (Ok(false), Ok(false)) => Switch::Off,
+            (Err(why), _) | (_, Err(why)) => Switch::Unknown(why),
+        }
+    }
+}
+
+/// Everything needed to judge one bucket's exposure, resolved once.
+pub struct AccessContext<'a> {
+    bucket: &'a Bucket,
+    bucket_arn: String,
+    ignore_public_acls: Switch,
+    restrict_public_buckets: Switch,
+}
+
+impl<'a> AccessContext<'a> {
+    pub fn new(bucket: &'a Bucket, meta: &'a SnapshotMeta) -> Self {
+        let block = EffectiveBlock::new(bucket, meta);
+        AccessContext {
+            bucket,
+            bucket_arn: format!("arn:{}:s3:::{}", meta.partition, bucket.name),
+            ignore_public_acls: block.switch(|b| b.ignore_public_acls),
+            restrict_public_buckets: block.switch(|b| b.restrict_public_buckets),
+        }
+    }
+
+    pub fn bucket_arn(&self) -> &str {
+        &self.bucket_arn
+    }
+
+    pub fn exposure(&self, capability: Capability, audience: Audience) -> Exposure {
+        let mut exposure = Exposure::default();
+        self.judge_acl(capability, audience, &mut exposure);
+        self.judge_policy(capability, &mut exposure);
+        exposure
+    }
+
+    fn judge_acl(&self, capability: Capability, audience: Audience, out: &mut Exposure) {
+        let permissions = capability.acl_permissions();
+        if permissions.is_empty() {
+            return; // a bucket ACL never grants this (object reads)
+        }
+        let bucket = self.bucket;
+        out.evidence.insert(bucket.evidence_ref("GetBucketAcl"));
+        out.evidence.insert(bucket.evidence_ref("GetBucketOwnershipControls"));
+        let acls_disabled = match &bucket.ownership {
+            Evidence::Found(controls) => Ok(controls.acls_disabled()),
+            Evidence::NotConfigured => Ok(false),
+            Evidence::Unavailable(why) => Err(why.to_string()),
+        };
+        let grants: Vec<String> = match &bucket.acl {
+            Evidence::Found(acl) => public_grants(acl, permissions, audience),
+            Evidence::NotConfigured => Vec::new(),
+            Evidence::Unavailable(why) => {
+                if acls_disabled == Ok(true) {
+                    out.notes.push(format!(
+                        "{why}, but ACLs are disabled by BucketOwnerEnforced, so no ACL grant applies"
+                    ));
+                } else if let Switch::On(level) = &self.ignore_public_acls {
+                    self.note_block(out);
+                    out.notes.push(format!(
+                        "{why}, but IgnorePublicAcls ({level}) makes S3 ignore any public ACL grant"
+                    ));
+                } else {
+                    out.unknown.push(why.to_string());
+                }
+                return;
+            }
+        };
+        if grants.is_empty() {
+            return;
+        }
+        for grant in grants {
+            match (&acls_disabled, &self.ignore_public_acls) {
+                (Ok(true), _) => out
+                    .latent
+                    .push(format!("{grant}, disabled because Object Ownership is BucketOwnerEnforced")),
+                (_, Switch::On(level)) => {
+                    self.note_block(out);
+                    out.latent
+                        .push(format!("{grant}, ignored because IgnorePublicAcls is on ({level})"))
+                }
+                (Err(why), _) => out.unknown.push(format!(
+                    "{grant} exists, but whether ACLs are enforced is unknown: {why}"
+                )),
+                (_, Switch::Unknown(why)) => {
+                    self.note_block(out);
+                    out.unknown.push(format!(
+                        "{grant} exists, but whether IgnorePublicAcls neutralises it is unknown: {why}"
+                    ))
+                }
+                (Ok(false), Switch::Off) => {
+                    self.note_block(out);
+                    out.granted_by.push(grant)
+                }
+            }
+        }
+    }
+
+    fn note_block(&self, out: &mut Exposure) {
+        out.evidence.insert(self.bucket.evidence_ref("GetPublicAccessBlock"));
+        out.evidence.insert(ACCOUNT_PUBLIC_ACCESS_BLOCK_REF.to_string());
+    }
+
+    fn judge_policy(&self, capability: Capability, out: &mut Exposure) {
+        out.evidence.insert(self.bucket.evidence_ref("GetBucketPolicy"));
+        let document = match &self.bucket.policy {
+            Evidence::Found(document) => document,
+            Evidence::NotConfigured => return,
+            Evidence::Unavailable(why) => {
+                if let Switch::On(level) = &self.restrict_public_buckets {
+                    self.note_block(out);
+                    out.notes.push(format!(
+                        "{why}, but RestrictPublicBuckets ({level}) cuts off public access through any policy"
+                    ));
+                } else {
+                    out.unknown.push(why.to_string());
+                }
+                return;
+            }
+        };
+        let grants = public_policy_grants(document, capability, &self.bucket_arn);
+        if grants.is_empty() {
+            return;
+        }
+        self.note_block(out);
+        for grant in grants {
+            match &self.restrict_public_buckets {
+                Switch::On(level) => out.latent.push(format!(
+                    "{grant}, restricted to the owner account and AWS services because RestrictPublicBuckets is on ({level})"
+                )),
+                Switch::Unknown(why) => out.unknown.push(format!(
+                    "{grant} exists, but whether RestrictPublicBuckets neutralises it is unknown: {why}"
+                )),
+                Switch::Off => out.granted_by.push(grant),
+            }
+        }
+    }
+}
+
+fn public_grants(acl: &Acl, permissions: &[Permission], audience: Audience) -> Vec<String> {
+    acl.grants
+        .iter()
+        .filter(|grant| {
+            audience.reached_by(grant.grantee.class()) && permissions.contains(&grant.permission)
+        })
+        .map(|grant| {
+            format!(
+                "the bucket ACL grants {} to {}",
+                grant.permission.as_str(),
+                grant.grantee.label()
+            )
+        })
+        .collect()
+}
+
+/// The public Allow statements of a policy that give `capability` and that no Deny takes away,
+/// described for a reason. Both public audiences are reached alike: `Principal "*"` includes
+/// anonymous callers and every AWS account.
+pub fn public_policy_grants(
+    document: &PolicyDocument,
+    capability: Capability,
+    bucket_arn: &str,
+) -> Vec<String> {
+    let target = capability.target();
+    let mut grants: Vec<String> = Vec::new();
+    for action in capability.actions() {
+        let allows: Vec<&Statement> = document
+            .statements
+            .iter()
+            .filter(|s| {
+                s.effect == Effect::Allow
+                    && allow_reaches_public(&s.principal)
+                    && covers_action(&s.actions, action)
+                    && allow_reaches(&s.resources, target, bucket_arn)
+                    && !s.conditions.iter().any(is_pin)
+            })
+            .collect();
+        if allows.is_empty() {
+            continue;
+        }
+        let denied = document.statements.iter().any(|s| {
+            s.effect == Effect::Deny
+                && deny_covers_public(&s.principal)
+                && covers_action(&s.actions, action)
+                && deny_covers(&s.resources, target, bucket_arn)
+                && s.conditions.iter().all(is_negated_pin)
+        });
+        if denied {
+            continue;
+        }
+        for statement in allows {
+            let text = format!(
+                "the bucket policy's {} allows {} to everyone{}",
+                statement.label(),
+                action,
+                if matches!(statement.principal, PrincipalSpec::NotPrincipal(_)) {
+                    " (an Allow with NotPrincipal, which current IAM treats as public)"
+                } else {
+                    ""
+                }
+            );
+            if !grants.contains(&text) {
+                grants.push(text);
+            }
+        }
+    }
+    grants
+}
+
+fn allow_reaches_public(principal: &PrincipalSpec) -> bool {
+    match principal {
+        PrincipalSpec::Principal(p) => p.everyone,
+        // Allow with NotPrincipal is unsupported in current IAM: treated as public.
+        PrincipalSpec::NotPrincipal(_) => true,
+        PrincipalSpec::Missing => false,
+    }
+}
+
+fn deny_covers_public(principal: &PrincipalSpec) -> bool {
+    match principal {
+        PrincipalSpec::Principal(p) => p.everyone,
+        // "Deny everyone except these": the public is never among the exceptions.
+        PrincipalSpec::NotPrincipal(p) => !p.everyone,
+        PrincipalSpec::Missing => false,
+    }
+}
+
+pub fn covers_action(matcher: &Matcher, action: &str) -> bool {
+    let hit = matcher.patterns.iter().any(|p| matches(p, action, true));
+    hit != matcher.negated
+}
+
+/// Does an Allow's Resource reach the target? Reading generously: variables may match anything
+/// and a NotResource excludes only what it certainly covers.
+fn allow_reaches(resources: &Matcher, target: Target, bucket_arn: &str) -> bool {
+    match (target, resources.negated) {
+        (Target::Bucket, false) => resources
+            .patterns
+            .iter()
+            .any(|p| matches(&widen_variables(p), bucket_arn, false)),
+        (Target::Bucket, true) => !resources.patterns.iter().any(|p| matches(p, bucket_arn, false)),
+        (Target::Objects, false) => {
+            let objects = format!("{bucket_arn}/");
+            resources
+                .patterns
+                .iter()
+                .any(|p| matches_some_with_prefix(&widen_variables(p), &objects, false))
+        }
+        (Target::Objects, true) => {
+            let objects = format!("{bucket_arn}/");
+            !resources
+                .patterns
+                .iter()
+                .any(|p| matches_all_with_prefix(p, &objects, false))
+        }
+    }
+}
+
+/// Does a Deny's Resource cover the whole target? Reading strictly: it must certainly cover
+/// every object (or the bucket), or it does not take the access away.
+fn deny_covers(resources: &Matcher, target: Target, bucket_arn: &str) -> bool {
+    match (target, resources.negated) {
+        (Target::Bucket, false) => resources.patterns.iter().any(|p| matches(p, bucket_arn, false)),
+        (Target::Bucket, true) => !resources
+            .patterns
+            .iter()
+            .any(|p| matches(&widen_variables(p), bucket_arn, false)),
+        (Target::Objects, false) => {
+            let objects = format!("{bucket_arn}/");
+            resources
+                .patterns
+                .iter()
+                .any(|p| matches_all_with_prefix(p, &objects, false))
+        }
+        (Target::Objects, true) => {
+            let objects = format!("{bucket_arn}/");
+            !resources
+                .patterns
+                .iter()
+                .any(|p| matches_some_with_prefix(&widen_variables(p), &objects, false))
+        }
+    }
+}
+
+pub fn covers_bucket_and_objects(resources: &Matcher, bucket_arn: &str) -> (bool, bool) {
+    (
+        deny_covers(resources, Target::Bucket, bucket_arn),
+        deny_covers(resources, Target::Objects, bucket_arn),
+    )
+}
+
+/// Condition keys that, with fixed values, pin the caller down so that S3 does not count the
+/// statement as public ("The meaning of public", S3 User Guide).
+const RESTRICTING_KEYS: &[&str] = &[
+    "aws:sourceip",
+    "aws:sourcearn",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourceowner",
+    "aws:sourceaccount",
+    "aws:sourceorgid",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalorgid",
+    "aws:userid",
+    "s3:dataaccesspointarn",
+    "s3:dataaccesspointaccount",
+    "s3:x-amz-server-side-encryption-aws-kms-key-id",
+];
+
+const POSITIVE_OPERATORS: &[&str] = &[
+    "stringequals",
+    "stringequalsignorecase",
+    "stringlike",
+    "arnequals",
+    "arnlike",
+    "ipaddress",
+];
+
+const NEGATED_OPERATORS: &[&str] = &[
+    "stringnotequals",
+    "stringnotequalsignorecase",
+    "stringnotlike",
+    "arnnotequals",
+    "arnnotlike",
+    "notipaddress",
+];
+
+/// An Allow condition that confines the statement to fixed callers: a positive operator (not
+/// `...IfExists`, which passes when the key is absent, as it is for anonymous callers; not
+/// `ForAllValues:`, which passes on an empty set) on a restricting key with fixed values.
+fn is_pin(condition: &Condition) -> bool {
+    let operator = condition.operator.to_ascii_lowercase();
+    let operator = operator.strip_prefix("foranyvalue:").unwrap_or(&operator);
+    POSITIVE_OPERATORS.contains(&operator) && fixed_restricting_values(condition)
+}
+
+/// A Deny condition that fires for everyone outside fixed callers (`StringNotEquals
+/// aws:SourceVpce vpce-1`): such a Deny still shuts the public out. `IfExists` is fine here:
+/// an absent key makes the Deny apply.
+fn is_negated_pin(condition: &Condition) -> bool {
+    let operator = condition.operator.to_ascii_lowercase();
+    let operator = operator.strip_suffix("ifexists").unwrap_or(&operator);
+    NEGATED_OPERATORS.contains(&operator) && fixed_restricting_values(condition)
+}
+
+fn fixed_restricting_values(condition: &Condition) -> bool {
+    let key = condition.key.to_ascii_lowercase();
+    if !RESTRICTING_KEYS.contains(&key.as_str()) || condition.values.is_empty() {
+        return false;
+    }
+    condition.values.iter().all(|value| {
+        let fixed = !value.contains('*') && !value.contains('?') && !value.contains("${");
+        fixed && (key != "aws:sourceip" || narrow_cidr(value))
+    })
+}
+
+/// A CIDR no broader than /8 (IPv4) or /32 (IPv6); a bare address is a single host.
+fn narrow_cidr(value: &str) -> bool {
+    let (address, prefix) = match value.split_once('/') {
+        Some((address, prefix)) => match prefix.parse::<u8>() {
+            Ok(prefix) => (address, Some(prefix)),
+            Err(_) => return false,
+        },
+        None => (value, None),
+    };
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix.is_none_or(|p| (8..=32).contains(&p)),
+        Ok(std::net::IpAddr::V6(_)) => prefix.is_none_or(|p| (32..=128).contains(&p)),
+        Err(_) => false,
+    }
+}
+
+/// How a statement's principal reaches other accounts, for the cross-account control.
+pub fn foreign_principals(statement: &Statement, own_account: &str) -> Vec<String> {
+    let PrincipalSpec::Principal(principals) = &statement.principal else {
+        return Vec::new();
+    };
+    let mut foreign: Vec<String> = principals
+        .aws
+        .iter()
+        .filter(|id| account_of(id).is_none_or(|account| account != own_account))
+        .cloned()
+        .collect();
+    foreign.extend(principals.canonical_user.iter().map(|id| format!("canonical user {id}")));
+    if principals.everyone {
+        // A wildcard principal pinned to an organisation or to other accounts.
+        for condition in &statement.conditions {
+            let key = condition.key.to_ascii_lowercase();
+            match key.as_str() {
+                "aws:principalorgid" | "aws:principalorgpaths" | "aws:sourceorgid" => {
+                    foreign.push(format!(
+                        "every account of organisation {}",
+                        condition.values.join(", ")
+                    ));
+                }
+                "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner" => {
+                    foreign.extend(
+                        condition
+                            .values
+                            .iter()
+                            .filter(|v| v.as_str() != own_account)
+                            .map(|v| format!("account {v}")),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    foreign
+}
+
+/// The account id in `arn:aws:iam::123456789012:root` or a bare 12-digit id.
+fn account_of(principal: &str) -> Option<&str> {
+    if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(principal);
+    }
+    let mut parts = principal.splitn(6, ':');
+    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some("arn"), Some(_), Some(_), Some(_), Some(account)) if !account.is_empty() => Some(account),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn condition(operator: &str, key: &str, values: &[&str]) -> Condition {
+        Condition {
+            operator: operator.to_string(),
+            key: key.to_string(),
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn pins_need_fixed_values_of_restricting_keys() {
+        assert!(is_pin(&condition("StringEquals", "aws:SourceVpce", &["vpce-1a2b"])));
+        assert!(is_pin(&condition("IpAddress", "aws:SourceIp", &["10.0.0.0/8", "192.0.2.1"])));
+        assert!(!is_pin(&condition("IpAddress", "aws:SourceIp", &["0.0.0.0/0"])));
+        assert!(!is_pin(&condition("IpAddress", "aws:SourceIp", &["10.0.0.0/7"])));
+        assert!(!is_pin(&condition("IpAddress", "aws:SourceIp", &["2001:db8::/31"])));
+        assert!(is_pin(&condition("IpAddress", "aws:SourceIp", &["2001:db8::/48"])));
+        assert!(!is_pin(&condition("StringLike", "aws:SourceVpce", &["vpce-*"])));
+        assert!(!is_pin(&condition("StringEquals", "aws:Referer", &["https://example.com"])));
+        assert!(!is_pin(&condition("StringEqualsIfExists", "aws:SourceVpce", &["vpce-1"])));
+        assert!(!is_pin(&condition("StringNotEquals", "aws:SourceVpce", &["vpce-1"])));
+        assert!(!is_pin(&condition("ForAllValues:StringEquals", "aws:PrincipalOrgID", &["o-1"])));
+        assert!(is_pin(&condition("ForAnyValue:StringEquals", "aws:PrincipalOrgID", &["o-1"])));
+        assert!(!is_pin(&condition("StringEquals", "aws:SourceArn", &["arn:${aws:username}"])));
+    }
+
+    #[test]
+    fn account_ids_are_read_from_arns() {
+        assert_eq!(account_of("arn:aws:iam::444455556666:root"), Some("444455556666"));
+        assert_eq!(account_of("444455556666"), Some("444455556666"));
+        assert_eq!(account_of("arn:aws:iam::444455556666:role/x"), Some("444455556666"));
+        assert_eq!(account_of("AIDAEXAMPLE"), None);
+    }
+}

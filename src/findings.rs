@@ -1,0 +1,205 @@
+//! The findings contract (DESIGN.md §4): what the evaluator produces and every report renders.
+//!
+//! These are plain domain types with no I/O. Their serialised form is `findings.json`, so field
+//! names and enum spellings here are part of the public contract.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The verdict of one control on one subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The control failed: the subject is misconfigured.
+    Fail,
+    /// The evidence could not be collected or read, so nothing is known. Never a pass.
+    Error,
+    /// A failure covered by a documented, unexpired exception.
+    Excepted,
+    /// The control passed on the evidence collected.
+    Pass,
+    /// The control does not apply to this subject.
+    NotApplicable,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Fail,
+        Status::Error,
+        Status::Excepted,
+        Status::Pass,
+        Status::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Excepted => "excepted",
+            Status::Pass => "pass",
+            Status::NotApplicable => "not_applicable",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How much a failure of a control matters. Ordered from most to least severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// True when `self` is as severe as `threshold` or more.
+    pub fn at_least(self, threshold: Severity) -> bool {
+        self <= threshold
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One control's verdict on one subject, with the evidence that decided it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `s3://bucket`, `account:<id>`, a trail ARN or `policy:<name>`.
+    pub subject: String,
+    pub control: String,
+    pub status: Status,
+    pub severity: Severity,
+    pub safeguards: Vec<String>,
+    pub policies: Vec<String>,
+    /// One sentence an auditor understands.
+    pub reason: String,
+    /// JSON-pointer references into the snapshot, e.g. `buckets/b.json#/calls/GetBucketAcl`.
+    pub evidence: Vec<String>,
+}
+
+/// Where the findings came from: enough to tie a report to one exact snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotRef {
+    pub collected_at: String,
+    pub account_id: String,
+    /// SHA-256 over the snapshot's files (see `snapshot::digest`).
+    pub digest: String,
+}
+
+/// Counts that let a reader see the state of the account at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub subjects: usize,
+    pub findings: usize,
+    pub by_status: BTreeMap<String, usize>,
+    /// Failures (not excepted) by severity.
+    pub failures_by_severity: BTreeMap<String, usize>,
+    /// Per control id: counts by status.
+    pub by_control: BTreeMap<String, BTreeMap<String, usize>>,
+}
+
+impl Summary {
+    pub fn of(findings: &[Finding]) -> Summary {
+        let mut summary = Summary {
+            findings: findings.len(),
+            ..Summary::default()
+        };
+        for status in Status::ALL {
+            summary.by_status.insert(status.as_str().to_string(), 0);
+        }
+        for severity in Severity::ALL {
+            summary
+                .failures_by_severity
+                .insert(severity.as_str().to_string(), 0);
+        }
+        let mut subjects = std::collections::BTreeSet::new();
+        for finding in findings {
+            subjects.insert(finding.subject.as_str());
+            *summary
+                .by_status
+                .get_mut(finding.status.as_str())
+                .expect("every status is pre-filled") += 1;
+            if finding.status == Status::Fail {
+                *summary
+                    .failures_by_severity
+                    .get_mut(finding.severity.as_str())
+                    .expect("every severity is pre-filled") += 1;
+            }
+            *summary
+                .by_control
+                .entry(finding.control.clone())
+                .or_default()
+                .entry(finding.status.as_str().to_string())
+                .or_default() += 1;
+        }
+        summary.subjects = subjects.len();
+        summary
+    }
+}
+
+/// The document `evaluate --format json` prints and every bundle holds as `findings.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingsReport {
+    pub format: String,
+    pub generated_at: String,
+    pub snapshot: SnapshotRef,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+pub const FINDINGS_FORMAT: &str = "phi-audit-findings/1";
+
+impl FindingsReport {
+    pub fn new(generated_at: String, snapshot: SnapshotRef, findings: Vec<Finding>) -> Self {
+        let summary = Summary::of(&findings);
+        FindingsReport {
+            format: FINDINGS_FORMAT.to_string(),
+            generated_at,
+            snapshot,
+            findings,
+            summary,
+        }
+    }
+
+    /// True when some finding at or above `threshold` failed, or could not be assessed: an
+    /// unknown is not allowed to slip through a gate that a failure would stop.
+    pub fn reaches(&self, threshold: Severity) -> bool {
+        self.findings.iter().any(|f| {
+            matches!(f.status, Status::Fail | Status::Error) && f.severity.at_least(threshold)
+        })
+    }
+}

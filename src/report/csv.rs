@@ -1,0 +1,60 @@
+//! `findings.csv`: one row per finding, RFC 4180, safe to open in a spreadsheet.
+
+use crate::findings::Finding;
+
+pub const HEADER: [&str; 8] = [
+    "subject",
+    "control",
+    "status",
+    "severity",
+    "safeguards",
+    "policies",
+    "reason",
+    "evidence",
+];
+
+/// Spreadsheets execute a cell that starts with `=`, `+`, `-` or `@` (and some treat a leading
+/// tab or carriage return the same way). Such cells get a leading apostrophe, which the
+/// spreadsheet shows as text, per OWASP's guidance on CSV injection.
+pub fn neutralise(cell: &str) -> String {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}"),
+        _ => cell.to_string(),
+    }
+}
+
+pub fn findings_csv(findings: &[Finding]) -> String {
+    let mut writer = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer.write_record(HEADER).expect("writing to memory");
+    for f in findings {
+        writer
+            .write_record([
+                neutralise(&f.subject),
+                neutralise(&f.control),
+                f.status.as_str().to_string(),
+                f.severity.as_str().to_string(),
+                neutralise(&f.safeguards.join("; ")),
+                neutralise(&f.policies.join("; ")),
+                neutralise(&f.reason),
+                neutralise(&f.evidence.join(" ")),
+            ])
+            .expect("writing to memory");
+    }
+    String::from_utf8(writer.into_inner().expect("flushing to memory")).expect("input was UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_prefixes_are_neutralised() {
+        for bad in ["=cmd|' /C calc'!A0", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(neutralise(bad).starts_with('\''), "{bad:?}");
+        }
+        assert_eq!(neutralise("s3://bucket"), "s3://bucket");
+        assert_eq!(neutralise(""), "");
+    }
+}

@@ -1,0 +1,583 @@
+//! The snapshot reader (DESIGN.md §2): loads a snapshot directory into typed evidence.
+//!
+//! Every API answer becomes an [`Evidence`]: the parsed response, a documented "not configured"
+//! answer (itself evidence), or `Unavailable` when the call failed (AccessDenied, throttling) or
+//! was never recorded. The evaluator turns `Unavailable` into `error` findings, never a pass.
+//!
+//! A snapshot that is not what `collect` writes (bad JSON, a RESULT that is neither `ok` nor
+//! `error`, a response of the wrong shape, a policy that is not valid JSON) is rejected with a
+//! [`SnapshotError`] naming the file and the JSON pointer, because guessing would be worse.
+
+pub mod aws;
+pub mod policy;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use aws::*;
+use policy::PolicyDocument;
+
+pub const SNAPSHOT_FORMAT: &str = "phi-audit-snapshot/1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not valid JSON: {message} (line {line}, column {column})")]
+    Json {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {pointer}: {message}")]
+    Invalid {
+        path: PathBuf,
+        pointer: String,
+        message: String,
+    },
+}
+
+/// What one API call told us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Evidence<T> {
+    /// The call answered with a configuration.
+    Found(T),
+    /// AWS answered that nothing is configured (NoSuchBucketPolicy, ...): evidence of absence.
+    NotConfigured,
+    /// The call failed or was never made: nothing is known.
+    Unavailable(Unavailable),
+}
+
+/// Why evidence is missing, in words for a finding's reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    pub operation: &'static str,
+    /// The AWS error code, or `NotCollected` when the call is absent from the snapshot.
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.code == NOT_COLLECTED {
+            write!(f, "{} was not collected", self.operation)
+        } else if self.message.is_empty() {
+            write!(f, "{} failed with {}", self.operation, self.code)
+        } else {
+            write!(f, "{} failed with {} ({})", self.operation, self.code, self.message)
+        }
+    }
+}
+
+const NOT_COLLECTED: &str = "NotCollected";
+
+impl<T> Evidence<T> {
+    pub fn found(&self) -> Option<&T> {
+        match self {
+            Evidence::Found(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn unavailable(&self) -> Option<&Unavailable> {
+        match self {
+            Evidence::Unavailable(why) => Some(why),
+            _ => None,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Evidence<U> {
+        match self {
+            Evidence::Found(value) => Evidence::Found(f(value)),
+            Evidence::NotConfigured => Evidence::NotConfigured,
+            Evidence::Unavailable(why) => Evidence::Unavailable(why),
+        }
+    }
+}
+
+/// The S3 operations recorded per bucket, with the error codes that mean "not configured".
+pub const BUCKET_OPERATIONS: &[(&str, &[&str])] = &[
+    ("GetBucketLocation", &[]),
+    ("GetBucketAcl", &[]),
+    ("GetBucketPolicy", &["NoSuchBucketPolicy"]),
+    ("GetBucketPolicyStatus", &["NoSuchBucketPolicy"]),
+    ("GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"]),
+    ("GetBucketOwnershipControls", &["OwnershipControlsNotFoundError"]),
+    ("GetBucketVersioning", &[]),
+    ("GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"]),
+    ("GetBucketLogging", &[]),
+    ("GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"]),
+    ("GetBucketLifecycleConfiguration", &["NoSuchLifecycleConfiguration"]),
+    ("GetBucketReplication", &["ReplicationConfigurationNotFoundError"]),
+    ("GetBucketTagging", &["NoSuchTagSet"]),
+];
+
+/// The review period the evidence covers (from `collect --since/--until`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewPeriod {
+    pub since: String,
+    pub until: String,
+}
+
+/// `snapshot.json`: who, when, where.
+#[derive(Debug, Clone)]
+pub struct SnapshotMeta {
+    pub collected_at: String,
+    pub tool_version: String,
+    pub account_id: String,
+    pub partition: String,
+    pub regions: Vec<String>,
+    pub organization: Option<String>,
+    pub review_period: Option<ReviewPeriod>,
+    /// The scope as collect recorded it (include/exclude globs, tag selectors, regions).
+    pub scope: Value,
+    /// Account-level Block Public Access (s3control GetPublicAccessBlock).
+    pub account_public_access_block: Evidence<PublicAccessBlock>,
+}
+
+/// One bucket's evidence, typed.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    pub region: String,
+    pub collected_at: String,
+    pub in_scope: bool,
+    pub scope_reason: Option<String>,
+    pub location: Evidence<Location>,
+    pub acl: Evidence<Acl>,
+    pub policy: Evidence<PolicyDocument>,
+    pub policy_status: Evidence<PolicyStatus>,
+    pub public_access_block: Evidence<PublicAccessBlock>,
+    pub ownership: Evidence<OwnershipControls>,
+    pub versioning: Evidence<Versioning>,
+    pub encryption: Evidence<EncryptionConfiguration>,
+    pub logging: Evidence<Logging>,
+    pub object_lock: Evidence<ObjectLockConfiguration>,
+    pub lifecycle: Evidence<Lifecycle>,
+    pub replication: Evidence<ReplicationConfiguration>,
+    pub tags: Evidence<Vec<Tag>>,
+}
+
+impl Bucket {
+    /// The evidence reference of one call, e.g. `buckets/b.json#/calls/GetBucketAcl`.
+    pub fn evidence_ref(&self, operation: &str) -> String {
+        format!("buckets/{}.json#/calls/{operation}", self.name)
+    }
+
+    pub fn subject(&self) -> String {
+        format!("s3://{}", self.name)
+    }
+}
+
+/// Evidence reference of the account-level Block Public Access answer.
+pub const ACCOUNT_PUBLIC_ACCESS_BLOCK_REF: &str = "snapshot.json#/account/GetPublicAccessBlock";
+
+/// One file of the snapshot with its SHA-256, for the digest and the bundle's manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotFile {
+    /// Path relative to the snapshot directory, with `/` separators.
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub root: PathBuf,
+    pub meta: SnapshotMeta,
+    /// In name order.
+    pub buckets: Vec<Bucket>,
+    /// `cloudtrail/<region>.json`, by region, as recorded.
+    pub cloudtrail: BTreeMap<String, Value>,
+    /// `access-logs/<bucket>.json`, by bucket, as recorded.
+    pub access_logs: BTreeMap<String, Value>,
+    /// Every file, sorted by path.
+    pub files: Vec<SnapshotFile>,
+    /// SHA-256 of the lines `"<sha256>  <path>\n"` of every file in path order: the same as
+    /// `find . -type f | sed 's|^\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum` run
+    /// inside the directory.
+    pub digest: String,
+}
+
+impl Snapshot {
+    pub fn in_scope_buckets(&self) -> impl Iterator<Item = &Bucket> {
+        self.buckets.iter().filter(|bucket| bucket.in_scope)
+    }
+
+    /// Loads and checks a snapshot directory.
+    pub fn load(root: &Path) -> Result<Snapshot, SnapshotError> {
+        let meta_path = root.join("snapshot.json");
+        if !meta_path.is_file() {
+            return Err(SnapshotError::Invalid {
+                path: root.to_path_buf(),
+                pointer: String::new(),
+                message: "not a snapshot directory: snapshot.json is missing".to_string(),
+            });
+        }
+        let mut files = Vec::new();
+        collect_files(root, root, &mut files)?;
+        files.sort();
+
+        let mut hashed = Vec::with_capacity(files.len());
+        let mut meta = None;
+        let mut buckets = Vec::new();
+        let mut cloudtrail = BTreeMap::new();
+        let mut access_logs = BTreeMap::new();
+        for relative in &files {
+            let path = root.join(relative);
+            let bytes = std::fs::read(&path).map_err(|source| SnapshotError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            hashed.push(SnapshotFile {
+                path: relative.clone(),
+                sha256: hex(&Sha256::digest(&bytes)),
+            });
+            let (dir, file) = relative.rsplit_once('/').unwrap_or(("", relative.as_str()));
+            let Some(stem) = file.strip_suffix(".json") else {
+                continue;
+            };
+            match dir {
+                "" if file == "snapshot.json" => meta = Some(parse_meta(&path, &bytes)?),
+                "buckets" => buckets.push(parse_bucket(&path, stem, &bytes)?),
+                "cloudtrail" => {
+                    cloudtrail.insert(stem.to_string(), parse_json(&path, &bytes)?);
+                }
+                "access-logs" => {
+                    access_logs.insert(stem.to_string(), parse_json(&path, &bytes)?);
+                }
+                _ => {}
+            }
+        }
+        let digest = digest_of(&hashed);
+        Ok(Snapshot {
+            root: root.to_path_buf(),
+            meta: meta.expect("snapshot.json exists, checked above"),
+            buckets,
+            cloudtrail,
+            access_logs,
+            files: hashed,
+            digest,
+        })
+    }
+}
+
+/// The snapshot digest over already hashed files (see [`Snapshot::digest`]).
+pub fn digest_of(files: &[SnapshotFile]) -> String {
+    let mut hasher = Sha256::new();
+    for file in files {
+        hasher.update(format!("{}  {}\n", file.sha256, file.path).as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), SnapshotError> {
+    let io = |source| SnapshotError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io)?;
+        if kind.is_symlink() {
+            return Err(SnapshotError::Invalid {
+                path,
+                pointer: String::new(),
+                message: "symbolic links are not allowed in a snapshot".to_string(),
+            });
+        }
+        if kind.is_dir() {
+            collect_files(root, &path, out)?;
+        } else {
+            let relative = path
+                .strip_prefix(root)
+                .expect("walked from root")
+                .to_str()
+                .ok_or_else(|| SnapshotError::Invalid {
+                    path: path.clone(),
+                    pointer: String::new(),
+                    message: "file name is not UTF-8".to_string(),
+                })?
+                .replace('\\', "/");
+            out.push(relative);
+        }
+    }
+    Ok(())
+}
+
+fn parse_json(path: &Path, bytes: &[u8]) -> Result<Value, SnapshotError> {
+    serde_json::from_slice(bytes).map_err(|err| SnapshotError::Json {
+        path: path.to_path_buf(),
+        line: err.line(),
+        column: err.column(),
+        message: err.to_string(),
+    })
+}
+
+fn invalid(path: &Path, pointer: impl Into<String>, message: impl Into<String>) -> SnapshotError {
+    SnapshotError::Invalid {
+        path: path.to_path_buf(),
+        pointer: pointer.into(),
+        message: message.into(),
+    }
+}
+
+fn required_str(path: &Path, object: &Value, member: &str) -> Result<String, SnapshotError> {
+    object
+        .get(member)
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| invalid(path, format!("/{member}"), "is missing or not a string"))
+}
+
+fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotError> {
+    let value = parse_json(path, bytes)?;
+    let format = required_str(path, &value, "format")?;
+    if format != SNAPSHOT_FORMAT {
+        return Err(invalid(
+            path,
+            "/format",
+            format!("is \"{format}\"; this version of phi-audit reads \"{SNAPSHOT_FORMAT}\""),
+        ));
+    }
+    let collected_at = required_str(path, &value, "collected_at")?;
+    check_timestamp(path, "/collected_at", &collected_at)?;
+    let regions = match value.get("regions") {
+        None => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|r| r.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| invalid(path, "/regions", "must be a list of strings"))?,
+        Some(_) => return Err(invalid(path, "/regions", "must be a list of strings")),
+    };
+    let review_period = match value.get("review_period") {
+        None | Some(Value::Null) => None,
+        Some(period) => {
+            let since = required_str(path, period, "since")
+                .map_err(|_| invalid(path, "/review_period/since", "is missing or not a string"))?;
+            let until = required_str(path, period, "until")
+                .map_err(|_| invalid(path, "/review_period/until", "is missing or not a string"))?;
+            check_timestamp(path, "/review_period/since", &since)?;
+            check_timestamp(path, "/review_period/until", &until)?;
+            Some(ReviewPeriod { since, until })
+        }
+    };
+    let account = value.get("account").unwrap_or(&Value::Null);
+    let account_public_access_block = typed_call::<PublicAccessBlockResponse>(
+        path,
+        "/account",
+        account,
+        "GetPublicAccessBlock",
+        &["NoSuchPublicAccessBlockConfiguration"],
+    )?
+    .map(|response| response.public_access_block_configuration);
+    Ok(SnapshotMeta {
+        collected_at,
+        tool_version: value
+            .get("tool_version")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown")
+            .to_string(),
+        account_id: required_str(path, &value, "account_id")?,
+        partition: value
+            .get("partition")
+            .and_then(Value::as_str)
+            .unwrap_or("aws")
+            .to_string(),
+        regions,
+        organization: value
+            .get("organization")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        review_period,
+        scope: value.get("scope").cloned().unwrap_or(Value::Null),
+        account_public_access_block,
+    })
+}
+
+fn check_timestamp(path: &Path, pointer: &str, text: &str) -> Result<(), SnapshotError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|_| ())
+        .map_err(|err| invalid(path, pointer, format!("\"{text}\" is not an RFC 3339 time: {err}")))
+}
+
+fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, SnapshotError> {
+    let value = parse_json(path, bytes)?;
+    let name = required_str(path, &value, "name")?;
+    if name != stem {
+        return Err(invalid(
+            path,
+            "/name",
+            format!("is \"{name}\" but the file is named for \"{stem}\""),
+        ));
+    }
+    let calls = match value.get("calls") {
+        Some(calls @ Value::Object(_)) => calls,
+        _ => return Err(invalid(path, "/calls", "is missing or not an object")),
+    };
+    if let Some(unknown) = calls
+        .as_object()
+        .expect("checked above")
+        .keys()
+        .find(|op| !BUCKET_OPERATIONS.iter().any(|(known, _)| known == op))
+    {
+        return Err(invalid(
+            path,
+            format!("/calls/{unknown}"),
+            "is not an operation phi-audit records",
+        ));
+    }
+    let call = |operation: &'static str| -> Result<Evidence<Value>, SnapshotError> {
+        let not_configured = BUCKET_OPERATIONS
+            .iter()
+            .find(|(op, _)| *op == operation)
+            .map(|(_, codes)| *codes)
+            .expect("operation is listed");
+        typed_call::<Value>(path, "/calls", calls, operation, not_configured)
+    };
+    let policy = match call("GetBucketPolicy")? {
+        Evidence::Found(value) => {
+            let response: PolicyResponse = shape(path, "/calls/GetBucketPolicy/ok", value)?;
+            let document = PolicyDocument::parse(&response.policy).map_err(|err| {
+                invalid(
+                    path,
+                    format!("/calls/GetBucketPolicy/ok/Policy{}", err.pointer),
+                    err.message,
+                )
+            })?;
+            Evidence::Found(document)
+        }
+        Evidence::NotConfigured => Evidence::NotConfigured,
+        Evidence::Unavailable(why) => Evidence::Unavailable(why),
+    };
+    macro_rules! decode {
+        ($op:literal, $ty:ty) => {
+            match call($op)? {
+                Evidence::Found(value) => {
+                    Evidence::Found(shape::<$ty>(path, concat!("/calls/", $op, "/ok"), value)?)
+                }
+                Evidence::NotConfigured => Evidence::NotConfigured,
+                Evidence::Unavailable(why) => Evidence::Unavailable(why),
+            }
+        };
+    }
+    let location = decode!("GetBucketLocation", Location);
+    let region = match (&location, value.get("region").and_then(Value::as_str)) {
+        (_, Some(region)) => region.to_string(),
+        (Evidence::Found(location), None) => location.region(),
+        _ => String::new(),
+    };
+    Ok(Bucket {
+        collected_at: value
+            .get("collected_at")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        in_scope: match value.get("in_scope") {
+            None => true,
+            Some(Value::Bool(flag)) => *flag,
+            Some(_) => return Err(invalid(path, "/in_scope", "must be true or false")),
+        },
+        scope_reason: value
+            .get("scope_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        region,
+        location,
+        acl: decode!("GetBucketAcl", Acl),
+        policy,
+        policy_status: decode!("GetBucketPolicyStatus", PolicyStatusResponse)
+            .map(|r| r.policy_status),
+        public_access_block: decode!("GetPublicAccessBlock", PublicAccessBlockResponse)
+            .map(|r| r.public_access_block_configuration),
+        ownership: decode!("GetBucketOwnershipControls", OwnershipControlsResponse)
+            .map(|r| r.ownership_controls),
+        versioning: decode!("GetBucketVersioning", Versioning),
+        encryption: decode!("GetBucketEncryption", EncryptionResponse)
+            .map(|r| r.server_side_encryption_configuration),
+        logging: decode!("GetBucketLogging", Logging),
+        object_lock: decode!("GetObjectLockConfiguration", ObjectLockResponse)
+            .map(|r| r.object_lock_configuration),
+        lifecycle: decode!("GetBucketLifecycleConfiguration", Lifecycle),
+        replication: decode!("GetBucketReplication", ReplicationResponse)
+            .map(|r| r.replication_configuration),
+        tags: decode!("GetBucketTagging", Tagging).map(|t| t.tag_set),
+        name,
+    })
+}
+
+/// Reads one RESULT (`{"ok": ...}` or `{"error": {...}}`) from `calls[operation]`.
+fn typed_call<T: DeserializeOwned>(
+    path: &Path,
+    base: &str,
+    calls: &Value,
+    operation: &'static str,
+    not_configured: &[&str],
+) -> Result<Evidence<T>, SnapshotError> {
+    let pointer = format!("{base}/{operation}");
+    let Some(result) = calls.get(operation) else {
+        return Ok(Evidence::Unavailable(Unavailable {
+            operation,
+            code: NOT_COLLECTED.to_string(),
+            message: String::new(),
+        }));
+    };
+    let object = result
+        .as_object()
+        .ok_or_else(|| invalid(path, &pointer, "must be {\"ok\": ...} or {\"error\": ...}"))?;
+    match (object.get("ok"), object.get("error"), object.len()) {
+        (Some(ok), None, 1) => Ok(Evidence::Found(shape(path, &format!("{pointer}/ok"), ok.clone())?)),
+        (None, Some(error), 1) => {
+            let code = error
+                .get("code")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid(path, format!("{pointer}/error/code"), "is missing or not a string"))?;
+            let message = error
+                .get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if not_configured.contains(&code) {
+                Ok(Evidence::NotConfigured)
+            } else {
+                Ok(Evidence::Unavailable(Unavailable {
+                    operation,
+                    code: code.to_string(),
+                    message: message.to_string(),
+                }))
+            }
+        }
+        _ => Err(invalid(
+            path,
+            &pointer,
+            "must hold exactly one of \"ok\" or \"error\"",
+        )),
+    }
+}
+
+fn shape<T: DeserializeOwned>(path: &Path, pointer: &str, value: Value) -> Result<T, SnapshotError> {
+    serde_json::from_value(value).map_err(|err| {
+        invalid(
+            path,
+            pointer,
+            format!("does not have the shape `aws s3api` prints: {err}"),
+        )
+    })
+}
