@@ -347,7 +347,8 @@ fn required_str(path: &Path, object: &Value, member: &str) -> Result<String, Sna
         .ok_or_else(|| invalid(path, format!("/{member}"), "is missing or not a string"))
 }
 
-fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotError> {
+/// Parses `snapshot.json` (exposed for tests and tools).
+pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotError> {
     let value = parse_json(path, bytes)?;
     let format = required_str(path, &value, "format")?;
     if format != SNAPSHOT_FORMAT {
@@ -419,7 +420,8 @@ fn check_timestamp(path: &Path, pointer: &str, text: &str) -> Result<(), Snapsho
         .map_err(|err| invalid(path, pointer, format!("\"{text}\" is not an RFC 3339 time: {err}")))
 }
 
-fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, SnapshotError> {
+/// Parses one `buckets/<stem>.json` file (exposed for tests and tools that build buckets).
+pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, SnapshotError> {
     let value = parse_json(path, bytes)?;
     let name = required_str(path, &value, "name")?;
     if name != stem {

@@ -73,6 +73,22 @@ impl Capability {
         }
     }
 
+    /// The S3 actions a bucket-ACL permission for this capability allows, so that a policy
+    /// Deny (which overrides ACL grants too) can be weighed against them.
+    fn acl_actions(self) -> &'static [&'static str] {
+        match self {
+            Capability::List => &[
+                "s3:ListBucket",
+                "s3:ListBucketVersions",
+                "s3:ListBucketMultipartUploads",
+            ],
+            Capability::ReadObjects => &[],
+            Capability::WriteObjects => &["s3:PutObject", "s3:DeleteObject"],
+            Capability::ReadPermissions => &["s3:GetBucketAcl"],
+            Capability::WritePermissions => &["s3:PutBucketAcl"],
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Capability::List => "list the objects",
@@ -231,6 +247,21 @@ impl<'a> AccessContext<'a> {
         if grants.is_empty() {
             return;
         }
+        // An explicit Deny in the bucket policy overrides ACL grants as well.
+        if let Evidence::Found(document) = &self.bucket.policy {
+            let target = capability.target();
+            let denied = capability
+                .acl_actions()
+                .iter()
+                .all(|action| public_deny_covers(document, action, target, &self.bucket_arn));
+            if denied {
+                out.notes.push(format!(
+                    "{} is overridden by a Deny for everyone in the bucket policy",
+                    grants.join("; ")
+                ));
+                return;
+            }
+        }
         for grant in grants {
             match (&acls_disabled, &self.ignore_public_acls) {
                 (Ok(true), _) => out
@@ -340,14 +371,7 @@ pub fn public_policy_grants(
         if allows.is_empty() {
             continue;
         }
-        let denied = document.statements.iter().any(|s| {
-            s.effect == Effect::Deny
-                && deny_covers_public(&s.principal)
-                && covers_action(&s.actions, action)
-                && deny_covers(&s.resources, target, bucket_arn)
-                && s.conditions.iter().all(is_negated_pin)
-        });
-        if denied {
+        if public_deny_covers(document, action, target, bucket_arn) {
             continue;
         }
         for statement in allows {
@@ -367,6 +391,19 @@ pub fn public_policy_grants(
         }
     }
     grants
+}
+
+/// True when a Deny takes `action` on the whole target away from the public: it names
+/// everyone, covers the action and every object (or the bucket), and has no condition that
+/// would let a public caller escape it.
+fn public_deny_covers(document: &PolicyDocument, action: &str, target: Target, bucket_arn: &str) -> bool {
+    document.statements.iter().any(|s| {
+        s.effect == Effect::Deny
+            && deny_covers_public(&s.principal)
+            && covers_action(&s.actions, action)
+            && deny_covers(&s.resources, target, bucket_arn)
+            && s.conditions.iter().all(is_negated_pin)
+    })
 }
 
 fn allow_reaches_public(principal: &PrincipalSpec) -> bool {

@@ -1,0 +1,123 @@
+//! In-memory fixtures: a bucket's calls as JSON, parsed by the same reader as real snapshots.
+#![allow(dead_code)]
+
+use phi_audit::snapshot::{parse_bucket, parse_meta, Bucket, SnapshotMeta};
+use serde_json::{json, Value};
+use std::path::Path;
+
+pub const ACCOUNT: &str = "111122223333";
+pub const OWNER_ID: &str = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+pub const OTHER_ID: &str = "be32da5fbd0a1c6c2e8cd2b3be2c6b8dcf7f4b1e6fa0cd1d5d0fa5c6a7b8c9d0";
+
+pub fn denied() -> Value {
+    json!({"error": {"code": "AccessDenied", "message": "Access Denied"}})
+}
+
+pub fn ok(value: Value) -> Value {
+    json!({ "ok": value })
+}
+
+pub fn not_configured(code: &str) -> Value {
+    json!({"error": {"code": code, "message": "not configured"}})
+}
+
+/// Block Public Access answer: `None` = not configured, or the names of the switches that are on.
+pub fn bpa(on: &[&str]) -> Value {
+    let flag = |name: &str| on.contains(&name);
+    ok(json!({"PublicAccessBlockConfiguration": {
+        "BlockPublicAcls": flag("BlockPublicAcls"),
+        "IgnorePublicAcls": flag("IgnorePublicAcls"),
+        "BlockPublicPolicy": flag("BlockPublicPolicy"),
+        "RestrictPublicBuckets": flag("RestrictPublicBuckets"),
+    }}))
+}
+
+pub const ALL_BPA: &[&str] = &[
+    "BlockPublicAcls",
+    "IgnorePublicAcls",
+    "BlockPublicPolicy",
+    "RestrictPublicBuckets",
+];
+
+/// An ACL with the owner's FULL_CONTROL plus `grants` of (grantee, permission); grantee is
+/// `AllUsers`, `AuthenticatedUsers`, `LogDelivery`, `other` (another account) or `owner`.
+pub fn acl(grants: &[(&str, &str)]) -> Value {
+    let mut list = vec![json!({"Grantee": {"Type": "CanonicalUser", "ID": OWNER_ID, "DisplayName": "owner"}, "Permission": "FULL_CONTROL"})];
+    for (grantee, permission) in grants {
+        let grantee = match *grantee {
+            "AllUsers" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}),
+            "AuthenticatedUsers" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}),
+            "LogDelivery" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}),
+            "other" => json!({"Type": "CanonicalUser", "ID": OTHER_ID, "DisplayName": "vendor"}),
+            "owner" => json!({"Type": "CanonicalUser", "ID": OWNER_ID}),
+            other => panic!("unknown grantee {other}"),
+        };
+        list.push(json!({"Grantee": grantee, "Permission": permission}));
+    }
+    ok(json!({"Owner": {"DisplayName": "owner", "ID": OWNER_ID}, "Grants": list}))
+}
+
+pub fn policy(document: &str) -> Value {
+    ok(json!({ "Policy": document }))
+}
+
+pub fn ownership(setting: &str) -> Value {
+    ok(json!({"OwnershipControls": {"Rules": [{"ObjectOwnership": setting}]}}))
+}
+
+/// A bucket named `name` configured the way a careful team would (private, all BPA on, ACLs
+/// disabled, KMS, versioning + MFA delete, logging, lock, lifecycle, replication, TLS-only
+/// policy), with `overrides` replacing individual calls (`Value::Null` removes a call).
+pub fn bucket_with(name: &str, overrides: &[(&str, Value)]) -> Value {
+    let tls_policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::{name}","arn:aws:s3:::{name}/*"],"Condition":{{"Bool":{{"aws:SecureTransport":"false"}}}}}}]}}"#
+    );
+    let mut calls = json!({
+        "GetBucketLocation": ok(json!({"LocationConstraint": null})),
+        "GetBucketAcl": acl(&[]),
+        "GetBucketPolicy": policy(&tls_policy),
+        "GetBucketPolicyStatus": ok(json!({"PolicyStatus": {"IsPublic": false}})),
+        "GetPublicAccessBlock": bpa(ALL_BPA),
+        "GetBucketOwnershipControls": ownership("BucketOwnerEnforced"),
+        "GetBucketVersioning": ok(json!({"Status": "Enabled", "MFADelete": "Enabled"})),
+        "GetBucketEncryption": ok(json!({"ServerSideEncryptionConfiguration": {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "arn:aws:kms:us-east-1:111122223333:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"}, "BucketKeyEnabled": true}]}})),
+        "GetBucketLogging": ok(json!({"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": format!("{name}/")}})),
+        "GetObjectLockConfiguration": ok(json!({"ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 2190}}}})),
+        "GetBucketLifecycleConfiguration": ok(json!({"Rules": [{"ID": "archive", "Filter": {"Prefix": ""}, "Status": "Enabled"}]})),
+        "GetBucketReplication": ok(json!({"ReplicationConfiguration": {"Role": "arn:aws:iam::111122223333:role/replication", "Rules": [{"ID": "dr", "Status": "Enabled", "Destination": {"Bucket": "arn:aws:s3:::dr-copy"}}]}})),
+        "GetBucketTagging": ok(json!({"TagSet": [{"Key": "phi", "Value": "true"}]})),
+    });
+    for (op, value) in overrides {
+        if value.is_null() {
+            calls.as_object_mut().unwrap().remove(*op);
+        } else {
+            calls[*op] = value.clone();
+        }
+    }
+    json!({"name": name, "region": "us-east-1", "collected_at": "2026-10-01T06:00:00Z", "calls": calls})
+}
+
+pub fn parse(bucket: &Value) -> Bucket {
+    let name = bucket["name"].as_str().unwrap();
+    parse_bucket(
+        Path::new("fixture.json"),
+        name,
+        serde_json::to_vec(bucket).unwrap().as_slice(),
+    )
+    .expect("fixture parses")
+}
+
+/// Account metadata with the given account-level Block Public Access answer.
+pub fn meta(account_bpa: Value) -> SnapshotMeta {
+    let meta = json!({
+        "format": "phi-audit-snapshot/1",
+        "collected_at": "2026-10-01T06:00:00Z",
+        "tool_version": "test",
+        "account_id": ACCOUNT,
+        "partition": "aws",
+        "regions": ["us-east-1"],
+        "account": {"GetPublicAccessBlock": account_bpa},
+    });
+    parse_meta(Path::new("snapshot.json"), serde_json::to_vec(&meta).unwrap().as_slice())
+        .expect("meta parses")
+}
