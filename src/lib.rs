@@ -4,6 +4,7 @@
 //! `collect` → [`snapshot`] → [`evaluate`] (with the [`controls`] catalog) → [`findings`] →
 //! [`report`] → bundle. [`cli`] is the thin command-line layer over them.
 
+pub mod attest;
 pub mod cli;
 pub mod controls;
 pub mod evaluate;
