@@ -27,6 +27,12 @@ pub struct Cli {
 pub enum Command {
     /// Evaluate the controls against a snapshot and print the findings.
     Evaluate(EvaluateArgs),
+    /// Write the evidence bundle (PDF, HTML, CSV, JSON, raw evidence, manifest) for a snapshot.
+    Report(ReportArgs),
+    /// Check that an evidence bundle is intact (and its signature, given the public key).
+    Verify(VerifyArgs),
+    /// Make a minisign-compatible Ed25519 key pair for signing bundles.
+    Keygen(KeygenArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,6 +78,47 @@ pub struct EvaluateArgs {
     pub generated_at: Option<String>,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The snapshot directory written by `phi-audit collect`.
+    pub snapshot: PathBuf,
+    /// Where to write the bundle (a .zip); written to a temp file beside it, then renamed.
+    #[arg(long, value_name = "BUNDLE.zip")]
+    pub out: PathBuf,
+    /// The generation time recorded in the bundle (RFC 3339); defaults to now. The same
+    /// snapshot and generation time give a byte-identical bundle.
+    #[arg(long, value_name = "RFC3339")]
+    pub generated_at: Option<String>,
+    /// A control catalog directory to use instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub controls: Option<PathBuf>,
+    /// The policy attestations file (YAML), copied into the bundle's attestations/.
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
+    /// The risk exceptions file (YAML), copied into the bundle's attestations/.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle to check.
+    pub bundle: PathBuf,
+    /// The minisign public key that must have signed the manifest.
+    #[arg(long, value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Writes PREFIX.key (secret, mode 0600) and PREFIX.pub; never overwrites.
+    #[arg(long, value_name = "PREFIX", default_value = "phi-audit")]
+    pub out: PathBuf,
+}
+
 /// Why a command could not do its job. All of these are bad usage or bad input: exit 2.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -83,6 +130,12 @@ pub enum CliError {
     GeneratedAt(String),
     #[error("writing the output: {0}")]
     Output(#[from] std::io::Error),
+    #[error(transparent)]
+    Bundle(#[from] crate::bundle::BundleError),
+    #[error(transparent)]
+    Sign(#[from] crate::sign::SignError),
+    #[error(transparent)]
+    Verify(#[from] crate::verify::VerifyError),
 }
 
 /// The process exit status of a command that ran to completion.
@@ -92,12 +145,17 @@ pub enum Outcome {
     Done,
     /// Exit 1: the `--fail-on` threshold was reached.
     ThresholdReached,
+    /// Exit 1: `verify` found the bundle changed, incomplete or wrongly signed.
+    Tampered,
 }
 
 /// Runs a parsed command. `now` is the only clock reading, taken by `main`.
 pub fn run(cli: Cli, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome, CliError> {
     match cli.command {
         Command::Evaluate(args) => run_evaluate(&args, now, out),
+        Command::Report(args) => run_report(&args, now, out),
+        Command::Verify(args) => run_verify(&args, out),
+        Command::Keygen(args) => run_keygen(&args, out),
     }
 }
 
@@ -137,7 +195,11 @@ pub fn findings_for(
     Ok((snapshot, catalog, report))
 }
 
-fn run_evaluate(args: &EvaluateArgs, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn run_evaluate(
+    args: &EvaluateArgs,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
     let (_, _, report) = findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
     let text = match args.format {
@@ -151,4 +213,79 @@ fn run_evaluate(args: &EvaluateArgs, now: DateTime<Utc>, out: &mut dyn Write) ->
         Some(threshold) if report.reaches(threshold.into()) => Ok(Outcome::ThresholdReached),
         _ => Ok(Outcome::Done),
     }
+}
+
+fn run_report(
+    args: &ReportArgs,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    let generated_at = generated_at(args.generated_at.as_deref(), now)?;
+    // Read the key first: a bad key should fail before minutes of rendering.
+    let key = args
+        .sign_key
+        .as_deref()
+        .map(crate::sign::SecretKey::load)
+        .transpose()?;
+    let (snapshot, catalog, findings) =
+        findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
+    let files: Vec<PathBuf> = [&args.attestations, &args.exceptions]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+    // The attestations engineer's evaluation supplies these; until then the files are carried
+    // into the bundle as given and the report says no attestation is on file.
+    let request = crate::bundle::BundleRequest {
+        snapshot: &snapshot,
+        catalog: &catalog,
+        findings: &findings,
+        attestations: &[],
+        exceptions: &[],
+        attestation_files: &files,
+        sign_key: key.as_ref(),
+    };
+    let summary = crate::bundle::write(&request, &args.out)?;
+    writeln!(
+        out,
+        "wrote {}: {} files, {} bytes; report.pdf {} pages\nMANIFEST.sha256 sha256 {}{}",
+        summary.path.display(),
+        summary.entries,
+        summary.bytes,
+        summary.pdf_pages,
+        summary.manifest_sha256,
+        summary
+            .signed_by
+            .map(|k| format!("\nsigned with minisign key {k}"))
+            .unwrap_or_default()
+    )?;
+    Ok(Outcome::Done)
+}
+
+fn run_verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let key = args
+        .public_key
+        .as_deref()
+        .map(crate::sign::PublicKey::load)
+        .transpose()?;
+    let report = crate::verify::verify(&args.bundle, key.as_ref())?;
+    out.write_all(report.render().as_bytes())?;
+    out.flush()?;
+    Ok(if report.intact() {
+        Outcome::Done
+    } else {
+        Outcome::Tampered
+    })
+}
+
+fn run_keygen(args: &KeygenArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let (secret, public, key) = crate::sign::keygen(&args.out)?;
+    writeln!(
+        out,
+        "wrote {} (secret key, keep it private) and {} (public key, give it to the auditor)\nkey id {}",
+        secret.display(),
+        public.display(),
+        key.key_id_hex()
+    )?;
+    Ok(Outcome::Done)
 }

@@ -5,9 +5,12 @@
 //! [`report`] → bundle. [`cli`] is the thin command-line layer over them.
 
 pub mod attest;
+pub mod bundle;
 pub mod cli;
 pub mod controls;
 pub mod evaluate;
 pub mod findings;
 pub mod report;
+pub mod sign;
 pub mod snapshot;
+pub mod verify;

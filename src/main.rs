@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     let mut out = stdout.lock();
     match run(cli, chrono::Utc::now(), &mut out) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::ThresholdReached) => ExitCode::from(1),
+        Ok(Outcome::ThresholdReached | Outcome::Tampered) => ExitCode::from(1),
         Err(err) => {
             let err = anyhow::Error::from(err);
             eprintln!("phi-audit: error: {err:#}");

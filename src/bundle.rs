@@ -1,0 +1,419 @@
+//! The evidence bundle (DESIGN.md §6): one zip an auditor receives, reproducible byte for byte
+//! and checkable with standard tools.
+//!
+//! This module owns the layout, the entry order, the fixed timestamps, `MANIFEST.sha256`, the
+//! optional minisign signature and the atomic write (temp file beside the target, then rename).
+//! The documents inside come from [`crate::report`].
+//!
+//! Determinism: entries are written README.txt first, then in byte order of their paths, then
+//! `MANIFEST.sha256`, then `MANIFEST.sha256.sig`; every entry has the same timestamp (the
+//! report's generation time, in UTC, at the two-second resolution of zip), mode 0644, deflate at
+//! a fixed level and no extra fields. The PDF has no random ids (see `report::pdf`).
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use crate::attest::{Attestation, RiskException};
+use crate::controls::Catalog;
+use crate::findings::FindingsReport;
+use crate::report;
+use crate::sign::SecretKey;
+use crate::snapshot::{hex, Snapshot};
+
+pub const README: &str = "README.txt";
+pub const MANIFEST: &str = "MANIFEST.sha256";
+pub const SIGNATURE: &str = "MANIFEST.sha256.sig";
+pub const EVIDENCE_DIR: &str = "evidence/";
+pub const ATTESTATIONS_DIR: &str = "attestations/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing the zip {path}: {source}")]
+    Zip {
+        path: PathBuf,
+        #[source]
+        source: zip::result::ZipError,
+    },
+    #[error("{path}: changed since the snapshot was read (its SHA-256 is now {actual}); collect or copy the snapshot again")]
+    EvidenceChanged { path: PathBuf, actual: String },
+    #[error("{0}")]
+    Input(String),
+    #[error(transparent)]
+    Report(#[from] report::ReportError),
+}
+
+/// Everything a bundle is made of.
+pub struct BundleRequest<'a> {
+    pub snapshot: &'a Snapshot,
+    pub catalog: &'a Catalog,
+    pub findings: &'a FindingsReport,
+    /// The attestations as evaluated, one per policy at most.
+    pub attestations: &'a [Attestation],
+    pub exceptions: &'a [RiskException],
+    /// The attestation and exception YAML files, copied as given into `attestations/`.
+    pub attestation_files: &'a [PathBuf],
+    pub sign_key: Option<&'a SecretKey>,
+}
+
+/// What was written, for the command's closing message and the benchmark.
+#[derive(Debug, Clone)]
+pub struct BundleSummary {
+    pub path: PathBuf,
+    pub entries: usize,
+    pub bytes: u64,
+    pub pdf_pages: usize,
+    pub pdf_bytes: usize,
+    pub html_bytes: usize,
+    pub manifest_sha256: String,
+    pub signed_by: Option<String>,
+}
+
+enum Source {
+    Bytes(Vec<u8>),
+    /// A file copied byte for byte; its SHA-256 must still be the one the snapshot recorded.
+    File {
+        path: PathBuf,
+        expected: Option<String>,
+    },
+}
+
+struct Entry {
+    name: String,
+    source: Source,
+}
+
+/// Renders the documents and writes the bundle to `out` atomically.
+pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, BundleError> {
+    let model = report::model::ReportModel::build(
+        request.snapshot,
+        request.catalog,
+        request.findings,
+        request.attestations,
+        request.exceptions,
+    );
+    let html = report::html::render(&model)?;
+    let pdf = report::pdf::render(&model)?;
+
+    let mut entries = vec![
+        Entry {
+            name: "findings.csv".to_string(),
+            source: Source::Bytes(
+                report::csv::findings_csv(&request.findings.findings).into_bytes(),
+            ),
+        },
+        Entry {
+            name: "findings.json".to_string(),
+            source: Source::Bytes(report::findings_json(request.findings).into_bytes()),
+        },
+        Entry {
+            name: "report.html".to_string(),
+            source: Source::Bytes(html.into_bytes()),
+        },
+        Entry {
+            name: "report.pdf".to_string(),
+            source: Source::Bytes(pdf.bytes),
+        },
+    ];
+    let html_bytes = match &entries[2].source {
+        Source::Bytes(b) => b.len(),
+        Source::File { .. } => 0,
+    };
+    let pdf_bytes = match &entries[3].source {
+        Source::Bytes(b) => b.len(),
+        Source::File { .. } => 0,
+    };
+    for file in &request.snapshot.files {
+        entries.push(Entry {
+            name: format!("{EVIDENCE_DIR}{}", file.path),
+            source: Source::File {
+                path: request.snapshot.root.join(&file.path),
+                expected: Some(file.sha256.clone()),
+            },
+        });
+    }
+    for path in request.attestation_files {
+        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+            BundleError::Input(format!(
+                "{}: not a file name phi-audit can bundle",
+                path.display()
+            ))
+        })?;
+        entries.push(Entry {
+            name: format!("{ATTESTATIONS_DIR}{name}"),
+            source: Source::File {
+                path: path.clone(),
+                expected: None,
+            },
+        });
+    }
+    entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    if let Some(pair) = entries.windows(2).find(|w| w[0].name == w[1].name) {
+        return Err(BundleError::Input(format!(
+            "two inputs would both be stored as {} in the bundle; rename one",
+            pair[0].name
+        )));
+    }
+    entries.insert(
+        0,
+        Entry {
+            name: README.to_string(),
+            source: Source::Bytes(readme(request, &model).into_bytes()),
+        },
+    );
+
+    let mut summary = write_atomically(out, |file| write_zip(file, &entries, request))?;
+    summary.pdf_pages = pdf.pages;
+    summary.pdf_bytes = pdf_bytes;
+    summary.html_bytes = html_bytes;
+    Ok(summary)
+}
+
+/// Creates a temp file beside `out`, lets `fill` write it, then renames it over `out`. Any
+/// failure removes the temp file, so a failed run leaves nothing behind.
+fn write_atomically(
+    out: &Path,
+    fill: impl FnOnce(File) -> Result<BundleSummary, BundleError>,
+) -> Result<BundleSummary, BundleError> {
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = out
+        .file_name()
+        .ok_or_else(|| BundleError::Input(format!("--out {}: not a file name", out.display())))?;
+    let mut temp_name = std::ffi::OsString::from(".");
+    temp_name.push(name);
+    temp_name.push(format!(".tmp-{}", std::process::id()));
+    let temp = dir.join(temp_name);
+    let file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(|source| BundleError::Io {
+            path: temp.clone(),
+            source,
+        })?;
+    struct Cleanup<'p>(&'p Path, bool);
+    impl Drop for Cleanup<'_> {
+        fn drop(&mut self) {
+            if !self.1 {
+                let _ = std::fs::remove_file(self.0);
+            }
+        }
+    }
+    let mut guard = Cleanup(&temp, false);
+    let mut summary = fill(file)?;
+    std::fs::rename(&temp, out).map_err(|source| BundleError::Io {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    guard.1 = true;
+    summary.path = out.to_path_buf();
+    Ok(summary)
+}
+
+/// The zip timestamp of every entry: the generation time, or 1980-01-01 when it is outside
+/// the range zip can store.
+pub fn entry_time(generated_at: &str) -> zip::DateTime {
+    DateTime::parse_from_rfc3339(generated_at)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .and_then(|t| {
+            zip::DateTime::from_date_and_time(
+                u16::try_from(t.year()).ok()?,
+                t.month() as u8,
+                t.day() as u8,
+                t.hour() as u8,
+                t.minute() as u8,
+                t.second() as u8,
+            )
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn write_zip(
+    file: File,
+    entries: &[Entry],
+    request: &BundleRequest<'_>,
+) -> Result<BundleSummary, BundleError> {
+    let zip_err = |source| BundleError::Zip {
+        path: PathBuf::from("bundle"),
+        source,
+    };
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .compression_level(Some(6))
+        .last_modified_time(entry_time(&request.findings.generated_at))
+        .unix_permissions(0o644);
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
+    let mut manifest_lines: Vec<(String, String)> = Vec::with_capacity(entries.len());
+    let mut buffer = vec![0u8; 1 << 16];
+    for entry in entries {
+        zip.start_file(entry.name.as_str(), options)
+            .map_err(zip_err)?;
+        let digest = match &entry.source {
+            Source::Bytes(bytes) => {
+                zip.write_all(bytes).map_err(|source| BundleError::Io {
+                    path: PathBuf::from(&entry.name),
+                    source,
+                })?;
+                hex(&Sha256::digest(bytes))
+            }
+            Source::File { path, expected } => {
+                let io = |source| BundleError::Io {
+                    path: path.clone(),
+                    source,
+                };
+                let mut input = File::open(path).map_err(io)?;
+                let mut hasher = Sha256::new();
+                loop {
+                    let n = input.read(&mut buffer).map_err(io)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buffer[..n]);
+                    zip.write_all(&buffer[..n]).map_err(io)?;
+                }
+                let actual = hex(&hasher.finalize());
+                if let Some(expected) = expected {
+                    if *expected != actual {
+                        return Err(BundleError::EvidenceChanged {
+                            path: path.clone(),
+                            actual,
+                        });
+                    }
+                }
+                actual
+            }
+        };
+        manifest_lines.push((entry.name.clone(), digest));
+    }
+    manifest_lines.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let manifest: String = manifest_lines
+        .iter()
+        .map(|(name, digest)| format!("{digest}  {name}\n"))
+        .collect();
+    zip.start_file(MANIFEST, options).map_err(zip_err)?;
+    zip.write_all(manifest.as_bytes())
+        .map_err(|source| BundleError::Io {
+            path: PathBuf::from(MANIFEST),
+            source,
+        })?;
+    let mut signed_by = None;
+    let mut count = entries.len() + 1;
+    if let Some(key) = request.sign_key {
+        let signature = key.sign(manifest.as_bytes(), &trusted_comment(request.findings));
+        zip.start_file(SIGNATURE, options).map_err(zip_err)?;
+        zip.write_all(signature.as_bytes())
+            .map_err(|source| BundleError::Io {
+                path: PathBuf::from(SIGNATURE),
+                source,
+            })?;
+        signed_by = Some(key.public().key_id_hex());
+        count += 1;
+    }
+    let writer = zip.finish().map_err(zip_err)?;
+    let file = writer.into_inner().map_err(|e| BundleError::Io {
+        path: PathBuf::from("bundle"),
+        source: e.into_error(),
+    })?;
+    file.sync_all().map_err(|source| BundleError::Io {
+        path: PathBuf::from("bundle"),
+        source,
+    })?;
+    let bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    Ok(BundleSummary {
+        path: PathBuf::new(),
+        entries: count,
+        bytes,
+        pdf_pages: 0,
+        pdf_bytes: 0,
+        html_bytes: 0,
+        manifest_sha256: hex(&Sha256::digest(manifest.as_bytes())),
+        signed_by,
+    })
+}
+
+/// The signed trusted comment: ties the signature to one account, snapshot and generation.
+pub fn trusted_comment(findings: &FindingsReport) -> String {
+    format!(
+        "phi-audit evidence bundle manifest; account {}; snapshot {}; collected {}; generated {}",
+        findings.snapshot.account_id,
+        findings.snapshot.digest,
+        findings.snapshot.collected_at,
+        findings.generated_at
+    )
+}
+
+fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> String {
+    let f = request.findings;
+    let signed = match request.sign_key {
+        Some(key) => format!(
+            "This bundle is signed: MANIFEST.sha256.sig is a minisign signature of MANIFEST.sha256 made\n\
+             with the key whose id is {}. Ask the organisation for its public key file\n\
+             (phi-audit.pub) through a channel other than this bundle, then run:\n\n\
+             \x20   minisign -Vm MANIFEST.sha256 -x MANIFEST.sha256.sig -p phi-audit.pub\n\n\
+             minisign prints the trusted comment, which names the account, the snapshot digest and\n\
+             the generation time; they must match the ones above.\n",
+            key.public().key_id_hex()
+        ),
+        None => "This bundle is not signed (no MANIFEST.sha256.sig): the manifest proves the files belong\n\
+                 together, but not who produced them. Compare MANIFEST.sha256's own SHA-256 with the value\n\
+                 the organisation gives you through another channel.\n"
+            .to_string(),
+    };
+    format!(
+        "phi-audit evidence bundle\n\
+         =========================\n\n\
+         HIPAA Security Rule (45 CFR 164.312) evidence for the Amazon S3 configuration of\n\
+         AWS account {account} ({organisation}).\n\n\
+         Evidence collected:  {collected}\n\
+         Report generated:    {generated}\n\
+         Review period:       {period}\n\
+         Snapshot digest:     {digest}\n\
+         Tool:                phi-audit {tool}\n\n\
+         Contents\n\
+         --------\n\
+         report.pdf       the audit report: summary, one section per 164.312 safeguard, one per policy,\n\
+         \x20                inventory, exceptions, configuration changes and method\n\
+         report.html      the same report as a single self-contained web page\n\
+         findings.csv     one row per finding (cells that a spreadsheet would run as formulas are\n\
+         \x20                prefixed with an apostrophe)\n\
+         findings.json    the same findings, machine-readable (format phi-audit-findings/1)\n\
+         evidence/        the raw API answers exactly as collected (the snapshot), byte for byte\n\
+         attestations/    the policy attestations and risk exceptions as given, if any\n\
+         MANIFEST.sha256  the SHA-256 of every other file\n\n\
+         How to check that nothing was changed\n\
+         -------------------------------------\n\
+         With standard tools (Linux, macOS with coreutils, WSL):\n\n\
+         \x20   unzip -q bundle.zip -d bundle && cd bundle\n\
+         \x20   sha256sum -c MANIFEST.sha256          # every line must say OK\n\
+         \x20   find . -type f ! -name 'MANIFEST.sha256*' | sed 's|^\\./||' | LC_ALL=C sort > /tmp/files\n\
+         \x20   cut -c67- MANIFEST.sha256 | LC_ALL=C sort | diff - /tmp/files   # no extra files\n\n\
+         The snapshot digest above is recomputed from evidence/ with:\n\n\
+         \x20   cd evidence && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum\n\n\
+         With phi-audit:  phi-audit verify bundle.zip [--public-key phi-audit.pub]\n\n\
+         {signed}\n\
+         Every zip entry carries the same timestamp (the generation time, UTC), so the same snapshot\n\
+         and generation time always give the same bytes.\n",
+        account = f.snapshot.account_id,
+        organisation = model.cover.organisation,
+        collected = f.snapshot.collected_at,
+        generated = f.generated_at,
+        period = model.cover.review_period,
+        digest = f.snapshot.digest,
+        tool = env!("CARGO_PKG_VERSION"),
+    )
+}

@@ -1,0 +1,27 @@
+//! `report.html`: the report as one self-contained page (inline CSS, no scripts, no external
+//! assets), rendered with Tera from `report-templates/report.html`.
+//!
+//! Autoescape is on (the template's name ends in `.html`), so every value that came from AWS —
+//! bucket names, tag values, policy statement ids quoted in reasons — is HTML-escaped. The
+//! template is compiled into the binary so the report never depends on files beside it.
+
+use super::model::ReportModel;
+use super::ReportError;
+
+const TEMPLATE_NAME: &str = "report.html";
+const TEMPLATE: &str = include_str!("../../report-templates/report.html");
+
+pub fn render(model: &ReportModel) -> Result<String, ReportError> {
+    let mut tera = tera::Tera::default();
+    tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)
+        .map_err(|e| ReportError::Template(format!("{e:?}")))?;
+    let context = tera::Context::from_serialize(model)
+        .map_err(|e| ReportError::Template(format!("{e:?}")))?;
+    let mut html = tera
+        .render(TEMPLATE_NAME, &context)
+        .map_err(|e| ReportError::Template(format!("{e:?}")))?;
+    if !html.ends_with('\n') {
+        html.push('\n');
+    }
+    Ok(html)
+}

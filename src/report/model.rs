@@ -1,0 +1,885 @@
+//! The report's view model: everything the HTML and PDF documents show, computed once, as plain
+//! strings and counts. Both renderers read only this, so they cannot disagree on content.
+//!
+//! Size: an account of 10,000 buckets has ~220,000 findings. Listing each pass would bury the
+//! failures, so each control lists its failing, error and excepted findings in full (grouped when
+//! many subjects fail with the same reason and evidence), and counts its passes, naming the
+//! passing subjects only up to [`PASS_LIST_LIMIT`]; the bucket inventory appendix gives every
+//! bucket's counts. The method appendix says so.
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::attest::{Attestation, RiskException};
+use crate::controls::{Catalog, POLICIES, SAFEGUARDS};
+use crate::findings::{Finding, FindingsReport, Severity, Status};
+use crate::snapshot::{Evidence, Snapshot};
+
+/// Passing subjects are named per control up to this many; above it they are only counted.
+pub const PASS_LIST_LIMIT: usize = 50;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportModel {
+    pub cover: Cover,
+    pub summary: SummaryView,
+    pub safeguards: Vec<SafeguardSection>,
+    pub policies: Vec<PolicySection>,
+    pub inventory: Vec<BucketRow>,
+    pub exceptions: Vec<ExceptionView>,
+    pub changes: ChangesView,
+    pub method: MethodView,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Cover {
+    pub title: String,
+    pub organisation: String,
+    pub account_id: String,
+    pub partition: String,
+    pub regions: String,
+    pub review_period: String,
+    pub collected_at: String,
+    pub generated_at: String,
+    /// The phi-audit that rendered this report.
+    pub tool_version: String,
+    /// The phi-audit that collected the snapshot.
+    pub collector_version: String,
+    pub digest: String,
+    pub buckets_total: usize,
+    pub buckets_in_scope: usize,
+    pub scope: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Count {
+    pub label: String,
+    pub count: usize,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusCounts {
+    pub fail: usize,
+    pub error: usize,
+    pub excepted: usize,
+    pub pass: usize,
+    pub not_applicable: usize,
+    pub total: usize,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Fail => self.fail += 1,
+            Status::Error => self.error += 1,
+            Status::Excepted => self.excepted += 1,
+            Status::Pass => self.pass += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+        }
+        self.total += 1;
+    }
+
+    fn merge(&mut self, other: &StatusCounts) {
+        self.fail += other.fail;
+        self.error += other.error;
+        self.excepted += other.excepted;
+        self.pass += other.pass;
+        self.not_applicable += other.not_applicable;
+        self.total += other.total;
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryView {
+    pub subjects: usize,
+    pub findings: usize,
+    pub by_status: Vec<Count>,
+    pub failures_by_severity: Vec<Count>,
+    /// Safeguard-by-status matrix: one row per 164.312 safeguard.
+    pub matrix: Vec<MatrixRow>,
+    /// The controls with the most failures, worst severity first.
+    pub top_controls: Vec<ControlRow>,
+    pub verdict: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MatrixRow {
+    pub id: String,
+    pub title: String,
+    pub anchor: String,
+    pub controls: usize,
+    pub counts: StatusCounts,
+}
+
+/// One control's line in a summary table.
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlRow {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub counts: StatusCounts,
+    /// Where the control's findings are listed in full (a safeguard id).
+    pub detail_in: String,
+    pub detail_anchor: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SafeguardSection {
+    pub id: String,
+    pub title: String,
+    pub anchor: String,
+    pub counts: StatusCounts,
+    pub controls: Vec<ControlRow>,
+    /// The controls whose findings are listed here (each control is detailed once, under the
+    /// first safeguard it maps to).
+    pub details: Vec<ControlDetail>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ControlDetail {
+    pub id: String,
+    pub anchor: String,
+    pub title: String,
+    pub severity: String,
+    pub description: String,
+    pub safeguards: String,
+    pub policies: String,
+    pub evidence: String,
+    pub remediation_summary: String,
+    pub remediation_cli: String,
+    pub remediation_console: String,
+    pub references: Vec<ReferenceView>,
+    pub counts: StatusCounts,
+    /// Failing, error and excepted findings, worst first.
+    pub groups: Vec<FindingGroup>,
+    pub passed_subjects: Vec<String>,
+    /// "All 12 passing subjects are listed" / "9,900 subjects passed; see Appendix A".
+    pub passed_note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceView {
+    pub title: String,
+    pub url: String,
+}
+
+/// Findings of one control that share status, reason and evidence, with every subject named.
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingGroup {
+    pub status: String,
+    pub severity: String,
+    pub reason: String,
+    /// Evidence references; with several subjects the bucket name is shown as `<bucket>`.
+    pub evidence: String,
+    pub subjects: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySection {
+    pub name: String,
+    pub anchor: String,
+    pub attestation: Option<AttestationView>,
+    pub attestation_note: String,
+    /// Administrative findings (`admin.*`) on this policy.
+    pub admin_findings: Vec<FindingGroup>,
+    /// The technical controls that support this policy.
+    pub controls: Vec<ControlRow>,
+    pub counts: StatusCounts,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AttestationView {
+    pub owner: String,
+    pub approver: String,
+    pub approved_on: String,
+    pub next_review: String,
+    pub statement: String,
+    pub document: String,
+    pub document_sha256: String,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BucketRow {
+    pub name: String,
+    pub region: String,
+    pub in_scope: String,
+    pub tags: String,
+    pub counts: StatusCounts,
+    pub worst: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExceptionView {
+    pub subject: String,
+    pub control: String,
+    pub justification: String,
+    pub approver: String,
+    pub approved_on: String,
+    pub expires: String,
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangesView {
+    pub collected: bool,
+    pub note: String,
+    pub events: Vec<ChangeRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    pub time: String,
+    pub region: String,
+    pub event: String,
+    pub user: String,
+    pub resources: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodView {
+    pub notes: Vec<String>,
+    pub controls: Vec<MethodRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MethodRow {
+    pub id: String,
+    pub title: String,
+    pub severity: String,
+    pub evidence: String,
+    pub safeguards: String,
+    pub policies: String,
+}
+
+/// A control as the report knows it: from the catalog, or reconstructed from its findings when
+/// the catalog does not define it (administrative findings, newer evaluators).
+struct ControlInfo<'a> {
+    id: String,
+    title: String,
+    severity: Severity,
+    description: String,
+    safeguards: Vec<String>,
+    policies: Vec<String>,
+    evidence: Vec<String>,
+    remediation: (String, String, String),
+    references: Vec<ReferenceView>,
+    findings: Vec<&'a Finding>,
+    counts: StatusCounts,
+}
+
+pub fn anchor(prefix: &str, text: &str) -> String {
+    let slug: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{prefix}-{}", slug.trim_matches('-'))
+}
+
+fn status_rank(status: Status) -> u8 {
+    match status {
+        Status::Fail => 0,
+        Status::Error => 1,
+        Status::Excepted => 2,
+        Status::Pass => 3,
+        Status::NotApplicable => 4,
+    }
+}
+
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `buckets/<name>.json#/calls/X` → `buckets/<bucket>.json#/calls/X`, so that findings of many
+/// buckets with the same reason group together.
+fn generic_evidence(finding: &Finding) -> String {
+    let bucket = finding.subject.strip_prefix("s3://");
+    finding
+        .evidence
+        .iter()
+        .map(|e| match bucket {
+            Some(b) => e
+                .replace(&format!("buckets/{b}.json"), "buckets/<bucket>.json")
+                .replace(
+                    &format!("access-logs/{b}.json"),
+                    "access-logs/<bucket>.json",
+                ),
+            None => e.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
+    // Key: (status rank, severity, reason, generic evidence) → subjects in name order.
+    let mut groups: BTreeMap<(u8, Severity, &str, String), (Vec<&Finding>, Status)> =
+        BTreeMap::new();
+    for f in findings {
+        if matches!(f.status, Status::Pass | Status::NotApplicable) {
+            continue;
+        }
+        groups
+            .entry((
+                status_rank(f.status),
+                f.severity,
+                f.reason.as_str(),
+                generic_evidence(f),
+            ))
+            .or_insert_with(|| (Vec::new(), f.status))
+            .0
+            .push(f);
+    }
+    groups
+        .into_iter()
+        .map(|((_, severity, reason, generic), (members, status))| {
+            let evidence = if members.len() == 1 {
+                members[0].evidence.join(" ")
+            } else {
+                generic
+            };
+            let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
+            subjects.sort();
+            FindingGroup {
+                status: status.as_str().to_string(),
+                severity: severity.as_str().to_string(),
+                reason: reason.to_string(),
+                evidence,
+                subjects,
+            }
+        })
+        .collect()
+}
+
+impl ReportModel {
+    pub fn build(
+        snapshot: &Snapshot,
+        catalog: &Catalog,
+        report: &FindingsReport,
+        attestations: &[Attestation],
+        exceptions: &[RiskException],
+    ) -> ReportModel {
+        let meta = &snapshot.meta;
+        let generated_date = chrono::DateTime::parse_from_rfc3339(&report.generated_at)
+            .ok()
+            .map(|t| t.date_naive());
+
+        // Controls: catalog order, then any control the findings name that the catalog lacks.
+        let mut controls: Vec<ControlInfo> = catalog
+            .controls
+            .iter()
+            .map(|c| ControlInfo {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                severity: c.severity,
+                description: c.description.clone(),
+                safeguards: c.safeguards.clone(),
+                policies: c.policies.clone(),
+                evidence: c.evidence.clone(),
+                remediation: (
+                    c.remediation.summary.clone(),
+                    c.remediation.cli.clone(),
+                    c.remediation.console.clone(),
+                ),
+                references: c
+                    .references
+                    .iter()
+                    .map(|r| ReferenceView {
+                        title: r.title.clone(),
+                        url: r.url.clone(),
+                    })
+                    .collect(),
+                findings: Vec::new(),
+                counts: StatusCounts::default(),
+            })
+            .collect();
+        let mut index: BTreeMap<String, usize> = controls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        for f in &report.findings {
+            let i = *index.entry(f.control.clone()).or_insert_with(|| {
+                controls.push(ControlInfo {
+                    id: f.control.clone(),
+                    title: f.control.clone(),
+                    severity: f.severity,
+                    description: String::new(),
+                    safeguards: f.safeguards.clone(),
+                    policies: f.policies.clone(),
+                    evidence: Vec::new(),
+                    remediation: (String::new(), String::new(), String::new()),
+                    references: Vec::new(),
+                    findings: Vec::new(),
+                    counts: StatusCounts::default(),
+                });
+                controls.len() - 1
+            });
+            controls[i].findings.push(f);
+            controls[i].counts.add(f.status);
+        }
+        let is_admin = |c: &ControlInfo| c.id.starts_with("admin.");
+
+        // Each technical control is detailed under its first safeguard.
+        let primary = |c: &ControlInfo| c.safeguards.first().cloned().unwrap_or_default();
+        let control_row = |c: &ControlInfo| ControlRow {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            severity: c.severity.as_str().to_string(),
+            counts: c.counts.clone(),
+            detail_in: primary(c),
+            detail_anchor: anchor("control", &c.id),
+        };
+
+        let mut safeguards = Vec::new();
+        for (id, title) in SAFEGUARDS {
+            let mapped: Vec<&ControlInfo> = controls
+                .iter()
+                .filter(|c| !is_admin(c) && c.safeguards.iter().any(|s| s == id))
+                .collect();
+            let mut counts = StatusCounts::default();
+            for c in &mapped {
+                counts.merge(&c.counts);
+            }
+            let details = mapped
+                .iter()
+                .filter(|c| primary(c) == *id)
+                .map(|c| control_detail(c))
+                .collect();
+            safeguards.push(SafeguardSection {
+                id: id.to_string(),
+                title: title.to_string(),
+                anchor: anchor("safeguard", id),
+                counts,
+                controls: mapped.iter().map(|c| control_row(c)).collect(),
+                details,
+            });
+        }
+        // Technical controls mapped to no known safeguard still get listed somewhere.
+        let orphans: Vec<&ControlInfo> = controls
+            .iter()
+            .filter(|c| {
+                !is_admin(c)
+                    && !c
+                        .safeguards
+                        .iter()
+                        .any(|s| SAFEGUARDS.iter().any(|(k, _)| k == s))
+            })
+            .collect();
+        if !orphans.is_empty() {
+            let mut counts = StatusCounts::default();
+            for c in &orphans {
+                counts.merge(&c.counts);
+            }
+            safeguards.push(SafeguardSection {
+                id: "Other".to_string(),
+                title: "Controls not mapped to a 164.312 safeguard".to_string(),
+                anchor: anchor("safeguard", "other"),
+                counts,
+                controls: orphans.iter().map(|c| control_row(c)).collect(),
+                details: orphans.iter().map(|c| control_detail(c)).collect(),
+            });
+        }
+
+        let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
+        for c in &controls {
+            for p in &c.policies {
+                if !policy_names.contains(p) {
+                    policy_names.push(p.clone());
+                }
+            }
+        }
+        let policies = policy_names
+            .iter()
+            .map(|name| {
+                let technical: Vec<&ControlInfo> = controls
+                    .iter()
+                    .filter(|c| !is_admin(c) && c.policies.iter().any(|p| p == name))
+                    .collect();
+                let mut counts = StatusCounts::default();
+                for c in &technical {
+                    counts.merge(&c.counts);
+                }
+                let subject = format!("policy:{name}");
+                let admin: Vec<&Finding> = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.subject == subject)
+                    .collect();
+                let attestation =
+                    attestations
+                        .iter()
+                        .find(|a| a.policy == *name)
+                        .map(|a| AttestationView {
+                            owner: a.owner.clone(),
+                            approver: a.approver.clone(),
+                            approved_on: a.approved_on.to_string(),
+                            next_review: a.next_review.to_string(),
+                            statement: a.statement.clone(),
+                            document: a
+                                .document
+                                .as_ref()
+                                .map(|d| d.path.clone())
+                                .unwrap_or_default(),
+                            document_sha256: a
+                                .document
+                                .as_ref()
+                                .map(|d| d.sha256.clone())
+                                .unwrap_or_default(),
+                            current: generated_date.is_none_or(|d| a.next_review >= d),
+                        });
+                let attestation_note = match &attestation {
+                    None => "No attestation on file for this policy.".to_string(),
+                    Some(a) if a.current => format!("Attested; next review due {}.", a.next_review),
+                    Some(a) => format!(
+                        "The attestation's review date {} has passed: the attestation has expired.",
+                        a.next_review
+                    ),
+                };
+                PolicySection {
+                    name: name.clone(),
+                    anchor: anchor("policy", name),
+                    attestation,
+                    attestation_note,
+                    admin_findings: group_findings(&admin)
+                        .into_iter()
+                        .chain(admin.iter().filter(|f| f.status == Status::Pass).map(|f| {
+                            FindingGroup {
+                                status: f.status.as_str().to_string(),
+                                severity: f.severity.as_str().to_string(),
+                                reason: f.reason.clone(),
+                                evidence: f.evidence.join(" "),
+                                subjects: vec![f.subject.clone()],
+                            }
+                        }))
+                        .collect(),
+                    controls: technical.iter().map(|c| control_row(c)).collect(),
+                    counts,
+                }
+            })
+            .collect();
+
+        // Inventory: every bucket, in scope or not, with its findings counted.
+        let mut per_subject: BTreeMap<&str, (StatusCounts, Option<Severity>)> = BTreeMap::new();
+        for f in &report.findings {
+            let entry = per_subject.entry(f.subject.as_str()).or_default();
+            entry.0.add(f.status);
+            if f.status == Status::Fail {
+                entry.1 = Some(entry.1.map_or(f.severity, |s| s.min(f.severity)));
+            }
+        }
+        let inventory = snapshot
+            .buckets
+            .iter()
+            .map(|b| {
+                let subject = b.subject();
+                let (counts, worst) = per_subject
+                    .get(subject.as_str())
+                    .cloned()
+                    .unwrap_or_default();
+                BucketRow {
+                    name: b.name.clone(),
+                    region: b.region.clone(),
+                    in_scope: if b.in_scope {
+                        "yes".to_string()
+                    } else {
+                        format!(
+                            "no{}",
+                            b.scope_reason
+                                .as_ref()
+                                .map(|r| format!(" ({r})"))
+                                .unwrap_or_default()
+                        )
+                    },
+                    tags: match &b.tags {
+                        Evidence::Found(tags) => tags
+                            .iter()
+                            .map(|t| format!("{}={}", t.key, t.value))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                        Evidence::NotConfigured => "(none)".to_string(),
+                        Evidence::Unavailable(why) => format!("(unknown: {why})"),
+                    },
+                    counts,
+                    worst: worst
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_else(|| "-".to_string()),
+                }
+            })
+            .collect();
+
+        let exceptions = exceptions
+            .iter()
+            .map(|e| ExceptionView {
+                subject: e.subject.clone(),
+                control: e.control.clone(),
+                justification: e.justification.clone(),
+                approver: e.approver.clone(),
+                approved_on: e.approved_on.to_string(),
+                expires: e.expires.to_string(),
+                state: if generated_date.is_none_or(|d| e.expires >= d) {
+                    "in force".to_string()
+                } else {
+                    "expired".to_string()
+                },
+            })
+            .collect();
+
+        let total_failures = report
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Fail)
+            .count();
+        let total_errors = report
+            .findings
+            .iter()
+            .filter(|f| f.status == Status::Error)
+            .count();
+        let mut top: Vec<&ControlInfo> = controls.iter().filter(|c| c.counts.fail > 0).collect();
+        top.sort_by(|a, b| {
+            a.severity
+                .cmp(&b.severity)
+                .then(b.counts.fail.cmp(&a.counts.fail))
+                .then(a.id.cmp(&b.id))
+        });
+        let summary = SummaryView {
+            subjects: report.summary.subjects,
+            findings: report.findings.len(),
+            by_status: Status::ALL
+                .iter()
+                .map(|s| Count {
+                    label: s.as_str().to_string(),
+                    count: report.findings.iter().filter(|f| f.status == *s).count(),
+                })
+                .collect(),
+            failures_by_severity: Severity::ALL
+                .iter()
+                .map(|s| Count {
+                    label: s.as_str().to_string(),
+                    count: report
+                        .findings
+                        .iter()
+                        .filter(|f| f.status == Status::Fail && f.severity == *s)
+                        .count(),
+                })
+                .collect(),
+            matrix: safeguards
+                .iter()
+                .map(|s| MatrixRow {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    anchor: s.anchor.clone(),
+                    controls: s.controls.len(),
+                    counts: s.counts.clone(),
+                })
+                .collect(),
+            top_controls: top.iter().take(10).map(|c| control_row(c)).collect(),
+            verdict: format!(
+                "{} findings on {} subjects: {} failures and {} that could not be assessed (errors are never counted as passes).",
+                thousands(report.findings.len()),
+                thousands(report.summary.subjects),
+                thousands(total_failures),
+                thousands(total_errors)
+            ),
+        };
+
+        let method = MethodView {
+            notes: method_notes(),
+            controls: controls
+                .iter()
+                .map(|c| MethodRow {
+                    id: c.id.clone(),
+                    title: c.title.clone(),
+                    severity: c.severity.as_str().to_string(),
+                    evidence: if c.evidence.is_empty() {
+                        "(see the finding's evidence references)".to_string()
+                    } else {
+                        c.evidence.join(", ")
+                    },
+                    safeguards: c.safeguards.join(", "),
+                    policies: c.policies.join(", "),
+                })
+                .collect(),
+        };
+
+        ReportModel {
+            cover: Cover {
+                title: "HIPAA Security Rule evidence: Amazon S3".to_string(),
+                organisation: meta
+                    .organization
+                    .clone()
+                    .unwrap_or_else(|| "(organisation not recorded)".to_string()),
+                account_id: meta.account_id.clone(),
+                partition: meta.partition.clone(),
+                regions: if meta.regions.is_empty() {
+                    "(not recorded)".to_string()
+                } else {
+                    meta.regions.join(", ")
+                },
+                review_period: meta
+                    .review_period
+                    .as_ref()
+                    .map(|p| format!("{} to {}", p.since, p.until))
+                    .unwrap_or_else(|| "(not recorded)".to_string()),
+                collected_at: meta.collected_at.clone(),
+                generated_at: report.generated_at.clone(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                collector_version: meta.tool_version.clone(),
+                digest: snapshot.digest.clone(),
+                buckets_total: snapshot.buckets.len(),
+                buckets_in_scope: snapshot.in_scope_buckets().count(),
+                scope: match &meta.scope {
+                    Value::Null => "(all buckets)".to_string(),
+                    other => other.to_string(),
+                },
+            },
+            summary,
+            safeguards,
+            policies,
+            inventory,
+            exceptions,
+            changes: changes(snapshot),
+            method,
+        }
+    }
+}
+
+fn control_detail(c: &ControlInfo) -> ControlDetail {
+    let mut passed: Vec<String> = c
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Pass)
+        .map(|f| f.subject.clone())
+        .collect();
+    passed.sort();
+    let passed_note = match passed.len() {
+        0 => "No subject passed this control.".to_string(),
+        n if n <= PASS_LIST_LIMIT => format!("Passed ({n}):"),
+        n => format!(
+            "{} subjects passed; they are not listed here (see the bucket inventory appendix and findings.csv).",
+            thousands(n)
+        ),
+    };
+    if passed.len() > PASS_LIST_LIMIT {
+        passed.clear();
+    }
+    ControlDetail {
+        id: c.id.clone(),
+        anchor: anchor("control", &c.id),
+        title: c.title.clone(),
+        severity: c.severity.as_str().to_string(),
+        description: c.description.clone(),
+        safeguards: c.safeguards.join(", "),
+        policies: c.policies.join(", "),
+        evidence: c.evidence.join(", "),
+        remediation_summary: c.remediation.0.clone(),
+        remediation_cli: c.remediation.1.clone(),
+        remediation_console: c.remediation.2.clone(),
+        references: c.references.clone(),
+        counts: c.counts.clone(),
+        groups: group_findings(&c.findings),
+        passed_subjects: passed,
+        passed_note,
+    }
+}
+
+fn method_notes() -> Vec<String> {
+    vec![
+        "Evidence: every finding rests on recorded answers of the AWS APIs (the `aws s3api` JSON form), kept byte for byte under evidence/ in this bundle. An evidence reference such as buckets/<bucket>.json#/calls/GetBucketAcl is a file under evidence/ and a JSON pointer into it.".to_string(),
+        "Statuses: fail = misconfigured; error = the evidence could not be collected or read (never counted as a pass); excepted = a failure covered by a documented, unexpired risk exception; pass; not_applicable.".to_string(),
+        "Public exposure is judged as AWS judges it: ACL grants and bucket policies together, with Block Public Access at bucket and account level and Object Ownership (BucketOwnerEnforced) applied; a grant that Block Public Access neutralises passes but is reported as latent.".to_string(),
+        "Presentation: each control is described once, under the first 164.312 safeguard it supports; other safeguards it supports list it with its counts. Failing, error and excepted findings are listed in full; subjects that fail with the same reason and evidence are listed together in one row. Passing subjects are named when a control has at most 50 of them, otherwise counted; the bucket inventory appendix and findings.csv give every subject's result.".to_string(),
+        "Configuration changes come from CloudTrail LookupEvents as recorded at collection time for the review period.".to_string(),
+        "Integrity: MANIFEST.sha256 lists the SHA-256 of every file in the bundle; the snapshot digest on every page is the SHA-256 over the sorted \"<sha256>  <path>\" lines of the files under evidence/ (see README.txt).".to_string(),
+    ]
+}
+
+fn changes(snapshot: &Snapshot) -> ChangesView {
+    let mut events = Vec::new();
+    let mut notes = Vec::new();
+    let mut collected = false;
+    for (region, value) in &snapshot.cloudtrail {
+        match value.get("LookupEvents") {
+            None => notes.push(format!("{region}: not collected")),
+            Some(result) => {
+                if let Some(list) = result.pointer("/ok/Events").and_then(Value::as_array) {
+                    collected = true;
+                    for event in list {
+                        let text = |key: &str| {
+                            event
+                                .get(key)
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string()
+                        };
+                        let resources = event
+                            .get("Resources")
+                            .and_then(Value::as_array)
+                            .map(|rs| {
+                                rs.iter()
+                                    .filter_map(|r| r.get("ResourceName").and_then(Value::as_str))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            })
+                            .unwrap_or_default();
+                        events.push(ChangeRow {
+                            time: text("EventTime"),
+                            region: region.clone(),
+                            event: text("EventName"),
+                            user: text("Username"),
+                            resources,
+                        });
+                    }
+                } else if let Some(code) = result.pointer("/error/code").and_then(Value::as_str) {
+                    notes.push(format!("{region}: could not be collected ({code})"));
+                } else {
+                    notes.push(format!("{region}: not collected"));
+                }
+            }
+        }
+    }
+    events.sort_by(|a, b| {
+        (&a.time, &a.region, &a.event, &a.resources).cmp(&(
+            &b.time,
+            &b.region,
+            &b.event,
+            &b.resources,
+        ))
+    });
+    let mut regions: BTreeSet<&str> = BTreeSet::new();
+    for e in &events {
+        regions.insert(&e.region);
+    }
+    let note = if !collected {
+        "No configuration changes were collected for the review period (CloudTrail LookupEvents is absent from the snapshot).".to_string()
+    } else if notes.is_empty() {
+        format!(
+            "{} change events recorded by CloudTrail in the review period.",
+            thousands(events.len())
+        )
+    } else {
+        format!(
+            "{} change events recorded by CloudTrail in the review period. Not available: {}.",
+            thousands(events.len()),
+            notes.join("; ")
+        )
+    };
+    ChangesView {
+        collected,
+        note,
+        events,
+    }
+}

@@ -1,0 +1,1218 @@
+//! `report.pdf`: the auditor's document, laid out by hand with printpdf's built-in fonts
+//! (Helvetica, Courier), so no font files are embedded and all text is extractable.
+//!
+//! The layout is a small flow engine: paragraphs and tables are wrapped with the standard AFM
+//! character widths; a table row that does not fit moves to the next page (a row taller than a
+//! page is split across pages) and the header row is repeated on every page. Every page gets a
+//! header (account, collection and generation times) and a footer (snapshot digest, "page X of
+//! Y"), added once the page count is known. Body pages are laid out first so the table of
+//! contents can give page numbers.
+//!
+//! Determinism: printpdf puts a random /ID in the trailer, so the document is serialised through
+//! lopdf here with an /ID derived from the snapshot digest and the generation time.
+
+use printpdf::{
+    BuiltinFont, Color, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextMatrix,
+};
+use sha2::{Digest, Sha256};
+
+use super::model::{ControlDetail, ControlRow, FindingGroup, ReportModel, StatusCounts};
+use super::ReportError;
+
+const PAGE_W: f32 = 612.0; // US Letter
+const PAGE_H: f32 = 792.0;
+const MARGIN_X: f32 = 42.0;
+const TOP: f32 = PAGE_H - 58.0; // first baseline area below the running header
+const BOTTOM: f32 = 52.0; // above the running footer
+const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
+const CELL_PAD: f32 = 3.0;
+
+/// The rendered document.
+pub struct Pdf {
+    pub bytes: Vec<u8>,
+    pub pages: usize,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Font {
+    Regular,
+    Bold,
+    Mono,
+}
+
+impl Font {
+    fn builtin(self) -> BuiltinFont {
+        match self {
+            Font::Regular => BuiltinFont::Helvetica,
+            Font::Bold => BuiltinFont::HelveticaBold,
+            Font::Mono => BuiltinFont::Courier,
+        }
+    }
+
+    /// Advance width of `c` in thousandths of an em (Adobe's AFM metrics for the standard 14).
+    fn width(self, c: char) -> u16 {
+        if self == Font::Mono {
+            return 600;
+        }
+        let code = c as u32;
+        if !(32..=126).contains(&code) {
+            // Outside ASCII: assume the widest, so wrapped text never overflows its cell.
+            return 1000;
+        }
+        let i = (code - 32) as usize;
+        match self {
+            Font::Regular => HELVETICA[i],
+            _ => HELVETICA_BOLD[i],
+        }
+    }
+
+    fn text_width(self, text: &str, size: f32) -> f32 {
+        text.chars().map(|c| self.width(c) as f32).sum::<f32>() * size / 1000.0
+    }
+}
+
+#[rustfmt::skip]
+const HELVETICA: [u16; 95] = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
+    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
+    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
+    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+];
+
+#[rustfmt::skip]
+const HELVETICA_BOLD: [u16; 95] = [
+    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
+    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
+    975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
+    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
+    333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
+    611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
+];
+
+/// Replaces characters the built-in fonts cannot show (they use WinAnsi) and control characters.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => ' ',
+            c if c.is_control() => '?',
+            c if (c as u32) < 0x7f || (0xa0..=0xff).contains(&(c as u32)) => c,
+            '\u{2013}' | '\u{2014}' => '-',
+            '\u{2018}' | '\u{2019}' => '\'',
+            '\u{201c}' | '\u{201d}' => '"',
+            '\u{2026}' => '.',
+            _ => '?',
+        })
+        .collect()
+}
+
+/// Greedy word wrap by measured width; a word wider than the line (a long bucket name, ARN or
+/// policy) is broken between characters so it never overflows.
+fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
+    let text = printable(text);
+    let space = font.width(' ') as f32 * size / 1000.0;
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut line_w = 0.0f32;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let word_w = font.text_width(word, size);
+        if !line.is_empty() && line_w + space + word_w <= width {
+            line.push(' ');
+            line.push_str(word);
+            line_w += space + word_w;
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+            line_w = 0.0;
+        }
+        if word_w <= width {
+            line.push_str(word);
+            line_w = word_w;
+            continue;
+        }
+        for c in word.chars() {
+            let w = font.width(c) as f32 * size / 1000.0;
+            if line_w + w > width && !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+                line_w = 0.0;
+            }
+            line.push(c);
+            line_w += w;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
+}
+
+#[derive(Clone, Copy)]
+struct Style {
+    font: Font,
+    size: f32,
+    color: (f32, f32, f32),
+}
+
+const BODY: Style = Style {
+    font: Font::Regular,
+    size: 9.0,
+    color: (0.1, 0.1, 0.1),
+};
+const MUTED: Style = Style {
+    font: Font::Regular,
+    size: 8.0,
+    color: (0.35, 0.35, 0.35),
+};
+const CELL: Style = Style {
+    font: Font::Regular,
+    size: 7.5,
+    color: (0.1, 0.1, 0.1),
+};
+const CELL_MONO: Style = Style {
+    font: Font::Mono,
+    size: 6.8,
+    color: (0.1, 0.1, 0.1),
+};
+const CELL_HEAD: Style = Style {
+    font: Font::Bold,
+    size: 7.5,
+    color: (0.0, 0.0, 0.0),
+};
+const MONO: Style = Style {
+    font: Font::Mono,
+    size: 7.5,
+    color: (0.1, 0.1, 0.1),
+};
+
+fn status_style(status: &str) -> Style {
+    let color = match status {
+        "fail" => (0.69, 0.0, 0.13),
+        "error" => (0.54, 0.35, 0.0),
+        "excepted" => (0.23, 0.36, 0.55),
+        "pass" => (0.12, 0.42, 0.2),
+        _ => (0.35, 0.35, 0.35),
+    };
+    Style {
+        font: Font::Bold,
+        size: 7.0,
+        color,
+    }
+}
+
+fn leading(style: Style) -> f32 {
+    style.size * 1.28
+}
+
+struct Column {
+    header: &'static str,
+    width: f32,
+    style: Style,
+    right: bool,
+}
+
+fn columns(spec: &[(&'static str, f32, Style, bool)]) -> Vec<Column> {
+    let total: f32 = spec.iter().map(|c| c.1).sum();
+    spec.iter()
+        .map(|&(header, w, style, right)| Column {
+            header,
+            width: w / total * CONTENT_W,
+            style,
+            right,
+        })
+        .collect()
+}
+
+/// One cell's content: text and an optional style override (status colours).
+struct Cell {
+    text: String,
+    style: Option<Style>,
+}
+
+fn cell(text: impl Into<String>) -> Cell {
+    Cell {
+        text: text.into(),
+        style: None,
+    }
+}
+
+fn styled(text: impl Into<String>, style: Style) -> Cell {
+    Cell {
+        text: text.into(),
+        style: Some(style),
+    }
+}
+
+#[derive(Default)]
+struct PageOps {
+    graphics: Vec<Op>,
+    text: Vec<Op>,
+    font: Option<(Font, u32)>,
+    color: Option<(u32, u32, u32)>,
+}
+
+impl PageOps {
+    fn text_at(&mut self, x: f32, y: f32, text: &str, style: Style) {
+        if text.is_empty() {
+            return;
+        }
+        let key = (style.font, (style.size * 100.0) as u32);
+        if self.font != Some(key) {
+            self.text.push(Op::SetFont {
+                font: PdfFontHandle::Builtin(style.font.builtin()),
+                size: Pt(style.size),
+            });
+            self.font = Some(key);
+        }
+        let c = style.color;
+        let ckey = (
+            (c.0 * 1000.0) as u32,
+            (c.1 * 1000.0) as u32,
+            (c.2 * 1000.0) as u32,
+        );
+        if self.color != Some(ckey) {
+            self.text.push(Op::SetFillColor {
+                col: Color::Rgb(Rgb {
+                    r: c.0,
+                    g: c.1,
+                    b: c.2,
+                    icc_profile: None,
+                }),
+            });
+            self.color = Some(ckey);
+        }
+        self.text.push(Op::SetTextMatrix {
+            matrix: TextMatrix::Translate(Pt(x), Pt(y)),
+        });
+        self.text.push(Op::ShowText {
+            items: vec![TextItem::Text(text.to_string())],
+        });
+    }
+
+    fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32, grey: f32) {
+        self.graphics.push(Op::SetFillColor {
+            col: Color::Rgb(Rgb {
+                r: grey,
+                g: grey + 0.01,
+                b: grey + 0.02,
+                icc_profile: None,
+            }),
+        });
+        self.graphics.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: Pt(x),
+                y: Pt(y),
+                width: Pt(w),
+                height: Pt(h),
+                mode: Some(PaintMode::Fill),
+                winding_order: None,
+            },
+        });
+    }
+
+    fn hline(&mut self, x1: f32, x2: f32, y: f32, width: f32, grey: f32) {
+        self.graphics.push(Op::SetOutlineColor {
+            col: Color::Rgb(Rgb {
+                r: grey,
+                g: grey,
+                b: grey,
+                icc_profile: None,
+            }),
+        });
+        self.graphics
+            .push(Op::SetOutlineThickness { pt: Pt(width) });
+        self.graphics.push(Op::DrawLine {
+            line: Line {
+                points: vec![
+                    LinePoint {
+                        p: Point {
+                            x: Pt(x1),
+                            y: Pt(y),
+                        },
+                        bezier: false,
+                    },
+                    LinePoint {
+                        p: Point {
+                            x: Pt(x2),
+                            y: Pt(y),
+                        },
+                        bezier: false,
+                    },
+                ],
+                is_closed: false,
+            },
+        });
+    }
+
+    fn into_ops(self) -> Vec<Op> {
+        let mut ops = self.graphics;
+        ops.push(Op::StartTextSection);
+        ops.extend(self.text);
+        ops.push(Op::EndTextSection);
+        ops
+    }
+}
+
+/// A heading for the table of contents and the outline.
+struct TocEntry {
+    title: String,
+    level: u8,
+    /// 0-based index into the body pages.
+    page: usize,
+}
+
+struct Flow {
+    pages: Vec<PageOps>,
+    y: f32,
+    toc: Vec<TocEntry>,
+}
+
+impl Flow {
+    fn new() -> Flow {
+        Flow {
+            pages: vec![PageOps::default()],
+            y: TOP,
+            toc: Vec::new(),
+        }
+    }
+
+    fn page(&mut self) -> &mut PageOps {
+        self.pages.last_mut().expect("a page always exists")
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(PageOps::default());
+        self.y = TOP;
+    }
+
+    fn ensure(&mut self, height: f32) {
+        if self.y - height < BOTTOM {
+            self.new_page();
+        }
+    }
+
+    fn space(&mut self, h: f32) {
+        self.y -= h;
+    }
+
+    fn paragraph(&mut self, text: &str, style: Style) {
+        self.paragraph_at(text, style, MARGIN_X, CONTENT_W);
+    }
+
+    fn paragraph_at(&mut self, text: &str, style: Style, x: f32, width: f32) {
+        let lead = leading(style);
+        for line in wrap(text, style.font, style.size, width) {
+            self.ensure(lead);
+            self.y -= lead;
+            let y = self.y + 2.0;
+            self.page().text_at(x, y, &line, style);
+        }
+        self.y -= lead * 0.35;
+    }
+
+    /// A section heading; level 1 starts a new page.
+    fn heading(&mut self, text: &str, level: u8) {
+        let style = match level {
+            1 => Style {
+                font: Font::Bold,
+                size: 15.0,
+                color: (0.0, 0.0, 0.0),
+            },
+            2 => Style {
+                font: Font::Bold,
+                size: 11.5,
+                color: (0.0, 0.0, 0.0),
+            },
+            _ => Style {
+                font: Font::Bold,
+                size: 9.5,
+                color: (0.1, 0.1, 0.1),
+            },
+        };
+        if level == 1 {
+            if self.y < TOP {
+                self.new_page();
+            }
+        } else {
+            // Keep a heading with at least a few lines of what follows.
+            self.ensure(leading(style) + 60.0);
+            self.y -= 6.0;
+        }
+        let lines = wrap(text, style.font, style.size, CONTENT_W);
+        for line in &lines {
+            self.y -= leading(style);
+            let y = self.y;
+            self.page().text_at(MARGIN_X, y, line, style);
+        }
+        if level == 1 {
+            self.y -= 4.0;
+            let y = self.y;
+            self.page().hline(MARGIN_X, PAGE_W - MARGIN_X, y, 1.2, 0.1);
+            self.y -= 8.0;
+        } else {
+            self.y -= 3.0;
+        }
+        if level <= 2 {
+            let page = self.pages.len() - 1;
+            self.toc.push(TocEntry {
+                title: printable(text),
+                level,
+                page,
+            });
+        }
+    }
+
+    /// A key/value list (the cover, attestations).
+    fn fields(&mut self, rows: &[(&str, String, Style)]) {
+        let key_w = 150.0;
+        for (key, value, style) in rows {
+            let lines = wrap(value, style.font, style.size, CONTENT_W - key_w);
+            let lead = leading(BODY).max(leading(*style));
+            self.ensure(lead * lines.len() as f32);
+            for (i, line) in lines.iter().enumerate() {
+                self.y -= lead;
+                let y = self.y;
+                if i == 0 {
+                    self.page().text_at(
+                        MARGIN_X,
+                        y,
+                        key,
+                        Style {
+                            font: Font::Bold,
+                            ..BODY
+                        },
+                    );
+                }
+                self.page().text_at(MARGIN_X + key_w, y, line, *style);
+            }
+            self.y -= 2.0;
+        }
+        self.y -= 4.0;
+    }
+
+    fn table_header(&mut self, cols: &[Column]) {
+        let wrapped: Vec<Vec<String>> = cols
+            .iter()
+            .map(|c| {
+                wrap(
+                    c.header,
+                    CELL_HEAD.font,
+                    CELL_HEAD.size,
+                    c.width - 2.0 * CELL_PAD,
+                )
+            })
+            .collect();
+        let n = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+        let lead = leading(CELL_HEAD);
+        let h = n as f32 * lead + 2.0 * CELL_PAD;
+        let top = self.y;
+        self.page().fill_rect(MARGIN_X, top - h, CONTENT_W, h, 0.92);
+        let mut x = MARGIN_X;
+        for (c, lines) in cols.iter().zip(&wrapped) {
+            for (i, line) in lines.iter().enumerate() {
+                let y = top - CELL_PAD - (i as f32 + 1.0) * lead + 2.0;
+                let tx = if c.right {
+                    x + c.width - CELL_PAD - CELL_HEAD.font.text_width(line, CELL_HEAD.size)
+                } else {
+                    x + CELL_PAD
+                };
+                self.page().text_at(tx, y, line, CELL_HEAD);
+            }
+            x += c.width;
+        }
+        self.y = top - h;
+        let y = self.y;
+        self.page().hline(MARGIN_X, PAGE_W - MARGIN_X, y, 0.8, 0.3);
+    }
+
+    /// A table with wrapped cells; the header row repeats on every page the table spans, and a
+    /// row taller than the remaining space continues on the next page.
+    fn table(&mut self, cols: &[Column], rows: &[Vec<Cell>]) {
+        let head_h = leading(CELL_HEAD) * 2.0 + 2.0 * CELL_PAD;
+        self.ensure(head_h + 3.0 * leading(CELL));
+        self.table_header(cols);
+        for row in rows {
+            let wrapped: Vec<(Vec<String>, Style)> = cols
+                .iter()
+                .zip(row)
+                .map(|(c, cell)| {
+                    let style = cell.style.unwrap_or(c.style);
+                    (
+                        wrap(&cell.text, style.font, style.size, c.width - 2.0 * CELL_PAD),
+                        style,
+                    )
+                })
+                .collect();
+            let lead = wrapped
+                .iter()
+                .map(|(_, s)| leading(*s))
+                .fold(leading(CELL), f32::max);
+            let total = wrapped.iter().map(|(l, _)| l.len()).max().unwrap_or(1);
+            let mut done = 0;
+            while done < total {
+                let available = ((self.y - BOTTOM - 2.0 * CELL_PAD) / lead).floor() as isize;
+                // Move a short row whole to the next page rather than split it.
+                if available < 1 || (done == 0 && (available as usize) < total && total <= 6) {
+                    self.new_page();
+                    self.table_header(cols);
+                    continue;
+                }
+                let take = (available as usize).min(total - done);
+                let top = self.y;
+                let mut x = MARGIN_X;
+                for (c, (lines, style)) in cols.iter().zip(&wrapped) {
+                    for (i, line) in lines.iter().skip(done).take(take).enumerate() {
+                        let y = top - CELL_PAD - (i as f32 + 1.0) * lead + 2.0;
+                        let tx = if c.right {
+                            x + c.width - CELL_PAD - style.font.text_width(line, style.size)
+                        } else {
+                            x + CELL_PAD
+                        };
+                        self.page().text_at(tx, y, line, *style);
+                    }
+                    x += c.width;
+                }
+                self.y = top - take as f32 * lead - 2.0 * CELL_PAD;
+                let y = self.y;
+                self.page().hline(MARGIN_X, PAGE_W - MARGIN_X, y, 0.4, 0.75);
+                done += take;
+                if done < total {
+                    self.new_page();
+                    self.table_header(cols);
+                }
+            }
+        }
+        self.y -= 8.0;
+    }
+}
+
+fn counts_cells(c: &StatusCounts) -> [Cell; 4] {
+    [
+        cell(c.fail.to_string()),
+        cell(c.error.to_string()),
+        cell(c.excepted.to_string()),
+        cell(c.pass.to_string()),
+    ]
+}
+
+fn control_table(flow: &mut Flow, rows: &[ControlRow]) {
+    let cols = columns(&[
+        ("Control", 44.0, CELL, false),
+        ("Severity", 9.0, CELL, false),
+        ("Fail", 6.0, CELL, true),
+        ("Error", 6.0, CELL, true),
+        ("Excepted", 8.0, CELL, true),
+        ("Pass", 6.0, CELL, true),
+        ("Findings listed under", 15.0, CELL, false),
+    ]);
+    let rows: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|c| {
+            let [f, e, x, p] = counts_cells(&c.counts);
+            vec![
+                cell(format!("{}  {}", c.id, c.title)),
+                cell(c.severity.clone()),
+                f,
+                e,
+                x,
+                p,
+                cell(c.detail_in.clone()),
+            ]
+        })
+        .collect();
+    flow.table(&cols, &rows);
+}
+
+fn findings_table(flow: &mut Flow, groups: &[FindingGroup]) {
+    let cols = columns(&[
+        ("Status", 8.0, CELL, false),
+        ("Subject", 34.0, CELL_MONO, false),
+        ("Reason", 36.0, CELL, false),
+        ("Evidence", 22.0, CELL_MONO, false),
+    ]);
+    let rows: Vec<Vec<Cell>> = groups
+        .iter()
+        .map(|g| {
+            let subjects = if g.subjects.len() > 1 {
+                format!("({}) {}", g.subjects.len(), g.subjects.join(", "))
+            } else {
+                g.subjects.join(", ")
+            };
+            vec![
+                styled(g.status.to_uppercase(), status_style(&g.status)),
+                cell(subjects),
+                cell(g.reason.clone()),
+                cell(g.evidence.clone()),
+            ]
+        })
+        .collect();
+    flow.table(&cols, &rows);
+}
+
+fn control_detail(flow: &mut Flow, d: &ControlDetail) {
+    flow.heading(&format!("{}: {}", d.id, d.title), 3);
+    flow.paragraph(
+        &format!(
+            "Severity: {}. Safeguards: {}. Policies: {}. Deciding evidence: {}.",
+            d.severity, d.safeguards, d.policies, d.evidence
+        ),
+        MUTED,
+    );
+    if !d.description.is_empty() {
+        flow.paragraph(&d.description, BODY);
+    }
+    if !d.remediation_summary.is_empty() {
+        flow.paragraph(&format!("Remediation: {}", d.remediation_summary), BODY);
+        flow.paragraph("AWS CLI (replace {bucket} with the bucket's name):", MUTED);
+        flow.paragraph_at(&d.remediation_cli, MONO, MARGIN_X + 10.0, CONTENT_W - 10.0);
+        flow.paragraph(&format!("Console: {}", d.remediation_console), MUTED);
+    }
+    flow.paragraph(
+        &format!(
+            "Findings: {} fail, {} error, {} excepted, {} pass.",
+            d.counts.fail, d.counts.error, d.counts.excepted, d.counts.pass
+        ),
+        Style {
+            font: Font::Bold,
+            ..BODY
+        },
+    );
+    if d.groups.is_empty() {
+        flow.paragraph("No failing, error or excepted findings.", BODY);
+    } else {
+        findings_table(flow, &d.groups);
+    }
+    let mut passed = d.passed_note.clone();
+    if !d.passed_subjects.is_empty() {
+        passed.push(' ');
+        passed.push_str(&d.passed_subjects.join(", "));
+    }
+    flow.paragraph(&passed, MUTED);
+    if !d.references.is_empty() {
+        let refs: Vec<String> = d
+            .references
+            .iter()
+            .map(|r| format!("{} <{}>", r.title, r.url))
+            .collect();
+        flow.paragraph(&format!("References: {}", refs.join("; ")), MUTED);
+    }
+    flow.space(6.0);
+}
+
+fn body(model: &ReportModel) -> Flow {
+    let mut flow = Flow::new();
+    let s = &model.summary;
+    flow.heading("Executive summary", 1);
+    flow.paragraph(&s.verdict, BODY);
+    flow.heading("Findings by status", 3);
+    let mut status_cols: Vec<(&'static str, f32, Style, bool)> = vec![
+        ("fail", 1.0, CELL, true),
+        ("error", 1.0, CELL, true),
+        ("excepted", 1.0, CELL, true),
+        ("pass", 1.0, CELL, true),
+        ("not_applicable", 1.0, CELL, true),
+    ];
+    status_cols.push(("total", 1.0, CELL, true));
+    let find = |list: &[super::model::Count], label: &str| {
+        list.iter()
+            .find(|c| c.label == label)
+            .map(|c| c.count)
+            .unwrap_or(0)
+            .to_string()
+    };
+    let mut row: Vec<Cell> = ["fail", "error", "excepted", "pass", "not_applicable"]
+        .iter()
+        .map(|l| cell(find(&s.by_status, l)))
+        .collect();
+    row.push(cell(s.findings.to_string()));
+    flow.table(&columns(&status_cols), &[row]);
+    flow.heading("Failures by severity", 3);
+    let sev_cols = columns(&[
+        ("critical", 1.0, CELL, true),
+        ("high", 1.0, CELL, true),
+        ("medium", 1.0, CELL, true),
+        ("low", 1.0, CELL, true),
+        ("info", 1.0, CELL, true),
+    ]);
+    let row: Vec<Cell> = ["critical", "high", "medium", "low", "info"]
+        .iter()
+        .map(|l| cell(find(&s.failures_by_severity, l)))
+        .collect();
+    flow.table(&sev_cols, &[row]);
+    flow.heading("Safeguards by status", 3);
+    let cols = columns(&[
+        ("Safeguard", 40.0, CELL, false),
+        ("Controls", 8.0, CELL, true),
+        ("Fail", 8.0, CELL, true),
+        ("Error", 8.0, CELL, true),
+        ("Excepted", 9.0, CELL, true),
+        ("Pass", 8.0, CELL, true),
+        ("N/A", 7.0, CELL, true),
+    ]);
+    let rows: Vec<Vec<Cell>> = s
+        .matrix
+        .iter()
+        .map(|m| {
+            let [f, e, x, p] = counts_cells(&m.counts);
+            vec![
+                cell(format!("{} {}", m.id, m.title)),
+                cell(m.controls.to_string()),
+                f,
+                e,
+                x,
+                p,
+                cell(m.counts.not_applicable.to_string()),
+            ]
+        })
+        .collect();
+    flow.table(&cols, &rows);
+    flow.paragraph(
+        "A control that supports several safeguards is counted under each of them.",
+        MUTED,
+    );
+    if !s.top_controls.is_empty() {
+        flow.heading("Controls with the most failures", 3);
+        control_table(&mut flow, &s.top_controls);
+    }
+
+    for section in &model.safeguards {
+        flow.heading(&format!("{} {}", section.id, section.title), 1);
+        flow.paragraph(
+            &format!(
+                "{} controls support this safeguard: {} failing, {} error, {} excepted and {} passing findings.",
+                section.controls.len(),
+                section.counts.fail,
+                section.counts.error,
+                section.counts.excepted,
+                section.counts.pass
+            ),
+            BODY,
+        );
+        control_table(&mut flow, &section.controls);
+        for detail in &section.details {
+            control_detail(&mut flow, detail);
+        }
+    }
+
+    for policy in &model.policies {
+        flow.heading(&format!("Policy: {}", policy.name), 1);
+        flow.heading("Attestation", 3);
+        if let Some(a) = &policy.attestation {
+            let mut rows = vec![
+                ("Owner", a.owner.clone(), BODY),
+                ("Approved by", a.approver.clone(), BODY),
+                ("Approved on", a.approved_on.clone(), BODY),
+                ("Next review", a.next_review.clone(), BODY),
+                ("Statement", a.statement.clone(), BODY),
+            ];
+            if !a.document.is_empty() {
+                rows.push(("Policy document", a.document.clone(), BODY));
+                rows.push(("Document SHA-256", a.document_sha256.clone(), MONO));
+            }
+            flow.fields(&rows);
+        }
+        flow.paragraph(&policy.attestation_note, BODY);
+        if !policy.admin_findings.is_empty() {
+            findings_table(&mut flow, &policy.admin_findings);
+        }
+        flow.heading("Technical controls supporting this policy", 3);
+        flow.paragraph(
+            &format!(
+                "{} controls: {} failing, {} error, {} excepted and {} passing findings.",
+                policy.controls.len(),
+                policy.counts.fail,
+                policy.counts.error,
+                policy.counts.excepted,
+                policy.counts.pass
+            ),
+            BODY,
+        );
+        control_table(&mut flow, &policy.controls);
+    }
+
+    flow.heading("Appendix A: Bucket inventory", 1);
+    flow.paragraph(
+        "Every bucket the snapshot found, with its tags as collected and the number of findings by status.",
+        BODY,
+    );
+    let cols = columns(&[
+        ("Bucket", 27.0, CELL_MONO, false),
+        ("Region", 10.0, CELL, false),
+        ("In scope", 8.0, CELL, false),
+        ("Tags", 29.0, CELL, false),
+        ("Fail", 5.0, CELL, true),
+        ("Error", 5.0, CELL, true),
+        ("Pass", 5.0, CELL, true),
+        ("Worst", 8.0, CELL, false),
+    ]);
+    let rows: Vec<Vec<Cell>> = model
+        .inventory
+        .iter()
+        .map(|b| {
+            vec![
+                cell(b.name.clone()),
+                cell(b.region.clone()),
+                cell(b.in_scope.clone()),
+                cell(b.tags.clone()),
+                cell(b.counts.fail.to_string()),
+                cell(b.counts.error.to_string()),
+                cell(b.counts.pass.to_string()),
+                cell(b.worst.clone()),
+            ]
+        })
+        .collect();
+    flow.table(&cols, &rows);
+
+    flow.heading("Appendix B: Risk exceptions", 1);
+    if model.exceptions.is_empty() {
+        flow.paragraph(
+            "No exceptions: no risk exceptions were given for this report.",
+            BODY,
+        );
+    } else {
+        let cols = columns(&[
+            ("Subject", 20.0, CELL_MONO, false),
+            ("Control", 16.0, CELL_MONO, false),
+            ("Justification", 28.0, CELL, false),
+            ("Approved by", 12.0, CELL, false),
+            ("Approved", 9.0, CELL, false),
+            ("Expires", 9.0, CELL, false),
+            ("State", 7.0, CELL, false),
+        ]);
+        let rows: Vec<Vec<Cell>> = model
+            .exceptions
+            .iter()
+            .map(|e| {
+                vec![
+                    cell(e.subject.clone()),
+                    cell(e.control.clone()),
+                    cell(e.justification.clone()),
+                    cell(e.approver.clone()),
+                    cell(e.approved_on.clone()),
+                    cell(e.expires.clone()),
+                    cell(e.state.clone()),
+                ]
+            })
+            .collect();
+        flow.table(&cols, &rows);
+    }
+
+    flow.heading("Appendix C: Configuration changes in the period", 1);
+    flow.paragraph(&model.changes.note, BODY);
+    if !model.changes.events.is_empty() {
+        let cols = columns(&[
+            ("Time (UTC)", 18.0, CELL_MONO, false),
+            ("Region", 11.0, CELL, false),
+            ("Event", 22.0, CELL, false),
+            ("User", 17.0, CELL, false),
+            ("Resources", 32.0, CELL_MONO, false),
+        ]);
+        let rows: Vec<Vec<Cell>> = model
+            .changes
+            .events
+            .iter()
+            .map(|e| {
+                vec![
+                    cell(e.time.clone()),
+                    cell(e.region.clone()),
+                    cell(e.event.clone()),
+                    cell(e.user.clone()),
+                    cell(e.resources.clone()),
+                ]
+            })
+            .collect();
+        flow.table(&cols, &rows);
+    }
+
+    flow.heading("Appendix D: Method", 1);
+    for note in &model.method.notes {
+        flow.paragraph(note, BODY);
+    }
+    flow.heading("Which API answers decide each control", 3);
+    let cols = columns(&[
+        ("Control", 32.0, CELL, false),
+        ("Severity", 8.0, CELL, false),
+        ("Deciding evidence", 28.0, CELL, false),
+        ("Safeguards", 16.0, CELL, false),
+        ("Policies", 16.0, CELL, false),
+    ]);
+    let rows: Vec<Vec<Cell>> = model
+        .method
+        .controls
+        .iter()
+        .map(|m| {
+            vec![
+                cell(format!("{}  {}", m.id, m.title)),
+                cell(m.severity.clone()),
+                cell(m.evidence.clone()),
+                cell(m.safeguards.clone()),
+                cell(m.policies.clone()),
+            ]
+        })
+        .collect();
+    flow.table(&cols, &rows);
+    flow
+}
+
+fn cover(model: &ReportModel) -> PageOps {
+    let mut flow = Flow::new();
+    let c = &model.cover;
+    flow.space(60.0);
+    flow.paragraph("phi-audit evidence report", MUTED);
+    flow.paragraph(
+        &c.title,
+        Style {
+            font: Font::Bold,
+            size: 20.0,
+            color: (0.0, 0.0, 0.0),
+        },
+    );
+    flow.paragraph(
+        "45 CFR 164.312 technical safeguards, as evidenced by the configuration of Amazon S3.",
+        BODY,
+    );
+    flow.space(20.0);
+    flow.fields(&[
+        ("Organisation", c.organisation.clone(), BODY),
+        (
+            "AWS account",
+            format!("{} ({})", c.account_id, c.partition),
+            BODY,
+        ),
+        ("Regions", c.regions.clone(), BODY),
+        ("Review period", c.review_period.clone(), BODY),
+        ("Evidence collected (UTC)", c.collected_at.clone(), BODY),
+        ("Report generated (UTC)", c.generated_at.clone(), BODY),
+        (
+            "Buckets",
+            format!("{} found, {} in scope", c.buckets_total, c.buckets_in_scope),
+            BODY,
+        ),
+        ("Scope", c.scope.clone(), MONO),
+        (
+            "Tool",
+            format!(
+                "phi-audit {} (snapshot collected by phi-audit {})",
+                c.tool_version, c.collector_version
+            ),
+            BODY,
+        ),
+        ("Snapshot digest", c.digest.clone(), MONO),
+    ]);
+    flow.space(16.0);
+    flow.paragraph(
+        "This document is part of an evidence bundle. MANIFEST.sha256 in the bundle lists the SHA-256 of every file; README.txt explains how to check it with standard tools. The raw API answers this report rests on are under evidence/.",
+        MUTED,
+    );
+    flow.pages.into_iter().next().expect("one page")
+}
+
+const TOC_PER_PAGE: usize = 46;
+
+fn toc_pages(entries: &[TocEntry], first_body_page: usize) -> Vec<PageOps> {
+    let mut pages = Vec::new();
+    for (n, chunk) in entries.chunks(TOC_PER_PAGE).enumerate() {
+        let mut page = PageOps::default();
+        let mut y = TOP;
+        if n == 0 {
+            y -= 18.0;
+            page.text_at(
+                MARGIN_X,
+                y,
+                "Contents",
+                Style {
+                    font: Font::Bold,
+                    size: 15.0,
+                    color: (0.0, 0.0, 0.0),
+                },
+            );
+            y -= 10.0;
+            page.hline(MARGIN_X, PAGE_W - MARGIN_X, y, 1.2, 0.1);
+            y -= 6.0;
+        }
+        for entry in chunk {
+            y -= 14.0;
+            let (x, style) = if entry.level == 1 {
+                (
+                    MARGIN_X,
+                    Style {
+                        font: Font::Bold,
+                        ..BODY
+                    },
+                )
+            } else {
+                (MARGIN_X + 14.0, BODY)
+            };
+            let number = (entry.page + first_body_page + 1).to_string();
+            let number_w = style.font.text_width(&number, style.size);
+            let title_lines = wrap(&entry.title, style.font, style.size, CONTENT_W - 60.0);
+            page.text_at(x, y, &title_lines[0], style);
+            page.text_at(PAGE_W - MARGIN_X - number_w, y, &number, style);
+        }
+        pages.push(page);
+    }
+    pages
+}
+
+fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, total: usize) {
+    let c = &model.cover;
+    let small = Style {
+        font: Font::Regular,
+        size: 7.0,
+        color: (0.35, 0.35, 0.35),
+    };
+    let y_top = PAGE_H - 30.0;
+    page.text_at(
+        MARGIN_X,
+        y_top,
+        &printable(&format!(
+            "phi-audit | HIPAA Security Rule evidence | AWS account {}",
+            c.account_id
+        )),
+        small,
+    );
+    let right = format!(
+        "collected {} | generated {}",
+        c.collected_at, c.generated_at
+    );
+    let w = small.font.text_width(&right, small.size);
+    page.text_at(PAGE_W - MARGIN_X - w, y_top, &printable(&right), small);
+    page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_top - 5.0, 0.5, 0.6);
+
+    let y_bottom = 30.0;
+    page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_bottom + 10.0, 0.5, 0.6);
+    page.text_at(MARGIN_X, y_bottom, "snapshot digest", small);
+    page.text_at(
+        MARGIN_X + 56.0,
+        y_bottom,
+        &printable(&c.digest),
+        Style {
+            font: Font::Mono,
+            size: 6.5,
+            color: small.color,
+        },
+    );
+    let label = format!("page {number} of {total}");
+    let w = small.font.text_width(&label, small.size);
+    page.text_at(PAGE_W - MARGIN_X - w, y_bottom, &label, small);
+}
+
+pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
+    let body = body(model);
+    let toc_count = body.toc.len().div_ceil(TOC_PER_PAGE).max(1);
+    let first_body_page = 1 + toc_count;
+    let mut pages = vec![cover(model)];
+    pages.extend(toc_pages(&body.toc, first_body_page));
+    let toc = body.toc;
+    pages.extend(body.pages);
+    let total = pages.len();
+
+    let mut doc = PdfDocument::new(&format!(
+        "HIPAA Security Rule evidence: AWS account {}",
+        model.cover.account_id
+    ));
+    let info = &mut doc.metadata.info;
+    info.author = "phi-audit".to_string();
+    info.creator = format!("phi-audit {}", model.cover.tool_version);
+    info.producer = format!("phi-audit {} (printpdf)", model.cover.tool_version);
+    info.subject = format!(
+        "Snapshot {} collected {}",
+        model.cover.digest, model.cover.collected_at
+    );
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&model.cover.generated_at) {
+        if let Ok(date) = printpdf::OffsetDateTime::from_unix_timestamp(t.timestamp()) {
+            info.creation_date = date.clone();
+            info.modification_date = date.clone();
+            info.metadata_date = date;
+        }
+    }
+    let mut pdf_pages = Vec::with_capacity(total);
+    for (i, mut page) in pages.into_iter().enumerate() {
+        add_running_header(&mut page, model, i + 1, total);
+        pdf_pages.push(PdfPage::new(
+            printpdf::Mm(PAGE_W * 25.4 / 72.0),
+            printpdf::Mm(PAGE_H * 25.4 / 72.0),
+            page.into_ops(),
+        ));
+    }
+    doc.with_pages(pdf_pages);
+    // Outline (bookmarks) with fixed ids: printpdf's own ids are random.
+    for (i, entry) in toc.iter().enumerate() {
+        if entry.level == 1 {
+            doc.bookmarks.map.insert(
+                printpdf::PageAnnotId(format!("toc{i:05}")),
+                printpdf::PageAnnotation {
+                    name: entry.title.clone(),
+                    page: entry.page + first_body_page + 1,
+                },
+            );
+        }
+    }
+
+    let mut warnings = Vec::new();
+    let options = PdfSaveOptions {
+        optimize: true,
+        subset_fonts: false,
+        secure: true,
+        image_optimization: None,
+    };
+    let mut lopdf_doc = doc.to_lopdf_document(&options, &mut warnings);
+    let id =
+        Sha256::digest(format!("{}|{}", model.cover.digest, model.cover.generated_at).as_bytes());
+    let id_text = crate::snapshot::hex(&id[..16]);
+    lopdf_doc.trailer.set(
+        "ID",
+        lopdf::Object::Array(vec![
+            lopdf::Object::String(
+                id_text.clone().into_bytes(),
+                lopdf::StringFormat::Hexadecimal,
+            ),
+            lopdf::Object::String(id_text.into_bytes(), lopdf::StringFormat::Hexadecimal),
+        ]),
+    );
+    lopdf_doc.compress();
+    let mut bytes = Vec::new();
+    lopdf_doc
+        .save_to(&mut bytes)
+        .map_err(|e| ReportError::Pdf(e.to_string()))?;
+    Ok(Pdf {
+        bytes,
+        pages: total,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrap_never_exceeds_width() {
+        let long = "riverside-phi-".repeat(10);
+        for width in [40.0, 80.0, 200.0] {
+            for line in wrap(&format!("a {long} b"), Font::Mono, 7.0, width) {
+                assert!(Font::Mono.text_width(&line, 7.0) <= width + 0.01, "{line}");
+            }
+            for line in wrap(
+                &format!("Statement \"{long}\" allows"),
+                Font::Regular,
+                8.0,
+                width,
+            ) {
+                assert!(
+                    Font::Regular.text_width(&line, 8.0) <= width + 0.01,
+                    "{line}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn printable_replaces_what_winansi_cannot_show() {
+        assert_eq!(printable("a\tb\u{1F600}c é"), "a b?c é");
+    }
+}

@@ -1,0 +1,422 @@
+//! `phi-audit verify`: proves a bundle is exactly what was generated, or says what changed.
+//!
+//! The zip is treated as hostile input: entry names that could escape an extraction directory
+//! (absolute, `..`, backslashes, drive letters), duplicate names and symbolic links are refused
+//! before anything is hashed. Entries are hashed as a stream, so a large bundle (or a zip bomb)
+//! never has to fit in memory. Every manifest line is checked (OK / CHANGED / MISSING) and every
+//! entry the manifest does not list is EXTRA. The signature is checked when a public key is given.
+
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use zip::ZipArchive;
+
+use crate::bundle::{MANIFEST, SIGNATURE};
+use crate::sign::{self, BadSignature, PublicKey};
+use crate::snapshot::hex;
+
+/// The largest manifest or signature file read into memory (a real one is far smaller).
+const SMALL_FILE_LIMIT: u64 = 64 << 20;
+
+/// The bundle could not be read at all (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a readable zip archive ({message}); it may be truncated or not a bundle")]
+    NotAZip { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryStatus {
+    Ok,
+    Changed,
+    Missing,
+    Extra,
+    Refused,
+}
+
+impl fmt::Display for EntryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EntryStatus::Ok => "OK",
+            EntryStatus::Changed => "CHANGED",
+            EntryStatus::Missing => "MISSING",
+            EntryStatus::Extra => "EXTRA",
+            EntryStatus::Refused => "REFUSED",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryResult {
+    pub name: String,
+    pub status: EntryStatus,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignatureCheck {
+    /// No `MANIFEST.sha256.sig` and no key asked for.
+    Absent,
+    /// A signature is present but no `--public-key` was given.
+    NotChecked,
+    Valid {
+        key_id: String,
+        trusted_comment: String,
+    },
+    Invalid(BadSignature),
+    /// `--public-key` was given but the bundle has no signature.
+    Missing,
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    pub entries: Vec<EntryResult>,
+    /// Problems with the bundle as a whole (unreadable manifest, duplicate names, ...).
+    pub problems: Vec<String>,
+    pub signature: SignatureCheck,
+}
+
+impl VerifyReport {
+    /// True when every file matches, nothing is missing or extra, and the signature (if one
+    /// was asked for) is valid.
+    pub fn intact(&self) -> bool {
+        self.problems.is_empty()
+            && self.entries.iter().all(|e| e.status == EntryStatus::Ok)
+            && !matches!(
+                self.signature,
+                SignatureCheck::Invalid(_) | SignatureCheck::Missing
+            )
+    }
+
+    /// The per-file listing and verdict `phi-audit verify` prints.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        for entry in &self.entries {
+            if entry.detail.is_empty() {
+                out.push_str(&format!("{:<8} {}\n", entry.status, entry.name));
+            } else {
+                out.push_str(&format!(
+                    "{:<8} {}  ({})\n",
+                    entry.status, entry.name, entry.detail
+                ));
+            }
+        }
+        for problem in &self.problems {
+            out.push_str(&format!("PROBLEM  {problem}\n"));
+        }
+        out.push_str(&match &self.signature {
+            SignatureCheck::Absent => "signature: none (the bundle is not signed)\n".to_string(),
+            SignatureCheck::NotChecked => {
+                "signature: present but not checked (give --public-key to check it)\n".to_string()
+            }
+            SignatureCheck::Valid { key_id, trusted_comment } => {
+                format!("signature: valid, key {key_id}\ntrusted comment: {trusted_comment}\n")
+            }
+            SignatureCheck::Invalid(why) => format!("signature: INVALID: {why}\n"),
+            SignatureCheck::Missing => {
+                "signature: MISSING: a public key was given but the bundle has no MANIFEST.sha256.sig\n".to_string()
+            }
+        });
+        let count = |s: EntryStatus| self.entries.iter().filter(|e| e.status == s).count();
+        out.push_str(&format!(
+            "{}: {} ok, {} changed, {} missing, {} extra, {} refused\n",
+            if self.intact() { "INTACT" } else { "TAMPERED" },
+            count(EntryStatus::Ok),
+            count(EntryStatus::Changed),
+            count(EntryStatus::Missing),
+            count(EntryStatus::Extra),
+            count(EntryStatus::Refused),
+        ));
+        out
+    }
+}
+
+/// Why an entry name is unsafe to extract, or `None` when it is a plain relative path.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("empty name");
+    }
+    if name.contains('\0') || name.chars().any(char::is_control) {
+        return Some("control character in name");
+    }
+    if name.contains('\\') {
+        return Some("backslash in name (a Windows path separator)");
+    }
+    if name.starts_with('/') {
+        return Some("absolute path");
+    }
+    let bytes = name.as_bytes();
+    if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
+        return Some("drive-letter path");
+    }
+    for component in name.trim_end_matches('/').split('/') {
+        match component {
+            ".." => return Some("parent-directory component (..)"),
+            "." | "" => return Some("empty or '.' path component"),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn parse_manifest(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut lines = Vec::new();
+    for (n, line) in text.split_terminator('\n').enumerate() {
+        let (digest, name) = line
+            .split_once("  ")
+            .ok_or_else(|| format!("MANIFEST.sha256 line {}: not \"<sha256>  <path>\"", n + 1))?;
+        if digest.len() != 64
+            || !digest
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(format!(
+                "MANIFEST.sha256 line {}: not a lowercase SHA-256",
+                n + 1
+            ));
+        }
+        if let Some(why) = unsafe_name(name) {
+            return Err(format!("MANIFEST.sha256 line {}: {name}: {why}", n + 1));
+        }
+        lines.push((name.to_string(), digest.to_string()));
+    }
+    Ok(lines)
+}
+
+fn read_small<R: Read>(reader: R) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(SMALL_FILE_LIMIT).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Verifies the bundle at `path`. `Err` only when the zip cannot be read at all.
+pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyReport, VerifyError> {
+    let file = File::open(path).map_err(|source| VerifyError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut archive = ZipArchive::new(BufReader::with_capacity(1 << 16, file)).map_err(|e| {
+        VerifyError::NotAZip {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    let mut problems = Vec::new();
+    if archive.has_duplicate_names() {
+        problems.push("the zip's central directory lists the same name more than once".to_string());
+    }
+
+    // First pass over the central directory only: names and kinds, nothing decompressed.
+    let mut refused = Vec::new();
+    let mut files: Vec<(usize, String)> = Vec::new();
+    for index in 0..archive.len() {
+        let entry = archive
+            .by_index_data(index)
+            .map_err(|e| VerifyError::NotAZip {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        let Ok(name) = std::str::from_utf8(entry.name_raw()).map(str::to_string) else {
+            refused.push(EntryResult {
+                name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
+                status: EntryStatus::Refused,
+                detail: "name is not UTF-8".to_string(),
+            });
+            continue;
+        };
+        let is_symlink =
+            entry.is_symlink() || entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
+        if let Some(why) = unsafe_name(&name) {
+            refused.push(EntryResult {
+                name,
+                status: EntryStatus::Refused,
+                detail: why.to_string(),
+            });
+        } else if is_symlink {
+            refused.push(EntryResult {
+                name,
+                status: EntryStatus::Refused,
+                detail: "symbolic link".to_string(),
+            });
+        } else if entry.is_dir() {
+            // phi-audit writes no directory entries, but one carries no content to tamper with.
+            continue;
+        } else {
+            files.push((index, name));
+        }
+    }
+
+    let manifest_index = files.iter().find(|(_, n)| n == MANIFEST).map(|(i, _)| *i);
+    let manifest_text = match manifest_index {
+        None => {
+            problems.push("MANIFEST.sha256 is missing: nothing can be checked".to_string());
+            None
+        }
+        Some(index) => {
+            let bytes = archive
+                .by_index(index)
+                .map_err(std::io::Error::other)
+                .and_then(read_small);
+            match bytes.map(String::from_utf8) {
+                Ok(Ok(text)) => Some(text),
+                Ok(Err(_)) => {
+                    problems.push("MANIFEST.sha256 is not UTF-8 text".to_string());
+                    None
+                }
+                Err(e) => {
+                    problems.push(format!("MANIFEST.sha256 cannot be read: {e}"));
+                    None
+                }
+            }
+        }
+    };
+    let manifest = match manifest_text.as_deref().map(parse_manifest) {
+        Some(Ok(lines)) => lines,
+        Some(Err(problem)) => {
+            problems.push(problem);
+            Vec::new()
+        }
+        None => Vec::new(),
+    };
+    let mut expected: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, digest) in &manifest {
+        if expected.insert(name, digest).is_some() {
+            problems.push(format!("MANIFEST.sha256 lists {name} twice"));
+        }
+        if name == MANIFEST || name == SIGNATURE {
+            problems.push(format!(
+                "MANIFEST.sha256 lists {name}, which it cannot cover"
+            ));
+        }
+    }
+
+    let signature_index = files.iter().find(|(_, n)| n == SIGNATURE).map(|(i, _)| *i);
+    let signature = match (signature_index, public_key, &manifest_text) {
+        (None, None, _) => SignatureCheck::Absent,
+        (None, Some(_), _) => SignatureCheck::Missing,
+        (Some(_), None, _) => SignatureCheck::NotChecked,
+        (Some(_), Some(_), None) => SignatureCheck::Invalid(BadSignature::Invalid),
+        (Some(index), Some(key), Some(manifest)) => {
+            let text = archive
+                .by_index(index)
+                .map_err(std::io::Error::other)
+                .and_then(read_small)
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            match text {
+                Err(e) => SignatureCheck::Invalid(BadSignature::Malformed(e.to_string())),
+                Ok(text) => match sign::verify(manifest.as_bytes(), &text, key) {
+                    Ok(trusted_comment) => SignatureCheck::Valid {
+                        key_id: key.key_id_hex(),
+                        trusted_comment,
+                    },
+                    Err(why) => SignatureCheck::Invalid(why),
+                },
+            }
+        }
+    };
+
+    // Second pass: hash every listed entry as a stream.
+    let mut entries = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    for (index, name) in &files {
+        if name == MANIFEST || name == SIGNATURE {
+            continue;
+        }
+        seen.insert(name.clone());
+        let Some(want) = expected.get(name.as_str()) else {
+            entries.push(EntryResult {
+                name: name.clone(),
+                status: EntryStatus::Extra,
+                detail: "not listed in MANIFEST.sha256".to_string(),
+            });
+            continue;
+        };
+        let result = archive
+            .by_index(*index)
+            .map_err(std::io::Error::other)
+            .and_then(|mut reader| {
+                let mut hasher = Sha256::new();
+                loop {
+                    let n = reader.read(&mut buffer)?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buffer[..n]);
+                }
+                Ok(hex(&hasher.finalize()))
+            });
+        entries.push(match result {
+            Ok(actual) if actual == *want => EntryResult {
+                name: name.clone(),
+                status: EntryStatus::Ok,
+                detail: String::new(),
+            },
+            Ok(actual) => EntryResult {
+                name: name.clone(),
+                status: EntryStatus::Changed,
+                detail: format!("SHA-256 is {actual}, manifest says {want}"),
+            },
+            Err(e) => EntryResult {
+                name: name.clone(),
+                status: EntryStatus::Changed,
+                detail: format!("cannot be read back: {e}"),
+            },
+        });
+    }
+    for (name, _) in &manifest {
+        if !seen.contains(name) && name != MANIFEST && name != SIGNATURE {
+            entries.push(EntryResult {
+                name: name.clone(),
+                status: EntryStatus::Missing,
+                detail: "listed in MANIFEST.sha256 but not in the bundle".to_string(),
+            });
+        }
+    }
+    entries.extend(refused);
+    Ok(VerifyReport {
+        entries,
+        problems,
+        signature,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_name;
+
+    #[test]
+    fn unsafe_names_are_recognised() {
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a\\..\\x",
+            "C:/x",
+            "c:x",
+            "a//b",
+            "./a",
+            "",
+            "a\u{0}b",
+        ] {
+            assert!(unsafe_name(bad).is_some(), "{bad:?}");
+        }
+        for good in [
+            "report.pdf",
+            "evidence/buckets/a..b.json",
+            "evidence/x.json",
+            "a/",
+        ] {
+            assert!(unsafe_name(good).is_none(), "{good:?}");
+        }
+    }
+}
