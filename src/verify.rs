@@ -45,7 +45,8 @@ pub enum EntryStatus {
 
 impl fmt::Display for EntryStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        // `pad`, not `write_str`, so `{:<8}` lines the listing up.
+        f.pad(match self {
             EntryStatus::Ok => "OK",
             EntryStatus::Changed => "CHANGED",
             EntryStatus::Missing => "MISSING",

@@ -308,7 +308,7 @@ fn thousands(n: usize) -> String {
 /// buckets with the same reason group together.
 fn generic_evidence(finding: &Finding) -> String {
     let bucket = finding.subject.strip_prefix("s3://");
-    finding
+    let refs: Vec<String> = finding
         .evidence
         .iter()
         .map(|e| match bucket {
@@ -320,8 +320,37 @@ fn generic_evidence(finding: &Finding) -> String {
                 ),
             None => e.clone(),
         })
+        .collect();
+    compact_evidence(&refs)
+}
+
+/// `a.json#/calls/X a.json#/calls/Y b.json#/p` → `a.json #/calls/X #/calls/Y; b.json #/p`: the
+/// same references, each file named once, so the evidence column stays readable.
+pub fn compact_evidence(refs: &[String]) -> String {
+    let mut files: Vec<(&str, Vec<&str>)> = Vec::new();
+    for r in refs {
+        let (file, pointer) = r.split_once('#').unwrap_or((r.as_str(), ""));
+        match files.iter_mut().find(|(f, _)| *f == file) {
+            Some((_, pointers)) => pointers.push(pointer),
+            None => files.push((file, vec![pointer])),
+        }
+    }
+    files
+        .iter()
+        .map(|(file, pointers)| {
+            let pointers: Vec<String> = pointers
+                .iter()
+                .filter(|p| !p.is_empty())
+                .map(|p| format!("#{p}"))
+                .collect();
+            if pointers.is_empty() {
+                file.to_string()
+            } else {
+                format!("{file} {}", pointers.join(" "))
+            }
+        })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join("; ")
 }
 
 fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
@@ -347,7 +376,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
         .into_iter()
         .map(|((_, severity, reason, generic), (members, status))| {
             let evidence = if members.len() == 1 {
-                members[0].evidence.join(" ")
+                compact_evidence(&members[0].evidence)
             } else {
                 generic
             };
@@ -561,7 +590,7 @@ impl ReportModel {
                                 status: f.status.as_str().to_string(),
                                 severity: f.severity.as_str().to_string(),
                                 reason: f.reason.clone(),
-                                evidence: f.evidence.join(" "),
+                                evidence: compact_evidence(&f.evidence),
                                 subjects: vec![f.subject.clone()],
                             }
                         }))

@@ -1,0 +1,438 @@
+//! The evidence bundle on a small snapshot: layout, manifest, evidence byte for byte, the
+//! content of the HTML, CSV and PDF (its extracted text), injection through tag values and policy
+//! Sids, determinism, and the atomic write.
+
+mod bundle_support;
+
+use bundle_support::*;
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn entries_are_in_fixed_order_with_fixed_timestamps() {
+    let f = fixture(true);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&f.bundle).unwrap()).unwrap();
+    let names: Vec<String> = (0..archive.len())
+        .map(|i| String::from_utf8_lossy(archive.by_index(i).unwrap().name_raw()).into_owned())
+        .collect();
+    assert_eq!(names.first().map(String::as_str), Some("README.txt"));
+    assert_eq!(names[names.len() - 2], "MANIFEST.sha256");
+    assert_eq!(names[names.len() - 1], "MANIFEST.sha256.sig");
+    let middle = &names[1..names.len() - 2];
+    let mut sorted = middle.to_vec();
+    sorted.sort();
+    assert_eq!(
+        middle,
+        sorted.as_slice(),
+        "entries between README and MANIFEST are sorted"
+    );
+    for expected in [
+        "report.pdf",
+        "report.html",
+        "findings.csv",
+        "findings.json",
+        "evidence/snapshot.json",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    for i in 0..archive.len() {
+        let file = archive.by_index(i).unwrap();
+        let t = file.last_modified().unwrap();
+        assert_eq!(
+            (
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            (2026, 10, 2, 9, 0, 0),
+            "{} has the generation time as its timestamp",
+            String::from_utf8_lossy(file.name_raw())
+        );
+        assert_eq!(file.unix_mode().map(|m| m & 0o777), Some(0o644));
+        assert_eq!(file.compression(), zip::CompressionMethod::Deflated);
+    }
+}
+
+#[test]
+fn manifest_checks_with_sha256sum_and_covers_every_other_file() {
+    let f = fixture(true);
+    let out = f.dir.path().join("unzipped");
+    extract(&f.bundle, &out);
+    let sha256sum = require_tool("sha256sum", "coreutils");
+    let status = Command::new(sha256sum)
+        .args(["-c", "--strict", "MANIFEST.sha256"])
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stdout)
+    );
+    let manifest = std::fs::read_to_string(out.join("MANIFEST.sha256")).unwrap();
+    assert!(!manifest.contains('\r'));
+    let listed: Vec<&str> = manifest.lines().map(|l| &l[66..]).collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted, "manifest sorted by path");
+    let names: Vec<String> = read_entries(&f.bundle)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for name in &names {
+        let covered = listed.contains(&name.as_str());
+        assert_eq!(covered, !name.starts_with("MANIFEST.sha256"), "{name}");
+    }
+}
+
+#[test]
+fn evidence_is_the_snapshot_byte_for_byte() {
+    let f = fixture(false);
+    let mut count = 0;
+    for (name, bytes) in read_entries(&f.bundle) {
+        if let Some(relative) = name.strip_prefix("evidence/") {
+            assert_eq!(
+                std::fs::read(f.snapshot.join(relative)).unwrap(),
+                bytes,
+                "{name}"
+            );
+            count += 1;
+        }
+    }
+    assert_eq!(count, 7, "snapshot.json, five buckets, one cloudtrail file");
+    // The README tells the auditor how to recompute the digest the report shows.
+    let readme = String::from_utf8(entry(&f.bundle, "README.txt")).unwrap();
+    let (snapshot, _, _) =
+        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    assert!(readme.contains(&snapshot.digest));
+    assert!(readme.contains("sha256sum -c MANIFEST.sha256"));
+    assert!(readme.contains("not signed"));
+}
+
+#[test]
+fn html_report_has_every_section_and_escapes_aws_content() {
+    let f = fixture(false);
+    let html = String::from_utf8(entry(&f.bundle, "report.html")).unwrap();
+    // Cover.
+    for text in [
+        "Riverside &lt;Family&gt; Clinic &amp; Co",
+        "111122223333",
+        "2026-10-01T06:00:00Z",
+        "2026-10-02T09:00:00Z",
+        "2026-07-01T00:00:00Z to 2026-09-30T23:59:59Z",
+        "phi-audit 0.1.0",
+    ] {
+        assert!(html.contains(text), "cover lacks {text}");
+    }
+    let (snapshot, _, _) =
+        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    assert!(html.contains(&snapshot.digest));
+    // Summary, one section per safeguard, per policy, appendices.
+    assert!(html.contains("Executive summary"));
+    assert!(html.contains("Safeguards by status"));
+    for (id, title) in phi_audit::controls::SAFEGUARDS {
+        assert!(
+            html.contains(&format!("<h2>{id} {title}</h2>")),
+            "section for {id}"
+        );
+    }
+    for policy in phi_audit::controls::POLICIES {
+        assert!(
+            html.contains(&format!("<h2>Policy: {policy}</h2>")),
+            "page for {policy}"
+        );
+    }
+    assert!(html.contains("No attestation on file for this policy."));
+    assert!(html.contains("No exceptions"));
+    assert!(html.contains("Appendix A: Bucket inventory"));
+    assert!(
+        html.contains("DeleteBucketEncryption"),
+        "configuration changes from LookupEvents"
+    );
+    assert!(html.contains("&lt;svc&gt;"));
+    assert!(html.contains("Which API answers decide each control"));
+    // Findings with status, reason, evidence and remediation.
+    assert!(html.contains("s3://public-www"));
+    assert!(html.contains("buckets/public-www.json #/calls/GetBucketPolicy"));
+    assert!(html.contains("aws s3api put-public-access-block --bucket {bucket}"));
+    assert!(
+        html.contains("Not assessed"),
+        "the AccessDenied policy read is an error finding"
+    );
+    // Injection: the hostile Sid and tags appear escaped, never as markup.
+    assert!(!html.contains("<script>"), "a policy Sid became markup");
+    assert!(!html.contains("<img src=x"), "a tag value became markup");
+    assert!(!html.contains("<b>owner</b>"), "a tag key became markup");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;&#x2F;script&gt;")
+            || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+    );
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    // Self-contained: no external resources, no scripts.
+    assert!(!html.contains("<link"));
+    assert!(!html.contains("src=\"http"));
+    assert!(!html.contains("<script"));
+    assert!(html.contains("@media print"));
+}
+
+#[test]
+fn csv_has_one_row_per_finding_and_no_formula_cells() {
+    let f = fixture(false);
+    let csv_bytes = entry(&f.bundle, "findings.csv");
+    let json: serde_json::Value =
+        serde_json::from_slice(&entry(&f.bundle, "findings.json")).unwrap();
+    assert_eq!(json["format"], "phi-audit-findings/1");
+    assert_eq!(json["generated_at"], GENERATED_AT);
+    let findings = json["findings"].as_array().unwrap();
+    let mut reader = csv::Reader::from_reader(csv_bytes.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), findings.len());
+    let mut saw_sid = false;
+    for row in &rows {
+        for cell in row {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "formula-like cell {cell:?}"
+            );
+        }
+        saw_sid |= row.iter().any(|c| c.contains("HYPERLINK"));
+    }
+    assert!(saw_sid, "the hostile Sid is quoted in a reason, as text");
+    assert!(csv_bytes.ends_with(b"\r\n"), "RFC 4180 line endings");
+}
+
+fn pdftotext(pdf: &Path, args: &[&str]) -> String {
+    let tool = require_tool("pdftotext", "poppler-utils");
+    let output = Command::new(tool)
+        .args(args)
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "pdftotext failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn pdf_text_has_cover_contents_sections_and_running_heads() {
+    let f = fixture(false);
+    let pdf = f.dir.path().join("report.pdf");
+    std::fs::write(&pdf, entry(&f.bundle, "report.pdf")).unwrap();
+    let text = pdftotext(&pdf, &["-layout"]);
+    let (snapshot, _, _) =
+        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    for needle in [
+        "HIPAA Security Rule evidence: Amazon S3",
+        "Riverside <Family> Clinic & Co",
+        "Contents",
+        "Executive summary",
+        "Safeguards by status",
+        "164.312(a)(1) Access control",
+        "164.312(e)(2)(ii) Encryption (transmission)",
+        "Policy: Data Integrity Policy",
+        "No attestation on file for this policy.",
+        "Appendix A: Bucket inventory",
+        "Appendix B: Risk exceptions",
+        "No exceptions",
+        "Appendix C: Configuration changes in the period",
+        "DeleteBucketEncryption",
+        "Appendix D: Method",
+        "s3://public-www",
+        "put-public-access-block",
+        snapshot.digest.as_str(),
+    ] {
+        assert!(text.contains(needle), "PDF text lacks {needle:?}");
+    }
+    // Every page carries the account, both times, the digest and "page X of Y".
+    let pages: Vec<&str> = text
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert!(pages.len() >= 10, "{} pages", pages.len());
+    for (i, page) in pages.iter().enumerate() {
+        assert!(page.contains("AWS account 111122223333"), "page {}", i + 1);
+        assert!(
+            page.contains("collected 2026-10-01T06:00:00Z"),
+            "page {}",
+            i + 1
+        );
+        assert!(
+            page.contains("generated 2026-10-02T09:00:00Z"),
+            "page {}",
+            i + 1
+        );
+        assert!(page.contains(&snapshot.digest), "page {}", i + 1);
+        assert!(
+            page.contains(&format!("page {} of {}", i + 1, pages.len())),
+            "page {}",
+            i + 1
+        );
+    }
+    // The table of contents gives real page numbers: the summary starts on page 3.
+    assert!(pages[2].contains("Executive summary"));
+    // The hostile Sid is text in the PDF, not anything else.
+    assert!(text.contains("alert(1)"));
+}
+
+#[test]
+fn pdf_text_never_leaves_the_page() {
+    let f = fixture(false);
+    let pdf = f.dir.path().join("report.pdf");
+    std::fs::write(&pdf, entry(&f.bundle, "report.pdf")).unwrap();
+    let bbox = pdftotext(&pdf, &["-bbox"]);
+    let mut words = 0;
+    for line in bbox.lines().filter(|l| l.trim_start().starts_with("<word")) {
+        let attr = |name: &str| -> f32 {
+            let start = line.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            line[start..].split('"').next().unwrap().parse().unwrap()
+        };
+        words += 1;
+        assert!(
+            attr("xMin") >= 30.0 && attr("xMax") <= 612.0 - 30.0,
+            "outside the margins: {line}"
+        );
+        assert!(
+            attr("yMin") >= 10.0 && attr("yMax") <= 792.0 - 10.0,
+            "outside the page: {line}"
+        );
+    }
+    assert!(words > 1000);
+    // The 63-character bucket name is there, wrapped or whole.
+    let text = pdftotext(&pdf, &[]);
+    assert!(text.contains(&LONG_BUCKET[..30]));
+}
+
+#[test]
+fn same_inputs_give_byte_identical_bundles() {
+    let f = fixture(true);
+    let again = f.dir.path().join("again.zip");
+    let key = test_key();
+    build(&f.snapshot, &again, Some(&key), &[]).unwrap();
+    assert_eq!(
+        std::fs::read(&f.bundle).unwrap(),
+        std::fs::read(&again).unwrap()
+    );
+    // A different generation time is a different bundle.
+    let (snap, catalog, findings) =
+        phi_audit::cli::findings_for(&f.snapshot, None, "2026-10-03T00:00:00Z".into()).unwrap();
+    let other = f.dir.path().join("other.zip");
+    phi_audit::bundle::write(
+        &phi_audit::bundle::BundleRequest {
+            snapshot: &snap,
+            catalog: &catalog,
+            findings: &findings,
+            attestations: &[],
+            exceptions: &[],
+            attestation_files: &[],
+            sign_key: None,
+        },
+        &other,
+    )
+    .unwrap();
+    assert_ne!(
+        std::fs::read(&f.bundle).unwrap(),
+        std::fs::read(&other).unwrap()
+    );
+}
+
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    write_snapshot(&snapshot);
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("bundle.zip");
+    let missing = dir.path().join("no-such-attestations.yaml");
+    let err = build(&snapshot, &out, None, &[missing]).unwrap_err();
+    assert!(
+        err.to_string().contains("no-such-attestations.yaml"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&out_dir).unwrap().count(),
+        0,
+        "no bundle and no temp file"
+    );
+}
+
+#[test]
+fn attestation_files_are_carried_as_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    write_snapshot(&snapshot);
+    let attestations = dir.path().join("attestations.yaml");
+    std::fs::write(&attestations, "attestations: []\n").unwrap();
+    let out = dir.path().join("bundle.zip");
+    build(&snapshot, &out, None, std::slice::from_ref(&attestations)).unwrap();
+    assert_eq!(
+        entry(&out, "attestations/attestations.yaml"),
+        b"attestations: []\n"
+    );
+}
+
+#[test]
+fn report_and_verify_commands_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    write_snapshot(&snapshot);
+    let prefix = dir.path().join("signing");
+    let (code, out, err) = phi_audit(&["keygen", "--out", prefix.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("signing.key"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (code, _, err) = phi_audit(&["keygen", "--out", prefix.to_str().unwrap()]);
+    assert_eq!(code, 2, "keygen never overwrites a key: {err}");
+
+    let bundle = dir.path().join("bundle.zip");
+    let key = dir.path().join("signing.key");
+    let (code, out, err) = phi_audit(&[
+        "report",
+        snapshot.to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+        "--generated-at",
+        GENERATED_AT,
+        "--sign-key",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("report.pdf"), "{out}");
+    let public = dir.path().join("signing.pub");
+    let (code, out, _) = phi_audit(&[
+        "verify",
+        bundle.to_str().unwrap(),
+        "--public-key",
+        public.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK       report.pdf"), "{out}");
+    assert!(out.contains("signature: valid"), "{out}");
+    assert!(out.contains("INTACT"), "{out}");
+
+    let (code, _, err) = phi_audit(&[
+        "report",
+        "/no/such/snapshot",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("/no/such/snapshot"), "{err}");
+}
