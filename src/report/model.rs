@@ -353,10 +353,12 @@ pub fn compact_evidence(refs: &[String]) -> String {
         .join("; ")
 }
 
+/// (status rank, severity, reason, evidence with the bucket name generalised).
+type GroupKey<'a> = (u8, Severity, &'a str, String);
+
 fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
     // Key: (status rank, severity, reason, generic evidence) → subjects in name order.
-    let mut groups: BTreeMap<(u8, Severity, &str, String), (Vec<&Finding>, Status)> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<GroupKey<'_>, (Vec<&Finding>, Status)> = BTreeMap::new();
     for f in findings {
         if matches!(f.status, Status::Pass | Status::NotApplicable) {
             continue;

@@ -1126,8 +1126,8 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
     );
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&model.cover.generated_at) {
         if let Ok(date) = printpdf::OffsetDateTime::from_unix_timestamp(t.timestamp()) {
-            info.creation_date = date.clone();
-            info.modification_date = date.clone();
+            info.creation_date = date;
+            info.modification_date = date;
             info.metadata_date = date;
         }
     }
