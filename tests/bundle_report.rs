@@ -179,6 +179,11 @@ fn html_report_has_every_section_and_escapes_aws_content() {
     assert!(!html.contains("src=\"http"));
     assert!(!html.contains("<script"));
     assert!(html.contains("@media print"));
+    // Printed pages carry the running heads: account, times, digest, page X of Y.
+    assert!(html.contains("@top-left { content: \"phi-audit | AWS account 111122223333\""));
+    assert!(html.contains("collected 2026-10-01T06:00:00Z | generated 2026-10-02T09:00:00Z"));
+    assert!(html.contains(&format!("snapshot digest {}", snapshot.digest)));
+    assert!(html.contains("counter(page) \" of \" counter(pages)"));
 }
 
 #[test]

@@ -1003,6 +1003,7 @@ fn cover(model: &ReportModel) -> PageOps {
             BODY,
         ),
         ("Snapshot digest", c.digest.clone(), MONO),
+        ("At a glance", model.summary.verdict.clone(), BODY),
     ]);
     flow.space(16.0);
     flow.paragraph(
