@@ -79,8 +79,13 @@ pub struct BundleSummary {
     pub signed_by: Option<String>,
 }
 
-enum Source {
+/// Writes one generated entry (findings.json, findings.csv) as it goes.
+type Generator<'a> = Box<dyn Fn(&mut dyn Write) -> std::io::Result<()> + 'a>;
+
+enum Source<'a> {
     Bytes(Vec<u8>),
+    /// Streamed straight into the zip: for 10,000 buckets findings.json alone is ~100 MB.
+    Generated(Generator<'a>),
     /// A file copied byte for byte; its SHA-256 must still be the one the snapshot recorded.
     File {
         path: PathBuf,
@@ -88,9 +93,9 @@ enum Source {
     },
 }
 
-struct Entry {
+struct Entry<'a> {
     name: String,
-    source: Source,
+    source: Source<'a>,
 }
 
 /// Renders the documents and writes the bundle to `out` atomically.
@@ -108,13 +113,17 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
     let mut entries = vec![
         Entry {
             name: "findings.csv".to_string(),
-            source: Source::Bytes(
-                report::csv::findings_csv(&request.findings.findings).into_bytes(),
-            ),
+            source: Source::Generated(Box::new(|out: &mut dyn Write| {
+                report::csv::write_findings_csv(&request.findings.findings, out)
+            })),
         },
         Entry {
             name: "findings.json".to_string(),
-            source: Source::Bytes(report::findings_json(request.findings).into_bytes()),
+            // Byte-identical to `report::findings_json` (same serialiser), without the string.
+            source: Source::Generated(Box::new(|out: &mut dyn Write| {
+                serde_json::to_writer_pretty(&mut *out, request.findings)?;
+                out.write_all(b"\n")
+            })),
         },
         Entry {
             name: "report.html".to_string(),
@@ -125,14 +134,12 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
             source: Source::Bytes(pdf.bytes),
         },
     ];
-    let html_bytes = match &entries[2].source {
+    let size = |source: &Source| match source {
         Source::Bytes(b) => b.len(),
-        Source::File { .. } => 0,
+        _ => 0,
     };
-    let pdf_bytes = match &entries[3].source {
-        Source::Bytes(b) => b.len(),
-        Source::File { .. } => 0,
-    };
+    let html_bytes = size(&entries[2].source);
+    let pdf_bytes = size(&entries[3].source);
     for file in &request.snapshot.files {
         entries.push(Entry {
             name: format!("{EVIDENCE_DIR}{}", file.path),
@@ -243,6 +250,24 @@ pub fn entry_time(generated_at: &str) -> zip::DateTime {
         .unwrap_or_default()
 }
 
+/// Passes writes through to the zip entry and hashes them on the way.
+struct Hashing<'w, W: Write> {
+    inner: &'w mut W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn write_zip(
     file: File,
     entries: &[Entry],
@@ -270,6 +295,17 @@ fn write_zip(
                     source,
                 })?;
                 hex(&Sha256::digest(bytes))
+            }
+            Source::Generated(generate) => {
+                let mut out = Hashing {
+                    inner: &mut zip,
+                    hasher: Sha256::new(),
+                };
+                generate(&mut out).map_err(|source| BundleError::Io {
+                    path: PathBuf::from(&entry.name),
+                    source,
+                })?;
+                hex(&out.hasher.finalize())
             }
             Source::File { path, expected } => {
                 let io = |source| BundleError::Io {

@@ -532,12 +532,25 @@ impl Flow {
 
     /// A table with wrapped cells; the header row repeats on every page the table spans, and a
     /// row taller than the remaining space continues on the next page.
+    ///
+    /// A row of a single cell spans the whole width (the subjects of a large finding group).
     fn table(&mut self, cols: &[Column], rows: &[Vec<Cell>]) {
         let head_h = leading(CELL_HEAD) * 2.0 + 2.0 * CELL_PAD;
         self.ensure(head_h + 3.0 * leading(CELL));
         self.table_header(cols);
+        let span = [Column {
+            header: "",
+            width: CONTENT_W,
+            style: CELL_MONO,
+            right: false,
+        }];
         for row in rows {
-            let wrapped: Vec<(Vec<String>, Style)> = cols
+            let row_cols: &[Column] = if row.len() == 1 && cols.len() > 1 {
+                &span
+            } else {
+                cols
+            };
+            let wrapped: Vec<(Vec<String>, Style)> = row_cols
                 .iter()
                 .zip(row)
                 .map(|(c, cell)| {
@@ -565,7 +578,7 @@ impl Flow {
                 let take = (available as usize).min(total - done);
                 let top = self.y;
                 let mut x = MARGIN_X;
-                for (c, (lines, style)) in cols.iter().zip(&wrapped) {
+                for (c, (lines, style)) in row_cols.iter().zip(&wrapped) {
                     for (i, line) in lines.iter().skip(done).take(take).enumerate() {
                         let y = top - CELL_PAD - (i as f32 + 1.0) * lead + 2.0;
                         let tx = if c.right {
@@ -628,6 +641,9 @@ fn control_table(flow: &mut Flow, rows: &[ControlRow]) {
     flow.table(&cols, &rows);
 }
 
+/// Groups of more subjects than this list them in a full-width row under the group's row.
+const INLINE_SUBJECTS: usize = 4;
+
 fn findings_table(flow: &mut Flow, groups: &[FindingGroup]) {
     let cols = columns(&[
         ("Status", 8.0, CELL, false),
@@ -635,22 +651,30 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup]) {
         ("Reason", 36.0, CELL, false),
         ("Evidence", 22.0, CELL_MONO, false),
     ]);
-    let rows: Vec<Vec<Cell>> = groups
-        .iter()
-        .map(|g| {
-            let subjects = if g.subjects.len() > 1 {
-                format!("({}) {}", g.subjects.len(), g.subjects.join(", "))
-            } else {
+    let mut rows: Vec<Vec<Cell>> = Vec::new();
+    for g in groups {
+        let many = g.subjects.len() > INLINE_SUBJECTS;
+        let subjects = if many {
+            format!("{} subjects, listed below", g.subjects.len())
+        } else {
+            g.subjects.join(", ")
+        };
+        rows.push(vec![
+            styled(g.status.to_uppercase(), status_style(&g.status)),
+            cell(subjects),
+            cell(g.reason.clone()),
+            cell(g.evidence.clone()),
+        ]);
+        if many {
+            // Several names to a line across the page, instead of one per line in a column.
+            rows.push(vec![cell(format!(
+                "{} ({}): {}",
+                g.status.to_uppercase(),
+                g.subjects.len(),
                 g.subjects.join(", ")
-            };
-            vec![
-                styled(g.status.to_uppercase(), status_style(&g.status)),
-                cell(subjects),
-                cell(g.reason.clone()),
-                cell(g.evidence.clone()),
-            ]
-        })
-        .collect();
+            ))]);
+        }
+    }
     flow.table(&cols, &rows);
 }
 
