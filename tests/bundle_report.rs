@@ -441,3 +441,98 @@ fn report_and_verify_commands_round_trip() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("/no/such/snapshot"), "{err}");
 }
+
+#[test]
+fn policy_pages_show_attestations_and_the_appendix_lists_exceptions() {
+    use chrono::NaiveDate;
+    use phi_audit::attest::{Attestation, AttestedDocument, RiskException};
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    write_snapshot(&snapshot);
+    let (snap, catalog, findings) =
+        phi_audit::cli::findings_for(&snapshot, None, GENERATED_AT.into()).unwrap();
+    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let attestations = vec![
+        Attestation {
+            policy: "System Access Policy".into(),
+            owner: "Dana <CISO> Whitfield".into(),
+            approver: "Board risk committee".into(),
+            approved_on: date("2026-03-01"),
+            next_review: date("2027-03-01"),
+            statement: "Access to ePHI is granted on least privilege.".into(),
+            document: Some(AttestedDocument {
+                path: "policies/system-access.pdf".into(),
+                sha256: "ab".repeat(32),
+            }),
+        },
+        Attestation {
+            policy: "Auditing Policy".into(),
+            owner: "Lee Park".into(),
+            approver: "CISO".into(),
+            approved_on: date("2025-01-10"),
+            next_review: date("2026-01-10"),
+            statement: "Audit logs are kept six years.".into(),
+            document: None,
+        },
+    ];
+    let exceptions = vec![RiskException {
+        subject: "s3://public-www".into(),
+        control: "s3.world-readable-anonymous".into(),
+        justification: "Public website assets <no PHI>".into(),
+        approver: "CISO".into(),
+        approved_on: date("2026-06-01"),
+        expires: date("2026-12-31"),
+    }];
+    let out = dir.path().join("bundle.zip");
+    phi_audit::bundle::write(
+        &phi_audit::bundle::BundleRequest {
+            snapshot: &snap,
+            catalog: &catalog,
+            findings: &findings,
+            attestations: &attestations,
+            exceptions: &exceptions,
+            attestation_files: &[],
+            sign_key: None,
+        },
+        &out,
+    )
+    .unwrap();
+    let html = String::from_utf8(entry(&out, "report.html")).unwrap();
+    assert!(html.contains("Dana &lt;CISO&gt; Whitfield"));
+    assert!(html.contains("Attested; next review due 2027-03-01."));
+    assert!(
+        html.contains("the attestation has expired"),
+        "Auditing Policy's review date passed"
+    );
+    assert!(
+        html.contains("No attestation on file for this policy."),
+        "two policies have none"
+    );
+    assert!(html.contains("Public website assets &lt;no PHI&gt;"));
+    assert!(html.contains("in force"));
+    assert!(!html.contains("No exceptions"));
+    // The policy page summarises the technical controls that support it.
+    assert!(html.contains("Technical controls supporting this policy"));
+
+    let pdf = dir.path().join("report.pdf");
+    std::fs::write(&pdf, entry(&out, "report.pdf")).unwrap();
+    let tool = require_tool("pdftotext", "poppler-utils");
+    let text = String::from_utf8(
+        Command::new(tool)
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for needle in [
+        "Dana <CISO> Whitfield",
+        "policies/system-access.pdf",
+        "the attestation has expired",
+        "Public website assets <no PHI>",
+        "2026-12-31",
+    ] {
+        assert!(text.contains(needle), "PDF lacks {needle:?}");
+    }
+}

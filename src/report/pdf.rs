@@ -417,6 +417,11 @@ impl Flow {
 
     /// A section heading; level 1 starts a new page.
     fn heading(&mut self, text: &str, level: u8) {
+        self.heading_in_toc(text, level, level <= 2);
+    }
+
+    /// A heading; `in_toc` lists it in the table of contents (control details are, at level 3).
+    fn heading_in_toc(&mut self, text: &str, level: u8, in_toc: bool) {
         let style = match level {
             1 => Style {
                 font: Font::Bold,
@@ -457,7 +462,7 @@ impl Flow {
         } else {
             self.y -= 3.0;
         }
-        if level <= 2 {
+        if in_toc {
             let page = self.pages.len() - 1;
             self.toc.push(TocEntry {
                 title: printable(text),
@@ -679,7 +684,7 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup]) {
 }
 
 fn control_detail(flow: &mut Flow, d: &ControlDetail) {
-    flow.heading(&format!("{}: {}", d.id, d.title), 3);
+    flow.heading_in_toc(&format!("{}: {}", d.id, d.title), 3, true);
     flow.paragraph(
         &format!(
             "Severity: {}. Safeguards: {}. Policies: {}. Deciding evidence: {}.",
@@ -1037,7 +1042,8 @@ fn cover(model: &ReportModel) -> PageOps {
     flow.pages.into_iter().next().expect("one page")
 }
 
-const TOC_PER_PAGE: usize = 46;
+// Sized for the worst case (every entry a 15 pt level-1 line).
+const TOC_PER_PAGE: usize = 44;
 
 fn toc_pages(entries: &[TocEntry], first_body_page: usize) -> Vec<PageOps> {
     let mut pages = Vec::new();
@@ -1061,7 +1067,7 @@ fn toc_pages(entries: &[TocEntry], first_body_page: usize) -> Vec<PageOps> {
             y -= 6.0;
         }
         for entry in chunk {
-            y -= 14.0;
+            y -= if entry.level == 1 { 15.0 } else { 12.0 };
             let (x, style) = if entry.level == 1 {
                 (
                     MARGIN_X,
@@ -1071,7 +1077,7 @@ fn toc_pages(entries: &[TocEntry], first_body_page: usize) -> Vec<PageOps> {
                     },
                 )
             } else {
-                (MARGIN_X + 14.0, BODY)
+                (MARGIN_X + 14.0, Style { size: 8.0, ..BODY })
             };
             let number = (entry.page + first_body_page + 1).to_string();
             let number_w = style.font.text_width(&number, style.size);
