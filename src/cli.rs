@@ -215,7 +215,9 @@ fn run_evaluate(
     }
 }
 
-fn run_report(
+/// `report`: evaluates the snapshot and writes the bundle. Public so that `run` (collect, then
+/// report) can call it on the directory collect has just written.
+pub fn run_report(
     args: &ReportArgs,
     now: DateTime<Utc>,
     out: &mut dyn Write,
