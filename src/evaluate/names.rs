@@ -87,16 +87,10 @@ pub fn name_may_contain_phi(ctx: &BucketContext) -> Verdict {
             for tag in tags {
                 let ownership = OWNERSHIP_TAG_KEYS.contains(&tag.key.to_ascii_lowercase().as_str());
                 for what in identifiers_in(&tag.key, false) {
-                    hits.push(format!(
-                        "the tag key \"{}\" looks like it contains {what}",
-                        tag.key
-                    ));
+                    hits.push(format!("the tag key \"{}\" looks like it contains {what}", tag.key));
                 }
                 for what in identifiers_in(&tag.value, ownership) {
-                    hits.push(format!(
-                        "the value of tag \"{}\" looks like it contains {what}",
-                        tag.key
-                    ));
+                    hits.push(format!("the value of tag \"{}\" looks like it contains {what}", tag.key));
                 }
             }
             None
@@ -105,13 +99,7 @@ pub fn name_may_contain_phi(ctx: &BucketContext) -> Verdict {
         Evidence::Unavailable(why) => Some(why.to_string()),
     };
     if !hits.is_empty() {
-        return Verdict::fail(
-            format!(
-                "{}; names and tags are not encrypted.",
-                capitalise(&hits.join("; "))
-            ),
-            evidence,
-        );
+        return Verdict::fail(format!("{}; names and tags are not encrypted.", capitalise(&hits.join("; "))), evidence);
     }
     if let Some(why) = tags_unknown {
         return Verdict::error(
@@ -119,10 +107,7 @@ pub fn name_may_contain_phi(ctx: &BucketContext) -> Verdict {
             evidence,
         );
     }
-    Verdict::pass(
-        "Neither the bucket name nor its tags look like they contain identifiers.",
-        evidence,
-    )
+    Verdict::pass("Neither the bucket name nor its tags look like they contain identifiers.", evidence)
 }
 
 fn capitalise(text: &str) -> String {
@@ -140,18 +125,12 @@ mod tests {
     #[test]
     fn identifiers_are_recognised() {
         let cases: &[(&str, &[&str])] = &[
-            (
-                "riverside-export-mrn-00482913",
-                &["a medical record number"],
-            ),
+            ("riverside-export-mrn-00482913", &["a medical record number"]),
             ("patient-123-45-6789", &["a social security number"]),
             ("jane.doe@example.com", &["an e-mail address"]),
             ("call (555) 123-4567", &["a phone number"]),
             ("555.123.4567", &["a phone number"]),
-            (
-                "dob-1984-03-12",
-                &["a date of birth", "a date of birth (a date before 2006)"],
-            ),
+            ("dob-1984-03-12", &["a date of birth", "a date of birth (a date before 2006)"]),
             ("dob 2011-03-12", &["a date of birth"]),
             ("1975-11-02", &["a date of birth (a date before 2006)"]),
         ];
@@ -170,11 +149,7 @@ mod tests {
             "release-1.2.3",
             "cost-center-4410",
         ] {
-            assert!(
-                identifiers_in(text, false).is_empty(),
-                "{text}: {:?}",
-                identifiers_in(text, false)
-            );
+            assert!(identifiers_in(text, false).is_empty(), "{text}: {:?}", identifiers_in(text, false));
         }
         assert!(identifiers_in("it-team@clinic.example", true).is_empty());
     }
