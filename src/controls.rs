@@ -95,6 +95,13 @@ pub enum CatalogError {
         field: String,
         message: String,
     },
+    #[error("{file}:{line}:{column}: {message}")]
+    Yaml {
+        file: String,
+        line: u64,
+        column: u64,
+        message: String,
+    },
     #[error("{file}: {message}")]
     Catalog { file: String, message: String },
 }
@@ -191,12 +198,11 @@ impl Catalog {
                     .location()
                     .map(|l| (l.line(), l.column()))
                     .unwrap_or((0, 0));
-                CatalogError::Invalid {
+                CatalogError::Yaml {
                     file: file.clone(),
                     line,
                     column,
-                    field: "yaml".to_string(),
-                    message: first_line(&err.to_string()),
+                    message: yaml_message(&err.to_string()),
                 }
             })?;
             let family = raw.family.value.clone();
@@ -231,8 +237,18 @@ impl Catalog {
     }
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+/// The parser's own words without its location prefix (`error: line 3 column 5: ...`), which
+/// our message already carries in `file:line:column` form.
+pub fn yaml_message(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message).trim();
+    let without_error = first.strip_prefix("error: ").unwrap_or(first);
+    match without_error.strip_prefix("line ") {
+        Some(rest) => rest
+            .split_once(": ")
+            .map(|(_, text)| text.to_string())
+            .unwrap_or_else(|| without_error.to_string()),
+        None => without_error.to_string(),
+    }
 }
 
 fn validate(

@@ -38,12 +38,20 @@ pub enum SnapshotError {
         column: usize,
         message: String,
     },
-    #[error("{path}: {pointer}: {message}")]
+    #[error("{path}: {}{message}", at_pointer(pointer))]
     Invalid {
         path: PathBuf,
         pointer: String,
         message: String,
     },
+}
+
+fn at_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!("{pointer}: ")
+    }
 }
 
 /// What one API call told us.

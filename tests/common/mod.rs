@@ -121,3 +121,40 @@ pub fn meta(account_bpa: Value) -> SnapshotMeta {
     parse_meta(Path::new("snapshot.json"), serde_json::to_vec(&meta).unwrap().as_slice())
         .expect("meta parses")
 }
+
+/// Writes a snapshot directory with the given account BPA answer and buckets.
+pub fn write_snapshot(dir: &Path, account_bpa: Value, buckets: &[Value]) {
+    std::fs::create_dir_all(dir.join("buckets")).unwrap();
+    let meta = json!({
+        "format": "phi-audit-snapshot/1",
+        "collected_at": "2026-10-01T06:00:00Z",
+        "tool_version": "test",
+        "account_id": ACCOUNT,
+        "partition": "aws",
+        "regions": ["us-east-1"],
+        "scope": {},
+        "account": {"GetPublicAccessBlock": account_bpa},
+    });
+    std::fs::write(dir.join("snapshot.json"), serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+    for bucket in buckets {
+        let name = bucket["name"].as_str().unwrap();
+        std::fs::write(
+            dir.join("buckets").join(format!("{name}.json")),
+            serde_json::to_vec_pretty(bucket).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+/// Runs the built binary; returns (exit code, stdout, stderr).
+pub fn phi_audit(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
