@@ -137,7 +137,11 @@ pub fn findings_for(
     Ok((snapshot, catalog, report))
 }
 
-fn run_evaluate(args: &EvaluateArgs, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome, CliError> {
+fn run_evaluate(
+    args: &EvaluateArgs,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
     let (_, _, report) = findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
     let text = match args.format {

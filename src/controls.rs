@@ -20,7 +20,10 @@ pub const SAFEGUARDS: &[(&str, &str)] = &[
     ("164.312(a)(2)(iv)", "Encryption and decryption"),
     ("164.312(b)", "Audit controls"),
     ("164.312(c)(1)", "Integrity"),
-    ("164.312(c)(2)", "Mechanism to authenticate electronic protected health information"),
+    (
+        "164.312(c)(2)",
+        "Mechanism to authenticate electronic protected health information",
+    ),
     ("164.312(d)", "Person or entity authentication"),
     ("164.312(e)(1)", "Transmission security"),
     ("164.312(e)(2)(ii)", "Encryption (transmission)"),
@@ -36,11 +39,26 @@ pub const POLICIES: &[&str] = &[
 
 /// The built-in catalog, one file per family.
 const BUILTIN: &[(&str, &str)] = &[
-    ("controls/access.yaml", include_str!("../controls/access.yaml")),
-    ("controls/configuration.yaml", include_str!("../controls/configuration.yaml")),
-    ("controls/integrity.yaml", include_str!("../controls/integrity.yaml")),
-    ("controls/encryption.yaml", include_str!("../controls/encryption.yaml")),
-    ("controls/audit.yaml", include_str!("../controls/audit.yaml")),
+    (
+        "controls/access.yaml",
+        include_str!("../controls/access.yaml"),
+    ),
+    (
+        "controls/configuration.yaml",
+        include_str!("../controls/configuration.yaml"),
+    ),
+    (
+        "controls/integrity.yaml",
+        include_str!("../controls/integrity.yaml"),
+    ),
+    (
+        "controls/encryption.yaml",
+        include_str!("../controls/encryption.yaml"),
+    ),
+    (
+        "controls/audit.yaml",
+        include_str!("../controls/audit.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,13 +276,14 @@ fn validate(
     raw: RawControl,
     known_ids: &[&str],
 ) -> Result<Control, CatalogError> {
-    let fail = |spanned_line: u64, column: u64, field: String, message: String| CatalogError::Invalid {
-        file: file.to_string(),
-        line: spanned_line,
-        column,
-        field,
-        message,
-    };
+    let fail =
+        |spanned_line: u64, column: u64, field: String, message: String| CatalogError::Invalid {
+            file: file.to_string(),
+            line: spanned_line,
+            column,
+            field,
+            message,
+        };
     let at = |s: &Spanned<String>, field: &str, message: String| {
         fail(
             s.referenced.line(),
@@ -308,14 +327,22 @@ fn validate(
                 format!(
                     "\"{}\" is not a 164.312 safeguard phi-audit maps ({})",
                     s.value,
-                    SAFEGUARDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    SAFEGUARDS
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
         safeguards.push(s.value.clone());
     }
     if safeguards.is_empty() {
-        return Err(at(&raw.id, "safeguards", "must name at least one safeguard".to_string()));
+        return Err(at(
+            &raw.id,
+            "safeguards",
+            "must name at least one safeguard".to_string(),
+        ));
     }
     let mut policies = Vec::new();
     for (i, p) in raw.policies.iter().enumerate() {
@@ -329,7 +356,11 @@ fn validate(
         policies.push(p.value.clone());
     }
     if policies.is_empty() {
-        return Err(at(&raw.id, "policies", "must name at least one policy".to_string()));
+        return Err(at(
+            &raw.id,
+            "policies",
+            "must name at least one policy".to_string(),
+        ));
     }
     let mut evidence = Vec::new();
     for (i, e) in raw.evidence.iter().enumerate() {

@@ -81,7 +81,11 @@ impl fmt::Display for Unavailable {
         } else if self.message.is_empty() {
             write!(f, "{} failed with {}", self.operation, self.code)
         } else {
-            write!(f, "{} failed with {} ({})", self.operation, self.code, self.message)
+            write!(
+                f,
+                "{} failed with {} ({})",
+                self.operation, self.code, self.message
+            )
         }
     }
 }
@@ -118,14 +122,32 @@ pub const BUCKET_OPERATIONS: &[(&str, &[&str])] = &[
     ("GetBucketAcl", &[]),
     ("GetBucketPolicy", &["NoSuchBucketPolicy"]),
     ("GetBucketPolicyStatus", &["NoSuchBucketPolicy"]),
-    ("GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"]),
-    ("GetBucketOwnershipControls", &["OwnershipControlsNotFoundError"]),
+    (
+        "GetPublicAccessBlock",
+        &["NoSuchPublicAccessBlockConfiguration"],
+    ),
+    (
+        "GetBucketOwnershipControls",
+        &["OwnershipControlsNotFoundError"],
+    ),
     ("GetBucketVersioning", &[]),
-    ("GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"]),
+    (
+        "GetBucketEncryption",
+        &["ServerSideEncryptionConfigurationNotFoundError"],
+    ),
     ("GetBucketLogging", &[]),
-    ("GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"]),
-    ("GetBucketLifecycleConfiguration", &["NoSuchLifecycleConfiguration"]),
-    ("GetBucketReplication", &["ReplicationConfigurationNotFoundError"]),
+    (
+        "GetObjectLockConfiguration",
+        &["ObjectLockConfigurationNotFoundError"],
+    ),
+    (
+        "GetBucketLifecycleConfiguration",
+        &["NoSuchLifecycleConfiguration"],
+    ),
+    (
+        "GetBucketReplication",
+        &["ReplicationConfigurationNotFoundError"],
+    ),
     ("GetBucketTagging", &["NoSuchTagSet"]),
 ];
 
@@ -289,10 +311,12 @@ pub fn digest_of(files: &[SnapshotFile]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), SnapshotError> {
@@ -425,7 +449,13 @@ pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotErr
 fn check_timestamp(path: &Path, pointer: &str, text: &str) -> Result<(), SnapshotError> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|_| ())
-        .map_err(|err| invalid(path, pointer, format!("\"{text}\" is not an RFC 3339 time: {err}")))
+        .map_err(|err| {
+            invalid(
+                path,
+                pointer,
+                format!("\"{text}\" is not an RFC 3339 time: {err}"),
+            )
+        })
 }
 
 /// Parses one `buckets/<stem>.json` file (exposed for tests and tools that build buckets).
@@ -554,12 +584,19 @@ fn typed_call<T: DeserializeOwned>(
         .as_object()
         .ok_or_else(|| invalid(path, &pointer, "must be {\"ok\": ...} or {\"error\": ...}"))?;
     match (object.get("ok"), object.get("error"), object.len()) {
-        (Some(ok), None, 1) => Ok(Evidence::Found(shape(path, &format!("{pointer}/ok"), ok.clone())?)),
+        (Some(ok), None, 1) => Ok(Evidence::Found(shape(
+            path,
+            &format!("{pointer}/ok"),
+            ok.clone(),
+        )?)),
         (None, Some(error), 1) => {
-            let code = error
-                .get("code")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid(path, format!("{pointer}/error/code"), "is missing or not a string"))?;
+            let code = error.get("code").and_then(Value::as_str).ok_or_else(|| {
+                invalid(
+                    path,
+                    format!("{pointer}/error/code"),
+                    "is missing or not a string",
+                )
+            })?;
             let message = error
                 .get("message")
                 .and_then(Value::as_str)
@@ -582,7 +619,11 @@ fn typed_call<T: DeserializeOwned>(
     }
 }
 
-fn shape<T: DeserializeOwned>(path: &Path, pointer: &str, value: Value) -> Result<T, SnapshotError> {
+fn shape<T: DeserializeOwned>(
+    path: &Path,
+    pointer: &str,
+    value: Value,
+) -> Result<T, SnapshotError> {
     serde_json::from_value(value).map_err(|err| {
         invalid(
             path,

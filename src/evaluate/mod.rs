@@ -88,28 +88,64 @@ type BucketCheck = fn(&BucketContext) -> Verdict;
 
 /// Every bucket control this build evaluates, by id.
 const BUCKET_CONTROLS: &[(&str, BucketCheck)] = &[
-    ("s3.world-readable-anonymous", exposure::world_readable_anonymous),
-    ("s3.world-listable-anonymous", exposure::world_listable_anonymous),
-    ("s3.world-writable-anonymous", exposure::world_writable_anonymous),
-    ("s3.permissions-world-readable-anonymous", exposure::permissions_world_readable_anonymous),
-    ("s3.permissions-world-writable-anonymous", exposure::permissions_world_writable_anonymous),
+    (
+        "s3.world-readable-anonymous",
+        exposure::world_readable_anonymous,
+    ),
+    (
+        "s3.world-listable-anonymous",
+        exposure::world_listable_anonymous,
+    ),
+    (
+        "s3.world-writable-anonymous",
+        exposure::world_writable_anonymous,
+    ),
+    (
+        "s3.permissions-world-readable-anonymous",
+        exposure::permissions_world_readable_anonymous,
+    ),
+    (
+        "s3.permissions-world-writable-anonymous",
+        exposure::permissions_world_writable_anonymous,
+    ),
     ("s3.world-listable", exposure::world_listable),
     ("s3.world-writable", exposure::world_writable),
-    ("s3.permissions-world-readable", exposure::permissions_world_readable),
-    ("s3.permissions-world-writable", exposure::permissions_world_writable),
+    (
+        "s3.permissions-world-readable",
+        exposure::permissions_world_readable,
+    ),
+    (
+        "s3.permissions-world-writable",
+        exposure::permissions_world_writable,
+    ),
     ("s3.cross-account-access", exposure::cross_account_access),
-    ("s3.public-access-block-incomplete", exposure::public_access_block_incomplete),
+    (
+        "s3.public-access-block-incomplete",
+        exposure::public_access_block_incomplete,
+    ),
     ("s3.acls-enabled", exposure::acls_enabled),
     ("s3.tls-not-enforced", exposure::tls_not_enforced),
     ("s3.name-may-contain-phi", names::name_may_contain_phi),
     ("s3.versioning-disabled", configuration::versioning_disabled),
     ("s3.mfa-delete-disabled", configuration::mfa_delete_disabled),
-    ("s3.object-lock-disabled", configuration::object_lock_disabled),
-    ("s3.replication-disabled", configuration::replication_disabled),
+    (
+        "s3.object-lock-disabled",
+        configuration::object_lock_disabled,
+    ),
+    (
+        "s3.replication-disabled",
+        configuration::replication_disabled,
+    ),
     ("s3.lifecycle-missing", configuration::lifecycle_missing),
-    ("s3.default-encryption-disabled", configuration::default_encryption_disabled),
+    (
+        "s3.default-encryption-disabled",
+        configuration::default_encryption_disabled,
+    ),
     ("s3.encryption-not-kms", configuration::encryption_not_kms),
-    ("s3.access-logging-disabled", configuration::access_logging_disabled),
+    (
+        "s3.access-logging-disabled",
+        configuration::access_logging_disabled,
+    ),
 ];
 
 /// The ids of every control this build evaluates: the catalog must define exactly these.

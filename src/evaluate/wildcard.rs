@@ -112,10 +112,26 @@ mod tests {
         assert!(matches_all_with_prefix("arn:aws:s3:::b/*", objects, false));
         assert!(matches_all_with_prefix("*", objects, false));
         assert!(matches_all_with_prefix("arn:aws:s3:::*", objects, false));
-        assert!(!matches_all_with_prefix("arn:aws:s3:::b/public/*", objects, false));
-        assert!(matches_some_with_prefix("arn:aws:s3:::b/public/*", objects, false));
-        assert!(matches_some_with_prefix("arn:aws:s3:::b/key.txt", objects, false));
-        assert!(!matches_some_with_prefix("arn:aws:s3:::other/*", objects, false));
+        assert!(!matches_all_with_prefix(
+            "arn:aws:s3:::b/public/*",
+            objects,
+            false
+        ));
+        assert!(matches_some_with_prefix(
+            "arn:aws:s3:::b/public/*",
+            objects,
+            false
+        ));
+        assert!(matches_some_with_prefix(
+            "arn:aws:s3:::b/key.txt",
+            objects,
+            false
+        ));
+        assert!(!matches_some_with_prefix(
+            "arn:aws:s3:::other/*",
+            objects,
+            false
+        ));
         // The bucket ARN itself is not an object.
         assert!(!matches_some_with_prefix("arn:aws:s3:::b", objects, false));
         // `b*` reaches objects of `b` (and of every bucket starting with b).
@@ -124,7 +140,10 @@ mod tests {
 
     #[test]
     fn variables_widen_only_when_asked() {
-        assert_eq!(widen_variables("arn:aws:s3:::b/${aws:username}/*"), "arn:aws:s3:::b/*/*");
+        assert_eq!(
+            widen_variables("arn:aws:s3:::b/${aws:username}/*"),
+            "arn:aws:s3:::b/*/*"
+        );
         assert_eq!(widen_variables("no-vars"), "no-vars");
         assert_eq!(widen_variables("a${broken"), "a${broken");
     }

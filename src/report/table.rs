@@ -45,7 +45,11 @@ pub fn render(report: &FindingsReport) -> String {
     let mut out = String::new();
     let s = &report.snapshot;
     let _ = writeln!(out, "phi-audit findings for account {}", s.account_id);
-    let _ = writeln!(out, "collected {}, generated {}", s.collected_at, report.generated_at);
+    let _ = writeln!(
+        out,
+        "collected {}, generated {}",
+        s.collected_at, report.generated_at
+    );
     let _ = writeln!(out, "snapshot digest {}", s.digest);
     for (subject, findings) in &groups {
         let count = |st: Status| findings.iter().filter(|f| f.status == st).count();
@@ -78,7 +82,7 @@ pub fn render(report: &FindingsReport) -> String {
         }
         if !passed.is_empty() {
             let text = format!("pass: {}", passed.join(", "));
-            for (i, line) in wrap(&text, WIDTH - 2).into_iter().enumerate() {
+            for (i, line) in wrap(&text, WIDTH - 8).into_iter().enumerate() {
                 let indent = if i == 0 { "  " } else { "        " };
                 let _ = writeln!(out, "{indent}{line}");
             }
@@ -88,7 +92,13 @@ pub fn render(report: &FindingsReport) -> String {
     let _ = writeln!(out);
     let statuses: Vec<String> = Status::ALL
         .iter()
-        .map(|st| format!("{} {}", summary.by_status.get(st.as_str()).copied().unwrap_or(0), st))
+        .map(|st| {
+            format!(
+                "{} {}",
+                summary.by_status.get(st.as_str()).copied().unwrap_or(0),
+                st
+            )
+        })
         .collect();
     let _ = writeln!(
         out,
@@ -99,7 +109,17 @@ pub fn render(report: &FindingsReport) -> String {
     );
     let severities: Vec<String> = Severity::ALL
         .iter()
-        .map(|sv| format!("{} {}", summary.failures_by_severity.get(sv.as_str()).copied().unwrap_or(0), sv))
+        .map(|sv| {
+            format!(
+                "{} {}",
+                summary
+                    .failures_by_severity
+                    .get(sv.as_str())
+                    .copied()
+                    .unwrap_or(0),
+                sv
+            )
+        })
         .collect();
     let _ = writeln!(out, "failures by severity: {}", severities.join(", "));
     out
@@ -112,7 +132,11 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     for word in text.split_whitespace() {
         let mut word = word.to_string();
         loop {
-            let needed = if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
+            let needed = if line.is_empty() {
+                word.chars().count()
+            } else {
+                line.chars().count() + 1 + word.chars().count()
+            };
             if needed <= width {
                 if !line.is_empty() {
                     line.push(' ');

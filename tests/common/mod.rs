@@ -42,12 +42,20 @@ pub const ALL_BPA: &[&str] = &[
 /// An ACL with the owner's FULL_CONTROL plus `grants` of (grantee, permission); grantee is
 /// `AllUsers`, `AuthenticatedUsers`, `LogDelivery`, `other` (another account) or `owner`.
 pub fn acl(grants: &[(&str, &str)]) -> Value {
-    let mut list = vec![json!({"Grantee": {"Type": "CanonicalUser", "ID": OWNER_ID, "DisplayName": "owner"}, "Permission": "FULL_CONTROL"})];
+    let mut list = vec![
+        json!({"Grantee": {"Type": "CanonicalUser", "ID": OWNER_ID, "DisplayName": "owner"}, "Permission": "FULL_CONTROL"}),
+    ];
     for (grantee, permission) in grants {
         let grantee = match *grantee {
-            "AllUsers" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}),
-            "AuthenticatedUsers" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}),
-            "LogDelivery" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}),
+            "AllUsers" => {
+                json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"})
+            }
+            "AuthenticatedUsers" => {
+                json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"})
+            }
+            "LogDelivery" => {
+                json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"})
+            }
             "other" => json!({"Type": "CanonicalUser", "ID": OTHER_ID, "DisplayName": "vendor"}),
             "owner" => json!({"Type": "CanonicalUser", "ID": OWNER_ID}),
             other => panic!("unknown grantee {other}"),
@@ -118,8 +126,11 @@ pub fn meta(account_bpa: Value) -> SnapshotMeta {
         "regions": ["us-east-1"],
         "account": {"GetPublicAccessBlock": account_bpa},
     });
-    parse_meta(Path::new("snapshot.json"), serde_json::to_vec(&meta).unwrap().as_slice())
-        .expect("meta parses")
+    parse_meta(
+        Path::new("snapshot.json"),
+        serde_json::to_vec(&meta).unwrap().as_slice(),
+    )
+    .expect("meta parses")
 }
 
 /// Writes a snapshot directory with the given account BPA answer and buckets.
@@ -135,7 +146,11 @@ pub fn write_snapshot(dir: &Path, account_bpa: Value, buckets: &[Value]) {
         "scope": {},
         "account": {"GetPublicAccessBlock": account_bpa},
     });
-    std::fs::write(dir.join("snapshot.json"), serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+    std::fs::write(
+        dir.join("snapshot.json"),
+        serde_json::to_vec_pretty(&meta).unwrap(),
+    )
+    .unwrap();
     for bucket in buckets {
         let name = bucket["name"].as_str().unwrap();
         std::fs::write(
