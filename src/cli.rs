@@ -144,12 +144,13 @@ fn run_evaluate(
 ) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
     let (_, _, report) = findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
-    let text = match args.format {
-        OutputFormat::Table => report::table::render(&report),
-        OutputFormat::Json => report::findings_json(&report),
-        OutputFormat::Csv => report::csv::findings_csv(&report.findings),
-    };
-    out.write_all(text.as_bytes())?;
+    let mut out = std::io::BufWriter::new(out);
+    match args.format {
+        OutputFormat::Table => out.write_all(report::table::render(&report).as_bytes())?,
+        // Streamed: for thousands of buckets the document is larger than the findings.
+        OutputFormat::Json => report::write_findings_json(&report, &mut out)?,
+        OutputFormat::Csv => out.write_all(report::csv::findings_csv(&report.findings).as_bytes())?,
+    }
     out.flush()?;
     match args.fail_on {
         Some(threshold) if report.reaches(threshold.into()) => Ok(Outcome::ThresholdReached),
