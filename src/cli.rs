@@ -149,7 +149,9 @@ fn run_evaluate(
         OutputFormat::Table => out.write_all(report::table::render(&report).as_bytes())?,
         // Streamed: for thousands of buckets the document is larger than the findings.
         OutputFormat::Json => report::write_findings_json(&report, &mut out)?,
-        OutputFormat::Csv => out.write_all(report::csv::findings_csv(&report.findings).as_bytes())?,
+        OutputFormat::Csv => {
+            out.write_all(report::csv::findings_csv(&report.findings).as_bytes())?
+        }
     }
     out.flush()?;
     match args.fail_on {

@@ -111,6 +111,17 @@ pub struct Finding {
     pub evidence: Vec<String>,
 }
 
+/// The phrase a passing exposure finding's reason carries when a grant exists but Block Public
+/// Access or Object Ownership neutralises it. Reports single such passes out.
+pub const LATENT_MARK: &str = "the exposure is latent";
+
+impl Finding {
+    /// A pass that is one setting away from a failure.
+    pub fn is_latent(&self) -> bool {
+        self.status == Status::Pass && self.reason.contains(LATENT_MARK)
+    }
+}
+
 /// Where the findings came from: enough to tie a report to one exact snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotRef {

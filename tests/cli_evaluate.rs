@@ -8,7 +8,11 @@ use serde_json::Value;
 fn snapshot_with(buckets: &[Value]) -> tempfile::TempDir {
     // The account has no Block Public Access of its own, so bucket settings decide.
     let temp = tempfile::tempdir().unwrap();
-    write_snapshot(temp.path(), not_configured("NoSuchPublicAccessBlockConfiguration"), buckets);
+    write_snapshot(
+        temp.path(),
+        not_configured("NoSuchPublicAccessBlockConfiguration"),
+        buckets,
+    );
     temp
 }
 
@@ -16,7 +20,10 @@ fn public_bucket() -> Value {
     bucket_with(
         "public-site",
         &[
-            ("GetPublicAccessBlock", not_configured("NoSuchPublicAccessBlockConfiguration")),
+            (
+                "GetPublicAccessBlock",
+                not_configured("NoSuchPublicAccessBlockConfiguration"),
+            ),
             ("GetBucketAcl", acl(&[("AllUsers", "READ")])),
             ("GetBucketOwnershipControls", ownership("ObjectWriter")),
         ],
@@ -27,11 +34,21 @@ fn public_bucket() -> Value {
 fn json_output_follows_the_findings_contract() {
     let snap = snapshot_with(&[bucket_with("good", &[]), public_bucket()]);
     let dir = snap.path().to_str().unwrap();
-    let (code, stdout, stderr) = phi_audit(&["evaluate", dir, "--format", "json", "--generated-at", "2026-10-02T08:00:00+02:00"]);
+    let (code, stdout, stderr) = phi_audit(&[
+        "evaluate",
+        dir,
+        "--format",
+        "json",
+        "--generated-at",
+        "2026-10-02T08:00:00+02:00",
+    ]);
     assert_eq!(code, 0, "{stderr}");
     let doc: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(doc["format"], "phi-audit-findings/1");
-    assert_eq!(doc["generated_at"], "2026-10-02T06:00:00Z", "normalised to UTC");
+    assert_eq!(
+        doc["generated_at"], "2026-10-02T06:00:00Z",
+        "normalised to UTC"
+    );
     assert_eq!(doc["snapshot"]["account_id"], ACCOUNT);
     assert_eq!(doc["snapshot"]["collected_at"], "2026-10-01T06:00:00Z");
     let findings = doc["findings"].as_array().unwrap();
@@ -39,13 +56,19 @@ fn json_output_follows_the_findings_contract() {
     assert_eq!(findings.len(), 2 * controls);
     let listable = findings
         .iter()
-        .find(|f| f["subject"] == "s3://public-site" && f["control"] == "s3.world-listable-anonymous")
+        .find(|f| {
+            f["subject"] == "s3://public-site" && f["control"] == "s3.world-listable-anonymous"
+        })
         .unwrap();
     assert_eq!(listable["status"], "fail");
     assert_eq!(listable["severity"], "high");
     assert_eq!(listable["safeguards"][0], "164.312(a)(1)");
     assert_eq!(listable["policies"][0], "System Access Policy");
-    assert!(listable["evidence"].as_array().unwrap().iter().any(|e| e == "buckets/public-site.json#/calls/GetBucketAcl"));
+    assert!(listable["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e == "buckets/public-site.json#/calls/GetBucketAcl"));
     assert_eq!(doc["summary"]["findings"], 2 * controls);
     assert_eq!(doc["summary"]["subjects"], 2);
     let fails = findings.iter().filter(|f| f["status"] == "fail").count();
@@ -71,15 +94,24 @@ fn the_digest_can_be_recomputed_with_standard_tools() {
 #[test]
 fn csv_has_one_row_per_finding() {
     let snap = snapshot_with(&[bucket_with("good", &[]), public_bucket()]);
-    let (code, stdout, _) = phi_audit(&["evaluate", snap.path().to_str().unwrap(), "--format", "csv"]);
+    let (code, stdout, _) =
+        phi_audit(&["evaluate", snap.path().to_str().unwrap(), "--format", "csv"]);
     assert_eq!(code, 0);
     let mut reader = csv::Reader::from_reader(stdout.as_bytes());
     let headers = reader.headers().unwrap().clone();
-    assert_eq!(headers.iter().collect::<Vec<_>>(), phi_audit::report::csv::HEADER.to_vec());
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        phi_audit::report::csv::HEADER.to_vec()
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
-    assert_eq!(rows.len(), 2 * phi_audit::evaluate::known_control_ids().len());
+    assert_eq!(
+        rows.len(),
+        2 * phi_audit::evaluate::known_control_ids().len()
+    );
     assert!(stdout.contains("\r\n"), "RFC 4180 line endings");
-    assert!(rows.iter().any(|r| &r[0] == "s3://public-site" && &r[2] == "fail"));
+    assert!(rows
+        .iter()
+        .any(|r| &r[0] == "s3://public-site" && &r[2] == "fail"));
 }
 
 #[test]
@@ -92,8 +124,14 @@ fn table_fits_100_columns_and_puts_failures_first() {
     }
     let public = stdout.find("s3://public-site").unwrap();
     let good = stdout.find("s3://aaa-good").unwrap();
-    assert!(public < good, "the failing bucket comes first although it sorts later by name");
-    assert!(stdout.contains("FAIL     high     s3.world-listable-anonymous"), "{stdout}");
+    assert!(
+        public < good,
+        "the failing bucket comes first although it sorts later by name"
+    );
+    assert!(
+        stdout.contains("FAIL     high     s3.world-listable-anonymous"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -104,15 +142,46 @@ fn fail_on_sets_the_exit_code() {
     assert_eq!(phi_audit(&["evaluate", dir, "--fail-on", "critical"]).0, 0);
     assert_eq!(phi_audit(&["evaluate", dir, "--fail-on", "high"]).0, 1);
     assert_eq!(phi_audit(&["evaluate", dir, "--fail-on", "low"]).0, 1);
-    assert_eq!(phi_audit(&["evaluate", dir]).0, 0, "no threshold, no failure exit");
+    assert_eq!(
+        phi_audit(&["evaluate", dir]).0,
+        0,
+        "no threshold, no failure exit"
+    );
 
     let clean = snapshot_with(&[bucket_with("good", &[])]);
-    assert_eq!(phi_audit(&["evaluate", clean.path().to_str().unwrap(), "--fail-on", "low"]).0, 0);
+    assert_eq!(
+        phi_audit(&[
+            "evaluate",
+            clean.path().to_str().unwrap(),
+            "--fail-on",
+            "low"
+        ])
+        .0,
+        0
+    );
 
     // Unknown evidence trips the gate too: it must not slip through where a failure would not.
     let unknown = snapshot_with(&[bucket_with("locked", &[("GetBucketVersioning", denied())])]);
-    assert_eq!(phi_audit(&["evaluate", unknown.path().to_str().unwrap(), "--fail-on", "medium"]).0, 1);
-    assert_eq!(phi_audit(&["evaluate", unknown.path().to_str().unwrap(), "--fail-on", "critical"]).0, 0);
+    assert_eq!(
+        phi_audit(&[
+            "evaluate",
+            unknown.path().to_str().unwrap(),
+            "--fail-on",
+            "medium"
+        ])
+        .0,
+        1
+    );
+    assert_eq!(
+        phi_audit(&[
+            "evaluate",
+            unknown.path().to_str().unwrap(),
+            "--fail-on",
+            "critical"
+        ])
+        .0,
+        0
+    );
 }
 
 #[test]
@@ -120,17 +189,36 @@ fn output_is_deterministic() {
     let snap = snapshot_with(&[public_bucket(), bucket_with("good", &[])]);
     let dir = snap.path().to_str().unwrap();
     for format in ["json", "csv", "table"] {
-        let args = ["evaluate", dir, "--format", format, "--generated-at", "2026-10-02T00:00:00Z"];
+        let args = [
+            "evaluate",
+            dir,
+            "--format",
+            format,
+            "--generated-at",
+            "2026-10-02T00:00:00Z",
+        ];
         assert_eq!(phi_audit(&args).1, phi_audit(&args).1, "{format}");
     }
 }
 
 #[test]
 fn out_of_scope_buckets_are_not_evaluated() {
-    let mut sandbox = bucket_with("sandbox-x", &[("GetBucketAcl", acl(&[("AllUsers", "FULL_CONTROL")]))]);
+    let mut sandbox = bucket_with(
+        "sandbox-x",
+        &[("GetBucketAcl", acl(&[("AllUsers", "FULL_CONTROL")]))],
+    );
     sandbox["in_scope"] = Value::Bool(false);
     let snap = snapshot_with(&[sandbox, bucket_with("good", &[])]);
-    let (_, stdout, _) = phi_audit(&["evaluate", snap.path().to_str().unwrap(), "--format", "json"]);
+    let (_, stdout, _) = phi_audit(&[
+        "evaluate",
+        snap.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     let doc: Value = serde_json::from_str(&stdout).unwrap();
-    assert!(doc["findings"].as_array().unwrap().iter().all(|f| f["subject"] == "s3://good"));
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["subject"] == "s3://good"));
 }

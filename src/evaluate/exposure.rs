@@ -5,6 +5,7 @@ use super::access::{
     covers_action, covers_bucket_and_objects, foreign_principals, Audience, Capability, Exposure,
 };
 use super::{BucketContext, Verdict};
+use crate::findings::LATENT_MARK;
 use crate::snapshot::aws::GranteeClass;
 use crate::snapshot::policy::{Effect, PrincipalSpec};
 use crate::snapshot::{Evidence, ACCOUNT_PUBLIC_ACCESS_BLOCK_REF};
@@ -56,7 +57,7 @@ pub fn verdict_of(exposure: Exposure, capability: Capability, audience: Audience
     if !exposure.latent.is_empty() {
         return Verdict::pass(
             format!(
-                "{capitalised} cannot {what} now, but the exposure is latent, one setting away: {}{notes}.",
+                "{capitalised} cannot {what} now, but {LATENT_MARK}, one setting away: {}{notes}.",
                 exposure.latent.join("; ")
             ),
             evidence,

@@ -14,7 +14,10 @@ pub fn findings_json(report: &FindingsReport) -> String {
 }
 
 /// Streams `findings.json` to a writer.
-pub fn write_findings_json(report: &FindingsReport, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn write_findings_json(
+    report: &FindingsReport,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::from)?;
     out.write_all(b"\n")
 }

@@ -65,12 +65,19 @@ pub fn render(report: &FindingsReport) -> String {
         let mut passed = Vec::new();
         for f in findings {
             match f.status {
-                Status::Pass | Status::NotApplicable => passed.push(f.control.as_str()),
+                Status::Pass | Status::NotApplicable if !f.is_latent() => {
+                    passed.push(f.control.as_str())
+                }
                 _ => {
+                    let label = if f.is_latent() {
+                        "LATENT".to_string()
+                    } else {
+                        f.status.as_str().to_uppercase()
+                    };
                     let _ = writeln!(
                         out,
                         "  {:<8} {:<8} {}",
-                        f.status.as_str().to_uppercase(),
+                        label,
                         f.severity.as_str(),
                         f.control
                     );
