@@ -57,7 +57,7 @@ pub fn verdict_of(exposure: Exposure, capability: Capability, audience: Audience
     if !exposure.latent.is_empty() {
         return Verdict::pass(
             format!(
-                "{capitalised} cannot {what} now, but {LATENT_MARK}, one setting away: {}{notes}.",
+                "Blocked today, but {LATENT_MARK}, one setting away from letting {who} {what}: {}{notes}.",
                 exposure.latent.join("; ")
             ),
             evidence,
