@@ -701,3 +701,46 @@ fn reasons_name_the_grant_and_the_neutraliser() {
         verdict.reason
     );
 }
+
+#[test]
+fn aws_calling_a_policy_public_that_we_read_as_private_is_not_a_pass() {
+    use serde_json::json;
+    // A condition key AWS may not count as restricting: if AWS says public, we do not pass.
+    let pinned = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}]}"#;
+    let status = |public: bool| ok(json!({"PolicyStatus": {"IsPublic": public}}));
+    let no_bpa = not_configured("NoSuchPublicAccessBlockConfiguration");
+    let bucket = |public: bool, bpa_answer: Value| {
+        parse(&bucket_with(
+            "b",
+            &[
+                ("GetBucketPolicy", policy(pinned)),
+                ("GetBucketPolicyStatus", status(public)),
+                ("GetPublicAccessBlock", bpa_answer),
+            ],
+        ))
+    };
+    let meta = meta(no_bpa.clone());
+    let verdict = check_bucket(
+        "s3.world-readable-anonymous",
+        &bucket(true, no_bpa.clone()),
+        &meta,
+    )
+    .unwrap();
+    assert_eq!(verdict.status, Status::Error, "{}", verdict.reason);
+    assert!(
+        verdict.reason.contains("GetBucketPolicyStatus"),
+        "{}",
+        verdict.reason
+    );
+    let verdict =
+        check_bucket("s3.world-readable-anonymous", &bucket(false, no_bpa), &meta).unwrap();
+    assert_eq!(verdict.status, Status::Pass, "{}", verdict.reason);
+    // With RestrictPublicBuckets on, a public policy cannot expose anything either way.
+    let verdict = check_bucket(
+        "s3.world-readable-anonymous",
+        &bucket(true, bpa(&["RestrictPublicBuckets"])),
+        &meta,
+    )
+    .unwrap();
+    assert_eq!(verdict.status, Status::Pass, "{}", verdict.reason);
+}

@@ -322,6 +322,7 @@ impl<'a> AccessContext<'a> {
         };
         let grants = public_policy_grants(document, capability, &self.bucket_arn);
         if grants.is_empty() {
+            self.check_against_policy_status(document, out);
             return;
         }
         self.note_block(out);
@@ -338,6 +339,37 @@ impl<'a> AccessContext<'a> {
         }
     }
 }
+
+impl AccessContext<'_> {
+    /// AWS's own verdict (GetBucketPolicyStatus IsPublic) is a safety net: if AWS calls the
+    /// policy public but no statement we analysed grants the public anything, our reading has
+    /// missed something, and the answer is "not assessed" rather than a pass.
+    fn check_against_policy_status(&self, document: &PolicyDocument, out: &mut Exposure) {
+        let aws_says_public =
+            matches!(&self.bucket.policy_status, Evidence::Found(s) if s.is_public);
+        if !aws_says_public || matches!(self.restrict_public_buckets, Switch::On(_)) {
+            return;
+        }
+        let we_found_public = ALL_CAPABILITIES
+            .iter()
+            .any(|c| !public_policy_grants(document, *c, &self.bucket_arn).is_empty());
+        if !we_found_public {
+            out.evidence
+                .insert(self.bucket.evidence_ref("GetBucketPolicyStatus"));
+            out.unknown.push(
+                "AWS reports the bucket policy as public (GetBucketPolicyStatus IsPublic) although no statement analysed grants the public any S3 access".to_string(),
+            );
+        }
+    }
+}
+
+const ALL_CAPABILITIES: [Capability; 5] = [
+    Capability::List,
+    Capability::ReadObjects,
+    Capability::WriteObjects,
+    Capability::ReadPermissions,
+    Capability::WritePermissions,
+];
 
 fn public_grants(acl: &Acl, permissions: &[Permission], audience: Audience) -> Vec<String> {
     acl.grants
