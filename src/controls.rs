@@ -59,6 +59,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "controls/audit.yaml",
         include_str!("../controls/audit.yaml"),
     ),
+    (
+        "controls/cloudtrail.yaml",
+        include_str!("../controls/cloudtrail.yaml"),
+    ),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +174,7 @@ impl Catalog {
             .iter()
             .map(|(name, text)| (name.to_string(), text.to_string()))
             .collect::<Vec<_>>();
-        Catalog::parse(&files, known_ids)
+        Catalog::parse("the built-in catalog (controls/)", &files, known_ids)
     }
 
     /// Every `*.yaml` file of a directory, in name order.
@@ -202,12 +206,16 @@ impl Catalog {
                 message: "no control catalog files (*.yaml) found".to_string(),
             });
         }
-        Catalog::parse(&files, known_ids)
+        Catalog::parse(&dir.display().to_string(), &files, known_ids)
     }
 
     /// Parses and validates catalog files. `known_ids` are the controls this build implements:
     /// an unknown id is a typo, a missing one would silently drop a check.
-    pub fn parse(files: &[(String, String)], known_ids: &[&str]) -> Result<Catalog, CatalogError> {
+    pub fn parse(
+        catalog: &str,
+        files: &[(String, String)],
+        known_ids: &[&str],
+    ) -> Result<Catalog, CatalogError> {
         let mut controls: Vec<Control> = Vec::new();
         let mut index = BTreeMap::new();
         for (file, text) in files {
@@ -238,10 +246,7 @@ impl Catalog {
         }
         if let Some(missing) = known_ids.iter().find(|id| !index.contains_key(**id)) {
             return Err(CatalogError::Catalog {
-                file: files
-                    .first()
-                    .map(|(f, _)| f.clone())
-                    .unwrap_or_default(),
+                file: catalog.to_string(),
                 message: format!(
                     "control {missing} is evaluated by this version of phi-audit but no catalog file defines it"
                 ),

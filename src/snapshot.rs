@@ -9,6 +9,7 @@
 //! [`SnapshotError`] naming the file and the JSON pointer, because guessing would be worse.
 
 pub mod aws;
+pub mod cloudtrail;
 pub mod policy;
 
 use serde::de::DeserializeOwned;
@@ -229,6 +230,10 @@ pub struct Snapshot {
     pub cloudtrail: BTreeMap<String, Value>,
     /// `access-logs/<bucket>.json`, by bucket, as recorded.
     pub access_logs: BTreeMap<String, Value>,
+    /// The CloudTrail files, typed.
+    pub trails: cloudtrail::CloudTrail,
+    /// The access-log files, typed, by the bucket whose logs they are.
+    pub access_log_evidence: BTreeMap<String, cloudtrail::AccessLogEvidence>,
     /// Every file, sorted by path.
     pub files: Vec<SnapshotFile>,
     /// SHA-256 of the lines `"<sha256>  <path>\n"` of every file in path order: the same as
@@ -261,6 +266,8 @@ impl Snapshot {
         let mut buckets = Vec::new();
         let mut cloudtrail = BTreeMap::new();
         let mut access_logs = BTreeMap::new();
+        let mut trails = cloudtrail::CloudTrail::default();
+        let mut access_log_evidence = BTreeMap::new();
         for relative in &files {
             let path = root.join(relative);
             let bytes = std::fs::read(&path).map_err(|source| SnapshotError::Io {
@@ -279,10 +286,20 @@ impl Snapshot {
                 "" if file == "snapshot.json" => meta = Some(parse_meta(&path, &bytes)?),
                 "buckets" => buckets.push(parse_bucket(&path, stem, &bytes)?),
                 "cloudtrail" => {
-                    cloudtrail.insert(stem.to_string(), parse_json(&path, &bytes)?);
+                    let value = parse_json(&path, &bytes)?;
+                    trails.regions.insert(
+                        stem.to_string(),
+                        cloudtrail::parse_region(&path, stem, &value)?,
+                    );
+                    cloudtrail.insert(stem.to_string(), value);
                 }
                 "access-logs" => {
-                    access_logs.insert(stem.to_string(), parse_json(&path, &bytes)?);
+                    let value = parse_json(&path, &bytes)?;
+                    access_log_evidence.insert(
+                        stem.to_string(),
+                        cloudtrail::parse_access_log(&path, &value)?,
+                    );
+                    access_logs.insert(stem.to_string(), value);
                 }
                 _ => {}
             }
@@ -294,6 +311,8 @@ impl Snapshot {
             buckets,
             cloudtrail,
             access_logs,
+            trails,
+            access_log_evidence,
             files: hashed,
             digest,
         })
@@ -565,7 +584,7 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
 }
 
 /// Reads one RESULT (`{"ok": ...}` or `{"error": {...}}`) from `calls[operation]`.
-fn typed_call<T: DeserializeOwned>(
+pub(crate) fn typed_call<T: DeserializeOwned>(
     path: &Path,
     base: &str,
     calls: &Value,

@@ -153,6 +153,7 @@ fn the_evaluator_agrees_with_the_documented_verdicts() {
                     Status::Pass => "P".to_string(),
                     Status::Fail => "F".to_string(),
                     Status::Error => "E".to_string(),
+                    Status::NotApplicable => "–".to_string(),
                     other => other.to_string(),
                 },
             };
@@ -175,4 +176,54 @@ fn the_evaluator_agrees_with_the_documented_verdicts() {
         mismatches.len(),
         mismatches.join("\n")
     );
+}
+
+/// The trail table of `samples/README.md` against the trail findings.
+#[test]
+fn the_trail_verdicts_agree_with_the_documented_ones() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/README.md"))
+            .unwrap();
+    let controls = [
+        "cloudtrail.not-logging",
+        "cloudtrail.log-validation-disabled",
+        "cloudtrail.not-kms-encrypted",
+        "cloudtrail.not-multi-region",
+    ];
+    let report = sample();
+    let mut checked = 0;
+    for row in readme.lines().filter(|l| l.starts_with("| `…:trail/")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let name = cells[1]
+            .trim_start_matches("`…:trail/")
+            .split('`')
+            .next()
+            .unwrap();
+        for (control, cell) in controls.iter().zip(&cells[7..11]) {
+            let finding = report
+                .findings
+                .iter()
+                .find(|f| f.subject.ends_with(&format!(":trail/{name}")) && f.control == *control)
+                .unwrap_or_else(|| panic!("no {control} finding for {name}"));
+            let expected = if cell.trim_matches('*') == "F" {
+                Status::Fail
+            } else {
+                Status::Pass
+            };
+            assert_eq!(
+                finding.status, expected,
+                "{name} {control}: {}",
+                finding.reason
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 12);
+    // Trails are judged once each, although the multi-region one is listed in both regions.
+    let not_logging = report
+        .findings
+        .iter()
+        .filter(|f| f.control == "cloudtrail.not-logging")
+        .count();
+    assert_eq!(not_logging, 3);
 }

@@ -158,7 +158,53 @@ pub fn write_snapshot(dir: &Path, account_bpa: Value, buckets: &[Value]) {
             serde_json::to_vec_pretty(bucket).unwrap(),
         )
         .unwrap();
+        // Fresh server access logs for every bucket that logs.
+        if let Some(target) =
+            bucket["calls"]["GetBucketLogging"]["ok"]["LoggingEnabled"].as_object()
+        {
+            std::fs::create_dir_all(dir.join("access-logs")).unwrap();
+            let listing = json!({
+                "target_bucket": target["TargetBucket"],
+                "target_prefix": target["TargetPrefix"],
+                "ListObjectsV2": ok(json!({"Contents": [{"Key": format!("{name}/2026-10-01-05-00-00-ABC"), "LastModified": "2026-10-01T05:00:00Z"}]})),
+            });
+            std::fs::write(
+                dir.join("access-logs").join(format!("{name}.json")),
+                serde_json::to_vec_pretty(&listing).unwrap(),
+            )
+            .unwrap();
+        }
     }
+    std::fs::create_dir_all(dir.join("cloudtrail")).unwrap();
+    std::fs::write(
+        dir.join("cloudtrail/us-east-1.json"),
+        serde_json::to_vec_pretty(&good_trail_region()).unwrap(),
+    )
+    .unwrap();
+}
+
+pub const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:111122223333:trail/audit";
+
+/// A multi-region trail that is logging, validated, KMS-encrypted, and records data events of
+/// every bucket.
+pub fn good_trail_region() -> Value {
+    json!({
+        "DescribeTrails": ok(json!({"trailList": [{
+            "Name": "audit", "TrailARN": TRAIL_ARN, "HomeRegion": "us-east-1",
+            "IsMultiRegionTrail": true, "IsOrganizationTrail": false,
+            "LogFileValidationEnabled": true,
+            "KmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/1234",
+            "S3BucketName": "trail-logs"
+        }]})),
+        "trails": {TRAIL_ARN: {
+            "GetTrailStatus": ok(json!({"IsLogging": true, "LatestDeliveryTime": "2026-10-01T05:55:00Z"})),
+            "GetEventSelectors": ok(json!({"TrailARN": TRAIL_ARN, "EventSelectors": [{
+                "ReadWriteType": "All", "IncludeManagementEvents": true,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]
+            }]})),
+        }},
+        "LookupEvents": ok(json!({"Events": []})),
+    })
 }
 
 /// Runs the built binary; returns (exit code, stdout, stderr).
