@@ -133,7 +133,8 @@ pub fn findings_for(
         account_id: snapshot.meta.account_id.clone(),
         digest: snapshot.digest.clone(),
     };
-    let report = FindingsReport::new(generated_at, reference, findings);
+    let mut report = FindingsReport::new(generated_at, reference, findings);
+    report.changes = crate::evaluate::changes::timeline(&snapshot);
     Ok((snapshot, catalog, report))
 }
 

@@ -182,6 +182,40 @@ impl Summary {
     }
 }
 
+/// One security-relevant configuration change to a bucket, from CloudTrail (issue #7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub bucket: String,
+    pub time: String,
+    pub event: String,
+    pub region: String,
+    /// The caller's ARN (userIdentity.arn), when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// `…WXYZ`: the last four characters of the access key id only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    /// The error code when the call was refused (an attempt, not a change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// `root` (made by the account's root user) and/or `unidentified` (no principal recorded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+    pub event_id: String,
+}
+
+/// The timeline, plus the regions whose events could not be read (so an empty timeline is
+/// never mistaken for "no changes").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub changes: Vec<Change>,
+    pub not_collected: Vec<String>,
+}
+
 /// The document `evaluate --format json` prints and every bundle holds as `findings.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingsReport {
@@ -190,6 +224,9 @@ pub struct FindingsReport {
     pub snapshot: SnapshotRef,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Who changed bucket security in the review period (DESIGN.md §4 extension).
+    #[serde(default)]
+    pub changes: Timeline,
 }
 
 pub const FINDINGS_FORMAT: &str = "phi-audit-findings/1";
@@ -203,6 +240,7 @@ impl FindingsReport {
             snapshot,
             findings,
             summary,
+            changes: Timeline::default(),
         }
     }
 

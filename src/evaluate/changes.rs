@@ -4,10 +4,10 @@
 //! Access key ids are cut to their last four characters: enough to match a key in IAM, not
 //! enough to be a credential in an evidence bundle.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
+pub use crate::findings::{Change, Timeline};
 use crate::snapshot::{Evidence, Snapshot};
 
 /// The S3 configuration changes that matter for access control, encryption and logging.
@@ -36,39 +36,6 @@ pub const SECURITY_EVENTS: &[&str] = &[
     "CreateBucket",
     "DeleteBucket",
 ];
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Change {
-    pub bucket: String,
-    pub time: String,
-    pub event: String,
-    pub region: String,
-    /// The caller's ARN (userIdentity.arn), when recorded.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub principal: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_ip: Option<String>,
-    /// `…WXYZ`: the last four characters of the access key id only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_key: Option<String>,
-    /// The error code when the call was refused (an attempt, not a change).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
-    /// `root` (made by the account's root user) and/or `unidentified` (no principal recorded).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub flags: Vec<String>,
-    pub event_id: String,
-}
-
-/// The timeline, plus the regions whose events could not be read (so an empty timeline is
-/// never mistaken for "no changes").
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Timeline {
-    pub changes: Vec<Change>,
-    pub not_collected: Vec<String>,
-}
 
 /// `…` plus the last four characters.
 pub fn redact_key(key: &str) -> String {
