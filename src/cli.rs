@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::controls::{Catalog, CatalogError};
-use crate::evaluate::{builtin_catalog, evaluate, known_control_ids};
+use crate::evaluate::{builtin_catalog, evaluate_with, known_control_ids, EvaluateOptions};
 use crate::findings::{FindingsReport, Severity, SnapshotRef};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotError};
@@ -70,6 +70,10 @@ pub struct EvaluateArgs {
     /// The generation time recorded in the output (RFC 3339); defaults to now.
     #[arg(long, value_name = "RFC3339")]
     pub generated_at: Option<String>,
+    /// Server access logs older than this many hours before the end of the review period
+    /// count as not delivered.
+    #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
+    pub access_log_max_age: i64,
 }
 
 /// Why a command could not do its job. All of these are bad usage or bad input: exit 2.
@@ -125,9 +129,19 @@ pub fn findings_for(
     controls: Option<&PathBuf>,
     generated_at: String,
 ) -> Result<(Snapshot, Catalog, FindingsReport), CliError> {
+    findings_with(snapshot_dir, controls, generated_at, EvaluateOptions::default())
+}
+
+/// [`findings_for`] with explicit evaluation thresholds.
+pub fn findings_with(
+    snapshot_dir: &std::path::Path,
+    controls: Option<&PathBuf>,
+    generated_at: String,
+    options: EvaluateOptions,
+) -> Result<(Snapshot, Catalog, FindingsReport), CliError> {
     let catalog = load_catalog(controls)?;
     let snapshot = Snapshot::load(snapshot_dir)?;
-    let findings = evaluate(&snapshot, &catalog);
+    let findings = evaluate_with(&snapshot, &catalog, options);
     let reference = SnapshotRef {
         collected_at: snapshot.meta.collected_at.clone(),
         account_id: snapshot.meta.account_id.clone(),
@@ -144,7 +158,10 @@ fn run_evaluate(
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
-    let (_, _, report) = findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
+    let options = EvaluateOptions {
+        access_log_max_age_hours: args.access_log_max_age,
+    };
+    let (_, _, report) = findings_with(&args.snapshot, args.controls.as_ref(), generated_at, options)?;
     let mut out = std::io::BufWriter::new(out);
     match args.format {
         OutputFormat::Table => out.write_all(report::table::render(&report).as_bytes())?,
