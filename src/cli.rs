@@ -1,11 +1,12 @@
 //! The command line (DESIGN.md §5): argument parsing and the glue from arguments to the library.
 //! Everything that decides anything lives in the pipeline modules; this file only wires them.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::attest::{self, Administrative, AttestError, ExceptionUse, Unmatched};
 use crate::controls::{Catalog, CatalogError};
 use crate::evaluate::{builtin_catalog, evaluate_with, known_control_ids, EvaluateOptions};
 use crate::findings::{FindingsReport, Severity, SnapshotRef};
@@ -74,6 +75,23 @@ pub struct EvaluateArgs {
     /// count as not delivered.
     #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
     pub access_log_max_age: i64,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+/// The administrative inputs, shared by `evaluate` and `report`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AdminArgs {
+    /// Policy attestations (YAML): judges the administrative controls per Dash policy.
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
+    /// Risk exceptions (YAML): matching, unexpired exceptions turn failures into `excepted`.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// Judge attestations and exceptions at this day instead of the end of the snapshot's
+    /// review period (or its collection day when it has none).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
 }
 
 /// Why a command could not do its job. All of these are bad usage or bad input: exit 2.
@@ -83,6 +101,8 @@ pub enum CliError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Attest(#[from] AttestError),
     #[error("--generated-at: \"{0}\" is not an RFC 3339 time (e.g. 2026-10-01T12:00:00Z)")]
     GeneratedAt(String),
     #[error("writing the output: {0}")]
@@ -152,6 +172,47 @@ pub fn findings_with(
     Ok((snapshot, catalog, report))
 }
 
+/// The findings after the administrative step, with what it used and did.
+#[derive(Debug, Clone)]
+pub struct Administered {
+    pub report: FindingsReport,
+    pub admin: Administrative,
+    /// Per exception: its state and the subjects it matched.
+    pub exceptions: Vec<ExceptionUse>,
+    /// Exceptions that matched no failing finding; print them as warnings.
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// Loads `--attestations` / `--exceptions` and applies them to an evaluated report: the step
+/// right after [`findings_for`], shared by evaluate and report.
+pub fn administer(
+    report: FindingsReport,
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    args: &AdminArgs,
+) -> Result<Administered, CliError> {
+    let period_end = attest::period_end(&snapshot.meta, args.as_of)?;
+    let admin = Administrative::load(
+        args.attestations.as_deref(),
+        args.exceptions.as_deref(),
+        catalog,
+        period_end,
+    )?;
+    let FindingsReport {
+        generated_at,
+        snapshot: reference,
+        findings,
+        ..
+    } = report;
+    let applied = attest::apply(findings, catalog, &admin);
+    Ok(Administered {
+        report: FindingsReport::new(generated_at, reference, applied.findings),
+        admin,
+        exceptions: applied.exceptions,
+        unmatched: applied.unmatched,
+    })
+}
+
 fn run_evaluate(
     args: &EvaluateArgs,
     now: DateTime<Utc>,
@@ -161,7 +222,18 @@ fn run_evaluate(
     let options = EvaluateOptions {
         access_log_max_age_hours: args.access_log_max_age,
     };
-    let (_, _, report) = findings_with(&args.snapshot, args.controls.as_ref(), generated_at, options)?;
+    let (snapshot, catalog, report) = findings_with(
+        &args.snapshot,
+        args.controls.as_ref(),
+        generated_at,
+        options,
+    )?;
+    let administered = administer(report, &snapshot, &catalog, &args.admin)?;
+    // Warnings go to stderr so they never corrupt JSON or CSV on stdout.
+    for unmatched in &administered.unmatched {
+        eprintln!("warning: {unmatched}");
+    }
+    let report = administered.report;
     let mut out = std::io::BufWriter::new(out);
     match args.format {
         OutputFormat::Table => out.write_all(report::table::render(&report).as_bytes())?,

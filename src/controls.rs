@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use crate::findings::Severity;
 
+pub mod policies;
+pub use policies::PolicyDefinition;
+
 /// The technical safeguards of 45 CFR 164.312 that controls may cite, with their titles.
 pub const SAFEGUARDS: &[(&str, &str)] = &[
     ("164.312(a)(1)", "Access control"),
@@ -63,7 +66,17 @@ const BUILTIN: &[(&str, &str)] = &[
         "controls/cloudtrail.yaml",
         include_str!("../controls/cloudtrail.yaml"),
     ),
+    (
+        "controls/administrative.yaml",
+        include_str!("../controls/administrative.yaml"),
+    ),
 ];
+
+/// The built-in administrative policy definitions (see [`policies`]).
+const BUILTIN_POLICIES: (&str, &str) = (
+    "controls/policies.yaml",
+    include_str!("../controls/policies.yaml"),
+);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Control {
@@ -99,6 +112,9 @@ pub struct Catalog {
     /// In catalog order: files in the order given, controls in file order.
     pub controls: Vec<Control>,
     index: BTreeMap<String, usize>,
+    /// The Dash administrative policies (`policies.yaml`), in file order; empty when only
+    /// control files were parsed.
+    pub policies: Vec<PolicyDefinition>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -174,7 +190,9 @@ impl Catalog {
             .iter()
             .map(|(name, text)| (name.to_string(), text.to_string()))
             .collect::<Vec<_>>();
-        Catalog::parse("the built-in catalog (controls/)", &files, known_ids)
+        let (file, text) = BUILTIN_POLICIES;
+        Catalog::parse("the built-in catalog (controls/)", &files, known_ids)?
+            .with_policies(file, text)
     }
 
     /// Every `*.yaml` file of a directory, in name order.
@@ -192,6 +210,22 @@ impl Catalog {
         // policies.yaml defines administrative policies, not controls.
         paths.retain(|p| p.file_stem().is_none_or(|s| s != "policies"));
         paths.sort();
+        // Without its own policies.yaml a catalog directory gets the built-in definitions; they
+        // are still checked against its controls.
+        let policies_path = dir.join("policies.yaml");
+        let (policies_file, policies_text) = if policies_path.is_file() {
+            let text =
+                std::fs::read_to_string(&policies_path).map_err(|source| CatalogError::Io {
+                    path: policies_path.clone(),
+                    source,
+                })?;
+            (policies_path.display().to_string(), text)
+        } else {
+            (
+                BUILTIN_POLICIES.0.to_string(),
+                BUILTIN_POLICIES.1.to_string(),
+            )
+        };
         let mut files = Vec::new();
         for path in paths {
             let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
@@ -206,16 +240,33 @@ impl Catalog {
                 message: "no control catalog files (*.yaml) found".to_string(),
             });
         }
-        Catalog::parse(&dir.display().to_string(), &files, known_ids)
+        Catalog::parse(&dir.display().to_string(), &files, known_ids)?
+            .with_policies(&policies_file, &policies_text)
     }
 
-    /// Parses and validates catalog files. `known_ids` are the controls this build implements:
-    /// an unknown id is a typo, a missing one would silently drop a check.
+    /// Adds the administrative policy definitions, checked against this catalog's controls.
+    pub fn with_policies(mut self, file: &str, text: &str) -> Result<Catalog, CatalogError> {
+        self.policies = policies::parse(file, text, &self.controls)?;
+        Ok(self)
+    }
+
+    pub fn policy(&self, name: &str) -> Option<&PolicyDefinition> {
+        self.policies.iter().find(|p| p.name == name)
+    }
+
+    /// Parses and validates catalog files. `known_ids` are the controls this build implements
+    /// (the administrative ones are always added): an unknown id is a typo, a missing one would
+    /// silently drop a check.
     pub fn parse(
         catalog: &str,
         files: &[(String, String)],
         known_ids: &[&str],
     ) -> Result<Catalog, CatalogError> {
+        let known_ids: &[&str] = &known_ids
+            .iter()
+            .chain(crate::evaluate::ADMIN_CONTROLS)
+            .copied()
+            .collect::<Vec<_>>();
         let mut controls: Vec<Control> = Vec::new();
         let mut index = BTreeMap::new();
         for (file, text) in files {
@@ -252,7 +303,11 @@ impl Catalog {
                 ),
             });
         }
-        Ok(Catalog { controls, index })
+        Ok(Catalog {
+            controls,
+            index,
+            policies: Vec::new(),
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Control> {

@@ -240,6 +240,15 @@ const TRAIL_CONTROLS: &[(&str, TrailCheck)] = &[
     ("cloudtrail.not-multi-region", audit_trail::not_multi_region),
 ];
 
+/// The administrative controls, judged per policy from the attestations file by
+/// [`crate::attest`] rather than per bucket here. Every catalog must define them too: the
+/// catalog loader adds them to the ids it is given.
+pub const ADMIN_CONTROLS: &[&str] = &[
+    "admin.attestation-missing",
+    "admin.attestation-expired",
+    "admin.attestation-document-changed",
+];
+
 /// The ids of every control this build evaluates: the catalog must define exactly these.
 pub fn known_control_ids() -> Vec<&'static str> {
     BUCKET_CONTROLS
