@@ -329,13 +329,13 @@ fn the_period_end_is_the_review_period_end_else_the_collection_day_unless_overri
             "account":{"GetPublicAccessBlock":{"error":{"code":"NoSuchPublicAccessBlockConfiguration","message":"x"}}}}"#,
     )
     .unwrap();
-    assert_eq!(attest::period_end(&meta, None).unwrap(), day("2026-09-30"));
+    assert_eq!(attest::period_end(&meta, None), day("2026-09-30"));
     assert_eq!(
-        attest::period_end(&meta, Some(day("2026-12-31"))).unwrap(),
+        attest::period_end(&meta, Some(day("2026-12-31"))),
         day("2026-12-31")
     );
     meta.review_period = None;
-    assert_eq!(attest::period_end(&meta, None).unwrap(), day("2026-10-01"));
+    assert_eq!(attest::period_end(&meta, None), day("2026-10-01"));
 }
 
 // ---- bad input ----

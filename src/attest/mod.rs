@@ -14,7 +14,7 @@ pub mod attestations;
 pub mod exceptions;
 mod source;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use std::path::Path;
 
 pub use attestations::{AttestationEntry, AttestationFile, Coverage, DocumentCheck, SubjectKind};
@@ -61,23 +61,11 @@ pub struct RiskException {
     pub expires: NaiveDate,
 }
 
-/// The day attestations and exceptions are judged at: `as_of` when given, else the last day of
-/// the snapshot's review period, else the day it was collected (all UTC).
-pub fn period_end(meta: &SnapshotMeta, as_of: Option<NaiveDate>) -> Result<NaiveDate, AttestError> {
-    if let Some(day) = as_of {
-        return Ok(day);
-    }
-    let (field, text) = match &meta.review_period {
-        Some(period) => ("review_period.until", period.until.as_str()),
-        None => ("collected_at", meta.collected_at.as_str()),
-    };
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc).date_naive())
-        .map_err(|_| {
-            AttestError::PeriodEnd(format!(
-                "snapshot.json: {field}: \"{text}\" is not an RFC 3339 time; pass --as-of YYYY-MM-DD"
-            ))
-        })
+/// The day attestations and exceptions are judged at: `as_of` when given, else the day (UTC) the
+/// evaluator's review period ends ([`crate::evaluate::period_end`]: the end of the snapshot's
+/// review period, else its collection time), so both judge "current" against the same moment.
+pub fn period_end(meta: &SnapshotMeta, as_of: Option<NaiveDate>) -> NaiveDate {
+    as_of.unwrap_or_else(|| crate::evaluate::period_end(meta).date_naive())
 }
 
 /// The administrative inputs of one run, loaded and validated.

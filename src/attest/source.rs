@@ -36,9 +36,6 @@ pub enum AttestError {
         field: String,
         message: String,
     },
-    /// The date the attestations and exceptions are judged at could not be determined.
-    #[error("{0}")]
-    PeriodEnd(String),
 }
 
 /// The index of the entry of `list` that contains `line`, when the file's outline parses.
