@@ -270,18 +270,7 @@ impl Catalog {
         let mut controls: Vec<Control> = Vec::new();
         let mut index = BTreeMap::new();
         for (file, text) in files {
-            let raw: RawFile = serde_saphyr::from_str(text).map_err(|err| {
-                let (line, column) = err
-                    .location()
-                    .map(|l| (l.line(), l.column()))
-                    .unwrap_or((0, 0));
-                CatalogError::Yaml {
-                    file: file.clone(),
-                    line,
-                    column,
-                    message: yaml_message(&err.to_string()),
-                }
-            })?;
+            let raw: RawFile = parse_yaml(file, text)?;
             let family = raw.family.value.clone();
             for (n, control) in raw.controls.into_iter().enumerate() {
                 let control = validate(file, n, &family, control, known_ids)?;
@@ -313,6 +302,22 @@ impl Catalog {
     pub fn get(&self, id: &str) -> Option<&Control> {
         self.index.get(id).map(|&i| &self.controls[i])
     }
+}
+
+/// Deserialises one catalog file; a parser error becomes `file:line:column: message`.
+fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, CatalogError> {
+    serde_saphyr::from_str(text).map_err(|err| {
+        let (line, column) = err
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        CatalogError::Yaml {
+            file: file.to_string(),
+            line,
+            column,
+            message: yaml_message(&err.to_string()),
+        }
+    })
 }
 
 /// The parser's own words without its location prefix (`error: line 3 column 5: ...`), which

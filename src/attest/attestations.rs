@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use super::source::{AttestError, Source};
+use super::source::{file_name, read, AttestError, Source};
 use super::{Attestation, AttestedDocument};
 use crate::controls::{Catalog, PolicyDefinition};
 use crate::findings::{Finding, Status};
@@ -98,10 +98,7 @@ impl AttestationFile {
         catalog: &Catalog,
         period_end: NaiveDate,
     ) -> Result<AttestationFile, AttestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AttestError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read(path)?;
         let base = path.parent().unwrap_or(Path::new(""));
         AttestationFile::parse(path, &text, base, catalog, period_end)
     }
@@ -199,10 +196,7 @@ impl AttestationFile {
         }
         Ok(AttestationFile {
             path: path.to_path_buf(),
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| display.clone()),
+            name: file_name(path),
             entries,
         })
     }

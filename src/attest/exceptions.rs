@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::source::{AttestError, Source};
+use super::source::{file_name, read, AttestError, Source};
 use super::RiskException;
 use crate::controls::Catalog;
 use crate::evaluate::wildcard;
@@ -74,10 +74,7 @@ impl ExceptionFile {
         catalog: &Catalog,
         period_end: NaiveDate,
     ) -> Result<ExceptionFile, AttestError> {
-        let text = std::fs::read_to_string(path).map_err(|source| AttestError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read(path)?;
         ExceptionFile::parse(path, &text, catalog, period_end)
     }
 
@@ -166,10 +163,7 @@ impl ExceptionFile {
         }
         Ok(ExceptionFile {
             path: path.to_path_buf(),
-            name: path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| display.clone()),
+            name: file_name(path),
             entries,
         })
     }

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::controls::yaml_message;
 
@@ -36,6 +36,21 @@ pub enum AttestError {
         field: String,
         message: String,
     },
+}
+
+/// The text of an attestations or exceptions file.
+pub(crate) fn read(path: &Path) -> Result<String, AttestError> {
+    std::fs::read_to_string(path).map_err(|source| AttestError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A file's own name, used in evidence references (`attestations.yaml#/attestations/0`).
+pub(crate) fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }
 
 /// The index of the entry of `list` that contains `line`, when the file's outline parses.

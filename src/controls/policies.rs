@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_saphyr::Spanned;
 use std::collections::BTreeSet;
 
-use super::{yaml_message, CatalogError, Control, POLICIES, SAFEGUARDS};
+use super::{parse_yaml, CatalogError, Control, POLICIES, SAFEGUARDS};
 
 /// One administrative policy as the catalog defines it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,18 +59,7 @@ pub(super) fn parse(
     text: &str,
     controls: &[Control],
 ) -> Result<Vec<PolicyDefinition>, CatalogError> {
-    let raw: RawFile = serde_saphyr::from_str(text).map_err(|err| {
-        let (line, column) = err
-            .location()
-            .map(|l| (l.line(), l.column()))
-            .unwrap_or((0, 0));
-        CatalogError::Yaml {
-            file: file.to_string(),
-            line,
-            column,
-            message: yaml_message(&err.to_string()),
-        }
-    })?;
+    let raw: RawFile = parse_yaml(file, text)?;
     let at = |line: u64, column: u64, field: String, message: String| CatalogError::Invalid {
         file: file.to_string(),
         line,
