@@ -149,7 +149,12 @@ pub fn findings_for(
     controls: Option<&PathBuf>,
     generated_at: String,
 ) -> Result<(Snapshot, Catalog, FindingsReport), CliError> {
-    findings_with(snapshot_dir, controls, generated_at, EvaluateOptions::default())
+    findings_with(
+        snapshot_dir,
+        controls,
+        generated_at,
+        EvaluateOptions::default(),
+    )
 }
 
 /// [`findings_for`] with explicit evaluation thresholds.
