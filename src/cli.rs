@@ -241,12 +241,10 @@ fn run_evaluate(
     let report = administered.report;
     let mut out = std::io::BufWriter::new(out);
     match args.format {
-        OutputFormat::Table => out.write_all(report::table::render(&report).as_bytes())?,
+        OutputFormat::Table => report::table::write_table(&report, &mut out)?,
         // Streamed: for thousands of buckets the document is larger than the findings.
         OutputFormat::Json => report::write_findings_json(&report, &mut out)?,
-        OutputFormat::Csv => {
-            out.write_all(report::csv::findings_csv(&report.findings).as_bytes())?
-        }
+        OutputFormat::Csv => report::csv::write_findings_csv(&report.findings, &mut out)?,
     }
     out.flush()?;
     match args.fail_on {

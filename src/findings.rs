@@ -145,40 +145,45 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(findings: &[Finding]) -> Summary {
-        let mut summary = Summary {
-            findings: findings.len(),
-            ..Summary::default()
-        };
-        for status in Status::ALL {
-            summary.by_status.insert(status.as_str().to_string(), 0);
-        }
-        for severity in Severity::ALL {
-            summary
-                .failures_by_severity
-                .insert(severity.as_str().to_string(), 0);
-        }
+        // Counted in arrays indexed by status and severity, keyed by borrowed control ids:
+        // hundreds of thousands of findings should not mean as many string allocations.
+        let status_index = |s: Status| Status::ALL.iter().position(|x| *x == s).expect("listed");
+        let mut by_status = [0usize; 5];
+        let mut by_severity = [0usize; 5];
+        let mut by_control: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
         let mut subjects = std::collections::BTreeSet::new();
         for finding in findings {
             subjects.insert(finding.subject.as_str());
-            *summary
-                .by_status
-                .get_mut(finding.status.as_str())
-                .expect("every status is pre-filled") += 1;
+            let status = status_index(finding.status);
+            by_status[status] += 1;
             if finding.status == Status::Fail {
-                *summary
-                    .failures_by_severity
-                    .get_mut(finding.severity.as_str())
-                    .expect("every severity is pre-filled") += 1;
+                let severity = Severity::ALL
+                    .iter()
+                    .position(|x| *x == finding.severity)
+                    .expect("listed");
+                by_severity[severity] += 1;
             }
-            *summary
-                .by_control
-                .entry(finding.control.clone())
-                .or_default()
-                .entry(finding.status.as_str().to_string())
-                .or_default() += 1;
+            by_control.entry(finding.control.as_str()).or_default()[status] += 1;
         }
-        summary.subjects = subjects.len();
-        summary
+        let named = |counts: &[usize; 5], names: [&str; 5], keep_zero: bool| {
+            names
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| keep_zero || **n > 0)
+                .map(|(name, n)| (name.to_string(), *n))
+                .collect::<BTreeMap<String, usize>>()
+        };
+        let status_names = Status::ALL.map(Status::as_str);
+        Summary {
+            subjects: subjects.len(),
+            findings: findings.len(),
+            by_status: named(&by_status, status_names, true),
+            failures_by_severity: named(&by_severity, Severity::ALL.map(Severity::as_str), true),
+            by_control: by_control
+                .into_iter()
+                .map(|(control, counts)| (control.to_string(), named(&counts, status_names, false)))
+                .collect(),
+        }
     }
 }
 

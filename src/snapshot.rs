@@ -504,17 +504,20 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
             "is not an operation phi-audit records",
         ));
     }
-    let call = |operation: &'static str| -> Result<Evidence<Value>, SnapshotError> {
+    fn call<T: DeserializeOwned>(
+        path: &Path,
+        calls: &Value,
+        operation: &'static str,
+    ) -> Result<Evidence<T>, SnapshotError> {
         let not_configured = BUCKET_OPERATIONS
             .iter()
             .find(|(op, _)| *op == operation)
             .map(|(_, codes)| *codes)
             .expect("operation is listed");
-        typed_call::<Value>(path, "/calls", calls, operation, not_configured)
-    };
-    let policy = match call("GetBucketPolicy")? {
-        Evidence::Found(value) => {
-            let response: PolicyResponse = shape(path, "/calls/GetBucketPolicy/ok", value)?;
+        typed_call::<T>(path, "/calls", calls, operation, not_configured)
+    }
+    let policy = match call::<PolicyResponse>(path, calls, "GetBucketPolicy")? {
+        Evidence::Found(response) => {
             let document = PolicyDocument::parse(&response.policy).map_err(|err| {
                 invalid(
                     path,
@@ -529,13 +532,7 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
     };
     macro_rules! decode {
         ($op:literal, $ty:ty) => {
-            match call($op)? {
-                Evidence::Found(value) => {
-                    Evidence::Found(shape::<$ty>(path, concat!("/calls/", $op, "/ok"), value)?)
-                }
-                Evidence::NotConfigured => Evidence::NotConfigured,
-                Evidence::Unavailable(why) => Evidence::Unavailable(why),
-            }
+            call::<$ty>(path, calls, $op)?
         };
     }
     let location = decode!("GetBucketLocation", Location);
@@ -603,11 +600,7 @@ pub(crate) fn typed_call<T: DeserializeOwned>(
         .as_object()
         .ok_or_else(|| invalid(path, &pointer, "must be {\"ok\": ...} or {\"error\": ...}"))?;
     match (object.get("ok"), object.get("error"), object.len()) {
-        (Some(ok), None, 1) => Ok(Evidence::Found(shape(
-            path,
-            &format!("{pointer}/ok"),
-            ok.clone(),
-        )?)),
+        (Some(ok), None, 1) => Ok(Evidence::Found(shape(path, &format!("{pointer}/ok"), ok)?)),
         (None, Some(error), 1) => {
             let code = error.get("code").and_then(Value::as_str).ok_or_else(|| {
                 invalid(
@@ -638,12 +631,13 @@ pub(crate) fn typed_call<T: DeserializeOwned>(
     }
 }
 
+/// Reads a typed response from a borrowed JSON value (no copy of the tree).
 fn shape<T: DeserializeOwned>(
     path: &Path,
     pointer: &str,
-    value: Value,
+    value: &Value,
 ) -> Result<T, SnapshotError> {
-    serde_json::from_value(value).map_err(|err| {
+    T::deserialize(value).map_err(|err| {
         invalid(
             path,
             pointer,

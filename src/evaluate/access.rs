@@ -192,17 +192,36 @@ pub struct AccessContext<'a> {
     bucket_arn: String,
     ignore_public_acls: Switch,
     restrict_public_buckets: Switch,
+    /// The policy's public grants per capability (in `ALL_CAPABILITIES` order), computed once:
+    /// nine exposure controls ask about five capabilities.
+    policy_grants: [Vec<String>; 5],
 }
 
 impl<'a> AccessContext<'a> {
     pub fn new(bucket: &'a Bucket, meta: &'a SnapshotMeta) -> Self {
         let block = EffectiveBlock::new(bucket, meta);
+        let bucket_arn = format!("arn:{}:s3:::{}", meta.partition, bucket.name);
+        let policy_grants = match &bucket.policy {
+            Evidence::Found(document) => {
+                ALL_CAPABILITIES.map(|c| public_policy_grants(document, c, &bucket_arn))
+            }
+            _ => Default::default(),
+        };
         AccessContext {
             bucket,
-            bucket_arn: format!("arn:{}:s3:::{}", meta.partition, bucket.name),
+            bucket_arn,
             ignore_public_acls: block.switch(|b| b.ignore_public_acls),
             restrict_public_buckets: block.switch(|b| b.restrict_public_buckets),
+            policy_grants,
         }
+    }
+
+    fn grants_of(&self, capability: Capability) -> &[String] {
+        let index = ALL_CAPABILITIES
+            .iter()
+            .position(|c| *c == capability)
+            .expect("every capability is listed");
+        &self.policy_grants[index]
     }
 
     pub fn bucket_arn(&self) -> &str {
@@ -320,7 +339,7 @@ impl<'a> AccessContext<'a> {
                 return;
             }
         };
-        let grants = public_policy_grants(document, capability, &self.bucket_arn);
+        let grants = self.grants_of(capability);
         if grants.is_empty() {
             self.check_against_policy_status(document, out);
             return;
@@ -334,7 +353,7 @@ impl<'a> AccessContext<'a> {
                 Switch::Unknown(why) => out.unknown.push(format!(
                     "{grant} exists, but whether RestrictPublicBuckets neutralises it is unknown: {why}"
                 )),
-                Switch::Off => out.granted_by.push(grant),
+                Switch::Off => out.granted_by.push(grant.clone()),
             }
         }
     }
@@ -350,9 +369,8 @@ impl AccessContext<'_> {
         if !aws_says_public || matches!(self.restrict_public_buckets, Switch::On(_)) {
             return;
         }
-        let we_found_public = ALL_CAPABILITIES
-            .iter()
-            .any(|c| !public_policy_grants(document, *c, &self.bucket_arn).is_empty());
+        let _ = document;
+        let we_found_public = self.policy_grants.iter().any(|g| !g.is_empty());
         if !we_found_public {
             out.evidence
                 .insert(self.bucket.evidence_ref("GetBucketPolicyStatus"));

@@ -24,25 +24,33 @@ pub fn neutralise(cell: &str) -> String {
 }
 
 pub fn findings_csv(findings: &[Finding]) -> String {
+    let mut bytes = Vec::new();
+    write_findings_csv(findings, &mut bytes).expect("writing to memory");
+    String::from_utf8(bytes).expect("input was UTF-8")
+}
+
+/// Streams the CSV to a writer (thousands of buckets make a large document).
+pub fn write_findings_csv(
+    findings: &[Finding],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    writer.write_record(HEADER).expect("writing to memory");
+        .from_writer(out);
+    writer.write_record(HEADER)?;
     for f in findings {
-        writer
-            .write_record([
-                neutralise(&f.subject),
-                neutralise(&f.control),
-                f.status.as_str().to_string(),
-                f.severity.as_str().to_string(),
-                neutralise(&f.safeguards.join("; ")),
-                neutralise(&f.policies.join("; ")),
-                neutralise(&f.reason),
-                neutralise(&f.evidence.join(" ")),
-            ])
-            .expect("writing to memory");
+        writer.write_record([
+            neutralise(&f.subject),
+            neutralise(&f.control),
+            f.status.as_str().to_string(),
+            f.severity.as_str().to_string(),
+            neutralise(&f.safeguards.join("; ")),
+            neutralise(&f.policies.join("; ")),
+            neutralise(&f.reason),
+            neutralise(&f.evidence.join(" ")),
+        ])?;
     }
-    String::from_utf8(writer.into_inner().expect("flushing to memory")).expect("input was UTF-8")
+    writer.flush()
 }
 
 #[cfg(test)]

@@ -24,6 +24,13 @@ fn finding_key(f: &Finding) -> (u8, Severity, &str) {
 }
 
 pub fn render(report: &FindingsReport) -> String {
+    let mut bytes = Vec::new();
+    write_table(report, &mut bytes).expect("writing to memory");
+    String::from_utf8(bytes).expect("the table is UTF-8")
+}
+
+/// Streams the table, bucket by bucket.
+pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
         groups.entry(f.subject.as_str()).or_default().push(f);
@@ -94,6 +101,8 @@ pub fn render(report: &FindingsReport) -> String {
                 let _ = writeln!(out, "{indent}{line}");
             }
         }
+        sink.write_all(out.as_bytes())?;
+        out.clear();
     }
     let summary = &report.summary;
     let _ = writeln!(out);
@@ -129,7 +138,7 @@ pub fn render(report: &FindingsReport) -> String {
         })
         .collect();
     let _ = writeln!(out, "failures by severity: {}", severities.join(", "));
-    out
+    sink.write_all(out.as_bytes())
 }
 
 /// Greedy word wrap; a word longer than the width (a long ARN) is broken where it must be.
