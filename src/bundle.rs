@@ -61,6 +61,9 @@ pub struct BundleRequest<'a> {
     /// The attestations as evaluated, one per policy at most.
     pub attestations: &'a [Attestation],
     pub exceptions: &'a [RiskException],
+    /// The day attestations and exceptions are judged current at (the end of the review
+    /// period, as the administrative evaluation uses); `None`: the generation day.
+    pub judged_at: Option<chrono::NaiveDate>,
     /// The attestation and exception YAML files, copied as given into `attestations/`.
     pub attestation_files: &'a [PathBuf],
     pub sign_key: Option<&'a SecretKey>,
@@ -106,6 +109,7 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
         request.findings,
         request.attestations,
         request.exceptions,
+        request.judged_at,
     );
     let html = report::html::render(&model)?;
     let pdf = report::pdf::render(&model)?;

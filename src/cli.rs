@@ -1,13 +1,14 @@
 //! The command line (DESIGN.md §5): argument parsing and the glue from arguments to the library.
 //! Everything that decides anything lives in the pipeline modules; this file only wires them.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::attest::{self, Administrative, AttestError, ExceptionUse, Unmatched};
 use crate::controls::{Catalog, CatalogError};
-use crate::evaluate::{builtin_catalog, evaluate, known_control_ids};
+use crate::evaluate::{builtin_catalog, evaluate_with, known_control_ids, EvaluateOptions};
 use crate::findings::{FindingsReport, Severity, SnapshotRef};
 use crate::report;
 use crate::snapshot::{Snapshot, SnapshotError};
@@ -76,6 +77,27 @@ pub struct EvaluateArgs {
     /// The generation time recorded in the output (RFC 3339); defaults to now.
     #[arg(long, value_name = "RFC3339")]
     pub generated_at: Option<String>,
+    /// Server access logs older than this many hours before the end of the review period
+    /// count as not delivered.
+    #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
+    pub access_log_max_age: i64,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+}
+
+/// The administrative inputs, shared by `evaluate` and `report`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AdminArgs {
+    /// Policy attestations (YAML): judges the administrative controls per Dash policy.
+    #[arg(long, value_name = "FILE")]
+    pub attestations: Option<PathBuf>,
+    /// Risk exceptions (YAML): matching, unexpired exceptions turn failures into `excepted`.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// Judge attestations and exceptions at this day instead of the end of the snapshot's
+    /// review period (or its collection day when it has none).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<NaiveDate>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,12 +114,14 @@ pub struct ReportArgs {
     /// A control catalog directory to use instead of the built-in one.
     #[arg(long, value_name = "DIR")]
     pub controls: Option<PathBuf>,
-    /// The policy attestations file (YAML), copied into the bundle's attestations/.
-    #[arg(long, value_name = "FILE")]
-    pub attestations: Option<PathBuf>,
-    /// The risk exceptions file (YAML), copied into the bundle's attestations/.
-    #[arg(long, value_name = "FILE")]
-    pub exceptions: Option<PathBuf>,
+    /// Server access logs older than this many hours before the end of the review period
+    /// count as not delivered.
+    #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
+    pub access_log_max_age: i64,
+    /// --attestations and --exceptions are evaluated as for `evaluate` and copied, as given,
+    /// into the bundle's attestations/.
+    #[command(flatten)]
+    pub admin: AdminArgs,
     /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
@@ -126,6 +150,8 @@ pub enum CliError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Attest(#[from] AttestError),
     #[error("--generated-at: \"{0}\" is not an RFC 3339 time (e.g. 2026-10-01T12:00:00Z)")]
     GeneratedAt(String),
     #[error("writing the output: {0}")]
@@ -183,16 +209,73 @@ pub fn findings_for(
     controls: Option<&PathBuf>,
     generated_at: String,
 ) -> Result<(Snapshot, Catalog, FindingsReport), CliError> {
+    findings_with(
+        snapshot_dir,
+        controls,
+        generated_at,
+        EvaluateOptions::default(),
+    )
+}
+
+/// [`findings_for`] with explicit evaluation thresholds.
+pub fn findings_with(
+    snapshot_dir: &std::path::Path,
+    controls: Option<&PathBuf>,
+    generated_at: String,
+    options: EvaluateOptions,
+) -> Result<(Snapshot, Catalog, FindingsReport), CliError> {
     let catalog = load_catalog(controls)?;
     let snapshot = Snapshot::load(snapshot_dir)?;
-    let findings = evaluate(&snapshot, &catalog);
+    let findings = evaluate_with(&snapshot, &catalog, options);
     let reference = SnapshotRef {
         collected_at: snapshot.meta.collected_at.clone(),
         account_id: snapshot.meta.account_id.clone(),
         digest: snapshot.digest.clone(),
     };
-    let report = FindingsReport::new(generated_at, reference, findings);
+    let mut report = FindingsReport::new(generated_at, reference, findings);
+    report.changes = crate::evaluate::changes::timeline(&snapshot);
     Ok((snapshot, catalog, report))
+}
+
+/// The findings after the administrative step, with what it used and did.
+#[derive(Debug, Clone)]
+pub struct Administered {
+    pub report: FindingsReport,
+    pub admin: Administrative,
+    /// Per exception: its state and the subjects it matched.
+    pub exceptions: Vec<ExceptionUse>,
+    /// Exceptions that matched no failing finding; print them as warnings.
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// Loads `--attestations` / `--exceptions` and applies them to an evaluated report: the step
+/// right after [`findings_for`], shared by evaluate and report.
+pub fn administer(
+    report: FindingsReport,
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    args: &AdminArgs,
+) -> Result<Administered, CliError> {
+    let period_end = attest::period_end(&snapshot.meta, args.as_of);
+    let admin = Administrative::load(
+        args.attestations.as_deref(),
+        args.exceptions.as_deref(),
+        catalog,
+        period_end,
+    )?;
+    let FindingsReport {
+        generated_at,
+        snapshot: reference,
+        findings,
+        ..
+    } = report;
+    let applied = attest::apply(findings, catalog, &admin);
+    Ok(Administered {
+        report: FindingsReport::new(generated_at, reference, applied.findings),
+        admin,
+        exceptions: applied.exceptions,
+        unmatched: applied.unmatched,
+    })
 }
 
 fn run_evaluate(
@@ -201,13 +284,28 @@ fn run_evaluate(
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
-    let (_, _, report) = findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
-    let text = match args.format {
-        OutputFormat::Table => report::table::render(&report),
-        OutputFormat::Json => report::findings_json(&report),
-        OutputFormat::Csv => report::csv::findings_csv(&report.findings),
+    let options = EvaluateOptions {
+        access_log_max_age_hours: args.access_log_max_age,
     };
-    out.write_all(text.as_bytes())?;
+    let (snapshot, catalog, report) = findings_with(
+        &args.snapshot,
+        args.controls.as_ref(),
+        generated_at,
+        options,
+    )?;
+    let administered = administer(report, &snapshot, &catalog, &args.admin)?;
+    // Warnings go to stderr so they never corrupt JSON or CSV on stdout.
+    for unmatched in &administered.unmatched {
+        eprintln!("warning: {unmatched}");
+    }
+    let report = administered.report;
+    let mut out = std::io::BufWriter::new(out);
+    match args.format {
+        OutputFormat::Table => report::table::write_table(&report, &mut out)?,
+        // Streamed: for thousands of buckets the document is larger than the findings.
+        OutputFormat::Json => report::write_findings_json(&report, &mut out)?,
+        OutputFormat::Csv => report::csv::write_findings_csv(&report.findings, &mut out)?,
+    }
     out.flush()?;
     match args.fail_on {
         Some(threshold) if report.reaches(threshold.into()) => Ok(Outcome::ThresholdReached),
@@ -229,21 +327,47 @@ pub fn run_report(
         .as_deref()
         .map(crate::sign::SecretKey::load)
         .transpose()?;
-    let (snapshot, catalog, findings) =
-        findings_for(&args.snapshot, args.controls.as_ref(), generated_at)?;
-    let files: Vec<PathBuf> = [&args.attestations, &args.exceptions]
+    let options = EvaluateOptions {
+        access_log_max_age_hours: args.access_log_max_age,
+    };
+    let (snapshot, catalog, evaluated) = findings_with(
+        &args.snapshot,
+        args.controls.as_ref(),
+        generated_at,
+        options,
+    )?;
+    let changes = evaluated.changes.clone();
+    let administered = administer(evaluated, &snapshot, &catalog, &args.admin)?;
+    for unmatched in &administered.unmatched {
+        eprintln!("warning: {unmatched}");
+    }
+    let mut findings = administered.report;
+    // `administer` rebuilds the report from its findings; the change timeline rides along.
+    findings.changes = changes;
+    let attestations: Vec<attest::Attestation> = administered
+        .admin
+        .attestations
+        .iter()
+        .flat_map(|file| file.entries.iter().map(|e| e.attestation.clone()))
+        .collect();
+    let exceptions: Vec<attest::RiskException> = administered
+        .admin
+        .exceptions
+        .iter()
+        .flat_map(|file| file.entries.iter().map(|e| e.exception.clone()))
+        .collect();
+    let files: Vec<PathBuf> = [&args.admin.attestations, &args.admin.exceptions]
         .into_iter()
         .flatten()
         .cloned()
         .collect();
-    // The attestations engineer's evaluation supplies these; until then the files are carried
-    // into the bundle as given and the report says no attestation is on file.
     let request = crate::bundle::BundleRequest {
         snapshot: &snapshot,
         catalog: &catalog,
         findings: &findings,
-        attestations: &[],
-        exceptions: &[],
+        attestations: &attestations,
+        exceptions: &exceptions,
+        judged_at: Some(administered.admin.period_end),
         attestation_files: &files,
         sign_key: key.as_ref(),
     };

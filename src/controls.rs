@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use crate::findings::Severity;
 
+pub mod policies;
+pub use policies::PolicyDefinition;
+
 /// The technical safeguards of 45 CFR 164.312 that controls may cite, with their titles.
 pub const SAFEGUARDS: &[(&str, &str)] = &[
     ("164.312(a)(1)", "Access control"),
@@ -20,7 +23,10 @@ pub const SAFEGUARDS: &[(&str, &str)] = &[
     ("164.312(a)(2)(iv)", "Encryption and decryption"),
     ("164.312(b)", "Audit controls"),
     ("164.312(c)(1)", "Integrity"),
-    ("164.312(c)(2)", "Mechanism to authenticate electronic protected health information"),
+    (
+        "164.312(c)(2)",
+        "Mechanism to authenticate electronic protected health information",
+    ),
     ("164.312(d)", "Person or entity authentication"),
     ("164.312(e)(1)", "Transmission security"),
     ("164.312(e)(2)(ii)", "Encryption (transmission)"),
@@ -36,12 +42,41 @@ pub const POLICIES: &[&str] = &[
 
 /// The built-in catalog, one file per family.
 const BUILTIN: &[(&str, &str)] = &[
-    ("controls/access.yaml", include_str!("../controls/access.yaml")),
-    ("controls/configuration.yaml", include_str!("../controls/configuration.yaml")),
-    ("controls/integrity.yaml", include_str!("../controls/integrity.yaml")),
-    ("controls/encryption.yaml", include_str!("../controls/encryption.yaml")),
-    ("controls/audit.yaml", include_str!("../controls/audit.yaml")),
+    (
+        "controls/access.yaml",
+        include_str!("../controls/access.yaml"),
+    ),
+    (
+        "controls/configuration.yaml",
+        include_str!("../controls/configuration.yaml"),
+    ),
+    (
+        "controls/integrity.yaml",
+        include_str!("../controls/integrity.yaml"),
+    ),
+    (
+        "controls/encryption.yaml",
+        include_str!("../controls/encryption.yaml"),
+    ),
+    (
+        "controls/audit.yaml",
+        include_str!("../controls/audit.yaml"),
+    ),
+    (
+        "controls/cloudtrail.yaml",
+        include_str!("../controls/cloudtrail.yaml"),
+    ),
+    (
+        "controls/administrative.yaml",
+        include_str!("../controls/administrative.yaml"),
+    ),
 ];
+
+/// The built-in administrative policy definitions (see [`policies`]).
+const BUILTIN_POLICIES: (&str, &str) = (
+    "controls/policies.yaml",
+    include_str!("../controls/policies.yaml"),
+);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Control {
@@ -77,6 +112,9 @@ pub struct Catalog {
     /// In catalog order: files in the order given, controls in file order.
     pub controls: Vec<Control>,
     index: BTreeMap<String, usize>,
+    /// The Dash administrative policies (`policies.yaml`), in file order; empty when only
+    /// control files were parsed.
+    pub policies: Vec<PolicyDefinition>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +131,13 @@ pub enum CatalogError {
         line: u64,
         column: u64,
         field: String,
+        message: String,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Yaml {
+        file: String,
+        line: u64,
+        column: u64,
         message: String,
     },
     #[error("{file}: {message}")]
@@ -145,7 +190,9 @@ impl Catalog {
             .iter()
             .map(|(name, text)| (name.to_string(), text.to_string()))
             .collect::<Vec<_>>();
-        Catalog::parse(&files, known_ids)
+        let (file, text) = BUILTIN_POLICIES;
+        Catalog::parse("the built-in catalog (controls/)", &files, known_ids)?
+            .with_policies(file, text)
     }
 
     /// Every `*.yaml` file of a directory, in name order.
@@ -163,6 +210,22 @@ impl Catalog {
         // policies.yaml defines administrative policies, not controls.
         paths.retain(|p| p.file_stem().is_none_or(|s| s != "policies"));
         paths.sort();
+        // Without its own policies.yaml a catalog directory gets the built-in definitions; they
+        // are still checked against its controls.
+        let policies_path = dir.join("policies.yaml");
+        let (policies_file, policies_text) = if policies_path.is_file() {
+            let text =
+                std::fs::read_to_string(&policies_path).map_err(|source| CatalogError::Io {
+                    path: policies_path.clone(),
+                    source,
+                })?;
+            (policies_path.display().to_string(), text)
+        } else {
+            (
+                BUILTIN_POLICIES.0.to_string(),
+                BUILTIN_POLICIES.1.to_string(),
+            )
+        };
         let mut files = Vec::new();
         for path in paths {
             let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
@@ -177,28 +240,37 @@ impl Catalog {
                 message: "no control catalog files (*.yaml) found".to_string(),
             });
         }
-        Catalog::parse(&files, known_ids)
+        Catalog::parse(&dir.display().to_string(), &files, known_ids)?
+            .with_policies(&policies_file, &policies_text)
     }
 
-    /// Parses and validates catalog files. `known_ids` are the controls this build implements:
-    /// an unknown id is a typo, a missing one would silently drop a check.
-    pub fn parse(files: &[(String, String)], known_ids: &[&str]) -> Result<Catalog, CatalogError> {
+    /// Adds the administrative policy definitions, checked against this catalog's controls.
+    pub fn with_policies(mut self, file: &str, text: &str) -> Result<Catalog, CatalogError> {
+        self.policies = policies::parse(file, text, &self.controls)?;
+        Ok(self)
+    }
+
+    pub fn policy(&self, name: &str) -> Option<&PolicyDefinition> {
+        self.policies.iter().find(|p| p.name == name)
+    }
+
+    /// Parses and validates catalog files. `known_ids` are the controls this build implements
+    /// (the administrative ones are always added): an unknown id is a typo, a missing one would
+    /// silently drop a check.
+    pub fn parse(
+        catalog: &str,
+        files: &[(String, String)],
+        known_ids: &[&str],
+    ) -> Result<Catalog, CatalogError> {
+        let known_ids: &[&str] = &known_ids
+            .iter()
+            .chain(crate::evaluate::ADMIN_CONTROLS)
+            .copied()
+            .collect::<Vec<_>>();
         let mut controls: Vec<Control> = Vec::new();
         let mut index = BTreeMap::new();
         for (file, text) in files {
-            let raw: RawFile = serde_saphyr::from_str(text).map_err(|err| {
-                let (line, column) = err
-                    .location()
-                    .map(|l| (l.line(), l.column()))
-                    .unwrap_or((0, 0));
-                CatalogError::Invalid {
-                    file: file.clone(),
-                    line,
-                    column,
-                    field: "yaml".to_string(),
-                    message: first_line(&err.to_string()),
-                }
-            })?;
+            let raw: RawFile = parse_yaml(file, text)?;
             let family = raw.family.value.clone();
             for (n, control) in raw.controls.into_iter().enumerate() {
                 let control = validate(file, n, &family, control, known_ids)?;
@@ -214,16 +286,17 @@ impl Catalog {
         }
         if let Some(missing) = known_ids.iter().find(|id| !index.contains_key(**id)) {
             return Err(CatalogError::Catalog {
-                file: files
-                    .first()
-                    .map(|(f, _)| f.clone())
-                    .unwrap_or_default(),
+                file: catalog.to_string(),
                 message: format!(
                     "control {missing} is evaluated by this version of phi-audit but no catalog file defines it"
                 ),
             });
         }
-        Ok(Catalog { controls, index })
+        Ok(Catalog {
+            controls,
+            index,
+            policies: Vec::new(),
+        })
     }
 
     pub fn get(&self, id: &str) -> Option<&Control> {
@@ -231,8 +304,34 @@ impl Catalog {
     }
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_string()
+/// Deserialises one catalog file; a parser error becomes `file:line:column: message`.
+fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, CatalogError> {
+    serde_saphyr::from_str(text).map_err(|err| {
+        let (line, column) = err
+            .location()
+            .map(|l| (l.line(), l.column()))
+            .unwrap_or((0, 0));
+        CatalogError::Yaml {
+            file: file.to_string(),
+            line,
+            column,
+            message: yaml_message(&err.to_string()),
+        }
+    })
+}
+
+/// The parser's own words without its location prefix (`error: line 3 column 5: ...`), which
+/// our message already carries in `file:line:column` form.
+pub fn yaml_message(message: &str) -> String {
+    let first = message.lines().next().unwrap_or(message).trim();
+    let without_error = first.strip_prefix("error: ").unwrap_or(first);
+    match without_error.strip_prefix("line ") {
+        Some(rest) => rest
+            .split_once(": ")
+            .map(|(_, text)| text.to_string())
+            .unwrap_or_else(|| without_error.to_string()),
+        None => without_error.to_string(),
+    }
 }
 
 fn validate(
@@ -242,13 +341,14 @@ fn validate(
     raw: RawControl,
     known_ids: &[&str],
 ) -> Result<Control, CatalogError> {
-    let fail = |spanned_line: u64, column: u64, field: String, message: String| CatalogError::Invalid {
-        file: file.to_string(),
-        line: spanned_line,
-        column,
-        field,
-        message,
-    };
+    let fail =
+        |spanned_line: u64, column: u64, field: String, message: String| CatalogError::Invalid {
+            file: file.to_string(),
+            line: spanned_line,
+            column,
+            field,
+            message,
+        };
     let at = |s: &Spanned<String>, field: &str, message: String| {
         fail(
             s.referenced.line(),
@@ -292,14 +392,22 @@ fn validate(
                 format!(
                     "\"{}\" is not a 164.312 safeguard phi-audit maps ({})",
                     s.value,
-                    SAFEGUARDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    SAFEGUARDS
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
         safeguards.push(s.value.clone());
     }
     if safeguards.is_empty() {
-        return Err(at(&raw.id, "safeguards", "must name at least one safeguard".to_string()));
+        return Err(at(
+            &raw.id,
+            "safeguards",
+            "must name at least one safeguard".to_string(),
+        ));
     }
     let mut policies = Vec::new();
     for (i, p) in raw.policies.iter().enumerate() {
@@ -313,7 +421,11 @@ fn validate(
         policies.push(p.value.clone());
     }
     if policies.is_empty() {
-        return Err(at(&raw.id, "policies", "must name at least one policy".to_string()));
+        return Err(at(
+            &raw.id,
+            "policies",
+            "must name at least one policy".to_string(),
+        ));
     }
     let mut evidence = Vec::new();
     for (i, e) in raw.evidence.iter().enumerate() {

@@ -111,6 +111,17 @@ pub struct Finding {
     pub evidence: Vec<String>,
 }
 
+/// The phrase a passing exposure finding's reason carries when a grant exists but Block Public
+/// Access or Object Ownership neutralises it. Reports single such passes out.
+pub const LATENT_MARK: &str = "the exposure is latent";
+
+impl Finding {
+    /// A pass that is one setting away from a failure.
+    pub fn is_latent(&self) -> bool {
+        self.status == Status::Pass && self.reason.contains(LATENT_MARK)
+    }
+}
+
 /// Where the findings came from: enough to tie a report to one exact snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotRef {
@@ -134,41 +145,80 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(findings: &[Finding]) -> Summary {
-        let mut summary = Summary {
-            findings: findings.len(),
-            ..Summary::default()
-        };
-        for status in Status::ALL {
-            summary.by_status.insert(status.as_str().to_string(), 0);
-        }
-        for severity in Severity::ALL {
-            summary
-                .failures_by_severity
-                .insert(severity.as_str().to_string(), 0);
-        }
+        // Counted in arrays indexed by status and severity, keyed by borrowed control ids:
+        // hundreds of thousands of findings should not mean as many string allocations.
+        let status_index = |s: Status| Status::ALL.iter().position(|x| *x == s).expect("listed");
+        let mut by_status = [0usize; 5];
+        let mut by_severity = [0usize; 5];
+        let mut by_control: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
         let mut subjects = std::collections::BTreeSet::new();
         for finding in findings {
             subjects.insert(finding.subject.as_str());
-            *summary
-                .by_status
-                .get_mut(finding.status.as_str())
-                .expect("every status is pre-filled") += 1;
+            let status = status_index(finding.status);
+            by_status[status] += 1;
             if finding.status == Status::Fail {
-                *summary
-                    .failures_by_severity
-                    .get_mut(finding.severity.as_str())
-                    .expect("every severity is pre-filled") += 1;
+                let severity = Severity::ALL
+                    .iter()
+                    .position(|x| *x == finding.severity)
+                    .expect("listed");
+                by_severity[severity] += 1;
             }
-            *summary
-                .by_control
-                .entry(finding.control.clone())
-                .or_default()
-                .entry(finding.status.as_str().to_string())
-                .or_default() += 1;
+            by_control.entry(finding.control.as_str()).or_default()[status] += 1;
         }
-        summary.subjects = subjects.len();
-        summary
+        let named = |counts: &[usize; 5], names: [&str; 5], keep_zero: bool| {
+            names
+                .iter()
+                .zip(counts)
+                .filter(|(_, n)| keep_zero || **n > 0)
+                .map(|(name, n)| (name.to_string(), *n))
+                .collect::<BTreeMap<String, usize>>()
+        };
+        let status_names = Status::ALL.map(Status::as_str);
+        Summary {
+            subjects: subjects.len(),
+            findings: findings.len(),
+            by_status: named(&by_status, status_names, true),
+            failures_by_severity: named(&by_severity, Severity::ALL.map(Severity::as_str), true),
+            by_control: by_control
+                .into_iter()
+                .map(|(control, counts)| (control.to_string(), named(&counts, status_names, false)))
+                .collect(),
+        }
     }
+}
+
+/// One security-relevant configuration change to a bucket, from CloudTrail (issue #7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    pub bucket: String,
+    pub time: String,
+    pub event: String,
+    pub region: String,
+    /// The caller's ARN (userIdentity.arn), when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// `…WXYZ`: the last four characters of the access key id only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key: Option<String>,
+    /// The error code when the call was refused (an attempt, not a change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// `root` (made by the account's root user) and/or `unidentified` (no principal recorded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+    pub event_id: String,
+}
+
+/// The timeline, plus the regions whose events could not be read (so an empty timeline is
+/// never mistaken for "no changes").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    pub changes: Vec<Change>,
+    pub not_collected: Vec<String>,
 }
 
 /// The document `evaluate --format json` prints and every bundle holds as `findings.json`.
@@ -179,6 +229,9 @@ pub struct FindingsReport {
     pub snapshot: SnapshotRef,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+    /// Who changed bucket security in the review period (DESIGN.md §4 extension).
+    #[serde(default)]
+    pub changes: Timeline,
 }
 
 pub const FINDINGS_FORMAT: &str = "phi-audit-findings/1";
@@ -192,6 +245,7 @@ impl FindingsReport {
             snapshot,
             findings,
             summary,
+            changes: Timeline::default(),
         }
     }
 

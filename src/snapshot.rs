@@ -9,6 +9,7 @@
 //! [`SnapshotError`] naming the file and the JSON pointer, because guessing would be worse.
 
 pub mod aws;
+pub mod cloudtrail;
 pub mod policy;
 
 use serde::de::DeserializeOwned;
@@ -38,12 +39,20 @@ pub enum SnapshotError {
         column: usize,
         message: String,
     },
-    #[error("{path}: {pointer}: {message}")]
+    #[error("{path}: {}{message}", at_pointer(pointer))]
     Invalid {
         path: PathBuf,
         pointer: String,
         message: String,
     },
+}
+
+fn at_pointer(pointer: &str) -> String {
+    if pointer.is_empty() {
+        String::new()
+    } else {
+        format!("{pointer}: ")
+    }
 }
 
 /// What one API call told us.
@@ -73,7 +82,11 @@ impl fmt::Display for Unavailable {
         } else if self.message.is_empty() {
             write!(f, "{} failed with {}", self.operation, self.code)
         } else {
-            write!(f, "{} failed with {} ({})", self.operation, self.code, self.message)
+            write!(
+                f,
+                "{} failed with {} ({})",
+                self.operation, self.code, self.message
+            )
         }
     }
 }
@@ -110,14 +123,32 @@ pub const BUCKET_OPERATIONS: &[(&str, &[&str])] = &[
     ("GetBucketAcl", &[]),
     ("GetBucketPolicy", &["NoSuchBucketPolicy"]),
     ("GetBucketPolicyStatus", &["NoSuchBucketPolicy"]),
-    ("GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"]),
-    ("GetBucketOwnershipControls", &["OwnershipControlsNotFoundError"]),
+    (
+        "GetPublicAccessBlock",
+        &["NoSuchPublicAccessBlockConfiguration"],
+    ),
+    (
+        "GetBucketOwnershipControls",
+        &["OwnershipControlsNotFoundError"],
+    ),
     ("GetBucketVersioning", &[]),
-    ("GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"]),
+    (
+        "GetBucketEncryption",
+        &["ServerSideEncryptionConfigurationNotFoundError"],
+    ),
     ("GetBucketLogging", &[]),
-    ("GetObjectLockConfiguration", &["ObjectLockConfigurationNotFoundError"]),
-    ("GetBucketLifecycleConfiguration", &["NoSuchLifecycleConfiguration"]),
-    ("GetBucketReplication", &["ReplicationConfigurationNotFoundError"]),
+    (
+        "GetObjectLockConfiguration",
+        &["ObjectLockConfigurationNotFoundError"],
+    ),
+    (
+        "GetBucketLifecycleConfiguration",
+        &["NoSuchLifecycleConfiguration"],
+    ),
+    (
+        "GetBucketReplication",
+        &["ReplicationConfigurationNotFoundError"],
+    ),
     ("GetBucketTagging", &["NoSuchTagSet"]),
 ];
 
@@ -199,6 +230,10 @@ pub struct Snapshot {
     pub cloudtrail: BTreeMap<String, Value>,
     /// `access-logs/<bucket>.json`, by bucket, as recorded.
     pub access_logs: BTreeMap<String, Value>,
+    /// The CloudTrail files, typed.
+    pub trails: cloudtrail::CloudTrail,
+    /// The access-log files, typed, by the bucket whose logs they are.
+    pub access_log_evidence: BTreeMap<String, cloudtrail::AccessLogEvidence>,
     /// Every file, sorted by path.
     pub files: Vec<SnapshotFile>,
     /// SHA-256 of the lines `"<sha256>  <path>\n"` of every file in path order: the same as
@@ -231,6 +266,8 @@ impl Snapshot {
         let mut buckets = Vec::new();
         let mut cloudtrail = BTreeMap::new();
         let mut access_logs = BTreeMap::new();
+        let mut trails = cloudtrail::CloudTrail::default();
+        let mut access_log_evidence = BTreeMap::new();
         for relative in &files {
             let path = root.join(relative);
             let bytes = std::fs::read(&path).map_err(|source| SnapshotError::Io {
@@ -249,10 +286,20 @@ impl Snapshot {
                 "" if file == "snapshot.json" => meta = Some(parse_meta(&path, &bytes)?),
                 "buckets" => buckets.push(parse_bucket(&path, stem, &bytes)?),
                 "cloudtrail" => {
-                    cloudtrail.insert(stem.to_string(), parse_json(&path, &bytes)?);
+                    let value = parse_json(&path, &bytes)?;
+                    trails.regions.insert(
+                        stem.to_string(),
+                        cloudtrail::parse_region(&path, stem, &value)?,
+                    );
+                    cloudtrail.insert(stem.to_string(), value);
                 }
                 "access-logs" => {
-                    access_logs.insert(stem.to_string(), parse_json(&path, &bytes)?);
+                    let value = parse_json(&path, &bytes)?;
+                    access_log_evidence.insert(
+                        stem.to_string(),
+                        cloudtrail::parse_access_log(&path, &value)?,
+                    );
+                    access_logs.insert(stem.to_string(), value);
                 }
                 _ => {}
             }
@@ -264,6 +311,8 @@ impl Snapshot {
             buckets,
             cloudtrail,
             access_logs,
+            trails,
+            access_log_evidence,
             files: hashed,
             digest,
         })
@@ -281,10 +330,12 @@ pub fn digest_of(files: &[SnapshotFile]) -> String {
 
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), SnapshotError> {
@@ -417,7 +468,13 @@ pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotErr
 fn check_timestamp(path: &Path, pointer: &str, text: &str) -> Result<(), SnapshotError> {
     chrono::DateTime::parse_from_rfc3339(text)
         .map(|_| ())
-        .map_err(|err| invalid(path, pointer, format!("\"{text}\" is not an RFC 3339 time: {err}")))
+        .map_err(|err| {
+            invalid(
+                path,
+                pointer,
+                format!("\"{text}\" is not an RFC 3339 time: {err}"),
+            )
+        })
 }
 
 /// Parses one `buckets/<stem>.json` file (exposed for tests and tools that build buckets).
@@ -447,17 +504,20 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
             "is not an operation phi-audit records",
         ));
     }
-    let call = |operation: &'static str| -> Result<Evidence<Value>, SnapshotError> {
+    fn call<T: DeserializeOwned>(
+        path: &Path,
+        calls: &Value,
+        operation: &'static str,
+    ) -> Result<Evidence<T>, SnapshotError> {
         let not_configured = BUCKET_OPERATIONS
             .iter()
             .find(|(op, _)| *op == operation)
             .map(|(_, codes)| *codes)
             .expect("operation is listed");
-        typed_call::<Value>(path, "/calls", calls, operation, not_configured)
-    };
-    let policy = match call("GetBucketPolicy")? {
-        Evidence::Found(value) => {
-            let response: PolicyResponse = shape(path, "/calls/GetBucketPolicy/ok", value)?;
+        typed_call::<T>(path, "/calls", calls, operation, not_configured)
+    }
+    let policy = match call::<PolicyResponse>(path, calls, "GetBucketPolicy")? {
+        Evidence::Found(response) => {
             let document = PolicyDocument::parse(&response.policy).map_err(|err| {
                 invalid(
                     path,
@@ -472,13 +532,7 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
     };
     macro_rules! decode {
         ($op:literal, $ty:ty) => {
-            match call($op)? {
-                Evidence::Found(value) => {
-                    Evidence::Found(shape::<$ty>(path, concat!("/calls/", $op, "/ok"), value)?)
-                }
-                Evidence::NotConfigured => Evidence::NotConfigured,
-                Evidence::Unavailable(why) => Evidence::Unavailable(why),
-            }
+            call::<$ty>(path, calls, $op)?
         };
     }
     let location = decode!("GetBucketLocation", Location);
@@ -527,7 +581,7 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
 }
 
 /// Reads one RESULT (`{"ok": ...}` or `{"error": {...}}`) from `calls[operation]`.
-fn typed_call<T: DeserializeOwned>(
+pub(crate) fn typed_call<T: DeserializeOwned>(
     path: &Path,
     base: &str,
     calls: &Value,
@@ -546,12 +600,15 @@ fn typed_call<T: DeserializeOwned>(
         .as_object()
         .ok_or_else(|| invalid(path, &pointer, "must be {\"ok\": ...} or {\"error\": ...}"))?;
     match (object.get("ok"), object.get("error"), object.len()) {
-        (Some(ok), None, 1) => Ok(Evidence::Found(shape(path, &format!("{pointer}/ok"), ok.clone())?)),
+        (Some(ok), None, 1) => Ok(Evidence::Found(shape(path, &format!("{pointer}/ok"), ok)?)),
         (None, Some(error), 1) => {
-            let code = error
-                .get("code")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid(path, format!("{pointer}/error/code"), "is missing or not a string"))?;
+            let code = error.get("code").and_then(Value::as_str).ok_or_else(|| {
+                invalid(
+                    path,
+                    format!("{pointer}/error/code"),
+                    "is missing or not a string",
+                )
+            })?;
             let message = error
                 .get("message")
                 .and_then(Value::as_str)
@@ -574,8 +631,13 @@ fn typed_call<T: DeserializeOwned>(
     }
 }
 
-fn shape<T: DeserializeOwned>(path: &Path, pointer: &str, value: Value) -> Result<T, SnapshotError> {
-    serde_json::from_value(value).map_err(|err| {
+/// Reads a typed response from a borrowed JSON value (no copy of the tree).
+fn shape<T: DeserializeOwned>(
+    path: &Path,
+    pointer: &str,
+    value: &Value,
+) -> Result<T, SnapshotError> {
+    T::deserialize(value).map_err(|err| {
         invalid(
             path,
             pointer,

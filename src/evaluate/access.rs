@@ -11,7 +11,9 @@ use super::wildcard::{
     matches, matches_all_with_prefix, matches_some_with_prefix, widen_variables,
 };
 use crate::snapshot::aws::{Acl, GranteeClass, Permission, PublicAccessBlock};
-use crate::snapshot::policy::{Condition, Effect, Matcher, PolicyDocument, PrincipalSpec, Statement};
+use crate::snapshot::policy::{
+    Condition, Effect, Matcher, PolicyDocument, PrincipalSpec, Statement,
+};
 use crate::snapshot::{Bucket, Evidence, SnapshotMeta, ACCOUNT_PUBLIC_ACCESS_BLOCK_REF};
 
 /// What a caller could do, in the terms the exposure controls use.
@@ -45,7 +47,9 @@ impl Capability {
                 "s3:ListBucketMultipartUploads",
             ],
             Capability::ReadObjects => &["s3:GetObject", "s3:GetObjectVersion"],
-            Capability::WriteObjects => &["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+            Capability::WriteObjects => {
+                &["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]
+            }
             Capability::ReadPermissions => &["s3:GetBucketAcl", "s3:GetBucketPolicy"],
             Capability::WritePermissions => &[
                 "s3:PutBucketAcl",
@@ -188,17 +192,36 @@ pub struct AccessContext<'a> {
     bucket_arn: String,
     ignore_public_acls: Switch,
     restrict_public_buckets: Switch,
+    /// The policy's public grants per capability (in `ALL_CAPABILITIES` order), computed once:
+    /// nine exposure controls ask about five capabilities.
+    policy_grants: [Vec<String>; 5],
 }
 
 impl<'a> AccessContext<'a> {
     pub fn new(bucket: &'a Bucket, meta: &'a SnapshotMeta) -> Self {
         let block = EffectiveBlock::new(bucket, meta);
+        let bucket_arn = format!("arn:{}:s3:::{}", meta.partition, bucket.name);
+        let policy_grants = match &bucket.policy {
+            Evidence::Found(document) => {
+                ALL_CAPABILITIES.map(|c| public_policy_grants(document, c, &bucket_arn))
+            }
+            _ => Default::default(),
+        };
         AccessContext {
             bucket,
-            bucket_arn: format!("arn:{}:s3:::{}", meta.partition, bucket.name),
+            bucket_arn,
             ignore_public_acls: block.switch(|b| b.ignore_public_acls),
             restrict_public_buckets: block.switch(|b| b.restrict_public_buckets),
+            policy_grants,
         }
+    }
+
+    fn grants_of(&self, capability: Capability) -> &[String] {
+        let index = ALL_CAPABILITIES
+            .iter()
+            .position(|c| *c == capability)
+            .expect("every capability is listed");
+        &self.policy_grants[index]
     }
 
     pub fn bucket_arn(&self) -> &str {
@@ -219,7 +242,8 @@ impl<'a> AccessContext<'a> {
         }
         let bucket = self.bucket;
         out.evidence.insert(bucket.evidence_ref("GetBucketAcl"));
-        out.evidence.insert(bucket.evidence_ref("GetBucketOwnershipControls"));
+        out.evidence
+            .insert(bucket.evidence_ref("GetBucketOwnershipControls"));
         let acls_disabled = match &bucket.ownership {
             Evidence::Found(controls) => Ok(controls.acls_disabled()),
             Evidence::NotConfigured => Ok(false),
@@ -264,13 +288,14 @@ impl<'a> AccessContext<'a> {
         }
         for grant in grants {
             match (&acls_disabled, &self.ignore_public_acls) {
-                (Ok(true), _) => out
-                    .latent
-                    .push(format!("{grant}, disabled because Object Ownership is BucketOwnerEnforced")),
+                (Ok(true), _) => out.latent.push(format!(
+                    "{grant}, disabled because Object Ownership is BucketOwnerEnforced"
+                )),
                 (_, Switch::On(level)) => {
                     self.note_block(out);
-                    out.latent
-                        .push(format!("{grant}, ignored because IgnorePublicAcls is on ({level})"))
+                    out.latent.push(format!(
+                        "{grant}, ignored because IgnorePublicAcls is on ({level})"
+                    ))
                 }
                 (Err(why), _) => out.unknown.push(format!(
                     "{grant} exists, but whether ACLs are enforced is unknown: {why}"
@@ -290,12 +315,15 @@ impl<'a> AccessContext<'a> {
     }
 
     fn note_block(&self, out: &mut Exposure) {
-        out.evidence.insert(self.bucket.evidence_ref("GetPublicAccessBlock"));
-        out.evidence.insert(ACCOUNT_PUBLIC_ACCESS_BLOCK_REF.to_string());
+        out.evidence
+            .insert(self.bucket.evidence_ref("GetPublicAccessBlock"));
+        out.evidence
+            .insert(ACCOUNT_PUBLIC_ACCESS_BLOCK_REF.to_string());
     }
 
     fn judge_policy(&self, capability: Capability, out: &mut Exposure) {
-        out.evidence.insert(self.bucket.evidence_ref("GetBucketPolicy"));
+        out.evidence
+            .insert(self.bucket.evidence_ref("GetBucketPolicy"));
         let document = match &self.bucket.policy {
             Evidence::Found(document) => document,
             Evidence::NotConfigured => return,
@@ -311,8 +339,9 @@ impl<'a> AccessContext<'a> {
                 return;
             }
         };
-        let grants = public_policy_grants(document, capability, &self.bucket_arn);
+        let grants = self.grants_of(capability);
         if grants.is_empty() {
+            self.check_against_policy_status(document, out);
             return;
         }
         self.note_block(out);
@@ -324,11 +353,41 @@ impl<'a> AccessContext<'a> {
                 Switch::Unknown(why) => out.unknown.push(format!(
                     "{grant} exists, but whether RestrictPublicBuckets neutralises it is unknown: {why}"
                 )),
-                Switch::Off => out.granted_by.push(grant),
+                Switch::Off => out.granted_by.push(grant.clone()),
             }
         }
     }
 }
+
+impl AccessContext<'_> {
+    /// AWS's own verdict (GetBucketPolicyStatus IsPublic) is a safety net: if AWS calls the
+    /// policy public but no statement we analysed grants the public anything, our reading has
+    /// missed something, and the answer is "not assessed" rather than a pass.
+    fn check_against_policy_status(&self, document: &PolicyDocument, out: &mut Exposure) {
+        let aws_says_public =
+            matches!(&self.bucket.policy_status, Evidence::Found(s) if s.is_public);
+        if !aws_says_public || matches!(self.restrict_public_buckets, Switch::On(_)) {
+            return;
+        }
+        let _ = document;
+        let we_found_public = self.policy_grants.iter().any(|g| !g.is_empty());
+        if !we_found_public {
+            out.evidence
+                .insert(self.bucket.evidence_ref("GetBucketPolicyStatus"));
+            out.unknown.push(
+                "AWS reports the bucket policy as public (GetBucketPolicyStatus IsPublic) although no statement analysed grants the public any S3 access".to_string(),
+            );
+        }
+    }
+}
+
+const ALL_CAPABILITIES: [Capability; 5] = [
+    Capability::List,
+    Capability::ReadObjects,
+    Capability::WriteObjects,
+    Capability::ReadPermissions,
+    Capability::WritePermissions,
+];
 
 fn public_grants(acl: &Acl, permissions: &[Permission], audience: Audience) -> Vec<String> {
     acl.grants
@@ -355,48 +414,62 @@ pub fn public_policy_grants(
     bucket_arn: &str,
 ) -> Vec<String> {
     let target = capability.target();
-    let mut grants: Vec<String> = Vec::new();
+    // Statement index → the actions it grants, so each statement is named once.
+    let mut granted: Vec<(&Statement, Vec<&str>)> = Vec::new();
     for action in capability.actions() {
-        let allows: Vec<&Statement> = document
-            .statements
-            .iter()
-            .filter(|s| {
-                s.effect == Effect::Allow
-                    && allow_reaches_public(&s.principal)
-                    && covers_action(&s.actions, action)
-                    && allow_reaches(&s.resources, target, bucket_arn)
-                    && !s.conditions.iter().any(is_pin)
-            })
-            .collect();
-        if allows.is_empty() {
-            continue;
-        }
         if public_deny_covers(document, action, target, bucket_arn) {
             continue;
         }
+        let allows = document.statements.iter().filter(|s| {
+            s.effect == Effect::Allow
+                && allow_reaches_public(&s.principal)
+                && covers_action(&s.actions, action)
+                && allow_reaches(&s.resources, target, bucket_arn)
+                && !s.conditions.iter().any(is_pin)
+        });
         for statement in allows {
-            let text = format!(
+            match granted.iter_mut().find(|(s, _)| s.index == statement.index) {
+                Some((_, actions)) => actions.push(action),
+                None => granted.push((statement, vec![action])),
+            }
+        }
+    }
+    granted.sort_by_key(|(s, _)| s.index);
+    granted
+        .into_iter()
+        .map(|(statement, actions)| {
+            format!(
                 "the bucket policy's {} allows {} to everyone{}",
                 statement.label(),
-                action,
+                join_and(&actions),
                 if matches!(statement.principal, PrincipalSpec::NotPrincipal(_)) {
                     " (an Allow with NotPrincipal, which current IAM treats as public)"
                 } else {
                     ""
                 }
-            );
-            if !grants.contains(&text) {
-                grants.push(text);
-            }
-        }
+            )
+        })
+        .collect()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
-    grants
 }
 
 /// True when a Deny takes `action` on the whole target away from the public: it names
 /// everyone, covers the action and every object (or the bucket), and has no condition that
 /// would let a public caller escape it.
-fn public_deny_covers(document: &PolicyDocument, action: &str, target: Target, bucket_arn: &str) -> bool {
+fn public_deny_covers(
+    document: &PolicyDocument,
+    action: &str,
+    target: Target,
+    bucket_arn: &str,
+) -> bool {
     document.statements.iter().any(|s| {
         s.effect == Effect::Deny
             && deny_covers_public(&s.principal)
@@ -437,7 +510,10 @@ fn allow_reaches(resources: &Matcher, target: Target, bucket_arn: &str) -> bool 
             .patterns
             .iter()
             .any(|p| matches(&widen_variables(p), bucket_arn, false)),
-        (Target::Bucket, true) => !resources.patterns.iter().any(|p| matches(p, bucket_arn, false)),
+        (Target::Bucket, true) => !resources
+            .patterns
+            .iter()
+            .any(|p| matches(p, bucket_arn, false)),
         (Target::Objects, false) => {
             let objects = format!("{bucket_arn}/");
             resources
@@ -459,7 +535,10 @@ fn allow_reaches(resources: &Matcher, target: Target, bucket_arn: &str) -> bool 
 /// every object (or the bucket), or it does not take the access away.
 fn deny_covers(resources: &Matcher, target: Target, bucket_arn: &str) -> bool {
     match (target, resources.negated) {
-        (Target::Bucket, false) => resources.patterns.iter().any(|p| matches(p, bucket_arn, false)),
+        (Target::Bucket, false) => resources
+            .patterns
+            .iter()
+            .any(|p| matches(p, bucket_arn, false)),
         (Target::Bucket, true) => !resources
             .patterns
             .iter()
@@ -581,7 +660,12 @@ pub fn foreign_principals(statement: &Statement, own_account: &str) -> Vec<Strin
         .filter(|id| account_of(id).is_none_or(|account| account != own_account))
         .cloned()
         .collect();
-    foreign.extend(principals.canonical_user.iter().map(|id| format!("canonical user {id}")));
+    foreign.extend(
+        principals
+            .canonical_user
+            .iter()
+            .map(|id| format!("canonical user {id}")),
+    );
     if principals.everyone {
         // A wildcard principal pinned to an organisation or to other accounts.
         for condition in &statement.conditions {
@@ -615,8 +699,16 @@ fn account_of(principal: &str) -> Option<&str> {
         return Some(principal);
     }
     let mut parts = principal.splitn(6, ':');
-    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("arn"), Some(_), Some(_), Some(_), Some(account)) if !account.is_empty() => Some(account),
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("arn"), Some(_), Some(_), Some(_), Some(account)) if !account.is_empty() => {
+            Some(account)
+        }
         _ => None,
     }
 }
@@ -635,26 +727,84 @@ mod tests {
 
     #[test]
     fn pins_need_fixed_values_of_restricting_keys() {
-        assert!(is_pin(&condition("StringEquals", "aws:SourceVpce", &["vpce-1a2b"])));
-        assert!(is_pin(&condition("IpAddress", "aws:SourceIp", &["10.0.0.0/8", "192.0.2.1"])));
-        assert!(!is_pin(&condition("IpAddress", "aws:SourceIp", &["0.0.0.0/0"])));
-        assert!(!is_pin(&condition("IpAddress", "aws:SourceIp", &["10.0.0.0/7"])));
-        assert!(!is_pin(&condition("IpAddress", "aws:SourceIp", &["2001:db8::/31"])));
-        assert!(is_pin(&condition("IpAddress", "aws:SourceIp", &["2001:db8::/48"])));
-        assert!(!is_pin(&condition("StringLike", "aws:SourceVpce", &["vpce-*"])));
-        assert!(!is_pin(&condition("StringEquals", "aws:Referer", &["https://example.com"])));
-        assert!(!is_pin(&condition("StringEqualsIfExists", "aws:SourceVpce", &["vpce-1"])));
-        assert!(!is_pin(&condition("StringNotEquals", "aws:SourceVpce", &["vpce-1"])));
-        assert!(!is_pin(&condition("ForAllValues:StringEquals", "aws:PrincipalOrgID", &["o-1"])));
-        assert!(is_pin(&condition("ForAnyValue:StringEquals", "aws:PrincipalOrgID", &["o-1"])));
-        assert!(!is_pin(&condition("StringEquals", "aws:SourceArn", &["arn:${aws:username}"])));
+        assert!(is_pin(&condition(
+            "StringEquals",
+            "aws:SourceVpce",
+            &["vpce-1a2b"]
+        )));
+        assert!(is_pin(&condition(
+            "IpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/8", "192.0.2.1"]
+        )));
+        assert!(!is_pin(&condition(
+            "IpAddress",
+            "aws:SourceIp",
+            &["0.0.0.0/0"]
+        )));
+        assert!(!is_pin(&condition(
+            "IpAddress",
+            "aws:SourceIp",
+            &["10.0.0.0/7"]
+        )));
+        assert!(!is_pin(&condition(
+            "IpAddress",
+            "aws:SourceIp",
+            &["2001:db8::/31"]
+        )));
+        assert!(is_pin(&condition(
+            "IpAddress",
+            "aws:SourceIp",
+            &["2001:db8::/48"]
+        )));
+        assert!(!is_pin(&condition(
+            "StringLike",
+            "aws:SourceVpce",
+            &["vpce-*"]
+        )));
+        assert!(!is_pin(&condition(
+            "StringEquals",
+            "aws:Referer",
+            &["https://example.com"]
+        )));
+        assert!(!is_pin(&condition(
+            "StringEqualsIfExists",
+            "aws:SourceVpce",
+            &["vpce-1"]
+        )));
+        assert!(!is_pin(&condition(
+            "StringNotEquals",
+            "aws:SourceVpce",
+            &["vpce-1"]
+        )));
+        assert!(!is_pin(&condition(
+            "ForAllValues:StringEquals",
+            "aws:PrincipalOrgID",
+            &["o-1"]
+        )));
+        assert!(is_pin(&condition(
+            "ForAnyValue:StringEquals",
+            "aws:PrincipalOrgID",
+            &["o-1"]
+        )));
+        assert!(!is_pin(&condition(
+            "StringEquals",
+            "aws:SourceArn",
+            &["arn:${aws:username}"]
+        )));
     }
 
     #[test]
     fn account_ids_are_read_from_arns() {
-        assert_eq!(account_of("arn:aws:iam::444455556666:root"), Some("444455556666"));
+        assert_eq!(
+            account_of("arn:aws:iam::444455556666:root"),
+            Some("444455556666")
+        );
         assert_eq!(account_of("444455556666"), Some("444455556666"));
-        assert_eq!(account_of("arn:aws:iam::444455556666:role/x"), Some("444455556666"));
+        assert_eq!(
+            account_of("arn:aws:iam::444455556666:role/x"),
+            Some("444455556666")
+        );
         assert_eq!(account_of("AIDAEXAMPLE"), None);
     }
 }

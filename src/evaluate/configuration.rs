@@ -74,7 +74,11 @@ pub fn object_lock_disabled(ctx: &BucketContext) -> Verdict {
 
 pub fn replication_disabled(ctx: &BucketContext) -> Verdict {
     let evidence = vec![ctx.bucket.evidence_ref("GetBucketReplication")];
-    match ctx.require(&ctx.bucket.replication, "GetBucketReplication", "whether the bucket is replicated") {
+    match ctx.require(
+        &ctx.bucket.replication,
+        "GetBucketReplication",
+        "whether the bucket is replicated",
+    ) {
         Err(verdict) => verdict,
         Ok(Some(config)) => {
             let destinations: Vec<&str> = config
@@ -84,7 +88,10 @@ pub fn replication_disabled(ctx: &BucketContext) -> Verdict {
                 .filter_map(|r| r.destination.as_ref().map(|d| d.bucket.as_str()))
                 .collect();
             if destinations.is_empty() {
-                Verdict::fail("Replication is configured but no rule is enabled.", evidence)
+                Verdict::fail(
+                    "Replication is configured but no rule is enabled.",
+                    evidence,
+                )
             } else {
                 Verdict::pass(
                     format!("Objects are replicated to {}.", destinations.join(", ")),
@@ -92,31 +99,53 @@ pub fn replication_disabled(ctx: &BucketContext) -> Verdict {
                 )
             }
         }
-        Ok(None) => Verdict::fail("No replication is configured: there is no second copy of the data.", evidence),
+        Ok(None) => Verdict::fail(
+            "No replication is configured: there is no second copy of the data.",
+            evidence,
+        ),
     }
 }
 
 pub fn lifecycle_missing(ctx: &BucketContext) -> Verdict {
     let evidence = vec![ctx.bucket.evidence_ref("GetBucketLifecycleConfiguration")];
-    match ctx.require(&ctx.bucket.lifecycle, "GetBucketLifecycleConfiguration", "the lifecycle rules") {
+    match ctx.require(
+        &ctx.bucket.lifecycle,
+        "GetBucketLifecycleConfiguration",
+        "the lifecycle rules",
+    ) {
         Err(verdict) => verdict,
         Ok(Some(lifecycle)) => {
-            let enabled = lifecycle.rules.iter().filter(|r| r.status == "Enabled").count();
+            let enabled = lifecycle
+                .rules
+                .iter()
+                .filter(|r| r.status == "Enabled")
+                .count();
             if enabled == 0 {
                 Verdict::fail(
-                    format!("All {} lifecycle rules are disabled.", lifecycle.rules.len()),
+                    format!(
+                        "All {} lifecycle rules are disabled.",
+                        lifecycle.rules.len()
+                    ),
                     evidence,
                 )
             } else {
-                Verdict::pass(format!("{enabled} lifecycle rule(s) are enabled."), evidence)
+                Verdict::pass(
+                    format!("{enabled} lifecycle rule(s) are enabled."),
+                    evidence,
+                )
             }
         }
-        Ok(None) => Verdict::fail("No lifecycle configuration governs retention of objects or old versions.", evidence),
+        Ok(None) => Verdict::fail(
+            "No lifecycle configuration governs retention of objects or old versions.",
+            evidence,
+        ),
     }
 }
 
 /// The SSE algorithm of each default rule, e.g. `aws:kms`.
-fn default_algorithms(rules: &[crate::snapshot::aws::EncryptionRule]) -> Vec<&crate::snapshot::aws::EncryptionDefault> {
+fn default_algorithms(
+    rules: &[crate::snapshot::aws::EncryptionRule],
+) -> Vec<&crate::snapshot::aws::EncryptionDefault> {
     rules
         .iter()
         .filter_map(|r| r.apply_server_side_encryption_by_default.as_ref())
@@ -125,14 +154,24 @@ fn default_algorithms(rules: &[crate::snapshot::aws::EncryptionRule]) -> Vec<&cr
 
 pub fn default_encryption_disabled(ctx: &BucketContext) -> Verdict {
     let evidence = vec![ctx.bucket.evidence_ref("GetBucketEncryption")];
-    match ctx.require(&ctx.bucket.encryption, "GetBucketEncryption", "the default encryption") {
+    match ctx.require(
+        &ctx.bucket.encryption,
+        "GetBucketEncryption",
+        "the default encryption",
+    ) {
         Err(verdict) => verdict,
         Ok(Some(config)) => match default_algorithms(&config.rules).first() {
             Some(default) => Verdict::pass(
-                format!("Default encryption is configured ({}).", default.sse_algorithm),
+                format!(
+                    "Default encryption is configured ({}).",
+                    default.sse_algorithm
+                ),
                 evidence,
             ),
-            None => Verdict::fail("The encryption configuration has no default encryption rule.", evidence),
+            None => Verdict::fail(
+                "The encryption configuration has no default encryption rule.",
+                evidence,
+            ),
         },
         Ok(None) => Verdict::fail(
             "GetBucketEncryption answers that no default encryption rule exists.",
@@ -143,16 +182,26 @@ pub fn default_encryption_disabled(ctx: &BucketContext) -> Verdict {
 
 pub fn encryption_not_kms(ctx: &BucketContext) -> Verdict {
     let evidence = vec![ctx.bucket.evidence_ref("GetBucketEncryption")];
-    let config = match ctx.require(&ctx.bucket.encryption, "GetBucketEncryption", "the encryption key") {
+    let config = match ctx.require(
+        &ctx.bucket.encryption,
+        "GetBucketEncryption",
+        "the encryption key",
+    ) {
         Err(verdict) => return verdict,
         Ok(None) => {
-            return Verdict::fail("No default encryption rule exists, so no KMS key protects the data.", evidence)
+            return Verdict::fail(
+                "No default encryption rule exists, so no KMS key protects the data.",
+                evidence,
+            )
         }
         Ok(Some(config)) => config,
     };
     let defaults = default_algorithms(&config.rules);
     let Some(default) = defaults.first() else {
-        return Verdict::fail("The encryption configuration has no default rule.", evidence);
+        return Verdict::fail(
+            "The encryption configuration has no default rule.",
+            evidence,
+        );
     };
     match default.sse_algorithm.as_str() {
         "aws:kms" | "aws:kms:dsse" => match default.kms_master_key_id.as_deref() {

@@ -1,14 +1,21 @@
 //! The access-family controls: public exposure for each capability and audience, cross-account
 //! sharing, and the guard rails (Block Public Access, ACLs disabled, TLS enforcement).
 
-use super::access::{covers_action, covers_bucket_and_objects, foreign_principals, Audience, Capability, Exposure};
+use super::access::{
+    covers_action, covers_bucket_and_objects, foreign_principals, Audience, Capability, Exposure,
+};
 use super::{BucketContext, Verdict};
+use crate::findings::LATENT_MARK;
 use crate::snapshot::aws::GranteeClass;
 use crate::snapshot::policy::{Effect, PrincipalSpec};
 use crate::snapshot::{Evidence, ACCOUNT_PUBLIC_ACCESS_BLOCK_REF};
 
 fn judge(ctx: &BucketContext, capability: Capability, audience: Audience) -> Verdict {
-    verdict_of(ctx.access.exposure(capability, audience), capability, audience)
+    verdict_of(
+        ctx.access.exposure(capability, audience),
+        capability,
+        audience,
+    )
 }
 
 /// Turns an exposure analysis into one sentence and a status: in force → fail; unknown →
@@ -26,7 +33,10 @@ pub fn verdict_of(exposure: Exposure, capability: Capability, audience: Audience
     };
     if !exposure.granted_by.is_empty() {
         return Verdict::fail(
-            format!("{capitalised} can {what}: {}.", exposure.granted_by.join("; ")),
+            format!(
+                "{capitalised} can {what}: {}.",
+                exposure.granted_by.join("; ")
+            ),
             evidence,
         );
     }
@@ -47,7 +57,7 @@ pub fn verdict_of(exposure: Exposure, capability: Capability, audience: Audience
     if !exposure.latent.is_empty() {
         return Verdict::pass(
             format!(
-                "{capitalised} cannot {what} now, but the exposure is latent, one setting away: {}{notes}.",
+                "Blocked today, but {LATENT_MARK}, one setting away from letting {who} {what}: {}{notes}.",
                 exposure.latent.join("; ")
             ),
             evidence,
@@ -99,9 +109,16 @@ pub fn cross_account_access(ctx: &BucketContext) -> Verdict {
     let mut unknown = Vec::new();
     match &bucket.policy {
         Evidence::Found(document) => {
-            for statement in document.statements.iter().filter(|s| s.effect == Effect::Allow) {
+            for statement in document
+                .statements
+                .iter()
+                .filter(|s| s.effect == Effect::Allow)
+            {
                 for principal in foreign_principals(statement, own) {
-                    shared_with.push(format!("the policy's {} allows {principal}", statement.label()));
+                    shared_with.push(format!(
+                        "the policy's {} allows {principal}",
+                        statement.label()
+                    ));
                 }
             }
         }
@@ -135,13 +152,19 @@ pub fn cross_account_access(ctx: &BucketContext) -> Verdict {
     }
     if !shared_with.is_empty() {
         return Verdict::fail(
-            format!("The bucket is shared with other AWS accounts: {}.", shared_with.join("; ")),
+            format!(
+                "The bucket is shared with other AWS accounts: {}.",
+                shared_with.join("; ")
+            ),
             evidence,
         );
     }
     if !unknown.is_empty() {
         return Verdict::error(
-            format!("Not assessed: {}, so sharing with other accounts is unknown.", unknown.join("; ")),
+            format!(
+                "Not assessed: {}, so sharing with other accounts is unknown.",
+                unknown.join("; ")
+            ),
             evidence,
         );
     }
@@ -172,7 +195,11 @@ pub fn public_access_block_incomplete(ctx: &BucketContext) -> Verdict {
                 Verdict::pass(
                     format!(
                         "All four Block Public Access settings are in force ({}).",
-                        if a.all_on() { "account level" } else { "bucket level" }
+                        if a.all_on() {
+                            "account level"
+                        } else {
+                            "bucket level"
+                        }
                     ),
                     evidence,
                 )
@@ -187,11 +214,15 @@ pub fn public_access_block_incomplete(ctx: &BucketContext) -> Verdict {
             }
         }
         (Ok(known), Err(why)) | (Err(why), Ok(known)) if known.all_on() => Verdict::pass(
-            format!("All four Block Public Access settings are on at one level ({why} at the other)."),
+            format!(
+                "All four Block Public Access settings are on at one level ({why} at the other)."
+            ),
             evidence,
         ),
         (Err(why), _) | (_, Err(why)) => Verdict::error(
-            format!("Not assessed: {why}, so the effective Block Public Access settings are unknown."),
+            format!(
+                "Not assessed: {why}, so the effective Block Public Access settings are unknown."
+            ),
             evidence,
         ),
     }
@@ -220,7 +251,11 @@ pub fn acls_enabled(ctx: &BucketContext) -> Verdict {
 /// objects, whose only condition is aws:SecureTransport = false (Bool or BoolIfExists).
 pub fn tls_not_enforced(ctx: &BucketContext) -> Verdict {
     let evidence = vec![ctx.bucket.evidence_ref("GetBucketPolicy")];
-    let document = match ctx.require(&ctx.bucket.policy, "GetBucketPolicy", "whether plain HTTP is denied") {
+    let document = match ctx.require(
+        &ctx.bucket.policy,
+        "GetBucketPolicy",
+        "whether plain HTTP is denied",
+    ) {
         Err(verdict) => return verdict,
         Ok(None) => {
             return Verdict::fail(
@@ -233,7 +268,11 @@ pub fn tls_not_enforced(ctx: &BucketContext) -> Verdict {
     let arn = ctx.access.bucket_arn();
     let (mut bucket_covered, mut objects_covered) = (false, false);
     let mut near_misses = Vec::new();
-    for statement in document.statements.iter().filter(|s| s.effect == Effect::Deny) {
+    for statement in document
+        .statements
+        .iter()
+        .filter(|s| s.effect == Effect::Deny)
+    {
         let insecure_only = !statement.conditions.is_empty()
             && statement.conditions.iter().all(|c| {
                 let op = c.operator.to_ascii_lowercase();
@@ -258,14 +297,24 @@ pub fn tls_not_enforced(ctx: &BucketContext) -> Verdict {
                 near_misses.push(format!(
                     "{} covers only {}",
                     statement.label(),
-                    if bucket { "the bucket, not its objects" } else if objects { "the objects, not the bucket" } else { "other resources" }
+                    if bucket {
+                        "the bucket, not its objects"
+                    } else if objects {
+                        "the objects, not the bucket"
+                    } else {
+                        "other resources"
+                    }
                 ));
             }
         } else {
             near_misses.push(format!(
                 "{} denies plain HTTP only {}",
                 statement.label(),
-                if !everyone { "for some principals" } else { "for some actions" }
+                if !everyone {
+                    "for some principals"
+                } else {
+                    "for some actions"
+                }
             ));
         }
     }

@@ -6,15 +6,82 @@
 //! Missing evidence becomes `error`, never `pass`.
 
 pub mod access;
+mod audit_trail;
+pub mod changes;
 mod configuration;
+pub mod data_events;
 mod exposure;
 pub mod names;
 pub mod wildcard;
 
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+
 use crate::controls::Catalog;
 use crate::findings::{Finding, Status};
+use crate::snapshot::cloudtrail::{AccessLogEvidence, CloudTrail, TrailEvidence};
 use crate::snapshot::{Bucket, Evidence, Snapshot, SnapshotMeta};
 use access::AccessContext;
+
+/// Thresholds the evaluation takes as values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvaluateOptions {
+    /// Server access logs older than this before the end of the review period count as not
+    /// delivered (`s3.access-log-delivery-missing`).
+    pub access_log_max_age_hours: i64,
+}
+
+impl Default for EvaluateOptions {
+    fn default() -> Self {
+        EvaluateOptions {
+            access_log_max_age_hours: 48,
+        }
+    }
+}
+
+/// Facts about the whole account that bucket and trail controls share, resolved once.
+pub struct AccountContext<'a> {
+    pub meta: &'a SnapshotMeta,
+    /// Every trail, once (multi-region trails are listed in every region).
+    pub trails: Vec<TrailEvidence>,
+    pub cloudtrail: &'a CloudTrail,
+    /// Every bucket of the snapshot by name, in scope or not (log targets may be out of scope).
+    pub buckets: BTreeMap<&'a str, &'a Bucket>,
+    pub access_logs: &'a BTreeMap<String, AccessLogEvidence>,
+    /// The end of the review period (or the collection time): what "current" is measured against.
+    pub period_end: DateTime<Utc>,
+    pub options: EvaluateOptions,
+}
+
+impl<'a> AccountContext<'a> {
+    pub fn new(snapshot: &'a Snapshot, options: EvaluateOptions) -> Self {
+        AccountContext {
+            meta: &snapshot.meta,
+            trails: snapshot.trails.trails(),
+            cloudtrail: &snapshot.trails,
+            buckets: snapshot
+                .buckets
+                .iter()
+                .map(|b| (b.name.as_str(), b))
+                .collect(),
+            access_logs: &snapshot.access_log_evidence,
+            period_end: period_end(&snapshot.meta),
+            options,
+        }
+    }
+}
+
+/// The end of the review period, else the collection time (both checked RFC 3339 at load).
+pub fn period_end(meta: &SnapshotMeta) -> DateTime<Utc> {
+    let text = meta
+        .review_period
+        .as_ref()
+        .map(|p| p.until.as_str())
+        .unwrap_or(meta.collected_at.as_str());
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
 
 /// A control's decision on one subject, before the catalog adds severity and mappings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,15 +121,17 @@ impl Verdict {
 pub struct BucketContext<'a> {
     pub bucket: &'a Bucket,
     pub meta: &'a SnapshotMeta,
+    pub account: &'a AccountContext<'a>,
     pub access: AccessContext<'a>,
 }
 
 impl<'a> BucketContext<'a> {
-    pub fn new(bucket: &'a Bucket, meta: &'a SnapshotMeta) -> Self {
+    pub fn new(bucket: &'a Bucket, account: &'a AccountContext<'a>) -> Self {
         BucketContext {
             bucket,
-            meta,
-            access: AccessContext::new(bucket, meta),
+            meta: account.meta,
+            account,
+            access: AccessContext::new(bucket, account.meta),
         }
     }
 
@@ -85,35 +154,112 @@ impl<'a> BucketContext<'a> {
 }
 
 type BucketCheck = fn(&BucketContext) -> Verdict;
+type TrailCheck = fn(&TrailEvidence) -> Verdict;
 
 /// Every bucket control this build evaluates, by id.
 const BUCKET_CONTROLS: &[(&str, BucketCheck)] = &[
-    ("s3.world-readable-anonymous", exposure::world_readable_anonymous),
-    ("s3.world-listable-anonymous", exposure::world_listable_anonymous),
-    ("s3.world-writable-anonymous", exposure::world_writable_anonymous),
-    ("s3.permissions-world-readable-anonymous", exposure::permissions_world_readable_anonymous),
-    ("s3.permissions-world-writable-anonymous", exposure::permissions_world_writable_anonymous),
+    (
+        "s3.world-readable-anonymous",
+        exposure::world_readable_anonymous,
+    ),
+    (
+        "s3.world-listable-anonymous",
+        exposure::world_listable_anonymous,
+    ),
+    (
+        "s3.world-writable-anonymous",
+        exposure::world_writable_anonymous,
+    ),
+    (
+        "s3.permissions-world-readable-anonymous",
+        exposure::permissions_world_readable_anonymous,
+    ),
+    (
+        "s3.permissions-world-writable-anonymous",
+        exposure::permissions_world_writable_anonymous,
+    ),
     ("s3.world-listable", exposure::world_listable),
     ("s3.world-writable", exposure::world_writable),
-    ("s3.permissions-world-readable", exposure::permissions_world_readable),
-    ("s3.permissions-world-writable", exposure::permissions_world_writable),
+    (
+        "s3.permissions-world-readable",
+        exposure::permissions_world_readable,
+    ),
+    (
+        "s3.permissions-world-writable",
+        exposure::permissions_world_writable,
+    ),
     ("s3.cross-account-access", exposure::cross_account_access),
-    ("s3.public-access-block-incomplete", exposure::public_access_block_incomplete),
+    (
+        "s3.public-access-block-incomplete",
+        exposure::public_access_block_incomplete,
+    ),
     ("s3.acls-enabled", exposure::acls_enabled),
     ("s3.tls-not-enforced", exposure::tls_not_enforced),
     ("s3.name-may-contain-phi", names::name_may_contain_phi),
     ("s3.versioning-disabled", configuration::versioning_disabled),
     ("s3.mfa-delete-disabled", configuration::mfa_delete_disabled),
-    ("s3.object-lock-disabled", configuration::object_lock_disabled),
-    ("s3.replication-disabled", configuration::replication_disabled),
+    (
+        "s3.object-lock-disabled",
+        configuration::object_lock_disabled,
+    ),
+    (
+        "s3.replication-disabled",
+        configuration::replication_disabled,
+    ),
     ("s3.lifecycle-missing", configuration::lifecycle_missing),
-    ("s3.default-encryption-disabled", configuration::default_encryption_disabled),
+    (
+        "s3.default-encryption-disabled",
+        configuration::default_encryption_disabled,
+    ),
     ("s3.encryption-not-kms", configuration::encryption_not_kms),
-    ("s3.access-logging-disabled", configuration::access_logging_disabled),
+    (
+        "s3.access-logging-disabled",
+        configuration::access_logging_disabled,
+    ),
+    (
+        "s3.access-log-delivery-missing",
+        audit_trail::access_log_delivery_missing,
+    ),
+    (
+        "s3.data-events-not-logged",
+        audit_trail::data_events_not_logged,
+    ),
+];
+
+/// Every trail control, by id. Subjects are trail ARNs.
+const TRAIL_CONTROLS: &[(&str, TrailCheck)] = &[
+    ("cloudtrail.not-logging", audit_trail::not_logging),
+    (
+        "cloudtrail.log-validation-disabled",
+        audit_trail::log_validation_disabled,
+    ),
+    (
+        "cloudtrail.not-kms-encrypted",
+        audit_trail::not_kms_encrypted,
+    ),
+    ("cloudtrail.not-multi-region", audit_trail::not_multi_region),
+];
+
+/// The administrative controls, judged per policy from the attestations file by
+/// [`crate::attest`] rather than per bucket here. Every catalog must define them too: the
+/// catalog loader adds them to the ids it is given.
+pub const ADMIN_CONTROLS: &[&str] = &[
+    "admin.attestation-missing",
+    "admin.attestation-expired",
+    "admin.attestation-document-changed",
 ];
 
 /// The ids of every control this build evaluates: the catalog must define exactly these.
 pub fn known_control_ids() -> Vec<&'static str> {
+    BUCKET_CONTROLS
+        .iter()
+        .map(|(id, _)| *id)
+        .chain(TRAIL_CONTROLS.iter().map(|(id, _)| *id))
+        .collect()
+}
+
+/// The ids of the controls judged per bucket (subjects `s3://...`).
+pub fn bucket_control_ids() -> Vec<&'static str> {
     BUCKET_CONTROLS.iter().map(|(id, _)| *id).collect()
 }
 
@@ -122,41 +268,106 @@ pub fn builtin_catalog() -> Result<Catalog, crate::controls::CatalogError> {
     Catalog::builtin(&known_control_ids())
 }
 
-/// Runs one bucket control by id (for tests and tools that judge a single control).
+/// Runs one bucket control by id on a bucket with only account metadata around it (no trails,
+/// no access-log evidence, no other buckets): for tests and tools that judge a single control.
 pub fn check_bucket(control: &str, bucket: &Bucket, meta: &SnapshotMeta) -> Option<Verdict> {
-    let check = BUCKET_CONTROLS.iter().find(|(id, _)| *id == control)?.1;
-    Some(check(&BucketContext::new(bucket, meta)))
+    let empty_trails = CloudTrail::default();
+    let empty_logs = BTreeMap::new();
+    let account = AccountContext {
+        meta,
+        trails: Vec::new(),
+        cloudtrail: &empty_trails,
+        buckets: BTreeMap::from([(bucket.name.as_str(), bucket)]),
+        access_logs: &empty_logs,
+        period_end: period_end(meta),
+        options: EvaluateOptions::default(),
+    };
+    check_bucket_in(control, bucket, &account)
 }
 
-/// Evaluates every in-scope bucket against every catalog control: buckets in name order,
-/// controls in catalog order.
+/// Runs one bucket control by id within a full account context.
+pub fn check_bucket_in(
+    control: &str,
+    bucket: &Bucket,
+    account: &AccountContext,
+) -> Option<Verdict> {
+    let check = BUCKET_CONTROLS.iter().find(|(id, _)| *id == control)?.1;
+    Some(check(&BucketContext::new(bucket, account)))
+}
+
+/// Runs one trail control by id.
+pub fn check_trail(control: &str, trail: &TrailEvidence) -> Option<Verdict> {
+    let check = TRAIL_CONTROLS.iter().find(|(id, _)| *id == control)?.1;
+    Some(check(trail))
+}
+
+/// Evaluates every in-scope bucket and every trail against every catalog control, with the
+/// default options.
 pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
-    let checks: Vec<(&crate::controls::Control, BucketCheck)> = catalog
+    evaluate_with(snapshot, catalog, EvaluateOptions::default())
+}
+
+/// Evaluates with explicit options: buckets in name order, then trails in ARN order, controls
+/// in catalog order.
+pub fn evaluate_with(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+) -> Vec<Finding> {
+    let account = AccountContext::new(snapshot, options);
+    let finding = |subject: &str, control: &crate::controls::Control, verdict: Verdict| Finding {
+        subject: subject.to_string(),
+        control: control.id.clone(),
+        status: verdict.status,
+        severity: control.severity,
+        safeguards: control.safeguards.clone(),
+        policies: control.policies.clone(),
+        reason: verdict.reason,
+        evidence: verdict.evidence,
+    };
+    let bucket_checks: Vec<_> = catalog
         .controls
         .iter()
-        .filter_map(|control| {
+        .filter_map(|c| {
             BUCKET_CONTROLS
                 .iter()
-                .find(|(id, _)| *id == control.id)
-                .map(|(_, check)| (control, *check))
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, f)| (c, *f))
         })
         .collect();
-    let mut findings = Vec::with_capacity(snapshot.buckets.len() * checks.len());
+    let trail_checks: Vec<_> = catalog
+        .controls
+        .iter()
+        .filter_map(|c| {
+            TRAIL_CONTROLS
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, f)| (c, *f))
+        })
+        .collect();
+    let mut findings = Vec::with_capacity(snapshot.buckets.len() * bucket_checks.len());
     for bucket in snapshot.in_scope_buckets() {
-        let context = BucketContext::new(bucket, &snapshot.meta);
+        let context = BucketContext::new(bucket, &account);
         let subject = bucket.subject();
-        for (control, check) in &checks {
-            let verdict = check(&context);
-            findings.push(Finding {
-                subject: subject.clone(),
-                control: control.id.clone(),
-                status: verdict.status,
-                severity: control.severity,
-                safeguards: control.safeguards.clone(),
-                policies: control.policies.clone(),
-                reason: verdict.reason,
-                evidence: verdict.evidence,
-            });
+        for (control, check) in &bucket_checks {
+            findings.push(finding(&subject, control, check(&context)));
+        }
+    }
+    for trail in &account.trails {
+        for (control, check) in &trail_checks {
+            findings.push(finding(&trail.trail.trail_arn, control, check(trail)));
+        }
+    }
+    if let Some((control, _)) = trail_checks
+        .iter()
+        .find(|(c, _)| c.id == "cloudtrail.not-logging")
+    {
+        if let Some(verdict) = audit_trail::account_trail_verdict(&account) {
+            findings.push(finding(
+                &format!("account:{}", snapshot.meta.account_id),
+                control,
+                verdict,
+            ));
         }
     }
     findings

@@ -24,14 +24,16 @@ pub fn neutralise(cell: &str) -> String {
 }
 
 pub fn findings_csv(findings: &[Finding]) -> String {
-    let mut out = Vec::new();
-    write_findings_csv(findings, &mut out).expect("writing to memory");
-    String::from_utf8(out).expect("input was UTF-8")
+    let mut bytes = Vec::new();
+    write_findings_csv(findings, &mut bytes).expect("writing to memory");
+    String::from_utf8(bytes).expect("input was UTF-8")
 }
 
-/// [`findings_csv`] written to `out` as it goes (the bundle streams it into the zip, so
-/// 200,000 findings never sit in memory as one string).
-pub fn write_findings_csv<W: std::io::Write>(findings: &[Finding], out: W) -> std::io::Result<()> {
+/// Streams the CSV to a writer (thousands of buckets make a large document).
+pub fn write_findings_csv(
+    findings: &[Finding],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(out);

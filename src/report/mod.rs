@@ -20,7 +20,16 @@ pub enum ReportError {
 
 /// `findings.json` (DESIGN.md §4), pretty-printed with a final newline.
 pub fn findings_json(report: &FindingsReport) -> String {
-    let mut text = serde_json::to_string_pretty(report).expect("findings serialise");
-    text.push('\n');
-    text
+    let mut bytes = Vec::new();
+    write_findings_json(report, &mut bytes).expect("writing to memory");
+    String::from_utf8(bytes).expect("serde_json writes UTF-8")
+}
+
+/// Streams `findings.json` to a writer.
+pub fn write_findings_json(
+    report: &FindingsReport,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }

@@ -9,11 +9,11 @@
 
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::attest::{Attestation, RiskException};
 use crate::controls::{Catalog, POLICIES, SAFEGUARDS};
-use crate::findings::{Finding, FindingsReport, Severity, Status};
+use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
 use crate::snapshot::{Evidence, Snapshot};
 
 /// Passing subjects are named per control up to this many; above it they are only counted.
@@ -233,7 +233,10 @@ pub struct ChangeRow {
     pub region: String,
     pub event: String,
     pub user: String,
+    /// The bucket changed.
     pub resources: String,
+    /// Refused calls, root or unidentified callers, source address, access key suffix.
+    pub notes: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -402,11 +405,14 @@ impl ReportModel {
         report: &FindingsReport,
         attestations: &[Attestation],
         exceptions: &[RiskException],
+        judged_at: Option<chrono::NaiveDate>,
     ) -> ReportModel {
         let meta = &snapshot.meta;
-        let generated_date = chrono::DateTime::parse_from_rfc3339(&report.generated_at)
-            .ok()
-            .map(|t| t.date_naive());
+        let generated_date = judged_at.or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(&report.generated_at)
+                .ok()
+                .map(|t| t.date_naive())
+        });
 
         // Controls: catalog order, then any control the findings name that the catalog lacks.
         let mut controls: Vec<ControlInfo> = catalog
@@ -782,7 +788,7 @@ impl ReportModel {
             policies,
             inventory,
             exceptions,
-            changes: changes(snapshot),
+            changes: changes(snapshot, &report.changes),
             method,
         }
     }
@@ -838,74 +844,54 @@ fn method_notes() -> Vec<String> {
     ]
 }
 
-fn changes(snapshot: &Snapshot) -> ChangesView {
-    let mut events = Vec::new();
-    let mut notes = Vec::new();
-    let mut collected = false;
-    for (region, value) in &snapshot.cloudtrail {
-        match value.get("LookupEvents") {
-            None => notes.push(format!("{region}: not collected")),
-            Some(result) => {
-                if let Some(list) = result.pointer("/ok/Events").and_then(Value::as_array) {
-                    collected = true;
-                    for event in list {
-                        let text = |key: &str| {
-                            event
-                                .get(key)
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string()
-                        };
-                        let resources = event
-                            .get("Resources")
-                            .and_then(Value::as_array)
-                            .map(|rs| {
-                                rs.iter()
-                                    .filter_map(|r| r.get("ResourceName").and_then(Value::as_str))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            })
-                            .unwrap_or_default();
-                        events.push(ChangeRow {
-                            time: text("EventTime"),
-                            region: region.clone(),
-                            event: text("EventName"),
-                            user: text("Username"),
-                            resources,
-                        });
-                    }
-                } else if let Some(code) = result.pointer("/error/code").and_then(Value::as_str) {
-                    notes.push(format!("{region}: could not be collected ({code})"));
-                } else {
-                    notes.push(format!("{region}: not collected"));
-                }
+/// The change timeline of findings.json (`evaluate::changes`), as a table.
+fn changes(snapshot: &Snapshot, timeline: &Timeline) -> ChangesView {
+    let events: Vec<ChangeRow> = timeline
+        .changes
+        .iter()
+        .map(|c| {
+            let mut notes = Vec::new();
+            if let Some(code) = &c.error_code {
+                notes.push(format!("refused ({code})"));
             }
-        }
-    }
-    events.sort_by(|a, b| {
-        (&a.time, &a.region, &a.event, &a.resources).cmp(&(
-            &b.time,
-            &b.region,
-            &b.event,
-            &b.resources,
-        ))
-    });
-    let mut regions: BTreeSet<&str> = BTreeSet::new();
-    for e in &events {
-        regions.insert(&e.region);
-    }
+            notes.extend(c.flags.iter().cloned());
+            if let Some(ip) = &c.source_ip {
+                notes.push(format!("from {ip}"));
+            }
+            if let Some(key) = &c.access_key {
+                notes.push(format!("key {key}"));
+            }
+            ChangeRow {
+                time: c.time.clone(),
+                region: c.region.clone(),
+                event: c.event.clone(),
+                user: c
+                    .user_name
+                    .clone()
+                    .or_else(|| c.principal.clone())
+                    .unwrap_or_else(|| "(not recorded)".to_string()),
+                resources: c.bucket.clone(),
+                notes: notes.join("; "),
+            }
+        })
+        .collect();
+    let collected = !snapshot.cloudtrail.is_empty()
+        && snapshot
+            .cloudtrail
+            .values()
+            .any(|v| v.get("LookupEvents").is_some());
     let note = if !collected {
-        "No configuration changes were collected for the review period (CloudTrail LookupEvents is absent from the snapshot).".to_string()
-    } else if notes.is_empty() {
+        "No configuration changes were collected for the review period (the snapshot has no CloudTrail LookupEvents).".to_string()
+    } else if timeline.not_collected.is_empty() {
         format!(
-            "{} change events recorded by CloudTrail in the review period.",
+            "{} changes to bucket security recorded by CloudTrail in the review period.",
             thousands(events.len())
         )
     } else {
         format!(
-            "{} change events recorded by CloudTrail in the review period. Not available: {}.",
+            "{} changes to bucket security recorded by CloudTrail in the review period. Not available: {}.",
             thousands(events.len()),
-            notes.join("; ")
+            timeline.not_collected.join("; ")
         )
     };
     ChangesView {

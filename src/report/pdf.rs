@@ -935,11 +935,12 @@ fn body(model: &ReportModel) -> Flow {
     flow.paragraph(&model.changes.note, BODY);
     if !model.changes.events.is_empty() {
         let cols = columns(&[
-            ("Time (UTC)", 18.0, CELL_MONO, false),
-            ("Region", 11.0, CELL, false),
-            ("Event", 22.0, CELL, false),
-            ("User", 17.0, CELL, false),
-            ("Resources", 32.0, CELL_MONO, false),
+            ("Time (UTC)", 15.0, CELL_MONO, false),
+            ("Region", 9.0, CELL, false),
+            ("Event", 16.0, CELL, false),
+            ("Bucket", 22.0, CELL_MONO, false),
+            ("Who", 18.0, CELL, false),
+            ("Notes", 20.0, CELL, false),
         ]);
         let rows: Vec<Vec<Cell>> = model
             .changes
@@ -950,8 +951,9 @@ fn body(model: &ReportModel) -> Flow {
                     cell(e.time.clone()),
                     cell(e.region.clone()),
                     cell(e.event.clone()),
-                    cell(e.user.clone()),
                     cell(e.resources.clone()),
+                    cell(e.user.clone()),
+                    cell(e.notes.clone()),
                 ]
             })
             .collect();

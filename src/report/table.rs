@@ -24,6 +24,13 @@ fn finding_key(f: &Finding) -> (u8, Severity, &str) {
 }
 
 pub fn render(report: &FindingsReport) -> String {
+    let mut bytes = Vec::new();
+    write_table(report, &mut bytes).expect("writing to memory");
+    String::from_utf8(bytes).expect("the table is UTF-8")
+}
+
+/// Streams the table, bucket by bucket.
+pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
         groups.entry(f.subject.as_str()).or_default().push(f);
@@ -45,7 +52,11 @@ pub fn render(report: &FindingsReport) -> String {
     let mut out = String::new();
     let s = &report.snapshot;
     let _ = writeln!(out, "phi-audit findings for account {}", s.account_id);
-    let _ = writeln!(out, "collected {}, generated {}", s.collected_at, report.generated_at);
+    let _ = writeln!(
+        out,
+        "collected {}, generated {}",
+        s.collected_at, report.generated_at
+    );
     let _ = writeln!(out, "snapshot digest {}", s.digest);
     for (subject, findings) in &groups {
         let count = |st: Status| findings.iter().filter(|f| f.status == st).count();
@@ -61,12 +72,19 @@ pub fn render(report: &FindingsReport) -> String {
         let mut passed = Vec::new();
         for f in findings {
             match f.status {
-                Status::Pass | Status::NotApplicable => passed.push(f.control.as_str()),
+                Status::Pass | Status::NotApplicable if !f.is_latent() => {
+                    passed.push(f.control.as_str())
+                }
                 _ => {
+                    let label = if f.is_latent() {
+                        "LATENT".to_string()
+                    } else {
+                        f.status.as_str().to_uppercase()
+                    };
                     let _ = writeln!(
                         out,
                         "  {:<8} {:<8} {}",
-                        f.status.as_str().to_uppercase(),
+                        label,
                         f.severity.as_str(),
                         f.control
                     );
@@ -78,17 +96,25 @@ pub fn render(report: &FindingsReport) -> String {
         }
         if !passed.is_empty() {
             let text = format!("pass: {}", passed.join(", "));
-            for (i, line) in wrap(&text, WIDTH - 2).into_iter().enumerate() {
+            for (i, line) in wrap(&text, WIDTH - 8).into_iter().enumerate() {
                 let indent = if i == 0 { "  " } else { "        " };
                 let _ = writeln!(out, "{indent}{line}");
             }
         }
+        sink.write_all(out.as_bytes())?;
+        out.clear();
     }
     let summary = &report.summary;
     let _ = writeln!(out);
     let statuses: Vec<String> = Status::ALL
         .iter()
-        .map(|st| format!("{} {}", summary.by_status.get(st.as_str()).copied().unwrap_or(0), st))
+        .map(|st| {
+            format!(
+                "{} {}",
+                summary.by_status.get(st.as_str()).copied().unwrap_or(0),
+                st
+            )
+        })
         .collect();
     let _ = writeln!(
         out,
@@ -99,10 +125,20 @@ pub fn render(report: &FindingsReport) -> String {
     );
     let severities: Vec<String> = Severity::ALL
         .iter()
-        .map(|sv| format!("{} {}", summary.failures_by_severity.get(sv.as_str()).copied().unwrap_or(0), sv))
+        .map(|sv| {
+            format!(
+                "{} {}",
+                summary
+                    .failures_by_severity
+                    .get(sv.as_str())
+                    .copied()
+                    .unwrap_or(0),
+                sv
+            )
+        })
         .collect();
     let _ = writeln!(out, "failures by severity: {}", severities.join(", "));
-    out
+    sink.write_all(out.as_bytes())
 }
 
 /// Greedy word wrap; a word longer than the width (a long ARN) is broken where it must be.
@@ -112,7 +148,11 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     for word in text.split_whitespace() {
         let mut word = word.to_string();
         loop {
-            let needed = if line.is_empty() { word.chars().count() } else { line.chars().count() + 1 + word.chars().count() };
+            let needed = if line.is_empty() {
+                word.chars().count()
+            } else {
+                line.chars().count() + 1 + word.chars().count()
+            };
             if needed <= width {
                 if !line.is_empty() {
                     line.push(' ');

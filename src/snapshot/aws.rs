@@ -7,7 +7,8 @@ use serde::Deserialize;
 
 /// The two grantee groups that make an ACL grant public, and the one that is not.
 pub const ALL_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
-pub const AUTHENTICATED_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
+pub const AUTHENTICATED_USERS_URI: &str =
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers";
 pub const LOG_DELIVERY_URI: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

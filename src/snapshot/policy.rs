@@ -99,7 +99,12 @@ impl PolicyDocument {
         let statements = match object.get("Statement") {
             Some(Value::Array(items)) => items.iter().collect::<Vec<_>>(),
             Some(item @ Value::Object(_)) => vec![item],
-            Some(_) => return Err(error("/Statement", "must be an object or a list of objects")),
+            Some(_) => {
+                return Err(error(
+                    "/Statement",
+                    "must be an object or a list of objects",
+                ))
+            }
             None => return Err(error("/Statement", "is missing")),
         };
         let statements = statements
@@ -195,7 +200,9 @@ fn parse_principals(value: &Value, pointer: &str) -> Result<Principals, PolicyEr
                 match kind.as_str() {
                     "AWS" => {
                         principals.everyone |= ids.iter().any(|id| id == "*");
-                        principals.aws.extend(ids.into_iter().filter(|id| id != "*"));
+                        principals
+                            .aws
+                            .extend(ids.into_iter().filter(|id| id != "*"));
                     }
                     "Service" => principals.service.extend(ids),
                     "Federated" => principals.federated.extend(ids),
@@ -279,7 +286,10 @@ fn scalar(value: &Value, pointer: &str) -> Result<String, PolicyError> {
         Value::String(text) => Ok(text.clone()),
         Value::Bool(flag) => Ok(flag.to_string()),
         Value::Number(number) => Ok(number.to_string()),
-        _ => Err(error(pointer, "a condition value must be a string, boolean or number")),
+        _ => Err(error(
+            pointer,
+            "a condition value must be a string, boolean or number",
+        )),
     }
 }
 
@@ -311,8 +321,10 @@ mod tests {
 
     #[test]
     fn invalid_documents_name_the_member() {
-        let err = PolicyDocument::parse(r#"{"Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}"#)
-            .unwrap_err();
+        let err = PolicyDocument::parse(
+            r#"{"Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}"#,
+        )
+        .unwrap_err();
         assert_eq!(err.pointer, "/Statement/0/Effect");
         let err = PolicyDocument::parse("{not json").unwrap_err();
         assert!(err.message.contains("not valid JSON"), "{}", err.message);

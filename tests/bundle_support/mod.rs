@@ -129,6 +129,7 @@ pub fn build(
             findings: &findings,
             attestations: &[],
             exceptions: &[],
+            judged_at: None,
             attestation_files: extra_files,
             sign_key: key,
         },

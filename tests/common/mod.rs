@@ -42,12 +42,20 @@ pub const ALL_BPA: &[&str] = &[
 /// An ACL with the owner's FULL_CONTROL plus `grants` of (grantee, permission); grantee is
 /// `AllUsers`, `AuthenticatedUsers`, `LogDelivery`, `other` (another account) or `owner`.
 pub fn acl(grants: &[(&str, &str)]) -> Value {
-    let mut list = vec![json!({"Grantee": {"Type": "CanonicalUser", "ID": OWNER_ID, "DisplayName": "owner"}, "Permission": "FULL_CONTROL"})];
+    let mut list = vec![
+        json!({"Grantee": {"Type": "CanonicalUser", "ID": OWNER_ID, "DisplayName": "owner"}, "Permission": "FULL_CONTROL"}),
+    ];
     for (grantee, permission) in grants {
         let grantee = match *grantee {
-            "AllUsers" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}),
-            "AuthenticatedUsers" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}),
-            "LogDelivery" => json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"}),
+            "AllUsers" => {
+                json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"})
+            }
+            "AuthenticatedUsers" => {
+                json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"})
+            }
+            "LogDelivery" => {
+                json!({"Type": "Group", "URI": "http://acs.amazonaws.com/groups/s3/LogDelivery"})
+            }
             "other" => json!({"Type": "CanonicalUser", "ID": OTHER_ID, "DisplayName": "vendor"}),
             "owner" => json!({"Type": "CanonicalUser", "ID": OWNER_ID}),
             other => panic!("unknown grantee {other}"),
@@ -118,6 +126,96 @@ pub fn meta(account_bpa: Value) -> SnapshotMeta {
         "regions": ["us-east-1"],
         "account": {"GetPublicAccessBlock": account_bpa},
     });
-    parse_meta(Path::new("snapshot.json"), serde_json::to_vec(&meta).unwrap().as_slice())
-        .expect("meta parses")
+    parse_meta(
+        Path::new("snapshot.json"),
+        serde_json::to_vec(&meta).unwrap().as_slice(),
+    )
+    .expect("meta parses")
+}
+
+/// Writes a snapshot directory with the given account BPA answer and buckets.
+pub fn write_snapshot(dir: &Path, account_bpa: Value, buckets: &[Value]) {
+    std::fs::create_dir_all(dir.join("buckets")).unwrap();
+    let meta = json!({
+        "format": "phi-audit-snapshot/1",
+        "collected_at": "2026-10-01T06:00:00Z",
+        "tool_version": "test",
+        "account_id": ACCOUNT,
+        "partition": "aws",
+        "regions": ["us-east-1"],
+        "scope": {},
+        "account": {"GetPublicAccessBlock": account_bpa},
+    });
+    std::fs::write(
+        dir.join("snapshot.json"),
+        serde_json::to_vec_pretty(&meta).unwrap(),
+    )
+    .unwrap();
+    for bucket in buckets {
+        let name = bucket["name"].as_str().unwrap();
+        std::fs::write(
+            dir.join("buckets").join(format!("{name}.json")),
+            serde_json::to_vec_pretty(bucket).unwrap(),
+        )
+        .unwrap();
+        // Fresh server access logs for every bucket that logs.
+        if let Some(target) =
+            bucket["calls"]["GetBucketLogging"]["ok"]["LoggingEnabled"].as_object()
+        {
+            std::fs::create_dir_all(dir.join("access-logs")).unwrap();
+            let listing = json!({
+                "target_bucket": target["TargetBucket"],
+                "target_prefix": target["TargetPrefix"],
+                "ListObjectsV2": ok(json!({"Contents": [{"Key": format!("{name}/2026-10-01-05-00-00-ABC"), "LastModified": "2026-10-01T05:00:00Z"}]})),
+            });
+            std::fs::write(
+                dir.join("access-logs").join(format!("{name}.json")),
+                serde_json::to_vec_pretty(&listing).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    std::fs::create_dir_all(dir.join("cloudtrail")).unwrap();
+    std::fs::write(
+        dir.join("cloudtrail/us-east-1.json"),
+        serde_json::to_vec_pretty(&good_trail_region()).unwrap(),
+    )
+    .unwrap();
+}
+
+pub const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:111122223333:trail/audit";
+
+/// A multi-region trail that is logging, validated, KMS-encrypted, and records data events of
+/// every bucket.
+pub fn good_trail_region() -> Value {
+    json!({
+        "DescribeTrails": ok(json!({"trailList": [{
+            "Name": "audit", "TrailARN": TRAIL_ARN, "HomeRegion": "us-east-1",
+            "IsMultiRegionTrail": true, "IsOrganizationTrail": false,
+            "LogFileValidationEnabled": true,
+            "KmsKeyId": "arn:aws:kms:us-east-1:111122223333:key/1234",
+            "S3BucketName": "trail-logs"
+        }]})),
+        "trails": {TRAIL_ARN: {
+            "GetTrailStatus": ok(json!({"IsLogging": true, "LatestDeliveryTime": "2026-10-01T05:55:00Z"})),
+            "GetEventSelectors": ok(json!({"TrailARN": TRAIL_ARN, "EventSelectors": [{
+                "ReadWriteType": "All", "IncludeManagementEvents": true,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}]
+            }]})),
+        }},
+        "LookupEvents": ok(json!({"Events": []})),
+    })
+}
+
+/// Runs the built binary; returns (exit code, stdout, stderr).
+pub fn phi_audit(args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }

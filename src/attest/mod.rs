@@ -1,0 +1,147 @@
+//! Administrative safeguards: policy attestations and risk exceptions kept in YAML.
+//!
+//! The step after [`crate::evaluate`]: [`Administrative::load`] reads and validates the
+//! `--attestations` and `--exceptions` files against the catalog, and [`apply`] turns them into
+//! findings. Exceptions are applied first, to the technical findings; each Dash policy (defined
+//! in `controls/policies.yaml`) is then judged from its attestation into one finding per
+//! administrative control (subject `policy:<name>`), which states how the policy's technical
+//! controls fared; exceptions finally apply to those policy findings too.
+//!
+//! Time comes in as a value, never from the clock: everything is judged at the end of the
+//! review period ([`period_end`]), so the same inputs always give the same findings.
+
+pub mod attestations;
+pub mod exceptions;
+mod source;
+
+use chrono::NaiveDate;
+use std::path::Path;
+
+pub use attestations::{AttestationEntry, AttestationFile, Coverage, DocumentCheck, SubjectKind};
+pub use exceptions::{ExceptionEntry, ExceptionFile, ExceptionState, ExceptionUse, Unmatched};
+pub use source::AttestError;
+
+use crate::controls::Catalog;
+use crate::findings::Finding;
+use crate::snapshot::SnapshotMeta;
+
+/// One Dash administrative policy's attestation: who owns and approved it, when, and which
+/// document states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attestation {
+    pub policy: String,
+    pub owner: String,
+    pub approver: String,
+    pub approved_on: NaiveDate,
+    pub next_review: NaiveDate,
+    pub statement: String,
+    /// Always present in a loaded file (the format requires it).
+    pub document: Option<AttestedDocument>,
+}
+
+/// The policy document an attestation names, with the SHA-256 it had when approved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestedDocument {
+    /// Relative to the attestations file's directory, `/`-separated.
+    pub path: String,
+    /// Lowercase hex, as `sha256sum` prints it.
+    pub sha256: String,
+}
+
+/// A documented, approved acceptance of a failing control on matching subjects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RiskException {
+    /// A glob over finding subjects, e.g. `s3://riverside-www` or `s3://*-public-*`.
+    pub subject: String,
+    pub control: String,
+    pub justification: String,
+    pub approver: String,
+    pub approved_on: NaiveDate,
+    /// The last day the exception is valid.
+    pub expires: NaiveDate,
+}
+
+/// The day attestations and exceptions are judged at: `as_of` when given, else the day (UTC) the
+/// evaluator's review period ends ([`crate::evaluate::period_end`]: the end of the snapshot's
+/// review period, else its collection time), so both judge "current" against the same moment.
+pub fn period_end(meta: &SnapshotMeta, as_of: Option<NaiveDate>) -> NaiveDate {
+    as_of.unwrap_or_else(|| crate::evaluate::period_end(meta).date_naive())
+}
+
+/// The administrative inputs of one run, loaded and validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Administrative {
+    pub period_end: NaiveDate,
+    pub attestations: Option<AttestationFile>,
+    pub exceptions: Option<ExceptionFile>,
+}
+
+impl Administrative {
+    pub fn load(
+        attestations: Option<&Path>,
+        exceptions: Option<&Path>,
+        catalog: &Catalog,
+        period_end: NaiveDate,
+    ) -> Result<Administrative, AttestError> {
+        Ok(Administrative {
+            period_end,
+            attestations: attestations
+                .map(|p| AttestationFile::load(p, catalog, period_end))
+                .transpose()?,
+            exceptions: exceptions
+                .map(|p| ExceptionFile::load(p, catalog, period_end))
+                .transpose()?,
+        })
+    }
+
+    /// The attestation of one policy (for the report's per-policy page).
+    pub fn attestation(&self, policy: &str) -> Option<&Attestation> {
+        self.attestations.as_ref()?.attestation(policy)
+    }
+
+    /// Every exception in file order (for the report's exceptions appendix).
+    pub fn exceptions(&self) -> Vec<RiskException> {
+        self.exceptions
+            .as_ref()
+            .map(ExceptionFile::exceptions)
+            .unwrap_or_default()
+    }
+}
+
+/// The findings after the administrative step, and what the exceptions did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The technical findings (some now excepted), then the policy findings.
+    pub findings: Vec<Finding>,
+    /// Per exception: its state and the subjects it matched.
+    pub exceptions: Vec<ExceptionUse>,
+    /// Exceptions that matched no failing finding (to print as warnings).
+    pub unmatched: Vec<Unmatched>,
+}
+
+/// Runs the administrative step over the evaluator's findings. Without an attestations file no
+/// policy findings are produced (the administrative safeguards were not assessed); without an
+/// exceptions file nothing is excepted.
+pub fn apply(findings: Vec<Finding>, catalog: &Catalog, admin: &Administrative) -> Applied {
+    let mut findings = findings;
+    let mut ledger = admin
+        .exceptions
+        .as_ref()
+        .map(|file| exceptions::Ledger::new(file, admin.period_end));
+    if let Some(ledger) = ledger.as_mut() {
+        ledger.apply(&mut findings);
+    }
+    if let Some(file) = &admin.attestations {
+        let mut policy = attestations::policy_findings(catalog, file, &findings, admin.period_end);
+        if let Some(ledger) = ledger.as_mut() {
+            ledger.apply(&mut policy);
+        }
+        findings.extend(policy);
+    }
+    let (exceptions, unmatched) = ledger.map(|l| l.finish()).unwrap_or_default();
+    Applied {
+        findings,
+        exceptions,
+        unmatched,
+    }
+}
