@@ -256,7 +256,7 @@ fn pdf_text_has_cover_contents_sections_and_running_heads() {
         "put-public-access-block",
         snapshot.digest.as_str(),
     ] {
-        assert!(text.contains(needle), "PDF text lacks {needle:?}");
+        assert!(text.contains(needle), "PDF text lacks {needle:?}:\n{text}");
     }
     // Every page carries the account, both times, the digest and "page X of Y".
     let pages: Vec<&str> = text
@@ -283,8 +283,25 @@ fn pdf_text_has_cover_contents_sections_and_running_heads() {
             i + 1
         );
     }
-    // The table of contents gives real page numbers: the summary starts on page 3.
-    assert!(pages[2].contains("Executive summary"));
+    // The table of contents gives real page numbers.
+    for title in [
+        "Executive summary",
+        "Appendix A: Bucket inventory",
+        "Appendix D: Method",
+    ] {
+        // The contents take one page or two, from page 2.
+        let contents = pages[1..3].join("\n");
+        let number: usize = contents
+            .lines()
+            .find(|l| l.trim_start().starts_with(title))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{title} is not in the contents:\n{contents}"));
+        assert!(
+            pages[number - 1].contains(title),
+            "{title} is not on page {number}"
+        );
+    }
     // The hostile Sid is text in the PDF, not anything else.
     assert!(text.contains("alert(1)"));
 }

@@ -935,12 +935,12 @@ fn body(model: &ReportModel) -> Flow {
     flow.paragraph(&model.changes.note, BODY);
     if !model.changes.events.is_empty() {
         let cols = columns(&[
-            ("Time (UTC)", 15.0, CELL_MONO, false),
+            ("Time (UTC)", 17.5, CELL_MONO, false),
             ("Region", 9.0, CELL, false),
-            ("Event", 16.0, CELL, false),
-            ("Bucket", 22.0, CELL_MONO, false),
-            ("Who", 18.0, CELL, false),
-            ("Notes", 20.0, CELL, false),
+            ("Event", 20.5, CELL, false),
+            ("Bucket", 20.0, CELL_MONO, false),
+            ("Who", 15.0, CELL, false),
+            ("Notes", 18.0, CELL, false),
         ]);
         let rows: Vec<Vec<Cell>> = model
             .changes

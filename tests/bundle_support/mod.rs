@@ -100,10 +100,12 @@ pub fn write_snapshot(dir: &Path) {
             "DescribeTrails": {"ok": {"trailList": []}},
             "trails": {},
             "LookupEvents": {"ok": {"Events": [
-                {"EventTime": "2026-09-28T16:04:51Z", "EventName": "PutBucketAcl", "Username": "m.alvarez",
-                 "Resources": [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "public-www"}]},
-                {"EventTime": "2026-08-02T10:00:00Z", "EventName": "DeleteBucketEncryption", "Username": "<svc>",
-                 "Resources": [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "tagged-export"}]}
+                {"EventId": "e1", "EventTime": "2026-09-28T16:04:51Z", "EventName": "PutBucketAcl", "Username": "m.alvarez",
+                 "Resources": [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "public-www"}],
+                 "CloudTrailEvent": "{\"userIdentity\":{\"arn\":\"arn:aws:iam::111122223333:user/m.alvarez\"},\"sourceIPAddress\":\"198.51.100.23\",\"requestParameters\":{\"bucketName\":\"public-www\"}}"},
+                {"EventId": "e2", "EventTime": "2026-08-02T10:00:00Z", "EventName": "DeleteBucketEncryption", "Username": "<svc>",
+                 "Resources": [{"ResourceType": "AWS::S3::Bucket", "ResourceName": "tagged-export"}],
+                 "CloudTrailEvent": "{\"userIdentity\":{\"arn\":\"arn:aws:iam::111122223333:user/svc\"},\"requestParameters\":{\"bucketName\":\"tagged-export\"}}"}
             ]}}
         }),
     );
