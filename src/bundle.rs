@@ -66,6 +66,10 @@ pub struct BundleRequest<'a> {
     pub judged_at: Option<chrono::NaiveDate>,
     /// The attestation and exception YAML files, copied as given into `attestations/`.
     pub attestation_files: &'a [PathBuf],
+    /// The policy documents the attestations name: (path relative to the attestations file,
+    /// as the attestation gives it; file on disk). Stored under `attestations/` at that path,
+    /// so the attestation's document reference resolves inside the bundle.
+    pub attestation_documents: &'a [(String, PathBuf)],
     pub sign_key: Option<&'a SecretKey>,
 }
 
@@ -168,7 +172,26 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
             },
         });
     }
+    for (relative, path) in request.attestation_documents {
+        if let Some(why) = crate::verify::unsafe_name(relative) {
+            return Err(BundleError::Input(format!(
+                "attestation document {relative}: {why}; keep policy documents beside or below the attestations file"
+            )));
+        }
+        entries.push(Entry {
+            name: format!("{ATTESTATIONS_DIR}{relative}"),
+            source: Source::File {
+                path: path.clone(),
+                expected: None,
+            },
+        });
+    }
     entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    // Two attestations may name the same document.
+    entries.dedup_by(|a, b| {
+        a.name == b.name
+            && matches!((&a.source, &b.source), (Source::File { path: x, .. }, Source::File { path: y, .. }) if x == y)
+    });
     if let Some(pair) = entries.windows(2).find(|w| w[0].name == w[1].name) {
         return Err(BundleError::Input(format!(
             "two inputs would both be stored as {} in the bundle; rename one",

@@ -361,6 +361,21 @@ pub fn run_report(
         .flatten()
         .cloned()
         .collect();
+    // The policy documents go into the bundle too, so the auditor can read what was approved;
+    // one that could not be read is reported by its administrative finding instead.
+    let documents: Vec<(String, PathBuf)> = administered
+        .admin
+        .attestations
+        .iter()
+        .flat_map(|file| file.entries.iter())
+        .filter(|e| e.document_path.is_file())
+        .filter_map(|e| {
+            e.attestation
+                .document
+                .as_ref()
+                .map(|d| (d.path.clone(), e.document_path.clone()))
+        })
+        .collect();
     let request = crate::bundle::BundleRequest {
         snapshot: &snapshot,
         catalog: &catalog,
@@ -369,6 +384,7 @@ pub fn run_report(
         exceptions: &exceptions,
         judged_at: Some(administered.admin.period_end),
         attestation_files: &files,
+        attestation_documents: &documents,
         sign_key: key.as_ref(),
     };
     let summary = crate::bundle::write(&request, &args.out)?;

@@ -168,6 +168,7 @@ pub struct ReferenceView {
 pub struct FindingGroup {
     pub status: String,
     pub severity: String,
+    pub control: String,
     pub reason: String,
     /// Evidence references; with several subjects the bucket name is shown as `<bucket>`.
     pub evidence: String,
@@ -356,11 +357,11 @@ pub fn compact_evidence(refs: &[String]) -> String {
         .join("; ")
 }
 
-/// (status rank, severity, reason, evidence with the bucket name generalised).
-type GroupKey<'a> = (u8, Severity, &'a str, String);
+/// (status rank, severity, control, reason, evidence with the bucket name generalised).
+type GroupKey<'a> = (u8, Severity, &'a str, &'a str, String);
 
 fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
-    // Key: (status rank, severity, reason, generic evidence) → subjects in name order.
+    // Key: (status rank, severity, control, reason, generic evidence) → subjects in name order.
     let mut groups: BTreeMap<GroupKey<'_>, (Vec<&Finding>, Status)> = BTreeMap::new();
     for f in findings {
         if matches!(f.status, Status::Pass | Status::NotApplicable) {
@@ -370,6 +371,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
             .entry((
                 status_rank(f.status),
                 f.severity,
+                f.control.as_str(),
                 f.reason.as_str(),
                 generic_evidence(f),
             ))
@@ -379,22 +381,25 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
     }
     groups
         .into_iter()
-        .map(|((_, severity, reason, generic), (members, status))| {
-            let evidence = if members.len() == 1 {
-                compact_evidence(&members[0].evidence)
-            } else {
-                generic
-            };
-            let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
-            subjects.sort();
-            FindingGroup {
-                status: status.as_str().to_string(),
-                severity: severity.as_str().to_string(),
-                reason: reason.to_string(),
-                evidence,
-                subjects,
-            }
-        })
+        .map(
+            |((_, severity, control, reason, generic), (members, status))| {
+                let evidence = if members.len() == 1 {
+                    compact_evidence(&members[0].evidence)
+                } else {
+                    generic
+                };
+                let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
+                subjects.sort();
+                FindingGroup {
+                    status: status.as_str().to_string(),
+                    severity: severity.as_str().to_string(),
+                    control: control.to_string(),
+                    reason: reason.to_string(),
+                    evidence,
+                    subjects,
+                }
+            },
+        )
         .collect()
 }
 
@@ -597,6 +602,7 @@ impl ReportModel {
                             FindingGroup {
                                 status: f.status.as_str().to_string(),
                                 severity: f.severity.as_str().to_string(),
+                                control: f.control.clone(),
                                 reason: f.reason.clone(),
                                 evidence: compact_evidence(&f.evidence),
                                 subjects: vec![f.subject.clone()],

@@ -94,7 +94,8 @@ const HELVETICA_BOLD: [u16; 95] = [
 
 /// Replaces characters the built-in fonts cannot show (they use WinAnsi) and control characters.
 fn printable(text: &str) -> String {
-    text.chars()
+    text.replace('\u{2026}', "...")
+        .chars()
         .map(|c| match c {
             '\t' | '\n' | '\r' => ' ',
             c if c.is_control() => '?',
@@ -102,7 +103,6 @@ fn printable(text: &str) -> String {
             '\u{2013}' | '\u{2014}' => '-',
             '\u{2018}' | '\u{2019}' => '\'',
             '\u{201c}' | '\u{201d}' => '"',
-            '\u{2026}' => '.',
             _ => '?',
         })
         .collect()
@@ -133,14 +133,34 @@ fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
             line_w = word_w;
             continue;
         }
-        for c in word.chars() {
-            let w = font.width(c) as f32 * size / 1000.0;
-            if line_w + w > width && !line.is_empty() {
-                lines.push(std::mem::take(&mut line));
-                line_w = 0.0;
+        // Too wide for a line: break after the last '/', '-', '.', '#', '_' or ':' that fits
+        // (paths and names stay readable), else between characters.
+        let mut rest: Vec<char> = word.chars().collect();
+        while !rest.is_empty() {
+            let mut fit = 0;
+            let mut w = 0.0;
+            for &c in &rest {
+                let cw = font.width(c) as f32 * size / 1000.0;
+                if w + cw > width && fit > 0 {
+                    break;
+                }
+                w += cw;
+                fit += 1;
             }
-            line.push(c);
-            line_w += w;
+            if fit < rest.len() {
+                if let Some(at) = rest[..fit].iter().rposition(|c| "/-.#_:".contains(*c)) {
+                    if at + 1 >= fit / 3 {
+                        fit = at + 1;
+                    }
+                }
+            }
+            let piece: String = rest.drain(..fit).collect();
+            if rest.is_empty() {
+                line_w = font.text_width(&piece, size);
+                line = piece;
+            } else {
+                lines.push(piece);
+            }
         }
     }
     if !line.is_empty() {
@@ -847,7 +867,25 @@ fn body(model: &ReportModel) -> Flow {
         }
         flow.paragraph(&policy.attestation_note, BODY);
         if !policy.admin_findings.is_empty() {
-            findings_table(&mut flow, &policy.admin_findings);
+            let cols = columns(&[
+                ("Status", 8.0, CELL, false),
+                ("Control", 24.0, CELL_MONO, false),
+                ("Reason", 44.0, CELL, false),
+                ("Evidence", 24.0, CELL_MONO, false),
+            ]);
+            let rows: Vec<Vec<Cell>> = policy
+                .admin_findings
+                .iter()
+                .map(|g| {
+                    vec![
+                        styled(g.status.to_uppercase(), status_style(&g.status)),
+                        cell(g.control.clone()),
+                        cell(g.reason.clone()),
+                        cell(g.evidence.clone()),
+                    ]
+                })
+                .collect();
+            flow.table(&cols, &rows);
         }
         flow.heading("Technical controls supporting this policy", 3);
         flow.paragraph(
@@ -936,11 +974,11 @@ fn body(model: &ReportModel) -> Flow {
     if !model.changes.events.is_empty() {
         let cols = columns(&[
             ("Time (UTC)", 17.5, CELL_MONO, false),
-            ("Region", 9.0, CELL, false),
-            ("Event", 20.5, CELL, false),
-            ("Bucket", 20.0, CELL_MONO, false),
-            ("Who", 15.0, CELL, false),
-            ("Notes", 18.0, CELL, false),
+            ("Region", 8.5, CELL, false),
+            ("Event", 19.5, CELL, false),
+            ("Bucket", 25.0, CELL_MONO, false),
+            ("Who", 13.0, CELL, false),
+            ("Notes", 16.5, CELL, false),
         ]);
         let rows: Vec<Vec<Cell>> = model
             .changes

@@ -133,6 +133,7 @@ pub fn build(
             exceptions: &[],
             judged_at: None,
             attestation_files: extra_files,
+            attestation_documents: &[],
             sign_key: key,
         },
         out,
