@@ -456,7 +456,8 @@ fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> St
          \x20                prefixed with an apostrophe)\n\
          findings.json    the same findings, machine-readable (format phi-audit-findings/1)\n\
          evidence/        the raw API answers exactly as collected (the snapshot), byte for byte\n\
-         attestations/    the policy attestations and risk exceptions as given, if any\n\
+         attestations/    the policy attestations and risk exceptions as given, with the policy\n\
+         \x20                documents they name, if any\n\
          MANIFEST.sha256  the SHA-256 of every other file\n\n\
          How to check that nothing was changed\n\
          -------------------------------------\n\

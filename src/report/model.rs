@@ -308,24 +308,53 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// `buckets/<name>.json#/calls/X` → `buckets/<bucket>.json#/calls/X`, so that findings of many
-/// buckets with the same reason group together.
-fn generic_evidence(finding: &Finding) -> String {
-    let bucket = finding.subject.strip_prefix("s3://");
-    let refs: Vec<String> = finding
-        .evidence
-        .iter()
-        .map(|e| match bucket {
-            Some(b) => e
-                .replace(&format!("buckets/{b}.json"), "buckets/<bucket>.json")
-                .replace(
-                    &format!("access-logs/{b}.json"),
-                    "access-logs/<bucket>.json",
-                ),
-            None => e.clone(),
-        })
-        .collect();
-    compact_evidence(&refs)
+/// `text` with every whole occurrence of the bucket `name` replaced by `<bucket>`: a name inside
+/// a longer name (`www` in `www-logs`) is left alone.
+fn generalise(text: &str, name: &str) -> String {
+    if name.is_empty() {
+        return text.to_string();
+    }
+    let part_of_name = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(name) {
+        let before = rest[..at].chars().next_back();
+        let tail = &rest[at + name.len()..];
+        // A '.' that ends a sentence (or `.json`) is not part of the name.
+        let after_ok = match tail.chars().next() {
+            None => true,
+            Some('.') => {
+                tail[1..].starts_with("json")
+                    || tail[1..].chars().next().is_none_or(|c| !part_of_name(c))
+            }
+            Some(c) => !part_of_name(c),
+        };
+        out.push_str(&rest[..at]);
+        if before.is_none_or(|c| !part_of_name(c)) && after_ok {
+            out.push_str("<bucket>");
+        } else {
+            out.push_str(name);
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The finding's reason and evidence with its own bucket's name generalised to `<bucket>`, so
+/// that findings of many buckets with the same reason group together.
+fn generic_reason_and_evidence(finding: &Finding) -> (String, String) {
+    match finding.subject.strip_prefix("s3://") {
+        Some(bucket) => {
+            let refs: Vec<String> = finding
+                .evidence
+                .iter()
+                .map(|e| generalise(e, bucket))
+                .collect();
+            (generalise(&finding.reason, bucket), compact_evidence(&refs))
+        }
+        None => (finding.reason.clone(), compact_evidence(&finding.evidence)),
+    }
 }
 
 /// `a.json#/calls/X a.json#/calls/Y b.json#/p` → `a.json #/calls/X #/calls/Y; b.json #/p`: the
@@ -357,24 +386,25 @@ pub fn compact_evidence(refs: &[String]) -> String {
         .join("; ")
 }
 
-/// (status rank, severity, control, reason, evidence with the bucket name generalised).
-type GroupKey<'a> = (u8, Severity, &'a str, &'a str, String);
+/// (status rank, severity, control, reason and evidence with the bucket name generalised).
+type GroupKey<'a> = (u8, Severity, &'a str, String, String);
 
 fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
-    // Key: (status rank, severity, control, reason, generic evidence) → subjects in name order.
     let mut groups: BTreeMap<GroupKey<'_>, (Vec<&Finding>, Status)> = BTreeMap::new();
     for f in findings {
         if matches!(f.status, Status::Pass | Status::NotApplicable) {
             continue;
         }
+        let (reason, evidence) = generic_reason_and_evidence(f);
+        let key = (
+            status_rank(f.status),
+            f.severity,
+            f.control.as_str(),
+            reason,
+            evidence,
+        );
         groups
-            .entry((
-                status_rank(f.status),
-                f.severity,
-                f.control.as_str(),
-                f.reason.as_str(),
-                generic_evidence(f),
-            ))
+            .entry(key)
             .or_insert_with(|| (Vec::new(), f.status))
             .0
             .push(f);
@@ -382,11 +412,15 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
     groups
         .into_iter()
         .map(
-            |((_, severity, control, reason, generic), (members, status))| {
-                let evidence = if members.len() == 1 {
-                    compact_evidence(&members[0].evidence)
+            |((_, severity, control, generic_reason, generic_evidence), (members, status))| {
+                // One subject: its own words. Several: `<bucket>` stands for each of them.
+                let (reason, evidence) = if members.len() == 1 {
+                    (
+                        members[0].reason.clone(),
+                        compact_evidence(&members[0].evidence),
+                    )
                 } else {
-                    generic
+                    (generic_reason, generic_evidence)
                 };
                 let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
                 subjects.sort();
@@ -394,7 +428,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                     status: status.as_str().to_string(),
                     severity: severity.as_str().to_string(),
                     control: control.to_string(),
-                    reason: reason.to_string(),
+                    reason,
                     evidence,
                     subjects,
                 }
@@ -845,7 +879,7 @@ fn method_notes() -> Vec<String> {
         "Statuses: fail = misconfigured; error = the evidence could not be collected or read (never counted as a pass); excepted = a failure covered by a documented, unexpired risk exception; pass; not_applicable.".to_string(),
         "Public exposure is judged as AWS judges it: ACL grants and bucket policies together, with Block Public Access at bucket and account level and Object Ownership (BucketOwnerEnforced) applied; a grant that Block Public Access neutralises passes but is reported as latent.".to_string(),
         "Presentation: each control is described once, under the first 164.312 safeguard it supports; other safeguards it supports list it with its counts. Failing, error and excepted findings are listed in full; subjects that fail with the same reason and evidence are listed together in one row. Passing subjects are named when a control has at most 50 of them, otherwise counted; the bucket inventory appendix and findings.csv give every subject's result.".to_string(),
-        "Configuration changes come from CloudTrail LookupEvents as recorded at collection time for the review period.".to_string(),
+        "Configuration changes (Appendix C) are the security-relevant S3 calls (bucket policy, ACL, encryption, versioning, logging, Block Public Access, ownership, replication, lifecycle, object lock, tagging and bucket creation or deletion) that CloudTrail LookupEvents recorded in the review period, as listed in findings.json under \"changes\"; refused calls are shown as attempts.".to_string(),
         "Integrity: MANIFEST.sha256 lists the SHA-256 of every file in the bundle; the snapshot digest on every page is the SHA-256 over the sorted \"<sha256>  <path>\" lines of the files under evidence/ (see README.txt).".to_string(),
     ]
 }
@@ -904,5 +938,30 @@ fn changes(snapshot: &Snapshot, timeline: &Timeline) -> ChangesView {
         collected,
         note,
         events,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generalise;
+
+    #[test]
+    fn only_whole_bucket_names_are_generalised() {
+        assert_eq!(
+            generalise(
+                "s3://logs/www/ for www; www-logs and awww stay. Ends with www.",
+                "www"
+            ),
+            "s3://logs/<bucket>/ for <bucket>; www-logs and awww stay. Ends with <bucket>."
+        );
+        assert_eq!(
+            generalise("buckets/a.b.json#/x", "a.b"),
+            "buckets/<bucket>.json#/x"
+        );
+        assert_eq!(generalise("no match", "zzz"), "no match");
+        assert_eq!(
+            generalise("www.example.org is another bucket", "www"),
+            "www.example.org is another bucket"
+        );
     }
 }
