@@ -557,3 +557,62 @@ fn policy_pages_show_attestations_and_the_appendix_lists_exceptions() {
         assert!(text.contains(needle), "PDF lacks {needle:?}");
     }
 }
+
+/// The README's standard-tool instructions work as written: manifest, no extra files, and the
+/// snapshot digest recomputed from evidence/.
+#[test]
+fn readme_instructions_work_with_standard_tools() {
+    let f = fixture(false);
+    let out = f.dir.path().join("bundle");
+    extract(&f.bundle, &out);
+    let bash = require_tool("bash", "bash");
+    let readme = std::fs::read_to_string(out.join("README.txt")).unwrap();
+    let commands: Vec<&str> = readme
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("sha256sum -c")
+                || l.starts_with("find . -type f !")
+                || l.starts_with("cut -c67-")
+        })
+        .collect();
+    assert_eq!(commands.len(), 3, "{readme}");
+    let script = format!("set -euo pipefail\n{}\n", commands.join("\n"));
+    let run = Command::new(&bash)
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    // An extra file is caught by the diff.
+    std::fs::write(out.join("evidence/planted.json"), "{}").unwrap();
+    let run = Command::new(&bash)
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    assert!(!run.status.success(), "an extra file must be noticed");
+    std::fs::remove_file(out.join("evidence/planted.json")).unwrap();
+
+    let digest_line = readme
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("cd evidence &&"))
+        .expect("the README shows how to recompute the digest");
+    let run = Command::new(&bash)
+        .arg("-c")
+        .arg(digest_line)
+        .current_dir(&out)
+        .output()
+        .unwrap();
+    let (snapshot, _, _) =
+        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with(&snapshot.digest));
+}
