@@ -228,8 +228,6 @@ pub struct Snapshot {
     pub buckets: Vec<Bucket>,
     /// `cloudtrail/<region>.json`, by region, as recorded.
     pub cloudtrail: BTreeMap<String, Value>,
-    /// `access-logs/<bucket>.json`, by bucket, as recorded.
-    pub access_logs: BTreeMap<String, Value>,
     /// The CloudTrail files, typed.
     pub trails: cloudtrail::CloudTrail,
     /// The access-log files, typed, by the bucket whose logs they are.
@@ -265,7 +263,6 @@ impl Snapshot {
         let mut meta = None;
         let mut buckets = Vec::new();
         let mut cloudtrail = BTreeMap::new();
-        let mut access_logs = BTreeMap::new();
         let mut trails = cloudtrail::CloudTrail::default();
         let mut access_log_evidence = BTreeMap::new();
         for relative in &files {
@@ -299,7 +296,6 @@ impl Snapshot {
                         stem.to_string(),
                         cloudtrail::parse_access_log(&path, &value)?,
                     );
-                    access_logs.insert(stem.to_string(), value);
                 }
                 _ => {}
             }
@@ -310,7 +306,6 @@ impl Snapshot {
             meta: meta.expect("snapshot.json exists, checked above"),
             buckets,
             cloudtrail,
-            access_logs,
             trails,
             access_log_evidence,
             files: hashed,
