@@ -302,6 +302,15 @@ fn pdf_text_has_cover_contents_sections_and_running_heads() {
             "{title} is not on page {number}"
         );
     }
+    // The contents are links to the pages they name.
+    let pdftohtml = require_tool("pdftohtml", "poppler-utils");
+    let xml = Command::new(pdftohtml)
+        .args(["-xml", "-i", "-stdout", "-f", "2", "-l", "2"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let xml = String::from_utf8_lossy(&xml.stdout);
+    assert!(xml.contains("<a href="), "no links in the contents");
     // The hostile Sid is text in the PDF, not anything else.
     assert!(text.contains("alert(1)"));
 }

@@ -257,12 +257,15 @@ fn columns(spec: &[(&'static str, f32, Style, bool)]) -> Vec<Column> {
 struct Cell {
     text: String,
     style: Option<Style>,
+    /// An anchor (a control's detail) the cell links to.
+    link: Option<String>,
 }
 
 fn cell(text: impl Into<String>) -> Cell {
     Cell {
         text: text.into(),
         style: None,
+        link: None,
     }
 }
 
@@ -270,7 +273,27 @@ fn styled(text: impl Into<String>, style: Style) -> Cell {
     Cell {
         text: text.into(),
         style: Some(style),
+        link: None,
     }
+}
+
+fn linked(text: impl Into<String>, anchor: &str) -> Cell {
+    Cell {
+        text: text.into(),
+        style: Some(Style {
+            color: (0.1, 0.25, 0.55),
+            ..CELL
+        }),
+        link: Some(anchor.to_string()),
+    }
+}
+
+/// A clickable area: (x, y, width, height) and where it goes.
+enum LinkTarget {
+    /// A body anchor, resolved to its page once the layout is done.
+    Anchor(String),
+    /// A 0-based index into the body pages.
+    BodyPage(usize),
 }
 
 #[derive(Default)]
@@ -279,6 +302,7 @@ struct PageOps {
     text: Vec<Op>,
     font: Option<(Font, u32)>,
     color: Option<(u32, u32, u32)>,
+    links: Vec<([f32; 4], LinkTarget)>,
 }
 
 impl PageOps {
@@ -374,8 +398,34 @@ impl PageOps {
         });
     }
 
-    fn into_ops(self) -> Vec<Op> {
+    /// The page's operations; links become annotations to `page_of(target)` (1-based).
+    fn into_ops(self, page_of: &dyn Fn(&LinkTarget) -> Option<usize>) -> Vec<Op> {
         let mut ops = self.graphics;
+        for ([x, y, w, h], target) in &self.links {
+            if let Some(page) = page_of(target) {
+                ops.push(Op::LinkAnnotation {
+                    link: printpdf::LinkAnnotation::new(
+                        Rect {
+                            x: Pt(*x),
+                            y: Pt(*y),
+                            width: Pt(*w),
+                            height: Pt(*h),
+                            mode: None,
+                            winding_order: None,
+                        },
+                        printpdf::Actions::Goto(printpdf::Destination::Xyz {
+                            page,
+                            left: None,
+                            top: None,
+                            zoom: None,
+                        }),
+                        Some(printpdf::BorderArray::Solid([0.0, 0.0, 0.0])),
+                        None,
+                        None,
+                    ),
+                });
+            }
+        }
         ops.push(Op::StartTextSection);
         ops.extend(self.text);
         ops.push(Op::EndTextSection);
@@ -397,6 +447,8 @@ struct Flow {
     toc: Vec<TocEntry>,
     /// Space above and below the text of a table row.
     row_pad: f32,
+    /// Anchor → 0-based body page, for links.
+    anchors: std::collections::BTreeMap<String, usize>,
 }
 
 impl Flow {
@@ -406,6 +458,7 @@ impl Flow {
             y: TOP,
             toc: Vec::new(),
             row_pad: CELL_PAD,
+            anchors: std::collections::BTreeMap::new(),
         }
     }
 
@@ -611,7 +664,17 @@ impl Flow {
                 let take = (available as usize).min(total - done);
                 let top = self.y;
                 let mut x = MARGIN_X;
-                for (c, (lines, style)) in row_cols.iter().zip(&wrapped) {
+                for (n, (c, (lines, style))) in row_cols.iter().zip(&wrapped).enumerate() {
+                    if let Some(anchor) = row.get(n).and_then(|cell| cell.link.as_ref()) {
+                        let shown = lines.len().saturating_sub(done).min(take) as f32;
+                        if shown > 0.0 {
+                            let h = shown * lead + self.row_pad;
+                            let rect = [x, top - h, c.width, h];
+                            self.page()
+                                .links
+                                .push((rect, LinkTarget::Anchor(anchor.clone())));
+                        }
+                    }
                     for (i, line) in lines.iter().skip(done).take(take).enumerate() {
                         let y = top - self.row_pad - (i as f32 + 1.0) * lead + 2.0;
                         let tx = if c.right {
@@ -667,7 +730,7 @@ fn control_table(flow: &mut Flow, rows: &[ControlRow]) {
                 e,
                 x,
                 p,
-                cell(c.detail_in.clone()),
+                linked(c.detail_in.clone(), &c.detail_anchor),
             ]
         })
         .collect();
@@ -713,6 +776,8 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup]) {
 
 fn control_detail(flow: &mut Flow, d: &ControlDetail) {
     flow.heading_in_toc(&format!("{}: {}", d.id, d.title), 3, true);
+    let page = flow.pages.len() - 1;
+    flow.anchors.insert(d.anchor.clone(), page);
     flow.paragraph(
         &format!(
             "Severity: {}. Safeguards: {}. Policies: {}. Deciding evidence: {}.",
@@ -1135,6 +1200,10 @@ fn toc_pages(entries: &[TocEntry], first_body_page: usize) -> Vec<PageOps> {
             let title_lines = wrap(&entry.title, style.font, style.size, CONTENT_W - 60.0);
             page.text_at(x, y, &title_lines[0], style);
             page.text_at(PAGE_W - MARGIN_X - number_w, y, &number, style);
+            page.links.push((
+                [MARGIN_X, y - 3.0, CONTENT_W, style.size + 4.0],
+                LinkTarget::BodyPage(entry.page),
+            ));
         }
         pages.push(page);
     }
@@ -1191,6 +1260,7 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
     let mut pages = vec![cover(model)];
     pages.extend(toc_pages(&body.toc, first_body_page));
     let toc = body.toc;
+    let anchors = body.anchors;
     pages.extend(body.pages);
     let total = pages.len();
 
@@ -1214,12 +1284,16 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
         }
     }
     let mut pdf_pages = Vec::with_capacity(total);
+    let page_of = |target: &LinkTarget| match target {
+        LinkTarget::BodyPage(p) => Some(p + first_body_page + 1),
+        LinkTarget::Anchor(a) => anchors.get(a).map(|p| p + first_body_page + 1),
+    };
     for (i, mut page) in pages.into_iter().enumerate() {
         add_running_header(&mut page, model, i + 1, total);
         pdf_pages.push(PdfPage::new(
             printpdf::Mm(PAGE_W * 25.4 / 72.0),
             printpdf::Mm(PAGE_H * 25.4 / 72.0),
-            page.into_ops(),
+            page.into_ops(&page_of),
         ));
     }
     doc.with_pages(pdf_pages);
