@@ -393,7 +393,25 @@ pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyRepor
 
 #[cfg(test)]
 mod tests {
-    use super::unsafe_name;
+    use super::{parse_manifest, unsafe_name};
+
+    #[test]
+    fn manifest_lines_are_checked_strictly() {
+        let digest = "a".repeat(64);
+        assert_eq!(
+            parse_manifest(&format!("{digest}  report.pdf\n")).unwrap(),
+            vec![("report.pdf".to_string(), digest.clone())]
+        );
+        for bad in [
+            format!("{digest} report.pdf\n"),
+            format!("{}  report.pdf\n", "A".repeat(64)),
+            format!("{}  report.pdf\n", "a".repeat(63)),
+            format!("{digest}  ../etc/passwd\n"),
+            format!("{digest}  /abs\n"),
+        ] {
+            assert!(parse_manifest(&bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn unsafe_names_are_recognised() {

@@ -625,3 +625,41 @@ fn readme_instructions_work_with_standard_tools() {
         phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
     assert!(String::from_utf8_lossy(&run.stdout).starts_with(&snapshot.digest));
 }
+
+/// Evidence that changes between reading the snapshot and bundling it is refused, so the
+/// bundle never pairs a report with evidence it was not computed from.
+#[test]
+fn evidence_changed_after_evaluation_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    write_snapshot(&snapshot);
+    let (snap, catalog, findings) =
+        phi_audit::cli::findings_for(&snapshot, None, GENERATED_AT.into()).unwrap();
+    let victim = snapshot.join("buckets/phi-good.json");
+    let mut text = std::fs::read_to_string(&victim).unwrap();
+    text.push('\n');
+    std::fs::write(&victim, text).unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let err = phi_audit::bundle::write(
+        &phi_audit::bundle::BundleRequest {
+            snapshot: &snap,
+            catalog: &catalog,
+            findings: &findings,
+            attestations: &[],
+            exceptions: &[],
+            judged_at: None,
+            attestation_files: &[],
+            attestation_documents: &[],
+            sign_key: None,
+        },
+        &out_dir.join("bundle.zip"),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, phi_audit::bundle::BundleError::EvidenceChanged { .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("phi-good.json"), "{err}");
+    assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
+}
