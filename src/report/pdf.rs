@@ -17,7 +17,7 @@ use printpdf::{
 };
 use sha2::{Digest, Sha256};
 
-use super::model::{ControlDetail, ControlRow, FindingGroup, ReportModel, StatusCounts};
+use super::model::{thousands, ControlDetail, ControlRow, FindingGroup, ReportModel, StatusCounts};
 use super::ReportError;
 
 const PAGE_W: f32 = 612.0; // US Letter
@@ -702,10 +702,10 @@ impl Flow {
 
 fn counts_cells(c: &StatusCounts) -> [Cell; 4] {
     [
-        cell(c.fail.to_string()),
-        cell(c.error.to_string()),
-        cell(c.excepted.to_string()),
-        cell(c.pass.to_string()),
+        cell(thousands(c.fail)),
+        cell(thousands(c.error)),
+        cell(thousands(c.excepted)),
+        cell(thousands(c.pass)),
     ]
 }
 
@@ -797,7 +797,10 @@ fn control_detail(flow: &mut Flow, d: &ControlDetail) {
     flow.paragraph(
         &format!(
             "Findings: {} fail, {} error, {} excepted, {} pass.",
-            d.counts.fail, d.counts.error, d.counts.excepted, d.counts.pass
+            thousands(d.counts.fail),
+            thousands(d.counts.error),
+            thousands(d.counts.excepted),
+            thousands(d.counts.pass)
         ),
         Style {
             font: Font::Bold,
@@ -841,17 +844,18 @@ fn body(model: &ReportModel) -> Flow {
     ];
     status_cols.push(("total", 1.0, CELL, true));
     let find = |list: &[super::model::Count], label: &str| {
-        list.iter()
-            .find(|c| c.label == label)
-            .map(|c| c.count)
-            .unwrap_or(0)
-            .to_string()
+        thousands(
+            list.iter()
+                .find(|c| c.label == label)
+                .map(|c| c.count)
+                .unwrap_or(0),
+        )
     };
     let mut row: Vec<Cell> = ["fail", "error", "excepted", "pass", "not_applicable"]
         .iter()
         .map(|l| cell(find(&s.by_status, l)))
         .collect();
-    row.push(cell(s.findings.to_string()));
+    row.push(cell(thousands(s.findings)));
     flow.table(&columns(&status_cols), &[row]);
     flow.heading("Failures by severity", 3);
     let sev_cols = columns(&[
@@ -883,12 +887,12 @@ fn body(model: &ReportModel) -> Flow {
             let [f, e, x, p] = counts_cells(&m.counts);
             vec![
                 cell(format!("{} {}", m.id, m.title)),
-                cell(m.controls.to_string()),
+                cell(thousands(m.controls)),
                 f,
                 e,
                 x,
                 p,
-                cell(m.counts.not_applicable.to_string()),
+                cell(thousands(m.counts.not_applicable)),
             ]
         })
         .collect();
@@ -908,10 +912,10 @@ fn body(model: &ReportModel) -> Flow {
             &format!(
                 "{} controls support this safeguard: {} failing, {} error, {} excepted and {} passing findings.",
                 section.controls.len(),
-                section.counts.fail,
-                section.counts.error,
-                section.counts.excepted,
-                section.counts.pass
+                thousands(section.counts.fail),
+                thousands(section.counts.error),
+                thousands(section.counts.excepted),
+                thousands(section.counts.pass)
             ),
             BODY,
         );
@@ -965,10 +969,10 @@ fn body(model: &ReportModel) -> Flow {
             &format!(
                 "{} controls: {} failing, {} error, {} excepted and {} passing findings.",
                 policy.controls.len(),
-                policy.counts.fail,
-                policy.counts.error,
-                policy.counts.excepted,
-                policy.counts.pass
+                thousands(policy.counts.fail),
+                thousands(policy.counts.error),
+                thousands(policy.counts.excepted),
+                thousands(policy.counts.pass)
             ),
             BODY,
         );
@@ -1001,9 +1005,9 @@ fn body(model: &ReportModel) -> Flow {
                 cell(b.region.clone()),
                 cell(b.in_scope.clone()),
                 cell(b.tags.clone()),
-                cell(b.counts.fail.to_string()),
-                cell(b.counts.error.to_string()),
-                cell(b.counts.pass.to_string()),
+                cell(thousands(b.counts.fail)),
+                cell(thousands(b.counts.error)),
+                cell(thousands(b.counts.pass)),
                 cell(b.worst.clone()),
             ]
         })
