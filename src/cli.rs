@@ -267,11 +267,15 @@ pub fn administer(
         generated_at,
         snapshot: reference,
         findings,
+        changes,
         ..
     } = report;
     let applied = attest::apply(findings, catalog, &admin);
+    // The summary is recounted over the administered findings; the timeline is kept as it was.
+    let mut report = FindingsReport::new(generated_at, reference, applied.findings);
+    report.changes = changes;
     Ok(Administered {
-        report: FindingsReport::new(generated_at, reference, applied.findings),
+        report,
         admin,
         exceptions: applied.exceptions,
         unmatched: applied.unmatched,
@@ -336,14 +340,11 @@ pub fn run_report(
         generated_at,
         options,
     )?;
-    let changes = evaluated.changes.clone();
     let administered = administer(evaluated, &snapshot, &catalog, &args.admin)?;
     for unmatched in &administered.unmatched {
         eprintln!("warning: {unmatched}");
     }
-    let mut findings = administered.report;
-    // `administer` rebuilds the report from its findings; the change timeline rides along.
-    findings.changes = changes;
+    let findings = administered.report;
     let attestations: Vec<attest::Attestation> = administered
         .admin
         .attestations

@@ -228,3 +228,24 @@ fn out_of_scope_buckets_are_not_evaluated() {
     assert!(!buckets.is_empty());
     assert!(buckets.iter().all(|f| f["subject"] == "s3://good"));
 }
+
+#[test]
+fn the_change_timeline_survives_attestations_and_exceptions() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let (code, stdout, stderr) = phi_audit(&[
+        "evaluate",
+        &format!("{sample}/snapshot"),
+        "--format",
+        "json",
+        "--attestations",
+        &format!("{sample}/attestations.yaml"),
+        "--exceptions",
+        &format!("{sample}/exceptions.yaml"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    let changes = doc["changes"]["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 14);
+    assert!(changes.iter().any(|c| c["flags"][0] == "root"));
+    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["status"] == "excepted"));
+}
