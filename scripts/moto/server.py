@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Local S3 + s3control + STS + CloudTrail test server for phi-audit.
+
+Wraps moto's WSGI application (moto[server], version pinned in requirements.txt) and corrects the
+responses that aws-sdk-rust cannot parse. Each correction is listed in README.md beside this file.
+
+Usage: server.py [--host 127.0.0.1] [--port 0] [--port-file FILE] [--verbose]
+With --port 0 the OS picks a free port; the chosen port is written to --port-file (and stdout)
+once the server accepts connections, so a caller can wait for that file.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+# moto 5.2.5 serialises GetBucketVersioning with the root element <GetBucketVersioningResponse>;
+# S3 (and therefore aws-sdk-rust's parser) uses <VersioningConfiguration>.
+_VERSIONING_ROOT = re.compile(rb"<(/?)GetBucketVersioningResponse\b")
+
+
+def _wants_fix(environ):
+    """True for the requests whose responses need a correction (cheap check, no body buffering
+    for everything else)."""
+    if environ.get("REQUEST_METHOD") != "GET":
+        return False
+    query = environ.get("QUERY_STRING", "")
+    keys = {part.split("=", 1)[0] for part in query.split("&") if part}
+    return "versioning" in keys
+
+
+class QuietRequestHandler(MotoRequestHandler):
+    """Drops werkzeug's one-line-per-request log: the benchmark sends tens of thousands."""
+
+    def log_request(self, *args, **kwargs):
+        pass
+
+
+class FixupMiddleware:
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if not _wants_fix(environ):
+            return self.app(environ, start_response)
+
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            captured["exc_info"] = exc_info
+            return lambda data: None  # the legacy write() callable is not used by moto
+
+        chunks = self.app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        body = _VERSIONING_ROOT.sub(rb"<\1VersioningConfiguration", body)
+        headers = [(k, v) for (k, v) in captured["headers"] if k.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(captured["status"], headers, captured.get("exc_info"))
+        return [body]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--port-file")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args()
+
+    app = FixupMiddleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server(
+        args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler if args.verbose else QuietRequestHandler,
+    )
+    port = server.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{port}\n")
+        os.replace(tmp, args.port_file)
+    print(f"phi-audit moto server listening on http://{args.host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
