@@ -1,0 +1,749 @@
+//! Per-bucket S3 calls and their conversion to the JSON `aws s3api <op> --output json` prints
+//! (PascalCase members, absent members left out), plus the access-log delivery probe.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_s3::types::{
+    Destination, Grant, Grantee, LifecycleRule, LifecycleRuleFilter, Owner, ReplicationRule,
+    ReplicationRuleFilter, Tag, TargetGrant,
+};
+use aws_sdk_s3::Client;
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{json, Value};
+
+use super::limit::Limiter;
+use super::result::{record, Obj};
+
+/// The region a `LocationConstraint` stands for: absent / empty means us-east-1 and the legacy
+/// `EU` means eu-west-1.
+pub fn region_from_location(constraint: Option<&str>) -> String {
+    match constraint {
+        None | Some("") => "us-east-1".to_owned(),
+        Some("EU") => "eu-west-1".to_owned(),
+        Some(other) => other.to_owned(),
+    }
+}
+
+/// GetBucketLocation: the RESULT and the region it gives (None when the call failed).
+pub async fn get_location(
+    limiter: &Limiter,
+    client: &Client,
+    bucket: &str,
+) -> (Value, Option<String>) {
+    let outcome = limiter
+        .call(client.get_bucket_location().bucket(bucket).send())
+        .await;
+    let region = outcome
+        .as_ref()
+        .ok()
+        .map(|o| region_from_location(o.location_constraint().map(|c| c.as_str())));
+    let result = record(outcome, |o| {
+        // The CLI prints null for us-east-1 rather than leaving the member out.
+        let constraint = o
+            .location_constraint()
+            .map(|c| c.as_str())
+            .filter(|c| !c.is_empty());
+        json!({ "LocationConstraint": constraint })
+    });
+    (result, region)
+}
+
+/// GetBucketTagging: the RESULT and the tags (None when they could not be read; an empty map
+/// for NoSuchTagSet, which is how S3 says "no tags").
+pub async fn get_tagging(
+    limiter: &Limiter,
+    client: &Client,
+    bucket: &str,
+) -> (Value, Option<BTreeMap<String, String>>) {
+    let outcome = limiter
+        .call(client.get_bucket_tagging().bucket(bucket).send())
+        .await;
+    let tags = match &outcome {
+        Ok(o) => Some(
+            o.tag_set()
+                .iter()
+                .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                .collect(),
+        ),
+        Err(e) if super::result::describe(e).0 == "NoSuchTagSet" => Some(BTreeMap::new()),
+        Err(_) => None,
+    };
+    let result = record(outcome, |o| {
+        Obj::new().list_always("TagSet", o.tag_set(), tag).build()
+    });
+    (result, tags)
+}
+
+/// Every other bucket operation of DESIGN.md §2, run concurrently (each still takes a slot of
+/// the global limiter).
+pub async fn get_configuration(limiter: &Limiter, c: &Client, b: &str) -> BTreeMap<String, Value> {
+    let l = limiter;
+    let (acl, policy, policy_status, pab, ownership, versioning) = tokio::join!(
+        async {
+            record(l.call(c.get_bucket_acl().bucket(b).send()).await, |o| {
+                Obj::new()
+                    .val("Owner", o.owner().map(owner))
+                    .list_always("Grants", o.grants(), grant)
+                    .build()
+            })
+        },
+        async {
+            record(l.call(c.get_bucket_policy().bucket(b).send()).await, |o| {
+                Obj::new().str("Policy", o.policy()).build()
+            })
+        },
+        async {
+            record(
+                l.call(c.get_bucket_policy_status().bucket(b).send()).await,
+                |o| {
+                    Obj::new()
+                        .val(
+                            "PolicyStatus",
+                            o.policy_status()
+                                .map(|s| Obj::new().bool("IsPublic", s.is_public()).build()),
+                        )
+                        .build()
+                },
+            )
+        },
+        async {
+            record(
+                l.call(c.get_public_access_block().bucket(b).send()).await,
+                |o| {
+                    Obj::new()
+                        .val(
+                            "PublicAccessBlockConfiguration",
+                            o.public_access_block_configuration().map(|p| {
+                                Obj::new()
+                                    .bool("BlockPublicAcls", p.block_public_acls())
+                                    .bool("IgnorePublicAcls", p.ignore_public_acls())
+                                    .bool("BlockPublicPolicy", p.block_public_policy())
+                                    .bool("RestrictPublicBuckets", p.restrict_public_buckets())
+                                    .build()
+                            }),
+                        )
+                        .build()
+                },
+            )
+        },
+        async {
+            record(
+                l.call(c.get_bucket_ownership_controls().bucket(b).send())
+                    .await,
+                |o| {
+                    Obj::new()
+                        .val(
+                            "OwnershipControls",
+                            o.ownership_controls().map(|oc| {
+                                Obj::new()
+                                    .list_always("Rules", oc.rules(), |r| {
+                                        json!({ "ObjectOwnership": r.object_ownership().as_str() })
+                                    })
+                                    .build()
+                            }),
+                        )
+                        .build()
+                },
+            )
+        },
+        async {
+            record(
+                l.call(c.get_bucket_versioning().bucket(b).send()).await,
+                |o| {
+                    Obj::new()
+                        .str("Status", o.status().map(|s| s.as_str()))
+                        .str("MFADelete", o.mfa_delete().map(|s| s.as_str()))
+                        .build()
+                },
+            )
+        },
+    );
+    let (encryption, logging, object_lock, lifecycle, replication) = tokio::join!(
+        async {
+            record(
+                l.call(c.get_bucket_encryption().bucket(b).send()).await,
+                |o| {
+                    Obj::new()
+                        .val(
+                            "ServerSideEncryptionConfiguration",
+                            o.server_side_encryption_configuration().map(|conf| {
+                                Obj::new()
+                                    .list_always("Rules", conf.rules(), |r| {
+                                        Obj::new()
+                                            .val(
+                                                "ApplyServerSideEncryptionByDefault",
+                                                r.apply_server_side_encryption_by_default().map(
+                                                    |d| {
+                                                        Obj::new()
+                                                            .str(
+                                                                "SSEAlgorithm",
+                                                                Some(d.sse_algorithm().as_str()),
+                                                            )
+                                                            .str(
+                                                                "KMSMasterKeyID",
+                                                                d.kms_master_key_id(),
+                                                            )
+                                                            .build()
+                                                    },
+                                                ),
+                                            )
+                                            .bool("BucketKeyEnabled", r.bucket_key_enabled())
+                                            .build()
+                                    })
+                                    .build()
+                            }),
+                        )
+                        .build()
+                },
+            )
+        },
+        async {
+            record(l.call(c.get_bucket_logging().bucket(b).send()).await, |o| {
+                Obj::new()
+                    .val(
+                        "LoggingEnabled",
+                        o.logging_enabled().map(|le| {
+                            Obj::new()
+                                .str("TargetBucket", Some(le.target_bucket()))
+                                .str("TargetPrefix", Some(le.target_prefix()))
+                                .list("TargetGrants", le.target_grants(), target_grant)
+                                .val(
+                                    "TargetObjectKeyFormat",
+                                    le.target_object_key_format().map(|f| {
+                                        Obj::new()
+                                            .val(
+                                                "SimplePrefix",
+                                                f.simple_prefix().map(|_| json!({})),
+                                            )
+                                            .val(
+                                                "PartitionedPrefix",
+                                                f.partitioned_prefix().map(|p| {
+                                                    Obj::new()
+                                                        .str(
+                                                            "PartitionDateSource",
+                                                            p.partition_date_source()
+                                                                .map(|s| s.as_str()),
+                                                        )
+                                                        .build()
+                                                }),
+                                            )
+                                            .build()
+                                    }),
+                                )
+                                .build()
+                        }),
+                    )
+                    .build()
+            })
+        },
+        async {
+            record(
+                l.call(c.get_object_lock_configuration().bucket(b).send())
+                    .await,
+                |o| {
+                    Obj::new()
+                        .val(
+                            "ObjectLockConfiguration",
+                            o.object_lock_configuration().map(|conf| {
+                                Obj::new()
+                                    .str(
+                                        "ObjectLockEnabled",
+                                        conf.object_lock_enabled().map(|e| e.as_str()),
+                                    )
+                                    .val(
+                                        "Rule",
+                                        conf.rule().map(|r| {
+                                            Obj::new()
+                                                .val(
+                                                    "DefaultRetention",
+                                                    r.default_retention().map(|d| {
+                                                        Obj::new()
+                                                            .str(
+                                                                "Mode",
+                                                                d.mode().map(|m| m.as_str()),
+                                                            )
+                                                            .int("Days", d.days().map(i64::from))
+                                                            .int("Years", d.years().map(i64::from))
+                                                            .build()
+                                                    }),
+                                                )
+                                                .build()
+                                        }),
+                                    )
+                                    .build()
+                            }),
+                        )
+                        .build()
+                },
+            )
+        },
+        async {
+            record(
+                l.call(c.get_bucket_lifecycle_configuration().bucket(b).send())
+                    .await,
+                |o| {
+                    Obj::new()
+                        .list_always("Rules", o.rules(), lifecycle_rule)
+                        .str(
+                            "TransitionDefaultMinimumObjectSize",
+                            o.transition_default_minimum_object_size()
+                                .map(|s| s.as_str()),
+                        )
+                        .build()
+                },
+            )
+        },
+        async {
+            record(
+                l.call(c.get_bucket_replication().bucket(b).send()).await,
+                |o| {
+                    Obj::new()
+                        .val(
+                            "ReplicationConfiguration",
+                            o.replication_configuration().map(|conf| {
+                                Obj::new()
+                                    .str("Role", Some(conf.role()))
+                                    .list_always("Rules", conf.rules(), replication_rule)
+                                    .build()
+                            }),
+                        )
+                        .build()
+                },
+            )
+        },
+    );
+    [
+        ("GetBucketAcl", acl),
+        ("GetBucketPolicy", policy),
+        ("GetBucketPolicyStatus", policy_status),
+        ("GetPublicAccessBlock", pab),
+        ("GetBucketOwnershipControls", ownership),
+        ("GetBucketVersioning", versioning),
+        ("GetBucketEncryption", encryption),
+        ("GetBucketLogging", logging),
+        ("GetObjectLockConfiguration", object_lock),
+        ("GetBucketLifecycleConfiguration", lifecycle),
+        ("GetBucketReplication", replication),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn owner(o: &Owner) -> Value {
+    Obj::new()
+        .str("DisplayName", o.display_name())
+        .str("ID", o.id())
+        .build()
+}
+
+fn grantee(g: &Grantee) -> Value {
+    Obj::new()
+        .str("DisplayName", g.display_name())
+        .str("EmailAddress", g.email_address())
+        .str("ID", g.id())
+        .str("Type", Some(g.r#type().as_str()))
+        .str("URI", g.uri())
+        .build()
+}
+
+fn grant(g: &Grant) -> Value {
+    Obj::new()
+        .val("Grantee", g.grantee().map(grantee))
+        .str("Permission", g.permission().map(|p| p.as_str()))
+        .build()
+}
+
+fn target_grant(g: &TargetGrant) -> Value {
+    Obj::new()
+        .val("Grantee", g.grantee().map(grantee))
+        .str("Permission", g.permission().map(|p| p.as_str()))
+        .build()
+}
+
+fn tag(t: &Tag) -> Value {
+    json!({ "Key": t.key(), "Value": t.value() })
+}
+
+fn lifecycle_filter(f: &LifecycleRuleFilter) -> Value {
+    Obj::new()
+        .str("Prefix", f.prefix())
+        .val("Tag", f.tag().map(tag))
+        .int("ObjectSizeGreaterThan", f.object_size_greater_than())
+        .int("ObjectSizeLessThan", f.object_size_less_than())
+        .val(
+            "And",
+            f.and().map(|a| {
+                Obj::new()
+                    .str("Prefix", a.prefix())
+                    .list("Tags", a.tags(), tag)
+                    .int("ObjectSizeGreaterThan", a.object_size_greater_than())
+                    .int("ObjectSizeLessThan", a.object_size_less_than())
+                    .build()
+            }),
+        )
+        .build()
+}
+
+// The rule-level Prefix is deprecated but older configurations still use it: it is evidence.
+#[allow(deprecated)]
+fn lifecycle_rule(r: &LifecycleRule) -> Value {
+    Obj::new()
+        .val(
+            "Expiration",
+            r.expiration().map(|e| {
+                Obj::new()
+                    .time("Date", e.date())
+                    .int("Days", e.days().map(i64::from))
+                    .bool(
+                        "ExpiredObjectDeleteMarker",
+                        e.expired_object_delete_marker(),
+                    )
+                    .build()
+            }),
+        )
+        .str("ID", r.id())
+        .str("Prefix", r.prefix())
+        .val("Filter", r.filter().map(lifecycle_filter))
+        .str("Status", Some(r.status().as_str()))
+        .list("Transitions", r.transitions(), |t| {
+            Obj::new()
+                .time("Date", t.date())
+                .int("Days", t.days().map(i64::from))
+                .str("StorageClass", t.storage_class().map(|s| s.as_str()))
+                .build()
+        })
+        .list(
+            "NoncurrentVersionTransitions",
+            r.noncurrent_version_transitions(),
+            |t| {
+                Obj::new()
+                    .int("NoncurrentDays", t.noncurrent_days().map(i64::from))
+                    .str("StorageClass", t.storage_class().map(|s| s.as_str()))
+                    .int(
+                        "NewerNoncurrentVersions",
+                        t.newer_noncurrent_versions().map(i64::from),
+                    )
+                    .build()
+            },
+        )
+        .val(
+            "NoncurrentVersionExpiration",
+            r.noncurrent_version_expiration().map(|e| {
+                Obj::new()
+                    .int("NoncurrentDays", e.noncurrent_days().map(i64::from))
+                    .int(
+                        "NewerNoncurrentVersions",
+                        e.newer_noncurrent_versions().map(i64::from),
+                    )
+                    .build()
+            }),
+        )
+        .val(
+            "AbortIncompleteMultipartUpload",
+            r.abort_incomplete_multipart_upload().map(|a| {
+                Obj::new()
+                    .int(
+                        "DaysAfterInitiation",
+                        a.days_after_initiation().map(i64::from),
+                    )
+                    .build()
+            }),
+        )
+        .build()
+}
+
+fn replication_filter(f: &ReplicationRuleFilter) -> Value {
+    Obj::new()
+        .str("Prefix", f.prefix())
+        .val("Tag", f.tag().map(tag))
+        .val(
+            "And",
+            f.and().map(|a| {
+                Obj::new()
+                    .str("Prefix", a.prefix())
+                    .list("Tags", a.tags(), tag)
+                    .build()
+            }),
+        )
+        .build()
+}
+
+fn status_obj(status: Option<&str>) -> Value {
+    Obj::new().str("Status", status).build()
+}
+
+fn destination(d: &Destination) -> Value {
+    Obj::new()
+        .str("Bucket", Some(d.bucket()))
+        .str("Account", d.account())
+        .str("StorageClass", d.storage_class().map(|s| s.as_str()))
+        .val(
+            "AccessControlTranslation",
+            d.access_control_translation()
+                .map(|a| json!({ "Owner": a.owner().as_str() })),
+        )
+        .val(
+            "EncryptionConfiguration",
+            d.encryption_configuration().map(|e| {
+                Obj::new()
+                    .str("ReplicaKmsKeyID", e.replica_kms_key_id())
+                    .build()
+            }),
+        )
+        .val(
+            "ReplicationTime",
+            d.replication_time().map(|t| {
+                Obj::new()
+                    .str("Status", Some(t.status().as_str()))
+                    .val(
+                        "Time",
+                        t.time().map(|v| {
+                            Obj::new()
+                                .int("Minutes", v.minutes().map(i64::from))
+                                .build()
+                        }),
+                    )
+                    .build()
+            }),
+        )
+        .val(
+            "Metrics",
+            d.metrics().map(|m| {
+                Obj::new()
+                    .str("Status", Some(m.status().as_str()))
+                    .val(
+                        "EventThreshold",
+                        m.event_threshold().map(|v| {
+                            Obj::new()
+                                .int("Minutes", v.minutes().map(i64::from))
+                                .build()
+                        }),
+                    )
+                    .build()
+            }),
+        )
+        .build()
+}
+
+// As for lifecycle rules, the deprecated rule-level Prefix is still part of the evidence.
+#[allow(deprecated)]
+fn replication_rule(r: &ReplicationRule) -> Value {
+    Obj::new()
+        .str("ID", r.id())
+        .int("Priority", r.priority().map(i64::from))
+        .str("Prefix", r.prefix())
+        .val("Filter", r.filter().map(replication_filter))
+        .str("Status", Some(r.status().as_str()))
+        .val(
+            "SourceSelectionCriteria",
+            r.source_selection_criteria().map(|s| {
+                Obj::new()
+                    .val(
+                        "SseKmsEncryptedObjects",
+                        s.sse_kms_encrypted_objects()
+                            .map(|x| status_obj(Some(x.status().as_str()))),
+                    )
+                    .val(
+                        "ReplicaModifications",
+                        s.replica_modifications()
+                            .map(|x| status_obj(Some(x.status().as_str()))),
+                    )
+                    .build()
+            }),
+        )
+        .val(
+            "ExistingObjectReplication",
+            r.existing_object_replication()
+                .map(|x| status_obj(Some(x.status().as_str()))),
+        )
+        .val("Destination", r.destination().map(destination))
+        .val(
+            "DeleteMarkerReplication",
+            r.delete_marker_replication()
+                .map(|x| status_obj(x.status().map(|s| s.as_str()))),
+        )
+        .build()
+}
+
+/// Where a bucket's server access logs go, read from its GetBucketLogging RESULT.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogTarget {
+    pub bucket: String,
+    pub prefix: String,
+    /// `Some(date source)` for the partitioned key format
+    /// `prefix/account/region/bucket/YYYY/MM/DD/YYYY-MM-DD-hh-mm-ss-...`.
+    pub partitioned: bool,
+}
+
+impl LogTarget {
+    /// The logging target of a GetBucketLogging RESULT, if logging is enabled.
+    pub fn from_result(result: &Value) -> Option<Self> {
+        let le = result.get("ok")?.get("LoggingEnabled")?;
+        Some(Self {
+            bucket: le.get("TargetBucket")?.as_str()?.to_owned(),
+            prefix: le
+                .get("TargetPrefix")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            partitioned: le
+                .get("TargetObjectKeyFormat")
+                .and_then(|f| f.get("PartitionedPrefix"))
+                .is_some(),
+        })
+    }
+
+    /// The key a log object delivered at `t` would sort at (without the unique suffix).
+    fn key_at(&self, t: DateTime<Utc>, account: &str, region: &str, source: &str) -> String {
+        if self.partitioned {
+            format!(
+                "{}{account}/{region}/{source}/{}/{}",
+                self.prefix,
+                t.format("%Y/%m/%d"),
+                t.format("%Y-%m-%d-%H-%M-%S")
+            )
+        } else {
+            format!("{}{}", self.prefix, t.format("%Y-%m-%d-%H-%M-%S"))
+        }
+    }
+}
+
+/// Finds the newest access-log object delivered for `source` at or before `until`, without
+/// listing the whole prefix: log keys start with the delivery time, so it lists with StartAfter
+/// at `until` minus a growing window (1 hour, 1 day, 7 days, 30 days, then `since`) and stops at
+/// the first window that holds a log object. Returns the ListObjectsV2 RESULT of the page that
+/// holds the newest object (or of the last, widest probe when none was found).
+#[allow(clippy::too_many_arguments)]
+pub async fn newest_log_page(
+    limiter: &Limiter,
+    client: &Client,
+    target: &LogTarget,
+    account: &str,
+    region: &str,
+    source: &str,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Value {
+    // Keys delivered during the second `until` sort below this bound.
+    let upper = target.key_at(until + Duration::seconds(1), account, region, source);
+    let windows = [
+        Duration::hours(1),
+        Duration::days(1),
+        Duration::days(7),
+        Duration::days(30),
+    ];
+    let mut starts: Vec<DateTime<Utc>> = windows
+        .iter()
+        .map(|w| until - *w)
+        .filter(|t| *t > since)
+        .collect();
+    starts.push(since);
+
+    let mut last = Value::Null;
+    for start in starts {
+        let start_after = target.key_at(start, account, region, source);
+        // Page forward inside the window; a busy bucket can deliver thousands of objects an
+        // hour, so the pages are bounded too.
+        let mut token: Option<String> = None;
+        let mut best: Option<Value> = None;
+        for _ in 0..10 {
+            let mut req = client
+                .list_objects_v2()
+                .bucket(&target.bucket)
+                .prefix(&target.prefix)
+                .start_after(&start_after)
+                .max_keys(1000);
+            if let Some(t) = &token {
+                req = req.continuation_token(t);
+            }
+            let outcome = limiter.call(req.send()).await;
+            let (in_window, beyond, next) = match &outcome {
+                Ok(o) => (
+                    o.contents()
+                        .iter()
+                        .any(|obj| obj.key().is_some_and(|k| k < upper.as_str())),
+                    o.contents()
+                        .iter()
+                        .any(|obj| obj.key().is_some_and(|k| k >= upper.as_str())),
+                    o.next_continuation_token().map(str::to_owned),
+                ),
+                Err(_) => (false, false, None),
+            };
+            let failed = outcome.is_err();
+            let page = record(outcome, list_objects_json);
+            if failed {
+                return page;
+            }
+            if in_window {
+                best = Some(page.clone());
+            }
+            last = page;
+            if beyond || next.is_none() {
+                break;
+            }
+            token = next;
+        }
+        if let Some(page) = best {
+            return page;
+        }
+    }
+    last
+}
+
+fn list_objects_json(o: &aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output) -> Value {
+    Obj::new()
+        .list("Contents", o.contents(), |obj| {
+            Obj::new()
+                .str("Key", obj.key())
+                .time("LastModified", obj.last_modified())
+                .str("ETag", obj.e_tag())
+                .int("Size", obj.size())
+                .str("StorageClass", obj.storage_class().map(|s| s.as_str()))
+                .build()
+        })
+        .bool("IsTruncated", o.is_truncated())
+        .str("Name", o.name())
+        .str("Prefix", o.prefix())
+        .int("MaxKeys", o.max_keys().map(i64::from))
+        .int("KeyCount", o.key_count().map(i64::from))
+        .str("StartAfter", o.start_after())
+        .str("ContinuationToken", o.continuation_token())
+        .str("NextContinuationToken", o.next_continuation_token())
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_regions() {
+        assert_eq!(region_from_location(None), "us-east-1");
+        assert_eq!(region_from_location(Some("")), "us-east-1");
+        assert_eq!(region_from_location(Some("EU")), "eu-west-1");
+        assert_eq!(region_from_location(Some("eu-central-1")), "eu-central-1");
+    }
+
+    #[test]
+    fn log_keys_sort_by_time() {
+        let t: DateTime<Utc> = "2026-03-01T10:20:30Z".parse().unwrap();
+        let simple = LogTarget {
+            bucket: "logs".into(),
+            prefix: "b/".into(),
+            partitioned: false,
+        };
+        assert_eq!(
+            simple.key_at(t, "1", "us-east-1", "b"),
+            "b/2026-03-01-10-20-30"
+        );
+        let part = LogTarget {
+            partitioned: true,
+            ..simple
+        };
+        assert_eq!(
+            part.key_at(t, "123", "us-east-1", "src"),
+            "b/123/us-east-1/src/2026/03/01/2026-03-01-10-20-30"
+        );
+    }
+}
