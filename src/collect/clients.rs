@@ -23,7 +23,7 @@ const FALLBACK_REGION: &str = "us-east-1";
 /// Attempts per call. The SDK's standard retry mode backs off exponentially (with jitter) on
 /// throttling (SlowDown, Throttling, 503) and transient network errors; a large account may see
 /// bursts of SlowDown, so this allows more than the default three attempts.
-const MAX_ATTEMPTS: u32 = 6;
+const MAX_ATTEMPTS: u32 = 5;
 
 /// Shared SDK configuration plus a cache of per-region clients.
 #[derive(Debug, Clone)]

@@ -274,6 +274,15 @@ async fn collect(
         until,
     });
 
+    // CloudTrail runs alongside the buckets: LookupEvents is paced to 2 requests per second and
+    // region, so it is the long pole of a small account. Regions known now start now; regions
+    // discovered through buckets start when the buckets are done.
+    let mut trail_runs = RegionRuns::default();
+    match &shared.selected_regions {
+        Some(set) => set.iter().for_each(|r| trail_runs.ensure(&shared, r)),
+        None => trail_runs.ensure(&shared, clients.home_region()),
+    }
+
     // Buckets: all tasks are spawned at once but only a bounded number run, enough to keep every
     // request slot busy while some buckets wait on their location or tags.
     progress.phase("buckets", buckets.len() as u64);
@@ -310,8 +319,9 @@ async fn collect(
             set.into_iter().collect()
         }
     };
+    regions.iter().for_each(|r| trail_runs.ensure(&shared, r));
     progress.phase("cloudtrail", regions.len() as u64);
-    let trail_failures = collect_cloudtrail(&shared, &regions, progress).await?;
+    let trail_failures = finish_cloudtrail(&shared, trail_runs, progress).await?;
 
     let mut snapshot = json!({
         "format": SNAPSHOT_FORMAT,
@@ -477,19 +487,23 @@ async fn collect_bucket(
     })
 }
 
-/// Per region: DescribeTrails and LookupEvents; per distinct trail (asked once, of its home
-/// region): GetTrailStatus and GetEventSelectors. Writes `cloudtrail/<region>.json`. Returns the
-/// number of failed calls.
-async fn collect_cloudtrail(
-    shared: &Arc<Shared>,
-    regions: &[String],
-    progress: &dyn Progress,
-) -> Result<usize, CollectError> {
-    let mut tasks = JoinSet::new();
-    for region in regions {
+type RegionEvidence = (String, Value, Vec<cloudtrail::TrailRef>, Value);
+
+/// The per-region CloudTrail tasks (DescribeTrails and LookupEvents), started at most once each.
+#[derive(Default)]
+struct RegionRuns {
+    started: BTreeSet<String>,
+    tasks: JoinSet<RegionEvidence>,
+}
+
+impl RegionRuns {
+    fn ensure(&mut self, shared: &Arc<Shared>, region: &str) {
+        if !self.started.insert(region.to_owned()) {
+            return;
+        }
         let shared = Arc::clone(shared);
-        let region = region.clone();
-        tasks.spawn(async move {
+        let region = region.to_owned();
+        self.tasks.spawn(async move {
             let client = shared.clients.cloudtrail(&region);
             // LookupEvents is paced per region, so regions run side by side.
             let pacer = Pacer::new(Pacer::LOOKUP_EVENTS_INTERVAL);
@@ -506,6 +520,17 @@ async fn collect_cloudtrail(
             (region, described, trails, lookup)
         });
     }
+}
+
+/// Waits for the region tasks, then asks GetTrailStatus and GetEventSelectors once per distinct
+/// trail (of its home region) and writes `cloudtrail/<region>.json`. Returns the number of failed
+/// calls.
+async fn finish_cloudtrail(
+    shared: &Arc<Shared>,
+    runs: RegionRuns,
+    progress: &dyn Progress,
+) -> Result<usize, CollectError> {
+    let mut tasks = runs.tasks;
     let mut per_region = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         per_region.push(joined.map_err(|e| {

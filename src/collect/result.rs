@@ -37,13 +37,24 @@ where
                     .unwrap_or_else(|| code.to_owned());
                 return (code.to_owned(), sanitize(&message));
             }
-            // An error response without a code: HEAD-style replies or a proxy in the way.
-            let message = DisplayErrorContext(err).to_string();
-            let code = match err.raw_response().map(|r| r.status().as_u16()) {
+            // An error response without a code (an HTML error page, a proxy in the way): the
+            // status and the start of the body say more than the parser's complaint.
+            let raw = err.raw_response();
+            let status = raw.map(|r| r.status().as_u16());
+            let body = raw
+                .and_then(|r| r.body().bytes())
+                .map(|b| String::from_utf8_lossy(b).split_whitespace().collect::<Vec<_>>().join(" "))
+                .unwrap_or_default();
+            let snippet: String = body.chars().take(200).collect();
+            let code = match status {
                 Some(403) => "AccessDenied".to_owned(),
                 Some(404) => "NotFound".to_owned(),
                 Some(status) => format!("Http{status}"),
                 None => TRANSPORT_ERROR.to_owned(),
+            };
+            let message = match status {
+                Some(status) => format!("HTTP {status} without an AWS error code: {snippet}"),
+                None => DisplayErrorContext(err).to_string(),
             };
             (code, sanitize(&message))
         }
