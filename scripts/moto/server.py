@@ -26,14 +26,33 @@ from werkzeug.serving import make_server
 _VERSIONING_ROOT = re.compile(rb"<(/?)GetBucketVersioningResponse\b")
 
 
+# moto 5.2.5 answers GetObjectLockConfiguration with both <Days> and <Years>, the unset one as 0;
+# S3 returns only the one that was configured (they are mutually exclusive).
+_ZERO_RETENTION = re.compile(rb"<(Days|Years)>0</\1>")
+
+
+def _fix_versioning(body):
+    return _VERSIONING_ROOT.sub(rb"<\1VersioningConfiguration", body)
+
+
+def _fix_object_lock(body):
+    return _ZERO_RETENTION.sub(b"", body)
+
+
+_FIXES = {"versioning": _fix_versioning, "object-lock": _fix_object_lock}
+
+
 def _wants_fix(environ):
-    """True for the requests whose responses need a correction (cheap check, no body buffering
-    for everything else)."""
+    """The correction for this request's response, if any (a cheap check: no body buffering for
+    everything else)."""
     if environ.get("REQUEST_METHOD") != "GET":
-        return False
+        return None
     query = environ.get("QUERY_STRING", "")
-    keys = {part.split("=", 1)[0] for part in query.split("&") if part}
-    return "versioning" in keys
+    for part in query.split("&"):
+        fix = _FIXES.get(part.split("=", 1)[0])
+        if fix:
+            return fix
+    return None
 
 
 class QuietRequestHandler(MotoRequestHandler):
@@ -62,7 +81,8 @@ class FixupMiddleware:
                 ],
             )
             return [body]
-        if not _wants_fix(environ):
+        fix = _wants_fix(environ)
+        if fix is None:
             return self.app(environ, start_response)
 
         captured = {}
@@ -79,7 +99,8 @@ class FixupMiddleware:
         finally:
             if hasattr(chunks, "close"):
                 chunks.close()
-        body = _VERSIONING_ROOT.sub(rb"<\1VersioningConfiguration", body)
+        if captured["status"].startswith("200"):
+            body = fix(body)
         headers = [(k, v) for (k, v) in captured["headers"] if k.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(captured["status"], headers, captured.get("exc_info"))

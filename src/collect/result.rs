@@ -43,7 +43,12 @@ where
             let status = raw.map(|r| r.status().as_u16());
             let body = raw
                 .and_then(|r| r.body().bytes())
-                .map(|b| String::from_utf8_lossy(b).split_whitespace().collect::<Vec<_>>().join(" "))
+                .map(|b| {
+                    String::from_utf8_lossy(b)
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
                 .unwrap_or_default();
             let snippet: String = body.chars().take(200).collect();
             let code = match status {
