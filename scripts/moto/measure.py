@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Runs a command and prints its wall time and peak resident memory (from wait4's rusage), as
+`wall_s=... max_rss_kib=...` on stderr after the command's own output.
+
+Usage: measure.py CMD [ARGS...]
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+
+def main():
+    start = time.monotonic()
+    proc = subprocess.Popen(sys.argv[1:])
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - start
+    print(f"measure: wall_s={wall:.2f} max_rss_kib={usage.ru_maxrss}", file=sys.stderr)
+    code = os.waitstatus_to_exitcode(status)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
