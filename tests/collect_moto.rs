@@ -878,16 +878,12 @@ fn binary_collect_applies_tag_scope() {
         &format!("include: [\"{p}-*\"]\ntags:\n  phi: \"true\"\n"),
     );
     let out = dir.path().join("snap");
+    // The endpoint comes from the standard AWS_ENDPOINT_URL variable this time.
     let status = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .env("AWS_ENDPOINT_URL", &endpoint)
         .args(["collect", "--out"])
         .arg(&out)
-        .args([
-            "--endpoint-url",
-            &endpoint,
-            "--region",
-            "us-east-1",
-            "--scope",
-        ])
+        .args(["--region", "us-east-1", "--scope"])
         .arg(&scope)
         .args([
             "--since",
@@ -1017,4 +1013,71 @@ async fn access_denied_is_recorded_and_the_run_completes() {
         code(&other["calls"]["GetBucketPolicy"]),
         "NoSuchBucketPolicy"
     );
+}
+
+/// Ctrl-C in the middle of a run: exit 130, and neither the snapshot nor its temporary
+/// directory is left behind.
+#[test]
+fn interrupted_run_leaves_no_snapshot() {
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("intr");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let upstream: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
+    let proxy = rt.block_on(async {
+        let clients = common::clients(&endpoint, "us-east-1").await;
+        for i in 0..3 {
+            create(&clients.s3("us-east-1"), &format!("{p}-{i}")).await;
+        }
+        // Slow responses keep the run going long enough to interrupt it.
+        common::proxy::start(
+            upstream,
+            common::proxy::ProxyConfig {
+                latency: std::time::Duration::from_millis(300),
+                ..Default::default()
+            },
+        )
+        .await
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let out = dir.path().join("snap");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .args(["collect", "--out"])
+        .arg(&out)
+        .args([
+            "--endpoint-url",
+            &format!("http://{proxy}"),
+            "--region",
+            "us-east-1",
+            "--scope",
+        ])
+        .arg(&scope)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the temporary snapshot exists, i.e. the run is writing.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while temp_dirs_next_to(&out).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no temporary directory appeared"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "collect ended before it was interrupted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(!out.exists());
+    assert!(temp_dirs_next_to(&out).is_empty());
+    drop(rt);
 }

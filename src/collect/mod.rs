@@ -83,7 +83,7 @@ pub enum CollectError {
     Unreachable { endpoint: String, detail: String },
     #[error(
         "AWS refused {operation}: {code}: {message}; check that the credentials are valid and \
-         allow the read-only permissions listed in the README"
+         allow the read-only permissions listed in docs/collect.md"
     )]
     Aws {
         operation: &'static str,

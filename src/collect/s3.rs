@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningOutput;
 use aws_sdk_s3::types::{
     Destination, Grant, Grantee, LifecycleRule, LifecycleRuleFilter, Owner, ReplicationRule,
     ReplicationRuleFilter, Tag, TargetGrant,
 };
-use aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningOutput;
 use aws_sdk_s3::Client;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
