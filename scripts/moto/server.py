@@ -55,6 +55,60 @@ def _wants_fix(environ):
     return None
 
 
+_BUCKET_BLOCK = re.compile(rb"<Bucket>.*?</Bucket>", re.S)
+_BUCKET_NAME = re.compile(rb"<Name>(.*?)</Name>")
+_BUCKETS_ELEMENT = re.compile(rb"<Buckets>.*</Buckets>|<Buckets/>", re.S)
+
+
+def _is_paged_list_buckets(environ):
+    """ListBuckets with MaxBuckets / ContinuationToken (moto 5.2.5 truncates to MaxBuckets and
+    never returns a ContinuationToken, so a paging client would miss buckets)."""
+    if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO", "") not in ("", "/"):
+        return False
+    if "/s3/aws4_request" not in environ.get("HTTP_AUTHORIZATION", ""):
+        return False
+    query = environ.get("QUERY_STRING", "")
+    keys = {part.split("=", 1)[0] for part in query.split("&") if part}
+    return bool(keys & {"max-buckets", "continuation-token"})
+
+
+def _page_list_buckets(app, environ, start_response):
+    from urllib.parse import parse_qsl, urlencode
+
+    params = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+    opts = dict(params)
+    rest = [(k, v) for (k, v) in params if k not in ("max-buckets", "continuation-token")]
+    inner = dict(environ)
+    inner["QUERY_STRING"] = urlencode(rest)
+    captured = {}
+
+    def capture(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+        return lambda data: None
+
+    chunks = app(inner, capture)
+    body = b"".join(chunks)
+    if not captured["status"].startswith("200"):
+        start_response(captured["status"], captured["headers"])
+        return [body]
+    blocks = _BUCKET_BLOCK.findall(body)
+    named = sorted(((_BUCKET_NAME.search(b).group(1), b) for b in blocks), key=lambda t: t[0])
+    token = opts.get("continuation-token", "").encode()
+    if token:
+        named = [t for t in named if t[0] > token]
+    limit = int(opts.get("max-buckets") or 10000)
+    page, more = named[:limit], len(named) > limit
+    buckets = b"<Buckets>" + b"".join(b for (_, b) in page) + b"</Buckets>"
+    body = _BUCKETS_ELEMENT.sub(lambda _m: buckets, body, count=1)
+    if more:
+        tail = b"<ContinuationToken>" + page[-1][0] + b"</ContinuationToken>"
+        body = body.replace(b"</ListAllMyBucketsResult>", tail + b"</ListAllMyBucketsResult>")
+    headers = [(k, v) for (k, v) in captured["headers"] if k.lower() != "content-length"]
+    headers.append(("Content-Length", str(len(body))))
+    start_response(captured["status"], headers)
+    return [body]
+
+
 class QuietRequestHandler(MotoRequestHandler):
     """Drops werkzeug's one-line-per-request log: the benchmark sends tens of thousands."""
 
@@ -81,6 +135,8 @@ class FixupMiddleware:
                 ],
             )
             return [body]
+        if _is_paged_list_buckets(environ):
+            return _page_list_buckets(self.app, environ, start_response)
         fix = _wants_fix(environ)
         if fix is None:
             return self.app(environ, start_response)

@@ -363,37 +363,20 @@ fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// ListBuckets, all pages: each bucket's name and the region S3 reports for it (if any).
+/// ListBuckets page size. S3 allows up to 10,000; unpaginated ListBuckets is only supported for
+/// accounts at the default bucket quota, so collect always pages.
+const LIST_BUCKETS_PAGE: i32 = 1000;
+
+/// ListBuckets, all pages; a refusal stops the run.
 async fn list_buckets(
     limiter: &Limiter,
     clients: &Clients,
     endpoint: &str,
 ) -> Result<Vec<(String, Option<String>)>, CollectError> {
     let client = clients.s3(clients.home_region());
-    let mut buckets = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let mut req = client.list_buckets().max_buckets(1000);
-        if let Some(t) = &token {
-            req = req.continuation_token(t);
-        }
-        let page = limiter
-            .call(req.send())
-            .await
-            .map_err(|e| fatal("s3:ListBuckets", endpoint, &e))?;
-        for b in page.buckets() {
-            if let Some(name) = b.name() {
-                buckets.push((name.to_owned(), b.bucket_region().map(str::to_owned)));
-            }
-        }
-        match page.continuation_token() {
-            Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_owned()),
-            _ => break,
-        }
-    }
-    buckets.sort();
-    buckets.dedup_by(|a, b| a.0 == b.0);
-    Ok(buckets)
+    s3::list_buckets(limiter, &client, LIST_BUCKETS_PAGE)
+        .await
+        .map_err(|e| fatal("s3:ListBuckets", endpoint, &e))
 }
 
 /// One bucket: location and tags (always, they decide scope), then, in scope, every other

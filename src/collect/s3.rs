@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningOutput;
+use aws_sdk_s3::operation::list_buckets::ListBucketsError;
 use aws_sdk_s3::types::{
     Destination, Grant, Grantee, LifecycleRule, LifecycleRuleFilter, Owner, ReplicationRule,
     ReplicationRuleFilter, Tag, TargetGrant,
@@ -23,6 +26,37 @@ pub fn region_from_location(constraint: Option<&str>) -> String {
         Some("EU") => "eu-west-1".to_owned(),
         Some(other) => other.to_owned(),
     }
+}
+
+/// ListBuckets, every page (`page_size` buckets each): each bucket's name and the region S3
+/// reports for it, if any, sorted by name.
+pub async fn list_buckets(
+    limiter: &Limiter,
+    client: &Client,
+    page_size: i32,
+) -> Result<Vec<(String, Option<String>)>, SdkError<ListBucketsError, HttpResponse>> {
+    let mut buckets = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut req = client.list_buckets().max_buckets(page_size);
+        if let Some(t) = &token {
+            req = req.continuation_token(t);
+        }
+        let page = limiter.call(req.send()).await?;
+        for b in page.buckets() {
+            if let Some(name) = b.name() {
+                buckets.push((name.to_owned(), b.bucket_region().map(str::to_owned)));
+            }
+        }
+        match page.continuation_token() {
+            // A token equal to the last one would loop forever: treat it as the end.
+            Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    buckets.sort();
+    buckets.dedup_by(|a, b| a.0 == b.0);
+    Ok(buckets)
 }
 
 /// GetBucketLocation: the RESULT and the region it gives (None when the call failed).
