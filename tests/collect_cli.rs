@@ -112,3 +112,29 @@ fn bad_dates_and_regions_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(!out.exists());
 }
+
+#[test]
+fn missing_credentials_exit_2_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("snap");
+    // An empty environment: no keys, no profile files (HOME is empty), no instance metadata.
+    let o = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .args(["collect", "--endpoint-url", "http://127.0.0.1:9", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no usable AWS credentials"), "{stderr}");
+    assert!(stderr.contains("--profile"), "{stderr}");
+    assert!(
+        !stderr.contains("DispatchFailure("),
+        "no debug dump: {stderr}"
+    );
+    assert!(!out.exists());
+    assert!(temp_dirs_next_to(&out).is_empty());
+}

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use tokio::sync::Semaphore;
@@ -122,7 +122,7 @@ where
             message,
         },
         _ => {
-            let detail = result::sanitize(&DisplayErrorContext(err).to_string());
+            let detail = result::sanitize(&result::context_text(err));
             // Identity resolution fails before any request is sent, and the SDK reports it as a
             // dispatch failure whose text names the credential providers.
             if detail.to_ascii_lowercase().contains("credential")
@@ -342,8 +342,7 @@ async fn collect(
     ));
     shared.writer.write_json("snapshot.json", &snapshot)?;
 
-    let shared = Arc::try_unwrap(shared)
-        .map_err(|_| CollectError::Usage("internal error: bucket tasks still running".into()))?;
+    // Every task has been joined, so nothing writes into the directory any more.
     let out = shared.writer.commit()?;
     Ok(CollectSummary {
         out,

@@ -59,14 +59,31 @@ where
             };
             let message = match status {
                 Some(status) => format!("HTTP {status} without an AWS error code: {snippet}"),
-                None => DisplayErrorContext(err).to_string(),
+                None => context_text(err),
             };
             (code, sanitize(&message))
         }
-        _ => (
-            TRANSPORT_ERROR.to_owned(),
-            sanitize(&DisplayErrorContext(err).to_string()),
-        ),
+        _ => (TRANSPORT_ERROR.to_owned(), sanitize(&context_text(err))),
+    }
+}
+
+/// The SDK's error chain as text ("dispatch failure: io error: ... Connection refused"), without
+/// the Debug dump of the error that `DisplayErrorContext` appends.
+pub fn context_text<E: std::error::Error + 'static>(err: &E) -> String {
+    let text = DisplayErrorContext(err).to_string();
+    let cut = [
+        " (DispatchFailure(",
+        " (TimeoutError(",
+        " (ConstructionFailure(",
+        " (ResponseError(",
+        " (ServiceError(",
+    ]
+    .iter()
+    .filter_map(|marker| text.find(marker))
+    .min();
+    match cut {
+        Some(at) => text[..at].to_owned(),
+        None => text,
     }
 }
 

@@ -8,6 +8,7 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 
@@ -52,7 +53,7 @@ pub fn check_output(out: &Path) -> Result<(), WriteError> {
 pub struct SnapshotWriter {
     out: PathBuf,
     tmp: PathBuf,
-    committed: bool,
+    committed: AtomicBool,
 }
 
 impl SnapshotWriter {
@@ -73,7 +74,7 @@ impl SnapshotWriter {
         let writer = Self {
             out: out.to_owned(),
             tmp,
-            committed: false,
+            committed: AtomicBool::new(false),
         };
         for sub in ["buckets", "cloudtrail", "access-logs"] {
             let dir = writer.tmp.join(sub);
@@ -96,22 +97,23 @@ impl SnapshotWriter {
         Ok(())
     }
 
-    /// Moves the finished snapshot into place.
-    pub fn commit(mut self) -> Result<PathBuf, WriteError> {
+    /// Moves the finished snapshot into place. Takes `&self` so a writer shared with (finished)
+    /// tasks can commit; nothing may be written after this.
+    pub fn commit(&self) -> Result<PathBuf, WriteError> {
         // An empty --out directory is allowed; rename(2) cannot replace it on every platform.
         if self.out.is_dir() {
             check_output(&self.out)?;
             fs::remove_dir(&self.out).map_err(io_err(&self.out))?;
         }
         fs::rename(&self.tmp, &self.out).map_err(io_err(&self.out))?;
-        self.committed = true;
+        self.committed.store(true, Ordering::SeqCst);
         Ok(self.out.clone())
     }
 }
 
 impl Drop for SnapshotWriter {
     fn drop(&mut self) {
-        if !self.committed {
+        if !self.committed.load(Ordering::SeqCst) {
             let _ = fs::remove_dir_all(&self.tmp);
         }
     }
