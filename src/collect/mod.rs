@@ -166,7 +166,12 @@ pub async fn run_collect(
 ) -> Result<CollectSummary, CollectError> {
     let outcome = tokio::select! {
         r = collect(args, progress) => r,
-        _ = tokio::signal::ctrl_c() => Err(CollectError::Interrupted),
+        _ = tokio::signal::ctrl_c() => {
+            // The writer's Drop would remove the temporary directory, but the aborted tasks
+            // that share it may be dropped only after the process has exited: remove it here.
+            let _ = std::fs::remove_dir_all(writer::temp_path_for(&args.out));
+            Err(CollectError::Interrupted)
+        }
     };
     progress.finish();
     outcome

@@ -647,11 +647,20 @@ impl LogTarget {
     }
 }
 
+/// Keys per access-log listing page.
+const LOG_PAGE: i32 = 100;
+/// Pages followed inside one window before settling for the last page seen (which still proves
+/// delivery, if not the very newest object).
+const MAX_LOG_PAGES: usize = 20;
+
 /// Finds the newest access-log object delivered for `source` at or before `until`, without
 /// listing the whole prefix: log keys start with the delivery time, so it lists with StartAfter
-/// at `until` minus a growing window (1 hour, 1 day, 7 days, 30 days, then `since`) and stops at
-/// the first window that holds a log object. Returns the ListObjectsV2 RESULT of the page that
-/// holds the newest object (or of the last, widest probe when none was found).
+/// at `until` minus a growing window (5 minutes, 1 hour, 1 day, 7 days, 30 days, then `since`)
+/// and stops at the first window that holds a log object. Returns the ListObjectsV2 RESULT of
+/// the page that holds the newest object (or of the last, widest probe when none was found).
+/// Pages are small (LOG_PAGE keys) because the recorded page is evidence kept in the snapshot:
+/// a busy bucket delivers many log objects an hour, and 2,000 buckets of 1,000-key pages would
+/// make a snapshot of hundreds of megabytes.
 #[allow(clippy::too_many_arguments)]
 pub async fn newest_log_page(
     limiter: &Limiter,
@@ -666,6 +675,7 @@ pub async fn newest_log_page(
     // Keys delivered during the second `until` sort below this bound.
     let upper = target.key_at(until + Duration::seconds(1), account, region, source);
     let windows = [
+        Duration::minutes(5),
         Duration::hours(1),
         Duration::days(1),
         Duration::days(7),
@@ -681,17 +691,16 @@ pub async fn newest_log_page(
     let mut last = Value::Null;
     for start in starts {
         let start_after = target.key_at(start, account, region, source);
-        // Page forward inside the window; a busy bucket can deliver thousands of objects an
-        // hour, so the pages are bounded too.
+        // Page forward inside the window (bounded, see MAX_LOG_PAGES).
         let mut token: Option<String> = None;
         let mut best: Option<Value> = None;
-        for _ in 0..10 {
+        for _ in 0..MAX_LOG_PAGES {
             let mut req = client
                 .list_objects_v2()
                 .bucket(&target.bucket)
                 .prefix(&target.prefix)
                 .start_after(&start_after)
-                .max_keys(1000);
+                .max_keys(LOG_PAGE);
             if let Some(t) = &token {
                 req = req.continuation_token(t);
             }

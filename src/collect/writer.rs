@@ -47,6 +47,16 @@ pub fn check_output(out: &Path) -> Result<(), WriteError> {
     }
 }
 
+/// The temporary directory a snapshot for `out` is written to by this process.
+pub fn temp_path_for(out: &Path) -> PathBuf {
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "snapshot".into());
+    name.push(format!(".tmp-{}", std::process::id()));
+    out.with_file_name(name)
+}
+
 /// A snapshot being written. Dropping it without [`SnapshotWriter::commit`] removes the
 /// temporary directory.
 #[derive(Debug)]
@@ -60,12 +70,7 @@ impl SnapshotWriter {
     /// Creates `<out>.tmp-<pid>` with the snapshot's subdirectories.
     pub fn create(out: &Path) -> Result<Self, WriteError> {
         check_output(out)?;
-        let mut name = out
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_else(|| "snapshot".into());
-        name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = out.with_file_name(name);
+        let tmp = temp_path_for(out);
         if tmp.exists() {
             // Left by an earlier run with the same pid that was killed; it is ours to replace.
             fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
