@@ -3,8 +3,9 @@
 //! requests itself with 403 AccessDenied (fault injection).
 //!
 //! It understands just what the AWS SDK sends to a local emulator: requests with a
-//! Content-Length body (or none). Each forwarded request uses a fresh upstream connection with
-//! `Connection: close`; the client side keeps its connection alive.
+//! Content-Length body (or none), no HEAD. Each client connection gets its own upstream
+//! connection, kept alive while responses carry a Content-Length (so the proxy adds no
+//! connection set-up cost of its own to the measured latency).
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -111,12 +112,51 @@ fn denied(config: &ProxyConfig, head: &str) -> bool {
 
 const ACCESS_DENIED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>PROXY</RequestId></Error>";
 
+/// Reads one response from `up`: (head, body, reusable). Without a Content-Length the body runs
+/// to the end of the stream and the connection cannot be reused.
+async fn read_response(up: &mut TcpStream) -> std::io::Result<(String, Vec<u8>, bool)> {
+    let mut buf = Vec::new();
+    let end = loop {
+        if let Some(end) = find(&buf, b"\r\n\r\n") {
+            break end;
+        }
+        let mut chunk = [0u8; 16384];
+        let n = up.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+    let mut body = buf[end + 4..].to_vec();
+    let closing = header(&head, "connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
+    match header(&head, "content-length").and_then(|v| v.parse::<usize>().ok()) {
+        Some(len) => {
+            while body.len() < len {
+                let mut chunk = [0u8; 16384];
+                let n = up.read(&mut chunk).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+            body.truncate(len);
+            Ok((head, body, !closing))
+        }
+        None => {
+            up.read_to_end(&mut body).await?;
+            Ok((head, body, false))
+        }
+    }
+}
+
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
     config: &ProxyConfig,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
+    let mut up: Option<TcpStream> = None;
     while let Some((head, body)) = read_request(&mut client, &mut buf).await? {
         if denied(config, &head) {
             let reply = format!(
@@ -130,37 +170,57 @@ async fn serve(
         if !config.latency.is_zero() {
             tokio::time::sleep(config.latency).await;
         }
-        // Forward with Connection: close, so the upstream's end of stream ends the response.
-        let mut lines: Vec<&str> = head
-            .split("\r\n")
-            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-            .collect();
-        lines.push("Connection: close");
-        let mut request = lines.join("\r\n").into_bytes();
+        let mut request = head.clone().into_bytes();
         request.extend_from_slice(b"\r\n\r\n");
         request.extend_from_slice(&body);
-        let mut up = TcpStream::connect(upstream).await?;
-        up.write_all(&request).await?;
-        let mut response = Vec::new();
-        up.read_to_end(&mut response).await?;
-        let Some(end) = find(&response, b"\r\n\r\n") else {
-            return Ok(());
+        // Reuse the upstream connection; if the server closed it meanwhile, reconnect once.
+        let mut attempt = 0;
+        let (rhead, rbody) = loop {
+            attempt += 1;
+            let conn = match up.take() {
+                Some(c) => c,
+                None => TcpStream::connect(upstream).await?,
+            };
+            let mut conn = conn;
+            let sent = conn.write_all(&request).await;
+            let outcome = match sent {
+                Ok(()) => read_response(&mut conn).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok((h, b, reusable)) => {
+                    if reusable {
+                        up = Some(conn);
+                    }
+                    break (h, b);
+                }
+                Err(e) if attempt >= 2 => return Err(e),
+                Err(_) => continue,
+            }
         };
-        let head = String::from_utf8_lossy(&response[..end]).into_owned();
-        let framed = header(&head, "content-length").is_some()
-            || header(&head, "transfer-encoding").is_some();
-        let mut lines: Vec<String> = head
+        if header(&rhead, "transfer-encoding").is_some() {
+            // A chunked body was read to the end of the stream as is: pass it on unchanged and
+            // end the client connection with it.
+            let mut reply = rhead.into_bytes();
+            reply.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
+            reply.extend_from_slice(&rbody);
+            client.write_all(&reply).await?;
+            return Ok(());
+        }
+        let mut lines: Vec<String> = rhead
             .split("\r\n")
-            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+            .filter(|l| {
+                let l = l.to_ascii_lowercase();
+                !l.starts_with("connection:")
+                    && !l.starts_with("content-length:")
+                    && !l.starts_with("transfer-encoding:")
+            })
             .map(str::to_owned)
             .collect();
-        if !framed {
-            // No framing: the body is everything the upstream sent; say so with a length.
-            lines.push(format!("Content-Length: {}", response.len() - end - 4));
-        }
+        lines.push(format!("Content-Length: {}", rbody.len()));
         let mut reply = lines.join("\r\n").into_bytes();
         reply.extend_from_slice(b"\r\n\r\n");
-        reply.extend_from_slice(&response[end + 4..]);
+        reply.extend_from_slice(&rbody);
         client.write_all(&reply).await?;
     }
     Ok(())
