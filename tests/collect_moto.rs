@@ -1103,3 +1103,56 @@ async fn list_buckets_follows_every_page() {
     // Two buckets a page: at least ceil(listed / 2) requests.
     assert!(limiter.calls() as usize >= listed.len().div_ceil(2));
 }
+
+/// A bucket asked of the wrong region's endpoint: S3 answers 301 with `x-amz-bucket-region`,
+/// and collect asks that region instead (real S3 behaviour, played by the proxy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_region_redirect_is_followed() {
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("redir");
+    let clients = common::clients(&endpoint, "us-east-1").await;
+    let bucket = format!("{p}-eu");
+    clients
+        .s3("eu-west-1")
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let upstream: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
+    let proxy = common::proxy::start(
+        upstream,
+        common::proxy::ProxyConfig {
+            redirect: Some((bucket.clone(), "eu-west-1".into())),
+            ..Default::default()
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let out = dir.path().join("snap");
+    let mut args = CollectArgs::new(&out);
+    args.endpoint_url = Some(format!("http://{proxy}"));
+    args.regions = vec!["us-east-1".into(), "eu-west-1".into()];
+    args.scope = Some(scope);
+    run_collect(&args, &NoProgress).await.unwrap();
+    let doc = read_json(&out.join(format!("buckets/{bucket}.json")));
+    assert_eq!(doc["region"], "eu-west-1");
+    assert_eq!(
+        ok(&doc["calls"]["GetBucketLocation"]),
+        &json!({"LocationConstraint": "eu-west-1"})
+    );
+    // Every later call went to eu-west-1 (the proxy would have answered 301 otherwise).
+    for (op, result) in doc["calls"].as_object().unwrap() {
+        assert_ne!(
+            result["error"]["code"], "PermanentRedirect",
+            "{op}: {result}"
+        );
+    }
+    assert_eq!(ok(&doc["calls"]["GetBucketVersioning"]), &json!({}));
+}

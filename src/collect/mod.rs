@@ -92,14 +92,17 @@ pub enum CollectError {
     },
     #[error("interrupted; no snapshot was written")]
     Interrupted,
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl CollectError {
     /// Process exit code (DESIGN.md §5): 2 for anything the user has to fix, 130 when
-    /// interrupted.
+    /// interrupted, 1 for a bug of ours.
     pub fn exit_code(&self) -> i32 {
         match self {
             CollectError::Interrupted => 130,
+            CollectError::Internal(_) => 1,
             _ => 2,
         }
     }
@@ -303,9 +306,8 @@ async fn collect(
     }
     let mut outcomes = Vec::with_capacity(buckets.len());
     while let Some(joined) = tasks.join_next().await {
-        let outcome = joined.map_err(|e| {
-            CollectError::Usage(format!("internal error while collecting a bucket: {e}"))
-        })??;
+        let outcome =
+            joined.map_err(|e| CollectError::Internal(format!("collecting a bucket: {e}")))??;
         outcomes.push(outcome);
         progress.inc();
     }
@@ -394,7 +396,7 @@ async fn collect_bucket(
     let probe_region = region_hint
         .clone()
         .unwrap_or_else(|| shared.clients.home_region().to_owned());
-    let (location, located) = s3::get_location(l, &shared.clients.s3(&probe_region), &name).await;
+    let (location, located) = s3::locate(l, &shared.clients, &probe_region, &name).await;
     // When the location cannot be read, the listing's region (or the home region) is the best
     // guess; the error stays in the evidence.
     let region = located.unwrap_or(probe_region);
@@ -520,9 +522,9 @@ async fn finish_cloudtrail(
     let mut tasks = runs.tasks;
     let mut per_region = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        per_region.push(joined.map_err(|e| {
-            CollectError::Usage(format!("internal error while collecting CloudTrail: {e}"))
-        })?);
+        per_region.push(
+            joined.map_err(|e| CollectError::Internal(format!("collecting CloudTrail: {e}")))?,
+        );
     }
 
     // A multi-region trail appears in every region (as a shadow trail elsewhere): ask once.
@@ -545,9 +547,8 @@ async fn finish_cloudtrail(
     }
     let mut details: BTreeMap<String, Value> = BTreeMap::new();
     while let Some(joined) = detail_tasks.join_next().await {
-        let (arn, d) = joined.map_err(|e| {
-            CollectError::Usage(format!("internal error while collecting CloudTrail: {e}"))
-        })?;
+        let (arn, d) =
+            joined.map_err(|e| CollectError::Internal(format!("collecting CloudTrail: {e}")))?;
         details.insert(arn, d);
     }
 

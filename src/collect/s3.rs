@@ -59,15 +59,13 @@ pub async fn list_buckets(
     Ok(buckets)
 }
 
-/// GetBucketLocation: the RESULT and the region it gives (None when the call failed).
-pub async fn get_location(
-    limiter: &Limiter,
-    client: &Client,
-    bucket: &str,
-) -> (Value, Option<String>) {
-    let outcome = limiter
-        .call(client.get_bucket_location().bucket(bucket).send())
-        .await;
+type LocationOutcome = Result<
+    aws_sdk_s3::operation::get_bucket_location::GetBucketLocationOutput,
+    SdkError<aws_sdk_s3::operation::get_bucket_location::GetBucketLocationError, HttpResponse>,
+>;
+
+/// The RESULT of a GetBucketLocation call and the region it gives (None when it failed).
+fn location_result(outcome: LocationOutcome) -> (Value, Option<String>) {
     let region = outcome
         .as_ref()
         .ok()
@@ -81,6 +79,39 @@ pub async fn get_location(
         json!({ "LocationConstraint": constraint })
     });
     (result, region)
+}
+
+/// GetBucketLocation asked of `region`'s endpoint. When S3 answers that the bucket lives
+/// elsewhere (a PermanentRedirect or AuthorizationHeaderMalformed error carrying the
+/// `x-amz-bucket-region` header), it is asked again of that region.
+pub async fn locate(
+    limiter: &Limiter,
+    clients: &super::clients::Clients,
+    region: &str,
+    bucket: &str,
+) -> (Value, Option<String>) {
+    let ask = |region: String| async move {
+        limiter
+            .call(
+                clients
+                    .s3(&region)
+                    .get_bucket_location()
+                    .bucket(bucket)
+                    .send(),
+            )
+            .await
+    };
+    let outcome = ask(region.to_owned()).await;
+    let redirect = outcome.as_ref().err().and_then(|e| {
+        e.raw_response()
+            .and_then(|r| r.headers().get("x-amz-bucket-region"))
+            .filter(|other| *other != region)
+            .map(str::to_owned)
+    });
+    match redirect {
+        Some(other) => location_result(ask(other).await),
+        None => location_result(outcome),
+    }
 }
 
 /// GetBucketTagging: the RESULT and the tags (None when they could not be read; an empty map

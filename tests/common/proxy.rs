@@ -23,6 +23,9 @@ pub struct ProxyConfig {
     /// Path-style bucket whose requests with one of `deny_queries` as a query key get a 403.
     pub deny_bucket: Option<String>,
     pub deny_queries: Vec<String>,
+    /// `(bucket, region)`: requests for this path-style bucket signed for another region get
+    /// S3's 301 PermanentRedirect with the `x-amz-bucket-region` header, as real S3 answers.
+    pub redirect: Option<(String, String)>,
 }
 
 /// Starts the proxy on 127.0.0.1 (a free port) in front of `upstream`; returns its address.
@@ -110,6 +113,30 @@ fn denied(config: &ProxyConfig, head: &str) -> bool {
             .any(|k| config.deny_queries.iter().any(|d| d == k))
 }
 
+/// The path-style bucket a request addresses.
+fn request_bucket(head: &str) -> &str {
+    let target = head
+        .lines()
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("");
+    let path = target.split('?').next().unwrap_or("");
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+/// The region a SigV4 request was signed for.
+fn signing_region(head: &str) -> Option<&str> {
+    let auth = header(head, "authorization")?;
+    let credential = auth.split("Credential=").nth(1)?;
+    credential.split('/').nth(2)
+}
+
+fn redirected(config: &ProxyConfig, head: &str) -> Option<String> {
+    let (bucket, region) = config.redirect.as_ref()?;
+    (request_bucket(head) == bucket && signing_region(head) != Some(region.as_str()))
+        .then(|| region.clone())
+}
+
 const ACCESS_DENIED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>PROXY</RequestId></Error>";
 
 /// Reads one response from `up`: (head, body, reusable). Without a Content-Length the body runs
@@ -163,6 +190,15 @@ async fn serve(
                 "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{}",
                 ACCESS_DENIED.len(),
                 ACCESS_DENIED
+            );
+            client.write_all(reply.as_bytes()).await?;
+            continue;
+        }
+        if let Some(region) = redirected(config, &head) {
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint.</Message></Error>";
+            let reply = format!(
+                "HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: {region}\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
             );
             client.write_all(reply.as_bytes()).await?;
             continue;
