@@ -821,7 +821,22 @@ async fn collect_records_every_configuration_in_cli_shapes() {
     assert_eq!(trail_doc["HomeRegion"], "us-east-1");
     // The eu-west-1 file exists; a multi-region trail shows there as a shadow trail.
     let ct_eu = read_json(&out.join("cloudtrail/eu-west-1.json"));
-    assert!(ok(&ct_eu["DescribeTrails"])["trailList"].is_array());
+    let eu_trails: Vec<&str> = ok(&ct_eu["DescribeTrails"])["trailList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["TrailARN"].as_str())
+        .collect();
+    assert!(
+        eu_trails.contains(&classic_arn.as_str()),
+        "shadow trail listed: {eu_trails:?}"
+    );
+    assert!(
+        !eu_trails.contains(&advanced_arn.as_str()),
+        "single-region trail not in eu-west-1"
+    );
+    // Its status is asked of its home region, once, and recorded in both region files.
+    assert_eq!(ct_eu["trails"][&classic_arn], ct_us["trails"][&classic_arn]);
 
     // A second collection of the same state differs only in timestamps.
     let out2 = dir.path().join("snap2");

@@ -235,32 +235,8 @@ async fn collect(
 
     let writer = SnapshotWriter::create(&args.out)?;
 
-    let account_pab = result::record(
-        limiter
-            .call(
-                clients
-                    .s3control()
-                    .get_public_access_block()
-                    .account_id(&account_id)
-                    .send(),
-            )
-            .await,
-        |o| {
-            result::Obj::new()
-                .val(
-                    "PublicAccessBlockConfiguration",
-                    o.public_access_block_configuration().map(|p| {
-                        result::Obj::new()
-                            .bool("BlockPublicAcls", p.block_public_acls())
-                            .bool("IgnorePublicAcls", p.ignore_public_acls())
-                            .bool("BlockPublicPolicy", p.block_public_policy())
-                            .bool("RestrictPublicBuckets", p.restrict_public_buckets())
-                            .build()
-                    }),
-                )
-                .build()
-        },
-    );
+    let account_pab =
+        s3::account_public_access_block(&limiter, &clients.s3control(), &account_id).await;
 
     let selected_regions: Option<BTreeSet<String>> = if !args.regions.is_empty() {
         Some(args.regions.iter().cloned().collect())
@@ -327,7 +303,7 @@ async fn collect(
         }
     };
     regions.iter().for_each(|r| trail_runs.ensure(&shared, r));
-    progress.phase("cloudtrail", regions.len() as u64);
+    progress.phase("cloudtrail (2 lookups/s)", regions.len() as u64);
     let trail_failures = finish_cloudtrail(&shared, trail_runs, progress).await?;
 
     let mut snapshot = json!({

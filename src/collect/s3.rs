@@ -635,6 +635,38 @@ fn replication_rule(r: &ReplicationRule) -> Value {
         .build()
 }
 
+/// Account-level Block Public Access (s3control GetPublicAccessBlock), as
+/// `aws s3control get-public-access-block` prints it.
+pub async fn account_public_access_block(
+    limiter: &Limiter,
+    client: &aws_sdk_s3control::Client,
+    account_id: &str,
+) -> Value {
+    let outcome = limiter
+        .call(
+            client
+                .get_public_access_block()
+                .account_id(account_id)
+                .send(),
+        )
+        .await;
+    record(outcome, |o| {
+        Obj::new()
+            .val(
+                "PublicAccessBlockConfiguration",
+                o.public_access_block_configuration().map(|p| {
+                    Obj::new()
+                        .bool("BlockPublicAcls", p.block_public_acls())
+                        .bool("IgnorePublicAcls", p.ignore_public_acls())
+                        .bool("BlockPublicPolicy", p.block_public_policy())
+                        .bool("RestrictPublicBuckets", p.restrict_public_buckets())
+                        .build()
+                }),
+            )
+            .build()
+    })
+}
+
 /// Where a bucket's server access logs go, read from its GetBucketLogging RESULT.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogTarget {
