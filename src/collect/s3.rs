@@ -5,11 +5,22 @@ use std::collections::BTreeMap;
 
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_bucket_acl::GetBucketAclOutput;
+use aws_sdk_s3::operation::get_bucket_encryption::GetBucketEncryptionOutput;
+use aws_sdk_s3::operation::get_bucket_lifecycle_configuration::GetBucketLifecycleConfigurationOutput;
+use aws_sdk_s3::operation::get_bucket_logging::GetBucketLoggingOutput;
+use aws_sdk_s3::operation::get_bucket_ownership_controls::GetBucketOwnershipControlsOutput;
+use aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyOutput;
+use aws_sdk_s3::operation::get_bucket_policy_status::GetBucketPolicyStatusOutput;
+use aws_sdk_s3::operation::get_bucket_replication::GetBucketReplicationOutput;
 use aws_sdk_s3::operation::get_bucket_versioning::GetBucketVersioningOutput;
+use aws_sdk_s3::operation::get_object_lock_configuration::GetObjectLockConfigurationOutput;
+use aws_sdk_s3::operation::get_public_access_block::GetPublicAccessBlockOutput;
 use aws_sdk_s3::operation::list_buckets::ListBucketsError;
 use aws_sdk_s3::types::{
-    Destination, Grant, Grantee, LifecycleRule, LifecycleRuleFilter, Owner, ReplicationRule,
-    ReplicationRuleFilter, Tag, TargetGrant,
+    DefaultRetention, Destination, Grant, Grantee, LifecycleRule, LifecycleRuleFilter, Owner,
+    ReplicationRule, ReplicationRuleFilter, ServerSideEncryptionRule, Tag, TargetGrant,
+    TargetObjectKeyFormat,
 };
 use aws_sdk_s3::Client;
 use chrono::{DateTime, Duration, Utc};
@@ -145,232 +156,52 @@ pub async fn get_tagging(
 pub async fn get_configuration(limiter: &Limiter, c: &Client, b: &str) -> BTreeMap<String, Value> {
     let l = limiter;
     let (acl, policy, policy_status, pab, ownership, versioning) = tokio::join!(
-        async {
-            record(l.call(c.get_bucket_acl().bucket(b).send()).await, |o| {
-                Obj::new()
-                    .val("Owner", o.owner().map(owner))
-                    .list_always("Grants", o.grants(), grant)
-                    .build()
-            })
-        },
-        async {
-            record(l.call(c.get_bucket_policy().bucket(b).send()).await, |o| {
-                Obj::new().str("Policy", o.policy()).build()
-            })
-        },
+        async { record(l.call(c.get_bucket_acl().bucket(b).send()).await, acl_json) },
         async {
             record(
-                l.call(c.get_bucket_policy_status().bucket(b).send()).await,
-                |o| {
-                    Obj::new()
-                        .val(
-                            "PolicyStatus",
-                            o.policy_status()
-                                .map(|s| Obj::new().bool("IsPublic", s.is_public()).build()),
-                        )
-                        .build()
-                },
+                l.call(c.get_bucket_policy().bucket(b).send()).await,
+                policy_json,
             )
         },
         async {
-            record(
-                l.call(c.get_public_access_block().bucket(b).send()).await,
-                |o| {
-                    Obj::new()
-                        .val(
-                            "PublicAccessBlockConfiguration",
-                            o.public_access_block_configuration().map(|p| {
-                                Obj::new()
-                                    .bool("BlockPublicAcls", p.block_public_acls())
-                                    .bool("IgnorePublicAcls", p.ignore_public_acls())
-                                    .bool("BlockPublicPolicy", p.block_public_policy())
-                                    .bool("RestrictPublicBuckets", p.restrict_public_buckets())
-                                    .build()
-                            }),
-                        )
-                        .build()
-                },
-            )
+            let call = c.get_bucket_policy_status().bucket(b).send();
+            record(l.call(call).await, policy_status_json)
         },
         async {
-            record(
-                l.call(c.get_bucket_ownership_controls().bucket(b).send())
-                    .await,
-                |o| {
-                    Obj::new()
-                        .val(
-                            "OwnershipControls",
-                            o.ownership_controls().map(|oc| {
-                                Obj::new()
-                                    .list_always("Rules", oc.rules(), |r| {
-                                        json!({ "ObjectOwnership": r.object_ownership().as_str() })
-                                    })
-                                    .build()
-                            }),
-                        )
-                        .build()
-                },
-            )
+            let call = c.get_public_access_block().bucket(b).send();
+            record(l.call(call).await, public_access_block_json)
         },
         async {
-            record(
-                l.call(c.get_bucket_versioning().bucket(b).send()).await,
-                versioning_json,
-            )
+            let call = c.get_bucket_ownership_controls().bucket(b).send();
+            record(l.call(call).await, ownership_json)
+        },
+        async {
+            let call = c.get_bucket_versioning().bucket(b).send();
+            record(l.call(call).await, versioning_json)
         },
     );
     let (encryption, logging, object_lock, lifecycle, replication) = tokio::join!(
         async {
-            record(
-                l.call(c.get_bucket_encryption().bucket(b).send()).await,
-                |o| {
-                    Obj::new()
-                        .val(
-                            "ServerSideEncryptionConfiguration",
-                            o.server_side_encryption_configuration().map(|conf| {
-                                Obj::new()
-                                    .list_always("Rules", conf.rules(), |r| {
-                                        Obj::new()
-                                            .val(
-                                                "ApplyServerSideEncryptionByDefault",
-                                                r.apply_server_side_encryption_by_default().map(
-                                                    |d| {
-                                                        Obj::new()
-                                                            .str(
-                                                                "SSEAlgorithm",
-                                                                Some(d.sse_algorithm().as_str()),
-                                                            )
-                                                            .str(
-                                                                "KMSMasterKeyID",
-                                                                d.kms_master_key_id(),
-                                                            )
-                                                            .build()
-                                                    },
-                                                ),
-                                            )
-                                            .bool("BucketKeyEnabled", r.bucket_key_enabled())
-                                            .build()
-                                    })
-                                    .build()
-                            }),
-                        )
-                        .build()
-                },
-            )
-        },
-        async {
-            record(l.call(c.get_bucket_logging().bucket(b).send()).await, |o| {
-                Obj::new()
-                    .val(
-                        "LoggingEnabled",
-                        o.logging_enabled().map(|le| {
-                            Obj::new()
-                                .str("TargetBucket", Some(le.target_bucket()))
-                                .str("TargetPrefix", Some(le.target_prefix()))
-                                .list("TargetGrants", le.target_grants(), target_grant)
-                                .val(
-                                    "TargetObjectKeyFormat",
-                                    le.target_object_key_format().map(|f| {
-                                        Obj::new()
-                                            .val(
-                                                "SimplePrefix",
-                                                f.simple_prefix().map(|_| json!({})),
-                                            )
-                                            .val(
-                                                "PartitionedPrefix",
-                                                f.partitioned_prefix().map(|p| {
-                                                    Obj::new()
-                                                        .str(
-                                                            "PartitionDateSource",
-                                                            p.partition_date_source()
-                                                                .map(|s| s.as_str()),
-                                                        )
-                                                        .build()
-                                                }),
-                                            )
-                                            .build()
-                                    }),
-                                )
-                                .build()
-                        }),
-                    )
-                    .build()
-            })
+            let call = c.get_bucket_encryption().bucket(b).send();
+            record(l.call(call).await, encryption_json)
         },
         async {
             record(
-                l.call(c.get_object_lock_configuration().bucket(b).send())
-                    .await,
-                |o| {
-                    Obj::new()
-                        .val(
-                            "ObjectLockConfiguration",
-                            o.object_lock_configuration().map(|conf| {
-                                Obj::new()
-                                    .str(
-                                        "ObjectLockEnabled",
-                                        conf.object_lock_enabled().map(|e| e.as_str()),
-                                    )
-                                    .val(
-                                        "Rule",
-                                        conf.rule().map(|r| {
-                                            Obj::new()
-                                                .val(
-                                                    "DefaultRetention",
-                                                    r.default_retention().map(|d| {
-                                                        Obj::new()
-                                                            .str(
-                                                                "Mode",
-                                                                d.mode().map(|m| m.as_str()),
-                                                            )
-                                                            .int("Days", d.days().map(i64::from))
-                                                            .int("Years", d.years().map(i64::from))
-                                                            .build()
-                                                    }),
-                                                )
-                                                .build()
-                                        }),
-                                    )
-                                    .build()
-                            }),
-                        )
-                        .build()
-                },
+                l.call(c.get_bucket_logging().bucket(b).send()).await,
+                logging_json,
             )
         },
         async {
-            record(
-                l.call(c.get_bucket_lifecycle_configuration().bucket(b).send())
-                    .await,
-                |o| {
-                    Obj::new()
-                        .list_always("Rules", o.rules(), lifecycle_rule)
-                        .str(
-                            "TransitionDefaultMinimumObjectSize",
-                            o.transition_default_minimum_object_size()
-                                .map(|s| s.as_str()),
-                        )
-                        .build()
-                },
-            )
+            let call = c.get_object_lock_configuration().bucket(b).send();
+            record(l.call(call).await, object_lock_json)
         },
         async {
-            record(
-                l.call(c.get_bucket_replication().bucket(b).send()).await,
-                |o| {
-                    Obj::new()
-                        .val(
-                            "ReplicationConfiguration",
-                            o.replication_configuration().map(|conf| {
-                                Obj::new()
-                                    .str("Role", Some(conf.role()))
-                                    .list_always("Rules", conf.rules(), replication_rule)
-                                    .build()
-                            }),
-                        )
-                        .build()
-                },
-            )
+            let call = c.get_bucket_lifecycle_configuration().bucket(b).send();
+            record(l.call(call).await, lifecycle_json)
+        },
+        async {
+            let call = c.get_bucket_replication().bucket(b).send();
+            record(l.call(call).await, replication_json)
         },
     );
     [
@@ -391,12 +222,156 @@ pub async fn get_configuration(limiter: &Limiter, c: &Client, b: &str) -> BTreeM
     .collect()
 }
 
+// Conversions, one per operation, to the CLI's JSON.
+
+pub fn acl_json(o: &GetBucketAclOutput) -> Value {
+    Obj::new()
+        .val("Owner", o.owner().map(owner))
+        .list_always("Grants", o.grants(), grant)
+        .build()
+}
+
+/// The policy stays the JSON string S3 returns (DESIGN.md §2).
+pub fn policy_json(o: &GetBucketPolicyOutput) -> Value {
+    Obj::new().str("Policy", o.policy()).build()
+}
+
+pub fn policy_status_json(o: &GetBucketPolicyStatusOutput) -> Value {
+    let status = o
+        .policy_status()
+        .map(|s| Obj::new().bool("IsPublic", s.is_public()).build());
+    Obj::new().val("PolicyStatus", status).build()
+}
+
+pub fn public_access_block_json(o: &GetPublicAccessBlockOutput) -> Value {
+    let conf = o.public_access_block_configuration().map(|p| {
+        Obj::new()
+            .bool("BlockPublicAcls", p.block_public_acls())
+            .bool("IgnorePublicAcls", p.ignore_public_acls())
+            .bool("BlockPublicPolicy", p.block_public_policy())
+            .bool("RestrictPublicBuckets", p.restrict_public_buckets())
+            .build()
+    });
+    Obj::new()
+        .val("PublicAccessBlockConfiguration", conf)
+        .build()
+}
+
+pub fn ownership_json(o: &GetBucketOwnershipControlsOutput) -> Value {
+    let controls = o.ownership_controls().map(|oc| {
+        Obj::new()
+            .list_always(
+                "Rules",
+                oc.rules(),
+                |r| json!({ "ObjectOwnership": r.object_ownership().as_str() }),
+            )
+            .build()
+    });
+    Obj::new().val("OwnershipControls", controls).build()
+}
+
 /// GetBucketVersioning: `{}` for a bucket never configured; MFADelete only when S3 reports it.
 pub fn versioning_json(o: &GetBucketVersioningOutput) -> Value {
     Obj::new()
         .str("Status", o.status().map(|s| s.as_str()))
         .str("MFADelete", o.mfa_delete().map(|s| s.as_str()))
         .build()
+}
+
+pub fn encryption_json(o: &GetBucketEncryptionOutput) -> Value {
+    let rule = |r: &ServerSideEncryptionRule| {
+        let default = r.apply_server_side_encryption_by_default().map(|d| {
+            Obj::new()
+                .str("SSEAlgorithm", Some(d.sse_algorithm().as_str()))
+                .str("KMSMasterKeyID", d.kms_master_key_id())
+                .build()
+        });
+        Obj::new()
+            .val("ApplyServerSideEncryptionByDefault", default)
+            .bool("BucketKeyEnabled", r.bucket_key_enabled())
+            .build()
+    };
+    let conf = o
+        .server_side_encryption_configuration()
+        .map(|conf| Obj::new().list_always("Rules", conf.rules(), rule).build());
+    Obj::new()
+        .val("ServerSideEncryptionConfiguration", conf)
+        .build()
+}
+
+pub fn logging_json(o: &GetBucketLoggingOutput) -> Value {
+    let key_format = |f: &TargetObjectKeyFormat| {
+        let partitioned = f.partitioned_prefix().map(|p| {
+            Obj::new()
+                .str(
+                    "PartitionDateSource",
+                    p.partition_date_source().map(|s| s.as_str()),
+                )
+                .build()
+        });
+        Obj::new()
+            .val("SimplePrefix", f.simple_prefix().map(|_| json!({})))
+            .val("PartitionedPrefix", partitioned)
+            .build()
+    };
+    let enabled = o.logging_enabled().map(|le| {
+        Obj::new()
+            .str("TargetBucket", Some(le.target_bucket()))
+            .str("TargetPrefix", Some(le.target_prefix()))
+            .list("TargetGrants", le.target_grants(), target_grant)
+            .val(
+                "TargetObjectKeyFormat",
+                le.target_object_key_format().map(key_format),
+            )
+            .build()
+    });
+    Obj::new().val("LoggingEnabled", enabled).build()
+}
+
+pub fn object_lock_json(o: &GetObjectLockConfigurationOutput) -> Value {
+    let retention = |d: &DefaultRetention| {
+        Obj::new()
+            .str("Mode", d.mode().map(|m| m.as_str()))
+            .int("Days", d.days().map(i64::from))
+            .int("Years", d.years().map(i64::from))
+            .build()
+    };
+    let conf = o.object_lock_configuration().map(|conf| {
+        let rule = conf.rule().map(|r| {
+            Obj::new()
+                .val("DefaultRetention", r.default_retention().map(retention))
+                .build()
+        });
+        Obj::new()
+            .str(
+                "ObjectLockEnabled",
+                conf.object_lock_enabled().map(|e| e.as_str()),
+            )
+            .val("Rule", rule)
+            .build()
+    });
+    Obj::new().val("ObjectLockConfiguration", conf).build()
+}
+
+pub fn lifecycle_json(o: &GetBucketLifecycleConfigurationOutput) -> Value {
+    Obj::new()
+        .list_always("Rules", o.rules(), lifecycle_rule)
+        .str(
+            "TransitionDefaultMinimumObjectSize",
+            o.transition_default_minimum_object_size()
+                .map(|s| s.as_str()),
+        )
+        .build()
+}
+
+pub fn replication_json(o: &GetBucketReplicationOutput) -> Value {
+    let conf = o.replication_configuration().map(|conf| {
+        Obj::new()
+            .str("Role", Some(conf.role()))
+            .list_always("Rules", conf.rules(), replication_rule)
+            .build()
+    });
+    Obj::new().val("ReplicationConfiguration", conf).build()
 }
 
 fn owner(o: &Owner) -> Value {
