@@ -1171,3 +1171,44 @@ async fn wrong_region_redirect_is_followed() {
     }
     assert_eq!(ok(&doc["calls"]["GetBucketVersioning"]), &json!({}));
 }
+
+/// Throttling (503 SlowDown) is retried by the SDK with backoff: the evidence is complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_retried() {
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("slow");
+    let clients = common::clients(&endpoint, "us-east-1").await;
+    let bucket = format!("{p}-busy");
+    create(&clients.s3("us-east-1"), &bucket).await;
+    let upstream: std::net::SocketAddr = endpoint.trim_start_matches("http://").parse().unwrap();
+    // Four throttled answers in a row: fewer than the SDK's five attempts per call.
+    let remaining = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(4));
+    let proxy = common::proxy::start(
+        upstream,
+        common::proxy::ProxyConfig {
+            throttle: Some((bucket.clone(), remaining.clone())),
+            ..Default::default()
+        },
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let out = dir.path().join("snap");
+    let mut args = CollectArgs::new(&out);
+    args.endpoint_url = Some(format!("http://{proxy}"));
+    args.regions = vec!["us-east-1".into()];
+    args.scope = Some(scope);
+    let summary = run_collect(&args, &NoProgress).await.unwrap();
+    assert_eq!(
+        remaining.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "503s were served"
+    );
+    let doc = read_json(&out.join(format!("buckets/{bucket}.json")));
+    for (op, result) in doc["calls"].as_object().unwrap() {
+        let code = result["error"]["code"].as_str().unwrap_or("");
+        assert_ne!(code, "SlowDown", "{op} was not retried: {result}");
+    }
+    assert_eq!(ok(&doc["calls"]["GetBucketVersioning"]), &json!({}));
+    assert_eq!(summary.failed_calls, 0, "{summary:?}");
+}

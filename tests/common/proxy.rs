@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +27,9 @@ pub struct ProxyConfig {
     /// `(bucket, region)`: requests for this path-style bucket signed for another region get
     /// S3's 301 PermanentRedirect with the `x-amz-bucket-region` header, as real S3 answers.
     pub redirect: Option<(String, String)>,
+    /// `(bucket, remaining)`: the next `remaining` requests for this bucket get S3's
+    /// 503 SlowDown (throttling), each one decrementing the counter.
+    pub throttle: Option<(String, Arc<AtomicUsize>)>,
 }
 
 /// Starts the proxy on 127.0.0.1 (a free port) in front of `upstream`; returns its address.
@@ -131,6 +135,16 @@ fn signing_region(head: &str) -> Option<&str> {
     credential.split('/').nth(2)
 }
 
+fn throttled(config: &ProxyConfig, head: &str) -> bool {
+    let Some((bucket, remaining)) = &config.throttle else {
+        return false;
+    };
+    request_bucket(head) == bucket
+        && remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+}
+
 fn redirected(config: &ProxyConfig, head: &str) -> Option<String> {
     let (bucket, region) = config.redirect.as_ref()?;
     (request_bucket(head) == bucket && signing_region(head) != Some(region.as_str()))
@@ -190,6 +204,15 @@ async fn serve(
                 "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{}",
                 ACCESS_DENIED.len(),
                 ACCESS_DENIED
+            );
+            client.write_all(reply.as_bytes()).await?;
+            continue;
+        }
+        if throttled(config, &head) {
+            let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+            let reply = format!(
+                "HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
             );
             client.write_all(reply.as_bytes()).await?;
             continue;
