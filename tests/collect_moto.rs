@@ -1212,3 +1212,53 @@ async fn throttling_is_retried() {
     assert_eq!(ok(&doc["calls"]["GetBucketVersioning"]), &json!({}));
     assert_eq!(summary.failed_calls, 0, "{summary:?}");
 }
+
+/// `--profile` picks credentials and region from the AWS config files (no environment keys).
+#[test]
+fn binary_collect_uses_the_named_profile() {
+    let endpoint = common::endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    let credentials = dir.path().join("credentials");
+    std::fs::write(&config, "[profile audit]\nregion = eu-west-1\n").unwrap();
+    std::fs::write(
+        &credentials,
+        "[audit]\naws_access_key_id = AKIAPROFILEEXAMPLE00\naws_secret_access_key = profile-secret-never-printed\n",
+    )
+    .unwrap();
+    let scope = write_scope(dir.path(), "include: [\"no-such-prefix-*\"]\n");
+    let out = dir.path().join("snap");
+    let o = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "collect",
+            "--profile",
+            "audit",
+            "--endpoint-url",
+            &endpoint,
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--scope")
+        .arg(&scope)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!stderr.contains("profile-secret"), "{stderr}");
+    let snap = read_json(&out.join("snapshot.json"));
+    // No --region and no bucket in scope: CloudTrail is read in the profile's region.
+    assert_eq!(snap["regions"], json!(["eu-west-1"]));
+    assert!(out.join("cloudtrail/eu-west-1.json").exists());
+    for entry in walk(&out) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        assert!(!text.contains("profile-secret"), "{}", entry.display());
+    }
+}
