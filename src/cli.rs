@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::attest::{self, Administrative, AttestError, ExceptionUse, Unmatched};
+use crate::collect::{self, CollectArgs, CollectError};
 use crate::controls::{Catalog, CatalogError};
 use crate::evaluate::{builtin_catalog, evaluate_with, known_control_ids, EvaluateOptions};
 use crate::findings::{FindingsReport, Severity, SnapshotRef};
@@ -34,6 +35,36 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Make a minisign-compatible Ed25519 key pair for signing bundles.
     Keygen(KeygenArgs),
+    /// Collect S3 and CloudTrail evidence from an AWS account into a snapshot directory.
+    Collect(CollectArgs),
+    /// Collect, then write the evidence bundle from the new snapshot.
+    Run(RunArgs),
+}
+
+/// `run`: the options of `collect` (whose `--out` is the snapshot directory) and of `report`
+/// (whose bundle path is `--bundle`).
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub collect: CollectArgs,
+    /// Where to write the evidence bundle (a .zip).
+    #[arg(long, value_name = "BUNDLE.zip")]
+    pub bundle: PathBuf,
+    /// The generation time recorded in the bundle (RFC 3339); defaults to now.
+    #[arg(long, value_name = "RFC3339")]
+    pub generated_at: Option<String>,
+    /// A control catalog directory to use instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub controls: Option<PathBuf>,
+    /// Server access logs older than this many hours before the end of the review period
+    /// count as not delivered.
+    #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
+    pub access_log_max_age: i64,
+    #[command(flatten)]
+    pub admin: AdminArgs,
+    /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
+    #[arg(long, value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -162,6 +193,19 @@ pub enum CliError {
     Sign(#[from] crate::sign::SignError),
     #[error(transparent)]
     Verify(#[from] crate::verify::VerifyError),
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+}
+
+impl CliError {
+    /// The process exit code (DESIGN.md §5): 2 for bad usage or input; collect has its own
+    /// (130 interrupted, 70 for an internal fault).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Collect(err) => err.exit_code(),
+            _ => 2,
+        }
+    }
 }
 
 /// The process exit status of a command that ran to completion.
@@ -182,7 +226,51 @@ pub fn run(cli: Cli, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome,
         Command::Report(args) => run_report(&args, now, out),
         Command::Verify(args) => run_verify(&args, out),
         Command::Keygen(args) => run_keygen(&args, out),
+        Command::Collect(args) => run_collect_command(&args, now).map(|_| Outcome::Done),
+        Command::Run(args) => run_collect_then_report(args, now, out),
     }
+}
+
+/// Collects into `args.out`. The tokio runtime lives only for the collection: everything else
+/// in phi-audit is synchronous.
+fn run_collect_command(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf, CliError> {
+    let mut args = args.clone();
+    // The clock is read once, in main; everything in the snapshot uses this instant.
+    args.collected_at.get_or_insert(now);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let progress = collect::progress::for_stderr();
+    let summary = runtime.block_on(collect::run_collect(&args, progress.as_ref()))?;
+    eprintln!(
+        "collected {} buckets ({} in scope) of account {} in {:.1} s: {} API calls, {} recorded as errors; snapshot: {}",
+        summary.buckets,
+        summary.buckets_in_scope,
+        summary.account_id,
+        summary.elapsed.as_secs_f64(),
+        summary.api_calls,
+        summary.failed_calls,
+        summary.out.display()
+    );
+    Ok(summary.out)
+}
+
+fn run_collect_then_report(
+    args: RunArgs,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
+    let snapshot = run_collect_command(&args.collect, now)?;
+    let report = ReportArgs {
+        snapshot,
+        out: args.bundle,
+        generated_at: args.generated_at,
+        controls: args.controls,
+        access_log_max_age: args.access_log_max_age,
+        admin: args.admin,
+        sign_key: args.sign_key,
+    };
+    run_report(&report, now, out)
 }
 
 pub fn load_catalog(dir: Option<&PathBuf>) -> Result<Catalog, CatalogError> {

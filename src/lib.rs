@@ -1,12 +1,13 @@
 //! phi-audit: HIPAA Security Rule evidence from an AWS account's S3 configuration.
 //!
 //! The pipeline, one module per stage, data flowing one way:
-//! `collect` → [`snapshot`] → [`evaluate`] (with the [`controls`] catalog) → [`findings`] →
+//! [`collect`] → [`snapshot`] → [`evaluate`] (with the [`controls`] catalog) → [`findings`] →
 //! [`report`] → bundle. [`cli`] is the thin command-line layer over them.
 
 pub mod attest;
 pub mod bundle;
 pub mod cli;
+pub mod collect;
 pub mod controls;
 pub mod evaluate;
 pub mod findings;

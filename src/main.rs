@@ -14,9 +14,10 @@ fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::ThresholdReached | Outcome::Tampered) => ExitCode::from(1),
         Err(err) => {
+            let code = err.exit_code();
             let err = anyhow::Error::from(err);
             eprintln!("phi-audit: error: {err:#}");
-            ExitCode::from(2)
+            ExitCode::from(code)
         }
     }
 }

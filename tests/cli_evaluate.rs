@@ -247,5 +247,9 @@ fn the_change_timeline_survives_attestations_and_exceptions() {
     let changes = doc["changes"]["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 14);
     assert!(changes.iter().any(|c| c["flags"][0] == "root"));
-    assert!(doc["findings"].as_array().unwrap().iter().any(|f| f["status"] == "excepted"));
+    assert!(doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["status"] == "excepted"));
 }

@@ -1,0 +1,559 @@
+//! `phi-audit collect`: live evidence from an AWS account, written as the snapshot of DESIGN.md §2.
+//!
+//! This module owns the orchestration: identity (STS), the bucket list, per-bucket work under a
+//! global bound on requests in flight, CloudTrail per region, and the atomic write. The service
+//! modules own the calls and their conversion to AWS CLI JSON; `writer` owns the file layout.
+//!
+//! Only failures that make the whole snapshot meaningless stop a run (no credentials, endpoint
+//! unreachable, ListBuckets refused); every other failed call is recorded as `{"error": ...}` and
+//! the run goes on, so the evaluator can report it as an `error` finding.
+
+pub mod args;
+pub mod clients;
+pub mod cloudtrail;
+pub mod limit;
+pub mod progress;
+pub mod result;
+pub mod s3;
+pub mod scope;
+pub mod writer;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+pub use args::CollectArgs;
+pub use progress::{BarProgress, NoProgress, Progress};
+pub use scope::{Scope, ScopeError};
+pub use writer::WriteError;
+
+use clients::Clients;
+use limit::{Limiter, Pacer};
+use writer::SnapshotWriter;
+
+/// Snapshot format written by this version.
+pub const SNAPSHOT_FORMAT: &str = "phi-audit-snapshot/1";
+
+/// Default review period when `--since` is not given.
+const DEFAULT_REVIEW_DAYS: i64 = 90;
+
+/// What a finished collection produced.
+#[derive(Debug, Clone)]
+pub struct CollectSummary {
+    /// The snapshot directory.
+    pub out: PathBuf,
+    pub account_id: String,
+    /// Buckets listed (in and out of scope).
+    pub buckets: usize,
+    pub buckets_in_scope: usize,
+    /// Regions whose CloudTrail evidence was collected.
+    pub regions: Vec<String>,
+    /// API requests made (an SDK retry of a request counts once).
+    pub api_calls: u64,
+    /// Calls recorded as errors other than "not configured" answers.
+    pub failed_calls: usize,
+    pub elapsed: Duration,
+}
+
+/// Why a collection produced no snapshot. Every variant says what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("scope file {0}")]
+    Scope(#[from] ScopeError),
+    #[error("{0}")]
+    Write(#[from] WriteError),
+    #[error(
+        "no usable AWS credentials ({detail}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+         pick a profile with --profile or AWS_PROFILE, or run `aws sso login`"
+    )]
+    NoCredentials { detail: String },
+    #[error(
+        "cannot reach AWS at {endpoint} ({detail}); check --endpoint-url / AWS_ENDPOINT_URL, the \
+         network and any HTTPS proxy settings"
+    )]
+    Unreachable { endpoint: String, detail: String },
+    #[error(
+        "AWS refused {operation}: {code}: {message}; check that the credentials are valid and \
+         allow the read-only permissions listed in docs/collect.md"
+    )]
+    Aws {
+        operation: &'static str,
+        code: String,
+        message: String,
+    },
+    #[error("interrupted; no snapshot was written")]
+    Interrupted,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CollectError {
+    /// Process exit code (DESIGN.md §5): 2 for anything the user has to fix, 130 when
+    /// interrupted, 70 (sysexits' EX_SOFTWARE) for a bug of ours — never 1, which means "the
+    /// threshold was reached" or "tampered" to scripts.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CollectError::Interrupted => 130,
+            CollectError::Internal(_) => 70,
+            _ => 2,
+        }
+    }
+}
+
+/// Classifies a failed account-level call (STS, ListBuckets) that stops the run.
+fn fatal<E>(
+    operation: &'static str,
+    endpoint: &str,
+    err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+) -> CollectError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (code, message) = result::describe(err);
+    match err {
+        SdkError::ServiceError(_) => CollectError::Aws {
+            operation,
+            code,
+            message,
+        },
+        _ => {
+            let detail = result::sanitize(&result::context_text(err));
+            // Identity resolution fails before any request is sent, and the SDK reports it as a
+            // dispatch failure whose text names the credential providers.
+            if detail.to_ascii_lowercase().contains("credential")
+                && !detail.contains("Connection refused")
+            {
+                CollectError::NoCredentials { detail }
+            } else {
+                CollectError::Unreachable {
+                    endpoint: endpoint.to_owned(),
+                    detail: if message.is_empty() { detail } else { message },
+                }
+            }
+        }
+    }
+}
+
+/// Everything a bucket task needs, shared between tasks.
+struct Shared {
+    clients: Clients,
+    limiter: Limiter,
+    writer: SnapshotWriter,
+    scope: Scope,
+    selected_regions: Option<BTreeSet<String>>,
+    account_id: String,
+    collected_at: String,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+}
+
+/// What the orchestration keeps of a bucket once its file is written.
+struct BucketOutcome {
+    region: String,
+    in_scope: bool,
+    failed_calls: usize,
+}
+
+/// Collects the account's evidence into `args.out`. `progress` receives one step per bucket.
+pub async fn run_collect(
+    args: &CollectArgs,
+    progress: &dyn Progress,
+) -> Result<CollectSummary, CollectError> {
+    let outcome = tokio::select! {
+        r = collect(args, progress) => r,
+        _ = tokio::signal::ctrl_c() => {
+            // The writer's Drop would remove the temporary directory, but the aborted tasks
+            // that share it may be dropped only after the process has exited: remove it here.
+            let _ = std::fs::remove_dir_all(writer::temp_path_for(&args.out));
+            Err(CollectError::Interrupted)
+        }
+    };
+    progress.finish();
+    outcome
+}
+
+async fn collect(
+    args: &CollectArgs,
+    progress: &dyn Progress,
+) -> Result<CollectSummary, CollectError> {
+    let started = Instant::now();
+    let collected_at = args.collected_at.unwrap_or_else(Utc::now);
+    let until = args.until.unwrap_or(collected_at);
+    let since = args
+        .since
+        .unwrap_or(until - chrono::Duration::days(DEFAULT_REVIEW_DAYS));
+    if since >= until {
+        return Err(CollectError::Usage(format!(
+            "--since ({}) must be before --until ({})",
+            rfc3339(since),
+            rfc3339(until)
+        )));
+    }
+    for r in &args.regions {
+        if !scope::is_region_name(r) {
+            return Err(CollectError::Usage(format!(
+                "--region {r:?} is not an AWS region name like us-east-1"
+            )));
+        }
+    }
+    let scope = match &args.scope {
+        Some(path) => Scope::load(path)?,
+        None => Scope::default(),
+    };
+    // Refuse a non-empty --out before spending any time on AWS.
+    writer::check_output(&args.out)?;
+
+    let clients = Clients::load(args).await;
+    let endpoint = clients
+        .endpoint()
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("the AWS endpoints of {}", clients.home_region()));
+    let limiter = Limiter::new(args.concurrency);
+
+    progress.phase("identity", 0);
+    let identity = limiter
+        .call(clients.sts().get_caller_identity().send())
+        .await
+        .map_err(|e| fatal("sts:GetCallerIdentity", &endpoint, &e))?;
+    let account_id = identity.account().unwrap_or_default().to_owned();
+    let partition = identity
+        .arn()
+        .and_then(|arn| arn.split(':').nth(1))
+        .unwrap_or("aws")
+        .to_owned();
+
+    progress.phase("listing buckets", 0);
+    let buckets = list_buckets(&limiter, &clients, &endpoint).await?;
+
+    let writer = SnapshotWriter::create(&args.out)?;
+
+    let account_pab =
+        s3::account_public_access_block(&limiter, &clients.s3control(), &account_id).await;
+
+    let selected_regions: Option<BTreeSet<String>> = if !args.regions.is_empty() {
+        Some(args.regions.iter().cloned().collect())
+    } else if !scope.regions.is_empty() {
+        Some(scope.regions.iter().cloned().collect())
+    } else {
+        None
+    };
+
+    let shared = Arc::new(Shared {
+        clients: clients.clone(),
+        limiter,
+        writer,
+        scope,
+        selected_regions,
+        account_id: account_id.clone(),
+        collected_at: rfc3339(collected_at),
+        since,
+        until,
+    });
+
+    // CloudTrail runs alongside the buckets: LookupEvents is paced to 2 requests per second and
+    // region, so it is the long pole of a small account. Regions known now start now; regions
+    // discovered through buckets start when the buckets are done.
+    let mut trail_runs = RegionRuns::default();
+    match &shared.selected_regions {
+        Some(set) => set.iter().for_each(|r| trail_runs.ensure(&shared, r)),
+        None => trail_runs.ensure(&shared, clients.home_region()),
+    }
+
+    // Buckets: all tasks are spawned at once but only a bounded number run, enough to keep every
+    // request slot busy while some buckets wait on their location or tags.
+    progress.phase("buckets", buckets.len() as u64);
+    let bucket_slots = Arc::new(Semaphore::new(args.concurrency * 2 + 4));
+    let mut tasks = JoinSet::new();
+    for (name, hint) in buckets.iter().cloned() {
+        let shared = Arc::clone(&shared);
+        let slots = Arc::clone(&bucket_slots);
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await.expect("semaphore never closed");
+            collect_bucket(&shared, name, hint).await
+        });
+    }
+    let mut outcomes = Vec::with_capacity(buckets.len());
+    while let Some(joined) = tasks.join_next().await {
+        let outcome =
+            joined.map_err(|e| CollectError::Internal(format!("collecting a bucket: {e}")))??;
+        outcomes.push(outcome);
+        progress.inc();
+    }
+
+    // CloudTrail: the chosen regions, else every region with an in-scope bucket plus the home
+    // region (where a single-region trail of the account most likely lives).
+    let regions: Vec<String> = match &shared.selected_regions {
+        Some(set) => set.iter().cloned().collect(),
+        None => {
+            let mut set: BTreeSet<String> = outcomes
+                .iter()
+                .filter(|o| o.in_scope)
+                .map(|o| o.region.clone())
+                .collect();
+            set.insert(clients.home_region().to_owned());
+            set.into_iter().collect()
+        }
+    };
+    regions.iter().for_each(|r| trail_runs.ensure(&shared, r));
+    progress.phase("cloudtrail (2 lookups/s)", regions.len() as u64);
+    let trail_failures = finish_cloudtrail(&shared, trail_runs, progress).await?;
+
+    let mut snapshot = json!({
+        "format": SNAPSHOT_FORMAT,
+        "collected_at": shared.collected_at,
+        "tool_version": env!("CARGO_PKG_VERSION"),
+        "account_id": account_id,
+        "partition": partition,
+        "regions": regions,
+        "scope": shared.scope.to_json(),
+        "review_period": { "since": rfc3339(since), "until": rfc3339(until) },
+        "account": { "GetPublicAccessBlock": account_pab },
+    });
+    if let Some(org) = &args.organization {
+        snapshot["organization"] = Value::String(org.clone());
+    }
+    let account_failed = usize::from(result::is_collection_failure(
+        &snapshot["account"]["GetPublicAccessBlock"],
+    ));
+    shared.writer.write_json("snapshot.json", &snapshot)?;
+
+    // Every task has been joined, so nothing writes into the directory any more.
+    let out = shared.writer.commit()?;
+    Ok(CollectSummary {
+        out,
+        account_id,
+        buckets: outcomes.len(),
+        buckets_in_scope: outcomes.iter().filter(|o| o.in_scope).count(),
+        regions,
+        api_calls: shared.limiter.calls(),
+        failed_calls: outcomes.iter().map(|o| o.failed_calls).sum::<usize>()
+            + trail_failures
+            + account_failed,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// ListBuckets page size. S3 allows up to 10,000; unpaginated ListBuckets is only supported for
+/// accounts at the default bucket quota, so collect always pages.
+const LIST_BUCKETS_PAGE: i32 = 1000;
+
+/// ListBuckets, all pages; a refusal stops the run.
+async fn list_buckets(
+    limiter: &Limiter,
+    clients: &Clients,
+    endpoint: &str,
+) -> Result<Vec<(String, Option<String>)>, CollectError> {
+    let client = clients.s3(clients.home_region());
+    s3::list_buckets(limiter, &client, LIST_BUCKETS_PAGE)
+        .await
+        .map_err(|e| fatal("s3:ListBuckets", endpoint, &e))
+}
+
+/// One bucket: location and tags (always, they decide scope), then, in scope, every other
+/// operation and the access-log probe. Writes `buckets/<name>.json` (and `access-logs/...`).
+async fn collect_bucket(
+    shared: &Shared,
+    name: String,
+    region_hint: Option<String>,
+) -> Result<BucketOutcome, CollectError> {
+    let l = &shared.limiter;
+    let probe_region = region_hint
+        .clone()
+        .unwrap_or_else(|| shared.clients.home_region().to_owned());
+    let (location, located) = s3::locate(l, &shared.clients, &probe_region, &name).await;
+    // When the location cannot be read, the listing's region (or the home region) is the best
+    // guess; the error stays in the evidence.
+    let region = located.unwrap_or(probe_region);
+    let client = shared.clients.s3(&region);
+    let (tagging, tags) = s3::get_tagging(l, &client, &name).await;
+
+    let mut decision = match &shared.selected_regions {
+        Some(set) if !set.contains(&region) => {
+            scope::Decision::Out(format!("region {region} was not selected for collection"))
+        }
+        _ => shared.scope.decide_by_name(&name, &region),
+    };
+    if decision == scope::Decision::In {
+        decision = shared.scope.decide_by_tags(tags.as_ref());
+    }
+
+    let mut calls = BTreeMap::new();
+    calls.insert("GetBucketLocation".to_owned(), location);
+    calls.insert("GetBucketTagging".to_owned(), tagging);
+    let mut doc = json!({
+        "name": name,
+        "region": region,
+        "collected_at": shared.collected_at,
+    });
+    let in_scope = decision == scope::Decision::In;
+    match decision {
+        scope::Decision::In => {
+            calls.extend(s3::get_configuration(l, &client, &name).await);
+            doc["in_scope"] = Value::Bool(true);
+        }
+        scope::Decision::Out(reason) => {
+            doc["in_scope"] = Value::Bool(false);
+            doc["scope_reason"] = Value::String(reason);
+        }
+    }
+
+    let mut failed_calls = calls
+        .values()
+        .filter(|r| result::is_collection_failure(r))
+        .count();
+    if in_scope {
+        if let Some(target) = calls
+            .get("GetBucketLogging")
+            .and_then(s3::LogTarget::from_result)
+        {
+            let page = s3::newest_log_page(
+                l,
+                &client,
+                &target,
+                &shared.account_id,
+                &region,
+                &name,
+                shared.since,
+                shared.until,
+            )
+            .await;
+            failed_calls += usize::from(result::is_collection_failure(&page));
+            let evidence = json!({
+                "target_bucket": target.bucket,
+                "target_prefix": target.prefix,
+                "ListObjectsV2": page,
+            });
+            shared.writer.write_json(
+                &format!("access-logs/{}", writer::file_name_for(&name)),
+                &evidence,
+            )?;
+        }
+    }
+    doc["calls"] = serde_json::to_value(calls).expect("JSON map");
+    shared
+        .writer
+        .write_json(&format!("buckets/{}", writer::file_name_for(&name)), &doc)?;
+    Ok(BucketOutcome {
+        region,
+        in_scope,
+        failed_calls,
+    })
+}
+
+type RegionEvidence = (String, Value, Vec<cloudtrail::TrailRef>, Value);
+
+/// The per-region CloudTrail tasks (DescribeTrails and LookupEvents), started at most once each.
+#[derive(Default)]
+struct RegionRuns {
+    started: BTreeSet<String>,
+    tasks: JoinSet<RegionEvidence>,
+}
+
+impl RegionRuns {
+    fn ensure(&mut self, shared: &Arc<Shared>, region: &str) {
+        if !self.started.insert(region.to_owned()) {
+            return;
+        }
+        let shared = Arc::clone(shared);
+        let region = region.to_owned();
+        self.tasks.spawn(async move {
+            let client = shared.clients.cloudtrail(&region);
+            // LookupEvents is paced per region, so regions run side by side.
+            let pacer = Pacer::new(Pacer::LOOKUP_EVENTS_INTERVAL);
+            let ((described, trails), lookup) = tokio::join!(
+                cloudtrail::describe_trails(&shared.limiter, &client),
+                cloudtrail::lookup_config_changes(
+                    &shared.limiter,
+                    &pacer,
+                    &client,
+                    shared.since,
+                    shared.until
+                ),
+            );
+            (region, described, trails, lookup)
+        });
+    }
+}
+
+/// Waits for the region tasks, then asks GetTrailStatus and GetEventSelectors once per distinct
+/// trail (of its home region) and writes `cloudtrail/<region>.json`. Returns the number of failed
+/// calls.
+async fn finish_cloudtrail(
+    shared: &Arc<Shared>,
+    runs: RegionRuns,
+    progress: &dyn Progress,
+) -> Result<usize, CollectError> {
+    let mut tasks = runs.tasks;
+    let mut per_region = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        per_region.push(
+            joined.map_err(|e| CollectError::Internal(format!("collecting CloudTrail: {e}")))?,
+        );
+    }
+
+    // A multi-region trail appears in every region (as a shadow trail elsewhere): ask once.
+    let distinct: BTreeSet<cloudtrail::TrailRef> = per_region
+        .iter()
+        .flat_map(|(_, _, trails, _)| trails.iter().cloned())
+        .collect();
+    let mut detail_tasks = JoinSet::new();
+    for t in distinct {
+        let shared = Arc::clone(shared);
+        detail_tasks.spawn(async move {
+            let home = t
+                .home_region
+                .clone()
+                .unwrap_or_else(|| shared.clients.home_region().to_owned());
+            let client = shared.clients.cloudtrail(&home);
+            let details = cloudtrail::trail_details(&shared.limiter, &client, &t.arn).await;
+            (t.arn, details)
+        });
+    }
+    let mut details: BTreeMap<String, Value> = BTreeMap::new();
+    while let Some(joined) = detail_tasks.join_next().await {
+        let (arn, d) =
+            joined.map_err(|e| CollectError::Internal(format!("collecting CloudTrail: {e}")))?;
+        details.insert(arn, d);
+    }
+
+    let mut failures = 0;
+    for (region, described, trails, lookup) in per_region {
+        let mut trail_map = serde_json::Map::new();
+        for t in &trails {
+            if let Some(d) = details.get(&t.arn) {
+                trail_map.insert(t.arn.clone(), d.clone());
+            }
+        }
+        failures += usize::from(result::is_collection_failure(&described))
+            + usize::from(result::is_collection_failure(&lookup))
+            + trail_map
+                .values()
+                .flat_map(|d| [&d["GetTrailStatus"], &d["GetEventSelectors"]])
+                .filter(|r| result::is_collection_failure(r))
+                .count();
+        let doc = json!({
+            "DescribeTrails": described,
+            "trails": trail_map,
+            "LookupEvents": lookup,
+        });
+        shared.writer.write_json(
+            &format!("cloudtrail/{}", writer::file_name_for(&region)),
+            &doc,
+        )?;
+        progress.inc();
+    }
+    Ok(failures)
+}

@@ -1,0 +1,316 @@
+//! The scope file (YAML): which buckets are evaluated.
+//!
+//! ```yaml
+//! include: ["phi-*", "claims-*"]   # bucket name globs (* and ?); empty = every bucket
+//! exclude: ["*-tmp"]               # wins over include
+//! tags: { phi: "true" }            # every selector must match; "*" = tag present, any value
+//! regions: [us-east-1, eu-west-1]  # empty = every region
+//! ```
+//! Out-of-scope buckets are still listed in the snapshot (with the reason), so an auditor sees what
+//! was left out and why. When a bucket's tags cannot be read, a tag selector cannot prove the
+//! bucket out of scope, so it stays in scope: leaving a PHI bucket unevaluated is the worse error.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use serde_saphyr::Spanned;
+
+/// A problem in the scope file, located by file, line and field.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{}: {message}", file.display(), location(*line, *column))]
+pub struct ScopeError {
+    pub file: PathBuf,
+    pub line: u64,
+    pub column: u64,
+    pub message: String,
+}
+
+fn location(line: u64, column: u64) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}:{column}")
+    }
+}
+
+/// A YAML scalar read as text, so `phi: true` and `phi: "true"` select the same tag value.
+#[derive(Debug, Clone, PartialEq)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl Visitor<'_> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_owned()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        deserializer.deserialize_any(TextVisitor)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScopeFile {
+    #[serde(default)]
+    include: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    tags: BTreeMap<String, Spanned<Text>>,
+    #[serde(default)]
+    regions: Vec<Spanned<String>>,
+}
+
+/// The parsed scope. `Scope::default()` selects every bucket.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scope {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub tags: BTreeMap<String, String>,
+    pub regions: Vec<String>,
+}
+
+/// What the scope says of one bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    In,
+    Out(String),
+}
+
+impl Scope {
+    /// Reads and validates a scope file.
+    pub fn load(path: &Path) -> Result<Self, ScopeError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ScopeError {
+            file: path.to_owned(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the scope file: {e}"),
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses scope YAML; `path` is only used in error messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ScopeError> {
+        let err = |line: u64, column: u64, message: String| ScopeError {
+            file: path.to_owned(),
+            line,
+            column,
+            message,
+        };
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let file: ScopeFile = serde_saphyr::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((0, 0));
+            // The library's message already names the location; keep only its first line.
+            let message = e.to_string();
+            let message = message.lines().next().unwrap_or("invalid YAML").to_owned();
+            err(line, column, message)
+        })?;
+
+        for (field, globs) in [("include", &file.include), ("exclude", &file.exclude)] {
+            for g in globs {
+                if g.value.is_empty() || g.value.contains('/') {
+                    return Err(err(
+                        g.referenced.line(),
+                        g.referenced.column(),
+                        format!("{field}: {:?} is not a bucket name glob (letters, digits, '.', '-', '*', '?')", g.value),
+                    ));
+                }
+            }
+        }
+        for r in &file.regions {
+            if !is_region_name(&r.value) {
+                return Err(err(
+                    r.referenced.line(),
+                    r.referenced.column(),
+                    format!(
+                        "regions: {:?} is not an AWS region name like us-east-1",
+                        r.value
+                    ),
+                ));
+            }
+        }
+        for (key, value) in &file.tags {
+            if key.is_empty() {
+                return Err(err(
+                    value.referenced.line(),
+                    value.referenced.column(),
+                    "tags: a tag key must not be empty".to_owned(),
+                ));
+            }
+        }
+        Ok(Self {
+            include: file.include.into_iter().map(|s| s.value).collect(),
+            exclude: file.exclude.into_iter().map(|s| s.value).collect(),
+            tags: file.tags.into_iter().map(|(k, v)| (k, v.value.0)).collect(),
+            regions: file.regions.into_iter().map(|s| s.value).collect(),
+        })
+    }
+
+    /// The scope as recorded in snapshot.json.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "include": self.include,
+            "exclude": self.exclude,
+            "tags": self.tags,
+            "regions": self.regions,
+        })
+    }
+
+    /// Decides on the bucket's name and region alone (before its tags are read).
+    pub fn decide_by_name(&self, name: &str, region: &str) -> Decision {
+        if let Some(p) = self.exclude.iter().find(|p| glob_match(p, name)) {
+            return Decision::Out(format!("excluded by scope pattern {p:?}"));
+        }
+        if !self.include.is_empty() && !self.include.iter().any(|p| glob_match(p, name)) {
+            return Decision::Out("matches no include pattern of the scope".to_owned());
+        }
+        if !self.regions.is_empty() && !self.regions.iter().any(|r| r == region) {
+            return Decision::Out(format!("region {region} is not in the scope's regions"));
+        }
+        Decision::In
+    }
+
+    /// Applies the tag selectors. `tags` is None when the bucket's tags could not be read.
+    pub fn decide_by_tags(&self, tags: Option<&BTreeMap<String, String>>) -> Decision {
+        let Some(tags) = tags else {
+            return Decision::In;
+        };
+        for (key, wanted) in &self.tags {
+            match tags.get(key) {
+                None => {
+                    return Decision::Out(format!(
+                        "has no tag {key:?} (scope requires {key}={wanted:?})"
+                    ))
+                }
+                Some(v) if wanted != "*" && v != wanted => {
+                    return Decision::Out(format!(
+                        "tag {key}={v:?} does not match the scope's {key}={wanted:?}"
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        Decision::In
+    }
+
+    /// True when the scope has tag selectors (so tags decide, and must be read first).
+    pub fn has_tag_selectors(&self) -> bool {
+        !self.tags.is_empty()
+    }
+}
+
+/// `aa-bbbb-1` style region names (also `us-gov-west-1`, `cn-north-1`).
+pub fn is_region_name(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        && !parts[parts.len() - 1].is_empty()
+}
+
+/// Glob match with `*` (any run, also empty) and `?` (one character).
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("phi-*", "phi-claims"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a?c*", "abcdef"));
+        assert!(!glob_match("phi-*", "nophi-x"));
+        assert!(glob_match("*-logs", "a-b-logs"));
+    }
+
+    #[test]
+    fn parses_and_decides() {
+        let s = Scope::parse(
+            Path::new("scope.yaml"),
+            "include: [\"phi-*\"]\nexclude: [\"*-tmp\"]\ntags:\n  phi: true\nregions: [us-east-1]\n",
+        )
+        .unwrap();
+        assert_eq!(s.tags.get("phi").map(String::as_str), Some("true"));
+        assert_eq!(s.decide_by_name("phi-a", "us-east-1"), Decision::In);
+        assert!(matches!(
+            s.decide_by_name("phi-a-tmp", "us-east-1"),
+            Decision::Out(_)
+        ));
+        assert!(matches!(
+            s.decide_by_name("other", "us-east-1"),
+            Decision::Out(_)
+        ));
+        assert!(matches!(
+            s.decide_by_name("phi-a", "eu-west-1"),
+            Decision::Out(_)
+        ));
+        let tags: BTreeMap<String, String> = [("phi".to_owned(), "false".to_owned())].into();
+        assert!(matches!(s.decide_by_tags(Some(&tags)), Decision::Out(_)));
+        assert_eq!(s.decide_by_tags(None), Decision::In);
+    }
+
+    #[test]
+    fn errors_name_file_line_and_field() {
+        let e = Scope::parse(
+            Path::new("s.yaml"),
+            "include: [a]\nregions:\n  - Frankfurt\n",
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("s.yaml:3:"), "{text}");
+        assert!(text.contains("regions"), "{text}");
+        let e = Scope::parse(Path::new("s.yaml"), "includes: [a]\n").unwrap_err();
+        assert!(e.to_string().contains("includes"), "{e}");
+        assert!(e.to_string().starts_with("s.yaml:1:"), "{e}");
+    }
+}
