@@ -26,6 +26,8 @@ use aws_sdk_s3::Client as S3;
 use chrono::{Duration, Utc};
 use common::{code, ok, read_json, temp_dirs_next_to};
 use phi_audit::collect::{run_collect, CollectArgs, NoProgress};
+use phi_audit::findings::Status;
+use phi_audit::snapshot::Snapshot;
 use serde_json::{json, Value};
 
 const ACCOUNT: &str = "123456789012";
@@ -510,6 +512,8 @@ async fn collect_records_every_configuration_in_cli_shapes() {
     assert!(summary.api_calls > 0);
     assert!(temp_dirs_next_to(&out).is_empty());
 
+    assert_findings(&out, &fleet);
+
     // snapshot.json
     let snap = read_json(&out.join("snapshot.json"));
     assert_eq!(snap["format"], "phi-audit-snapshot/1");
@@ -967,8 +971,98 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     files
 }
 
+/// Evaluates a collected snapshot and returns each finding's status by (subject, control).
+fn verdicts(out: &Path) -> std::collections::BTreeMap<(String, String), (Status, String)> {
+    let snapshot = Snapshot::load(out).expect("the collected snapshot loads");
+    let catalog = phi_audit::evaluate::builtin_catalog().unwrap();
+    phi_audit::evaluate::evaluate(&snapshot, &catalog)
+        .into_iter()
+        .map(|f| ((f.subject, f.control), (f.status, f.reason)))
+        .collect()
+}
+
+/// What `evaluate` draws from the collected fixtures: each misconfiguration made through the
+/// API shows up as the failure it should, and the well-kept bucket passes.
+fn assert_findings(out: &Path, fleet: &Fleet) {
+    let verdicts = verdicts(out);
+    let status = |suffix: &str, control: &str| {
+        let key = (format!("s3://{}", fleet.b(suffix)), control.to_string());
+        verdicts
+            .get(&key)
+            .unwrap_or_else(|| panic!("no finding {key:?}"))
+            .clone()
+    };
+    let expect = |suffix: &str, control: &str, expected: Status| {
+        let (got, reason) = status(suffix, control);
+        assert_eq!(got, expected, "{suffix} {control}: {reason}");
+    };
+    for control in [
+        "s3.versioning-disabled",
+        "s3.default-encryption-disabled",
+        "s3.access-logging-disabled",
+        "s3.public-access-block-incomplete",
+        "s3.acls-enabled",
+        "s3.object-lock-disabled",
+        "s3.replication-disabled",
+        "s3.lifecycle-missing",
+        "s3.tls-not-enforced",
+        "s3.encryption-not-kms",
+    ] {
+        expect("plain", control, Status::Fail);
+        expect("eu", control, Status::Fail);
+    }
+    for control in [
+        "s3.world-readable-anonymous",
+        "s3.world-listable-anonymous",
+        "s3.world-writable-anonymous",
+        "s3.world-listable",
+        "s3.world-writable",
+        "s3.permissions-world-readable",
+        "s3.permissions-world-writable",
+    ] {
+        expect("plain", control, Status::Pass);
+    }
+    expect("acl-public", "s3.world-listable-anonymous", Status::Fail);
+    expect("acl-public", "s3.world-listable", Status::Fail);
+    expect("acl-public", "s3.world-writable-anonymous", Status::Pass);
+    expect("acl-auth", "s3.world-writable", Status::Fail);
+    expect("acl-auth", "s3.permissions-world-readable", Status::Fail);
+    expect("acl-auth", "s3.world-writable-anonymous", Status::Pass);
+    expect("policy-public", "s3.world-readable-anonymous", Status::Fail);
+    expect("policy-public", "s3.versioning-disabled", Status::Fail);
+    expect(
+        "policy-public",
+        "s3.default-encryption-disabled",
+        Status::Pass,
+    );
+    expect("policy-public", "s3.encryption-not-kms", Status::Fail);
+    // Block Public Access on the bucket neutralises its public ACL: latent, not failing.
+    let (got, reason) = status("acl-bpa", "s3.world-listable-anonymous");
+    assert_eq!(got, Status::Pass, "{reason}");
+    assert!(reason.contains("latent"), "{reason}");
+    expect("owner-enforced", "s3.acls-enabled", Status::Pass);
+    for control in [
+        "s3.versioning-disabled",
+        "s3.encryption-not-kms",
+        "s3.access-logging-disabled",
+        "s3.tls-not-enforced",
+        "s3.public-access-block-incomplete",
+        "s3.object-lock-disabled",
+        "s3.lifecycle-missing",
+        "s3.replication-disabled",
+        "s3.data-events-not-logged",
+        "s3.world-readable-anonymous",
+    ] {
+        expect("secure", control, Status::Pass);
+    }
+    // Out-of-scope buckets are listed but not evaluated.
+    assert!(!verdicts
+        .keys()
+        .any(|(s, _)| s == &format!("s3://{}", fleet.b("logs"))));
+}
+
 /// A bucket whose ACL and policy the caller may not read: the calls are recorded as
-/// AccessDenied and the run completes.
+/// AccessDenied, the run completes, and the findings that needed them are `error`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn access_denied_is_recorded_and_the_run_completes() {
     let endpoint = common::endpoint();
@@ -1029,6 +1123,22 @@ async fn access_denied_is_recorded_and_the_run_completes() {
         code(&other["calls"]["GetBucketPolicy"]),
         "NoSuchBucketPolicy"
     );
+
+    // Evidence that could not be read is never a pass.
+    let verdicts = verdicts(&out);
+    for control in [
+        "s3.world-listable-anonymous",
+        "s3.world-readable-anonymous",
+        "s3.permissions-world-writable",
+        "s3.tls-not-enforced",
+        "s3.cross-account-access",
+    ] {
+        let (status, reason) = &verdicts[&(format!("s3://{denied}"), control.to_string())];
+        assert_eq!(*status, Status::Error, "{control}: {reason}");
+        assert!(reason.contains("AccessDenied"), "{reason}");
+        let (status, reason) = &verdicts[&(format!("s3://{fine}"), control.to_string())];
+        assert_ne!(*status, Status::Error, "{control}: {reason}");
+    }
 }
 
 /// Ctrl-C in the middle of a run: exit 130, and neither the snapshot nor its temporary
