@@ -1373,3 +1373,77 @@ fn binary_collect_uses_the_named_profile() {
         assert!(!text.contains("profile-secret"), "{}", entry.display());
     }
 }
+
+/// `run` = collect then report: one command from a live endpoint to a verified bundle.
+#[test]
+fn binary_run_collects_and_writes_a_verifiable_bundle() {
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("run");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let clients = common::clients(&endpoint, "us-east-1").await;
+        let s3 = clients.s3("us-east-1");
+        create(&s3, &format!("{p}-records")).await;
+        create(&s3, &format!("{p}-public")).await;
+        s3.put_bucket_acl()
+            .bucket(format!("{p}-public"))
+            .acl(BucketCannedAcl::PublicRead)
+            .send()
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let snapshot = dir.path().join("snap");
+    let bundle = dir.path().join("evidence.zip");
+    let output = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .args([
+            "run",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "us-east-1",
+            "--out",
+        ])
+        .arg(&snapshot)
+        .arg("--scope")
+        .arg(&scope)
+        .arg("--bundle")
+        .arg(&bundle)
+        .args([
+            "--collected-at",
+            "2026-04-01T12:00:00Z",
+            "--generated-at",
+            "2026-04-02T08:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(snapshot.join("snapshot.json").is_file());
+    let verify = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .arg("verify")
+        .arg(&bundle)
+        .output()
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    // The bundle's findings carry the public bucket's failure.
+    let file = std::fs::File::open(&bundle).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("findings.json").unwrap(), &mut text).unwrap();
+    let findings: Value = serde_json::from_str(&text).unwrap();
+    assert!(findings["findings"].as_array().unwrap().iter().any(|f| {
+        f["subject"] == format!("s3://{p}-public")
+            && f["control"] == "s3.world-listable-anonymous"
+            && f["status"] == "fail"
+    }));
+}
