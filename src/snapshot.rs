@@ -455,9 +455,30 @@ pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotErr
             .and_then(Value::as_str)
             .map(str::to_string),
         review_period,
-        scope: value.get("scope").cloned().unwrap_or(Value::Null),
+        scope: sorted_keys(value.get("scope").cloned().unwrap_or(Value::Null)),
         account_public_access_block,
     })
+}
+
+/// The same value with every object's keys in sorted order. serde_json keeps insertion order
+/// when some dependency turns on its `preserve_order` feature (which differs between test and
+/// release builds), so anything rendered from raw JSON is sorted first: the same snapshot must
+/// give the same bytes whatever the build.
+pub fn sorted_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
 }
 
 fn check_timestamp(path: &Path, pointer: &str, text: &str) -> Result<(), SnapshotError> {
@@ -639,4 +660,20 @@ fn shape<T: DeserializeOwned>(
             format!("does not have the shape `aws s3api` prints: {err}"),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_is_kept_with_sorted_keys_whatever_the_map_order() {
+        let meta = br#"{"format":"phi-audit-snapshot/1","collected_at":"2026-10-01T06:00:00Z","account_id":"1",
+            "scope":{"include":["*"],"exclude":["sandbox-*"],"tags":{"z":"1","a":"2"}},"account":{}}"#;
+        let meta = parse_meta(Path::new("snapshot.json"), meta).unwrap();
+        assert_eq!(
+            meta.scope.to_string(),
+            r#"{"exclude":["sandbox-*"],"include":["*"],"tags":{"a":"2","z":"1"}}"#
+        );
+    }
 }
