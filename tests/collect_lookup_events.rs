@@ -180,3 +180,113 @@ async fn lookup_events_error_is_recorded_with_its_code() {
     assert_eq!(result["error"]["message"], "bad attribute");
     assert!(result.get("ok").is_none());
 }
+
+/// The change timeline end to end: LookupEvents answers (mocked, as moto lacks them) go through
+/// the collector into a snapshot file, and from there into the per-bucket timeline of
+/// findings.json, with the root user flagged and access keys cut to four characters.
+#[tokio::test(start_paused = true)]
+async fn lookup_events_become_the_change_timeline() {
+    let record = |identity: &str| {
+        format!(
+            r#"{{"userIdentity":{identity},"sourceIPAddress":"203.0.113.9","requestParameters":{{"bucketName":"phi-claims"}}}}"#
+        )
+    };
+    let rule = mock!(Client::lookup_events).then_compute_output(move |req| {
+        let name = req.lookup_attributes()[0].attribute_value();
+        let mut out = LookupEventsOutput::builder();
+        if name == "PutBucketEncryption" {
+            out = out.events(
+                Event::builder()
+                    .event_id("root-1")
+                    .event_name("PutBucketEncryption")
+                    .event_source("s3.amazonaws.com")
+                    .event_time(DateTime::from_secs(1_770_000_000))
+                    .username("root")
+                    .access_key_id("ASIAEXAMPLEKEY12WXYZ")
+                    .resources(
+                        Resource::builder()
+                            .resource_type("AWS::S3::Bucket")
+                            .resource_name("phi-claims")
+                            .build(),
+                    )
+                    .cloud_trail_event(record(
+                        r#"{"type":"Root","arn":"arn:aws:iam::111122223333:root","accessKeyId":"ASIAEXAMPLEKEY12WXYZ"}"#,
+                    ))
+                    .build(),
+            );
+        }
+        if name == "PutBucketPolicy" {
+            out = out.events(
+                Event::builder()
+                    .event_id("user-1")
+                    .event_name("PutBucketPolicy")
+                    .event_source("s3.amazonaws.com")
+                    .event_time(DateTime::from_secs(1_769_000_000))
+                    .username("alice")
+                    .resources(
+                        Resource::builder()
+                            .resource_type("AWS::S3::Bucket")
+                            .resource_name("phi-claims")
+                            .build(),
+                    )
+                    .cloud_trail_event(record(
+                        r#"{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice"}"#,
+                    ))
+                    .build(),
+            );
+        }
+        out.build()
+    });
+    let client = mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&rule]);
+    let (since, until) = period();
+    let result = lookup_config_changes(
+        &Limiter::new(4),
+        &Pacer::new(Pacer::LOOKUP_EVENTS_INTERVAL),
+        &client,
+        since,
+        until,
+    )
+    .await;
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("cloudtrail")).unwrap();
+    std::fs::create_dir_all(dir.path().join("buckets")).unwrap();
+    let meta = serde_json::json!({
+        "format": "phi-audit-snapshot/1", "collected_at": "2026-04-01T00:00:00Z", "account_id": "111122223333",
+        "review_period": {"since": "2026-01-01T00:00:00Z", "until": "2026-03-31T23:59:59Z"},
+        "account": {"GetPublicAccessBlock": {"error": {"code": "NoSuchPublicAccessBlockConfiguration", "message": ""}}}
+    });
+    std::fs::write(dir.path().join("snapshot.json"), meta.to_string()).unwrap();
+    let region = serde_json::json!({"DescribeTrails": {"ok": {"trailList": []}}, "trails": {}, "LookupEvents": result});
+    std::fs::write(
+        dir.path().join("cloudtrail/us-east-1.json"),
+        region.to_string(),
+    )
+    .unwrap();
+    let snapshot = phi_audit::snapshot::Snapshot::load(dir.path()).unwrap();
+    let timeline = phi_audit::evaluate::changes::timeline(&snapshot);
+
+    let events: Vec<(&str, &str)> = timeline
+        .changes
+        .iter()
+        .map(|c| (c.bucket.as_str(), c.event.as_str()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("phi-claims", "PutBucketPolicy"),
+            ("phi-claims", "PutBucketEncryption")
+        ]
+    );
+    let root = &timeline.changes[1];
+    assert_eq!(root.flags, ["root"]);
+    assert_eq!(
+        root.principal.as_deref(),
+        Some("arn:aws:iam::111122223333:root")
+    );
+    assert_eq!(root.access_key.as_deref(), Some("…WXYZ"));
+    assert_eq!(root.source_ip.as_deref(), Some("203.0.113.9"));
+    assert_eq!(timeline.changes[0].user_name.as_deref(), Some("alice"));
+    assert!(timeline.changes[0].flags.is_empty());
+    assert!(timeline.not_collected.is_empty());
+}
