@@ -53,15 +53,8 @@ pub struct RunArgs {
     /// The generation time recorded in the bundle (RFC 3339); defaults to now.
     #[arg(long, value_name = "RFC3339")]
     pub generated_at: Option<String>,
-    /// A control catalog directory to use instead of the built-in one.
-    #[arg(long, value_name = "DIR")]
-    pub controls: Option<PathBuf>,
-    /// Server access logs older than this many hours before the end of the review period
-    /// count as not delivered.
-    #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
-    pub access_log_max_age: i64,
     #[command(flatten)]
-    pub admin: AdminArgs,
+    pub judgement: JudgementArgs,
     /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
@@ -97,9 +90,6 @@ impl From<Threshold> for Severity {
 pub struct EvaluateArgs {
     /// The snapshot directory written by `phi-audit collect`.
     pub snapshot: PathBuf,
-    /// A control catalog directory to use instead of the built-in one.
-    #[arg(long, value_name = "DIR")]
-    pub controls: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
     /// Exit 1 when a finding at or above this severity failed or could not be assessed.
@@ -108,6 +98,17 @@ pub struct EvaluateArgs {
     /// The generation time recorded in the output (RFC 3339); defaults to now.
     #[arg(long, value_name = "RFC3339")]
     pub generated_at: Option<String>,
+    #[command(flatten)]
+    pub judgement: JudgementArgs,
+}
+
+/// What decides the findings, shared by `evaluate`, `report` and `run`: the catalog, the
+/// thresholds, and the administrative inputs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct JudgementArgs {
+    /// A control catalog directory to use instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    pub controls: Option<PathBuf>,
     /// Server access logs older than this many hours before the end of the review period
     /// count as not delivered.
     #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
@@ -142,17 +143,10 @@ pub struct ReportArgs {
     /// snapshot and generation time give a byte-identical bundle.
     #[arg(long, value_name = "RFC3339")]
     pub generated_at: Option<String>,
-    /// A control catalog directory to use instead of the built-in one.
-    #[arg(long, value_name = "DIR")]
-    pub controls: Option<PathBuf>,
-    /// Server access logs older than this many hours before the end of the review period
-    /// count as not delivered.
-    #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
-    pub access_log_max_age: i64,
     /// --attestations and --exceptions are evaluated as for `evaluate` and copied, as given,
     /// into the bundle's attestations/.
     #[command(flatten)]
-    pub admin: AdminArgs,
+    pub judgement: JudgementArgs,
     /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
@@ -265,9 +259,7 @@ fn run_collect_then_report(
         snapshot,
         out: args.bundle,
         generated_at: args.generated_at,
-        controls: args.controls,
-        access_log_max_age: args.access_log_max_age,
-        admin: args.admin,
+        judgement: args.judgement,
         sign_key: args.sign_key,
     };
     run_report(&report, now, out)
@@ -370,26 +362,37 @@ pub fn administer(
     })
 }
 
+/// Loads, evaluates and applies the administrative inputs: everything `evaluate` and `report`
+/// share. Unmatched exceptions are warned about on stderr, so they never corrupt JSON or CSV on
+/// stdout.
+fn judge(
+    snapshot_dir: &std::path::Path,
+    judgement: &JudgementArgs,
+    generated_at: String,
+) -> Result<(Snapshot, Catalog, Administered), CliError> {
+    let options = EvaluateOptions {
+        access_log_max_age_hours: judgement.access_log_max_age,
+    };
+    let (snapshot, catalog, evaluated) = findings_with(
+        snapshot_dir,
+        judgement.controls.as_ref(),
+        generated_at,
+        options,
+    )?;
+    let administered = administer(evaluated, &snapshot, &catalog, &judgement.admin)?;
+    for unmatched in &administered.unmatched {
+        eprintln!("warning: {unmatched}");
+    }
+    Ok((snapshot, catalog, administered))
+}
+
 fn run_evaluate(
     args: &EvaluateArgs,
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
-    let options = EvaluateOptions {
-        access_log_max_age_hours: args.access_log_max_age,
-    };
-    let (snapshot, catalog, report) = findings_with(
-        &args.snapshot,
-        args.controls.as_ref(),
-        generated_at,
-        options,
-    )?;
-    let administered = administer(report, &snapshot, &catalog, &args.admin)?;
-    // Warnings go to stderr so they never corrupt JSON or CSV on stdout.
-    for unmatched in &administered.unmatched {
-        eprintln!("warning: {unmatched}");
-    }
+    let (_, _, administered) = judge(&args.snapshot, &args.judgement, generated_at)?;
     let report = administered.report;
     let mut out = std::io::BufWriter::new(out);
     match args.format {
@@ -419,19 +422,7 @@ pub fn run_report(
         .as_deref()
         .map(crate::sign::SecretKey::load)
         .transpose()?;
-    let options = EvaluateOptions {
-        access_log_max_age_hours: args.access_log_max_age,
-    };
-    let (snapshot, catalog, evaluated) = findings_with(
-        &args.snapshot,
-        args.controls.as_ref(),
-        generated_at,
-        options,
-    )?;
-    let administered = administer(evaluated, &snapshot, &catalog, &args.admin)?;
-    for unmatched in &administered.unmatched {
-        eprintln!("warning: {unmatched}");
-    }
+    let (snapshot, catalog, administered) = judge(&args.snapshot, &args.judgement, generated_at)?;
     let findings = administered.report;
     let attestations: Vec<attest::Attestation> = administered
         .admin
@@ -445,7 +436,8 @@ pub fn run_report(
         .iter()
         .flat_map(|file| file.entries.iter().map(|e| e.exception.clone()))
         .collect();
-    let files: Vec<PathBuf> = [&args.admin.attestations, &args.admin.exceptions]
+    let admin = &args.judgement.admin;
+    let files: Vec<PathBuf> = [&admin.attestations, &admin.exceptions]
         .into_iter()
         .flatten()
         .cloned()
