@@ -16,7 +16,18 @@ fn main() -> ExitCode {
         Err(err) => {
             let code = err.exit_code();
             let err = anyhow::Error::from(err);
-            eprintln!("phi-audit: error: {err:#}");
+            // Most messages already quote their cause ("path: No such file"); add a cause only
+            // when it says something the message does not.
+            let mut message = String::new();
+            for cause in err.chain().map(|c| c.to_string()) {
+                if !message.contains(&cause) {
+                    if !message.is_empty() {
+                        message.push_str(": ");
+                    }
+                    message.push_str(&cause);
+                }
+            }
+            eprintln!("phi-audit: error: {message}");
             ExitCode::from(code)
         }
     }
