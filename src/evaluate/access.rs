@@ -324,8 +324,9 @@ impl<'a> AccessContext<'a> {
     fn judge_policy(&self, capability: Capability, out: &mut Exposure) {
         out.evidence
             .insert(self.bucket.evidence_ref("GetBucketPolicy"));
-        let document = match &self.bucket.policy {
-            Evidence::Found(document) => document,
+        // The policy's grants were worked out once in `new`; here only its availability matters.
+        match &self.bucket.policy {
+            Evidence::Found(_) => {}
             Evidence::NotConfigured => return,
             Evidence::Unavailable(why) => {
                 if let Switch::On(level) = &self.restrict_public_buckets {
@@ -338,10 +339,10 @@ impl<'a> AccessContext<'a> {
                 }
                 return;
             }
-        };
+        }
         let grants = self.grants_of(capability);
         if grants.is_empty() {
-            self.check_against_policy_status(document, out);
+            self.check_against_policy_status(out);
             return;
         }
         self.note_block(out);
@@ -363,13 +364,12 @@ impl AccessContext<'_> {
     /// AWS's own verdict (GetBucketPolicyStatus IsPublic) is a safety net: if AWS calls the
     /// policy public but no statement we analysed grants the public anything, our reading has
     /// missed something, and the answer is "not assessed" rather than a pass.
-    fn check_against_policy_status(&self, document: &PolicyDocument, out: &mut Exposure) {
+    fn check_against_policy_status(&self, out: &mut Exposure) {
         let aws_says_public =
             matches!(&self.bucket.policy_status, Evidence::Found(s) if s.is_public);
         if !aws_says_public || matches!(self.restrict_public_buckets, Switch::On(_)) {
             return;
         }
-        let _ = document;
         let we_found_public = self.policy_grants.iter().any(|g| !g.is_empty());
         if !we_found_public {
             out.evidence
