@@ -270,42 +270,35 @@ fn bucket_ref(name: &str, file: &Value) -> BucketRef {
     }
 }
 
+/// The findings keyed by (subject, control).
+fn by_key(report: &BundleFindings) -> BTreeMap<(&str, &str), &Finding> {
+    report
+        .findings
+        .iter()
+        .map(|f| ((f.subject.as_str(), f.control.as_str()), f))
+        .collect()
+}
+
 /// Compares two bundles' contents.
 pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
-    let by_key =
-        |report: &BundleFindings| -> BTreeMap<(String, String), (Status, Severity, String)> {
-            report
-                .findings
-                .iter()
-                .map(|f| {
-                    (
-                        (f.subject.clone(), f.control.clone()),
-                        (f.status, f.severity, f.reason.clone()),
-                    )
-                })
-                .collect()
-        };
-    let before = by_key(&old.findings);
-    let after = by_key(&new.findings);
+    let (before, after) = (by_key(&old.findings), by_key(&new.findings));
 
     let mut new_failures = Vec::new();
     let mut fixed_failures = Vec::new();
     let mut newly_unassessable = Vec::new();
     let mut expired_exceptions = Vec::new();
-    for ((subject, control), (status, severity, reason)) in &after {
-        let previous = before
-            .get(&(subject.clone(), control.clone()))
-            .map(|(s, _, _)| *s);
+    for (key, finding) in &after {
+        let previous = before.get(key).map(|f| f.status);
         let change = StatusChange {
-            subject: subject.clone(),
-            control: control.clone(),
-            severity: *severity,
+            subject: finding.subject.clone(),
+            control: finding.control.clone(),
+            severity: finding.severity,
             before: previous,
-            after: *status,
-            reason: reason.clone(),
+            after: finding.status,
+            reason: finding.reason.clone(),
         };
-        match (previous, status) {
-            (Some(Status::Excepted), Status::Fail) if says_exception_expired(reason) => {
+        match (previous, finding.status) {
+            (Some(Status::Excepted), Status::Fail) if says_exception_expired(&finding.reason) => {
                 expired_exceptions.push(change)
             }
             (p, Status::Fail) if p != Some(Status::Fail) => new_failures.push(change),
