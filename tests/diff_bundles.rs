@@ -418,3 +418,44 @@ fn a_bundle_compared_with_itself_shows_no_change() {
          0, removed buckets 0, changed configurations 0\n"
     ), "{out}");
 }
+
+#[test]
+fn bundles_of_different_accounts_are_compared_with_a_clear_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/snapshot");
+    let other = dir.path().join("other-snapshot");
+    copy_dir(&sample, &other);
+    let meta_path = other.join("snapshot.json");
+    let mut meta = read_json(&meta_path);
+    meta["account_id"] = json!("444455556666");
+    write_json(&meta_path, &meta);
+    for (snapshot, out) in [(&sample, "a.zip"), (&other, "b.zip")] {
+        let (code, stdout, stderr) = phi_audit(&[
+            "report",
+            snapshot.to_str().unwrap(),
+            "--out",
+            dir.path().join(out).to_str().unwrap(),
+            "--generated-at",
+            "2026-10-08T09:00:00Z",
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let (code, out, err) = diff(dir.path(), &["a.zip", "b.zip"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "WARNING: the bundles are of different accounts (111122223333 and 444455556666)"
+        ),
+        "{out}"
+    );
+    assert!(
+        err.contains(
+            "warning: the bundles are of different accounts (111122223333 and 444455556666)"
+        ),
+        "{err}"
+    );
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    let (_, json_out, _) = diff(dir.path(), &["a.zip", "b.zip", "--format", "json"]);
+    let value: Value = serde_json::from_str(&json_out).unwrap();
+    assert_eq!(value["same_account"], false);
+}

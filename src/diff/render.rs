@@ -169,11 +169,14 @@ pub fn table(diff: &BundleDiff) -> String {
     side_lines(&mut out, "old", &diff.old);
     side_lines(&mut out, "new", &diff.new);
     if !diff.same_account {
-        let _ = writeln!(
-            out,
-            "WARNING: the bundles are of different accounts ({} and {}): the diff compares unrelated buckets",
+        let warning = format!(
+            "WARNING: the bundles are of different accounts ({} and {}): the diff compares \
+             unrelated buckets",
             diff.old.account_id, diff.new.account_id
         );
+        for line in wrap(&warning, WIDTH) {
+            let _ = writeln!(out, "{line}");
+        }
     }
     status_section(&mut out, "New failures", &diff.new_failures);
     status_section(&mut out, "Fixed failures", &diff.fixed_failures);
