@@ -16,6 +16,9 @@
 //! - `changed_configurations`: per bucket in both, each recorded API call whose RESULT differs as
 //!   parsed JSON (GetBucketPolicy: the parsed policy document, not its string). Before and after
 //!   are shown with object keys sorted; an absent call is `null`.
+//!
+//! The findings of a removed bucket are not listed one by one: the bucket is listed as removed.
+//! An exception that lapsed is listed under `expired_exceptions` only, not also as a new failure.
 
 pub mod render;
 
