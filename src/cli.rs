@@ -33,6 +33,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Check that an evidence bundle is intact (and its signature, given the public key).
     Verify(VerifyArgs),
+    /// Compare two evidence bundles (both verified first): new and fixed failures, new and
+    /// removed buckets, changed API answers, expired exceptions.
+    Diff(DiffArgs),
     /// Make a minisign-compatible Ed25519 key pair for signing bundles.
     Keygen(KeygenArgs),
     /// Collect S3 and CloudTrail evidence from an AWS account into a snapshot directory.
@@ -161,6 +164,25 @@ pub struct VerifyArgs {
     pub public_key: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The earlier bundle.
+    #[arg(value_name = "OLD.zip")]
+    pub old: PathBuf,
+    /// The later bundle.
+    #[arg(value_name = "NEW.zip")]
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+}
+
 #[derive(Debug, clap::Args)]
 pub struct KeygenArgs {
     /// Writes PREFIX.key (secret, mode 0600) and PREFIX.pub; never overwrites.
@@ -189,6 +211,10 @@ pub enum CliError {
     Verify(#[from] crate::verify::VerifyError),
     #[error(transparent)]
     Collect(#[from] CollectError),
+    #[error(transparent)]
+    Diff(#[from] crate::diff::DiffError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
 }
 
 impl CliError {
@@ -219,6 +245,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome,
         Command::Evaluate(args) => run_evaluate(&args, now, out),
         Command::Report(args) => run_report(&args, now, out),
         Command::Verify(args) => run_verify(&args, out),
+        Command::Diff(args) => run_diff(&args, out),
         Command::Keygen(args) => run_keygen(&args, out),
         Command::Collect(args) => run_collect_command(&args, now).map(|_| Outcome::Done),
         Command::Run(args) => run_collect_then_report(args, now, out),
@@ -499,6 +526,45 @@ fn run_verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliErro
     } else {
         Outcome::Tampered
     })
+}
+
+/// `diff`: verifies both bundles (a tampered one is refused with its verify listing, exit 1),
+/// then compares them.
+fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let mut tampered = false;
+    for path in [&args.old, &args.new] {
+        let report = crate::verify::verify(path, None)?;
+        if !report.intact() {
+            writeln!(
+                out,
+                "{}: refusing to compare a bundle that does not verify",
+                path.display()
+            )?;
+            out.write_all(report.render().as_bytes())?;
+            tampered = true;
+        }
+    }
+    if tampered {
+        out.flush()?;
+        return Ok(Outcome::Tampered);
+    }
+    let old = crate::diff::read_bundle(&args.old, &args.old.display().to_string())?;
+    let new = crate::diff::read_bundle(&args.new, &args.new.display().to_string())?;
+    let diff = crate::diff::compare(&old, &new);
+    if !diff.same_account {
+        eprintln!(
+            "warning: the bundles are of different accounts ({} and {})",
+            diff.old.account_id, diff.new.account_id
+        );
+    }
+    let text = match args.format {
+        DiffFormat::Table => crate::diff::render::table(&diff),
+        DiffFormat::Json => crate::diff::render::json(&diff),
+        DiffFormat::Html => crate::diff::render::html(&diff)?,
+    };
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(Outcome::Done)
 }
 
 fn run_keygen(args: &KeygenArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {

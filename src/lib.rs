@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod cli;
 pub mod collect;
 pub mod controls;
+pub mod diff;
 pub mod evaluate;
 pub mod findings;
 pub mod report;

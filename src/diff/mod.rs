@@ -1,0 +1,373 @@
+//! `phi-audit diff OLD.zip NEW.zip`: what changed between two evidence bundles.
+//!
+//! Both bundles are verified first (see [`crate::verify`]); only intact bundles are compared.
+//! Each bundle's `findings.json` and `evidence/buckets/*.json` are read straight from the zip,
+//! never extracted, with the same entry-name checks as `verify`. The comparison ([`compare`])
+//! produces a [`BundleDiff`]; rendering it (table, JSON, HTML) is separate and deterministic:
+//! the same two bundles always give the same bytes.
+//!
+//! What is listed, each sorted by subject (or bucket), then control (or operation):
+//! - `new_failures`: `fail` in NEW, anything else (or absent) in OLD — except expired exceptions;
+//! - `fixed_failures`: `fail` in OLD, `pass`, `excepted` or `not_applicable` in NEW;
+//! - `newly_unassessable`: `error` in NEW, anything else (or absent) in OLD;
+//! - `expired_exceptions`: `excepted` in OLD, `fail` in NEW with the reason the exception step
+//!   gives an expired exception ("An exception approved by … expired on …");
+//! - `new_buckets` / `removed_buckets`: from the names of `evidence/buckets/*.json`;
+//! - `changed_configurations`: per bucket in both, each recorded API call whose RESULT differs as
+//!   parsed JSON (GetBucketPolicy: the parsed policy document, not its string). Before and after
+//!   are shown with object keys sorted; an absent call is `null`.
+//!
+//! The findings of a removed bucket are not listed one by one: the bucket is listed as removed.
+//! An exception that lapsed is listed under `expired_exceptions` only, not also as a new failure.
+
+pub mod render;
+
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+use zip::ZipArchive;
+
+use crate::findings::{Finding, Severity, SnapshotRef, Status};
+use crate::verify::unsafe_name;
+
+/// The `format` of `diff --format json`.
+pub const DIFF_FORMAT: &str = "phi-audit-diff/1";
+
+/// The largest entry read into memory from a bundle (a real one is far smaller).
+const ENTRY_LIMIT: u64 = 64 << 20;
+
+const FINDINGS_ENTRY: &str = "findings.json";
+const BUCKETS_PREFIX: &str = "evidence/buckets/";
+
+/// Everything `diff` reports about two bundles.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BundleDiff {
+    pub format: String,
+    pub old: BundleSide,
+    pub new: BundleSide,
+    /// False when the bundles are of different AWS accounts: the diff is then of little use.
+    pub same_account: bool,
+    pub new_failures: Vec<StatusChange>,
+    pub fixed_failures: Vec<StatusChange>,
+    pub newly_unassessable: Vec<StatusChange>,
+    pub expired_exceptions: Vec<StatusChange>,
+    pub new_buckets: Vec<BucketRef>,
+    pub removed_buckets: Vec<BucketRef>,
+    pub changed_configurations: Vec<ConfigChange>,
+}
+
+/// Which snapshot one bundle was made from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleSide {
+    /// The bundle path as given on the command line.
+    pub bundle: String,
+    pub account_id: String,
+    pub collected_at: String,
+    pub generated_at: String,
+    pub digest: String,
+}
+
+/// One (subject, control) whose status changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusChange {
+    pub subject: String,
+    pub control: String,
+    pub severity: Severity,
+    /// `null` when OLD had no such finding (a new subject).
+    pub before: Option<Status>,
+    pub after: Status,
+    /// The NEW finding's reason.
+    pub reason: String,
+}
+
+/// A bucket present in only one of the bundles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BucketRef {
+    pub name: String,
+    pub region: Option<String>,
+    pub in_scope: bool,
+}
+
+/// One API answer that differs between the bundles for a bucket present in both.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConfigChange {
+    pub bucket: String,
+    pub operation: String,
+    /// The RESULT (`{"ok": …}` or `{"error": …}`), or `null` when the call was not recorded.
+    pub before: Value,
+    pub after: Value,
+}
+
+/// A bundle could not be read or does not hold what a bundle holds (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum DiffError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a readable zip archive ({message})")]
+    NotAZip { path: PathBuf, message: String },
+    #[error("{path}: entry {entry}: {why}")]
+    UnsafeEntry {
+        path: PathBuf,
+        entry: String,
+        why: &'static str,
+    },
+    #[error("{path}: the bundle has no {FINDINGS_ENTRY}")]
+    NoFindings { path: PathBuf },
+    #[error("{path}: {entry} is not valid: {message}")]
+    BadEntry {
+        path: PathBuf,
+        entry: String,
+        message: String,
+    },
+}
+
+/// The part of `findings.json` that `diff` reads (the summary and timeline are not needed).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct BundleFindings {
+    pub generated_at: String,
+    pub snapshot: SnapshotRef,
+    pub findings: Vec<Finding>,
+}
+
+/// What `diff` reads from one bundle.
+#[derive(Debug, Clone)]
+pub struct BundleContents {
+    pub label: String,
+    pub findings: BundleFindings,
+    /// Per bucket (file name without `.json`): the bucket file as parsed JSON.
+    pub buckets: BTreeMap<String, Value>,
+}
+
+/// Reads `findings.json` and `evidence/buckets/*.json` from a bundle, in memory.
+pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError> {
+    let file = File::open(path).map_err(|source| DiffError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let not_a_zip = |e: zip::result::ZipError| DiffError::NotAZip {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut archive = ZipArchive::new(BufReader::new(file)).map_err(not_a_zip)?;
+    let mut findings = None;
+    let mut buckets = BTreeMap::new();
+    for index in 0..archive.len() {
+        let entry = archive.by_index(index).map_err(not_a_zip)?;
+        let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
+        if let Some(why) = unsafe_name(&name) {
+            return Err(DiffError::UnsafeEntry {
+                path: path.to_path_buf(),
+                entry: name,
+                why,
+            });
+        }
+        let bucket = name
+            .strip_prefix(BUCKETS_PREFIX)
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
+            .map(str::to_string);
+        if name != FINDINGS_ENTRY && bucket.is_none() {
+            continue;
+        }
+        let bad = |message: String| DiffError::BadEntry {
+            path: path.to_path_buf(),
+            entry: name.clone(),
+            message,
+        };
+        let mut bytes = Vec::new();
+        entry
+            .take(ENTRY_LIMIT)
+            .read_to_end(&mut bytes)
+            .map_err(|e| bad(e.to_string()))?;
+        match bucket {
+            None => {
+                let report: BundleFindings =
+                    serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+                findings = Some(report);
+            }
+            Some(bucket) => {
+                let value: Value =
+                    serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
+                buckets.insert(bucket, value);
+            }
+        }
+    }
+    let findings = findings.ok_or_else(|| DiffError::NoFindings {
+        path: path.to_path_buf(),
+    })?;
+    Ok(BundleContents {
+        label: label.to_string(),
+        findings,
+        buckets,
+    })
+}
+
+fn side(contents: &BundleContents) -> BundleSide {
+    let s = &contents.findings.snapshot;
+    BundleSide {
+        bundle: contents.label.clone(),
+        account_id: s.account_id.clone(),
+        collected_at: s.collected_at.clone(),
+        generated_at: contents.findings.generated_at.clone(),
+        digest: s.digest.clone(),
+    }
+}
+
+/// True when a failing finding's reason says a matching exception has expired (the wording of
+/// `attest::exceptions`).
+fn says_exception_expired(reason: &str) -> bool {
+    reason.contains("An exception approved by") && reason.contains(" expired on ")
+}
+
+/// The same JSON with every object's keys sorted, and a bucket policy string parsed, so that
+/// formatting and key order never count as a change.
+fn canonical(operation: &str, value: &Value) -> Value {
+    let mut value = sorted(value);
+    if operation == "GetBucketPolicy" {
+        if let Some(Value::String(text)) = value.pointer("/ok/Policy") {
+            if let Ok(document) = serde_json::from_str::<Value>(text) {
+                let document = sorted(&document);
+                if let Some(slot) = value.pointer_mut("/ok/Policy") {
+                    *slot = document;
+                }
+            }
+        }
+    }
+    value
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), sorted(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+fn bucket_ref(name: &str, file: &Value) -> BucketRef {
+    BucketRef {
+        name: name.to_string(),
+        region: file
+            .get("region")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        in_scope: file
+            .get("in_scope")
+            .and_then(Value::as_bool)
+            .unwrap_or(true),
+    }
+}
+
+/// The findings keyed by (subject, control).
+fn by_key(report: &BundleFindings) -> BTreeMap<(&str, &str), &Finding> {
+    report
+        .findings
+        .iter()
+        .map(|f| ((f.subject.as_str(), f.control.as_str()), f))
+        .collect()
+}
+
+/// Compares two bundles' contents.
+pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
+    let (before, after) = (by_key(&old.findings), by_key(&new.findings));
+
+    let mut new_failures = Vec::new();
+    let mut fixed_failures = Vec::new();
+    let mut newly_unassessable = Vec::new();
+    let mut expired_exceptions = Vec::new();
+    for (key, finding) in &after {
+        let previous = before.get(key).map(|f| f.status);
+        let change = StatusChange {
+            subject: finding.subject.clone(),
+            control: finding.control.clone(),
+            severity: finding.severity,
+            before: previous,
+            after: finding.status,
+            reason: finding.reason.clone(),
+        };
+        match (previous, finding.status) {
+            (Some(Status::Excepted), Status::Fail) if says_exception_expired(&finding.reason) => {
+                expired_exceptions.push(change)
+            }
+            (p, Status::Fail) if p != Some(Status::Fail) => new_failures.push(change),
+            (p, Status::Error) if p != Some(Status::Error) => newly_unassessable.push(change),
+            (Some(Status::Fail), Status::Pass | Status::Excepted | Status::NotApplicable) => {
+                fixed_failures.push(change)
+            }
+            _ => {}
+        }
+    }
+
+    let new_buckets = new
+        .buckets
+        .iter()
+        .filter(|(name, _)| !old.buckets.contains_key(*name))
+        .map(|(name, file)| bucket_ref(name, file))
+        .collect();
+    let removed_buckets = old
+        .buckets
+        .iter()
+        .filter(|(name, _)| !new.buckets.contains_key(*name))
+        .map(|(name, file)| bucket_ref(name, file))
+        .collect();
+
+    let mut changed_configurations = Vec::new();
+    for (bucket, old_file) in &old.buckets {
+        let Some(new_file) = new.buckets.get(bucket) else {
+            continue;
+        };
+        let calls = |file: &Value| file.get("calls").and_then(Value::as_object).cloned();
+        let (old_calls, new_calls) = (
+            calls(old_file).unwrap_or_default(),
+            calls(new_file).unwrap_or_default(),
+        );
+        let operations: BTreeSet<&String> = old_calls.keys().chain(new_calls.keys()).collect();
+        for operation in operations {
+            let normal = |calls: &serde_json::Map<String, Value>| {
+                calls
+                    .get(operation)
+                    .map(|v| canonical(operation, v))
+                    .unwrap_or(Value::Null)
+            };
+            let (before, after) = (normal(&old_calls), normal(&new_calls));
+            if before != after {
+                changed_configurations.push(ConfigChange {
+                    bucket: bucket.clone(),
+                    operation: operation.clone(),
+                    before,
+                    after,
+                });
+            }
+        }
+    }
+
+    let (old_side, new_side) = (side(old), side(new));
+    BundleDiff {
+        format: DIFF_FORMAT.to_string(),
+        same_account: old_side.account_id == new_side.account_id,
+        old: old_side,
+        new: new_side,
+        new_failures,
+        fixed_failures,
+        newly_unassessable,
+        expired_exceptions,
+        new_buckets,
+        removed_buckets,
+        changed_configurations,
+    }
+}

@@ -1,0 +1,461 @@
+//! `phi-audit diff` on two bundles built from the sample snapshot and a copy changed in known
+//! ways: every change is listed, nothing else; a tampered bundle is refused; HTML is escaped.
+
+mod bundle_support;
+
+use bundle_support::{phi_audit, rewrite};
+
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const HOSTILE_SID: &str = "<script>alert(\"sid\")</script>";
+const NEW_BUCKET: &str = "riverside-phi-new-intake";
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+fn write_json(path: &Path, value: &Value) {
+    std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+}
+
+fn edit_bucket(snapshot: &Path, bucket: &str, edit: impl FnOnce(&mut Value)) {
+    let path = snapshot.join("buckets").join(format!("{bucket}.json"));
+    let mut value = read_json(&path);
+    edit(&mut value);
+    write_json(&path, &value);
+}
+
+/// The sample snapshot, and a copy in which: riverside-partner-referrals' ACL grants AllUsers
+/// READ; riverside-research-deid's versioning is Enabled; riverside-legacy-scans-2015 is gone;
+/// a new bucket (a copy of riverside-phi-lab-results) appears; riverside-phi-claims-837's policy
+/// gets a hostile Sid; riverside-phi-datalake-curated's policy is only re-formatted (no change).
+fn snapshots(dir: &Path) -> (PathBuf, PathBuf) {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/snapshot");
+    let old = dir.join("old-snapshot");
+    let new = dir.join("new-snapshot");
+    copy_dir(&sample, &old);
+    copy_dir(&sample, &new);
+
+    let meta_path = new.join("snapshot.json");
+    let mut meta = read_json(&meta_path);
+    meta["collected_at"] = json!("2026-10-08T06:00:00Z");
+    write_json(&meta_path, &meta);
+
+    edit_bucket(&new, "riverside-partner-referrals", |b| {
+        b["calls"]["GetBucketAcl"]["ok"]["Grants"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}));
+    });
+    edit_bucket(&new, "riverside-research-deid", |b| {
+        b["calls"]["GetBucketVersioning"] = json!({"ok": {"Status": "Enabled"}});
+    });
+    std::fs::remove_file(new.join("buckets/riverside-legacy-scans-2015.json")).unwrap();
+    let mut added = read_json(&new.join("buckets/riverside-phi-lab-results.json"));
+    added["name"] = json!(NEW_BUCKET);
+    write_json(
+        &new.join("buckets").join(format!("{NEW_BUCKET}.json")),
+        &added,
+    );
+    edit_bucket(&new, "riverside-phi-claims-837", |b| {
+        let policy = b["calls"]["GetBucketPolicy"]["ok"]["Policy"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let mut document: Value = serde_json::from_str(&policy).unwrap();
+        document["Statement"][0]["Sid"] = json!(HOSTILE_SID);
+        b["calls"]["GetBucketPolicy"]["ok"]["Policy"] = json!(document.to_string());
+    });
+    edit_bucket(&new, "riverside-phi-datalake-curated", |b| {
+        let policy = b["calls"]["GetBucketPolicy"]["ok"]["Policy"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let document: Value = serde_json::from_str(&policy).unwrap();
+        b["calls"]["GetBucketPolicy"]["ok"]["Policy"] =
+            json!(serde_json::to_string_pretty(&document).unwrap());
+    });
+    (old, new)
+}
+
+/// Builds old.zip and new.zip in `dir`; NEW judges the sample exceptions after riverside-www's
+/// two exceptions expired (2027-01-31).
+fn bundles(dir: &Path) {
+    let (old, new) = snapshots(dir);
+    let exceptions = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/exceptions.yaml");
+    for (snapshot, out, as_of) in [
+        (&old, "old.zip", "2026-09-30"),
+        (&new, "new.zip", "2027-02-01"),
+    ] {
+        let (code, stdout, stderr) = phi_audit(&[
+            "report",
+            snapshot.to_str().unwrap(),
+            "--out",
+            dir.join(out).to_str().unwrap(),
+            "--generated-at",
+            "2026-10-08T09:00:00Z",
+            "--exceptions",
+            exceptions.to_str().unwrap(),
+            "--as-of",
+            as_of,
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+}
+
+/// Runs `phi-audit diff` in `dir` (so the bundle paths print as given).
+fn diff(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .arg("diff")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+const EXPECTED_TABLE: &str = r#"phi-audit diff
+old: old.zip
+  account 111122223333, collected 2026-10-01T06:00:00Z, generated 2026-10-08T09:00:00Z
+  snapshot digest 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+new: new.zip
+  account 111122223333, collected 2026-10-08T06:00:00Z, generated 2026-10-08T09:00:00Z
+  snapshot digest da497f32b9d882a7cfebad33d4985264c065552db2017272018de235183e768f
+
+New failures (9)
+  [high] s3://riverside-partner-referrals s3.world-listable-anonymous (pass -> fail)
+      Anyone on the internet can list the objects: the bucket ACL grants READ to AllUsers.
+  [medium] s3://riverside-phi-new-intake s3.access-log-delivery-missing (new subject, fail)
+      The target bucket riverside-s3-access-logs neither allows logging.s3.amazonaws.com to write
+      s3://riverside-s3-access-logs/riverside-phi-lab-results/ for this bucket in its policy nor
+      grants LogDelivery WRITE in an enforced ACL, so logs cannot be delivered.
+  [high] s3://riverside-phi-new-intake s3.data-events-not-logged (new subject, fail)
+      No logging trail records this bucket's object reads or writes (riverside-legacy-trail selects
+      reads and writes but is not logging).
+  [low] s3://riverside-phi-new-intake s3.lifecycle-missing (new subject, fail)
+      No lifecycle configuration governs retention of objects or old versions.
+  [low] s3://riverside-phi-new-intake s3.mfa-delete-disabled (new subject, fail)
+      MFA delete has never been configured: a single stolen key can permanently delete object
+      versions.
+  [low] s3://riverside-phi-new-intake s3.object-lock-disabled (new subject, fail)
+      Object Lock is not enabled, so objects can be deleted or overwritten before their retention
+      ends.
+  [medium] s3://riverside-phi-new-intake s3.public-access-block-incomplete (new subject, fail)
+      Block Public Access is incomplete: RestrictPublicBuckets off at both bucket and account level.
+  [low] s3://riverside-phi-new-intake s3.replication-disabled (new subject, fail)
+      No replication is configured: there is no second copy of the data.
+  [high] s3://riverside-phi-new-intake s3.tls-not-enforced (new subject, fail)
+      Plain-HTTP requests are not fully denied: no statement denies requests when
+      aws:SecureTransport is false.
+
+Fixed failures (1)
+  [medium] s3://riverside-research-deid s3.versioning-disabled (fail -> pass)
+      Versioning is Enabled.
+
+Newly unassessable (0)
+  none
+
+Exceptions expired (2)
+  [medium] s3://riverside-www s3.public-access-block-incomplete (excepted -> fail)
+      Block Public Access is incomplete: IgnorePublicAcls, RestrictPublicBuckets off at both bucket
+      and account level. An exception approved by J. Smith (Privacy Officer) on 2026-08-01 expired
+      on 2027-01-31.
+  [critical] s3://riverside-www s3.world-readable-anonymous (excepted -> fail)
+      Anyone on the internet can read objects: the bucket policy's statement "PublicReadGetObject"
+      allows s3:GetObject to everyone. An exception approved by J. Smith (Privacy Officer) on
+      2026-08-01 expired on 2027-01-31.
+
+New buckets (1)
+  riverside-phi-new-intake  (us-east-1, in scope)
+
+Removed buckets (1)
+  riverside-legacy-scans-2015  (us-east-1, in scope)
+
+Changed configurations (3)
+  riverside-partner-referrals GetBucketAcl
+    /ok/Grants added: {"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllU…
+  riverside-phi-claims-837 GetBucketPolicy
+    /ok/Policy/Statement/0/Sid: "DenyNonTlsObjectAccess" -> "<script>alert(\"sid\")</script>"
+  riverside-research-deid GetBucketVersioning
+    /ok/Status: absent -> "Enabled"
+
+Summary: new failures 9, fixed failures 1, newly unassessable 0, exceptions expired 2, new buckets
+1, removed buckets 1, changed configurations 3
+"#;
+
+#[test]
+fn the_table_lists_every_known_change_and_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles(dir.path());
+    let (code, out, err) = diff(dir.path(), &["old.zip", "new.zip"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, EXPECTED_TABLE);
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+}
+
+#[test]
+fn the_json_has_the_documented_shape_and_the_same_bytes_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles(dir.path());
+    let (code, out, err) = diff(dir.path(), &["old.zip", "new.zip", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, again, _) = diff(dir.path(), &["old.zip", "new.zip", "--format", "json"]);
+    assert_eq!(out, again);
+    let value: Value = serde_json::from_str(&out).unwrap();
+    let keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "format",
+            "old",
+            "new",
+            "same_account",
+            "new_failures",
+            "fixed_failures",
+            "newly_unassessable",
+            "expired_exceptions",
+            "new_buckets",
+            "removed_buckets",
+            "changed_configurations"
+        ]
+    );
+    assert_eq!(value["format"], "phi-audit-diff/1");
+    assert_eq!(value["same_account"], true);
+    assert_eq!(value["old"]["bundle"], "old.zip");
+    assert_eq!(value["old"]["account_id"], "111122223333");
+    assert_eq!(value["old"]["collected_at"], "2026-10-01T06:00:00Z");
+    assert_eq!(value["new"]["collected_at"], "2026-10-08T06:00:00Z");
+    assert_eq!(value["new"]["generated_at"], "2026-10-08T09:00:00Z");
+    assert_eq!(value["new_failures"].as_array().unwrap().len(), 9);
+    assert_eq!(
+        value["new_failures"][0],
+        json!({
+            "subject": "s3://riverside-partner-referrals",
+            "control": "s3.world-listable-anonymous",
+            "severity": "high",
+            "before": "pass",
+            "after": "fail",
+            "reason": "Anyone on the internet can list the objects: the bucket ACL grants READ to AllUsers."
+        })
+    );
+    assert_eq!(value["new_failures"][1]["before"], Value::Null);
+    assert_eq!(
+        value["fixed_failures"],
+        json!([{
+            "subject": "s3://riverside-research-deid",
+            "control": "s3.versioning-disabled",
+            "severity": "medium",
+            "before": "fail",
+            "after": "pass",
+            "reason": "Versioning is Enabled."
+        }])
+    );
+    assert_eq!(value["newly_unassessable"], json!([]));
+    let expired: Vec<(&str, &str)> = value["expired_exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["subject"].as_str().unwrap(),
+                c["control"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        expired,
+        [
+            ("s3://riverside-www", "s3.public-access-block-incomplete"),
+            ("s3://riverside-www", "s3.world-readable-anonymous")
+        ]
+    );
+    assert_eq!(
+        value["new_buckets"],
+        json!([{"name": NEW_BUCKET, "region": "us-east-1", "in_scope": true}])
+    );
+    assert_eq!(
+        value["removed_buckets"],
+        json!([{"name": "riverside-legacy-scans-2015", "region": "us-east-1", "in_scope": true}])
+    );
+    let changed = value["changed_configurations"].as_array().unwrap();
+    let which: Vec<(&str, &str)> = changed
+        .iter()
+        .map(|c| {
+            (
+                c["bucket"].as_str().unwrap(),
+                c["operation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        which,
+        [
+            ("riverside-partner-referrals", "GetBucketAcl"),
+            ("riverside-phi-claims-837", "GetBucketPolicy"),
+            ("riverside-research-deid", "GetBucketVersioning")
+        ]
+    );
+    // In full, the policy parsed (not its string), and the whole ACL.
+    assert_eq!(
+        changed[1]["after"]["ok"]["Policy"]["Statement"][0]["Sid"],
+        HOSTILE_SID
+    );
+    assert_eq!(
+        changed[0]["after"]["ok"]["Grants"]
+            .as_array()
+            .unwrap()
+            .len(),
+        changed[0]["before"]["ok"]["Grants"]
+            .as_array()
+            .unwrap()
+            .len()
+            + 1
+    );
+    assert_eq!(changed[2]["before"], json!({"ok": {}}));
+    assert_eq!(changed[2]["after"], json!({"ok": {"Status": "Enabled"}}));
+}
+
+#[test]
+fn the_html_is_self_contained_and_escapes_what_came_from_aws() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles(dir.path());
+    let (code, html, err) = diff(dir.path(), &["old.zip", "new.zip", "--format", "html"]);
+    assert_eq!(code, 0, "{html}{err}");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(!html.contains("<script"), "the hostile Sid is escaped");
+    assert!(html.contains("&lt;script&gt;alert("), "{html}");
+    assert!(!html.contains("src=\"http") && !html.contains("href=\"http"));
+    for text in [
+        "New failures (9)",
+        "Fixed failures (1)",
+        "Exceptions expired (2)",
+        "riverside-legacy-scans-2015",
+        "GetBucketVersioning",
+    ] {
+        assert!(html.contains(text), "{text}");
+    }
+    let (_, again, _) = diff(dir.path(), &["old.zip", "new.zip", "--format", "html"]);
+    assert_eq!(html, again);
+}
+
+#[test]
+fn a_tampered_bundle_is_refused_with_its_verify_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles(dir.path());
+    rewrite(
+        &dir.path().join("new.zip"),
+        &dir.path().join("tampered.zip"),
+        |entries| {
+            let e = entries
+                .iter_mut()
+                .find(|e| e.name == "evidence/buckets/riverside-www.json")
+                .unwrap();
+            let last = e.data.len() - 2;
+            e.data[last] ^= 0x01;
+        },
+    );
+    let (code, out, err) = diff(dir.path(), &["old.zip", "tampered.zip"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with("tampered.zip: refusing to compare a bundle that does not verify\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("CHANGED  evidence/buckets/riverside-www.json"),
+        "{out}"
+    );
+    assert!(out.contains("TAMPERED"), "{out}");
+    assert!(!out.contains("New failures"), "{out}");
+}
+
+#[test]
+fn an_unreadable_bundle_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles(dir.path());
+    std::fs::write(dir.path().join("junk.zip"), b"not a zip").unwrap();
+    let (code, out, err) = diff(dir.path(), &["old.zip", "junk.zip"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("junk.zip"), "{err}");
+    let (code, _, err) = diff(dir.path(), &["old.zip", "missing.zip"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("missing.zip"), "{err}");
+    let (code, _, _) = diff(dir.path(), &["old.zip", "new.zip", "--format", "pdf"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_bundle_compared_with_itself_shows_no_change() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles(dir.path());
+    let (code, out, err) = diff(dir.path(), &["new.zip", "new.zip"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.ends_with(
+        "Summary: new failures 0, fixed failures 0, newly unassessable 0, exceptions expired 0, new buckets\n\
+         0, removed buckets 0, changed configurations 0\n"
+    ), "{out}");
+}
+
+#[test]
+fn bundles_of_different_accounts_are_compared_with_a_clear_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/snapshot");
+    let other = dir.path().join("other-snapshot");
+    copy_dir(&sample, &other);
+    let meta_path = other.join("snapshot.json");
+    let mut meta = read_json(&meta_path);
+    meta["account_id"] = json!("444455556666");
+    write_json(&meta_path, &meta);
+    for (snapshot, out) in [(&sample, "a.zip"), (&other, "b.zip")] {
+        let (code, stdout, stderr) = phi_audit(&[
+            "report",
+            snapshot.to_str().unwrap(),
+            "--out",
+            dir.path().join(out).to_str().unwrap(),
+            "--generated-at",
+            "2026-10-08T09:00:00Z",
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let (code, out, err) = diff(dir.path(), &["a.zip", "b.zip"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "WARNING: the bundles are of different accounts (111122223333 and 444455556666)"
+        ),
+        "{out}"
+    );
+    assert!(
+        err.contains(
+            "warning: the bundles are of different accounts (111122223333 and 444455556666)"
+        ),
+        "{err}"
+    );
+    assert!(out.lines().all(|l| l.chars().count() <= 100), "{out}");
+    let (_, json_out, _) = diff(dir.path(), &["a.zip", "b.zip", "--format", "json"]);
+    let value: Value = serde_json::from_str(&json_out).unwrap();
+    assert_eq!(value["same_account"], false);
+}
