@@ -208,7 +208,7 @@ pub struct Change {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
     /// `root` (made by the account's root user) and/or `unidentified` (no principal recorded).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
     pub event_id: String,
 }

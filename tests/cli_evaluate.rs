@@ -253,3 +253,23 @@ fn the_change_timeline_survives_attestations_and_exceptions() {
         .iter()
         .any(|f| f["status"] == "excepted"));
 }
+
+#[test]
+fn findings_json_reads_back_into_the_findings_contract() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/samples");
+    let (code, stdout, stderr) = phi_audit(&[
+        "evaluate",
+        &format!("{sample}/snapshot"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: phi_audit::findings::FindingsReport =
+        serde_json::from_str(&stdout).expect("findings.json is readable as FindingsReport");
+    assert!(report.changes.changes.iter().any(|c| c.flags.is_empty()));
+    assert_eq!(
+        serde_json::to_string_pretty(&report).unwrap() + "\n",
+        stdout,
+        "writing what was read gives the same document"
+    );
+}
