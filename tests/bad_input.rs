@@ -199,6 +199,18 @@ fn snapshot_error(alter: impl FnOnce(&Path)) -> String {
     stderr
 }
 
+/// The error for a snapshot whose bucket `bad` records `result` for `operation`.
+fn bad_bucket_error(operation: &'static str, result: serde_json::Value) -> String {
+    snapshot_error(|dir| {
+        let bucket = bucket_with("bad", &[(operation, result)]);
+        std::fs::write(
+            dir.join("buckets/bad.json"),
+            serde_json::to_vec(&bucket).unwrap(),
+        )
+        .unwrap();
+    })
+}
+
 #[test]
 fn malformed_snapshots_are_rejected_with_the_file_and_place() {
     let err = snapshot_error(|dir| {
@@ -215,17 +227,7 @@ fn malformed_snapshots_are_rejected_with_the_file_and_place() {
         "{err}"
     );
 
-    let err = snapshot_error(|dir| {
-        let bucket = bucket_with(
-            "bad",
-            &[("GetBucketPolicy", policy("{\"Statement\": [oops]"))],
-        );
-        std::fs::write(
-            dir.join("buckets/bad.json"),
-            serde_json::to_vec(&bucket).unwrap(),
-        )
-        .unwrap();
-    });
+    let err = bad_bucket_error("GetBucketPolicy", policy("{\"Statement\": [oops]"));
     assert!(
         err.contains("buckets/bad.json")
             && err.contains("/calls/GetBucketPolicy/ok/Policy")
@@ -233,59 +235,29 @@ fn malformed_snapshots_are_rejected_with_the_file_and_place() {
         "{err}"
     );
 
-    let err = snapshot_error(|dir| {
-        let bucket = bucket_with(
-            "bad",
-            &[(
-                "GetBucketPolicy",
-                policy(r#"{"Statement":[{"Effect":"Permit","Action":"*","Resource":"*"}]}"#),
-            )],
-        );
-        std::fs::write(
-            dir.join("buckets/bad.json"),
-            serde_json::to_vec(&bucket).unwrap(),
-        )
-        .unwrap();
-    });
+    let err = bad_bucket_error(
+        "GetBucketPolicy",
+        policy(r#"{"Statement":[{"Effect":"Permit","Action":"*","Resource":"*"}]}"#),
+    );
     assert!(
         err.contains("/calls/GetBucketPolicy/ok/Policy/Statement/0/Effect")
             && err.contains("Permit"),
         "{err}"
     );
 
-    let err = snapshot_error(|dir| {
-        let bucket = bucket_with(
-            "bad",
-            &[(
-                "GetBucketAcl",
-                json!({"ok": {}, "error": {"code": "AccessDenied"}}),
-            )],
-        );
-        std::fs::write(
-            dir.join("buckets/bad.json"),
-            serde_json::to_vec(&bucket).unwrap(),
-        )
-        .unwrap();
-    });
+    let err = bad_bucket_error(
+        "GetBucketAcl",
+        json!({"ok": {}, "error": {"code": "AccessDenied"}}),
+    );
     assert!(
         err.contains("/calls/GetBucketAcl") && err.contains("exactly one"),
         "{err}"
     );
 
-    let err = snapshot_error(|dir| {
-        let bucket = bucket_with(
-            "bad",
-            &[(
-                "GetBucketAcl",
-                ok(json!({"Grants": [{"Grantee": {"Type": "Group"}, "Permission": "READ_ALL"}]})),
-            )],
-        );
-        std::fs::write(
-            dir.join("buckets/bad.json"),
-            serde_json::to_vec(&bucket).unwrap(),
-        )
-        .unwrap();
-    });
+    let err = bad_bucket_error(
+        "GetBucketAcl",
+        ok(json!({"Grants": [{"Grantee": {"Type": "Group"}, "Permission": "READ_ALL"}]})),
+    );
     assert!(
         err.contains("/calls/GetBucketAcl/ok") && err.contains("READ_ALL"),
         "{err}"
