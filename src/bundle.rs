@@ -20,6 +20,7 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::attest::{Attestation, RiskException};
 use crate::controls::Catalog;
+use crate::diff::previous::{ChangesSincePrevious, CHANGES_ENTRY};
 use crate::findings::FindingsReport;
 use crate::report;
 use crate::sign::SecretKey;
@@ -107,7 +108,17 @@ struct Entry<'a> {
 
 /// Renders the documents and writes the bundle to `out` atomically.
 pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, BundleError> {
-    let model = report::model::ReportModel::build(
+    write_with_previous(request, None, out)
+}
+
+/// [`write`], with the changes since a previous bundle (`report --previous`): the report's
+/// "Changes since last review" section, `changes-since-previous.json` and a README paragraph.
+pub fn write_with_previous(
+    request: &BundleRequest<'_>,
+    previous: Option<&ChangesSincePrevious>,
+    out: &Path,
+) -> Result<BundleSummary, BundleError> {
+    let mut model = report::model::ReportModel::build(
         request.snapshot,
         request.catalog,
         request.findings,
@@ -115,6 +126,7 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
         request.exceptions,
         request.judged_at,
     );
+    model.previous = previous.map(report::previous::PreviousView::build);
     let html = report::html::render(&model)?;
     let pdf = report::pdf::render(&model)?;
 
@@ -148,6 +160,12 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
     };
     let html_bytes = size(&entries[2].source);
     let pdf_bytes = size(&entries[3].source);
+    if let Some(previous) = previous {
+        entries.push(Entry {
+            name: CHANGES_ENTRY.to_string(),
+            source: Source::Bytes(previous.json().into_bytes()),
+        });
+    }
     for file in &request.snapshot.files {
         entries.push(Entry {
             name: format!("{EVIDENCE_DIR}{}", file.path),
@@ -202,7 +220,7 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
         0,
         Entry {
             name: README.to_string(),
-            source: Source::Bytes(readme(request, &model).into_bytes()),
+            source: Source::Bytes(readme(request, &model, previous).into_bytes()),
         },
     );
 
@@ -420,8 +438,44 @@ pub fn trusted_comment(findings: &FindingsReport) -> String {
     )
 }
 
-fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> String {
+/// README.txt's line for `changes-since-previous.json` in the contents, and its paragraph.
+fn readme_previous(previous: Option<&ChangesSincePrevious>) -> (String, String) {
+    let Some(previous) = previous else {
+        return (String::new(), String::new());
+    };
+    let old = &previous.diff.old;
+    let entry = format!(
+        "{CHANGES_ENTRY}\n\
+         \x20                what changed since the previous bundle (format phi-audit-diff/1)\n"
+    );
+    let paragraph = format!(
+        "Changes since the previous review\n\
+         ---------------------------------\n\
+         The report's \"Changes since last review\" section and {CHANGES_ENTRY} compare this\n\
+         bundle with the previous one, which phi-audit verified intact before comparing:\n\n\
+         Previous bundle:         {bundle}\n\
+         Its report generated:    {generated}\n\
+         Its evidence collected:  {collected}\n\
+         SHA-256 of its MANIFEST.sha256:\n\
+         \x20   {manifest}\n\n\
+         With both bundles in one directory, the same comparison is printed by:\n\n\
+         \x20   phi-audit diff {bundle} {new} --format json\n\n",
+        bundle = old.bundle,
+        generated = old.generated_at,
+        collected = old.collected_at,
+        manifest = previous.previous_manifest_sha256,
+        new = previous.diff.new.bundle,
+    );
+    (entry, paragraph)
+}
+
+fn readme(
+    request: &BundleRequest<'_>,
+    model: &report::model::ReportModel,
+    previous: Option<&ChangesSincePrevious>,
+) -> String {
     let f = request.findings;
+    let (previous_entry, previous_paragraph) = readme_previous(previous);
     let signed = match request.sign_key {
         Some(key) => format!(
             "This bundle is signed: MANIFEST.sha256.sig is a minisign signature of MANIFEST.sha256 made\n\
@@ -455,10 +509,12 @@ fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> St
          findings.csv     one row per finding (cells that a spreadsheet would run as formulas are\n\
          \x20                prefixed with an apostrophe)\n\
          findings.json    the same findings, machine-readable (format phi-audit-findings/1)\n\
+         {previous_entry}\
          evidence/        the raw API answers exactly as collected (the snapshot), byte for byte\n\
          attestations/    the policy attestations and risk exceptions as given, with the policy\n\
          \x20                documents they name, if any\n\
          MANIFEST.sha256  the SHA-256 of every other file\n\n\
+         {previous_paragraph}\
          How to check that nothing was changed\n\
          -------------------------------------\n\
          With standard tools (Linux, macOS with coreutils, WSL):\n\n\
@@ -479,5 +535,7 @@ fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> St
         period = model.cover.review_period,
         digest = f.snapshot.digest,
         tool = env!("CARGO_PKG_VERSION"),
+        previous_entry = previous_entry,
+        previous_paragraph = previous_paragraph,
     )
 }

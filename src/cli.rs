@@ -61,6 +61,9 @@ pub struct RunArgs {
     /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// As for `report`: verified before collecting, so a bad one fails fast.
+    #[arg(long, value_name = "OLD.zip")]
+    pub previous: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,6 +156,11 @@ pub struct ReportArgs {
     /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// The previous evidence bundle (say last quarter's): verified as `diff` verifies it, then
+    /// compared with this report, which gets a "Changes since last review" section and
+    /// changes-since-previous.json. A bundle that does not verify is refused.
+    #[arg(long, value_name = "OLD.zip")]
+    pub previous: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -215,6 +223,8 @@ pub enum CliError {
     Diff(#[from] crate::diff::DiffError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Previous(#[from] crate::diff::previous::PreviousError),
 }
 
 impl CliError {
@@ -281,6 +291,8 @@ fn run_collect_then_report(
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
+    // The previous bundle is checked before minutes of collection, not after.
+    let previous = load_previous(args.previous.as_deref())?;
     let snapshot = run_collect_command(&args.collect, now)?;
     let report = ReportArgs {
         snapshot,
@@ -288,8 +300,19 @@ fn run_collect_then_report(
         generated_at: args.generated_at,
         judgement: args.judgement,
         sign_key: args.sign_key,
+        previous: args.previous,
     };
-    run_report(&report, now, out)
+    report_with_previous(&report, previous.as_ref(), now, out)
+}
+
+/// Verifies and reads `--previous` (refused when it does not verify), warning on stderr when
+/// the comparison will not be of the same account.
+fn load_previous(
+    path: Option<&std::path::Path>,
+) -> Result<Option<crate::diff::previous::PreviousBundle>, CliError> {
+    path.map(crate::diff::previous::PreviousBundle::load)
+        .transpose()
+        .map_err(CliError::from)
 }
 
 pub fn load_catalog(dir: Option<&PathBuf>) -> Result<Catalog, CatalogError> {
@@ -442,6 +465,17 @@ pub fn run_report(
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> Result<Outcome, CliError> {
+    let previous = load_previous(args.previous.as_deref())?;
+    report_with_previous(args, previous.as_ref(), now, out)
+}
+
+/// `report` once `--previous` (if any) has been verified and read.
+fn report_with_previous(
+    args: &ReportArgs,
+    previous: Option<&crate::diff::previous::PreviousBundle>,
+    now: DateTime<Utc>,
+    out: &mut dyn Write,
+) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
     // Read the key first: a bad key should fail before minutes of rendering.
     let key = args
@@ -451,6 +485,18 @@ pub fn run_report(
         .transpose()?;
     let (snapshot, catalog, administered) = judge(&args.snapshot, &args.judgement, generated_at)?;
     let findings = administered.report;
+    // Compared from memory: the findings after exceptions and the snapshot's bucket files.
+    let changes = previous
+        .map(|p| p.changes_until(&args.out, &findings, &snapshot))
+        .transpose()?;
+    if let Some(diff) = changes.as_ref().map(|c| &c.diff) {
+        if !diff.same_account {
+            eprintln!(
+                "warning: --previous is of another account ({}) than this report ({})",
+                diff.old.account_id, diff.new.account_id
+            );
+        }
+    }
     let attestations: Vec<attest::Attestation> = administered
         .admin
         .attestations
@@ -495,7 +541,7 @@ pub fn run_report(
         attestation_documents: &documents,
         sign_key: key.as_ref(),
     };
-    let summary = crate::bundle::write(&request, &args.out)?;
+    let summary = crate::bundle::write_with_previous(&request, changes.as_ref(), &args.out)?;
     writeln!(
         out,
         "wrote {}: {} files, {} bytes; report.pdf {} pages\nMANIFEST.sha256 sha256 {}{}",
@@ -550,7 +596,7 @@ fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     }
     let old = crate::diff::read_bundle(&args.old, &args.old.display().to_string())?;
     let new = crate::diff::read_bundle(&args.new, &args.new.display().to_string())?;
-    let diff = crate::diff::compare(&old, &new);
+    let diff = crate::diff::compare(&old.side(), &new.side());
     if !diff.same_account {
         eprintln!(
             "warning: the bundles are of different accounts ({} and {})",

@@ -459,3 +459,193 @@ fn bundles_of_different_accounts_are_compared_with_a_clear_warning() {
     let value: Value = serde_json::from_str(&json_out).unwrap();
     assert_eq!(value["same_account"], false);
 }
+
+// ---------------------------------------------------------------------------------------------
+// `report --previous OLD.zip`: the same comparison, embedded in the bundle being written.
+
+/// Runs the phi-audit binary in `dir`, so the paths given print (and are recorded) as given.
+fn phi_audit_in(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// `report new-snapshot --previous PREVIOUS --out OUT` in `dir`, judged as [`bundles`] judges
+/// new.zip.
+fn report_with_previous(dir: &Path, previous: &str, out: &str) -> (i32, String, String) {
+    let exceptions = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/exceptions.yaml");
+    phi_audit_in(
+        dir,
+        &[
+            "report",
+            "new-snapshot",
+            "--out",
+            out,
+            "--generated-at",
+            "2026-10-08T09:00:00Z",
+            "--exceptions",
+            exceptions.to_str().unwrap(),
+            "--as-of",
+            "2027-02-01",
+            "--previous",
+            previous,
+        ],
+    )
+}
+
+/// old.zip as [`bundles`] makes it, and new.zip made with `--previous old.zip`.
+fn bundles_with_previous(dir: &Path) {
+    bundles(dir);
+    std::fs::remove_file(dir.join("new.zip")).unwrap();
+    let (code, out, err) = report_with_previous(dir, "old.zip", "new.zip");
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+fn entry_text(bundle: &Path, name: &str) -> String {
+    String::from_utf8(bundle_support::entry(bundle, name)).unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The text of `<section … id="ID">` of an HTML page, as a reader sees it: tags removed,
+/// entities decoded, table cells separated by " | ", one non-empty line per line. The
+/// `<details>` (both answers in full) are left out.
+fn section_text(html: &str, id: &str) -> String {
+    let open = format!("<section class=\"page\" id=\"{id}\">");
+    let start = html.find(&open).unwrap_or_else(|| panic!("no {open}"));
+    let end = start + html[start..].find("</section>").unwrap();
+    let mut fragment = html[start..end].to_string();
+    while let Some(at) = fragment.find("<details>") {
+        let close = at + fragment[at..].find("</details>").unwrap() + "</details>".len();
+        fragment.replace_range(at..close, "");
+    }
+    let fragment = fragment
+        .replace("</td>", " | ")
+        .replace("</th>", " | ")
+        .replace("</dt>", ": ")
+        .replace("</tr>", "\n")
+        .replace("</h3>", "\n");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in fragment.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let text = text
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&amp;", "&");
+    text.lines()
+        .map(|l| l.trim().trim_end_matches('|').trim_end())
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn report_previous_embeds_exactly_what_diff_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles_with_previous(dir.path());
+    let new = dir.path().join("new.zip");
+    let embedded = entry_text(&new, "changes-since-previous.json");
+    let (code, printed, err) = diff(dir.path(), &["old.zip", "new.zip", "--format", "json"]);
+    assert_eq!(code, 0, "{printed}{err}");
+    assert_eq!(embedded, printed);
+    // And it is the diff the table test expects, not an empty one.
+    let value: Value = serde_json::from_str(&embedded).unwrap();
+    assert_eq!(value["new_failures"].as_array().unwrap().len(), 9);
+    assert_eq!(value["old"]["bundle"], "old.zip");
+    assert_eq!(value["new"]["bundle"], "new.zip");
+
+    // Listed in the manifest, and the bundle verifies.
+    let manifest = entry_text(&new, "MANIFEST.sha256");
+    assert!(
+        manifest.contains(&format!(
+            "{}  changes-since-previous.json\n",
+            sha256_hex(embedded.as_bytes())
+        )),
+        "{manifest}"
+    );
+    let (code, out, _) = phi_audit_in(dir.path(), &["verify", "new.zip"]);
+    assert_eq!(code, 0, "{out}");
+
+    // README names the previous bundle and its manifest's SHA-256.
+    let old_manifest = bundle_support::entry(&dir.path().join("old.zip"), "MANIFEST.sha256");
+    let readme = entry_text(&new, "README.txt");
+    for needle in [
+        "changes-since-previous.json\n".to_string(),
+        "Previous bundle:         old.zip\n".to_string(),
+        "Its report generated:    2026-10-08T09:00:00Z\n".to_string(),
+        "Its evidence collected:  2026-10-01T06:00:00Z\n".to_string(),
+        format!(
+            "SHA-256 of its MANIFEST.sha256:\n    {}\n",
+            sha256_hex(&old_manifest)
+        ),
+        "    phi-audit diff old.zip new.zip --format json\n".to_string(),
+    ] {
+        assert!(
+            readme.contains(&needle),
+            "README lacks {needle:?}:\n{readme}"
+        );
+    }
+
+    // A bundle made without --previous has none of it.
+    let old = dir.path().join("old.zip");
+    assert!(!bundle_support::read_entries(&old)
+        .iter()
+        .any(|(name, _)| name == "changes-since-previous.json"));
+    assert!(!entry_text(&old, "README.txt").contains("previous"));
+    assert!(!entry_text(&old, "report.html").contains("Changes since last review"));
+}
+
+const EXPECTED_HTML_SECTION: &str = "TO BE FILLED";
+
+#[test]
+fn report_html_has_the_changes_section_right_after_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles_with_previous(dir.path());
+    let new = dir.path().join("new.zip");
+    let html = entry_text(&new, "report.html");
+    let old_manifest = bundle_support::entry(&dir.path().join("old.zip"), "MANIFEST.sha256");
+    let expected =
+        EXPECTED_HTML_SECTION.replace("{OLD_MANIFEST_SHA256}", &sha256_hex(&old_manifest));
+    let text = section_text(&html, "changes-since-previous");
+    assert_eq!(text, expected, "\n{text}");
+    // Right after the summary, and in the contents.
+    let summary = html
+        .find("<section class=\"page\" id=\"summary\">")
+        .unwrap();
+    let changes = html.find("id=\"changes-since-previous\"").unwrap();
+    let first_safeguard = html
+        .find("<section class=\"page\" id=\"safeguard-")
+        .unwrap();
+    assert!(summary < changes && changes < first_safeguard);
+    assert!(
+        html.contains("<li><a href=\"#changes-since-previous\">Changes since last review</a></li>")
+    );
+    // What came from AWS is escaped; the full answers are there too.
+    assert!(!html.contains("<script"), "the hostile Sid is escaped");
+    assert!(html.contains("&quot;Sid&quot;: &quot;&lt;script&gt;alert(\\&quot;sid\\&quot;)&lt;&#x2F;script&gt;&quot;")
+        || html.contains("&quot;Sid&quot;: &quot;&lt;script&gt;alert(\\&quot;sid\\&quot;)&lt;/script&gt;&quot;"),
+        "the policy in full, escaped");
+}

@@ -3,8 +3,11 @@
 //! Both bundles are verified first (see [`crate::verify`]); only intact bundles are compared.
 //! Each bundle's `findings.json` and `evidence/buckets/*.json` are read straight from the zip,
 //! never extracted, with the same entry-name checks as `verify`. The comparison ([`compare`])
-//! produces a [`BundleDiff`]; rendering it (table, JSON, HTML) is separate and deterministic:
-//! the same two bundles always give the same bytes.
+//! works on two [`DiffSide`]s, each borrowed either from a bundle read this way
+//! ([`BundleContents::side`]) or from a report still in memory and its snapshot directory
+//! ([`report_side`], used by `report --previous`, see [`previous`]); it produces a
+//! [`BundleDiff`]. Rendering it (table, JSON, HTML) is separate and deterministic: the same two
+//! bundles always give the same bytes.
 //!
 //! What is listed, each sorted by subject (or bucket), then control (or operation):
 //! - `new_failures`: `fail` in NEW, anything else (or absent) in OLD — except expired exceptions;
@@ -20,6 +23,7 @@
 //! The findings of a removed bucket are not listed one by one: the bucket is listed as removed.
 //! An exception that lapsed is listed under `expired_exceptions` only, not also as a new failure.
 
+pub mod previous;
 pub mod render;
 
 use serde::Serialize;
@@ -30,8 +34,11 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
-use crate::findings::{Finding, Severity, SnapshotRef, Status};
+pub(crate) use crate::bundle::MANIFEST;
+use crate::findings::{Finding, FindingsReport, Severity, SnapshotRef, Status};
+use crate::snapshot::{hex, Snapshot};
 use crate::verify::unsafe_name;
+use sha2::{Digest, Sha256};
 
 /// The `format` of `diff --format json`.
 pub const DIFF_FORMAT: &str = "phi-audit-diff/1";
@@ -41,6 +48,8 @@ const ENTRY_LIMIT: u64 = 64 << 20;
 
 const FINDINGS_ENTRY: &str = "findings.json";
 const BUCKETS_PREFIX: &str = "evidence/buckets/";
+/// Where the bucket files are inside a snapshot directory (and so under `evidence/`).
+const SNAPSHOT_BUCKETS_PREFIX: &str = "buckets/";
 
 /// Everything `diff` reports about two bundles.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -126,6 +135,8 @@ pub enum DiffError {
         entry: String,
         message: String,
     },
+    #[error("{path}: changed since the snapshot was read (its SHA-256 is now {actual}); collect or copy the snapshot again")]
+    SnapshotChanged { path: PathBuf, actual: String },
 }
 
 /// The part of `findings.json` that `diff` reads (the summary and timeline are not needed).
@@ -143,6 +154,85 @@ pub struct BundleContents {
     pub findings: BundleFindings,
     /// Per bucket (file name without `.json`): the bucket file as parsed JSON.
     pub buckets: BTreeMap<String, Value>,
+    /// The SHA-256 of the bundle's `MANIFEST.sha256` (what a signature or a hand-over note
+    /// names), or `None` when the bundle has no manifest.
+    pub manifest_sha256: Option<String>,
+}
+
+impl BundleContents {
+    /// This bundle as one side of a comparison.
+    pub fn side(&self) -> DiffSide<'_> {
+        DiffSide {
+            label: &self.label,
+            generated_at: &self.findings.generated_at,
+            snapshot: &self.findings.snapshot,
+            findings: &self.findings.findings,
+            buckets: &self.buckets,
+        }
+    }
+}
+
+/// One side of a comparison: what [`compare`] reads, borrowed from a bundle
+/// ([`BundleContents::side`]) or from a report in memory ([`report_side`]).
+#[derive(Debug, Clone, Copy)]
+pub struct DiffSide<'a> {
+    /// How the side is named in the diff (the bundle path as given, or its file name).
+    pub label: &'a str,
+    pub generated_at: &'a str,
+    pub snapshot: &'a SnapshotRef,
+    pub findings: &'a [Finding],
+    /// Per bucket (bucket file name without `.json`): the bucket file as parsed JSON.
+    pub buckets: &'a BTreeMap<String, Value>,
+}
+
+/// A report that is being written, as one side of a comparison: its findings (after
+/// exceptions) and the bucket files of its snapshot ([`snapshot_buckets`]).
+pub fn report_side<'a>(
+    label: &'a str,
+    report: &'a FindingsReport,
+    buckets: &'a BTreeMap<String, Value>,
+) -> DiffSide<'a> {
+    DiffSide {
+        label,
+        generated_at: &report.generated_at,
+        snapshot: &report.snapshot,
+        findings: &report.findings,
+        buckets,
+    }
+}
+
+/// The bucket files of a loaded snapshot, parsed, keyed as a bundle of it would key them
+/// (`buckets/<name>.json` is `evidence/buckets/<name>.json` in the bundle). Each file must still
+/// have the SHA-256 the snapshot recorded when it was loaded, so the comparison sees exactly the
+/// evidence the findings were judged on.
+pub fn snapshot_buckets(snapshot: &Snapshot) -> Result<BTreeMap<String, Value>, DiffError> {
+    let mut buckets = BTreeMap::new();
+    for file in &snapshot.files {
+        let Some(bucket) = file
+            .path
+            .strip_prefix(SNAPSHOT_BUCKETS_PREFIX)
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
+        else {
+            continue;
+        };
+        let path = snapshot.root.join(&file.path);
+        let bytes = std::fs::read(&path).map_err(|source| DiffError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let actual = hex(&Sha256::digest(&bytes));
+        if actual != file.sha256 {
+            return Err(DiffError::SnapshotChanged { path, actual });
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| DiffError::BadEntry {
+            path: snapshot.root.clone(),
+            entry: file.path.clone(),
+            message: e.to_string(),
+        })?;
+        buckets.insert(bucket.to_string(), value);
+    }
+    Ok(buckets)
 }
 
 /// Reads `findings.json` and `evidence/buckets/*.json` from a bundle, in memory.
@@ -158,6 +248,7 @@ pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError
     let mut archive = ZipArchive::new(BufReader::new(file)).map_err(not_a_zip)?;
     let mut findings = None;
     let mut buckets = BTreeMap::new();
+    let mut manifest_sha256 = None;
     for index in 0..archive.len() {
         let entry = archive.by_index(index).map_err(not_a_zip)?;
         let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
@@ -173,7 +264,7 @@ pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError
             .and_then(|rest| rest.strip_suffix(".json"))
             .filter(|stem| !stem.is_empty() && !stem.contains('/'))
             .map(str::to_string);
-        if name != FINDINGS_ENTRY && bucket.is_none() {
+        if name != FINDINGS_ENTRY && name != MANIFEST && bucket.is_none() {
             continue;
         }
         let bad = |message: String| DiffError::BadEntry {
@@ -186,6 +277,10 @@ pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError
             .take(ENTRY_LIMIT)
             .read_to_end(&mut bytes)
             .map_err(|e| bad(e.to_string()))?;
+        if name == MANIFEST {
+            manifest_sha256 = Some(hex(&Sha256::digest(&bytes)));
+            continue;
+        }
         match bucket {
             None => {
                 let report: BundleFindings =
@@ -206,16 +301,17 @@ pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError
         label: label.to_string(),
         findings,
         buckets,
+        manifest_sha256,
     })
 }
 
-fn side(contents: &BundleContents) -> BundleSide {
-    let s = &contents.findings.snapshot;
+fn bundle_side(side: &DiffSide<'_>) -> BundleSide {
+    let s = side.snapshot;
     BundleSide {
-        bundle: contents.label.clone(),
+        bundle: side.label.to_string(),
         account_id: s.account_id.clone(),
         collected_at: s.collected_at.clone(),
-        generated_at: contents.findings.generated_at.clone(),
+        generated_at: side.generated_at.to_string(),
         digest: s.digest.clone(),
     }
 }
@@ -274,17 +370,16 @@ fn bucket_ref(name: &str, file: &Value) -> BucketRef {
 }
 
 /// The findings keyed by (subject, control).
-fn by_key(report: &BundleFindings) -> BTreeMap<(&str, &str), &Finding> {
-    report
-        .findings
+fn by_key(findings: &[Finding]) -> BTreeMap<(&str, &str), &Finding> {
+    findings
         .iter()
         .map(|f| ((f.subject.as_str(), f.control.as_str()), f))
         .collect()
 }
 
-/// Compares two bundles' contents.
-pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
-    let (before, after) = (by_key(&old.findings), by_key(&new.findings));
+/// Compares two sides (two bundles, or a bundle and the report being written).
+pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
+    let (before, after) = (by_key(old.findings), by_key(new.findings));
 
     let mut new_failures = Vec::new();
     let mut fixed_failures = Vec::new();
@@ -327,7 +422,7 @@ pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
         .collect();
 
     let mut changed_configurations = Vec::new();
-    for (bucket, old_file) in &old.buckets {
+    for (bucket, old_file) in old.buckets {
         let Some(new_file) = new.buckets.get(bucket) else {
             continue;
         };
@@ -356,7 +451,7 @@ pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
         }
     }
 
-    let (old_side, new_side) = (side(old), side(new));
+    let (old_side, new_side) = (bundle_side(old), bundle_side(new));
     BundleDiff {
         format: DIFF_FORMAT.to_string(),
         same_account: old_side.account_id == new_side.account_id,

@@ -86,7 +86,12 @@ fn bucket_section(out: &mut String, title: &str, buckets: &[BucketRef]) {
 
 /// One line per difference inside two API answers: the JSON pointer of what changed, with the
 /// value before and after; for lists whose length changed, the elements added and removed.
-fn differences(path: &str, before: Option<&Value>, after: Option<&Value>, lines: &mut Vec<String>) {
+pub(crate) fn differences(
+    path: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    lines: &mut Vec<String>,
+) {
     let shown = |v: Option<&Value>| v.map_or_else(|| "absent".to_string(), Value::to_string);
     // The root pointer is "": name it, so a line never starts with a bare colon.
     let at = if path.is_empty() { "(answer)" } else { path };
@@ -125,7 +130,7 @@ fn differences(path: &str, before: Option<&Value>, after: Option<&Value>, lines:
 }
 
 /// `None` for `null`: a call the bundle did not record.
-fn present(value: &Value) -> Option<&Value> {
+pub(crate) fn present(value: &Value) -> Option<&Value> {
     (!value.is_null()).then_some(value)
 }
 

@@ -29,6 +29,9 @@ pub struct ReportModel {
     pub exceptions: Vec<ExceptionView>,
     pub changes: ChangesView,
     pub method: MethodView,
+    /// "Changes since last review" (`report --previous`), right after the summary; `None`
+    /// without a previous bundle, and the section is then absent.
+    pub previous: Option<super::previous::PreviousView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -830,6 +833,7 @@ impl ReportModel {
             exceptions,
             changes: changes(snapshot, &report.changes),
             method,
+            previous: None,
         }
     }
 }

@@ -18,6 +18,7 @@ use printpdf::{
 use sha2::{Digest, Sha256};
 
 use super::model::{thousands, ControlDetail, ControlRow, FindingGroup, ReportModel, StatusCounts};
+use super::previous::{PreviousView, CATEGORIES};
 use super::ReportError;
 
 const PAGE_W: f32 = 612.0; // US Letter
@@ -829,6 +830,143 @@ fn control_detail(flow: &mut Flow, d: &ControlDetail) {
     flow.space(6.0);
 }
 
+/// A changed API answer shows at most this many differing JSON pointers in the PDF ...
+const PDF_DIFFERENCES_LIMIT: usize = 12;
+/// ... each cut to this many characters (a whole policy added or removed is one long line).
+const PDF_DIFFERENCE_CHARS: usize = 240;
+
+/// "Changes since last review" (`report --previous`): the previous bundle, the counts, then
+/// each list. Long answers are cut here; changes-since-previous.json has them in full.
+fn previous_section(flow: &mut Flow, p: &PreviousView) {
+    flow.heading("Changes since last review", 1);
+    flow.fields(&[
+        ("Previous bundle", p.bundle.clone(), MONO),
+        ("Its report generated (UTC)", p.generated_at.clone(), BODY),
+        ("Its evidence collected (UTC)", p.collected_at.clone(), BODY),
+        ("Its snapshot digest", p.digest.clone(), MONO),
+        (
+            "Its MANIFEST.sha256 (SHA-256)",
+            p.manifest_sha256.clone(),
+            MONO,
+        ),
+    ]);
+    if !p.warning.is_empty() {
+        flow.paragraph(&p.warning, status_style("fail"));
+    }
+    let count_cols: Vec<Column> = CATEGORIES
+        .iter()
+        .map(|label| Column {
+            header: label,
+            width: CONTENT_W / CATEGORIES.len() as f32,
+            style: CELL,
+            right: true,
+        })
+        .collect();
+    let row: Vec<Cell> = p.counts.iter().map(|c| cell(thousands(c.count))).collect();
+    flow.table(&count_cols, &[row]);
+    for section in &p.status_sections {
+        flow.heading(&format!("{} ({})", section.title, section.items.len()), 3);
+        if section.items.is_empty() {
+            flow.paragraph("None.", MUTED);
+            continue;
+        }
+        let cols = columns(&[
+            ("Subject", 24.0, CELL_MONO, false),
+            ("Control", 21.0, CELL_MONO, false),
+            ("Severity", 8.0, CELL, false),
+            ("Change", 13.0, CELL, false),
+            ("Reason (this review)", 34.0, CELL, false),
+        ]);
+        let rows: Vec<Vec<Cell>> = section
+            .items
+            .iter()
+            .map(|c| {
+                vec![
+                    cell(c.subject.clone()),
+                    cell(c.control.clone()),
+                    cell(c.severity.clone()),
+                    cell(c.change.clone()),
+                    cell(c.reason.clone()),
+                ]
+            })
+            .collect();
+        flow.table(&cols, &rows);
+    }
+    for section in &p.bucket_sections {
+        flow.heading(&format!("{} ({})", section.title, section.items.len()), 3);
+        if section.items.is_empty() {
+            flow.paragraph("None.", MUTED);
+            continue;
+        }
+        let cols = columns(&[
+            ("Bucket", 60.0, CELL_MONO, false),
+            ("Region", 20.0, CELL, false),
+            ("Scope", 20.0, CELL, false),
+        ]);
+        let rows: Vec<Vec<Cell>> = section
+            .items
+            .iter()
+            .map(|b| {
+                vec![
+                    cell(b.name.clone()),
+                    cell(b.region.clone()),
+                    cell(b.scope.clone()),
+                ]
+            })
+            .collect();
+        flow.table(&cols, &rows);
+    }
+    flow.heading(
+        &format!("Changed configurations ({})", p.configurations.len()),
+        3,
+    );
+    if p.configurations.is_empty() {
+        flow.paragraph("None.", MUTED);
+    } else {
+        let cols = columns(&[
+            ("Bucket", 24.0, CELL_MONO, false),
+            ("API call", 16.0, CELL_MONO, false),
+            ("What changed (before -> after)", 60.0, CELL_MONO, false),
+        ]);
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for c in &p.configurations {
+            let mut lines: Vec<String> = c
+                .differences
+                .iter()
+                .take(PDF_DIFFERENCES_LIMIT)
+                .map(|line| cut_line(line, PDF_DIFFERENCE_CHARS))
+                .collect();
+            if c.differences.len() > PDF_DIFFERENCES_LIMIT {
+                lines.push(format!(
+                    "... and {} more differences (see changes-since-previous.json)",
+                    c.differences.len() - PDF_DIFFERENCES_LIMIT
+                ));
+            }
+            // One row per line, the bucket and call named on the first.
+            for (i, line) in lines.into_iter().enumerate() {
+                let (bucket, operation) = if i == 0 {
+                    (c.bucket.clone(), c.operation.clone())
+                } else {
+                    (String::new(), String::new())
+                };
+                rows.push(vec![cell(bucket), cell(operation), cell(line)]);
+            }
+        }
+        flow.table(&cols, &rows);
+    }
+    flow.paragraph(&p.note, MUTED);
+}
+
+/// `text` cut to `limit` characters, saying so when cut.
+fn cut_line(text: &str, limit: usize) -> String {
+    if text.chars().count() <= limit {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(limit).collect();
+    cut.push_str(" ... (cut; in full in changes-since-previous.json)");
+    cut
+}
+
 fn body(model: &ReportModel) -> Flow {
     let mut flow = Flow::new();
     let s = &model.summary;
@@ -904,6 +1042,10 @@ fn body(model: &ReportModel) -> Flow {
     if !s.top_controls.is_empty() {
         flow.heading("Controls with the most failures", 3);
         control_table(&mut flow, &s.top_controls);
+    }
+
+    if let Some(previous) = &model.previous {
+        previous_section(&mut flow, previous);
     }
 
     for section in &model.safeguards {

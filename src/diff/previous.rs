@@ -1,0 +1,117 @@
+//! `report --previous OLD.zip` (and `run --previous`): the comparison behind the report's
+//! "Changes since last review" section and the bundle's `changes-since-previous.json`.
+//!
+//! The previous bundle is verified exactly as `diff` verifies its two bundles (no public key:
+//! `diff` takes none). A bundle that cannot be read, or does not verify, is refused: a report must
+//! not present changes measured against evidence nobody can vouch for. The comparison
+//! ([`super::compare`]) then runs against the report still in memory — its findings after
+//! exceptions and its snapshot's bucket files — never against a re-read of the zip being written.
+//!
+//! Both sides are named by their file name only, so the bundle records no directory of the
+//! machine that made it, and `phi-audit diff OLD.zip NEW.zip --format json` run beside the two
+//! bundles prints exactly the bytes of `changes-since-previous.json`.
+
+use std::path::{Path, PathBuf};
+
+use super::{compare, read_bundle, report_side, snapshot_buckets, BundleContents, BundleDiff};
+use super::{DiffError, MANIFEST};
+use crate::findings::FindingsReport;
+use crate::snapshot::Snapshot;
+use crate::verify::{verify, VerifyError};
+
+/// The bundle entry holding the comparison (the `phi-audit-diff/1` JSON of `diff`).
+pub const CHANGES_ENTRY: &str = "changes-since-previous.json";
+
+/// Why `--previous` was refused (bad input: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PreviousError {
+    #[error("--previous: {0}")]
+    Unreadable(#[source] VerifyError),
+    #[error(
+        "--previous {}: the previous bundle does not verify, so no changes can be reported \
+         against it (verify's listing follows)\n{listing}",
+        path.display()
+    )]
+    DoesNotVerify { path: PathBuf, listing: String },
+    #[error("--previous: {0}")]
+    Contents(#[from] DiffError),
+}
+
+/// A previous bundle that verified intact, read into memory.
+#[derive(Debug, Clone)]
+pub struct PreviousBundle {
+    pub path: PathBuf,
+    pub contents: BundleContents,
+    /// The SHA-256 of its `MANIFEST.sha256`: what identifies the whole bundle.
+    pub manifest_sha256: String,
+}
+
+/// What the report embeds about its previous bundle.
+#[derive(Debug, Clone)]
+pub struct ChangesSincePrevious {
+    /// OLD is the previous bundle, NEW the bundle being written.
+    pub diff: BundleDiff,
+    pub previous_manifest_sha256: String,
+}
+
+impl ChangesSincePrevious {
+    /// `changes-since-previous.json`: byte for byte what `diff --format json` prints.
+    pub fn json(&self) -> String {
+        super::render::json(&self.diff)
+    }
+}
+
+/// How a bundle is named inside another: its file name, never its directory.
+pub fn file_label(path: &Path) -> String {
+    path.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+impl PreviousBundle {
+    /// Verifies the bundle at `path` (as `diff` does) and reads it.
+    pub fn load(path: &Path) -> Result<PreviousBundle, PreviousError> {
+        let report = verify(path, None).map_err(PreviousError::Unreadable)?;
+        if !report.intact() {
+            return Err(PreviousError::DoesNotVerify {
+                path: path.to_path_buf(),
+                listing: report.render(),
+            });
+        }
+        let contents = read_bundle(path, &file_label(path))?;
+        // A bundle that verified has a manifest; this only guards against a change in between.
+        let manifest_sha256 =
+            contents
+                .manifest_sha256
+                .clone()
+                .ok_or_else(|| DiffError::BadEntry {
+                    path: path.to_path_buf(),
+                    entry: MANIFEST.to_string(),
+                    message: "missing".to_string(),
+                })?;
+        Ok(PreviousBundle {
+            path: path.to_path_buf(),
+            contents,
+            manifest_sha256,
+        })
+    }
+
+    /// Compares this bundle with the report that will be written to `out`.
+    pub fn changes_until(
+        &self,
+        out: &Path,
+        report: &FindingsReport,
+        snapshot: &Snapshot,
+    ) -> Result<ChangesSincePrevious, DiffError> {
+        let buckets = snapshot_buckets(snapshot)?;
+        let label = file_label(out);
+        let diff = compare(
+            &self.contents.side(),
+            &report_side(&label, report, &buckets),
+        );
+        Ok(ChangesSincePrevious {
+            diff,
+            previous_manifest_sha256: self.manifest_sha256.clone(),
+        })
+    }
+}
