@@ -548,18 +548,23 @@ fn section_text(html: &str, id: &str) -> String {
             _ => {}
         }
     }
-    let text = text
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#x2F;", "/")
-        .replace("&amp;", "&");
-    text.lines()
+    decode(&text)
+        .lines()
         .map(|l| l.trim().trim_end_matches('|').trim_end())
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// HTML text with the entities Tera's escaping writes decoded.
+fn decode(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2F;", "/")
+        .replace("&amp;", "&")
 }
 
 #[test]
@@ -618,7 +623,46 @@ fn report_previous_embeds_exactly_what_diff_prints() {
     assert!(!entry_text(&old, "report.html").contains("Changes since last review"));
 }
 
-const EXPECTED_HTML_SECTION: &str = "TO BE FILLED";
+const EXPECTED_HTML_SECTION: &str = r#"Changes since last review
+Previous bundle: old.zip
+Its report generated (UTC): 2026-10-08T09:00:00Z
+Its evidence collected (UTC): 2026-10-01T06:00:00Z
+Its snapshot digest: 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+Its MANIFEST.sha256 (SHA-256): {OLD_MANIFEST_SHA256}
+New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations
+9 | 1 | 0 | 2 | 1 | 1 | 3
+New failures (9)
+Subject | Control | Severity | Change | Reason (this review)
+s3://riverside-partner-referrals | s3.world-listable-anonymous | high | pass -> fail | Anyone on the internet can list the objects: the bucket ACL grants READ to AllUsers.
+s3://riverside-phi-new-intake | s3.access-log-delivery-missing | medium | new subject -> fail | The target bucket riverside-s3-access-logs neither allows logging.s3.amazonaws.com to write s3://riverside-s3-access-logs/riverside-phi-lab-results/ for this bucket in its policy nor grants LogDelivery WRITE in an enforced ACL, so logs cannot be delivered.
+s3://riverside-phi-new-intake | s3.data-events-not-logged | high | new subject -> fail | No logging trail records this bucket's object reads or writes (riverside-legacy-trail selects reads and writes but is not logging).
+s3://riverside-phi-new-intake | s3.lifecycle-missing | low | new subject -> fail | No lifecycle configuration governs retention of objects or old versions.
+s3://riverside-phi-new-intake | s3.mfa-delete-disabled | low | new subject -> fail | MFA delete has never been configured: a single stolen key can permanently delete object versions.
+s3://riverside-phi-new-intake | s3.object-lock-disabled | low | new subject -> fail | Object Lock is not enabled, so objects can be deleted or overwritten before their retention ends.
+s3://riverside-phi-new-intake | s3.public-access-block-incomplete | medium | new subject -> fail | Block Public Access is incomplete: RestrictPublicBuckets off at both bucket and account level.
+s3://riverside-phi-new-intake | s3.replication-disabled | low | new subject -> fail | No replication is configured: there is no second copy of the data.
+s3://riverside-phi-new-intake | s3.tls-not-enforced | high | new subject -> fail | Plain-HTTP requests are not fully denied: no statement denies requests when aws:SecureTransport is false.
+Fixed failures (1)
+Subject | Control | Severity | Change | Reason (this review)
+s3://riverside-research-deid | s3.versioning-disabled | medium | fail -> pass | Versioning is Enabled.
+Newly unassessable (0)
+None.
+Exceptions expired (2)
+Subject | Control | Severity | Change | Reason (this review)
+s3://riverside-www | s3.public-access-block-incomplete | medium | excepted -> fail | Block Public Access is incomplete: IgnorePublicAcls, RestrictPublicBuckets off at both bucket and account level. An exception approved by J. Smith (Privacy Officer) on 2026-08-01 expired on 2027-01-31.
+s3://riverside-www | s3.world-readable-anonymous | critical | excepted -> fail | Anyone on the internet can read objects: the bucket policy's statement "PublicReadGetObject" allows s3:GetObject to everyone. An exception approved by J. Smith (Privacy Officer) on 2026-08-01 expired on 2027-01-31.
+New buckets (1)
+Bucket | Region | Scope
+riverside-phi-new-intake | us-east-1 | in scope
+Removed buckets (1)
+Bucket | Region | Scope
+riverside-legacy-scans-2015 | us-east-1 | in scope
+Changed configurations (3)
+Bucket | API call | What changed (before -> after)
+riverside-partner-referrals | GetBucketAcl | /ok/Grants added: {"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}
+riverside-phi-claims-837 | GetBucketPolicy | /ok/Policy/Statement/0/Sid: "DenyNonTlsObjectAccess" -> "<script>alert(\"sid\")</script>"
+riverside-research-deid | GetBucketVersioning | /ok/Status: absent -> "Enabled"
+The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;
 
 #[test]
 fn report_html_has_the_changes_section_right_after_the_summary() {
@@ -645,7 +689,218 @@ fn report_html_has_the_changes_section_right_after_the_summary() {
     );
     // What came from AWS is escaped; the full answers are there too.
     assert!(!html.contains("<script"), "the hostile Sid is escaped");
-    assert!(html.contains("&quot;Sid&quot;: &quot;&lt;script&gt;alert(\\&quot;sid\\&quot;)&lt;&#x2F;script&gt;&quot;")
-        || html.contains("&quot;Sid&quot;: &quot;&lt;script&gt;alert(\\&quot;sid\\&quot;)&lt;/script&gt;&quot;"),
-        "the policy in full, escaped");
+    let start = html.find("id=\"changes-since-previous\"").unwrap();
+    let section = &html[start..start + html[start..].find("</section>").unwrap()];
+    let details: Vec<&str> = section.split("<details>").skip(1).collect();
+    assert_eq!(details.len(), 3, "one per changed configuration");
+    let policy = decode(details[1]);
+    assert!(
+        policy.contains("\"Sid\": \"DenyNonTlsObjectAccess\"")
+            && policy.contains("\"Sid\": \"<script>alert(\\\"sid\\\")</script>\""),
+        "the policy before and after, in full: {policy}"
+    );
+}
+
+fn pdftotext_layout(pdf: &Path) -> String {
+    let tool = bundle_support::require_tool("pdftotext", "poppler-utils");
+    let output = Command::new(tool)
+        .arg("-layout")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+const EXPECTED_PDF_SECTION: &str = r#"Changes since last review
+Previous bundle old.zip
+Its report generated (UTC) 2026-10-08T09:00:00Z
+Its evidence collected (UTC) 2026-10-01T06:00:00Z
+Its snapshot digest 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+Its MANIFEST.sha256 (SHA-256) {OLD_MANIFEST_SHA256}
+New failures Fixed failures Newly Exceptions expired New buckets Removed buckets Changed
+unassessable configurations
+9 1 0 2 1 1 3
+New failures (9)
+Subject Control Severity Change Reason (this review)
+s3://riverside-partner- s3.world-listable- high pass -> fail Anyone on the internet can list the objects: the
+referrals anonymous bucket ACL grants READ to AllUsers.
+s3://riverside-phi-new-intake s3.access-log-delivery- medium new subject -> fail The target bucket riverside-s3-access-logs neither
+missing allows logging.s3.amazonaws.com to write
+s3://riverside-s3-access-logs/riverside-phi-lab-
+results/ for this bucket in its policy nor grants
+LogDelivery WRITE in an enforced ACL, so logs
+cannot be delivered.
+s3://riverside-phi-new-intake s3.data-events-not-logged high new subject -> fail No logging trail records this bucket's object reads or
+writes (riverside-legacy-trail selects reads and
+writes but is not logging).
+s3://riverside-phi-new-intake s3.lifecycle-missing low new subject -> fail No lifecycle configuration governs retention of
+objects or old versions.
+s3://riverside-phi-new-intake s3.mfa-delete-disabled low new subject -> fail MFA delete has never been configured: a single
+stolen key can permanently delete object versions.
+s3://riverside-phi-new-intake s3.object-lock-disabled low new subject -> fail Object Lock is not enabled, so objects can be
+deleted or overwritten before their retention ends.
+s3://riverside-phi-new-intake s3.public-access-block- medium new subject -> fail Block Public Access is incomplete:
+incomplete RestrictPublicBuckets off at both bucket and
+account level.
+s3://riverside-phi-new-intake s3.replication-disabled low new subject -> fail No replication is configured: there is no second
+copy of the data.
+s3://riverside-phi-new-intake s3.tls-not-enforced high new subject -> fail Plain-HTTP requests are not fully denied: no
+statement denies requests when
+aws:SecureTransport is false.
+Fixed failures (1)
+Subject Control Severity Change Reason (this review)
+s3://riverside-research-deid s3.versioning-disabled medium fail -> pass Versioning is Enabled.
+Newly unassessable (0)
+None.
+Exceptions expired (2)
+Subject Control Severity Change Reason (this review)
+s3://riverside-www s3.public-access-block- medium excepted -> fail Block Public Access is incomplete:
+incomplete IgnorePublicAcls, RestrictPublicBuckets off at both
+bucket and account level. An exception approved by
+J. Smith (Privacy Officer) on 2026-08-01 expired on
+2027-01-31.
+Subject Control Severity Change Reason (this review)
+s3://riverside-www s3.world-readable- critical excepted -> fail Anyone on the internet can read objects: the bucket
+anonymous policy's statement "PublicReadGetObject" allows
+s3:GetObject to everyone. An exception approved
+by J. Smith (Privacy Officer) on 2026-08-01 expired
+on 2027-01-31.
+New buckets (1)
+Bucket Region Scope
+riverside-phi-new-intake us-east-1 in scope
+Removed buckets (1)
+Bucket Region Scope
+riverside-legacy-scans-2015 us-east-1 in scope
+Changed configurations (3)
+Bucket API call What changed (before -> after)
+riverside-partner-referrals GetBucketAcl /ok/Grants added:
+{"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/
+AllUsers"},"Permission":"READ"}
+riverside-phi-claims-837 GetBucketPolicy /ok/Policy/Statement/0/Sid: "DenyNonTlsObjectAccess" ->
+"<script>alert(\"sid\")</script>"
+riverside-research-deid GetBucketVersioning /ok/Status: absent -> "Enabled"
+The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and
+control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is
+changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;
+
+#[test]
+fn report_pdf_has_the_changes_section_right_after_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles_with_previous(dir.path());
+    let pdf = dir.path().join("report.pdf");
+    std::fs::write(
+        &pdf,
+        bundle_support::entry(&dir.path().join("new.zip"), "report.pdf"),
+    )
+    .unwrap();
+    let text = pdftotext_layout(&pdf);
+    let pages: Vec<&str> = text.split('\u{c}').collect();
+    // The section starts on its own page, after the summary's, before the first safeguard's.
+    let starts = |title: &str| {
+        pages
+            .iter()
+            .position(|p| p.lines().any(|l| l.trim() == title))
+            .unwrap_or_else(|| panic!("no page starts {title:?}"))
+    };
+    let (summary, changes, safeguard) = (
+        starts("Executive summary"),
+        starts("Changes since last review"),
+        starts("164.312(a)(1) Access control"),
+    );
+    assert!(
+        summary < changes && changes < safeguard,
+        "{summary} {changes} {safeguard}"
+    );
+    // Its text, without the running heads, one line per printed line, spaces collapsed.
+    let old_manifest = bundle_support::entry(&dir.path().join("old.zip"), "MANIFEST.sha256");
+    let section: Vec<String> = pages[changes..safeguard]
+        .iter()
+        .flat_map(|p| p.lines())
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("phi-audit | ")
+                && !l.starts_with("snapshot digest ")
+        })
+        .collect();
+    let expected =
+        EXPECTED_PDF_SECTION.replace("{OLD_MANIFEST_SHA256}", &sha256_hex(&old_manifest));
+    assert_eq!(section.join("\n"), expected, "\n{}", section.join("\n"));
+    // The contents list it.
+    assert!(
+        pages[1].contains("Changes since last review"),
+        "{}",
+        pages[1]
+    );
+}
+
+#[test]
+fn a_tampered_previous_bundle_fails_the_report_and_leaves_no_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles(dir.path());
+    rewrite(
+        &dir.path().join("old.zip"),
+        &dir.path().join("tampered.zip"),
+        |entries| {
+            let e = entries
+                .iter_mut()
+                .find(|e| e.name == "evidence/buckets/riverside-www.json")
+                .unwrap();
+            let last = e.data.len() - 2;
+            e.data[last] ^= 0x01;
+        },
+    );
+    let before: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let (code, out, err) = report_with_previous(dir.path(), "tampered.zip", "next.zip");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.starts_with(
+            "phi-audit: error: --previous tampered.zip: the previous bundle does not verify, so no \
+             changes can be reported against it (verify's listing follows)\n"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("\nCHANGED  evidence/buckets/riverside-www.json"),
+        "{err}"
+    );
+    assert!(err.contains("\nTAMPERED: "), "{err}");
+    assert!(out.is_empty(), "{out}");
+    let after: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "no bundle and no temp file are left behind");
+
+    // Unreadable or missing: bad input naming the file, nothing written.
+    std::fs::write(dir.path().join("junk.zip"), b"not a zip").unwrap();
+    let (code, _, err) = report_with_previous(dir.path(), "junk.zip", "next.zip");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("phi-audit: error: --previous: junk.zip: not a readable zip archive"),
+        "{err}"
+    );
+    let (code, _, err) = report_with_previous(dir.path(), "missing.zip", "next.zip");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.starts_with("phi-audit: error: --previous: missing.zip: "),
+        "{err}"
+    );
+    assert!(!dir.path().join("next.zip").exists());
+}
+
+#[test]
+fn report_previous_gives_the_same_bytes_every_time() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles_with_previous(dir.path());
+    let first = std::fs::read(dir.path().join("new.zip")).unwrap();
+    std::fs::remove_file(dir.path().join("new.zip")).unwrap();
+    let (code, out, err) = report_with_previous(dir.path(), "old.zip", "new.zip");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(first, std::fs::read(dir.path().join("new.zip")).unwrap());
 }
