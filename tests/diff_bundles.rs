@@ -820,9 +820,7 @@ fn report_pdf_has_the_changes_section_right_after_the_summary() {
         .flat_map(|p| p.lines())
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|l| {
-            !l.is_empty()
-                && !l.starts_with("phi-audit | ")
-                && !l.starts_with("snapshot digest ")
+            !l.is_empty() && !l.starts_with("phi-audit | ") && !l.starts_with("snapshot digest ")
         })
         .collect();
     let expected =

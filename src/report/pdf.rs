@@ -18,7 +18,7 @@ use printpdf::{
 use sha2::{Digest, Sha256};
 
 use super::model::{thousands, ControlDetail, ControlRow, FindingGroup, ReportModel, StatusCounts};
-use super::previous::{PreviousView, CATEGORIES};
+use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::ReportError;
 
 const PAGE_W: f32 = 612.0; // US Letter
@@ -928,33 +928,40 @@ fn previous_section(flow: &mut Flow, p: &PreviousView) {
             ("API call", 16.0, CELL_MONO, false),
             ("What changed (before -> after)", 60.0, CELL_MONO, false),
         ]);
-        let mut rows: Vec<Vec<Cell>> = Vec::new();
-        for c in &p.configurations {
-            let mut lines: Vec<String> = c
-                .differences
-                .iter()
-                .take(PDF_DIFFERENCES_LIMIT)
-                .map(|line| cut_line(line, PDF_DIFFERENCE_CHARS))
-                .collect();
-            if c.differences.len() > PDF_DIFFERENCES_LIMIT {
-                lines.push(format!(
-                    "... and {} more differences (see changes-since-previous.json)",
-                    c.differences.len() - PDF_DIFFERENCES_LIMIT
-                ));
-            }
-            // One row per line, the bucket and call named on the first.
-            for (i, line) in lines.into_iter().enumerate() {
-                let (bucket, operation) = if i == 0 {
-                    (c.bucket.clone(), c.operation.clone())
-                } else {
-                    (String::new(), String::new())
-                };
-                rows.push(vec![cell(bucket), cell(operation), cell(line)]);
-            }
-        }
+        let rows = config_rows(&p.configurations);
         flow.table(&cols, &rows);
     }
     flow.paragraph(&p.note, MUTED);
+}
+
+/// The changed-configuration rows: one per differing JSON pointer (at most
+/// [`PDF_DIFFERENCES_LIMIT`] per answer, each cut to [`PDF_DIFFERENCE_CHARS`]), the bucket and
+/// call named on the first.
+fn config_rows(configurations: &[ConfigRow]) -> Vec<Vec<Cell>> {
+    let mut rows = Vec::new();
+    for c in configurations {
+        let mut lines: Vec<String> = c
+            .differences
+            .iter()
+            .take(PDF_DIFFERENCES_LIMIT)
+            .map(|line| cut_line(line, PDF_DIFFERENCE_CHARS))
+            .collect();
+        if c.differences.len() > PDF_DIFFERENCES_LIMIT {
+            lines.push(format!(
+                "... and {} more differences (see changes-since-previous.json)",
+                c.differences.len() - PDF_DIFFERENCES_LIMIT
+            ));
+        }
+        for (i, line) in lines.into_iter().enumerate() {
+            let (bucket, operation) = if i == 0 {
+                (c.bucket.clone(), c.operation.clone())
+            } else {
+                (String::new(), String::new())
+            };
+            rows.push(vec![cell(bucket), cell(operation), cell(line)]);
+        }
+    }
+    rows
 }
 
 /// `text` cut to `limit` characters, saying so when cut.
@@ -1491,6 +1498,50 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_configuration_changes_are_cut_and_say_where_the_rest_is() {
+        let policy = format!(
+            "(answer): absent -> {{\"ok\":{{\"Policy\":\"{}\"}}}}",
+            "x".repeat(1000)
+        );
+        let many: Vec<String> = (0..15)
+            .map(|i| format!("/ok/Rules/{i}/Id: 1 -> 2"))
+            .collect();
+        let rows = config_rows(&[
+            ConfigRow {
+                bucket: "b".to_string(),
+                operation: "GetBucketPolicy".to_string(),
+                differences: vec![policy],
+                before: "null".to_string(),
+                after: String::new(),
+            },
+            ConfigRow {
+                bucket: "b".to_string(),
+                operation: "GetBucketLifecycleConfiguration".to_string(),
+                differences: many,
+                before: String::new(),
+                after: String::new(),
+            },
+        ]);
+        let texts: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.iter().map(|c| c.text.as_str()).collect())
+            .collect();
+        assert_eq!(texts.len(), 1 + PDF_DIFFERENCES_LIMIT + 1);
+        assert_eq!(texts[0][1], "GetBucketPolicy");
+        assert_eq!(
+            texts[0][2].chars().count(),
+            PDF_DIFFERENCE_CHARS + " ... (cut; in full in changes-since-previous.json)".len()
+        );
+        assert!(texts[0][2].ends_with("... (cut; in full in changes-since-previous.json)"));
+        assert_eq!(texts[1][..2], ["b", "GetBucketLifecycleConfiguration"]);
+        assert_eq!(texts[2][..2], ["", ""]);
+        assert_eq!(
+            texts.last().unwrap()[2],
+            "... and 3 more differences (see changes-since-previous.json)"
+        );
+    }
 
     #[test]
     fn wrap_never_exceeds_width() {
