@@ -902,3 +902,31 @@ fn report_previous_gives_the_same_bytes_every_time() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(first, std::fs::read(dir.path().join("new.zip")).unwrap());
 }
+
+#[test]
+fn run_refuses_a_bad_previous_bundle_before_collecting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("junk.zip"), b"not a zip").unwrap();
+    // The endpoint is a closed port: had collection started, it would fail differently.
+    let (code, out, err) = phi_audit_in(
+        dir.path(),
+        &[
+            "run",
+            "--out",
+            "snapshot",
+            "--bundle",
+            "next.zip",
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--previous",
+            "junk.zip",
+        ],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.starts_with("phi-audit: error: --previous: junk.zip: not a readable zip archive"),
+        "{err}"
+    );
+    assert!(!dir.path().join("snapshot").exists());
+    assert!(!dir.path().join("next.zip").exists());
+}
