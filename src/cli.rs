@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// Add MANIFEST.sha256.tsr, an RFC 3161 time-stamp token over MANIFEST.sha256 from this
+    /// time-stamping authority (http:// only); if the TSA fails, no bundle is written.
+    #[arg(long, value_name = "URL")]
+    pub timestamp_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -153,6 +157,10 @@ pub struct ReportArgs {
     /// Sign MANIFEST.sha256 with this minisign secret key (from `phi-audit keygen`).
     #[arg(long, value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
+    /// Add MANIFEST.sha256.tsr, an RFC 3161 time-stamp token over MANIFEST.sha256 from this
+    /// time-stamping authority (http:// only); if the TSA fails, no bundle is written.
+    #[arg(long, value_name = "URL")]
+    pub timestamp_url: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +170,10 @@ pub struct VerifyArgs {
     /// The minisign public key that must have signed the manifest.
     #[arg(long, value_name = "FILE")]
     pub public_key: Option<PathBuf>,
+    /// The time-stamping authority's certificate or its issuing CA (PEM): checks the bundle's
+    /// RFC 3161 token fully (imprint, signature, chain, timeStamping usage, validity).
+    #[arg(long, value_name = "FILE")]
+    pub tsa_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -215,6 +227,8 @@ pub enum CliError {
     Diff(#[from] crate::diff::DiffError),
     #[error(transparent)]
     Report(#[from] crate::report::ReportError),
+    #[error(transparent)]
+    Timestamp(#[from] crate::timestamp::TimestampError),
 }
 
 impl CliError {
@@ -288,6 +302,7 @@ fn run_collect_then_report(
         generated_at: args.generated_at,
         judgement: args.judgement,
         sign_key: args.sign_key,
+        timestamp_url: args.timestamp_url,
     };
     run_report(&report, now, out)
 }
@@ -449,6 +464,11 @@ pub fn run_report(
         .as_deref()
         .map(crate::sign::SecretKey::load)
         .transpose()?;
+    let tsa = args
+        .timestamp_url
+        .as_deref()
+        .map(crate::timestamp::TsaClient::new)
+        .transpose()?;
     let (snapshot, catalog, administered) = judge(&args.snapshot, &args.judgement, generated_at)?;
     let findings = administered.report;
     let attestations: Vec<attest::Attestation> = administered
@@ -495,7 +515,12 @@ pub fn run_report(
         attestation_documents: &documents,
         sign_key: key.as_ref(),
     };
-    let summary = crate::bundle::write(&request, &args.out)?;
+    let summary = crate::bundle::write_timestamped(
+        &request,
+        &args.out,
+        tsa.as_ref()
+            .map(|t| t as &dyn crate::timestamp::Timestamper),
+    )?;
     writeln!(
         out,
         "wrote {}: {} files, {} bytes; report.pdf {} pages\nMANIFEST.sha256 sha256 {}{}",
@@ -509,6 +534,13 @@ pub fn run_report(
             .map(|k| format!("\nsigned with minisign key {k}"))
             .unwrap_or_default()
     )?;
+    if let Some(attested) = &summary.timestamp {
+        writeln!(
+            out,
+            "timestamped {} by {} (token serial {})",
+            attested.gen_time, attested.tsa, attested.serial
+        )?;
+    }
     Ok(Outcome::Done)
 }
 
@@ -518,7 +550,12 @@ fn run_verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliErro
         .as_deref()
         .map(crate::sign::PublicKey::load)
         .transpose()?;
-    let report = crate::verify::verify(&args.bundle, key.as_ref())?;
+    let tsa = args
+        .tsa_cert
+        .as_deref()
+        .map(crate::timestamp::TsaTrust::load)
+        .transpose()?;
+    let report = crate::verify::verify_with_timestamp(&args.bundle, key.as_ref(), tsa.as_ref())?;
     out.write_all(report.render().as_bytes())?;
     out.flush()?;
     Ok(if report.intact() {
