@@ -648,11 +648,20 @@ pub fn request_der(digest: &[u8; 32], nonce: u64) -> Vec<u8> {
     request.to_der().expect("a fixed-shape request encodes")
 }
 
-/// A positive INTEGER: a leading zero byte keeps a high first bit from reading as negative.
+/// A positive INTEGER in its minimal (DER) form: leading zero bytes dropped, one kept where the
+/// first remaining byte's high bit would otherwise read as negative.
 fn nonce_int(nonce: u64) -> Int {
-    let mut bytes = vec![0u8];
-    bytes.extend_from_slice(&nonce.to_be_bytes());
-    Int::new(&bytes).expect("nine bytes fit")
+    let bytes = nonce.to_be_bytes();
+    let first = bytes
+        .iter()
+        .position(|b| *b != 0)
+        .unwrap_or(bytes.len() - 1);
+    let mut minimal = Vec::with_capacity(9);
+    if bytes[first] & 0x80 != 0 {
+        minimal.push(0);
+    }
+    minimal.extend_from_slice(&bytes[first..]);
+    Int::new(&minimal).expect("nine bytes fit")
 }
 
 /// The value of a positive INTEGER's bytes, ignoring leading zero bytes.
@@ -958,6 +967,7 @@ impl Timestamper for TsaClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use der::DecodePem;
 
     #[test]
     fn urls_are_parsed_and_https_is_refused_with_the_reason() {
@@ -995,7 +1005,20 @@ mod tests {
         // A nonce with the high bit set stays positive.
         let der = request_der(&digest, u64::MAX);
         let parsed = TimeStampReq::from_der(&der).unwrap();
-        assert_eq!(parsed.nonce.unwrap().as_bytes()[0], 0);
+        assert_eq!(
+            parsed.nonce.unwrap().as_bytes(),
+            [0, 255, 255, 255, 255, 255, 255, 255, 255]
+        );
+        // Small nonces are minimal too (DER refuses redundant leading zeros).
+        let der = request_der(&digest, 5);
+        assert_eq!(
+            TimeStampReq::from_der(&der)
+                .unwrap()
+                .nonce
+                .unwrap()
+                .as_bytes(),
+            [5]
+        );
     }
 
     #[test]
@@ -1042,5 +1065,54 @@ mod tests {
     fn garbage_is_a_format_error() {
         let err = check_token(b"not der", b"manifest", None).unwrap_err();
         assert_eq!(err.check, "format");
+    }
+
+    /// Self-signed P-256 certificates (`openssl req -x509 -addext extendedKeyUsage=...`): only
+    /// their extensions matter here. `openssl ts -reply` refuses to sign with the first two, so
+    /// the integration tests cannot make such tokens.
+    const EKU_SERVER_AUTH: &str = "-----BEGIN CERTIFICATE-----
+MIIBnjCCAUSgAwIBAgIUX8u0rZM6N3sJZY7CHNMZh3U+nyswCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwOZWt1IHNlcnZlckF1dGgwIBcNMjYxMjAxMjAyNDU1WhgPMjEy
+NjExMDcyMDI0NTVaMBkxFzAVBgNVBAMMDmVrdSBzZXJ2ZXJBdXRoMFkwEwYHKoZI
+zj0CAQYIKoZIzj0DAQcDQgAEHFgzO2bfDd//K+iSY45KxMYM2QG2SDfEbhYF3XVH
+tTjoLGDZamN+e2oEOCfROjBL52O7qQ/etiaKW8zXQxd4zKNoMGYwHQYDVR0OBBYE
+FCwfPstybdaqh0mD0D0Hb3cx47+nMB8GA1UdIwQYMBaAFCwfPstybdaqh0mD0D0H
+b3cx47+nMA8GA1UdEwEB/wQFMAMBAf8wEwYDVR0lBAwwCgYIKwYBBQUHAwEwCgYI
+KoZIzj0EAwIDSAAwRQIhAPgLcsj8Ea2tAL9D2jOi1/1SUPgrbHiTlDrVu2EOqUvq
+AiAEASpyuSthtyhOvSddJxduYl/f7ag+PAVo1qTLSXW3hw==
+-----END CERTIFICATE-----\n";
+    const EKU_NON_CRITICAL: &str = "-----BEGIN CERTIFICATE-----
+MIIBoTCCAUigAwIBAgIUBItUgMpqRS1PLlRE/CdvV9PrGPkwCgYIKoZIzj0EAwIw
+GzEZMBcGA1UEAwwQZWt1IHRpbWVTdGFtcGluZzAgFw0yNjEyMDEyMDI0NTVaGA8y
+MTI2MTEwNzIwMjQ1NVowGzEZMBcGA1UEAwwQZWt1IHRpbWVTdGFtcGluZzBZMBMG
+ByqGSM49AgEGCCqGSM49AwEHA0IABBxYMztm3w3f/yvokmOOSsTGDNkBtkg3xG4W
+Bd11R7U46Cxg2WpjfntqBDgn0TowS+dju6kP3rYmilvM10MXeMyjaDBmMB0GA1Ud
+DgQWBBQsHz7Lcm3WqodJg9A9B293MeO/pzAfBgNVHSMEGDAWgBQsHz7Lcm3WqodJ
+g9A9B293MeO/pzAPBgNVHRMBAf8EBTADAQH/MBMGA1UdJQQMMAoGCCsGAQUFBwMI
+MAoGCCqGSM49BAMCA0cAMEQCIDfOJoaQ9mIeJdv/BPYJhzoxL7zQN4edXd8hWAQ1
+HoRnAiAPATdHlEahZphStxnjhtER/A2S8fniCCTckwbXmqN/3g==
+-----END CERTIFICATE-----\n";
+    const EKU_CRITICAL: &str = "-----BEGIN CERTIFICATE-----
+MIIBtzCCAV2gAwIBAgIUXTU7DTeFNUFzEat9MXxY26oBBCcwCgYIKoZIzj0EAwIw
+JDEiMCAGA1UEAwwZZWt1IGNyaXRpY2FsLHRpbWVTdGFtcGluZzAgFw0yNjEyMDEy
+MDI0NTVaGA8yMTI2MTEwNzIwMjQ1NVowJDEiMCAGA1UEAwwZZWt1IGNyaXRpY2Fs
+LHRpbWVTdGFtcGluZzBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABBxYMztm3w3f
+/yvokmOOSsTGDNkBtkg3xG4WBd11R7U46Cxg2WpjfntqBDgn0TowS+dju6kP3rYm
+ilvM10MXeMyjazBpMB0GA1UdDgQWBBQsHz7Lcm3WqodJg9A9B293MeO/pzAfBgNV
+HSMEGDAWgBQsHz7Lcm3WqodJg9A9B293MeO/pzAPBgNVHRMBAf8EBTADAQH/MBYG
+A1UdJQEB/wQMMAoGCCsGAQUFBwMIMAoGCCqGSM49BAMCA0gAMEUCIQCJFwpNYLkk
+BzwyMJ+pUQw80s0sOVZTFaYq6Hx5yQaY1gIgAIBiipO/v3HW99s/zTKDiXlAsnjz
+jM7bIwPST5w2jtc=
+-----END CERTIFICATE-----\n";
+
+    #[test]
+    fn the_signer_needs_a_critical_time_stamping_usage() {
+        let check = |pem: &str| check_key_usage(&Certificate::from_pem(pem.as_bytes()).unwrap());
+        assert_eq!(check(EKU_CRITICAL), Ok(()));
+        let err = check(EKU_NON_CRITICAL).unwrap_err();
+        assert_eq!(err.check, "extended key usage");
+        assert!(err.why.contains("not critical"), "{err}");
+        let err = check(EKU_SERVER_AUTH).unwrap_err();
+        assert!(err.why.contains("does not include timeStamping"), "{err}");
     }
 }
