@@ -457,7 +457,7 @@ fn check_chain(
     let mut current = signer.clone();
     // A TSA chain is short; the bound also stops a loop of certificates naming each other.
     for _ in 0..8 {
-        if trust.certificates.iter().any(|t| *t == current) {
+        if trust.certificates.contains(&current) {
             return Ok(());
         }
         if trust.certificates.iter().any(|t| issued_by(&current, t)) {
