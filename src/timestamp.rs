@@ -1062,6 +1062,23 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_tsa_times_out_with_a_clear_message() {
+        // The kernel completes the connection from the backlog; nobody ever answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let client = TsaClient::new(&url)
+            .unwrap()
+            .with_timeout(Duration::from_millis(300));
+        let err = client.stamp(b"manifest").unwrap_err().to_string();
+        assert!(
+            err.contains("no answer within") || err.contains("no complete answer"),
+            "{err}"
+        );
+        assert!(err.contains("no bundle was written"), "{err}");
+        drop(listener);
+    }
+
+    #[test]
     fn garbage_is_a_format_error() {
         let err = check_token(b"not der", b"manifest", None).unwrap_err();
         assert_eq!(err.check, "format");
