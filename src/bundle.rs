@@ -2,13 +2,15 @@
 //! and checkable with standard tools.
 //!
 //! This module owns the layout, the entry order, the fixed timestamps, `MANIFEST.sha256`, the
-//! optional minisign signature and the atomic write (temp file beside the target, then rename).
+//! optional minisign signature, the optional RFC 3161 token (asked for once the manifest is final,
+//! before the rename, so a TSA failure leaves no bundle) and the atomic write (temp file beside the target, then rename).
 //! The documents inside come from [`crate::report`].
 //!
 //! Determinism: entries are written README.txt first, then in byte order of their paths, then
-//! `MANIFEST.sha256`, then `MANIFEST.sha256.sig`; every entry has the same timestamp (the
+//! `MANIFEST.sha256`, then `MANIFEST.sha256.sig`, then `MANIFEST.sha256.tsr`; every entry has the same timestamp (the
 //! report's generation time, in UTC, at the two-second resolution of zip), mode 0644, deflate at
-//! a fixed level and no extra fields. The PDF has no random ids (see `report::pdf`).
+//! a fixed level and no extra fields. The PDF has no random ids (see `report::pdf`). A
+//! timestamped bundle differs in its token alone: the TSA's time and nonce change every run.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use sha2::{Digest, Sha256};
@@ -25,10 +27,12 @@ use crate::findings::FindingsReport;
 use crate::report;
 use crate::sign::SecretKey;
 use crate::snapshot::{hex, Snapshot};
+use crate::timestamp::{Attested, TimestampError, Timestamper};
 
 pub const README: &str = "README.txt";
 pub const MANIFEST: &str = "MANIFEST.sha256";
 pub const SIGNATURE: &str = "MANIFEST.sha256.sig";
+pub const TIMESTAMP: &str = crate::timestamp::TOKEN;
 pub const EVIDENCE_DIR: &str = "evidence/";
 pub const ATTESTATIONS_DIR: &str = "attestations/";
 
@@ -52,6 +56,8 @@ pub enum BundleError {
     Input(String),
     #[error(transparent)]
     Report(#[from] report::ReportError),
+    #[error(transparent)]
+    Timestamp(#[from] TimestampError),
 }
 
 /// Everything a bundle is made of.
@@ -85,6 +91,8 @@ pub struct BundleSummary {
     pub html_bytes: usize,
     pub manifest_sha256: String,
     pub signed_by: Option<String>,
+    /// What the RFC 3161 token attests, when the bundle is timestamped.
+    pub timestamp: Option<Attested>,
 }
 
 /// Writes one generated entry (findings.json, findings.csv) as it goes.
@@ -108,16 +116,31 @@ struct Entry<'a> {
 
 /// Renders the documents and writes the bundle to `out` atomically.
 pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, BundleError> {
-    write_with_previous(request, None, out)
+    write_with(request, &Extras::default(), out)
 }
 
-/// [`write`], with the changes since a previous bundle (`report --previous`): the report's
-/// "Changes since last review" section, `changes-since-previous.json` and a README paragraph.
-pub fn write_with_previous(
+/// What `report` may add to a bundle beyond [`BundleRequest`].
+#[derive(Default, Clone, Copy)]
+pub struct Extras<'a> {
+    /// The changes since a previous bundle (`report --previous`): the report's "Changes since
+    /// last review" section, `changes-since-previous.json` and a README paragraph.
+    pub previous: Option<&'a ChangesSincePrevious>,
+    /// `MANIFEST.sha256.tsr` from this time-stamping authority (`report --timestamp-url`). The
+    /// TSA is asked once the manifest is final and before the bundle is renamed into place: its
+    /// failure fails the run and leaves no bundle.
+    pub timestamper: Option<&'a dyn Timestamper>,
+}
+
+/// [`write`], with the [`Extras`] asked for.
+pub fn write_with(
     request: &BundleRequest<'_>,
-    previous: Option<&ChangesSincePrevious>,
+    extras: &Extras<'_>,
     out: &Path,
 ) -> Result<BundleSummary, BundleError> {
+    let Extras {
+        previous,
+        timestamper,
+    } = *extras;
     let mut model = report::model::ReportModel::build(
         request.snapshot,
         request.catalog,
@@ -220,11 +243,14 @@ pub fn write_with_previous(
         0,
         Entry {
             name: README.to_string(),
-            source: Source::Bytes(readme(request, &model, previous).into_bytes()),
+            source: Source::Bytes(
+                readme(request, &model, previous, timestamper.map(|t| t.source())).into_bytes(),
+            ),
         },
     );
 
-    let mut summary = write_atomically(out, |file| write_zip(file, &entries, request))?;
+    let mut summary =
+        write_atomically(out, |file| write_zip(file, &entries, request, timestamper))?;
     summary.pdf_pages = pdf.pages;
     summary.pdf_bytes = pdf_bytes;
     summary.html_bytes = html_bytes;
@@ -317,6 +343,7 @@ fn write_zip(
     file: File,
     entries: &[Entry],
     request: &BundleRequest<'_>,
+    timestamper: Option<&dyn Timestamper>,
 ) -> Result<BundleSummary, BundleError> {
     let zip_err = |source| BundleError::Zip {
         path: PathBuf::from("bundle"),
@@ -405,6 +432,18 @@ fn write_zip(
         signed_by = Some(key.public().key_id_hex());
         count += 1;
     }
+    let mut timestamp = None;
+    if let Some(timestamper) = timestamper {
+        let stamp = timestamper.stamp(manifest.as_bytes())?;
+        zip.start_file(TIMESTAMP, options).map_err(zip_err)?;
+        zip.write_all(&stamp.response_der)
+            .map_err(|source| BundleError::Io {
+                path: PathBuf::from(TIMESTAMP),
+                source,
+            })?;
+        timestamp = Some(stamp.attested);
+        count += 1;
+    }
     let writer = zip.finish().map_err(zip_err)?;
     let file = writer.into_inner().map_err(|e| BundleError::Io {
         path: PathBuf::from("bundle"),
@@ -424,6 +463,7 @@ fn write_zip(
         html_bytes: 0,
         manifest_sha256: hex(&Sha256::digest(manifest.as_bytes())),
         signed_by,
+        timestamp,
     })
 }
 
@@ -473,9 +513,23 @@ fn readme(
     request: &BundleRequest<'_>,
     model: &report::model::ReportModel,
     previous: Option<&ChangesSincePrevious>,
+    timestamp_source: Option<&str>,
 ) -> String {
     let f = request.findings;
     let (previous_entry, previous_paragraph) = readme_previous(previous);
+    let timestamped = match timestamp_source {
+        Some(source) => format!(
+            "\nThis bundle carries a trusted timestamp: MANIFEST.sha256.tsr is an RFC 3161 time-stamp\n\
+             token from the time-stamping authority at {source}, over the SHA-256 of\n\
+             MANIFEST.sha256. It proves the manifest, and so every file it lists, existed at the time\n\
+             it states. Get the authority's CA certificate (tsa-ca.pem) from the authority, then:\n\n\
+             \x20   openssl ts -verify -in MANIFEST.sha256.tsr -data MANIFEST.sha256 -CAfile tsa-ca.pem\n\
+             \x20   openssl ts -reply -in MANIFEST.sha256.tsr -text     # the \"Time stamp:\" line\n\n\
+             The first must print \"Verification: OK\". With phi-audit:\n\n\
+             \x20   phi-audit verify bundle.zip --tsa-cert tsa-ca.pem\n"
+        ),
+        None => String::new(),
+    };
     let signed = match request.sign_key {
         Some(key) => format!(
             "This bundle is signed: MANIFEST.sha256.sig is a minisign signature of MANIFEST.sha256 made\n\
@@ -525,7 +579,7 @@ fn readme(
          The snapshot digest above is recomputed from evidence/ with:\n\n\
          \x20   cd evidence && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum\n\n\
          With phi-audit:  phi-audit verify bundle.zip [--public-key phi-audit.pub]\n\n\
-         {signed}\n\
+         {signed}{timestamped}\n\
          Every zip entry carries the same timestamp (the generation time, UTC), so the same snapshot\n\
          and generation time always give the same bytes.\n",
         account = f.snapshot.account_id,

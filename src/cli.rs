@@ -64,6 +64,10 @@ pub struct RunArgs {
     /// As for `report`: verified before collecting, so a bad one fails fast.
     #[arg(long, value_name = "OLD.zip")]
     pub previous: Option<PathBuf>,
+    /// Add MANIFEST.sha256.tsr, an RFC 3161 time-stamp token over MANIFEST.sha256 from this
+    /// time-stamping authority (http:// only); if the TSA fails, no bundle is written.
+    #[arg(long, value_name = "URL")]
+    pub timestamp_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,6 +165,10 @@ pub struct ReportArgs {
     /// changes-since-previous.json. A bundle that does not verify is refused.
     #[arg(long, value_name = "OLD.zip")]
     pub previous: Option<PathBuf>,
+    /// Add MANIFEST.sha256.tsr, an RFC 3161 time-stamp token over MANIFEST.sha256 from this
+    /// time-stamping authority (http:// only); if the TSA fails, no bundle is written.
+    #[arg(long, value_name = "URL")]
+    pub timestamp_url: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -170,6 +178,10 @@ pub struct VerifyArgs {
     /// The minisign public key that must have signed the manifest.
     #[arg(long, value_name = "FILE")]
     pub public_key: Option<PathBuf>,
+    /// The time-stamping authority's certificate or its issuing CA (PEM): checks the bundle's
+    /// RFC 3161 token fully (imprint, signature, chain, timeStamping usage, validity).
+    #[arg(long, value_name = "FILE")]
+    pub tsa_cert: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -225,6 +237,8 @@ pub enum CliError {
     Report(#[from] crate::report::ReportError),
     #[error(transparent)]
     Previous(#[from] crate::diff::previous::PreviousError),
+    #[error(transparent)]
+    Timestamp(#[from] crate::timestamp::TimestampError),
 }
 
 impl CliError {
@@ -301,6 +315,7 @@ fn run_collect_then_report(
         judgement: args.judgement,
         sign_key: args.sign_key,
         previous: args.previous,
+        timestamp_url: args.timestamp_url,
     };
     report_with_previous(&report, previous.as_ref(), now, out)
 }
@@ -483,6 +498,11 @@ fn report_with_previous(
         .as_deref()
         .map(crate::sign::SecretKey::load)
         .transpose()?;
+    let tsa = args
+        .timestamp_url
+        .as_deref()
+        .map(crate::timestamp::TsaClient::new)
+        .transpose()?;
     let (snapshot, catalog, administered) = judge(&args.snapshot, &args.judgement, generated_at)?;
     let findings = administered.report;
     // Compared from memory: the findings after exceptions and the snapshot's bucket files.
@@ -541,7 +561,13 @@ fn report_with_previous(
         attestation_documents: &documents,
         sign_key: key.as_ref(),
     };
-    let summary = crate::bundle::write_with_previous(&request, changes.as_ref(), &args.out)?;
+    let extras = crate::bundle::Extras {
+        previous: changes.as_ref(),
+        timestamper: tsa
+            .as_ref()
+            .map(|t| t as &dyn crate::timestamp::Timestamper),
+    };
+    let summary = crate::bundle::write_with(&request, &extras, &args.out)?;
     writeln!(
         out,
         "wrote {}: {} files, {} bytes; report.pdf {} pages\nMANIFEST.sha256 sha256 {}{}",
@@ -555,6 +581,13 @@ fn report_with_previous(
             .map(|k| format!("\nsigned with minisign key {k}"))
             .unwrap_or_default()
     )?;
+    if let Some(attested) = &summary.timestamp {
+        writeln!(
+            out,
+            "timestamped {} by {} (token serial {})",
+            attested.gen_time, attested.tsa, attested.serial
+        )?;
+    }
     Ok(Outcome::Done)
 }
 
@@ -564,7 +597,12 @@ fn run_verify(args: &VerifyArgs, out: &mut dyn Write) -> Result<Outcome, CliErro
         .as_deref()
         .map(crate::sign::PublicKey::load)
         .transpose()?;
-    let report = crate::verify::verify(&args.bundle, key.as_ref())?;
+    let tsa = args
+        .tsa_cert
+        .as_deref()
+        .map(crate::timestamp::TsaTrust::load)
+        .transpose()?;
+    let report = crate::verify::verify_with_timestamp(&args.bundle, key.as_ref(), tsa.as_ref())?;
     out.write_all(report.render().as_bytes())?;
     out.flush()?;
     Ok(if report.intact() {

@@ -15,4 +15,5 @@ pub mod findings;
 pub mod report;
 pub mod sign;
 pub mod snapshot;
+pub mod timestamp;
 pub mod verify;

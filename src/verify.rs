@@ -4,7 +4,9 @@
 //! (absolute, `..`, backslashes, drive letters), duplicate names and symbolic links are refused
 //! before anything is hashed. Entries are hashed as a stream, so a large bundle (or a zip bomb)
 //! never has to fit in memory. Every manifest line is checked (OK / CHANGED / MISSING) and every
-//! entry the manifest does not list is EXTRA. The signature is checked when a public key is given.
+//! entry the manifest does not list is EXTRA. The signature is checked when a public key is given,
+//! the RFC 3161 token (`MANIFEST.sha256.tsr`, see [`crate::timestamp`]) when one is present: fully
+//! with `--tsa-cert`, imprint and signature only (reported as not trusted) without.
 
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -14,9 +16,10 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
-use crate::bundle::{MANIFEST, SIGNATURE};
+use crate::bundle::{MANIFEST, SIGNATURE, TIMESTAMP};
 use crate::sign::{self, BadSignature, PublicKey};
 use crate::snapshot::hex;
+use crate::timestamp::{self, Attested, BadToken, TsaTrust};
 
 /// The largest manifest or signature file read into memory (a real one is far smaller).
 const SMALL_FILE_LIMIT: u64 = 64 << 20;
@@ -78,12 +81,26 @@ pub enum SignatureCheck {
     Missing,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimestampCheck {
+    /// No `MANIFEST.sha256.tsr` and no TSA certificate given.
+    Absent,
+    /// A token over this manifest, but no `--tsa-cert`: its time is the token's word only.
+    NotChecked(Attested),
+    /// Every check passed against the given TSA certificate.
+    Valid(Attested),
+    Invalid(BadToken),
+    /// `--tsa-cert` was given but the bundle has no token.
+    Missing,
+}
+
 #[derive(Debug, Clone)]
 pub struct VerifyReport {
     pub entries: Vec<EntryResult>,
     /// Problems with the bundle as a whole (unreadable manifest, duplicate names, ...).
     pub problems: Vec<String>,
     pub signature: SignatureCheck,
+    pub timestamp: TimestampCheck,
 }
 
 impl VerifyReport {
@@ -95,6 +112,10 @@ impl VerifyReport {
             && !matches!(
                 self.signature,
                 SignatureCheck::Invalid(_) | SignatureCheck::Missing
+            )
+            && !matches!(
+                self.timestamp,
+                TimestampCheck::Invalid(_) | TimestampCheck::Missing
             )
     }
 
@@ -126,6 +147,22 @@ impl VerifyReport {
             SignatureCheck::Missing => {
                 "signature: MISSING: a public key was given but the bundle has no MANIFEST.sha256.sig\n".to_string()
             }
+        });
+        out.push_str(&match &self.timestamp {
+            // Bundles without a token print what they always printed.
+            TimestampCheck::Absent => String::new(),
+            TimestampCheck::Valid(attested) => {
+                format!("timestamp: {} by {}\n", attested.gen_time, attested.tsa)
+            }
+            TimestampCheck::NotChecked(attested) => format!(
+                "timestamp: the token says {} by {}, but the TSA was not checked \
+                 (give --tsa-cert with the TSA's CA certificate to check it)\n",
+                attested.gen_time, attested.tsa
+            ),
+            TimestampCheck::Invalid(why) => format!("timestamp: INVALID: {why}\n"),
+            TimestampCheck::Missing => format!(
+                "timestamp: MISSING: --tsa-cert was given but the bundle has no {TIMESTAMP}\n"
+            ),
         });
         let count = |s: EntryStatus| self.entries.iter().filter(|e| e.status == s).count();
         out.push_str(&format!(
@@ -201,6 +238,15 @@ fn read_small<R: Read>(reader: R) -> std::io::Result<Vec<u8>> {
 
 /// Verifies the bundle at `path`. `Err` only when the zip cannot be read at all.
 pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyReport, VerifyError> {
+    verify_with_timestamp(path, public_key, None)
+}
+
+/// [`verify`], checking the RFC 3161 token against `tsa` (the `--tsa-cert` certificates).
+pub fn verify_with_timestamp(
+    path: &Path,
+    public_key: Option<&PublicKey>,
+    tsa: Option<&TsaTrust>,
+) -> Result<VerifyReport, VerifyError> {
     let file = File::open(path).map_err(|source| VerifyError::Io {
         path: path.to_path_buf(),
         source,
@@ -293,7 +339,7 @@ pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyRepor
         if expected.insert(name, digest).is_some() {
             problems.push(format!("MANIFEST.sha256 lists {name} twice"));
         }
-        if name == MANIFEST || name == SIGNATURE {
+        if name == MANIFEST || name == SIGNATURE || name == TIMESTAMP {
             problems.push(format!(
                 "MANIFEST.sha256 lists {name}, which it cannot cover"
             ));
@@ -325,12 +371,39 @@ pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyRepor
         }
     };
 
+    let timestamp_index = files.iter().find(|(_, n)| n == TIMESTAMP).map(|(i, _)| *i);
+    let timestamp = match (timestamp_index, &manifest_text) {
+        (None, _) if tsa.is_some() => TimestampCheck::Missing,
+        (None, _) => TimestampCheck::Absent,
+        (Some(_), None) => TimestampCheck::Invalid(BadToken {
+            check: "message imprint",
+            why: "there is no readable MANIFEST.sha256 to check the token against".to_string(),
+        }),
+        (Some(index), Some(manifest)) => {
+            let token = archive
+                .by_index(index)
+                .map_err(std::io::Error::other)
+                .and_then(read_small);
+            match token {
+                Err(e) => TimestampCheck::Invalid(BadToken {
+                    check: "format",
+                    why: format!("{TIMESTAMP} cannot be read: {e}"),
+                }),
+                Ok(token) => match timestamp::check_token(&token, manifest.as_bytes(), tsa) {
+                    Ok(attested) if tsa.is_some() => TimestampCheck::Valid(attested),
+                    Ok(attested) => TimestampCheck::NotChecked(attested),
+                    Err(why) => TimestampCheck::Invalid(why),
+                },
+            }
+        }
+    };
+
     // Second pass: hash every listed entry as a stream.
     let mut entries = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
     let mut buffer = vec![0u8; 1 << 16];
     for (index, name) in &files {
-        if name == MANIFEST || name == SIGNATURE {
+        if name == MANIFEST || name == SIGNATURE || name == TIMESTAMP {
             continue;
         }
         seen.insert(name.clone());
@@ -375,7 +448,7 @@ pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyRepor
         });
     }
     for (name, _) in &manifest {
-        if !seen.contains(name) && name != MANIFEST && name != SIGNATURE {
+        if !seen.contains(name) && name != MANIFEST && name != SIGNATURE && name != TIMESTAMP {
             entries.push(EntryResult {
                 name: name.clone(),
                 status: EntryStatus::Missing,
@@ -388,6 +461,7 @@ pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyRepor
         entries,
         problems,
         signature,
+        timestamp,
     })
 }
 
