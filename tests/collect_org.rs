@@ -43,7 +43,10 @@ fn fresh_account_id() -> String {
         .unwrap()
         .as_nanos();
     // 9xx... never collides with moto's default account or the ids CreateAccount makes up often.
-    format!("9{:011}", (nanos ^ u128::from(std::process::id()) << 20) % 100_000_000_000)
+    format!(
+        "9{:011}",
+        (nanos ^ u128::from(std::process::id()) << 20) % 100_000_000_000
+    )
 }
 
 async fn assume(clients: &Clients, role_arn: &str) -> (Clients, (String, String, String), String) {
@@ -275,7 +278,10 @@ fn org_collection_records_each_account_and_shards_merge_to_the_same_bytes() {
 
     // The account without the role: an error entry with AWS's reason, and no sub-tree.
     let legacy = &accounts[&org.without_role];
-    assert_eq!(legacy["AssumeRole"]["error"]["code"], "AccessDenied", "{legacy}");
+    assert_eq!(
+        legacy["AssumeRole"]["error"]["code"], "AccessDenied",
+        "{legacy}"
+    );
     assert!(legacy["name"].as_str().unwrap().ends_with("-legacy"));
     assert!(!whole.join("accounts").join(&org.without_role).exists());
 
@@ -307,7 +313,10 @@ fn org_collection_records_each_account_and_shards_merge_to_the_same_bytes() {
         assert_eq!(files, expected, "buckets of {id}");
         let bucket = read_json(&sub.join("buckets").join(&files[0]));
         assert_eq!(bucket["in_scope"], true);
-        assert!(bucket["calls"]["GetBucketAcl"].get("ok").is_some(), "{bucket}");
+        assert!(
+            bucket["calls"]["GetBucketAcl"].get("ok").is_some(),
+            "{bucket}"
+        );
     }
     // No credentials in any file.
     for (path, bytes) in tree(&whole) {
@@ -444,7 +453,12 @@ fn selection_flags_choose_accounts_and_unknown_ids_are_refused() {
     collect(
         &org,
         &only,
-        &["--accounts", &accounts_flag, "--external-id", "s3cr3t-ext-id"],
+        &[
+            "--accounts",
+            &accounts_flag,
+            "--external-id",
+            "s3cr3t-ext-id",
+        ],
     );
     let header = read_json(&only.join("snapshot.json"));
     assert_eq!(header["selected_accounts"], json!([ids[0], ids[1]]));
@@ -510,6 +524,12 @@ fn an_account_outside_any_organization_stops_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snap");
     let o = run_collect(&lonely, &out, &[]);
-    refused(&o, &["organizations:DescribeOrganization", "AWSOrganizationsNotInUse"]);
+    refused(
+        &o,
+        &[
+            "organizations:DescribeOrganization",
+            "AWSOrganizationsNotInUse",
+        ],
+    );
     assert!(!out.exists());
 }

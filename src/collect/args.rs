@@ -252,7 +252,12 @@ mod tests {
         let held: Vec<usize> = (0..7).filter(|&i| shard.holds(i)).collect();
         assert_eq!(held, [1, 4]);
         assert_eq!(parse_account_id("111122223333").unwrap(), "111122223333");
-        for bad in ["11112222333", "1111222233334", "11112222333x", "../111122223"] {
+        for bad in [
+            "11112222333",
+            "1111222233334",
+            "11112222333x",
+            "../111122223",
+        ] {
             assert!(parse_account_id(bad).is_err(), "{bad}");
         }
         assert!(parse_role_name("OrganizationAccountAccessRole").is_ok());

@@ -137,7 +137,9 @@ fn read_input(dir: &Path) -> Result<Input, MergeError> {
             let index = value["index"].as_u64().unwrap_or(0) as usize;
             let count = value["count"].as_u64().unwrap_or(0) as usize;
             if index == 0 || count == 0 || index > count {
-                return Err(not_org(format!("`shard` {value} is not 1 <= index <= count")));
+                return Err(not_org(format!(
+                    "`shard` {value} is not 1 <= index <= count"
+                )));
             }
             Some(Shard { index, count })
         }
@@ -156,7 +158,8 @@ fn read_input(dir: &Path) -> Result<Input, MergeError> {
                 "account {id} is in `accounts` but not in `selected_accounts`"
             )));
         }
-        let collected = entry["AssumeRole"].get("ok").is_some() && entry.get("collection").is_none();
+        let collected =
+            entry["AssumeRole"].get("ok").is_some() && entry.get("collection").is_none();
         let tree = dir.join("accounts").join(id);
         if collected && !tree.join("snapshot.json").is_file() {
             return Err(not_org(format!(
@@ -318,7 +321,9 @@ fn copy_tree(from: &Path, to: &Path) -> Result<(), MergeError> {
         let entry = entry.map_err(io(from))?;
         let source = entry.path();
         let target = to.join(entry.file_name());
-        let kind = fs::symlink_metadata(&source).map_err(io(&source))?.file_type();
+        let kind = fs::symlink_metadata(&source)
+            .map_err(io(&source))?
+            .file_type();
         if kind.is_dir() {
             copy_tree(&source, &target)?;
         } else if kind.is_file() {

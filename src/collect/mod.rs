@@ -348,8 +348,7 @@ impl AccountRun<'_> {
     ) -> Result<AccountTotals, CollectError> {
         let (args, plan, clients) = (self.args, self.plan, self.clients);
         let account_pab =
-            s3::account_public_access_block(&limiter, &clients.s3control(), self.account_id)
-                .await;
+            s3::account_public_access_block(&limiter, &clients.s3control(), self.account_id).await;
 
         let shared = Arc::new(Shared {
             clients: clients.clone(),

@@ -320,8 +320,9 @@ pub fn select(
         .map(str::to_owned)
         .collect();
     if selected.is_empty() {
-        return Err("no active account is left to collect after --accounts / --exclude-accounts"
-            .to_owned());
+        return Err(
+            "no active account is left to collect after --accounts / --exclude-accounts".to_owned(),
+        );
     }
     Ok(selected)
 }

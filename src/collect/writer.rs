@@ -255,7 +255,10 @@ mod tests {
         drop(done);
         assert!(account.join("snapshot.json").is_file());
         org.commit().unwrap();
-        assert!(dir.path().join("org/accounts/111122223333/snapshot.json").is_file());
+        assert!(dir
+            .path()
+            .join("org/accounts/111122223333/snapshot.json")
+            .is_file());
     }
 
     #[test]
