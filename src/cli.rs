@@ -42,6 +42,18 @@ pub enum Command {
     Collect(CollectArgs),
     /// Collect, then write the evidence bundle from the new snapshot.
     Run(RunArgs),
+    /// Combine the shards of a `collect --org --shard K/N` run into one organisation snapshot.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shard directories (each written by `collect --org --shard K/N`), all N of them.
+    #[arg(value_name = "SHARD", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Directory to write the merged snapshot to (must not exist, or be empty).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 /// `run`: the options of `collect` (whose `--out` is the snapshot directory) and of `report`
@@ -239,6 +251,8 @@ pub enum CliError {
     Previous(#[from] crate::diff::previous::PreviousError),
     #[error(transparent)]
     Timestamp(#[from] crate::timestamp::TimestampError),
+    #[error(transparent)]
+    Merge(#[from] collect::merge::MergeError),
 }
 
 impl CliError {
@@ -273,6 +287,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome,
         Command::Keygen(args) => run_keygen(&args, out),
         Command::Collect(args) => run_collect_command(&args, now).map(|_| Outcome::Done),
         Command::Run(args) => run_collect_then_report(args, now, out),
+        Command::Merge(args) => run_merge(&args, out),
     }
 }
 
@@ -286,6 +301,24 @@ fn run_collect_command(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf
         .enable_all()
         .build()?;
     let progress = collect::progress::for_stderr();
+    if args.org.org {
+        let summary = runtime.block_on(collect::org::run_org_collect(&args, progress.as_ref()))?;
+        eprintln!(
+            "collected {} of organization {}'s accounts: {} buckets ({} in scope) in {:.1} s, {} API calls, {} recorded as errors; snapshot: {}",
+            summary.accounts - summary.not_collected.len(),
+            summary.organization_id,
+            summary.buckets,
+            summary.buckets_in_scope,
+            summary.elapsed.as_secs_f64(),
+            summary.api_calls,
+            summary.failed_calls,
+            summary.out.display()
+        );
+        for (account, reason) in &summary.not_collected {
+            eprintln!("warning: account {account} was not collected: {reason}");
+        }
+        return Ok(summary.out);
+    }
     let summary = runtime.block_on(collect::run_collect(&args, progress.as_ref()))?;
     eprintln!(
         "collected {} buckets ({} in scope) of account {} in {:.1} s: {} API calls, {} recorded as errors; snapshot: {}",
@@ -648,6 +681,18 @@ fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     };
     out.write_all(text.as_bytes())?;
     out.flush()?;
+    Ok(Outcome::Done)
+}
+
+fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
+    let summary = collect::merge::merge(&args.shards, &args.out)?;
+    writeln!(
+        out,
+        "merged {} shards ({} accounts) into {}",
+        summary.shards,
+        summary.accounts,
+        summary.out.display()
+    )?;
     Ok(Outcome::Done)
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Local S3 + s3control + STS + CloudTrail test server for phi-audit.
+"""Local S3 + s3control + STS + CloudTrail + Organizations test server for phi-audit.
 
 Wraps moto's WSGI application (moto[server], version pinned in requirements.txt) and corrects the
 responses that aws-sdk-rust cannot parse. Each correction is listed in README.md beside this file.
@@ -107,6 +107,38 @@ def _page_list_buckets(app, environ, start_response):
     headers.append(("Content-Length", str(len(body))))
     start_response(captured["status"], headers)
     return [body]
+
+
+def _refuse_assume_role_without_role():
+    """moto 5.2.5's AssumeRole succeeds for any role ARN, even one that does not exist. AWS answers
+    AccessDenied. Refuse, like AWS, when the target account belongs to a moto organisation (created
+    by CreateAccount, which also creates the account's access role) and has no role of that name;
+    an account moto knows nothing about keeps moto's permissive default, so tests can still assume
+    into a fresh account to make it an organisation's management account."""
+    from moto.iam.models import iam_backends
+    from moto.organizations.models import organizations_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import STSBackend
+
+    original = STSBackend.assume_role
+
+    def assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs):
+        parts = role_arn.split(":")
+        account_id = parts[4] if len(parts) > 5 else ""
+        if account_id in organizations_backends.master_accounts:
+            known = [role.arn for role in iam_backends[account_id]["global"].get_roles()]
+            if role_arn not in known:
+                raise STSClientError(
+                    "AccessDenied",
+                    f"User: {self.account_id} is not authorized to perform: sts:AssumeRole "
+                    f"on resource: {role_arn}",
+                )
+        return original(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+    STSBackend.assume_role = assume_role
+
+
+_refuse_assume_role_without_role()
 
 
 class QuietRequestHandler(MotoRequestHandler):

@@ -59,6 +59,114 @@ pub struct CollectArgs {
     /// Organisation name to record in the snapshot (shown on the report).
     #[arg(long, value_name = "NAME")]
     pub organization: Option<String>,
+
+    /// Whole-organisation collection (`--org` and the options that need it).
+    #[command(flatten)]
+    pub org: OrgArgs,
+}
+
+/// The role `collect --org` assumes in each member account unless `--role-name` says otherwise:
+/// the one AWS Organizations creates in every account it creates.
+pub const DEFAULT_ORG_ROLE: &str = "OrganizationAccountAccessRole";
+
+/// Options of `collect --org` (docs/organizations.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct OrgArgs {
+    /// Collect every active account of the AWS Organization (run with the management or a
+    /// delegated-administrator account's credentials) into one snapshot, `accounts/<id>/` each.
+    #[arg(long)]
+    pub org: bool,
+
+    /// The role to assume in each member account.
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_ORG_ROLE, requires = "org",
+          value_parser = parse_role_name)]
+    pub role_name: String,
+
+    /// External id to pass to AssumeRole (never written anywhere; the snapshot records only
+    /// that one was used).
+    #[arg(long, value_name = "ID", requires = "org")]
+    pub external_id: Option<String>,
+
+    /// Collect only these accounts (12-digit ids; comma-separated and/or repeated).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', requires = "org",
+          value_parser = parse_account_id)]
+    pub accounts: Vec<String>,
+
+    /// Leave these accounts out (12-digit ids; comma-separated and/or repeated).
+    #[arg(long, value_name = "ID,...", value_delimiter = ',', requires = "org",
+          value_parser = parse_account_id)]
+    pub exclude_accounts: Vec<String>,
+
+    /// Collect only shard K of N (1 ≤ K ≤ N): the selected account ids, sorted, dealt
+    /// round-robin. Run N jobs with the same options and `--until`, then `phi-audit merge`.
+    #[arg(long, value_name = "K/N", requires_all = ["org", "until"], value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+}
+
+impl Default for OrgArgs {
+    fn default() -> Self {
+        Self {
+            org: false,
+            role_name: DEFAULT_ORG_ROLE.to_owned(),
+            external_id: None,
+            accounts: Vec::new(),
+            exclude_accounts: Vec::new(),
+            shard: None,
+        }
+    }
+}
+
+/// `--shard K/N`: this job's 1-based index and the number of jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+impl Shard {
+    /// Whether the account at 0-based `position` of the sorted selection is this shard's
+    /// (round-robin, so shard sizes differ by at most one).
+    pub fn holds(&self, position: usize) -> bool {
+        position % self.count + 1 == self.index
+    }
+}
+
+/// Parses `K/N` with 1 ≤ K ≤ N.
+pub fn parse_shard(text: &str) -> Result<Shard, String> {
+    let bad = || format!("expected K/N with 1 <= K <= N, like 2/4 (got {text:?})");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let index: usize = k.trim().parse().map_err(|_| bad())?;
+    let count: usize = n.trim().parse().map_err(|_| bad())?;
+    if index == 0 || count == 0 || index > count {
+        return Err(bad());
+    }
+    Ok(Shard { index, count })
+}
+
+/// An AWS account id: exactly 12 digits.
+pub fn parse_account_id(text: &str) -> Result<String, String> {
+    let id = text.trim();
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(id.to_owned())
+    } else {
+        Err(format!("{text:?} is not an AWS account id (12 digits)"))
+    }
+}
+
+/// An IAM role name (1-64 of letters, digits and `+=,.@_-`); a path is not accepted, so the
+/// role ARN built from it always names a role of the target account.
+fn parse_role_name(text: &str) -> Result<String, String> {
+    let valid = (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not an IAM role name (1-64 letters, digits or +=,.@_-)"
+        ))
+    }
 }
 
 impl CollectArgs {
@@ -75,6 +183,7 @@ impl CollectArgs {
             concurrency: DEFAULT_CONCURRENCY,
             collected_at: None,
             organization: None,
+            org: OrgArgs::default(),
         }
     }
 }
@@ -131,5 +240,27 @@ mod tests {
         );
         assert!(parse_until("31/03/2026").is_err());
         assert!(parse_concurrency("0").is_err());
+    }
+
+    #[test]
+    fn shards_and_account_ids_are_validated() {
+        assert_eq!(parse_shard("2/4"), Ok(Shard { index: 2, count: 4 }));
+        for bad in ["0/4", "5/4", "1/0", "4", "a/b", "-1/2"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+        let shard = parse_shard("2/3").unwrap();
+        let held: Vec<usize> = (0..7).filter(|&i| shard.holds(i)).collect();
+        assert_eq!(held, [1, 4]);
+        assert_eq!(parse_account_id("111122223333").unwrap(), "111122223333");
+        for bad in [
+            "11112222333",
+            "1111222233334",
+            "11112222333x",
+            "../111122223",
+        ] {
+            assert!(parse_account_id(bad).is_err(), "{bad}");
+        }
+        assert!(parse_role_name("OrganizationAccountAccessRole").is_ok());
+        assert!(parse_role_name("a/b").is_err() && parse_role_name("").is_err());
     }
 }

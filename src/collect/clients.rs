@@ -143,8 +143,34 @@ impl Clients {
         aws_sdk_s3control::Client::from_conf(conf.build())
     }
 
-    /// The STS client (caller identity).
+    /// The STS client (caller identity, AssumeRole).
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.sdk)
+    }
+
+    /// The Organizations client (a global service: its endpoint rules pick the partition's one
+    /// region, whatever the home region is).
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.sdk)
+    }
+
+    /// The same configuration (region, endpoint, retries, timeouts) with other credentials: an
+    /// organisation member account's assumed-role session. The client caches start empty, so no
+    /// client of one account is ever used for another.
+    pub fn with_credentials(&self, credentials: aws_sdk_sts::config::Credentials) -> Self {
+        let sdk = self
+            .sdk
+            .to_builder()
+            .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .build();
+        Self {
+            sdk,
+            endpoint: self.endpoint.clone(),
+            home_region: self.home_region.clone(),
+            s3: Arc::default(),
+            cloudtrail: Arc::default(),
+        }
     }
 }

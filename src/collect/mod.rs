@@ -12,6 +12,8 @@ pub mod args;
 pub mod clients;
 pub mod cloudtrail;
 pub mod limit;
+pub mod merge;
+pub mod org;
 pub mod progress;
 pub mod result;
 pub mod s3;
@@ -110,7 +112,7 @@ impl CollectError {
 }
 
 /// Classifies a failed account-level call (STS, ListBuckets) that stops the run.
-fn fatal<E>(
+pub(crate) fn fatal<E>(
     operation: &'static str,
     endpoint: &str,
     err: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
@@ -186,163 +188,263 @@ async fn collect(
     progress: &dyn Progress,
 ) -> Result<CollectSummary, CollectError> {
     let started = Instant::now();
-    let collected_at = args.collected_at.unwrap_or_else(Utc::now);
-    let until = args.until.unwrap_or(collected_at);
-    let since = args
-        .since
-        .unwrap_or(until - chrono::Duration::days(DEFAULT_REVIEW_DAYS));
-    if since >= until {
-        return Err(CollectError::Usage(format!(
-            "--since ({}) must be before --until ({})",
-            rfc3339(since),
-            rfc3339(until)
-        )));
-    }
-    for r in &args.regions {
-        if !scope::is_region_name(r) {
-            return Err(CollectError::Usage(format!(
-                "--region {r:?} is not an AWS region name like us-east-1"
-            )));
-        }
-    }
-    let scope = match &args.scope {
-        Some(path) => Scope::load(path)?,
-        None => Scope::default(),
-    };
+    let plan = Plan::from_args(args)?;
     // Refuse a non-empty --out before spending any time on AWS.
     writer::check_output(&args.out)?;
 
     let clients = Clients::load(args).await;
-    let endpoint = clients
-        .endpoint()
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("the AWS endpoints of {}", clients.home_region()));
+    let endpoint = endpoint_text(&clients);
     let limiter = Limiter::new(args.concurrency);
 
     progress.phase("identity", 0);
-    let identity = limiter
-        .call(clients.sts().get_caller_identity().send())
-        .await
-        .map_err(|e| fatal("sts:GetCallerIdentity", &endpoint, &e))?;
-    let account_id = identity.account().unwrap_or_default().to_owned();
-    let partition = identity
-        .arn()
-        .and_then(|arn| arn.split(':').nth(1))
-        .unwrap_or("aws")
-        .to_owned();
+    let identity = identify(&limiter, &clients, &endpoint).await?;
 
     progress.phase("listing buckets", 0);
     let buckets = list_buckets(&limiter, &clients, &endpoint).await?;
 
     let writer = SnapshotWriter::create(&args.out)?;
-
-    let account_pab =
-        s3::account_public_access_block(&limiter, &clients.s3control(), &account_id).await;
-
-    let selected_regions: Option<BTreeSet<String>> = if !args.regions.is_empty() {
-        Some(args.regions.iter().cloned().collect())
-    } else if !scope.regions.is_empty() {
-        Some(scope.regions.iter().cloned().collect())
-    } else {
-        None
+    let account = AccountRun {
+        args,
+        plan: &plan,
+        clients: &clients,
+        account_id: &identity.account_id,
+        partition: &identity.partition,
     };
-
-    let shared = Arc::new(Shared {
-        clients: clients.clone(),
-        limiter,
-        writer,
-        scope,
-        selected_regions,
-        account_id: account_id.clone(),
-        collected_at: rfc3339(collected_at),
-        since,
-        until,
-    });
-
-    // CloudTrail runs alongside the buckets: LookupEvents is paced to 2 requests per second and
-    // region, so it is the long pole of a small account. Regions known now start now; regions
-    // discovered through buckets start when the buckets are done.
-    let mut trail_runs = RegionRuns::default();
-    match &shared.selected_regions {
-        Some(set) => set.iter().for_each(|r| trail_runs.ensure(&shared, r)),
-        None => trail_runs.ensure(&shared, clients.home_region()),
-    }
-
-    // Buckets: all tasks are spawned at once but only a bounded number run, enough to keep every
-    // request slot busy while some buckets wait on their location or tags.
-    progress.phase("buckets", buckets.len() as u64);
-    let bucket_slots = Arc::new(Semaphore::new(args.concurrency * 2 + 4));
-    let mut tasks = JoinSet::new();
-    for (name, hint) in buckets.iter().cloned() {
-        let shared = Arc::clone(&shared);
-        let slots = Arc::clone(&bucket_slots);
-        tasks.spawn(async move {
-            let _slot = slots.acquire_owned().await.expect("semaphore never closed");
-            collect_bucket(&shared, name, hint).await
-        });
-    }
-    let mut outcomes = Vec::with_capacity(buckets.len());
-    while let Some(joined) = tasks.join_next().await {
-        let outcome =
-            joined.map_err(|e| CollectError::Internal(format!("collecting a bucket: {e}")))??;
-        outcomes.push(outcome);
-        progress.inc();
-    }
-
-    // CloudTrail: the chosen regions, else every region with an in-scope bucket plus the home
-    // region (where a single-region trail of the account most likely lives).
-    let regions: Vec<String> = match &shared.selected_regions {
-        Some(set) => set.iter().cloned().collect(),
-        None => {
-            let mut set: BTreeSet<String> = outcomes
-                .iter()
-                .filter(|o| o.in_scope)
-                .map(|o| o.region.clone())
-                .collect();
-            set.insert(clients.home_region().to_owned());
-            set.into_iter().collect()
-        }
-    };
-    regions.iter().for_each(|r| trail_runs.ensure(&shared, r));
-    progress.phase("cloudtrail (2 lookups/s)", regions.len() as u64);
-    let trail_failures = finish_cloudtrail(&shared, trail_runs, progress).await?;
-
-    let mut snapshot = json!({
-        "format": SNAPSHOT_FORMAT,
-        "collected_at": shared.collected_at,
-        "tool_version": env!("CARGO_PKG_VERSION"),
-        "account_id": account_id,
-        "partition": partition,
-        "regions": regions,
-        "scope": shared.scope.to_json(),
-        "review_period": { "since": rfc3339(since), "until": rfc3339(until) },
-        "account": { "GetPublicAccessBlock": account_pab },
-    });
-    if let Some(org) = &args.organization {
-        snapshot["organization"] = Value::String(org.clone());
-    }
-    let account_failed = usize::from(result::is_collection_failure(
-        &snapshot["account"]["GetPublicAccessBlock"],
-    ));
-    shared.writer.write_json("snapshot.json", &snapshot)?;
-
-    // Every task has been joined, so nothing writes into the directory any more.
-    let out = shared.writer.commit()?;
+    let totals = account.collect(limiter, writer, buckets, progress).await?;
     Ok(CollectSummary {
-        out,
-        account_id,
-        buckets: outcomes.len(),
-        buckets_in_scope: outcomes.iter().filter(|o| o.in_scope).count(),
-        regions,
-        api_calls: shared.limiter.calls(),
-        failed_calls: outcomes.iter().map(|o| o.failed_calls).sum::<usize>()
-            + trail_failures
-            + account_failed,
+        out: totals.out,
+        account_id: identity.account_id,
+        buckets: totals.buckets,
+        buckets_in_scope: totals.buckets_in_scope,
+        regions: totals.regions,
+        api_calls: totals.api_calls,
+        failed_calls: totals.failed_calls,
         elapsed: started.elapsed(),
     })
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// The validated options every account of a run shares: times, scope, regions.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) collected_at: DateTime<Utc>,
+    pub(crate) since: DateTime<Utc>,
+    pub(crate) until: DateTime<Utc>,
+    pub(crate) scope: Scope,
+    pub(crate) selected_regions: Option<BTreeSet<String>>,
+}
+
+impl Plan {
+    /// Checks the dates, regions and scope file before anything is asked of AWS.
+    pub(crate) fn from_args(args: &CollectArgs) -> Result<Self, CollectError> {
+        let collected_at = args.collected_at.unwrap_or_else(Utc::now);
+        let until = args.until.unwrap_or(collected_at);
+        let since = args
+            .since
+            .unwrap_or(until - chrono::Duration::days(DEFAULT_REVIEW_DAYS));
+        if since >= until {
+            return Err(CollectError::Usage(format!(
+                "--since ({}) must be before --until ({})",
+                rfc3339(since),
+                rfc3339(until)
+            )));
+        }
+        for r in &args.regions {
+            if !scope::is_region_name(r) {
+                return Err(CollectError::Usage(format!(
+                    "--region {r:?} is not an AWS region name like us-east-1"
+                )));
+            }
+        }
+        let scope = match &args.scope {
+            Some(path) => Scope::load(path)?,
+            None => Scope::default(),
+        };
+        let selected_regions: Option<BTreeSet<String>> = if !args.regions.is_empty() {
+            Some(args.regions.iter().cloned().collect())
+        } else if !scope.regions.is_empty() {
+            Some(scope.regions.iter().cloned().collect())
+        } else {
+            None
+        };
+        Ok(Self {
+            collected_at,
+            since,
+            until,
+            scope,
+            selected_regions,
+        })
+    }
+}
+
+/// Where requests go, for messages.
+pub(crate) fn endpoint_text(clients: &Clients) -> String {
+    clients
+        .endpoint()
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("the AWS endpoints of {}", clients.home_region()))
+}
+
+/// Who the credentials belong to (sts:GetCallerIdentity).
+pub(crate) struct Identity {
+    pub(crate) account_id: String,
+    pub(crate) partition: String,
+    pub(crate) arn: String,
+}
+
+/// GetCallerIdentity; a failure stops the run (no credentials, endpoint unreachable).
+pub(crate) async fn identify(
+    limiter: &Limiter,
+    clients: &Clients,
+    endpoint: &str,
+) -> Result<Identity, CollectError> {
+    let identity = limiter
+        .call(clients.sts().get_caller_identity().send())
+        .await
+        .map_err(|e| fatal("sts:GetCallerIdentity", endpoint, &e))?;
+    let arn = identity.arn().unwrap_or_default().to_owned();
+    let partition = arn.split(':').nth(1).unwrap_or("aws").to_owned();
+    let partition = if partition.is_empty() {
+        "aws".to_owned()
+    } else {
+        partition
+    };
+    Ok(Identity {
+        account_id: identity.account().unwrap_or_default().to_owned(),
+        partition,
+        arn,
+    })
+}
+
+/// What one account's collection produced.
+pub(crate) struct AccountTotals {
+    pub(crate) out: PathBuf,
+    pub(crate) buckets: usize,
+    pub(crate) buckets_in_scope: usize,
+    pub(crate) regions: Vec<String>,
+    pub(crate) api_calls: u64,
+    pub(crate) failed_calls: usize,
+}
+
+/// One account's collection once its bucket list is known: the same code for a single-account
+/// snapshot and for each `accounts/<id>/` of an organisation snapshot.
+pub(crate) struct AccountRun<'a> {
+    pub(crate) args: &'a CollectArgs,
+    pub(crate) plan: &'a Plan,
+    pub(crate) clients: &'a Clients,
+    pub(crate) account_id: &'a str,
+    pub(crate) partition: &'a str,
+}
+
+impl AccountRun<'_> {
+    /// Collects every bucket and CloudTrail region into `writer` and commits it. Each bucket's
+    /// file is written as soon as that bucket is done, so memory holds only the buckets in flight
+    /// (and a few counters per bucket), never the account's evidence.
+    pub(crate) async fn collect(
+        &self,
+        limiter: Limiter,
+        writer: SnapshotWriter,
+        buckets: Vec<(String, Option<String>)>,
+        progress: &dyn Progress,
+    ) -> Result<AccountTotals, CollectError> {
+        let (args, plan, clients) = (self.args, self.plan, self.clients);
+        let account_pab =
+            s3::account_public_access_block(&limiter, &clients.s3control(), self.account_id).await;
+
+        let shared = Arc::new(Shared {
+            clients: clients.clone(),
+            limiter,
+            writer,
+            scope: plan.scope.clone(),
+            selected_regions: plan.selected_regions.clone(),
+            account_id: self.account_id.to_owned(),
+            collected_at: rfc3339(plan.collected_at),
+            since: plan.since,
+            until: plan.until,
+        });
+
+        // CloudTrail runs alongside the buckets: LookupEvents is paced to 2 requests per second
+        // and region, so it is the long pole of a small account. Regions known now start now;
+        // regions discovered through buckets start when the buckets are done.
+        let mut trail_runs = RegionRuns::default();
+        match &shared.selected_regions {
+            Some(set) => set.iter().for_each(|r| trail_runs.ensure(&shared, r)),
+            None => trail_runs.ensure(&shared, clients.home_region()),
+        }
+
+        // Buckets: all tasks are spawned at once but only a bounded number run, enough to keep
+        // every request slot busy while some buckets wait on their location or tags.
+        progress.phase("buckets", buckets.len() as u64);
+        let bucket_slots = Arc::new(Semaphore::new(args.concurrency * 2 + 4));
+        let mut tasks = JoinSet::new();
+        for (name, hint) in buckets {
+            let shared = Arc::clone(&shared);
+            let slots = Arc::clone(&bucket_slots);
+            tasks.spawn(async move {
+                let _slot = slots.acquire_owned().await.expect("semaphore never closed");
+                collect_bucket(&shared, name, hint).await
+            });
+        }
+        let mut outcomes = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let outcome = joined
+                .map_err(|e| CollectError::Internal(format!("collecting a bucket: {e}")))??;
+            outcomes.push(outcome);
+            progress.inc();
+        }
+
+        // CloudTrail: the chosen regions, else every region with an in-scope bucket plus the
+        // home region (where a single-region trail of the account most likely lives).
+        let regions: Vec<String> = match &shared.selected_regions {
+            Some(set) => set.iter().cloned().collect(),
+            None => {
+                let mut set: BTreeSet<String> = outcomes
+                    .iter()
+                    .filter(|o| o.in_scope)
+                    .map(|o| o.region.clone())
+                    .collect();
+                set.insert(clients.home_region().to_owned());
+                set.into_iter().collect()
+            }
+        };
+        regions.iter().for_each(|r| trail_runs.ensure(&shared, r));
+        progress.phase("cloudtrail (2 lookups/s)", regions.len() as u64);
+        let trail_failures = finish_cloudtrail(&shared, trail_runs, progress).await?;
+
+        let mut snapshot = json!({
+            "format": SNAPSHOT_FORMAT,
+            "collected_at": shared.collected_at,
+            "tool_version": env!("CARGO_PKG_VERSION"),
+            "account_id": self.account_id,
+            "partition": self.partition,
+            "regions": regions,
+            "scope": shared.scope.to_json(),
+            "review_period": { "since": rfc3339(plan.since), "until": rfc3339(plan.until) },
+            "account": { "GetPublicAccessBlock": account_pab },
+        });
+        if let Some(org) = &args.organization {
+            snapshot["organization"] = Value::String(org.clone());
+        }
+        let account_failed = usize::from(result::is_collection_failure(
+            &snapshot["account"]["GetPublicAccessBlock"],
+        ));
+        shared.writer.write_json("snapshot.json", &snapshot)?;
+
+        // Every task has been joined, so nothing writes into the directory any more.
+        let out = shared.writer.commit()?;
+        Ok(AccountTotals {
+            out,
+            buckets: outcomes.len(),
+            buckets_in_scope: outcomes.iter().filter(|o| o.in_scope).count(),
+            regions,
+            api_calls: shared.limiter.calls(),
+            failed_calls: outcomes.iter().map(|o| o.failed_calls).sum::<usize>()
+                + trail_failures
+                + account_failed,
+        })
+    }
+}
+
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
@@ -351,7 +453,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 const LIST_BUCKETS_PAGE: i32 = 1000;
 
 /// ListBuckets, all pages; a refusal stops the run.
-async fn list_buckets(
+pub(crate) async fn list_buckets(
     limiter: &Limiter,
     clients: &Clients,
     endpoint: &str,

@@ -64,11 +64,26 @@ pub struct SnapshotWriter {
     out: PathBuf,
     tmp: PathBuf,
     committed: AtomicBool,
+    /// Written in place inside an enclosing writer's directory: commit renames nothing.
+    nested: bool,
 }
+
+/// The sub-directories of a single-account snapshot (DESIGN.md §2).
+const SNAPSHOT_DIRS: [&str; 3] = ["buckets", "cloudtrail", "access-logs"];
 
 impl SnapshotWriter {
     /// Creates `<out>.tmp-<pid>` with the snapshot's subdirectories.
     pub fn create(out: &Path) -> Result<Self, WriteError> {
+        Self::create_with(out, &SNAPSHOT_DIRS)
+    }
+
+    /// Creates `<out>.tmp-<pid>` for an organisation snapshot (docs/organizations.md): only
+    /// `accounts/`, which [`SnapshotWriter::nested`] fills one account at a time.
+    pub fn create_org(out: &Path) -> Result<Self, WriteError> {
+        Self::create_with(out, &["accounts"])
+    }
+
+    fn create_with(out: &Path, subdirs: &[&str]) -> Result<Self, WriteError> {
         check_output(out)?;
         let tmp = temp_path_for(out);
         if tmp.exists() {
@@ -80,10 +95,30 @@ impl SnapshotWriter {
             out: out.to_owned(),
             tmp,
             committed: AtomicBool::new(false),
+            nested: false,
         };
-        for sub in ["buckets", "cloudtrail", "access-logs"] {
+        for sub in subdirs {
             let dir = writer.tmp.join(sub);
             fs::create_dir(&dir).map_err(io_err(&dir))?;
+        }
+        Ok(writer)
+    }
+
+    /// A single-account snapshot written straight into `dir`, a new directory inside another
+    /// writer's temporary directory (an organisation's `accounts/<id>/`). The enclosing writer
+    /// makes the whole tree atomic; [`SnapshotWriter::commit`] only marks this one finished, and
+    /// dropping it unfinished removes `dir`, so a failed account leaves no half sub-tree.
+    pub fn nested(dir: &Path) -> Result<Self, WriteError> {
+        fs::create_dir(dir).map_err(io_err(dir))?;
+        let writer = Self {
+            out: dir.to_owned(),
+            tmp: dir.to_owned(),
+            committed: AtomicBool::new(false),
+            nested: true,
+        };
+        for sub in SNAPSHOT_DIRS {
+            let sub = dir.join(sub);
+            fs::create_dir(&sub).map_err(io_err(&sub))?;
         }
         Ok(writer)
     }
@@ -105,6 +140,10 @@ impl SnapshotWriter {
     /// Moves the finished snapshot into place. Takes `&self` so a writer shared with (finished)
     /// tasks can commit; nothing may be written after this.
     pub fn commit(&self) -> Result<PathBuf, WriteError> {
+        if self.nested {
+            self.committed.store(true, Ordering::SeqCst);
+            return Ok(self.out.clone());
+        }
         // An empty --out directory is allowed; rename(2) cannot replace it on every platform.
         if self.out.is_dir() {
             check_output(&self.out)?;
@@ -199,6 +238,27 @@ mod tests {
             SnapshotWriter::create(&out),
             Err(WriteError::OutputExists(_))
         ));
+    }
+
+    #[test]
+    fn nested_writer_commits_in_place_and_cleans_up_on_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let org = SnapshotWriter::create_org(&dir.path().join("org")).unwrap();
+        let account = org.temp_dir().join("accounts/111122223333");
+        let failed = SnapshotWriter::nested(&account).unwrap();
+        assert!(account.join("buckets").is_dir());
+        drop(failed);
+        assert!(!account.exists());
+        let done = SnapshotWriter::nested(&account).unwrap();
+        done.write_json("snapshot.json", &json!({})).unwrap();
+        assert_eq!(done.commit().unwrap(), account);
+        drop(done);
+        assert!(account.join("snapshot.json").is_file());
+        org.commit().unwrap();
+        assert!(dir
+            .path()
+            .join("org/accounts/111122223333/snapshot.json")
+            .is_file());
     }
 
     #[test]
