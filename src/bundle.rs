@@ -20,10 +20,12 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::attest::{Attestation, RiskException};
 use crate::controls::Catalog;
+use crate::evaluate::org::AccountResult;
 use crate::findings::FindingsReport;
 use crate::report;
 use crate::sign::SecretKey;
-use crate::snapshot::{hex, Snapshot};
+use crate::snapshot::org::OrgSnapshot;
+use crate::snapshot::{hex, Snapshot, SnapshotFile};
 
 pub const README: &str = "README.txt";
 pub const MANIFEST: &str = "MANIFEST.sha256";
@@ -73,6 +75,43 @@ pub struct BundleRequest<'a> {
     pub sign_key: Option<&'a SecretKey>,
 }
 
+/// Everything a bundle is made of besides the evidence tree: shared by single-account and
+/// organisation bundles.
+pub struct BundleInputs<'a> {
+    pub catalog: &'a Catalog,
+    pub findings: &'a FindingsReport,
+    pub attestations: &'a [Attestation],
+    pub exceptions: &'a [RiskException],
+    pub judged_at: Option<chrono::NaiveDate>,
+    pub attestation_files: &'a [PathBuf],
+    pub attestation_documents: &'a [(String, PathBuf)],
+    pub sign_key: Option<&'a SecretKey>,
+}
+
+impl<'a> BundleRequest<'a> {
+    fn inputs(&self) -> BundleInputs<'a> {
+        BundleInputs {
+            catalog: self.catalog,
+            findings: self.findings,
+            attestations: self.attestations,
+            exceptions: self.exceptions,
+            judged_at: self.judged_at,
+            attestation_files: self.attestation_files,
+            attestation_documents: self.attestation_documents,
+            sign_key: self.sign_key,
+        }
+    }
+}
+
+/// The bundle of an organisation snapshot: `evidence/` holds the whole tree (the header and
+/// every `accounts/<id>/`), byte for byte.
+pub struct OrgBundleRequest<'a> {
+    pub org: &'a OrgSnapshot,
+    /// Per account, what the report shows besides the findings (from the evaluation).
+    pub accounts: &'a [AccountResult],
+    pub inputs: BundleInputs<'a>,
+}
+
 /// What was written, for the command's closing message and the benchmark.
 #[derive(Debug, Clone)]
 pub struct BundleSummary {
@@ -115,8 +154,40 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
         request.exceptions,
         request.judged_at,
     );
-    let html = report::html::render(&model)?;
-    let pdf = report::pdf::render(&model)?;
+    write_with(
+        &request.inputs(),
+        &model,
+        &request.snapshot.root,
+        &request.snapshot.files,
+        out,
+    )
+}
+
+/// Renders an organisation's documents and writes its bundle to `out` atomically.
+pub fn write_org(request: &OrgBundleRequest<'_>, out: &Path) -> Result<BundleSummary, BundleError> {
+    let inputs = &request.inputs;
+    let model = report::model::ReportModel::build_org(
+        request.org,
+        request.accounts,
+        inputs.catalog,
+        inputs.findings,
+        inputs.attestations,
+        inputs.exceptions,
+        inputs.judged_at,
+    );
+    write_with(inputs, &model, &request.org.root, &request.org.files, out)
+}
+
+/// The documents of `model` plus the evidence files under `evidence_root`.
+fn write_with(
+    request: &BundleInputs<'_>,
+    model: &report::model::ReportModel,
+    evidence_root: &Path,
+    evidence_files: &[SnapshotFile],
+    out: &Path,
+) -> Result<BundleSummary, BundleError> {
+    let html = report::html::render(model)?;
+    let pdf = report::pdf::render(model)?;
 
     let mut entries = vec![
         Entry {
@@ -148,11 +219,11 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
     };
     let html_bytes = size(&entries[2].source);
     let pdf_bytes = size(&entries[3].source);
-    for file in &request.snapshot.files {
+    for file in evidence_files {
         entries.push(Entry {
             name: format!("{EVIDENCE_DIR}{}", file.path),
             source: Source::File {
-                path: request.snapshot.root.join(&file.path),
+                path: evidence_root.join(&file.path),
                 expected: Some(file.sha256.clone()),
             },
         });
@@ -202,7 +273,7 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
         0,
         Entry {
             name: README.to_string(),
-            source: Source::Bytes(readme(request, &model).into_bytes()),
+            source: Source::Bytes(readme(request, model).into_bytes()),
         },
     );
 
@@ -298,7 +369,7 @@ impl<W: Write> Write for Hashing<'_, W> {
 fn write_zip(
     file: File,
     entries: &[Entry],
-    request: &BundleRequest<'_>,
+    request: &BundleInputs<'_>,
 ) -> Result<BundleSummary, BundleError> {
     let zip_err = |source| BundleError::Zip {
         path: PathBuf::from("bundle"),
@@ -411,16 +482,18 @@ fn write_zip(
 
 /// The signed trusted comment: ties the signature to one account, snapshot and generation.
 pub fn trusted_comment(findings: &FindingsReport) -> String {
+    // An organisation's bundle names its management account, and the organisation too.
+    let account = match &findings.snapshot.organization_id {
+        Some(org) => format!("{}; organization {org}", findings.snapshot.account_id),
+        None => findings.snapshot.account_id.clone(),
+    };
     format!(
         "phi-audit evidence bundle manifest; account {}; snapshot {}; collected {}; generated {}",
-        findings.snapshot.account_id,
-        findings.snapshot.digest,
-        findings.snapshot.collected_at,
-        findings.generated_at
+        account, findings.snapshot.digest, findings.snapshot.collected_at, findings.generated_at
     )
 }
 
-fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> String {
+fn readme(request: &BundleInputs<'_>, model: &report::model::ReportModel) -> String {
     let f = request.findings;
     let signed = match request.sign_key {
         Some(key) => format!(
@@ -441,7 +514,7 @@ fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> St
         "phi-audit evidence bundle\n\
          =========================\n\n\
          HIPAA Security Rule (45 CFR 164.312) evidence for the Amazon S3 configuration of\n\
-         AWS account {account} ({organisation}).\n\n\
+         {subject} ({organisation}).\n\n\
          Evidence collected:  {collected}\n\
          Report generated:    {generated}\n\
          Review period:       {period}\n\
@@ -472,7 +545,7 @@ fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> St
          {signed}\n\
          Every zip entry carries the same timestamp (the generation time, UTC), so the same snapshot\n\
          and generation time always give the same bytes.\n",
-        account = f.snapshot.account_id,
+        subject = model.cover.header_subject,
         organisation = model.cover.organisation,
         collected = f.snapshot.collected_at,
         generated = f.generated_at,
