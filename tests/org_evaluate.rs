@@ -580,3 +580,67 @@ fn the_change_timeline_names_each_change_s_account() {
     assert_eq!(changes[per_account]["account"], MEMBER);
     assert!(single["changes"]["changes"][0].get("account").is_none());
 }
+
+#[test]
+fn diff_of_two_org_bundles_names_the_account_of_each_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = |org: &Path, name: &str| {
+        let out = dir.path().join(name);
+        let (code, _, err) = run(&[
+            "report",
+            org.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--generated-at",
+            GENERATED_AT,
+        ]);
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let org = org_fixture();
+    let old = bundle(org.path(), "old.zip");
+    // Versioning suspended on the member's riverside-www only (the same name in the management
+    // account stays as it was).
+    let file = org
+        .path()
+        .join("accounts")
+        .join(MEMBER)
+        .join("buckets/riverside-www.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut value: Value = serde_json::from_str(&text).unwrap();
+    value["calls"]["GetBucketVersioning"] = json!({"ok": {"Status": "Suspended"}});
+    std::fs::write(&file, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    let new = bundle(org.path(), "new.zip");
+    let (code, out, err) = run(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let diff: Value = serde_json::from_str(&out).unwrap();
+    let changed: Vec<(&str, &str)> = diff["changed_configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["bucket"].as_str().unwrap(),
+                c["operation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let member_www = format!("{MEMBER}/riverside-www");
+    assert_eq!(changed, vec![(member_www.as_str(), "GetBucketVersioning")]);
+    let failures: Vec<&str> = diff["new_failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["subject"].as_str().unwrap())
+        .collect();
+    assert!(!failures.is_empty());
+    let expected = format!("{MEMBER} s3://riverside-www");
+    assert!(failures.iter().all(|s| *s == expected), "{failures:?}");
+    assert!(diff["new_buckets"].as_array().unwrap().is_empty());
+}

@@ -17,6 +17,11 @@
 //!   parsed JSON (GetBucketPolicy: the parsed policy document, not its string). Before and after
 //!   are shown with object keys sorted; an absent call is `null`.
 //!
+//! Organisation bundles (docs/organizations.md): buckets are read from
+//! `evidence/accounts/<id>/buckets/*.json` and named `<id>/<bucket>`; when both bundles are of
+//! an organisation, findings are matched by account too and their subjects shown as
+//! `<id> <subject>`. Single-account bundles compare exactly as before.
+//!
 //! The findings of a removed bucket are not listed one by one: the bucket is listed as removed.
 //! An exception that lapsed is listed under `expired_exceptions` only, not also as a new failure.
 
@@ -41,6 +46,23 @@ const ENTRY_LIMIT: u64 = 64 << 20;
 
 const FINDINGS_ENTRY: &str = "findings.json";
 const BUCKETS_PREFIX: &str = "evidence/buckets/";
+const ACCOUNTS_PREFIX: &str = "evidence/accounts/";
+
+/// The bucket a bundle entry holds: `evidence/buckets/<b>.json` → `<b>`, and in an
+/// organisation's bundle `evidence/accounts/<id>/buckets/<b>.json` → `<id>/<b>`.
+fn bucket_of_entry(name: &str) -> Option<String> {
+    let stem = |rest: &str| {
+        rest.strip_suffix(".json")
+            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
+            .map(str::to_string)
+    };
+    if let Some(rest) = name.strip_prefix(BUCKETS_PREFIX) {
+        return stem(rest);
+    }
+    let (account, rest) = name.strip_prefix(ACCOUNTS_PREFIX)?.split_once('/')?;
+    let bucket = stem(rest.strip_prefix("buckets/")?)?;
+    (!account.is_empty()).then(|| format!("{account}/{bucket}"))
+}
 
 /// Everything `diff` reports about two bundles.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -168,11 +190,7 @@ pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError
                 why,
             });
         }
-        let bucket = name
-            .strip_prefix(BUCKETS_PREFIX)
-            .and_then(|rest| rest.strip_suffix(".json"))
-            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
-            .map(str::to_string);
+        let bucket = bucket_of_entry(&name);
         if name != FINDINGS_ENTRY && bucket.is_none() {
             continue;
         }
@@ -273,18 +291,27 @@ fn bucket_ref(name: &str, file: &Value) -> BucketRef {
     }
 }
 
-/// The findings keyed by (subject, control).
-fn by_key(report: &BundleFindings) -> BTreeMap<(&str, &str), &Finding> {
+/// The findings keyed by (account, subject, control); the account only when `by_account`
+/// (bundles written before organisations have none).
+fn by_key(report: &BundleFindings, by_account: bool) -> BTreeMap<(&str, &str, &str), &Finding> {
     report
         .findings
         .iter()
-        .map(|f| ((f.subject.as_str(), f.control.as_str()), f))
+        .map(|f| {
+            let account = if by_account { f.account.as_str() } else { "" };
+            ((account, f.subject.as_str(), f.control.as_str()), f)
+        })
         .collect()
 }
 
 /// Compares two bundles' contents.
 pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
-    let (before, after) = (by_key(&old.findings), by_key(&new.findings));
+    let organisations = old.findings.snapshot.organization_id.is_some()
+        && new.findings.snapshot.organization_id.is_some();
+    let (before, after) = (
+        by_key(&old.findings, organisations),
+        by_key(&new.findings, organisations),
+    );
 
     let mut new_failures = Vec::new();
     let mut fixed_failures = Vec::new();
@@ -293,7 +320,11 @@ pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
     for (key, finding) in &after {
         let previous = before.get(key).map(|f| f.status);
         let change = StatusChange {
-            subject: finding.subject.clone(),
+            subject: if organisations {
+                format!("{} {}", finding.account, finding.subject)
+            } else {
+                finding.subject.clone()
+            },
             control: finding.control.clone(),
             severity: finding.severity,
             before: previous,
