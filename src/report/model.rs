@@ -606,8 +606,14 @@ fn control_infos<'a>(
     controls
 }
 
-/// One section per 164.312 safeguard (plus one for unmapped controls, if any).
-fn safeguard_sections(controls: &[ControlInfo], prefix: &str) -> Vec<SafeguardSection> {
+/// One section per 164.312 safeguard (plus one for unmapped controls, if any). Without
+/// `with_details` only the counts and control rows are made (an organisation's totals, whose
+/// findings are detailed per account).
+fn safeguard_sections(
+    controls: &[ControlInfo],
+    prefix: &str,
+    with_details: bool,
+) -> Vec<SafeguardSection> {
     let mut safeguards = Vec::new();
     for (id, title) in SAFEGUARDS {
         let mapped: Vec<&ControlInfo> = controls
@@ -620,7 +626,7 @@ fn safeguard_sections(controls: &[ControlInfo], prefix: &str) -> Vec<SafeguardSe
         }
         let details = mapped
             .iter()
-            .filter(|c| primary(c) == *id)
+            .filter(|c| with_details && primary(c) == *id)
             .map(|c| control_detail(c, prefix))
             .collect();
         safeguards.push(SafeguardSection {
@@ -656,7 +662,11 @@ fn safeguard_sections(controls: &[ControlInfo], prefix: &str) -> Vec<SafeguardSe
             anchor: prefixed(prefix, anchor("safeguard", "other")),
             counts,
             controls: orphans.iter().map(|c| control_row(c, prefix)).collect(),
-            details: orphans.iter().map(|c| control_detail(c, prefix)).collect(),
+            details: orphans
+                .iter()
+                .filter(|_| with_details)
+                .map(|c| control_detail(c, prefix))
+                .collect(),
         });
     }
     safeguards
@@ -780,7 +790,7 @@ impl ReportModel {
         });
 
         let controls = control_infos(catalog, report.findings.iter(), organisation.is_some());
-        let mut safeguards = safeguard_sections(&controls, "");
+        let mut safeguards = safeguard_sections(&controls, "", organisation.is_none());
         let control_row = |c: &ControlInfo| control_row(c, "");
 
         let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
@@ -1141,7 +1151,7 @@ fn organisation_view(
             counts.add(f.status);
         }
         let controls = control_infos(catalog, findings(), true);
-        let mut account_sections = safeguard_sections(&controls, &prefix);
+        let mut account_sections = safeguard_sections(&controls, &prefix, true);
         let name = account.name.clone().unwrap_or_default();
         let in_scope = account.buckets.iter().filter(|b| b.in_scope).count();
         let (collected, note) = match &account.not_collected {
