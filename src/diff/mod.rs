@@ -402,3 +402,30 @@ pub fn compare(old: &BundleContents, new: &BundleContents) -> BundleDiff {
         changed_configurations,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::bucket_of_entry;
+
+    #[test]
+    fn bucket_entries_of_single_and_organisation_bundles() {
+        assert_eq!(
+            bucket_of_entry("evidence/buckets/www.json").as_deref(),
+            Some("www")
+        );
+        assert_eq!(
+            bucket_of_entry("evidence/accounts/111122223333/buckets/www.json").as_deref(),
+            Some("111122223333/www")
+        );
+        for not_a_bucket in [
+            "evidence/snapshot.json",
+            "evidence/accounts/111122223333/snapshot.json",
+            "evidence/accounts/111122223333/cloudtrail/us-east-1.json",
+            "evidence/accounts//buckets/www.json",
+            "evidence/accounts/111122223333/buckets/x/www.json",
+            "evidence/buckets/.json",
+        ] {
+            assert_eq!(bucket_of_entry(not_a_bucket), None, "{not_a_bucket}");
+        }
+    }
+}

@@ -452,3 +452,49 @@ impl OrgSnapshot {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(accounts: &str) -> Result<OrgHeader, String> {
+        let text = format!(
+            r#"{{"format": "{ORG_SNAPSHOT_FORMAT}", "collected_at": "2026-10-01T06:00:00Z",
+                "organization": {{"id": "o-x", "management_account_id": "111122223333"}},
+                "selected_accounts": ["111122223333"], "accounts": {accounts}}}"#
+        );
+        parse_header(Path::new("org/snapshot.json"), text.as_bytes()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn header_errors_name_the_file_and_the_pointer() {
+        let ok = header(r#"{"111122223333": {"AssumeRole": {"ok": {}}}}"#).unwrap();
+        assert!(ok.accounts["111122223333"].collected());
+        let denied = header(
+            r#"{"111122223333": {"AssumeRole": {"error": {"code": "AccessDenied", "message": "no"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            denied.accounts["111122223333"]
+                .not_collected_reason()
+                .unwrap(),
+            "AssumeRole failed with AccessDenied (no)"
+        );
+        assert_eq!(
+            header(r#"{"1111": {"AssumeRole": {"ok": {}}}}"#).unwrap_err(),
+            "org/snapshot.json: /accounts/1111: \"1111\" is not a 12-digit AWS account id"
+        );
+        assert_eq!(
+            header(r#"{"111122223333": {"AssumeRole": {"error": {}}}}"#).unwrap_err(),
+            "org/snapshot.json: /accounts/111122223333/AssumeRole/error/code: is missing or not a string"
+        );
+        assert!(header("[]").unwrap_err().contains("/accounts: is missing"));
+        let single = parse_header(
+            Path::new("s/snapshot.json"),
+            br#"{"format": "phi-audit-snapshot/1"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(single.contains("/format"), "{single}");
+    }
+}
