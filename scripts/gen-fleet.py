@@ -15,6 +15,12 @@ selectors pointed at (up to 250 of) the generated well-run PHI buckets.
 
 --accounts-prefix replaces the "riverside" prefix of every bucket name (and trail names); --account-id
 replaces the sample's account id everywhere. Deterministic for a seed; stdlib only. Prints what it wrote.
+
+--accounts N writes an organisation snapshot (docs/organizations.md) instead: the org header and one
+snapshot of --buckets buckets per account under accounts/<id>/. The first account is --account-id (the
+management account), the others count up from it; every account has its own prefix (<prefix>-aNN) and
+seed. --errored-accounts K (default: 1, or N // 10 for ten or more) of the member accounts, the last ones,
+are recorded with an AssumeRole AccessDenied error and have no sub-tree.
 """
 import argparse
 import json
@@ -128,6 +134,10 @@ def parse_args(argv):
     p.add_argument("--accounts-prefix", default=SAMPLE_PREFIX,
                    help="bucket-name prefix replacing 'riverside' (lowercase letters, digits, hyphens)")
     p.add_argument("--account-id", default=SAMPLE_ACCOUNT, help="12-digit account id of the snapshot")
+    p.add_argument("--accounts", type=int, help="write an organisation snapshot of this many accounts, "
+                                                "each with --buckets buckets")
+    p.add_argument("--errored-accounts", type=int,
+                   help="member accounts recorded as not collected (AssumeRole AccessDenied)")
     p.add_argument("--templates", default=os.path.join(here, "..", "samples", "snapshot"),
                    help="snapshot whose bucket files are the templates (default: samples/snapshot)")
     a = p.parse_args(argv)
@@ -139,6 +149,12 @@ def parse_args(argv):
         p.error("--account-id must be 12 digits")
     if not os.path.isfile(os.path.join(a.templates, "snapshot.json")):
         p.error(f"--templates {a.templates}: no snapshot.json there")
+    if a.accounts is not None and a.accounts < 1:
+        p.error("--accounts must be at least 1")
+    if a.accounts is not None and int(a.account_id) + a.accounts > 10 ** 12:
+        p.error("--account-id leaves no room for --accounts ids")
+    if a.errored_accounts is not None and (a.accounts is None or not 0 <= a.errored_accounts < a.accounts):
+        p.error("--errored-accounts needs --accounts and must be below it (the management account is collected)")
     return a
 
 
@@ -153,8 +169,68 @@ def prepare_out(out):
         os.makedirs(os.path.join(out, sub), exist_ok=True)
 
 
+ORG_FORMAT = "phi-audit-org-snapshot/1"
+
+
+def main_org(args, argv):
+    """An organisation: one single-account fleet per collected account, then the org header."""
+    started = time.perf_counter()
+    out = args.out
+    if os.path.exists(out):
+        entries = os.listdir(out)
+        if entries and "snapshot.json" not in entries:
+            sys.exit(f"gen-fleet: {out} exists, is not empty and is not a snapshot; refusing to write there")
+        for sub in ("accounts", "buckets", "access-logs", "cloudtrail"):
+            shutil.rmtree(os.path.join(out, sub), ignore_errors=True)
+    os.makedirs(os.path.join(out, "accounts"), exist_ok=True)
+    errored = args.errored_accounts
+    if errored is None:
+        errored = 0 if args.accounts < 2 else max(1, args.accounts // 10)
+    ids = [f"{int(args.account_id) + k:012d}" for k in range(args.accounts)]
+    failing = set(ids[len(ids) - errored:]) if errored else set()
+    sample = json.loads(Fleet(args.templates, SAMPLE_PREFIX, SAMPLE_ACCOUNT).read("snapshot.json"))
+    accounts = {}
+    for k, account in enumerate(ids):
+        name = "Management" if k == 0 else f"Member {k:02d}"
+        if account in failing:
+            accounts[account] = {"name": name, "AssumeRole": {"error": {
+                "code": "AccessDenied",
+                "message": f"User: arn:aws:iam::{ids[0]}:user/auditor is not authorized to perform: "
+                           f"sts:AssumeRole on resource: arn:aws:iam::{account}:role/OrganizationAccountAccessRole"}}}
+            continue
+        arn = (f"arn:aws:iam::{ids[0]}:user/auditor" if k == 0 else
+               f"arn:aws:sts::{account}:assumed-role/OrganizationAccountAccessRole/phi-audit")
+        accounts[account] = {"name": name, "AssumeRole": {"ok": {"AssumedRoleUser": {"Arn": arn}}}}
+        sub = ["--buckets", str(args.buckets), "--out", os.path.join(out, "accounts", account),
+               "--seed", str(args.seed + k), "--accounts-prefix", f"{args.accounts_prefix}-a{k:02d}",
+               "--account-id", account, "--templates", args.templates]
+        main(sub)
+    header = {
+        "format": ORG_FORMAT,
+        "collected_at": sample["collected_at"],
+        "tool_version": sample.get("tool_version", "0.1.0"),
+        "partition": "aws",
+        "organization": {"id": "o-synthetic" + f"{args.seed:04d}", "management_account_id": ids[0],
+                         "name": f"Synthetic organisation '{args.accounts_prefix}' ({args.accounts} accounts)"},
+        "role_name": "OrganizationAccountAccessRole",
+        "external_id": False,
+        "selection": {"accounts": [], "exclude_accounts": []},
+        "review_period": sample.get("review_period"),
+        "scope": sample.get("scope"),
+        "selected_accounts": ids,
+        "accounts": accounts,
+    }
+    with open(os.path.join(out, "snapshot.json"), "w", encoding="utf-8") as f:
+        f.write(json.dumps(header, indent=2) + "\n")
+    print(f"gen-fleet: organisation of {args.accounts} accounts ({errored} not collected) in {out} "
+          f"in {time.perf_counter() - started:.2f}s")
+    return 0
+
+
 def main(argv):
     args = parse_args(argv)
+    if args.accounts is not None:
+        return main_org(args, argv)
     started = time.perf_counter()
     fleet = Fleet(args.templates, args.accounts_prefix, args.account_id)
     rng = random.Random(args.seed)

@@ -23,10 +23,12 @@ use zip::{CompressionMethod, ZipWriter};
 use crate::attest::{Attestation, RiskException};
 use crate::controls::Catalog;
 use crate::diff::previous::{ChangesSincePrevious, CHANGES_ENTRY};
+use crate::evaluate::org::AccountResult;
 use crate::findings::FindingsReport;
 use crate::report;
 use crate::sign::SecretKey;
-use crate::snapshot::{hex, Snapshot};
+use crate::snapshot::org::OrgSnapshot;
+use crate::snapshot::{hex, Snapshot, SnapshotFile};
 use crate::timestamp::{Attested, TimestampError, Timestamper};
 
 pub const README: &str = "README.txt";
@@ -78,6 +80,43 @@ pub struct BundleRequest<'a> {
     /// so the attestation's document reference resolves inside the bundle.
     pub attestation_documents: &'a [(String, PathBuf)],
     pub sign_key: Option<&'a SecretKey>,
+}
+
+/// Everything a bundle is made of besides the evidence tree: shared by single-account and
+/// organisation bundles.
+pub struct BundleInputs<'a> {
+    pub catalog: &'a Catalog,
+    pub findings: &'a FindingsReport,
+    pub attestations: &'a [Attestation],
+    pub exceptions: &'a [RiskException],
+    pub judged_at: Option<chrono::NaiveDate>,
+    pub attestation_files: &'a [PathBuf],
+    pub attestation_documents: &'a [(String, PathBuf)],
+    pub sign_key: Option<&'a SecretKey>,
+}
+
+impl<'a> BundleRequest<'a> {
+    fn inputs(&self) -> BundleInputs<'a> {
+        BundleInputs {
+            catalog: self.catalog,
+            findings: self.findings,
+            attestations: self.attestations,
+            exceptions: self.exceptions,
+            judged_at: self.judged_at,
+            attestation_files: self.attestation_files,
+            attestation_documents: self.attestation_documents,
+            sign_key: self.sign_key,
+        }
+    }
+}
+
+/// The bundle of an organisation snapshot: `evidence/` holds the whole tree (the header and
+/// every `accounts/<id>/`), byte for byte.
+pub struct OrgBundleRequest<'a> {
+    pub org: &'a OrgSnapshot,
+    /// Per account, what the report shows besides the findings (from the evaluation).
+    pub accounts: &'a [AccountResult],
+    pub inputs: BundleInputs<'a>,
 }
 
 /// What was written, for the command's closing message and the benchmark.
@@ -137,10 +176,6 @@ pub fn write_with(
     extras: &Extras<'_>,
     out: &Path,
 ) -> Result<BundleSummary, BundleError> {
-    let Extras {
-        previous,
-        timestamper,
-    } = *extras;
     let mut model = report::model::ReportModel::build(
         request.snapshot,
         request.catalog,
@@ -149,9 +184,59 @@ pub fn write_with(
         request.exceptions,
         request.judged_at,
     );
-    model.previous = previous.map(report::previous::PreviousView::build);
-    let html = report::html::render(&model)?;
-    let pdf = report::pdf::render(&model)?;
+    model.previous = extras.previous.map(report::previous::PreviousView::build);
+    write_documents(
+        &request.inputs(),
+        &model,
+        &request.snapshot.root,
+        &request.snapshot.files,
+        extras,
+        out,
+    )
+}
+
+/// Renders an organisation's documents and writes its bundle to `out` atomically.
+pub fn write_org(
+    request: &OrgBundleRequest<'_>,
+    extras: &Extras<'_>,
+    out: &Path,
+) -> Result<BundleSummary, BundleError> {
+    let inputs = &request.inputs;
+    let mut model = report::model::ReportModel::build_org(
+        request.org,
+        request.accounts,
+        inputs.catalog,
+        inputs.findings,
+        inputs.attestations,
+        inputs.exceptions,
+        inputs.judged_at,
+    );
+    model.previous = extras.previous.map(report::previous::PreviousView::build);
+    write_documents(
+        inputs,
+        &model,
+        &request.org.root,
+        &request.org.files,
+        extras,
+        out,
+    )
+}
+
+/// The documents of `model` plus the evidence files under `evidence_root`, plus the extras.
+fn write_documents(
+    request: &BundleInputs<'_>,
+    model: &report::model::ReportModel,
+    evidence_root: &Path,
+    evidence_files: &[SnapshotFile],
+    extras: &Extras<'_>,
+    out: &Path,
+) -> Result<BundleSummary, BundleError> {
+    let Extras {
+        previous,
+        timestamper,
+    } = *extras;
+    let html = report::html::render(model)?;
+    let pdf = report::pdf::render(model)?;
 
     let mut entries = vec![
         Entry {
@@ -189,11 +274,11 @@ pub fn write_with(
             source: Source::Bytes(previous.json().into_bytes()),
         });
     }
-    for file in &request.snapshot.files {
+    for file in evidence_files {
         entries.push(Entry {
             name: format!("{EVIDENCE_DIR}{}", file.path),
             source: Source::File {
-                path: request.snapshot.root.join(&file.path),
+                path: evidence_root.join(&file.path),
                 expected: Some(file.sha256.clone()),
             },
         });
@@ -244,7 +329,7 @@ pub fn write_with(
         Entry {
             name: README.to_string(),
             source: Source::Bytes(
-                readme(request, &model, previous, timestamper.map(|t| t.source())).into_bytes(),
+                readme(request, model, previous, timestamper.map(|t| t.source())).into_bytes(),
             ),
         },
     );
@@ -342,7 +427,7 @@ impl<W: Write> Write for Hashing<'_, W> {
 fn write_zip(
     file: File,
     entries: &[Entry],
-    request: &BundleRequest<'_>,
+    request: &BundleInputs<'_>,
     timestamper: Option<&dyn Timestamper>,
 ) -> Result<BundleSummary, BundleError> {
     let zip_err = |source| BundleError::Zip {
@@ -469,12 +554,14 @@ fn write_zip(
 
 /// The signed trusted comment: ties the signature to one account, snapshot and generation.
 pub fn trusted_comment(findings: &FindingsReport) -> String {
+    // An organisation's bundle names its management account, and the organisation too.
+    let account = match &findings.snapshot.organization_id {
+        Some(org) => format!("{}; organization {org}", findings.snapshot.account_id),
+        None => findings.snapshot.account_id.clone(),
+    };
     format!(
         "phi-audit evidence bundle manifest; account {}; snapshot {}; collected {}; generated {}",
-        findings.snapshot.account_id,
-        findings.snapshot.digest,
-        findings.snapshot.collected_at,
-        findings.generated_at
+        account, findings.snapshot.digest, findings.snapshot.collected_at, findings.generated_at
     )
 }
 
@@ -510,7 +597,7 @@ fn readme_previous(previous: Option<&ChangesSincePrevious>) -> (String, String) 
 }
 
 fn readme(
-    request: &BundleRequest<'_>,
+    request: &BundleInputs<'_>,
     model: &report::model::ReportModel,
     previous: Option<&ChangesSincePrevious>,
     timestamp_source: Option<&str>,
@@ -549,7 +636,7 @@ fn readme(
         "phi-audit evidence bundle\n\
          =========================\n\n\
          HIPAA Security Rule (45 CFR 164.312) evidence for the Amazon S3 configuration of\n\
-         AWS account {account} ({organisation}).\n\n\
+         {subject} ({organisation}).\n\n\
          Evidence collected:  {collected}\n\
          Report generated:    {generated}\n\
          Review period:       {period}\n\
@@ -582,7 +669,7 @@ fn readme(
          {signed}{timestamped}\n\
          Every zip entry carries the same timestamp (the generation time, UTC), so the same snapshot\n\
          and generation time always give the same bytes.\n",
-        account = f.snapshot.account_id,
+        subject = model.cover.header_subject,
         organisation = model.cover.organisation,
         collected = f.snapshot.collected_at,
         generated = f.generated_at,

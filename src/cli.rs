@@ -9,9 +9,11 @@ use std::path::PathBuf;
 use crate::attest::{self, Administrative, AttestError, ExceptionUse, Unmatched};
 use crate::collect::{self, CollectArgs, CollectError};
 use crate::controls::{Catalog, CatalogError};
+use crate::evaluate::org::{evaluate_org, AccountResult};
 use crate::evaluate::{builtin_catalog, evaluate_with, known_control_ids, EvaluateOptions};
 use crate::findings::{FindingsReport, Severity, SnapshotRef};
 use crate::report;
+use crate::snapshot::org::{is_org_snapshot, OrgSnapshot};
 use crate::snapshot::{Snapshot, SnapshotError};
 
 #[derive(Debug, Parser)]
@@ -409,10 +411,49 @@ pub fn findings_with(
         collected_at: snapshot.meta.collected_at.clone(),
         account_id: snapshot.meta.account_id.clone(),
         digest: snapshot.digest.clone(),
+        organization_id: None,
     };
     let mut report = FindingsReport::new(generated_at, reference, findings);
     report.changes = crate::evaluate::changes::timeline(&snapshot);
     Ok((snapshot, catalog, report))
+}
+
+/// [`findings_with`] for an organisation snapshot (docs/organizations.md): the accounts are
+/// evaluated one at a time; what the report needs of each is kept in its [`AccountResult`].
+pub fn org_findings_with(
+    org_dir: &std::path::Path,
+    controls: Option<&PathBuf>,
+    generated_at: String,
+    options: EvaluateOptions,
+) -> Result<(OrgSnapshot, Vec<AccountResult>, Catalog, FindingsReport), CliError> {
+    let catalog = load_catalog(controls)?;
+    let org = OrgSnapshot::load(org_dir)?;
+    let evaluation = evaluate_org(&org, &catalog, options)?;
+    let reference = SnapshotRef {
+        collected_at: org.header.collected_at.clone(),
+        account_id: org.header.organization.management_account_id.clone(),
+        digest: org.digest.clone(),
+        organization_id: Some(org.header.organization.id.clone()),
+    };
+    let mut report = FindingsReport::new(generated_at, reference, evaluation.findings);
+    report.changes = evaluation.changes;
+    Ok((org, evaluation.accounts, catalog, report))
+}
+
+/// What `evaluate` and `report` judged: one account's snapshot, or an organisation's.
+pub enum Evaluated {
+    Account(Snapshot),
+    Organization(OrgSnapshot, Vec<AccountResult>),
+}
+
+impl Evaluated {
+    /// The evidence directory and its files (as hashed when read).
+    pub fn evidence(&self) -> (&std::path::Path, &[crate::snapshot::SnapshotFile]) {
+        match self {
+            Evaluated::Account(snapshot) => (&snapshot.root, &snapshot.files),
+            Evaluated::Organization(org, _) => (&org.root, &org.files),
+        }
+    }
 }
 
 /// The findings after the administrative step, with what it used and did.
@@ -435,6 +476,31 @@ pub fn administer(
     args: &AdminArgs,
 ) -> Result<Administered, CliError> {
     let period_end = attest::period_end(&snapshot.meta, args.as_of);
+    administer_at(report, period_end, catalog, args)
+}
+
+/// [`administer`] for an organisation: judged at the end of the header's review period (or
+/// `--as-of`); the policy findings are the management account's.
+pub fn administer_org(
+    report: FindingsReport,
+    org: &OrgSnapshot,
+    catalog: &Catalog,
+    args: &AdminArgs,
+) -> Result<Administered, CliError> {
+    let header = &org.header;
+    let period_end = args.as_of.unwrap_or_else(|| {
+        crate::evaluate::period_end_of(header.review_period.as_ref(), &header.collected_at)
+            .date_naive()
+    });
+    administer_at(report, period_end, catalog, args)
+}
+
+fn administer_at(
+    report: FindingsReport,
+    period_end: NaiveDate,
+    catalog: &Catalog,
+    args: &AdminArgs,
+) -> Result<Administered, CliError> {
     let admin = Administrative::load(
         args.attestations.as_deref(),
         args.exceptions.as_deref(),
@@ -448,7 +514,8 @@ pub fn administer(
         changes,
         ..
     } = report;
-    let applied = attest::apply(findings, catalog, &admin);
+    // The policies are the snapshot's account's, or the organisation's management account's.
+    let applied = attest::apply_for(findings, catalog, &admin, &reference.account_id);
     // The summary is recounted over the administered findings; the timeline is kept as it was.
     let mut report = FindingsReport::new(generated_at, reference, applied.findings);
     report.changes = changes;
@@ -467,21 +534,37 @@ fn judge(
     snapshot_dir: &std::path::Path,
     judgement: &JudgementArgs,
     generated_at: String,
-) -> Result<(Snapshot, Catalog, Administered), CliError> {
+) -> Result<(Evaluated, Catalog, Administered), CliError> {
     let options = EvaluateOptions {
         access_log_max_age_hours: judgement.access_log_max_age,
     };
-    let (snapshot, catalog, evaluated) = findings_with(
-        snapshot_dir,
-        judgement.controls.as_ref(),
-        generated_at,
-        options,
-    )?;
-    let administered = administer(evaluated, &snapshot, &catalog, &judgement.admin)?;
+    let (evaluated, catalog, administered) = if is_org_snapshot(snapshot_dir) {
+        let (org, accounts, catalog, report) = org_findings_with(
+            snapshot_dir,
+            judgement.controls.as_ref(),
+            generated_at,
+            options,
+        )?;
+        let administered = administer_org(report, &org, &catalog, &judgement.admin)?;
+        (
+            Evaluated::Organization(org, accounts),
+            catalog,
+            administered,
+        )
+    } else {
+        let (snapshot, catalog, report) = findings_with(
+            snapshot_dir,
+            judgement.controls.as_ref(),
+            generated_at,
+            options,
+        )?;
+        let administered = administer(report, &snapshot, &catalog, &judgement.admin)?;
+        (Evaluated::Account(snapshot), catalog, administered)
+    };
     for unmatched in &administered.unmatched {
         eprintln!("warning: {unmatched}");
     }
-    Ok((snapshot, catalog, administered))
+    Ok((evaluated, catalog, administered))
 }
 
 fn run_evaluate(
@@ -536,11 +619,14 @@ fn report_with_previous(
         .as_deref()
         .map(crate::timestamp::TsaClient::new)
         .transpose()?;
-    let (snapshot, catalog, administered) = judge(&args.snapshot, &args.judgement, generated_at)?;
+    let (evaluated, catalog, administered) = judge(&args.snapshot, &args.judgement, generated_at)?;
     let findings = administered.report;
     // Compared from memory: the findings after exceptions and the snapshot's bucket files.
     let changes = previous
-        .map(|p| p.changes_until(&args.out, &findings, &snapshot))
+        .map(|p| {
+            let (root, files) = evaluated.evidence();
+            p.changes_until(&args.out, &findings, root, files)
+        })
         .transpose()?;
     if let Some(diff) = changes.as_ref().map(|c| &c.diff) {
         if !diff.same_account {
@@ -583,8 +669,7 @@ fn report_with_previous(
                 .map(|d| (d.path.clone(), e.document_path.clone()))
         })
         .collect();
-    let request = crate::bundle::BundleRequest {
-        snapshot: &snapshot,
+    let inputs = crate::bundle::BundleInputs {
         catalog: &catalog,
         findings: &findings,
         attestations: &attestations,
@@ -600,7 +685,32 @@ fn report_with_previous(
             .as_ref()
             .map(|t| t as &dyn crate::timestamp::Timestamper),
     };
-    let summary = crate::bundle::write_with(&request, &extras, &args.out)?;
+    let summary = match &evaluated {
+        Evaluated::Account(snapshot) => crate::bundle::write_with(
+            &crate::bundle::BundleRequest {
+                snapshot,
+                catalog: inputs.catalog,
+                findings: inputs.findings,
+                attestations: inputs.attestations,
+                exceptions: inputs.exceptions,
+                judged_at: inputs.judged_at,
+                attestation_files: inputs.attestation_files,
+                attestation_documents: inputs.attestation_documents,
+                sign_key: inputs.sign_key,
+            },
+            &extras,
+            &args.out,
+        )?,
+        Evaluated::Organization(org, accounts) => crate::bundle::write_org(
+            &crate::bundle::OrgBundleRequest {
+                org,
+                accounts,
+                inputs,
+            },
+            &extras,
+            &args.out,
+        )?,
+    };
     writeln!(
         out,
         "wrote {}: {} files, {} bytes; report.pdf {} pages\nMANIFEST.sha256 sha256 {}{}",

@@ -70,6 +70,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "controls/administrative.yaml",
         include_str!("../controls/administrative.yaml"),
     ),
+    (
+        "controls/organization.yaml",
+        include_str!("../controls/organization.yaml"),
+    ),
 ];
 
 /// The built-in administrative policy definitions (see [`policies`]).
@@ -265,6 +269,7 @@ impl Catalog {
         let known_ids: &[&str] = &known_ids
             .iter()
             .chain(crate::evaluate::ADMIN_CONTROLS)
+            .chain(crate::evaluate::ORG_CONTROLS)
             .copied()
             .collect::<Vec<_>>();
         let mut controls: Vec<Control> = Vec::new();

@@ -100,6 +100,11 @@ impl fmt::Display for Severity {
 pub struct Finding {
     /// `s3://bucket`, `account:<id>`, a trail ARN or `policy:<name>`.
     pub subject: String,
+    /// The 12-digit AWS account the subject belongs to (docs/organizations.md); `policy:`
+    /// findings carry the management (or the single) account. Absent in findings.json written
+    /// before organisations, hence the default.
+    #[serde(default)]
+    pub account: String,
     pub control: String,
     pub status: Status,
     pub severity: Severity,
@@ -126,9 +131,13 @@ impl Finding {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SnapshotRef {
     pub collected_at: String,
+    /// For an organisation snapshot: its management account.
     pub account_id: String,
     /// SHA-256 over the snapshot's files (see `snapshot::digest`).
     pub digest: String,
+    /// The AWS Organizations id (`o-...`), for organisation snapshots only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
 }
 
 /// Counts that let a reader see the state of the account at a glance.
@@ -141,6 +150,9 @@ pub struct Summary {
     pub failures_by_severity: BTreeMap<String, usize>,
     /// Per control id: counts by status.
     pub by_control: BTreeMap<String, BTreeMap<String, usize>>,
+    /// Organisation snapshots only: per account id, counts by status (zeros kept).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub accounts: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
 impl Summary {
@@ -151,9 +163,10 @@ impl Summary {
         let mut by_status = [0usize; 5];
         let mut by_severity = [0usize; 5];
         let mut by_control: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
+        // The same bucket name may be a subject in two accounts of an organisation.
         let mut subjects = std::collections::BTreeSet::new();
         for finding in findings {
-            subjects.insert(finding.subject.as_str());
+            subjects.insert((finding.account.as_str(), finding.subject.as_str()));
             let status = status_index(finding.status);
             by_status[status] += 1;
             if finding.status == Status::Fail {
@@ -183,13 +196,40 @@ impl Summary {
                 .into_iter()
                 .map(|(control, counts)| (control.to_string(), named(&counts, status_names, false)))
                 .collect(),
+            accounts: BTreeMap::new(),
         }
+    }
+
+    /// Per account: counts by status, every status named (for `summary.accounts`).
+    pub fn per_account(findings: &[Finding]) -> BTreeMap<String, BTreeMap<String, usize>> {
+        let mut counts: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
+        for finding in findings {
+            let status = Status::ALL
+                .iter()
+                .position(|x| *x == finding.status)
+                .expect("listed");
+            counts.entry(finding.account.as_str()).or_default()[status] += 1;
+        }
+        counts
+            .into_iter()
+            .map(|(account, counts)| {
+                let by_status = Status::ALL
+                    .iter()
+                    .zip(counts)
+                    .map(|(status, n)| (status.as_str().to_string(), n))
+                    .collect();
+                (account.to_string(), by_status)
+            })
+            .collect()
     }
 }
 
 /// One security-relevant configuration change to a bucket, from CloudTrail (issue #7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
+    /// The account of the bucket, in an organisation's timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
     pub bucket: String,
     pub time: String,
     pub event: String,
@@ -238,7 +278,10 @@ pub const FINDINGS_FORMAT: &str = "phi-audit-findings/1";
 
 impl FindingsReport {
     pub fn new(generated_at: String, snapshot: SnapshotRef, findings: Vec<Finding>) -> Self {
-        let summary = Summary::of(&findings);
+        let mut summary = Summary::of(&findings);
+        if snapshot.organization_id.is_some() {
+            summary.accounts = Summary::per_account(&findings);
+        }
         FindingsReport {
             format: FINDINGS_FORMAT.to_string(),
             generated_at,

@@ -10,6 +10,7 @@
 
 pub mod aws;
 pub mod cloudtrail;
+pub mod org;
 pub mod policy;
 
 use serde::de::DeserializeOwned;
@@ -206,6 +207,29 @@ impl Bucket {
 
     pub fn subject(&self) -> String {
         format!("s3://{}", self.name)
+    }
+}
+
+/// What the report's inventory shows of a bucket: kept for every bucket of an organisation
+/// while the buckets' evidence itself is dropped account by account.
+#[derive(Debug, Clone)]
+pub struct BucketListing {
+    pub name: String,
+    pub region: String,
+    pub in_scope: bool,
+    pub scope_reason: Option<String>,
+    pub tags: Evidence<Vec<Tag>>,
+}
+
+impl Bucket {
+    pub fn listing(&self) -> BucketListing {
+        BucketListing {
+            name: self.name.clone(),
+            region: self.region.clone(),
+            in_scope: self.in_scope,
+            scope_reason: self.scope_reason.clone(),
+            tags: self.tags.clone(),
+        }
     }
 }
 

@@ -96,6 +96,7 @@ fn find<'a>(findings: &'a [Finding], policy: &str, control: &str) -> &'a Finding
 fn technical(subject: &str, control: &str, status: Status) -> Finding {
     Finding {
         subject: subject.to_string(),
+        account: "111122223333".to_string(),
         control: control.to_string(),
         status,
         severity: Severity::High,

@@ -49,6 +49,7 @@ fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
 fn finding(subject: &str, control: &str, status: Status) -> Finding {
     Finding {
         subject: subject.to_string(),
+        account: "111122223333".to_string(),
         control: control.to_string(),
         status,
         severity: Severity::Critical,

@@ -48,10 +48,13 @@ fn line_of(file: &str, needle: &str) -> usize {
 #[test]
 fn the_builtin_catalog_is_valid_and_complete() {
     let catalog = phi_audit::evaluate::builtin_catalog().expect("built-in catalog validates");
-    // The evaluator's controls plus the administrative ones attest judges.
+    // The evaluator's controls plus the administrative ones attest judges and the
+    // organisation ones judged from an organisation's header.
     assert_eq!(
         catalog.controls.len(),
-        known_control_ids().len() + phi_audit::evaluate::ADMIN_CONTROLS.len()
+        known_control_ids().len()
+            + phi_audit::evaluate::ADMIN_CONTROLS.len()
+            + phi_audit::evaluate::ORG_CONTROLS.len()
     );
     let from_dir = Catalog::load_dir(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/controls")),

@@ -397,6 +397,7 @@ pub fn policy_findings(
     file: &AttestationFile,
     technical: &[Finding],
     period_end: NaiveDate,
+    account: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (k, policy) in catalog.policies.iter().enumerate() {
@@ -410,6 +411,7 @@ pub fn policy_findings(
             };
             findings.push(Finding {
                 subject: subject.clone(),
+                account: account.to_string(),
                 control: control.to_string(),
                 status,
                 severity: entry.severity,

@@ -123,6 +123,22 @@ pub struct Applied {
 /// policy findings are produced (the administrative safeguards were not assessed); without an
 /// exceptions file nothing is excepted.
 pub fn apply(findings: Vec<Finding>, catalog: &Catalog, admin: &Administrative) -> Applied {
+    // A single account's findings all carry its id; the policies are that account's.
+    let account = findings
+        .first()
+        .map(|f| f.account.clone())
+        .unwrap_or_default();
+    apply_for(findings, catalog, admin, &account)
+}
+
+/// [`apply`], with the account the policy findings belong to named (an organisation's
+/// management account).
+pub fn apply_for(
+    findings: Vec<Finding>,
+    catalog: &Catalog,
+    admin: &Administrative,
+    policy_account: &str,
+) -> Applied {
     let mut findings = findings;
     let mut ledger = admin
         .exceptions
@@ -132,7 +148,13 @@ pub fn apply(findings: Vec<Finding>, catalog: &Catalog, admin: &Administrative) 
         ledger.apply(&mut findings);
     }
     if let Some(file) = &admin.attestations {
-        let mut policy = attestations::policy_findings(catalog, file, &findings, admin.period_end);
+        let mut policy = attestations::policy_findings(
+            catalog,
+            file,
+            &findings,
+            admin.period_end,
+            policy_account,
+        );
         if let Some(ledger) = ledger.as_mut() {
             ledger.apply(&mut policy);
         }

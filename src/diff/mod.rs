@@ -20,6 +20,11 @@
 //!   parsed JSON (GetBucketPolicy: the parsed policy document, not its string). Before and after
 //!   are shown with object keys sorted; an absent call is `null`.
 //!
+//! Organisation bundles (docs/organizations.md): buckets are read from
+//! `evidence/accounts/<id>/buckets/*.json` and named `<id>/<bucket>`; when both bundles are of
+//! an organisation, findings are matched by account too and their subjects shown as
+//! `<id> <subject>`. Single-account bundles compare exactly as before.
+//!
 //! The findings of a removed bucket are not listed one by one: the bucket is listed as removed.
 //! An exception that lapsed is listed under `expired_exceptions` only, not also as a new failure.
 
@@ -36,7 +41,7 @@ use zip::ZipArchive;
 
 pub(crate) use crate::bundle::MANIFEST;
 use crate::findings::{Finding, FindingsReport, Severity, SnapshotRef, Status};
-use crate::snapshot::{hex, Snapshot};
+use crate::snapshot::{hex, SnapshotFile};
 use crate::verify::unsafe_name;
 use sha2::{Digest, Sha256};
 
@@ -47,9 +52,29 @@ pub const DIFF_FORMAT: &str = "phi-audit-diff/1";
 const ENTRY_LIMIT: u64 = 64 << 20;
 
 const FINDINGS_ENTRY: &str = "findings.json";
-const BUCKETS_PREFIX: &str = "evidence/buckets/";
-/// Where the bucket files are inside a snapshot directory (and so under `evidence/`).
-const SNAPSHOT_BUCKETS_PREFIX: &str = "buckets/";
+const EVIDENCE_PREFIX: &str = "evidence/";
+const ACCOUNTS_PREFIX: &str = "accounts/";
+
+/// The bucket a snapshot file holds: `buckets/<b>.json` → `<b>`, and in an organisation's
+/// snapshot `accounts/<id>/buckets/<b>.json` → `<id>/<b>`.
+fn bucket_of_path(path: &str) -> Option<String> {
+    let stem = |rest: &str| {
+        rest.strip_suffix(".json")
+            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
+            .map(str::to_string)
+    };
+    if let Some(rest) = path.strip_prefix("buckets/") {
+        return stem(rest);
+    }
+    let (account, rest) = path.strip_prefix(ACCOUNTS_PREFIX)?.split_once('/')?;
+    let bucket = stem(rest.strip_prefix("buckets/")?)?;
+    (!account.is_empty()).then(|| format!("{account}/{bucket}"))
+}
+
+/// The bucket a bundle entry holds: [`bucket_of_path`] under `evidence/`.
+fn bucket_of_entry(name: &str) -> Option<String> {
+    bucket_of_path(name.strip_prefix(EVIDENCE_PREFIX)?)
+}
 
 /// Everything `diff` reports about two bundles.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -205,18 +230,16 @@ pub fn report_side<'a>(
 /// (`buckets/<name>.json` is `evidence/buckets/<name>.json` in the bundle). Each file must still
 /// have the SHA-256 the snapshot recorded when it was loaded, so the comparison sees exactly the
 /// evidence the findings were judged on.
-pub fn snapshot_buckets(snapshot: &Snapshot) -> Result<BTreeMap<String, Value>, DiffError> {
+pub fn snapshot_buckets(
+    root: &Path,
+    files: &[SnapshotFile],
+) -> Result<BTreeMap<String, Value>, DiffError> {
     let mut buckets = BTreeMap::new();
-    for file in &snapshot.files {
-        let Some(bucket) = file
-            .path
-            .strip_prefix(SNAPSHOT_BUCKETS_PREFIX)
-            .and_then(|rest| rest.strip_suffix(".json"))
-            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
-        else {
+    for file in files {
+        let Some(bucket) = bucket_of_path(&file.path) else {
             continue;
         };
-        let path = snapshot.root.join(&file.path);
+        let path = root.join(&file.path);
         let bytes = std::fs::read(&path).map_err(|source| DiffError::Io {
             path: path.clone(),
             source,
@@ -226,11 +249,11 @@ pub fn snapshot_buckets(snapshot: &Snapshot) -> Result<BTreeMap<String, Value>, 
             return Err(DiffError::SnapshotChanged { path, actual });
         }
         let value: Value = serde_json::from_slice(&bytes).map_err(|e| DiffError::BadEntry {
-            path: snapshot.root.clone(),
+            path: root.to_path_buf(),
             entry: file.path.clone(),
             message: e.to_string(),
         })?;
-        buckets.insert(bucket.to_string(), value);
+        buckets.insert(bucket, value);
     }
     Ok(buckets)
 }
@@ -259,11 +282,7 @@ pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError
                 why,
             });
         }
-        let bucket = name
-            .strip_prefix(BUCKETS_PREFIX)
-            .and_then(|rest| rest.strip_suffix(".json"))
-            .filter(|stem| !stem.is_empty() && !stem.contains('/'))
-            .map(str::to_string);
+        let bucket = bucket_of_entry(&name);
         if name != FINDINGS_ENTRY && name != MANIFEST && bucket.is_none() {
             continue;
         }
@@ -369,17 +388,26 @@ fn bucket_ref(name: &str, file: &Value) -> BucketRef {
     }
 }
 
-/// The findings keyed by (subject, control).
-fn by_key(findings: &[Finding]) -> BTreeMap<(&str, &str), &Finding> {
+/// The findings keyed by (account, subject, control); the account only when `by_account`
+/// (bundles written before organisations have none).
+fn by_key(findings: &[Finding], by_account: bool) -> BTreeMap<(&str, &str, &str), &Finding> {
     findings
         .iter()
-        .map(|f| ((f.subject.as_str(), f.control.as_str()), f))
+        .map(|f| {
+            let account = if by_account { f.account.as_str() } else { "" };
+            ((account, f.subject.as_str(), f.control.as_str()), f)
+        })
         .collect()
 }
 
 /// Compares two sides (two bundles, or a bundle and the report being written).
 pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
-    let (before, after) = (by_key(old.findings), by_key(new.findings));
+    let organisations =
+        old.snapshot.organization_id.is_some() && new.snapshot.organization_id.is_some();
+    let (before, after) = (
+        by_key(old.findings, organisations),
+        by_key(new.findings, organisations),
+    );
 
     let mut new_failures = Vec::new();
     let mut fixed_failures = Vec::new();
@@ -388,7 +416,11 @@ pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
     for (key, finding) in &after {
         let previous = before.get(key).map(|f| f.status);
         let change = StatusChange {
-            subject: finding.subject.clone(),
+            subject: if organisations {
+                format!("{} {}", finding.account, finding.subject)
+            } else {
+                finding.subject.clone()
+            },
             control: finding.control.clone(),
             severity: finding.severity,
             before: previous,
@@ -464,5 +496,32 @@ pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
         new_buckets,
         removed_buckets,
         changed_configurations,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bucket_of_entry;
+
+    #[test]
+    fn bucket_entries_of_single_and_organisation_bundles() {
+        assert_eq!(
+            bucket_of_entry("evidence/buckets/www.json").as_deref(),
+            Some("www")
+        );
+        assert_eq!(
+            bucket_of_entry("evidence/accounts/111122223333/buckets/www.json").as_deref(),
+            Some("111122223333/www")
+        );
+        for not_a_bucket in [
+            "evidence/snapshot.json",
+            "evidence/accounts/111122223333/snapshot.json",
+            "evidence/accounts/111122223333/cloudtrail/us-east-1.json",
+            "evidence/accounts//buckets/www.json",
+            "evidence/accounts/111122223333/buckets/x/www.json",
+            "evidence/buckets/.json",
+        ] {
+            assert_eq!(bucket_of_entry(not_a_bucket), None, "{not_a_bucket}");
+        }
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use super::{compare, read_bundle, report_side, snapshot_buckets, BundleContents, BundleDiff};
 use super::{DiffError, MANIFEST};
 use crate::findings::FindingsReport;
-use crate::snapshot::Snapshot;
+use crate::snapshot::SnapshotFile;
 use crate::verify::{verify, VerifyError};
 
 /// The bundle entry holding the comparison (the `phi-audit-diff/1` JSON of `diff`).
@@ -101,9 +101,10 @@ impl PreviousBundle {
         &self,
         out: &Path,
         report: &FindingsReport,
-        snapshot: &Snapshot,
+        evidence_root: &Path,
+        evidence_files: &[SnapshotFile],
     ) -> Result<ChangesSincePrevious, DiffError> {
-        let buckets = snapshot_buckets(snapshot)?;
+        let buckets = snapshot_buckets(evidence_root, evidence_files)?;
         let label = file_label(out);
         let diff = compare(
             &self.contents.side(),

@@ -111,6 +111,7 @@ pub fn timeline(snapshot: &Snapshot) -> Timeline {
                 .collect();
             for bucket in buckets {
                 timeline.changes.push(Change {
+                    account: None,
                     bucket,
                     time: event.event_time.clone(),
                     event: event.event_name.clone(),

@@ -12,6 +12,7 @@ mod configuration;
 pub mod data_events;
 mod exposure;
 pub mod names;
+pub mod org;
 pub mod wildcard;
 
 use chrono::{DateTime, Utc};
@@ -73,11 +74,17 @@ impl<'a> AccountContext<'a> {
 
 /// The end of the review period, else the collection time (both checked RFC 3339 at load).
 pub fn period_end(meta: &SnapshotMeta) -> DateTime<Utc> {
-    let text = meta
-        .review_period
-        .as_ref()
+    period_end_of(meta.review_period.as_ref(), &meta.collected_at)
+}
+
+/// [`period_end`] from its parts (an organisation header has them too).
+pub fn period_end_of(
+    review_period: Option<&crate::snapshot::ReviewPeriod>,
+    collected_at: &str,
+) -> DateTime<Utc> {
+    let text = review_period
         .map(|p| p.until.as_str())
-        .unwrap_or(meta.collected_at.as_str());
+        .unwrap_or(collected_at);
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or(DateTime::<Utc>::MIN_UTC)
@@ -249,6 +256,10 @@ pub const ADMIN_CONTROLS: &[&str] = &[
     "admin.attestation-document-changed",
 ];
 
+/// The organisation controls, judged from an organisation snapshot's header by [`org`]. Like
+/// [`ADMIN_CONTROLS`], every catalog must define them: the catalog loader adds them.
+pub const ORG_CONTROLS: &[&str] = &[org::ACCOUNT_NOT_COLLECTED];
+
 /// The ids of every control this build evaluates: the catalog must define exactly these.
 pub fn known_control_ids() -> Vec<&'static str> {
     BUCKET_CONTROLS
@@ -317,6 +328,7 @@ pub fn evaluate_with(
     let account = AccountContext::new(snapshot, options);
     let finding = |subject: &str, control: &crate::controls::Control, verdict: Verdict| Finding {
         subject: subject.to_string(),
+        account: snapshot.meta.account_id.clone(),
         control: control.id.clone(),
         status: verdict.status,
         severity: control.severity,

@@ -2,7 +2,9 @@
 
 use crate::findings::Finding;
 
-pub const HEADER: [&str; 8] = [
+/// `account` is last so that the columns of files written before organisations keep their
+/// positions.
+pub const HEADER: [&str; 9] = [
     "subject",
     "control",
     "status",
@@ -11,6 +13,7 @@ pub const HEADER: [&str; 8] = [
     "policies",
     "reason",
     "evidence",
+    "account",
 ];
 
 /// Spreadsheets execute a cell that starts with `=`, `+`, `-` or `@` (and some treat a leading
@@ -48,6 +51,7 @@ pub fn write_findings_csv(
             neutralise(&f.policies.join("; ")),
             neutralise(&f.reason),
             neutralise(&f.evidence.join(" ")),
+            neutralise(&f.account),
         ])?;
     }
     writer.flush()

@@ -12,9 +12,12 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 use crate::attest::{Attestation, RiskException};
+use crate::controls::policies::ORGANIZATION_FAMILY;
 use crate::controls::{Catalog, POLICIES, SAFEGUARDS};
+use crate::evaluate::org::AccountResult;
 use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
-use crate::snapshot::{Evidence, Snapshot};
+use crate::snapshot::org::OrgSnapshot;
+use crate::snapshot::{BucketListing, Evidence, ReviewPeriod, Snapshot};
 
 /// Passing subjects are named per control up to this many; above it they are only counted.
 pub const PASS_LIST_LIMIT: usize = 50;
@@ -23,6 +26,8 @@ pub const PASS_LIST_LIMIT: usize = 50;
 pub struct ReportModel {
     pub cover: Cover,
     pub summary: SummaryView,
+    /// Organisation snapshots only: per account, per safeguard counts.
+    pub organisation: Option<OrganisationView>,
     pub safeguards: Vec<SafeguardSection>,
     pub policies: Vec<PolicySection>,
     pub inventory: Vec<BucketRow>,
@@ -38,7 +43,11 @@ pub struct ReportModel {
 pub struct Cover {
     pub title: String,
     pub organisation: String,
+    /// The single account, or an organisation's management account.
     pub account_id: String,
+    /// What every page header names: `AWS account <id>`, or the organisation and its
+    /// management account.
+    pub header_subject: String,
     pub partition: String,
     pub regions: String,
     pub review_period: String,
@@ -128,6 +137,9 @@ pub struct ControlRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SafeguardSection {
+    /// In an organisation report, set on the first section of each account: the sections that
+    /// follow, up to the next heading, are that account's.
+    pub account: Option<AccountHeading>,
     pub id: String,
     pub title: String,
     pub anchor: String,
@@ -136,6 +148,48 @@ pub struct SafeguardSection {
     /// The controls whose findings are listed here (each control is detailed once, under the
     /// first safeguard it maps to).
     pub details: Vec<ControlDetail>,
+}
+
+/// The heading of one account's detail sections in an organisation report.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountHeading {
+    pub id: String,
+    pub name: String,
+    pub anchor: String,
+    /// "Collected: 500 buckets, 480 in scope." or why it was not.
+    pub note: String,
+}
+
+/// The organisation summary: every account, and each account's counts per safeguard.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrganisationView {
+    pub id: String,
+    pub name: String,
+    pub management_account_id: String,
+    pub anchor: String,
+    pub note: String,
+    pub accounts: Vec<OrgAccountRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgAccountRow {
+    pub id: String,
+    pub name: String,
+    /// Where the account's detail sections start.
+    pub anchor: String,
+    /// `collected`, or `not collected: <the AssumeRole error>`.
+    pub collected: String,
+    pub buckets: usize,
+    /// Every finding of the account (its policy findings too, for the management account).
+    pub counts: StatusCounts,
+    pub safeguards: Vec<OrgSafeguardCell>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrgSafeguardCell {
+    pub id: String,
+    pub title: String,
+    pub counts: StatusCounts,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -440,6 +494,190 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
         .collect()
 }
 
+/// What the report shows of the evidence besides the findings: from one snapshot, or from an
+/// organisation's header and what its evaluation kept of each account.
+struct Overview {
+    organisation: String,
+    account_id: String,
+    header_subject: String,
+    partition: String,
+    regions: Vec<String>,
+    review_period: Option<ReviewPeriod>,
+    collected_at: String,
+    collector_version: String,
+    scope: Value,
+    digest: String,
+    /// (account, bucket): every bucket, in account then name order.
+    buckets: Vec<(String, BucketListing)>,
+    /// Whether CloudTrail LookupEvents were collected (the change timeline's source).
+    lookup_events_collected: bool,
+    /// Name the account beside each bucket and change.
+    several_accounts: bool,
+}
+
+/// `<prefix>-<anchor>`, or the anchor itself without a prefix (single-account reports).
+fn prefixed(prefix: &str, anchor: String) -> String {
+    if prefix.is_empty() {
+        anchor
+    } else {
+        format!("{prefix}-{anchor}")
+    }
+}
+
+fn is_admin(c: &ControlInfo) -> bool {
+    c.id.starts_with("admin.")
+}
+
+/// Each technical control is detailed under its first safeguard.
+fn primary(c: &ControlInfo) -> String {
+    c.safeguards.first().cloned().unwrap_or_default()
+}
+
+/// Anchors get `prefix` (an account's, in an organisation report).
+fn control_row(c: &ControlInfo, prefix: &str) -> ControlRow {
+    ControlRow {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        severity: c.severity.as_str().to_string(),
+        counts: c.counts.clone(),
+        detail_in: primary(c),
+        detail_anchor: prefixed(prefix, anchor("control", &c.id)),
+    }
+}
+
+/// Controls: catalog order, then any control the findings name that the catalog lacks. The
+/// organisation controls are left out of single-account reports, which they cannot concern.
+fn control_infos<'a>(
+    catalog: &Catalog,
+    findings: impl Iterator<Item = &'a Finding>,
+    organisation: bool,
+) -> Vec<ControlInfo<'a>> {
+    let mut controls: Vec<ControlInfo> = catalog
+        .controls
+        .iter()
+        .filter(|c| organisation || c.family != ORGANIZATION_FAMILY)
+        .map(|c| ControlInfo {
+            id: c.id.clone(),
+            title: c.title.clone(),
+            severity: c.severity,
+            description: c.description.clone(),
+            safeguards: c.safeguards.clone(),
+            policies: c.policies.clone(),
+            evidence: c.evidence.clone(),
+            remediation: (
+                c.remediation.summary.clone(),
+                c.remediation.cli.clone(),
+                c.remediation.console.clone(),
+            ),
+            references: c
+                .references
+                .iter()
+                .map(|r| ReferenceView {
+                    title: r.title.clone(),
+                    url: r.url.clone(),
+                })
+                .collect(),
+            findings: Vec::new(),
+            counts: StatusCounts::default(),
+        })
+        .collect();
+    let mut index: BTreeMap<String, usize> = controls
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.clone(), i))
+        .collect();
+    for f in findings {
+        let i = *index.entry(f.control.clone()).or_insert_with(|| {
+            controls.push(ControlInfo {
+                id: f.control.clone(),
+                title: f.control.clone(),
+                severity: f.severity,
+                description: String::new(),
+                safeguards: f.safeguards.clone(),
+                policies: f.policies.clone(),
+                evidence: Vec::new(),
+                remediation: (String::new(), String::new(), String::new()),
+                references: Vec::new(),
+                findings: Vec::new(),
+                counts: StatusCounts::default(),
+            });
+            controls.len() - 1
+        });
+        controls[i].findings.push(f);
+        controls[i].counts.add(f.status);
+    }
+    controls
+}
+
+/// One section per 164.312 safeguard (plus one for unmapped controls, if any). Without
+/// `with_details` only the counts and control rows are made (an organisation's totals, whose
+/// findings are detailed per account).
+fn safeguard_sections(
+    controls: &[ControlInfo],
+    prefix: &str,
+    with_details: bool,
+) -> Vec<SafeguardSection> {
+    let mut safeguards = Vec::new();
+    for (id, title) in SAFEGUARDS {
+        let mapped: Vec<&ControlInfo> = controls
+            .iter()
+            .filter(|c| !is_admin(c) && c.safeguards.iter().any(|s| s == id))
+            .collect();
+        let mut counts = StatusCounts::default();
+        for c in &mapped {
+            counts.merge(&c.counts);
+        }
+        let details = mapped
+            .iter()
+            .filter(|c| with_details && primary(c) == *id)
+            .map(|c| control_detail(c, prefix))
+            .collect();
+        safeguards.push(SafeguardSection {
+            account: None,
+            id: id.to_string(),
+            title: title.to_string(),
+            anchor: prefixed(prefix, anchor("safeguard", id)),
+            counts,
+            controls: mapped.iter().map(|c| control_row(c, prefix)).collect(),
+            details,
+        });
+    }
+    // Technical controls mapped to no known safeguard still get listed somewhere.
+    let orphans: Vec<&ControlInfo> = controls
+        .iter()
+        .filter(|c| {
+            !is_admin(c)
+                && !c
+                    .safeguards
+                    .iter()
+                    .any(|s| SAFEGUARDS.iter().any(|(k, _)| k == s))
+        })
+        .collect();
+    if !orphans.is_empty() {
+        let mut counts = StatusCounts::default();
+        for c in &orphans {
+            counts.merge(&c.counts);
+        }
+        safeguards.push(SafeguardSection {
+            account: None,
+            id: "Other".to_string(),
+            title: "Controls not mapped to a 164.312 safeguard".to_string(),
+            anchor: prefixed(prefix, anchor("safeguard", "other")),
+            counts,
+            controls: orphans.iter().map(|c| control_row(c, prefix)).collect(),
+            details: orphans
+                .iter()
+                .filter(|_| with_details)
+                .map(|c| control_detail(c, prefix))
+                .collect(),
+        });
+    }
+    safeguards
+}
+
+/// The anchor of the organisation summary, where org-wide tables link to.
+pub const ORGANISATION_ANCHOR: &str = "organisation";
+
 impl ReportModel {
     pub fn build(
         snapshot: &Snapshot,
@@ -450,128 +688,113 @@ impl ReportModel {
         judged_at: Option<chrono::NaiveDate>,
     ) -> ReportModel {
         let meta = &snapshot.meta;
+        let overview = Overview {
+            organisation: meta
+                .organization
+                .clone()
+                .unwrap_or_else(|| "(organisation not recorded)".to_string()),
+            account_id: meta.account_id.clone(),
+            header_subject: format!("AWS account {}", meta.account_id),
+            partition: meta.partition.clone(),
+            regions: meta.regions.clone(),
+            review_period: meta.review_period.clone(),
+            collected_at: meta.collected_at.clone(),
+            collector_version: meta.tool_version.clone(),
+            scope: meta.scope.clone(),
+            digest: snapshot.digest.clone(),
+            buckets: snapshot
+                .buckets
+                .iter()
+                .map(|b| (meta.account_id.clone(), b.listing()))
+                .collect(),
+            lookup_events_collected: !snapshot.cloudtrail.is_empty()
+                && snapshot
+                    .cloudtrail
+                    .values()
+                    .any(|v| v.get("LookupEvents").is_some()),
+            several_accounts: false,
+        };
+        Self::build_from(
+            overview,
+            catalog,
+            report,
+            attestations,
+            exceptions,
+            judged_at,
+            None,
+        )
+    }
+
+    /// The report of an organisation snapshot: the organisation summary after the executive
+    /// summary, then each account's safeguard sections, in account-id order.
+    pub fn build_org(
+        org: &OrgSnapshot,
+        accounts: &[AccountResult],
+        catalog: &Catalog,
+        report: &FindingsReport,
+        attestations: &[Attestation],
+        exceptions: &[RiskException],
+        judged_at: Option<chrono::NaiveDate>,
+    ) -> ReportModel {
+        let header = &org.header;
+        let organization = &header.organization;
+        let mut regions: Vec<String> = accounts
+            .iter()
+            .flat_map(|a| a.regions.iter().cloned())
+            .collect();
+        regions.sort();
+        regions.dedup();
+        let overview = Overview {
+            organisation: org.display_name(),
+            account_id: organization.management_account_id.clone(),
+            header_subject: format!(
+                "AWS organisation {} (management account {})",
+                organization.id, organization.management_account_id
+            ),
+            partition: header.partition.clone(),
+            regions,
+            review_period: header.review_period.clone(),
+            collected_at: header.collected_at.clone(),
+            collector_version: header.tool_version.clone(),
+            scope: header.scope.clone(),
+            digest: org.digest.clone(),
+            buckets: accounts
+                .iter()
+                .flat_map(|a| a.buckets.iter().map(|b| (a.id.clone(), b.clone())))
+                .collect(),
+            lookup_events_collected: accounts.iter().any(|a| a.lookup_events_collected),
+            several_accounts: true,
+        };
+        Self::build_from(
+            overview,
+            catalog,
+            report,
+            attestations,
+            exceptions,
+            judged_at,
+            Some((org, accounts)),
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_from(
+        overview: Overview,
+        catalog: &Catalog,
+        report: &FindingsReport,
+        attestations: &[Attestation],
+        exceptions: &[RiskException],
+        judged_at: Option<chrono::NaiveDate>,
+        organisation: Option<(&OrgSnapshot, &[AccountResult])>,
+    ) -> ReportModel {
         let generated_date = judged_at.or_else(|| {
             chrono::DateTime::parse_from_rfc3339(&report.generated_at)
                 .ok()
                 .map(|t| t.date_naive())
         });
 
-        // Controls: catalog order, then any control the findings name that the catalog lacks.
-        let mut controls: Vec<ControlInfo> = catalog
-            .controls
-            .iter()
-            .map(|c| ControlInfo {
-                id: c.id.clone(),
-                title: c.title.clone(),
-                severity: c.severity,
-                description: c.description.clone(),
-                safeguards: c.safeguards.clone(),
-                policies: c.policies.clone(),
-                evidence: c.evidence.clone(),
-                remediation: (
-                    c.remediation.summary.clone(),
-                    c.remediation.cli.clone(),
-                    c.remediation.console.clone(),
-                ),
-                references: c
-                    .references
-                    .iter()
-                    .map(|r| ReferenceView {
-                        title: r.title.clone(),
-                        url: r.url.clone(),
-                    })
-                    .collect(),
-                findings: Vec::new(),
-                counts: StatusCounts::default(),
-            })
-            .collect();
-        let mut index: BTreeMap<String, usize> = controls
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.id.clone(), i))
-            .collect();
-        for f in &report.findings {
-            let i = *index.entry(f.control.clone()).or_insert_with(|| {
-                controls.push(ControlInfo {
-                    id: f.control.clone(),
-                    title: f.control.clone(),
-                    severity: f.severity,
-                    description: String::new(),
-                    safeguards: f.safeguards.clone(),
-                    policies: f.policies.clone(),
-                    evidence: Vec::new(),
-                    remediation: (String::new(), String::new(), String::new()),
-                    references: Vec::new(),
-                    findings: Vec::new(),
-                    counts: StatusCounts::default(),
-                });
-                controls.len() - 1
-            });
-            controls[i].findings.push(f);
-            controls[i].counts.add(f.status);
-        }
-        let is_admin = |c: &ControlInfo| c.id.starts_with("admin.");
-
-        // Each technical control is detailed under its first safeguard.
-        let primary = |c: &ControlInfo| c.safeguards.first().cloned().unwrap_or_default();
-        let control_row = |c: &ControlInfo| ControlRow {
-            id: c.id.clone(),
-            title: c.title.clone(),
-            severity: c.severity.as_str().to_string(),
-            counts: c.counts.clone(),
-            detail_in: primary(c),
-            detail_anchor: anchor("control", &c.id),
-        };
-
-        let mut safeguards = Vec::new();
-        for (id, title) in SAFEGUARDS {
-            let mapped: Vec<&ControlInfo> = controls
-                .iter()
-                .filter(|c| !is_admin(c) && c.safeguards.iter().any(|s| s == id))
-                .collect();
-            let mut counts = StatusCounts::default();
-            for c in &mapped {
-                counts.merge(&c.counts);
-            }
-            let details = mapped
-                .iter()
-                .filter(|c| primary(c) == *id)
-                .map(|c| control_detail(c))
-                .collect();
-            safeguards.push(SafeguardSection {
-                id: id.to_string(),
-                title: title.to_string(),
-                anchor: anchor("safeguard", id),
-                counts,
-                controls: mapped.iter().map(|c| control_row(c)).collect(),
-                details,
-            });
-        }
-        // Technical controls mapped to no known safeguard still get listed somewhere.
-        let orphans: Vec<&ControlInfo> = controls
-            .iter()
-            .filter(|c| {
-                !is_admin(c)
-                    && !c
-                        .safeguards
-                        .iter()
-                        .any(|s| SAFEGUARDS.iter().any(|(k, _)| k == s))
-            })
-            .collect();
-        if !orphans.is_empty() {
-            let mut counts = StatusCounts::default();
-            for c in &orphans {
-                counts.merge(&c.counts);
-            }
-            safeguards.push(SafeguardSection {
-                id: "Other".to_string(),
-                title: "Controls not mapped to a 164.312 safeguard".to_string(),
-                anchor: anchor("safeguard", "other"),
-                counts,
-                controls: orphans.iter().map(|c| control_row(c)).collect(),
-                details: orphans.iter().map(|c| control_detail(c)).collect(),
-            });
-        }
+        let controls = control_infos(catalog, report.findings.iter(), organisation.is_some());
+        let mut safeguards = safeguard_sections(&controls, "", organisation.is_none());
+        let control_row = |c: &ControlInfo| control_row(c, "");
 
         let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
         for c in &controls {
@@ -653,25 +876,32 @@ impl ReportModel {
             .collect();
 
         // Inventory: every bucket, in scope or not, with its findings counted.
-        let mut per_subject: BTreeMap<&str, (StatusCounts, Option<Severity>)> = BTreeMap::new();
+        let mut per_subject: BTreeMap<(&str, &str), (StatusCounts, Option<Severity>)> =
+            BTreeMap::new();
         for f in &report.findings {
-            let entry = per_subject.entry(f.subject.as_str()).or_default();
+            let entry = per_subject
+                .entry((f.account.as_str(), f.subject.as_str()))
+                .or_default();
             entry.0.add(f.status);
             if f.status == Status::Fail {
                 entry.1 = Some(entry.1.map_or(f.severity, |s| s.min(f.severity)));
             }
         }
-        let inventory = snapshot
+        let inventory = overview
             .buckets
             .iter()
-            .map(|b| {
-                let subject = b.subject();
+            .map(|(account, b)| {
+                let subject = format!("s3://{}", b.name);
                 let (counts, worst) = per_subject
-                    .get(subject.as_str())
+                    .get(&(account.as_str(), subject.as_str()))
                     .cloned()
                     .unwrap_or_default();
                 BucketRow {
-                    name: b.name.clone(),
+                    name: if overview.several_accounts {
+                        format!("{account} / {}", b.name)
+                    } else {
+                        b.name.clone()
+                    },
                     region: b.region.clone(),
                     in_scope: if b.in_scope {
                         "yes".to_string()
@@ -761,12 +991,28 @@ impl ReportModel {
                 .map(|s| MatrixRow {
                     id: s.id.clone(),
                     title: s.title.clone(),
-                    anchor: s.anchor.clone(),
+                    anchor: if organisation.is_some() {
+                        ORGANISATION_ANCHOR.to_string()
+                    } else {
+                        s.anchor.clone()
+                    },
                     controls: s.controls.len(),
                     counts: s.counts.clone(),
                 })
                 .collect(),
-            top_controls: top.iter().take(10).map(|c| control_row(c)).collect(),
+            top_controls: top
+                .iter()
+                .take(10)
+                .map(|c| {
+                    let mut row = control_row(c);
+                    if organisation.is_some() {
+                        // The details are per account; the organisation summary leads to them.
+                        row.detail_in = "each account".to_string();
+                        row.detail_anchor = ORGANISATION_ANCHOR.to_string();
+                    }
+                    row
+                })
+                .collect(),
             verdict: format!(
                 "{} findings on {} subjects: {} failures and {} that could not be assessed (errors are never counted as passes).",
                 thousands(report.findings.len()),
@@ -776,8 +1022,20 @@ impl ReportModel {
             ),
         };
 
+        let organisation = organisation.map(|(org, accounts)| {
+            let (view, sections) = organisation_view(org, accounts, catalog, report);
+            // Each account's sections replace the organisation-wide ones, whose counts the
+            // summary matrix above already shows.
+            safeguards = sections;
+            view
+        });
+
+        let mut notes = method_notes();
+        if organisation.is_some() {
+            notes.push(ORGANISATION_NOTE.to_string());
+        }
         let method = MethodView {
-            notes: method_notes(),
+            notes,
             controls: controls
                 .iter()
                 .map(|c| MethodRow {
@@ -798,47 +1056,46 @@ impl ReportModel {
         ReportModel {
             cover: Cover {
                 title: "HIPAA Security Rule evidence: Amazon S3".to_string(),
-                organisation: meta
-                    .organization
-                    .clone()
-                    .unwrap_or_else(|| "(organisation not recorded)".to_string()),
-                account_id: meta.account_id.clone(),
-                partition: meta.partition.clone(),
-                regions: if meta.regions.is_empty() {
+                organisation: overview.organisation.clone(),
+                account_id: overview.account_id.clone(),
+                header_subject: overview.header_subject.clone(),
+                partition: overview.partition.clone(),
+                regions: if overview.regions.is_empty() {
                     "(not recorded)".to_string()
                 } else {
-                    meta.regions.join(", ")
+                    overview.regions.join(", ")
                 },
-                review_period: meta
+                review_period: overview
                     .review_period
                     .as_ref()
                     .map(|p| format!("{} to {}", p.since, p.until))
                     .unwrap_or_else(|| "(not recorded)".to_string()),
-                collected_at: meta.collected_at.clone(),
+                collected_at: overview.collected_at.clone(),
                 generated_at: report.generated_at.clone(),
                 tool_version: env!("CARGO_PKG_VERSION").to_string(),
-                collector_version: meta.tool_version.clone(),
-                digest: snapshot.digest.clone(),
-                buckets_total: snapshot.buckets.len(),
-                buckets_in_scope: snapshot.in_scope_buckets().count(),
-                scope: match &meta.scope {
+                collector_version: overview.collector_version.clone(),
+                digest: overview.digest.clone(),
+                buckets_total: overview.buckets.len(),
+                buckets_in_scope: overview.buckets.iter().filter(|(_, b)| b.in_scope).count(),
+                scope: match &overview.scope {
                     Value::Null => "(all buckets)".to_string(),
                     other => other.to_string(),
                 },
             },
             summary,
+            organisation,
             safeguards,
             policies,
             inventory,
             exceptions,
-            changes: changes(snapshot, &report.changes),
+            changes: changes(&overview, &report.changes),
             method,
             previous: None,
         }
     }
 }
 
-fn control_detail(c: &ControlInfo) -> ControlDetail {
+fn control_detail(c: &ControlInfo, prefix: &str) -> ControlDetail {
     let mut passed: Vec<String> = c
         .findings
         .iter()
@@ -859,7 +1116,7 @@ fn control_detail(c: &ControlInfo) -> ControlDetail {
     }
     ControlDetail {
         id: c.id.clone(),
-        anchor: anchor("control", &c.id),
+        anchor: prefixed(prefix, anchor("control", &c.id)),
         title: c.title.clone(),
         severity: c.severity.as_str().to_string(),
         description: c.description.clone(),
@@ -877,6 +1134,91 @@ fn control_detail(c: &ControlInfo) -> ControlDetail {
     }
 }
 
+const ORGANISATION_NOTE: &str = "Organisation: the snapshot holds one complete snapshot per member account under accounts/<id>/ (evidence references name that path). Each account is evaluated on its own, exactly as a single account; the organisation summary counts each account's findings per safeguard, and each account's safeguard sections follow in account-id order. An account whose role could not be assumed gives one error finding (org.account-not-collected), never a pass.";
+
+/// The organisation summary, and every account's safeguard sections (the first one headed with
+/// the account), built one account at a time from that account's findings.
+fn organisation_view(
+    org: &OrgSnapshot,
+    accounts: &[AccountResult],
+    catalog: &Catalog,
+    report: &FindingsReport,
+) -> (OrganisationView, Vec<SafeguardSection>) {
+    let organization = &org.header.organization;
+    let mut rows = Vec::with_capacity(accounts.len());
+    let mut sections = Vec::new();
+    for account in accounts {
+        let prefix = format!("account-{}", account.id);
+        let findings = || report.findings.iter().filter(|f| f.account == account.id);
+        let mut counts = StatusCounts::default();
+        for f in findings() {
+            counts.add(f.status);
+        }
+        let controls = control_infos(catalog, findings(), true);
+        let mut account_sections = safeguard_sections(&controls, &prefix, true);
+        let name = account.name.clone().unwrap_or_default();
+        let in_scope = account.buckets.iter().filter(|b| b.in_scope).count();
+        let (collected, note) = match &account.not_collected {
+            None => (
+                "collected".to_string(),
+                format!(
+                    "Collected: {} buckets, {} in scope.",
+                    thousands(account.buckets.len()),
+                    thousands(in_scope)
+                ),
+            ),
+            Some(reason) => (
+                format!("not collected: {reason}"),
+                format!("Not collected: {reason}. No evidence of this account was examined."),
+            ),
+        };
+        let anchor = prefixed(&prefix, "start".to_string());
+        rows.push(OrgAccountRow {
+            id: account.id.clone(),
+            name: name.clone(),
+            anchor: anchor.clone(),
+            collected,
+            buckets: account.buckets.len(),
+            counts,
+            safeguards: account_sections
+                .iter()
+                .map(|s| OrgSafeguardCell {
+                    id: s.id.clone(),
+                    title: s.title.clone(),
+                    counts: s.counts.clone(),
+                })
+                .collect(),
+        });
+        if let Some(first) = account_sections.first_mut() {
+            first.account = Some(AccountHeading {
+                id: account.id.clone(),
+                name,
+                anchor,
+                note,
+            });
+        }
+        sections.extend(account_sections);
+    }
+    let collected = accounts
+        .iter()
+        .filter(|a| a.not_collected.is_none())
+        .count();
+    let view = OrganisationView {
+        id: organization.id.clone(),
+        name: organization.name.clone().unwrap_or_default(),
+        management_account_id: organization.management_account_id.clone(),
+        anchor: ORGANISATION_ANCHOR.to_string(),
+        note: format!(
+            "{} accounts: {} collected, {} could not be collected (each gives an error finding, never a pass).",
+            accounts.len(),
+            collected,
+            accounts.len() - collected
+        ),
+        accounts: rows,
+    };
+    (view, sections)
+}
+
 fn method_notes() -> Vec<String> {
     vec![
         "Evidence: every finding rests on recorded answers of the AWS APIs (the `aws s3api` JSON form), kept byte for byte under evidence/ in this bundle. An evidence reference such as buckets/<bucket>.json#/calls/GetBucketAcl is a file under evidence/ and a JSON pointer into it.".to_string(),
@@ -889,7 +1231,7 @@ fn method_notes() -> Vec<String> {
 }
 
 /// The change timeline of findings.json (`evaluate::changes`), as a table.
-fn changes(snapshot: &Snapshot, timeline: &Timeline) -> ChangesView {
+fn changes(overview: &Overview, timeline: &Timeline) -> ChangesView {
     let events: Vec<ChangeRow> = timeline
         .changes
         .iter()
@@ -914,16 +1256,17 @@ fn changes(snapshot: &Snapshot, timeline: &Timeline) -> ChangesView {
                     .clone()
                     .or_else(|| c.principal.clone())
                     .unwrap_or_else(|| "(not recorded)".to_string()),
-                resources: c.bucket.clone(),
+                resources: match &c.account {
+                    Some(account) if overview.several_accounts => {
+                        format!("{} (account {account})", c.bucket)
+                    }
+                    _ => c.bucket.clone(),
+                },
                 notes: notes.join("; "),
             }
         })
         .collect();
-    let collected = !snapshot.cloudtrail.is_empty()
-        && snapshot
-            .cloudtrail
-            .values()
-            .any(|v| v.get("LookupEvents").is_some());
+    let collected = overview.lookup_events_collected;
     let note = if !collected {
         "No configuration changes were collected for the review period (the snapshot has no CloudTrail LookupEvents).".to_string()
     } else if timeline.not_collected.is_empty() {

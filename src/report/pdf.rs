@@ -17,7 +17,9 @@ use printpdf::{
 };
 use sha2::{Digest, Sha256};
 
-use super::model::{thousands, ControlDetail, ControlRow, FindingGroup, ReportModel, StatusCounts};
+use super::model::{
+    thousands, ControlDetail, ControlRow, FindingGroup, OrganisationView, ReportModel, StatusCounts,
+};
 use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::ReportError;
 
@@ -1055,7 +1057,23 @@ fn body(model: &ReportModel) -> Flow {
         previous_section(&mut flow, previous);
     }
 
+    if let Some(org) = &model.organisation {
+        organisation_summary(&mut flow, org);
+    }
+
     for section in &model.safeguards {
+        if let Some(account) = &section.account {
+            flow.heading(&format!("Account {} {}", account.id, account.name), 1);
+            let page = flow.pages.len() - 1;
+            flow.anchors.insert(account.anchor.clone(), page);
+            flow.paragraph(
+                &format!(
+                    "{} The sections that follow, up to the next account, hold this account's findings.",
+                    account.note
+                ),
+                BODY,
+            );
+        }
         flow.heading(&format!("{} {}", section.id, section.title), 1);
         flow.paragraph(
             &format!(
@@ -1257,6 +1275,85 @@ fn body(model: &ReportModel) -> Flow {
     flow
 }
 
+/// The organisation summary: every account with its totals, then each account's counts per
+/// safeguard.
+fn organisation_summary(flow: &mut Flow, org: &OrganisationView) {
+    flow.heading("Organisation summary", 1);
+    let page = flow.pages.len() - 1;
+    flow.anchors.insert(org.anchor.clone(), page);
+    let name = if org.name.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", org.name)
+    };
+    flow.paragraph(
+        &format!(
+            "Organisation {}{name}, management account {}. {}",
+            org.id, org.management_account_id, org.note
+        ),
+        BODY,
+    );
+    let cols = columns(&[
+        ("Account", 14.0, CELL_MONO, false),
+        ("Name", 16.0, CELL, false),
+        ("Collected", 30.0, CELL, false),
+        ("Buckets", 8.0, CELL, true),
+        ("Fail", 8.0, CELL, true),
+        ("Error", 8.0, CELL, true),
+        ("Excepted", 8.0, CELL, true),
+        ("Pass", 8.0, CELL, true),
+    ]);
+    let rows: Vec<Vec<Cell>> = org
+        .accounts
+        .iter()
+        .map(|a| {
+            let [f, e, x, p] = counts_cells(&a.counts);
+            vec![
+                linked(a.id.clone(), &a.anchor),
+                cell(a.name.clone()),
+                cell(a.collected.clone()),
+                cell(thousands(a.buckets)),
+                f,
+                e,
+                x,
+                p,
+            ]
+        })
+        .collect();
+    flow.table(&cols, &rows);
+    flow.heading("Accounts by safeguard", 3);
+    let cols = columns(&[
+        ("Account", 14.0, CELL_MONO, false),
+        ("Safeguard", 46.0, CELL, false),
+        ("Fail", 10.0, CELL, true),
+        ("Error", 10.0, CELL, true),
+        ("Excepted", 10.0, CELL, true),
+        ("Pass", 10.0, CELL, true),
+    ]);
+    let rows: Vec<Vec<Cell>> = org
+        .accounts
+        .iter()
+        .flat_map(|a| {
+            a.safeguards.iter().map(|s| {
+                let [f, e, x, p] = counts_cells(&s.counts);
+                vec![
+                    cell(a.id.clone()),
+                    cell(format!("{} {}", s.id, s.title)),
+                    f,
+                    e,
+                    x,
+                    p,
+                ]
+            })
+        })
+        .collect();
+    flow.table(&cols, &rows);
+    flow.paragraph(
+        "A control that supports several safeguards is counted under each of them.",
+        MUTED,
+    );
+}
+
 fn cover(model: &ReportModel) -> PageOps {
     let mut flow = Flow::new();
     let c = &model.cover;
@@ -1278,7 +1375,11 @@ fn cover(model: &ReportModel) -> PageOps {
     flow.fields(&[
         ("Organisation", c.organisation.clone(), BODY),
         (
-            "AWS account",
+            if model.organisation.is_some() {
+                "Management account"
+            } else {
+                "AWS account"
+            },
             format!("{} ({})", c.account_id, c.partition),
             BODY,
         ),
@@ -1375,8 +1476,8 @@ fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, to
         MARGIN_X,
         y_top,
         &printable(&format!(
-            "phi-audit | HIPAA Security Rule evidence | AWS account {}",
-            c.account_id
+            "phi-audit | HIPAA Security Rule evidence | {}",
+            c.header_subject
         )),
         small,
     );
@@ -1418,8 +1519,8 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
     let total = pages.len();
 
     let mut doc = PdfDocument::new(&format!(
-        "HIPAA Security Rule evidence: AWS account {}",
-        model.cover.account_id
+        "HIPAA Security Rule evidence: {}",
+        model.cover.header_subject
     ));
     let info = &mut doc.metadata.info;
     info.author = "phi-audit".to_string();

@@ -1,5 +1,6 @@
 //! The terminal table of `evaluate --format table`: grouped by bucket, the worst buckets first,
-//! failures first inside each bucket, wrapped to 100 columns.
+//! failures first inside each bucket, wrapped to 100 columns. For an organisation each subject
+//! is prefixed by its account.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -31,11 +32,21 @@ pub fn render(report: &FindingsReport) -> String {
 
 /// Streams the table, bucket by bucket.
 pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let mut groups: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    let organisation = report.snapshot.organization_id.as_deref();
+    let mut groups: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
     for f in &report.findings {
-        groups.entry(f.subject.as_str()).or_default().push(f);
+        // Only an organisation's table names accounts; a single account's keys them all alike.
+        let account = if organisation.is_some() {
+            f.account.as_str()
+        } else {
+            ""
+        };
+        groups
+            .entry((account, f.subject.as_str()))
+            .or_default()
+            .push(f);
     }
-    let mut groups: Vec<(&str, Vec<&Finding>)> = groups.into_iter().collect();
+    let mut groups: Vec<((&str, &str), Vec<&Finding>)> = groups.into_iter().collect();
     for (_, findings) in &mut groups {
         findings.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
     }
@@ -51,19 +62,35 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
 
     let mut out = String::new();
     let s = &report.snapshot;
-    let _ = writeln!(out, "phi-audit findings for account {}", s.account_id);
+    match organisation {
+        Some(id) => {
+            let _ = writeln!(
+                out,
+                "phi-audit findings for organisation {id} (management account {})",
+                s.account_id
+            );
+        }
+        None => {
+            let _ = writeln!(out, "phi-audit findings for account {}", s.account_id);
+        }
+    }
     let _ = writeln!(
         out,
         "collected {}, generated {}",
         s.collected_at, report.generated_at
     );
     let _ = writeln!(out, "snapshot digest {}", s.digest);
-    for (subject, findings) in &groups {
+    for ((account, subject), findings) in &groups {
         let count = |st: Status| findings.iter().filter(|f| f.status == st).count();
         let _ = writeln!(out);
+        let account = if account.is_empty() {
+            String::new()
+        } else {
+            format!("{account} ")
+        };
         let _ = writeln!(
             out,
-            "{subject}  ({} fail, {} error, {} excepted, {} pass)",
+            "{account}{subject}  ({} fail, {} error, {} excepted, {} pass)",
             count(Status::Fail),
             count(Status::Error),
             count(Status::Excepted),
