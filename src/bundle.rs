@@ -117,6 +117,16 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
     );
     let html = report::html::render(&model)?;
     let pdf = report::pdf::render(&model)?;
+    let oscal = report::oscal::AssessmentResults::new(
+        request.snapshot,
+        request.catalog,
+        request.findings,
+        request
+            .attestation_files
+            .iter()
+            .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string)),
+    )
+    .map_err(|e| BundleError::Input(e.to_string()))?;
 
     let mut entries = vec![
         Entry {
@@ -134,6 +144,10 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
             })),
         },
         Entry {
+            name: report::oscal::ENTRY.to_string(),
+            source: Source::Generated(Box::new(|out: &mut dyn Write| oscal.write(out))),
+        },
+        Entry {
             name: "report.html".to_string(),
             source: Source::Bytes(html.into_bytes()),
         },
@@ -146,8 +160,8 @@ pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, B
         Source::Bytes(b) => b.len(),
         _ => 0,
     };
-    let html_bytes = size(&entries[2].source);
-    let pdf_bytes = size(&entries[3].source);
+    let html_bytes = size(&entries[3].source);
+    let pdf_bytes = size(&entries[4].source);
     for file in &request.snapshot.files {
         entries.push(Entry {
             name: format!("{EVIDENCE_DIR}{}", file.path),
@@ -455,6 +469,8 @@ fn readme(request: &BundleRequest<'_>, model: &report::model::ReportModel) -> St
          findings.csv     one row per finding (cells that a spreadsheet would run as formulas are\n\
          \x20                prefixed with an apostrophe)\n\
          findings.json    the same findings, machine-readable (format phi-audit-findings/1)\n\
+         oscal/           assessment-results.json: the same findings as a NIST OSCAL 1.1.2\n\
+         \x20                assessment-results document, linked to the evidence below\n\
          evidence/        the raw API answers exactly as collected (the snapshot), byte for byte\n\
          attestations/    the policy attestations and risk exceptions as given, with the policy\n\
          \x20                documents they name, if any\n\

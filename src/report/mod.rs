@@ -1,9 +1,11 @@
 //! Renders findings for people and tools: the terminal table, CSV and JSON of `evaluate`, and
-//! the bundle's documents: [`model`] (what the report says), [`html`] and [`pdf`] (how).
+//! the bundle's documents: [`model`] (what the report says), [`html`] and [`pdf`] (how), and
+//! [`oscal`] (the findings as an OSCAL assessment-results document).
 
 pub mod csv;
 pub mod html;
 pub mod model;
+pub mod oscal;
 pub mod pdf;
 pub mod table;
 

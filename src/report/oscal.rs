@@ -1,0 +1,823 @@
+//! `oscal/assessment-results.json`: the findings as a NIST OSCAL 1.1.2 assessment-results
+//! document, for GRC tools that import OSCAL rather than phi-audit's own `findings.json`.
+//!
+//! This module owns the mapping from phi-audit's findings contract to OSCAL:
+//!
+//! - one `results` entry for the run: start = review period start (or the collection time),
+//!   end = the collection time, with the snapshot digest, account and review period as props;
+//! - `local-definitions/objectives-and-methods`: one objective per catalog control, carrying
+//!   the catalog's title, description, remediation and 45 CFR 164.312 mapping once, so that
+//!   the findings only point at it (`target` type `objective-id`);
+//! - one `observation` per recorded piece of evidence (an API answer, an attestation or an
+//!   exception entry), with a `relevant-evidence` href into the bundle: `../evidence/<file>#
+//!   <JSON pointer>` or `../attestations/<file>#<pointer>`. Findings on one bucket share most
+//!   of their evidence (24 controls rest on ~12 answers), so one observation per answer keeps
+//!   the document proportional to the evidence instead of findings × evidence;
+//! - one `finding` per control and subject: state `satisfied` (pass, not applicable) or
+//!   `not-satisfied` (fail; `error` with reason `not-assessed`, never satisfied; `excepted`
+//!   with reason `risk-accepted`), the phi-audit status, severity, 164.312 safeguards and Dash
+//!   policies as props, and the observations it rests on.
+//!
+//! The document is streamed (findings and observations one per line), like `findings.json`:
+//! for 10,000 buckets there are ~240,000 findings. Every UUID is name-based (RFC 4122
+//! version 5, from the snapshot digest and what it names), never random, so the same inputs
+//! and `--generated-at` give the same bytes. Structs, not `serde_json::Value`, fix the key
+//! order whatever serde_json features other crates switch on.
+
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use serde::Serialize;
+use sha1::{Digest, Sha1};
+use std::collections::{BTreeSet, HashSet};
+use std::io::{self, Write};
+
+use crate::controls::{Catalog, Control, SAFEGUARDS};
+use crate::findings::{Finding, FindingsReport, Status};
+use crate::snapshot::Snapshot;
+
+/// Where the document sits in the bundle; its hrefs are relative to this directory.
+pub const ENTRY: &str = "oscal/assessment-results.json";
+/// The OSCAL release whose schema the document conforms to (tests/data/oscal/).
+pub const OSCAL_VERSION: &str = "1.1.2";
+/// Namespace of phi-audit's own props (OSCAL requires a URI for names it does not define).
+pub const NS: &str = "urn:phi-audit:oscal";
+/// The regulation text the safeguard props refer to.
+const CFR_164_312: &str =
+    "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-C/section-164.312";
+/// RFC 4122 name space for URLs; our names are `urn:phi-audit:...` URNs.
+const NAMESPACE_URL: [u8; 16] = [
+    0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
+];
+
+/// A timestamp the OSCAL schema would refuse (it accepts years 1900–2999 only).
+#[derive(Debug, thiserror::Error)]
+#[error("{field} {value:?}: OSCAL needs an RFC 3339 time with a time zone in the years 1900-2999")]
+pub struct OscalTimeError {
+    pub field: &'static str,
+    pub value: String,
+}
+
+/// Everything the document is made of, checked up front so that streaming cannot fail on
+/// bad input halfway through a bundle.
+pub struct AssessmentResults<'a> {
+    snapshot: &'a Snapshot,
+    catalog: &'a Catalog,
+    findings: &'a FindingsReport,
+    /// File names under `attestations/` in the bundle (attestation and exception files).
+    attestation_files: HashSet<String>,
+    evidence_files: HashSet<&'a str>,
+    generated_at: String,
+    collected_at: String,
+    period_start: Option<String>,
+    period_end: Option<String>,
+}
+
+impl<'a> AssessmentResults<'a> {
+    pub fn new(
+        snapshot: &'a Snapshot,
+        catalog: &'a Catalog,
+        findings: &'a FindingsReport,
+        attestation_files: impl IntoIterator<Item = String>,
+    ) -> Result<Self, OscalTimeError> {
+        let period = snapshot.meta.review_period.as_ref();
+        Ok(AssessmentResults {
+            snapshot,
+            catalog,
+            findings,
+            attestation_files: attestation_files.into_iter().collect(),
+            evidence_files: snapshot.files.iter().map(|f| f.path.as_str()).collect(),
+            generated_at: oscal_time("--generated-at", &findings.generated_at)?,
+            collected_at: oscal_time("snapshot.json collected_at", &snapshot.meta.collected_at)?,
+            period_start: period
+                .map(|p| oscal_time("snapshot.json review_period.since", &p.since))
+                .transpose()?,
+            period_end: period
+                .map(|p| oscal_time("snapshot.json review_period.until", &p.until))
+                .transpose()?,
+        })
+    }
+
+    /// A name-based UUID for `kind`/`key`, scoped to this snapshot.
+    fn uuid(&self, kind: &str, key: &str) -> String {
+        uuid_v5(&format!(
+            "urn:phi-audit:{}:{kind}:{key}",
+            self.findings.snapshot.digest
+        ))
+    }
+
+    /// Streams the document: a header line, one line per observation and finding, a footer.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let header = self.header();
+        // Written piecewise so that the two big arrays are streamed into the one result.
+        out.write_all(b"{\"assessment-results\":{\"uuid\":")?;
+        serde_json::to_writer(&mut *out, &header.uuid)?;
+        out.write_all(b",\n\"metadata\":")?;
+        serde_json::to_writer(&mut *out, &header.metadata)?;
+        out.write_all(b",\n\"import-ap\":")?;
+        serde_json::to_writer(&mut *out, &header.import_ap)?;
+        out.write_all(b",\n\"local-definitions\":")?;
+        serde_json::to_writer(&mut *out, &header.local_definitions)?;
+        out.write_all(b",\n\"results\":[")?;
+        // The result's fixed fields, without the closing brace, then the streamed arrays.
+        let result = serde_json::to_vec(&header.result)?;
+        out.write_all(&result[..result.len() - 1])?;
+        self.write_observations(out)?;
+        self.write_findings(out)?;
+        out.write_all(b"}],\n\"back-matter\":")?;
+        serde_json::to_writer(&mut *out, &header.back_matter)?;
+        out.write_all(b"}}\n")
+    }
+
+    fn write_observations(&self, out: &mut dyn Write) -> io::Result<()> {
+        // Sorted, so the order does not depend on which finding names a reference first.
+        let references: BTreeSet<&str> = self
+            .findings
+            .findings
+            .iter()
+            .flat_map(|f| f.evidence.iter().map(String::as_str))
+            .collect();
+        if references.is_empty() {
+            return Ok(()); // OSCAL arrays may not be empty: leave the key out.
+        }
+        out.write_all(b",\n\"observations\":[")?;
+        for (i, reference) in references.into_iter().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, &self.observation(reference))?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn write_findings(&self, out: &mut dyn Write) -> io::Result<()> {
+        if self.findings.findings.is_empty() {
+            return Ok(());
+        }
+        out.write_all(b",\n\"findings\":[")?;
+        for (i, finding) in self.findings.findings.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, &self.finding(finding))?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn observation(&self, reference: &str) -> Observation {
+        let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+        let fragment = if pointer.is_empty() {
+            String::new()
+        } else {
+            format!("#{}", percent_encode(pointer))
+        };
+        let (href, collected, description, evidence_description) = if self
+            .evidence_files
+            .contains(file)
+        {
+            (
+                Some(format!("../evidence/{}{fragment}", percent_encode(file))),
+                &self.collected_at,
+                format!("Recorded evidence {reference} from the snapshot."),
+                "The API answer as collected, byte for byte; the fragment is a JSON pointer into the file.",
+            )
+        } else if self.attestation_files.contains(file) {
+            (
+                Some(format!("../attestations/{}{fragment}", percent_encode(file))),
+                &self.generated_at,
+                format!("Attestation or exception record {reference}, as given to the report."),
+                "The attestation or exception file as given; the fragment is a JSON pointer into its YAML.",
+            )
+        } else {
+            (
+                None,
+                &self.generated_at,
+                format!("{reference}, part of phi-audit's built-in control catalog."),
+                "Compiled into phi-audit (see its controls/ directory); not a file of this bundle.",
+            )
+        };
+        Observation {
+            uuid: self.uuid("observation", reference),
+            description,
+            methods: ["EXAMINE"],
+            collected: collected.clone(),
+            relevant_evidence: [RelevantEvidence {
+                href,
+                description: evidence_description,
+            }],
+        }
+    }
+
+    fn finding(&self, finding: &Finding) -> OscalFinding {
+        let (state, reason) = match finding.status {
+            Status::Pass => ("satisfied", "pass"),
+            Status::NotApplicable => ("satisfied", "not-applicable"),
+            Status::Fail => ("not-satisfied", "fail"),
+            // Unknown is never satisfied.
+            Status::Error => ("not-satisfied", "not-assessed"),
+            // The control is still not met; a documented exception accepted the risk.
+            Status::Excepted => ("not-satisfied", "risk-accepted"),
+        };
+        let mut props = Vec::with_capacity(3 + finding.safeguards.len() + finding.policies.len());
+        props.extend(prop("subject", &finding.subject));
+        props.extend(prop("status", finding.status.as_str()));
+        props.extend(prop("severity", finding.severity.as_str()));
+        props.extend(
+            finding
+                .safeguards
+                .iter()
+                .filter_map(|s| prop("hipaa-safeguard", s)),
+        );
+        props.extend(finding.policies.iter().filter_map(|p| prop("dash-policy", p)));
+        let related: Vec<RelatedObservation> = finding
+            .evidence
+            .iter()
+            .map(|reference| RelatedObservation {
+                observation_uuid: self.uuid("observation", reference),
+            })
+            .collect();
+        OscalFinding {
+            uuid: self.uuid(
+                "finding",
+                &format!("{}\u{0}{}", finding.subject, finding.control),
+            ),
+            title: format!("{} on {}", finding.control, finding.subject),
+            description: finding.reason.clone(),
+            props,
+            target: Target {
+                kind: "objective-id",
+                target_id: finding.control.clone(),
+                status: TargetStatus { state, reason },
+                implementation_status: (finding.status == Status::NotApplicable)
+                    .then_some(ImplementationStatus {
+                        state: "not-applicable",
+                    }),
+            },
+            related_observations: (!related.is_empty()).then_some(related),
+        }
+    }
+
+    fn header(&self) -> Header {
+        let meta = &self.snapshot.meta;
+        let f = self.findings;
+        let organisation = meta.organization.as_deref().and_then(string_value);
+        let who = match &organisation {
+            Some(org) => format!("{org} (AWS account {})", f.snapshot.account_id),
+            None => format!("AWS account {}", f.snapshot.account_id),
+        };
+        let party = organisation.as_ref().map(|org| Party {
+            uuid: self.uuid("party", org),
+            kind: "organization",
+            name: org.clone(),
+        });
+        let metadata = Metadata {
+            title: format!(
+                "HIPAA Security Rule (45 CFR 164.312) assessment of the Amazon S3 configuration of {who}"
+            ),
+            last_modified: self.generated_at.clone(),
+            version: env!("CARGO_PKG_VERSION"),
+            oscal_version: OSCAL_VERSION,
+            roles: party.as_ref().map(|_| {
+                vec![Role {
+                    id: "prepared-for",
+                    title: "Prepared For",
+                }]
+            }),
+            responsible_parties: party.as_ref().map(|p| {
+                vec![ResponsibleParty {
+                    role_id: "prepared-for",
+                    party_uuids: vec![p.uuid.clone()],
+                }]
+            }),
+            parties: party.map(|p| vec![p]),
+        };
+        let plan_uuid = self.uuid("assessment-plan", "method");
+        let tool_uuid = self.uuid("component", "phi-audit");
+        let controls: Vec<&Control> = self.catalog.controls.iter().collect();
+        let mut result_props = Vec::new();
+        result_props.extend(prop("snapshot-digest", &f.snapshot.digest));
+        result_props.extend(prop("account-id", &f.snapshot.account_id));
+        result_props.extend(prop("partition", &meta.partition));
+        if let (Some(since), Some(until)) = (&self.period_start, &self.period_end) {
+            result_props.extend(prop("review-period-start", since));
+            result_props.extend(prop("review-period-end", until));
+        }
+        result_props.extend(prop("findings-format", &f.format));
+        let result = ResultHead {
+            uuid: self.uuid("result", &self.generated_at),
+            title: format!("phi-audit assessment of {who}"),
+            description: format!(
+                "Every in-scope S3 bucket, CloudTrail trail and Dash administrative policy of {who}, \
+                 judged by phi-audit {} against its HIPAA control catalog on the evidence collected at {} \
+                 (snapshot digest {}). The same findings are in ../findings.json; the raw evidence is \
+                 under ../evidence/.",
+                env!("CARGO_PKG_VERSION"),
+                self.collected_at,
+                f.snapshot.digest
+            ),
+            start: self
+                .period_start
+                .clone()
+                .unwrap_or_else(|| self.collected_at.clone()),
+            end: self.collected_at.clone(),
+            props: result_props,
+            links: vec![
+                Link {
+                    href: "../findings.json",
+                    rel: "related",
+                    media_type: "application/json",
+                    text: "The same findings in phi-audit's own format (phi-audit-findings/1)",
+                },
+                Link {
+                    href: "../report.pdf",
+                    rel: "related",
+                    media_type: "application/pdf",
+                    text: "The audit report",
+                },
+            ],
+            local_definitions: ResultLocalDefinitions {
+                assessment_assets: AssessmentAssets {
+                    components: [Component {
+                        uuid: tool_uuid.clone(),
+                        kind: "software",
+                        title: "phi-audit",
+                        description: "Reads an AWS account's S3, CloudTrail and account-level \
+                                      configuration through the AWS APIs and judges it against \
+                                      HIPAA Security Rule controls.",
+                        props: [Prop {
+                            name: "version",
+                            ns: NS,
+                            value: env!("CARGO_PKG_VERSION").to_string(),
+                            remarks: None,
+                        }],
+                        status: ComponentStatus {
+                            state: "operational",
+                        },
+                    }],
+                    assessment_platforms: [Platform {
+                        uuid: self.uuid("assessment-platform", "phi-audit"),
+                        title: format!("phi-audit {}", env!("CARGO_PKG_VERSION")),
+                        uses_components: [UsesComponent {
+                            component_uuid: tool_uuid,
+                        }],
+                    }],
+                },
+            },
+            reviewed_controls: ReviewedControls {
+                description: "Every control of the phi-audit catalog, each defined once under \
+                              local-definitions/objectives-and-methods.",
+                control_selections: [ControlSelection {
+                    include_controls: controls
+                        .iter()
+                        .map(|c| SelectControl {
+                            control_id: c.id.clone(),
+                        })
+                        .collect(),
+                }],
+            },
+        };
+        Header {
+            uuid: self.uuid("assessment-results", &self.generated_at),
+            metadata,
+            import_ap: ImportAp {
+                href: format!("#{plan_uuid}"),
+                remarks: "phi-audit has no separate OSCAL assessment plan: the plan is its control \
+                          catalog (local-definitions of this document) and the method appendix of \
+                          the report, described by the back-matter resource this href names.",
+            },
+            local_definitions: LocalDefinitions {
+                objectives_and_methods: controls.iter().map(|c| objective(c)).collect(),
+            },
+            result,
+            back_matter: BackMatter {
+                resources: [Resource {
+                    uuid: plan_uuid,
+                    title: "Assessment method",
+                    description: "How phi-audit collects evidence and decides each control: the \
+                                  Method appendix of the report in this bundle.",
+                    rlinks: [
+                        Rlink {
+                            href: "../report.pdf",
+                            media_type: "application/pdf",
+                        },
+                        Rlink {
+                            href: "../report.html",
+                            media_type: "text/html",
+                        },
+                    ],
+                }],
+            },
+        }
+    }
+}
+
+/// One catalog control as an OSCAL objective: the only place its text appears.
+fn objective(control: &Control) -> LocalObjective {
+    let mut props = Vec::new();
+    props.extend(prop("family", &control.family));
+    props.extend(prop("severity", control.severity.as_str()));
+    for safeguard in &control.safeguards {
+        let title = SAFEGUARDS
+            .iter()
+            .find(|(id, _)| id == safeguard)
+            .map(|(_, t)| *t);
+        if let Some(mut p) = prop("hipaa-safeguard", safeguard) {
+            p.remarks = title.map(|t| format!("45 CFR {safeguard} {t}"));
+            props.push(p);
+        }
+    }
+    props.extend(control.policies.iter().filter_map(|p| prop("dash-policy", p)));
+    let mut links = vec![OwnedLink {
+        href: CFR_164_312.to_string(),
+        rel: "reference",
+        text: "45 CFR 164.312 Technical safeguards".to_string(),
+    }];
+    links.extend(control.references.iter().map(|r| OwnedLink {
+        href: r.url.clone(),
+        rel: "reference",
+        text: r.title.clone(),
+    }));
+    LocalObjective {
+        control_id: control.id.clone(),
+        description: control.title.clone(),
+        props,
+        links,
+        parts: vec![
+            Part {
+                name: "objective",
+                title: control.title.clone(),
+                prose: control.description.clone(),
+            },
+            Part {
+                name: "method",
+                title: "Deciding evidence".to_string(),
+                prose: format!("Decided from the recorded answers of: {}.", control.evidence.join(", ")),
+            },
+            Part {
+                name: "remediation",
+                title: "Remediation".to_string(),
+                prose: format!(
+                    "{}\n\nCLI: `{}`\n\nConsole: {}",
+                    control.remediation.summary, control.remediation.cli, control.remediation.console
+                ),
+            },
+        ],
+    }
+}
+
+/// A prop in phi-audit's namespace, or nothing when the value is blank (OSCAL string values
+/// are single-line with no surrounding whitespace).
+fn prop(name: &'static str, value: &str) -> Option<Prop<String>> {
+    string_value(value).map(|value| Prop {
+        name,
+        ns: NS,
+        value,
+        remarks: None,
+    })
+}
+
+/// OSCAL's StringDatatype: non-empty, one line, no leading or trailing whitespace.
+fn string_value(text: &str) -> Option<String> {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+/// An RFC 3339 time normalised to UTC, as OSCAL's date-time pattern accepts it.
+fn oscal_time(field: &'static str, value: &str) -> Result<String, OscalTimeError> {
+    let error = || OscalTimeError {
+        field,
+        value: value.to_string(),
+    };
+    let time = DateTime::parse_from_rfc3339(value)
+        .map_err(|_| error())?
+        .with_timezone(&Utc);
+    if !(1900..=2999).contains(&time.year()) {
+        return Err(error());
+    }
+    Ok(time.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// RFC 4122 version 5 (SHA-1, name-based) UUID in the URL name space.
+pub fn uuid_v5(name: &str) -> String {
+    let mut hasher = Sha1::new();
+    hasher.update(NAMESPACE_URL);
+    hasher.update(name.as_bytes());
+    let digest = hasher.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = crate::snapshot::hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Percent-encodes what RFC 3986 does not allow in a path or fragment (JSON pointers and file
+/// names are otherwise kept readable: `/`, `~`, `:` and `@` stay).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte);
+        if keep {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+// The document's parts, in OSCAL's key order. Optional arrays are `None` rather than empty,
+// since OSCAL arrays have at least one item.
+
+struct Header {
+    uuid: String,
+    metadata: Metadata,
+    import_ap: ImportAp,
+    local_definitions: LocalDefinitions,
+    result: ResultHead,
+    back_matter: BackMatter,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Metadata {
+    title: String,
+    last_modified: String,
+    version: &'static str,
+    oscal_version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<Vec<Role>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parties: Option<Vec<Party>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    responsible_parties: Option<Vec<ResponsibleParty>>,
+}
+
+#[derive(Serialize)]
+struct Role {
+    id: &'static str,
+    title: &'static str,
+}
+
+#[derive(Serialize)]
+struct Party {
+    uuid: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ResponsibleParty {
+    role_id: &'static str,
+    party_uuids: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ImportAp {
+    href: String,
+    remarks: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct LocalDefinitions {
+    objectives_and_methods: Vec<LocalObjective>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct LocalObjective {
+    control_id: String,
+    description: String,
+    props: Vec<Prop<String>>,
+    links: Vec<OwnedLink>,
+    parts: Vec<Part>,
+}
+
+#[derive(Serialize)]
+struct Part {
+    name: &'static str,
+    title: String,
+    prose: String,
+}
+
+#[derive(Serialize)]
+struct Prop<V> {
+    name: &'static str,
+    ns: &'static str,
+    value: V,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remarks: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OwnedLink {
+    href: String,
+    rel: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Link {
+    href: &'static str,
+    rel: &'static str,
+    media_type: &'static str,
+    text: &'static str,
+}
+
+/// The result without its closing brace (see [`AssessmentResults::write`]).
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ResultHead {
+    uuid: String,
+    title: String,
+    description: String,
+    start: String,
+    end: String,
+    props: Vec<Prop<String>>,
+    links: Vec<Link>,
+    local_definitions: ResultLocalDefinitions,
+    reviewed_controls: ReviewedControls,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ResultLocalDefinitions {
+    assessment_assets: AssessmentAssets,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct AssessmentAssets {
+    components: [Component; 1],
+    assessment_platforms: [Platform; 1],
+}
+
+#[derive(Serialize)]
+struct Component {
+    uuid: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    description: &'static str,
+    props: [Prop<String>; 1],
+    status: ComponentStatus,
+}
+
+#[derive(Serialize)]
+struct ComponentStatus {
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Platform {
+    uuid: String,
+    title: String,
+    uses_components: [UsesComponent; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct UsesComponent {
+    component_uuid: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ReviewedControls {
+    description: &'static str,
+    control_selections: [ControlSelection; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ControlSelection {
+    include_controls: Vec<SelectControl>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct SelectControl {
+    control_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Observation {
+    uuid: String,
+    description: String,
+    methods: [&'static str; 1],
+    collected: String,
+    relevant_evidence: [RelevantEvidence; 1],
+}
+
+#[derive(Serialize)]
+struct RelevantEvidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    href: Option<String>,
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct OscalFinding {
+    uuid: String,
+    title: String,
+    description: String,
+    props: Vec<Prop<String>>,
+    target: Target,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related_observations: Option<Vec<RelatedObservation>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Target {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    target_id: String,
+    status: TargetStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    implementation_status: Option<ImplementationStatus>,
+}
+
+#[derive(Serialize)]
+struct TargetStatus {
+    state: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct ImplementationStatus {
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct RelatedObservation {
+    observation_uuid: String,
+}
+
+#[derive(Serialize)]
+struct BackMatter {
+    resources: [Resource; 1],
+}
+
+#[derive(Serialize)]
+struct Resource {
+    uuid: String,
+    title: &'static str,
+    description: &'static str,
+    rlinks: [Rlink; 2],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Rlink {
+    href: &'static str,
+    media_type: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_rfc_4122_version_5() {
+        // Python: uuid.uuid5(uuid.NAMESPACE_URL, "urn:phi-audit:test")
+        assert_eq!(
+            uuid_v5("urn:phi-audit:test"),
+            "d1bfff4f-a0f6-5afc-ac61-13941fe7fafb"
+        );
+    }
+
+    #[test]
+    fn hrefs_keep_pointers_readable_and_encode_the_rest() {
+        assert_eq!(
+            percent_encode("/trails/arn:aws:cloudtrail:us-east-1:1:trail~1x/GetTrailStatus"),
+            "/trails/arn:aws:cloudtrail:us-east-1:1:trail~1x/GetTrailStatus"
+        );
+        assert_eq!(percent_encode("my file#%.yaml"), "my%20file%23%25.yaml");
+    }
+
+    #[test]
+    fn times_are_normalised_to_utc_and_out_of_range_years_refused() {
+        assert_eq!(
+            oscal_time("t", "2026-10-02T11:00:00+02:00").unwrap(),
+            "2026-10-02T09:00:00Z"
+        );
+        assert!(oscal_time("t", "3026-10-02T09:00:00Z").is_err());
+        assert!(oscal_time("t", "yesterday").is_err());
+    }
+
+    #[test]
+    fn string_values_are_one_trimmed_line_or_nothing() {
+        assert_eq!(string_value("  a\n b "), Some("a b".to_string()));
+        assert_eq!(string_value(" \n"), None);
+    }
+}
