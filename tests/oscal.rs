@@ -136,7 +136,11 @@ fn sample_oscal_validates_against_the_official_schema_and_matches_the_findings()
     );
 
     let oscal_findings = result["findings"].as_array().unwrap();
-    assert_eq!(oscal_findings.len(), findings.len(), "one per control and subject");
+    assert_eq!(
+        oscal_findings.len(),
+        findings.len(),
+        "one per control and subject"
+    );
     let observations: HashMap<&str, &Value> = result["observations"]
         .as_array()
         .unwrap()
@@ -146,7 +150,10 @@ fn sample_oscal_validates_against_the_official_schema_and_matches_the_findings()
     let mut uuids = HashSet::new();
     let mut seen_states = HashSet::new();
     for (ours, theirs) in findings.iter().zip(oscal_findings) {
-        assert!(uuids.insert(theirs["uuid"].as_str().unwrap()), "unique uuids");
+        assert!(
+            uuids.insert(theirs["uuid"].as_str().unwrap()),
+            "unique uuids"
+        );
         assert_eq!(theirs["target"]["type"], "objective-id");
         assert_eq!(theirs["target"]["target-id"], ours["control"]);
         assert!(objectives.contains_key(ours["control"].as_str().unwrap()));
@@ -170,7 +177,10 @@ fn sample_oscal_validates_against_the_official_schema_and_matches_the_findings()
             other => panic!("unknown status {other}"),
         };
         assert_eq!(
-            (status["state"].as_str().unwrap(), status["reason"].as_str().unwrap()),
+            (
+                status["state"].as_str().unwrap(),
+                status["reason"].as_str().unwrap()
+            ),
             expected,
             "{} on {}",
             ours["control"],
@@ -191,7 +201,13 @@ fn sample_oscal_validates_against_the_official_schema_and_matches_the_findings()
             assert!(observations.contains_key(uuid), "observation {uuid} exists");
         }
     }
-    for state in ["pass", "fail", "not-assessed", "risk-accepted", "not-applicable"] {
+    for state in [
+        "pass",
+        "fail",
+        "not-assessed",
+        "risk-accepted",
+        "not-applicable",
+    ] {
         assert!(seen_states.contains(state), "the sample exercises {state}");
     }
 
@@ -207,9 +223,11 @@ fn sample_oscal_validates_against_the_official_schema_and_matches_the_findings()
         }
     }
     assert!(into_evidence > 100, "{into_evidence} evidence links");
-    assert!(observations.values().any(|o| o["relevant-evidence"][0]["href"]
-        .as_str()
-        .is_some_and(|h| h.starts_with("../attestations/exceptions.yaml#/exceptions/"))));
+    assert!(observations
+        .values()
+        .any(|o| o["relevant-evidence"][0]["href"]
+            .as_str()
+            .is_some_and(|h| h.starts_with("../attestations/exceptions.yaml#/exceptions/"))));
 
     // Listed in the manifest like every other file.
     let manifest = String::from_utf8(entry(&bundle, "MANIFEST.sha256")).unwrap();
@@ -230,9 +248,11 @@ fn hostile_fixture_oscal_validates_and_is_reproducible() {
     let findings = document["assessment-results"]["results"][0]["findings"]
         .as_array()
         .unwrap();
-    assert!(findings.iter().any(|f| prop(f, "subject") == ["s3://denied-bucket"]
-        && f["target"]["status"]["reason"] == "not-assessed"
-        && f["target"]["status"]["state"] == "not-satisfied"));
+    assert!(findings
+        .iter()
+        .any(|f| prop(f, "subject") == ["s3://denied-bucket"]
+            && f["target"]["status"]["reason"] == "not-assessed"
+            && f["target"]["status"]["state"] == "not-satisfied"));
 
     let again = f.dir.path().join("again.zip");
     build(&f.snapshot, &again, None, &[]).unwrap();

@@ -32,7 +32,7 @@ use std::io::{self, Write};
 
 use crate::controls::{Catalog, Control, SAFEGUARDS};
 use crate::findings::{Finding, FindingsReport, Status};
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Evidence, Snapshot, NOT_COLLECTED};
 
 /// Where the document sits in the bundle; its hrefs are relative to this directory.
 pub const ENTRY: &str = "oscal/assessment-results.json";
@@ -65,6 +65,9 @@ pub struct AssessmentResults<'a> {
     /// File names under `attestations/` in the bundle (attestation and exception files).
     attestation_files: HashSet<String>,
     evidence_files: HashSet<&'a str>,
+    /// Bucket answers the evidence names but the snapshot never recorded (`NotCollected`):
+    /// their observation links the file, not a pointer that would name nothing.
+    not_collected: HashSet<String>,
     generated_at: String,
     collected_at: String,
     period_start: Option<String>,
@@ -85,6 +88,7 @@ impl<'a> AssessmentResults<'a> {
             findings,
             attestation_files: attestation_files.into_iter().collect(),
             evidence_files: snapshot.files.iter().map(|f| f.path.as_str()).collect(),
+            not_collected: not_collected(snapshot),
             generated_at: oscal_time("--generated-at", &findings.generated_at)?,
             collected_at: oscal_time("snapshot.json collected_at", &snapshot.meta.collected_at)?,
             period_start: period
@@ -166,9 +170,19 @@ impl<'a> AssessmentResults<'a> {
             format!("#{}", percent_encode(pointer))
         };
         let (href, collected, description, evidence_description) = if self
-            .evidence_files
-            .contains(file)
+            .not_collected
+            .contains(reference)
         {
+            (
+                Some(format!("../evidence/{}", percent_encode(file))),
+                &self.collected_at,
+                format!(
+                    "Not collected: the snapshot holds no answer at {reference}, so nothing is \
+                     known from it (findings resting on it are not assessed)."
+                ),
+                "The bucket's evidence file, which lacks this answer.",
+            )
+        } else if self.evidence_files.contains(file) {
             (
                 Some(format!("../evidence/{}{fragment}", percent_encode(file))),
                 &self.collected_at,
@@ -222,7 +236,12 @@ impl<'a> AssessmentResults<'a> {
                 .iter()
                 .filter_map(|s| prop("hipaa-safeguard", s)),
         );
-        props.extend(finding.policies.iter().filter_map(|p| prop("dash-policy", p)));
+        props.extend(
+            finding
+                .policies
+                .iter()
+                .filter_map(|p| prop("dash-policy", p)),
+        );
         let related: Vec<RelatedObservation> = finding
             .evidence
             .iter()
@@ -242,10 +261,11 @@ impl<'a> AssessmentResults<'a> {
                 kind: "objective-id",
                 target_id: finding.control.clone(),
                 status: TargetStatus { state, reason },
-                implementation_status: (finding.status == Status::NotApplicable)
-                    .then_some(ImplementationStatus {
+                implementation_status: (finding.status == Status::NotApplicable).then_some(
+                    ImplementationStatus {
                         state: "not-applicable",
-                    }),
+                    },
+                ),
             },
             related_observations: (!related.is_empty()).then_some(related),
         }
@@ -375,7 +395,8 @@ impl<'a> AssessmentResults<'a> {
             metadata,
             import_ap: ImportAp {
                 href: format!("#{plan_uuid}"),
-                remarks: "phi-audit has no separate OSCAL assessment plan: the plan is its control \
+                remarks:
+                    "phi-audit has no separate OSCAL assessment plan: the plan is its control \
                           catalog (local-definitions of this document) and the method appendix of \
                           the report, described by the back-matter resource this href names.",
             },
@@ -405,6 +426,41 @@ impl<'a> AssessmentResults<'a> {
     }
 }
 
+/// The references of bucket answers that are absent from the snapshot.
+fn not_collected(snapshot: &Snapshot) -> HashSet<String> {
+    fn absent<T>(evidence: &Evidence<T>) -> Option<&'static str> {
+        match evidence {
+            Evidence::Unavailable(u) if u.code == NOT_COLLECTED => Some(u.operation),
+            _ => None,
+        }
+    }
+    let mut references = HashSet::new();
+    for b in &snapshot.buckets {
+        let operations = [
+            absent(&b.location),
+            absent(&b.acl),
+            absent(&b.policy),
+            absent(&b.policy_status),
+            absent(&b.public_access_block),
+            absent(&b.ownership),
+            absent(&b.versioning),
+            absent(&b.encryption),
+            absent(&b.logging),
+            absent(&b.object_lock),
+            absent(&b.lifecycle),
+            absent(&b.replication),
+            absent(&b.tags),
+        ];
+        references.extend(
+            operations
+                .into_iter()
+                .flatten()
+                .map(|op| b.evidence_ref(op)),
+        );
+    }
+    references
+}
+
 /// One catalog control as an OSCAL objective: the only place its text appears.
 fn objective(control: &Control) -> LocalObjective {
     let mut props = Vec::new();
@@ -420,7 +476,12 @@ fn objective(control: &Control) -> LocalObjective {
             props.push(p);
         }
     }
-    props.extend(control.policies.iter().filter_map(|p| prop("dash-policy", p)));
+    props.extend(
+        control
+            .policies
+            .iter()
+            .filter_map(|p| prop("dash-policy", p)),
+    );
     let mut links = vec![OwnedLink {
         href: CFR_164_312.to_string(),
         rel: "reference",
@@ -445,14 +506,19 @@ fn objective(control: &Control) -> LocalObjective {
             Part {
                 name: "method",
                 title: "Deciding evidence".to_string(),
-                prose: format!("Decided from the recorded answers of: {}.", control.evidence.join(", ")),
+                prose: format!(
+                    "Decided from the recorded answers of: {}.",
+                    control.evidence.join(", ")
+                ),
             },
             Part {
                 name: "remediation",
                 title: "Remediation".to_string(),
                 prose: format!(
                     "{}\n\nCLI: `{}`\n\nConsole: {}",
-                    control.remediation.summary, control.remediation.cli, control.remediation.console
+                    control.remediation.summary,
+                    control.remediation.cli,
+                    control.remediation.console
                 ),
             },
         ],
