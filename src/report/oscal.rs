@@ -27,7 +27,7 @@
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde::Serialize;
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Write};
 
 use crate::controls::{Catalog, Control, SAFEGUARDS};
@@ -68,6 +68,9 @@ pub struct AssessmentResults<'a> {
     /// Bucket answers the evidence names but the snapshot never recorded (`NotCollected`):
     /// their observation links the file, not a pointer that would name nothing.
     not_collected: HashSet<String>,
+    /// SHA-1 over the UUID name space and `urn:phi-audit:<snapshot digest>:`, cloned for
+    /// each UUID (hundreds of thousands of them for a large account).
+    name_prefix: Sha1,
     generated_at: String,
     collected_at: String,
     period_start: Option<String>,
@@ -89,6 +92,12 @@ impl<'a> AssessmentResults<'a> {
             attestation_files: attestation_files.into_iter().collect(),
             evidence_files: snapshot.files.iter().map(|f| f.path.as_str()).collect(),
             not_collected: not_collected(snapshot),
+            name_prefix: {
+                let mut hasher = Sha1::new();
+                hasher.update(NAMESPACE_URL);
+                hasher.update(format!("urn:phi-audit:{}:", findings.snapshot.digest));
+                hasher
+            },
             generated_at: oscal_time("--generated-at", &findings.generated_at)?,
             collected_at: oscal_time("snapshot.json collected_at", &snapshot.meta.collected_at)?,
             period_start: period
@@ -100,12 +109,13 @@ impl<'a> AssessmentResults<'a> {
         })
     }
 
-    /// A name-based UUID for `kind`/`key`, scoped to this snapshot.
+    /// The version 5 UUID of `urn:phi-audit:<snapshot digest>:<kind>:<key>`.
     fn uuid(&self, kind: &str, key: &str) -> String {
-        uuid_v5(&format!(
-            "urn:phi-audit:{}:{kind}:{key}",
-            self.findings.snapshot.digest
-        ))
+        let mut hasher = self.name_prefix.clone();
+        hasher.update(kind.as_bytes());
+        hasher.update(b":");
+        hasher.update(key.as_bytes());
+        format_uuid_v5(&hasher.finalize())
     }
 
     /// Streams the document: a header line, one line per observation and finding, a footer.
@@ -124,14 +134,6 @@ impl<'a> AssessmentResults<'a> {
         // The result's fixed fields, without the closing brace, then the streamed arrays.
         let result = serde_json::to_vec(&header.result)?;
         out.write_all(&result[..result.len() - 1])?;
-        self.write_observations(out)?;
-        self.write_findings(out)?;
-        out.write_all(b"}],\n\"back-matter\":")?;
-        serde_json::to_writer(&mut *out, &header.back_matter)?;
-        out.write_all(b"}}\n")
-    }
-
-    fn write_observations(&self, out: &mut dyn Write) -> io::Result<()> {
         // Sorted, so the order does not depend on which finding names a reference first.
         let references: BTreeSet<&str> = self
             .findings
@@ -139,30 +141,52 @@ impl<'a> AssessmentResults<'a> {
             .iter()
             .flat_map(|f| f.evidence.iter().map(String::as_str))
             .collect();
+        let observation_uuids: HashMap<&str, String> = references
+            .iter()
+            .map(|r| (*r, self.uuid("observation", r)))
+            .collect();
+        self.write_observations(out, &references, &observation_uuids)?;
+        self.write_findings(out, &observation_uuids)?;
+        out.write_all(b"}],\n\"back-matter\":")?;
+        serde_json::to_writer(&mut *out, &header.back_matter)?;
+        out.write_all(b"}}\n")
+    }
+
+    fn write_observations(
+        &self,
+        out: &mut dyn Write,
+        references: &BTreeSet<&str>,
+        uuids: &HashMap<&str, String>,
+    ) -> io::Result<()> {
         if references.is_empty() {
             return Ok(()); // OSCAL arrays may not be empty: leave the key out.
         }
         out.write_all(b",\n\"observations\":[")?;
-        for (i, reference) in references.into_iter().enumerate() {
+        for (i, reference) in references.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *out, &self.observation(reference))?;
+            let uuid = uuids[reference].clone();
+            serde_json::to_writer(&mut *out, &self.observation(reference, uuid))?;
         }
         out.write_all(b"]")
     }
 
-    fn write_findings(&self, out: &mut dyn Write) -> io::Result<()> {
+    fn write_findings(
+        &self,
+        out: &mut dyn Write,
+        observation_uuids: &HashMap<&str, String>,
+    ) -> io::Result<()> {
         if self.findings.findings.is_empty() {
             return Ok(());
         }
         out.write_all(b",\n\"findings\":[")?;
         for (i, finding) in self.findings.findings.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *out, &self.finding(finding))?;
+            serde_json::to_writer(&mut *out, &self.finding(finding, observation_uuids))?;
         }
         out.write_all(b"]")
     }
 
-    fn observation(&self, reference: &str) -> Observation {
+    fn observation(&self, reference: &str, uuid: String) -> Observation {
         let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
         let fragment = if pointer.is_empty() {
             String::new()
@@ -205,7 +229,7 @@ impl<'a> AssessmentResults<'a> {
             )
         };
         Observation {
-            uuid: self.uuid("observation", reference),
+            uuid,
             description,
             methods: ["EXAMINE"],
             collected: collected.clone(),
@@ -216,7 +240,11 @@ impl<'a> AssessmentResults<'a> {
         }
     }
 
-    fn finding(&self, finding: &Finding) -> OscalFinding {
+    fn finding(
+        &self,
+        finding: &Finding,
+        observation_uuids: &HashMap<&str, String>,
+    ) -> OscalFinding {
         let (state, reason) = match finding.status {
             Status::Pass => ("satisfied", "pass"),
             Status::NotApplicable => ("satisfied", "not-applicable"),
@@ -246,7 +274,7 @@ impl<'a> AssessmentResults<'a> {
             .evidence
             .iter()
             .map(|reference| RelatedObservation {
-                observation_uuid: self.uuid("observation", reference),
+                observation_uuid: observation_uuids[reference.as_str()].clone(),
             })
             .collect();
         OscalFinding {
@@ -562,7 +590,11 @@ pub fn uuid_v5(name: &str) -> String {
     let mut hasher = Sha1::new();
     hasher.update(NAMESPACE_URL);
     hasher.update(name.as_bytes());
-    let digest = hasher.finalize();
+    format_uuid_v5(&hasher.finalize())
+}
+
+/// The first 16 bytes of a SHA-1 digest with the version 5 and RFC 4122 variant bits set.
+fn format_uuid_v5(digest: &[u8]) -> String {
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
