@@ -190,6 +190,7 @@ pub fn write_with(
         &model,
         &request.snapshot.root,
         &request.snapshot.files,
+        report::oscal::EvidenceSource::of_snapshot(request.snapshot),
         extras,
         out,
     )
@@ -217,6 +218,7 @@ pub fn write_org(
         &model,
         &request.org.root,
         &request.org.files,
+        report::oscal::EvidenceSource::of_org(request.org, request.accounts),
         extras,
         out,
     )
@@ -228,6 +230,7 @@ fn write_documents(
     model: &report::model::ReportModel,
     evidence_root: &Path,
     evidence_files: &[SnapshotFile],
+    oscal_source: report::oscal::EvidenceSource<'_>,
     extras: &Extras<'_>,
     out: &Path,
 ) -> Result<BundleSummary, BundleError> {
@@ -237,6 +240,16 @@ fn write_documents(
     } = *extras;
     let html = report::html::render(model)?;
     let pdf = report::pdf::render(model)?;
+    let oscal = report::oscal::AssessmentResults::new(
+        oscal_source,
+        request.catalog,
+        request.findings,
+        request
+            .attestation_files
+            .iter()
+            .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string)),
+    )
+    .map_err(|e| BundleError::Input(e.to_string()))?;
 
     let mut entries = vec![
         Entry {
@@ -254,6 +267,10 @@ fn write_documents(
             })),
         },
         Entry {
+            name: report::oscal::ENTRY.to_string(),
+            source: Source::Generated(Box::new(|out: &mut dyn Write| oscal.write(out))),
+        },
+        Entry {
             name: "report.html".to_string(),
             source: Source::Bytes(html.into_bytes()),
         },
@@ -266,8 +283,8 @@ fn write_documents(
         Source::Bytes(b) => b.len(),
         _ => 0,
     };
-    let html_bytes = size(&entries[2].source);
-    let pdf_bytes = size(&entries[3].source);
+    let html_bytes = size(&entries[3].source);
+    let pdf_bytes = size(&entries[4].source);
     if let Some(previous) = previous {
         entries.push(Entry {
             name: CHANGES_ENTRY.to_string(),
@@ -651,6 +668,8 @@ fn readme(
          \x20                prefixed with an apostrophe)\n\
          findings.json    the same findings, machine-readable (format phi-audit-findings/1)\n\
          {previous_entry}\
+         oscal/           assessment-results.json: the same findings as a NIST OSCAL 1.1.2\n\
+         \x20                assessment-results document, linked to the evidence below\n\
          evidence/        the raw API answers exactly as collected (the snapshot), byte for byte\n\
          attestations/    the policy attestations and risk exceptions as given, with the policy\n\
          \x20                documents they name, if any\n\

@@ -92,7 +92,8 @@ impl fmt::Display for Unavailable {
     }
 }
 
-const NOT_COLLECTED: &str = "NotCollected";
+/// The error code of an answer that is absent from the snapshot (the call was never made).
+pub const NOT_COLLECTED: &str = "NotCollected";
 
 impl<T> Evidence<T> {
     pub fn found(&self) -> Option<&T> {

@@ -28,6 +28,9 @@ pub struct AccountResult {
     pub regions: Vec<String>,
     /// Whether the account's CloudTrail files hold LookupEvents (the change timeline's source).
     pub lookup_events_collected: bool,
+    /// Evidence references (prefixed with `accounts/<id>/`) of bucket answers the snapshot never
+    /// recorded, for the OSCAL observations; usually none.
+    pub not_collected_refs: Vec<String>,
 }
 
 /// The findings of every account, the concatenated change timeline, and per-account facts.
@@ -71,7 +74,7 @@ pub fn evaluate_org(
                             .map(|n| format!(" ({n})"))
                             .unwrap_or_default()
                     ),
-                    evidence: vec![format!("snapshot.json#/accounts/{id}/AssumeRole")],
+                    evidence: account.not_collected_evidence().into_iter().collect(),
                 });
             }
             accounts.push(AccountResult {
@@ -81,6 +84,7 @@ pub fn evaluate_org(
                 buckets: Vec::new(),
                 regions: Vec::new(),
                 lookup_events_collected: false,
+                not_collected_refs: Vec::new(),
             });
             continue;
         }
@@ -115,6 +119,14 @@ pub fn evaluate_org(
                 .cloudtrail
                 .values()
                 .any(|v| v.get("LookupEvents").is_some()),
+            not_collected_refs: {
+                let mut refs: Vec<String> = crate::report::oscal::not_collected(&snapshot)
+                    .into_iter()
+                    .map(|r| account_ref(id, &r))
+                    .collect();
+                refs.sort();
+                refs
+            },
         });
         // `snapshot` is dropped here, before the next account is read.
     }

@@ -1,10 +1,12 @@
 //! Renders findings for people and tools: the terminal table, CSV and JSON of `evaluate`, and
 //! the bundle's documents: [`model`] (what the report says, with [`previous`] for the changes
-//! since the previous bundle), [`html`] and [`pdf`] (how).
+//! since the previous bundle), [`html`] and [`pdf`] (how), and [`oscal`] (the findings as an
+//! OSCAL assessment-results document).
 
 pub mod csv;
 pub mod html;
 pub mod model;
+pub mod oscal;
 pub mod pdf;
 pub mod previous;
 pub mod table;

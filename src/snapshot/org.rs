@@ -45,17 +45,36 @@ pub struct OrgAccount {
     pub id: String,
     pub name: Option<String>,
     pub assume_role: AssumeRole,
+    /// `collection: {"error": ...}`: the role was assumed but the account could not be read
+    /// (ListBuckets refused): `(code, message)`. Such an account has no sub-tree either.
+    pub collection_error: Option<(String, String)>,
 }
 
 impl OrgAccount {
     pub fn collected(&self) -> bool {
-        matches!(self.assume_role, AssumeRole::Ok { .. })
+        matches!(self.assume_role, AssumeRole::Ok { .. }) && self.collection_error.is_none()
     }
 
-    /// The AssumeRole failure in words, for the `org.account-not-collected` finding.
+    /// The JSON pointer (in the org snapshot.json) of the answer that kept the account out.
+    pub fn not_collected_evidence(&self) -> Option<String> {
+        let member = match (&self.assume_role, &self.collection_error) {
+            (AssumeRole::Error { .. }, _) => "AssumeRole",
+            (AssumeRole::Ok { .. }, Some(_)) => "collection",
+            (AssumeRole::Ok { .. }, None) => return None,
+        };
+        Some(format!("snapshot.json#/accounts/{}/{member}", self.id))
+    }
+
+    /// Why the account was not collected, in words, for the `org.account-not-collected` finding.
     pub fn not_collected_reason(&self) -> Option<String> {
         match &self.assume_role {
-            AssumeRole::Ok { .. } => None,
+            AssumeRole::Ok { .. } => self.collection_error.as_ref().map(|(code, message)| {
+                if message.is_empty() {
+                    format!("the role was assumed, but collection failed with {code}")
+                } else {
+                    format!("the role was assumed, but collection failed with {code} ({message})")
+                }
+            }),
             AssumeRole::Error { code, message } if message.is_empty() => {
                 Some(format!("AssumeRole failed with {code}"))
             }
@@ -283,12 +302,43 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
                 ))
             }
         };
+        let collection_error = match entry.get("collection") {
+            None => None,
+            Some(result) => match result.get("error") {
+                Some(error) => Some((
+                    error
+                        .get("code")
+                        .and_then(Value::as_str)
+                        .ok_or_else(|| {
+                            invalid(
+                                path,
+                                format!("{at}/collection/error/code"),
+                                "is missing or not a string",
+                            )
+                        })?
+                        .to_string(),
+                    error
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                )),
+                None => {
+                    return Err(invalid(
+                        path,
+                        format!("{at}/collection"),
+                        "must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)",
+                    ))
+                }
+            },
+        };
         accounts.insert(
             id.clone(),
             OrgAccount {
                 id: id.clone(),
                 name,
                 assume_role,
+                collection_error,
             },
         );
     }
@@ -375,7 +425,7 @@ impl OrgSnapshot {
                             &path,
                             "",
                             format!(
-                                "account {account} could not be collected (its AssumeRole is an error in {}), so it must have no files",
+                                "account {account} was not collected (see its entry in {}), so it must have no files",
                                 header_path.display()
                             ),
                         ))
@@ -489,6 +539,27 @@ mod tests {
             "org/snapshot.json: /accounts/111122223333/AssumeRole/error/code: is missing or not a string"
         );
         assert!(header("[]").unwrap_err().contains("/accounts: is missing"));
+        // The role was assumed but ListBuckets was refused: not collected, with its own pointer.
+        let refused = header(
+            r#"{"111122223333": {"AssumeRole": {"ok": {}},
+                "collection": {"error": {"code": "AccessDenied", "message": "s3:ListBuckets: denied"}}}}"#,
+        )
+        .unwrap();
+        let account = &refused.accounts["111122223333"];
+        assert!(!account.collected());
+        assert_eq!(
+            account.not_collected_reason().unwrap(),
+            "the role was assumed, but collection failed with AccessDenied (s3:ListBuckets: denied)"
+        );
+        assert_eq!(
+            account.not_collected_evidence().unwrap(),
+            "snapshot.json#/accounts/111122223333/collection"
+        );
+        assert_eq!(
+            header(r#"{"111122223333": {"AssumeRole": {"ok": {}}, "collection": {"ok": {}}}}"#)
+                .unwrap_err(),
+            "org/snapshot.json: /accounts/111122223333/collection: must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)"
+        );
         let single = parse_header(
             Path::new("s/snapshot.json"),
             br#"{"format": "phi-audit-snapshot/1"}"#,

@@ -1,0 +1,975 @@
+//! `oscal/assessment-results.json`: the findings as a NIST OSCAL 1.1.2 assessment-results
+//! document, for GRC tools that import OSCAL rather than phi-audit's own `findings.json`.
+//!
+//! This module owns the mapping from phi-audit's findings contract to OSCAL:
+//!
+//! - one `results` entry for the run: start = review period start (or the collection time),
+//!   end = the collection time, with the snapshot digest, account and review period as props;
+//! - `local-definitions/objectives-and-methods`: one objective per catalog control, carrying
+//!   the catalog's title, description, remediation and 45 CFR 164.312 mapping once, so that
+//!   the findings only point at it (`target` type `objective-id`);
+//! - one `observation` per recorded piece of evidence (an API answer, an attestation or an
+//!   exception entry), with a `relevant-evidence` href into the bundle: `../evidence/<file>#
+//!   <JSON pointer>` or `../attestations/<file>#<pointer>`. Findings on one bucket share most
+//!   of their evidence (24 controls rest on ~12 answers), so one observation per answer keeps
+//!   the document proportional to the evidence instead of findings × evidence;
+//! - one `finding` per control and subject: state `satisfied` (pass, not applicable) or
+//!   `not-satisfied` (fail; `error` with reason `not-assessed`, never satisfied; `excepted`
+//!   with reason `risk-accepted`), the phi-audit status, severity, 164.312 safeguards and Dash
+//!   policies as props, and the observations it rests on.
+//!
+//! The document is streamed (findings and observations one per line), like `findings.json`:
+//! for 10,000 buckets there are ~240,000 findings. Every UUID is name-based (RFC 4122
+//! version 5, from the snapshot digest and what it names), never random, so the same inputs
+//! and `--generated-at` give the same bytes. Structs, not `serde_json::Value`, fix the key
+//! order whatever serde_json features other crates switch on.
+
+use chrono::{DateTime, Datelike, SecondsFormat, Utc};
+use serde::Serialize;
+use sha1::{Digest, Sha1};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::{self, Write};
+
+use crate::controls::{Catalog, Control, SAFEGUARDS};
+use crate::evaluate::org::AccountResult;
+use crate::findings::{Finding, FindingsReport, Status};
+use crate::snapshot::org::OrgSnapshot;
+use crate::snapshot::{Evidence, ReviewPeriod, Snapshot, NOT_COLLECTED};
+
+/// Where the document sits in the bundle; its hrefs are relative to this directory.
+pub const ENTRY: &str = "oscal/assessment-results.json";
+/// The OSCAL release whose schema the document conforms to (tests/data/oscal/).
+pub const OSCAL_VERSION: &str = "1.1.2";
+/// Namespace of phi-audit's own props (OSCAL requires a URI for names it does not define).
+pub const NS: &str = "urn:phi-audit:oscal";
+/// The regulation text the safeguard props refer to.
+const CFR_164_312: &str =
+    "https://www.ecfr.gov/current/title-45/subtitle-A/subchapter-C/part-164/subpart-C/section-164.312";
+/// RFC 4122 name space for URLs; our names are `urn:phi-audit:...` URNs.
+const NAMESPACE_URL: [u8; 16] = [
+    0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8,
+];
+
+/// A timestamp the OSCAL schema would refuse (it accepts years 1900–2999 only).
+#[derive(Debug, thiserror::Error)]
+#[error("{field} {value:?}: OSCAL needs an RFC 3339 time with a time zone in the years 1900-2999")]
+pub struct OscalTimeError {
+    pub field: &'static str,
+    pub value: String,
+}
+
+/// Everything the document is made of, checked up front so that streaming cannot fail on
+/// bad input halfway through a bundle.
+pub struct AssessmentResults<'a> {
+    source: EvidenceSource<'a>,
+    catalog: &'a Catalog,
+    findings: &'a FindingsReport,
+    /// File names under `attestations/` in the bundle (attestation and exception files).
+    attestation_files: HashSet<String>,
+    evidence_files: HashSet<&'a str>,
+    /// Bucket answers the evidence names but the snapshot never recorded (`NotCollected`):
+    /// their observation links the file, not a pointer that would name nothing.
+    not_collected: HashSet<String>,
+    /// SHA-1 over the UUID name space and `urn:phi-audit:<snapshot digest>:`, cloned for
+    /// each UUID (hundreds of thousands of them for a large account).
+    name_prefix: Sha1,
+    generated_at: String,
+    collected_at: String,
+    period_start: Option<String>,
+    period_end: Option<String>,
+}
+
+impl<'a> AssessmentResults<'a> {
+    pub fn new(
+        mut source: EvidenceSource<'a>,
+        catalog: &'a Catalog,
+        findings: &'a FindingsReport,
+        attestation_files: impl IntoIterator<Item = String>,
+    ) -> Result<Self, OscalTimeError> {
+        let period = source.review_period;
+        let collected_at = oscal_time("snapshot.json collected_at", source.collected_at)?;
+        Ok(AssessmentResults {
+            catalog,
+            findings,
+            attestation_files: attestation_files.into_iter().collect(),
+            evidence_files: source.files.iter().map(|f| f.path.as_str()).collect(),
+            not_collected: std::mem::take(&mut source.not_collected),
+            name_prefix: {
+                let mut hasher = Sha1::new();
+                hasher.update(NAMESPACE_URL);
+                hasher.update(format!("urn:phi-audit:{}:", findings.snapshot.digest));
+                hasher
+            },
+            generated_at: oscal_time("--generated-at", &findings.generated_at)?,
+            collected_at,
+            period_start: period
+                .map(|p| oscal_time("snapshot.json review_period.since", &p.since))
+                .transpose()?,
+            period_end: period
+                .map(|p| oscal_time("snapshot.json review_period.until", &p.until))
+                .transpose()?,
+            source,
+        })
+    }
+
+    /// The version 5 UUID of `urn:phi-audit:<snapshot digest>:<kind>:<key>`.
+    fn uuid(&self, kind: &str, key: &str) -> String {
+        let mut hasher = self.name_prefix.clone();
+        hasher.update(kind.as_bytes());
+        hasher.update(b":");
+        hasher.update(key.as_bytes());
+        format_uuid_v5(&hasher.finalize())
+    }
+
+    /// Streams the document: a header line, one line per observation and finding, a footer.
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let header = self.header();
+        // Written piecewise so that the two big arrays are streamed into the one result.
+        out.write_all(b"{\"assessment-results\":{\"uuid\":")?;
+        serde_json::to_writer(&mut *out, &header.uuid)?;
+        out.write_all(b",\n\"metadata\":")?;
+        serde_json::to_writer(&mut *out, &header.metadata)?;
+        out.write_all(b",\n\"import-ap\":")?;
+        serde_json::to_writer(&mut *out, &header.import_ap)?;
+        out.write_all(b",\n\"local-definitions\":")?;
+        serde_json::to_writer(&mut *out, &header.local_definitions)?;
+        out.write_all(b",\n\"results\":[")?;
+        // The result's fixed fields, without the closing brace, then the streamed arrays.
+        let result = serde_json::to_vec(&header.result)?;
+        out.write_all(&result[..result.len() - 1])?;
+        // Sorted, so the order does not depend on which finding names a reference first.
+        let references: BTreeSet<&str> = self
+            .findings
+            .findings
+            .iter()
+            .flat_map(|f| f.evidence.iter().map(String::as_str))
+            .collect();
+        let observation_uuids: HashMap<&str, String> = references
+            .iter()
+            .map(|r| (*r, self.uuid("observation", r)))
+            .collect();
+        self.write_observations(out, &references, &observation_uuids)?;
+        self.write_findings(out, &observation_uuids)?;
+        out.write_all(b"}],\n\"back-matter\":")?;
+        serde_json::to_writer(&mut *out, &header.back_matter)?;
+        out.write_all(b"}}\n")
+    }
+
+    fn write_observations(
+        &self,
+        out: &mut dyn Write,
+        references: &BTreeSet<&str>,
+        uuids: &HashMap<&str, String>,
+    ) -> io::Result<()> {
+        if references.is_empty() {
+            return Ok(()); // OSCAL arrays may not be empty: leave the key out.
+        }
+        out.write_all(b",\n\"observations\":[")?;
+        for (i, reference) in references.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            let uuid = uuids[reference].clone();
+            serde_json::to_writer(&mut *out, &self.observation(reference, uuid))?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn write_findings(
+        &self,
+        out: &mut dyn Write,
+        observation_uuids: &HashMap<&str, String>,
+    ) -> io::Result<()> {
+        if self.findings.findings.is_empty() {
+            return Ok(());
+        }
+        out.write_all(b",\n\"findings\":[")?;
+        for (i, finding) in self.findings.findings.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, &self.finding(finding, observation_uuids))?;
+        }
+        out.write_all(b"]")
+    }
+
+    fn observation(&self, reference: &str, uuid: String) -> Observation {
+        let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+        let fragment = if pointer.is_empty() {
+            String::new()
+        } else {
+            format!("#{}", percent_encode(pointer))
+        };
+        let (href, collected, description, evidence_description) = if self
+            .not_collected
+            .contains(reference)
+        {
+            (
+                Some(format!("../evidence/{}", percent_encode(file))),
+                &self.collected_at,
+                format!(
+                    "Not collected: the snapshot holds no answer at {reference}, so nothing is \
+                     known from it (findings resting on it are not assessed)."
+                ),
+                "The bucket's evidence file, which lacks this answer.",
+            )
+        } else if self.evidence_files.contains(file) {
+            (
+                Some(format!("../evidence/{}{fragment}", percent_encode(file))),
+                &self.collected_at,
+                format!("Recorded evidence {reference} from the snapshot."),
+                "The API answer as collected, byte for byte; the fragment is a JSON pointer into the file.",
+            )
+        } else if self.attestation_files.contains(file) {
+            (
+                Some(format!("../attestations/{}{fragment}", percent_encode(file))),
+                &self.generated_at,
+                format!("Attestation or exception record {reference}, as given to the report."),
+                "The attestation or exception file as given; the fragment is a JSON pointer into its YAML.",
+            )
+        } else {
+            (
+                None,
+                &self.generated_at,
+                format!("{reference}, part of phi-audit's built-in control catalog."),
+                "Compiled into phi-audit (see its controls/ directory); not a file of this bundle.",
+            )
+        };
+        Observation {
+            uuid,
+            description,
+            methods: ["EXAMINE"],
+            collected: collected.clone(),
+            relevant_evidence: [RelevantEvidence {
+                href,
+                description: evidence_description,
+            }],
+        }
+    }
+
+    fn finding(
+        &self,
+        finding: &Finding,
+        observation_uuids: &HashMap<&str, String>,
+    ) -> OscalFinding {
+        let (state, reason) = match finding.status {
+            Status::Pass => ("satisfied", "pass"),
+            Status::NotApplicable => ("satisfied", "not-applicable"),
+            Status::Fail => ("not-satisfied", "fail"),
+            // Unknown is never satisfied.
+            Status::Error => ("not-satisfied", "not-assessed"),
+            // The control is still not met; a documented exception accepted the risk.
+            Status::Excepted => ("not-satisfied", "risk-accepted"),
+        };
+        let mut props = Vec::with_capacity(3 + finding.safeguards.len() + finding.policies.len());
+        props.extend(prop("subject", &finding.subject));
+        props.extend(prop("status", finding.status.as_str()));
+        props.extend(prop("severity", finding.severity.as_str()));
+        props.extend(
+            finding
+                .safeguards
+                .iter()
+                .filter_map(|s| prop("hipaa-safeguard", s)),
+        );
+        props.extend(
+            finding
+                .policies
+                .iter()
+                .filter_map(|p| prop("dash-policy", p)),
+        );
+        let related: Vec<RelatedObservation> = finding
+            .evidence
+            .iter()
+            .map(|reference| RelatedObservation {
+                observation_uuid: observation_uuids[reference.as_str()].clone(),
+            })
+            .collect();
+        OscalFinding {
+            uuid: self.uuid(
+                "finding",
+                &format!("{}\u{0}{}", finding.subject, finding.control),
+            ),
+            title: format!("{} on {}", finding.control, finding.subject),
+            description: finding.reason.clone(),
+            props,
+            target: Target {
+                kind: "objective-id",
+                target_id: finding.control.clone(),
+                status: TargetStatus { state, reason },
+                implementation_status: (finding.status == Status::NotApplicable).then_some(
+                    ImplementationStatus {
+                        state: "not-applicable",
+                    },
+                ),
+            },
+            related_observations: (!related.is_empty()).then_some(related),
+        }
+    }
+
+    fn header(&self) -> Header {
+        let f = self.findings;
+        let organisation = self.source.organisation.and_then(string_value);
+        let who = match (&organisation, &f.snapshot.organization_id) {
+            (Some(name), Some(id)) => format!(
+                "{name} (AWS organisation {id}, management account {})",
+                f.snapshot.account_id
+            ),
+            (None, Some(id)) => format!(
+                "AWS organisation {id} (management account {})",
+                f.snapshot.account_id
+            ),
+            (Some(name), None) => format!("{name} (AWS account {})", f.snapshot.account_id),
+            (None, None) => format!("AWS account {}", f.snapshot.account_id),
+        };
+        let party = organisation.as_ref().map(|org| Party {
+            uuid: self.uuid("party", org),
+            kind: "organization",
+            name: org.clone(),
+        });
+        let metadata = Metadata {
+            title: format!(
+                "HIPAA Security Rule (45 CFR 164.312) assessment of the Amazon S3 configuration of {who}"
+            ),
+            last_modified: self.generated_at.clone(),
+            version: env!("CARGO_PKG_VERSION"),
+            oscal_version: OSCAL_VERSION,
+            roles: party.as_ref().map(|_| {
+                vec![Role {
+                    id: "prepared-for",
+                    title: "Prepared For",
+                }]
+            }),
+            responsible_parties: party.as_ref().map(|p| {
+                vec![ResponsibleParty {
+                    role_id: "prepared-for",
+                    party_uuids: vec![p.uuid.clone()],
+                }]
+            }),
+            parties: party.map(|p| vec![p]),
+        };
+        let plan_uuid = self.uuid("assessment-plan", "method");
+        let tool_uuid = self.uuid("component", "phi-audit");
+        let controls: Vec<&Control> = self.catalog.controls.iter().collect();
+        let mut result_props = Vec::new();
+        result_props.extend(prop("snapshot-digest", &f.snapshot.digest));
+        result_props.extend(prop("account-id", &f.snapshot.account_id));
+        if let Some(id) = &f.snapshot.organization_id {
+            result_props.extend(prop("organization-id", id));
+        }
+        result_props.extend(prop("partition", self.source.partition));
+        if let (Some(since), Some(until)) = (&self.period_start, &self.period_end) {
+            result_props.extend(prop("review-period-start", since));
+            result_props.extend(prop("review-period-end", until));
+        }
+        result_props.extend(prop("findings-format", &f.format));
+        let result = ResultHead {
+            uuid: self.uuid("result", &self.generated_at),
+            title: format!("phi-audit assessment of {who}"),
+            description: format!(
+                "Every in-scope S3 bucket, CloudTrail trail and Dash administrative policy of {who}, \
+                 judged by phi-audit {} against its HIPAA control catalog on the evidence collected at {} \
+                 (snapshot digest {}). The same findings are in ../findings.json; the raw evidence is \
+                 under ../evidence/.",
+                env!("CARGO_PKG_VERSION"),
+                self.collected_at,
+                f.snapshot.digest
+            ),
+            start: self
+                .period_start
+                .clone()
+                .unwrap_or_else(|| self.collected_at.clone()),
+            end: self.collected_at.clone(),
+            props: result_props,
+            links: vec![
+                Link {
+                    href: "../findings.json",
+                    rel: "related",
+                    media_type: "application/json",
+                    text: "The same findings in phi-audit's own format (phi-audit-findings/1)",
+                },
+                Link {
+                    href: "../report.pdf",
+                    rel: "related",
+                    media_type: "application/pdf",
+                    text: "The audit report",
+                },
+            ],
+            local_definitions: ResultLocalDefinitions {
+                assessment_assets: AssessmentAssets {
+                    components: [Component {
+                        uuid: tool_uuid.clone(),
+                        kind: "software",
+                        title: "phi-audit",
+                        description: "Reads an AWS account's S3, CloudTrail and account-level \
+                                      configuration through the AWS APIs and judges it against \
+                                      HIPAA Security Rule controls.",
+                        props: [Prop {
+                            name: "version",
+                            ns: NS,
+                            value: env!("CARGO_PKG_VERSION").to_string(),
+                            remarks: None,
+                        }],
+                        status: ComponentStatus {
+                            state: "operational",
+                        },
+                    }],
+                    assessment_platforms: [Platform {
+                        uuid: self.uuid("assessment-platform", "phi-audit"),
+                        title: format!("phi-audit {}", env!("CARGO_PKG_VERSION")),
+                        uses_components: [UsesComponent {
+                            component_uuid: tool_uuid,
+                        }],
+                    }],
+                },
+            },
+            reviewed_controls: ReviewedControls {
+                description: "Every control of the phi-audit catalog, each defined once under \
+                              local-definitions/objectives-and-methods.",
+                control_selections: [ControlSelection {
+                    include_controls: controls
+                        .iter()
+                        .map(|c| SelectControl {
+                            control_id: c.id.clone(),
+                        })
+                        .collect(),
+                }],
+            },
+        };
+        Header {
+            uuid: self.uuid("assessment-results", &self.generated_at),
+            metadata,
+            import_ap: ImportAp {
+                href: format!("#{plan_uuid}"),
+                remarks:
+                    "phi-audit has no separate OSCAL assessment plan: the plan is its control \
+                          catalog (local-definitions of this document) and the method appendix of \
+                          the report, described by the back-matter resource this href names.",
+            },
+            local_definitions: LocalDefinitions {
+                objectives_and_methods: controls.iter().map(|c| objective(c)).collect(),
+            },
+            result,
+            back_matter: BackMatter {
+                resources: [Resource {
+                    uuid: plan_uuid,
+                    title: "Assessment method",
+                    description: "How phi-audit collects evidence and decides each control: the \
+                                  Method appendix of the report in this bundle.",
+                    rlinks: [
+                        Rlink {
+                            href: "../report.pdf",
+                            media_type: "application/pdf",
+                        },
+                        Rlink {
+                            href: "../report.html",
+                            media_type: "text/html",
+                        },
+                    ],
+                }],
+            },
+        }
+    }
+}
+
+/// What the document needs to know of the evidence, from one account's snapshot or from an
+/// organisation's (whose accounts were evaluated one at a time and are no longer in memory).
+pub struct EvidenceSource<'a> {
+    pub collected_at: &'a str,
+    pub review_period: Option<&'a ReviewPeriod>,
+    pub partition: &'a str,
+    /// The organisation's name, when one was recorded.
+    pub organisation: Option<&'a str>,
+    pub files: &'a [crate::snapshot::SnapshotFile],
+    /// Evidence references (relative to the snapshot root) of bucket answers that were never
+    /// recorded: their observations link the file, not a pointer that names nothing.
+    pub not_collected: HashSet<String>,
+}
+
+impl<'a> EvidenceSource<'a> {
+    pub fn of_snapshot(snapshot: &'a Snapshot) -> Self {
+        EvidenceSource {
+            collected_at: &snapshot.meta.collected_at,
+            review_period: snapshot.meta.review_period.as_ref(),
+            partition: &snapshot.meta.partition,
+            organisation: snapshot.meta.organization.as_deref(),
+            files: &snapshot.files,
+            not_collected: not_collected(snapshot),
+        }
+    }
+
+    pub fn of_org(org: &'a OrgSnapshot, accounts: &'a [AccountResult]) -> Self {
+        EvidenceSource {
+            collected_at: &org.header.collected_at,
+            review_period: org.header.review_period.as_ref(),
+            partition: &org.header.partition,
+            organisation: org.header.organization.name.as_deref(),
+            files: &org.files,
+            not_collected: accounts
+                .iter()
+                .flat_map(|a| a.not_collected_refs.iter().cloned())
+                .collect(),
+        }
+    }
+}
+
+/// The references of bucket answers that are absent from the snapshot.
+pub fn not_collected(snapshot: &Snapshot) -> HashSet<String> {
+    fn absent<T>(evidence: &Evidence<T>) -> Option<&'static str> {
+        match evidence {
+            Evidence::Unavailable(u) if u.code == NOT_COLLECTED => Some(u.operation),
+            _ => None,
+        }
+    }
+    let mut references = HashSet::new();
+    for b in &snapshot.buckets {
+        let operations = [
+            absent(&b.location),
+            absent(&b.acl),
+            absent(&b.policy),
+            absent(&b.policy_status),
+            absent(&b.public_access_block),
+            absent(&b.ownership),
+            absent(&b.versioning),
+            absent(&b.encryption),
+            absent(&b.logging),
+            absent(&b.object_lock),
+            absent(&b.lifecycle),
+            absent(&b.replication),
+            absent(&b.tags),
+        ];
+        references.extend(
+            operations
+                .into_iter()
+                .flatten()
+                .map(|op| b.evidence_ref(op)),
+        );
+    }
+    references
+}
+
+/// One catalog control as an OSCAL objective: the only place its text appears.
+fn objective(control: &Control) -> LocalObjective {
+    let mut props = Vec::new();
+    props.extend(prop("family", &control.family));
+    props.extend(prop("severity", control.severity.as_str()));
+    for safeguard in &control.safeguards {
+        let title = SAFEGUARDS
+            .iter()
+            .find(|(id, _)| id == safeguard)
+            .map(|(_, t)| *t);
+        if let Some(mut p) = prop("hipaa-safeguard", safeguard) {
+            p.remarks = title.map(|t| format!("45 CFR {safeguard} {t}"));
+            props.push(p);
+        }
+    }
+    props.extend(
+        control
+            .policies
+            .iter()
+            .filter_map(|p| prop("dash-policy", p)),
+    );
+    let mut links = vec![OwnedLink {
+        href: CFR_164_312.to_string(),
+        rel: "reference",
+        text: "45 CFR 164.312 Technical safeguards".to_string(),
+    }];
+    links.extend(control.references.iter().map(|r| OwnedLink {
+        href: r.url.clone(),
+        rel: "reference",
+        text: r.title.clone(),
+    }));
+    LocalObjective {
+        control_id: control.id.clone(),
+        description: control.title.clone(),
+        props,
+        links,
+        parts: vec![
+            Part {
+                name: "objective",
+                title: control.title.clone(),
+                prose: control.description.clone(),
+            },
+            Part {
+                name: "method",
+                title: "Deciding evidence".to_string(),
+                prose: format!(
+                    "Decided from the recorded answers of: {}.",
+                    control.evidence.join(", ")
+                ),
+            },
+            Part {
+                name: "remediation",
+                title: "Remediation".to_string(),
+                prose: format!(
+                    "{}\n\nCLI: `{}`\n\nConsole: {}",
+                    control.remediation.summary,
+                    control.remediation.cli,
+                    control.remediation.console
+                ),
+            },
+        ],
+    }
+}
+
+/// A prop in phi-audit's namespace, or nothing when the value is blank (OSCAL string values
+/// are single-line with no surrounding whitespace).
+fn prop(name: &'static str, value: &str) -> Option<Prop<String>> {
+    string_value(value).map(|value| Prop {
+        name,
+        ns: NS,
+        value,
+        remarks: None,
+    })
+}
+
+/// OSCAL's StringDatatype: non-empty, one line, no leading or trailing whitespace.
+fn string_value(text: &str) -> Option<String> {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (!joined.is_empty()).then_some(joined)
+}
+
+/// An RFC 3339 time normalised to UTC, as OSCAL's date-time pattern accepts it.
+fn oscal_time(field: &'static str, value: &str) -> Result<String, OscalTimeError> {
+    let error = || OscalTimeError {
+        field,
+        value: value.to_string(),
+    };
+    let time = DateTime::parse_from_rfc3339(value)
+        .map_err(|_| error())?
+        .with_timezone(&Utc);
+    if !(1900..=2999).contains(&time.year()) {
+        return Err(error());
+    }
+    Ok(time.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// RFC 4122 version 5 (SHA-1, name-based) UUID in the URL name space.
+pub fn uuid_v5(name: &str) -> String {
+    let mut hasher = Sha1::new();
+    hasher.update(NAMESPACE_URL);
+    hasher.update(name.as_bytes());
+    format_uuid_v5(&hasher.finalize())
+}
+
+/// The first 16 bytes of a SHA-1 digest with the version 5 and RFC 4122 variant bits set.
+fn format_uuid_v5(digest: &[u8]) -> String {
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x50;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = crate::snapshot::hex(&b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// Percent-encodes what RFC 3986 does not allow in a path or fragment (JSON pointers and file
+/// names are otherwise kept readable: `/`, `~`, `:` and `@` stay).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte);
+        if keep {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+// The document's parts, in OSCAL's key order. Optional arrays are `None` rather than empty,
+// since OSCAL arrays have at least one item.
+
+struct Header {
+    uuid: String,
+    metadata: Metadata,
+    import_ap: ImportAp,
+    local_definitions: LocalDefinitions,
+    result: ResultHead,
+    back_matter: BackMatter,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Metadata {
+    title: String,
+    last_modified: String,
+    version: &'static str,
+    oscal_version: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<Vec<Role>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parties: Option<Vec<Party>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    responsible_parties: Option<Vec<ResponsibleParty>>,
+}
+
+#[derive(Serialize)]
+struct Role {
+    id: &'static str,
+    title: &'static str,
+}
+
+#[derive(Serialize)]
+struct Party {
+    uuid: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ResponsibleParty {
+    role_id: &'static str,
+    party_uuids: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ImportAp {
+    href: String,
+    remarks: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct LocalDefinitions {
+    objectives_and_methods: Vec<LocalObjective>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct LocalObjective {
+    control_id: String,
+    description: String,
+    props: Vec<Prop<String>>,
+    links: Vec<OwnedLink>,
+    parts: Vec<Part>,
+}
+
+#[derive(Serialize)]
+struct Part {
+    name: &'static str,
+    title: String,
+    prose: String,
+}
+
+#[derive(Serialize)]
+struct Prop<V> {
+    name: &'static str,
+    ns: &'static str,
+    value: V,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remarks: Option<String>,
+}
+
+#[derive(Serialize)]
+struct OwnedLink {
+    href: String,
+    rel: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Link {
+    href: &'static str,
+    rel: &'static str,
+    media_type: &'static str,
+    text: &'static str,
+}
+
+/// The result without its closing brace (see [`AssessmentResults::write`]).
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ResultHead {
+    uuid: String,
+    title: String,
+    description: String,
+    start: String,
+    end: String,
+    props: Vec<Prop<String>>,
+    links: Vec<Link>,
+    local_definitions: ResultLocalDefinitions,
+    reviewed_controls: ReviewedControls,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ResultLocalDefinitions {
+    assessment_assets: AssessmentAssets,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct AssessmentAssets {
+    components: [Component; 1],
+    assessment_platforms: [Platform; 1],
+}
+
+#[derive(Serialize)]
+struct Component {
+    uuid: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    description: &'static str,
+    props: [Prop<String>; 1],
+    status: ComponentStatus,
+}
+
+#[derive(Serialize)]
+struct ComponentStatus {
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Platform {
+    uuid: String,
+    title: String,
+    uses_components: [UsesComponent; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct UsesComponent {
+    component_uuid: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ReviewedControls {
+    description: &'static str,
+    control_selections: [ControlSelection; 1],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct ControlSelection {
+    include_controls: Vec<SelectControl>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct SelectControl {
+    control_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Observation {
+    uuid: String,
+    description: String,
+    methods: [&'static str; 1],
+    collected: String,
+    relevant_evidence: [RelevantEvidence; 1],
+}
+
+#[derive(Serialize)]
+struct RelevantEvidence {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    href: Option<String>,
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct OscalFinding {
+    uuid: String,
+    title: String,
+    description: String,
+    props: Vec<Prop<String>>,
+    target: Target,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related_observations: Option<Vec<RelatedObservation>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Target {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    target_id: String,
+    status: TargetStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    implementation_status: Option<ImplementationStatus>,
+}
+
+#[derive(Serialize)]
+struct TargetStatus {
+    state: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct ImplementationStatus {
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct RelatedObservation {
+    observation_uuid: String,
+}
+
+#[derive(Serialize)]
+struct BackMatter {
+    resources: [Resource; 1],
+}
+
+#[derive(Serialize)]
+struct Resource {
+    uuid: String,
+    title: &'static str,
+    description: &'static str,
+    rlinks: [Rlink; 2],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Rlink {
+    href: &'static str,
+    media_type: &'static str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_are_rfc_4122_version_5() {
+        // Python: uuid.uuid5(uuid.NAMESPACE_URL, "urn:phi-audit:test")
+        assert_eq!(
+            uuid_v5("urn:phi-audit:test"),
+            "d1bfff4f-a0f6-5afc-ac61-13941fe7fafb"
+        );
+    }
+
+    #[test]
+    fn hrefs_keep_pointers_readable_and_encode_the_rest() {
+        assert_eq!(
+            percent_encode("/trails/arn:aws:cloudtrail:us-east-1:1:trail~1x/GetTrailStatus"),
+            "/trails/arn:aws:cloudtrail:us-east-1:1:trail~1x/GetTrailStatus"
+        );
+        assert_eq!(percent_encode("my file#%.yaml"), "my%20file%23%25.yaml");
+    }
+
+    #[test]
+    fn times_are_normalised_to_utc_and_out_of_range_years_refused() {
+        assert_eq!(
+            oscal_time("t", "2026-10-02T11:00:00+02:00").unwrap(),
+            "2026-10-02T09:00:00Z"
+        );
+        assert!(oscal_time("t", "3026-10-02T09:00:00Z").is_err());
+        assert!(oscal_time("t", "yesterday").is_err());
+    }
+
+    #[test]
+    fn string_values_are_one_trimmed_line_or_nothing() {
+        assert_eq!(string_value("  a\n b "), Some("a b".to_string()));
+        assert_eq!(string_value(" \n"), None);
+    }
+}
