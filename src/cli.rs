@@ -43,7 +43,7 @@ pub enum Command {
     /// Collect S3 and CloudTrail evidence from an AWS account into a snapshot directory.
     Collect(CollectArgs),
     /// Collect, then write the evidence bundle from the new snapshot.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Combine the shards of a `collect --org --shard K/N` run into one organisation snapshot.
     Merge(MergeArgs),
 }
@@ -288,7 +288,7 @@ pub fn run(cli: Cli, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome,
         Command::Diff(args) => run_diff(&args, out),
         Command::Keygen(args) => run_keygen(&args, out),
         Command::Collect(args) => run_collect_command(&args, now).map(|_| Outcome::Done),
-        Command::Run(args) => run_collect_then_report(args, now, out),
+        Command::Run(args) => run_collect_then_report(*args, now, out),
         Command::Merge(args) => run_merge(&args, out),
     }
 }
