@@ -16,7 +16,7 @@ use std::process::{Command, Output};
 use aws_sdk_sts::config::Credentials;
 use common::{clients, read_json};
 use phi_audit::collect::clients::Clients;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const COLLECTED_AT: &str = "2026-04-01T12:00:00Z";
 const UNTIL: &str = "2026-03-31";
@@ -350,6 +350,68 @@ fn org_collection_records_each_account_and_shards_merge_to_the_same_bytes() {
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         assert_same_tree(&whole, &merged);
     }
+
+    // What collect wrote is what evaluate and report read: every account's findings carry it,
+    // the account without the role is one `error`, and the bundle of the organisation verifies.
+    let o = phi_audit(
+        &org,
+        &["evaluate", whole.to_str().unwrap(), "--format", "json"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(findings["snapshot"]["organization_id"], org.id.as_str());
+    let findings = findings["findings"].as_array().unwrap();
+    let legacy: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["account"] == org.without_role.as_str())
+        .collect();
+    assert_eq!(legacy.len(), 1, "{legacy:?}");
+    assert_eq!(legacy[0]["control"], "org.account-not-collected");
+    assert_eq!(legacy[0]["status"], "error");
+    assert!(
+        legacy[0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("AccessDenied"),
+        "{}",
+        legacy[0]
+    );
+    for (id, buckets) in &org.members {
+        for bucket in buckets {
+            let subject = format!("s3://{bucket}");
+            let of_bucket: Vec<&Value> = findings
+                .iter()
+                .filter(|f| f["subject"] == subject.as_str())
+                .collect();
+            assert!(!of_bucket.is_empty(), "no findings for {subject}");
+            for f in of_bucket {
+                assert_eq!(f["account"], id.as_str(), "{f}");
+                for reference in f["evidence"].as_array().unwrap() {
+                    let reference = reference.as_str().unwrap();
+                    assert!(
+                        reference.starts_with(&format!("accounts/{id}/"))
+                            || reference.starts_with("snapshot.json#/accounts/"),
+                        "{reference}"
+                    );
+                }
+            }
+        }
+    }
+    let bundle = dir.path().join("org.zip");
+    let o = phi_audit(
+        &org,
+        &[
+            "report",
+            whole.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+            "--generated-at",
+            "2026-10-02T09:00:00Z",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = phi_audit(&org, &["verify", bundle.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
 
 #[test]
