@@ -170,12 +170,21 @@ pub async fn run_collect(
     args: &CollectArgs,
     progress: &dyn Progress,
 ) -> Result<CollectSummary, CollectError> {
+    until_interrupted(&args.out, progress, collect(args, progress)).await
+}
+
+/// Runs a collection into `out`, stopping it on Ctrl-C (single accounts and organisations).
+pub(crate) async fn until_interrupted<T>(
+    out: &std::path::Path,
+    progress: &dyn Progress,
+    work: impl std::future::Future<Output = Result<T, CollectError>>,
+) -> Result<T, CollectError> {
     let outcome = tokio::select! {
-        r = collect(args, progress) => r,
+        r = work => r,
         _ = tokio::signal::ctrl_c() => {
             // The writer's Drop would remove the temporary directory, but the aborted tasks
             // that share it may be dropped only after the process has exited: remove it here.
-            let _ = std::fs::remove_dir_all(writer::temp_path_for(&args.out));
+            let _ = std::fs::remove_dir_all(writer::temp_path_for(out));
             Err(CollectError::Interrupted)
         }
     };

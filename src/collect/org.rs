@@ -65,15 +65,7 @@ pub async fn run_org_collect(
     args: &CollectArgs,
     progress: &dyn Progress,
 ) -> Result<OrgCollectSummary, CollectError> {
-    let outcome = tokio::select! {
-        r = collect_org(args, progress) => r,
-        _ = tokio::signal::ctrl_c() => {
-            let _ = std::fs::remove_dir_all(writer::temp_path_for(&args.out));
-            Err(CollectError::Interrupted)
-        }
-    };
-    progress.finish();
-    outcome
+    super::until_interrupted(&args.out, progress, collect_org(args, progress)).await
 }
 
 async fn collect_org(
