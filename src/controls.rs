@@ -258,20 +258,13 @@ impl Catalog {
         self.policies.iter().find(|p| p.name == name)
     }
 
-    /// Parses and validates catalog files. `known_ids` are the controls this build implements
-    /// (the administrative ones are always added): an unknown id is a typo, a missing one would
-    /// silently drop a check.
+    /// Parses and validates catalog files. `known_ids` are every control this build judges
+    /// (`audit::control_ids`): an unknown id is a typo, a missing one would silently drop a check.
     pub fn parse(
         catalog: &str,
         files: &[(String, String)],
         known_ids: &[&str],
     ) -> Result<Catalog, CatalogError> {
-        let known_ids: &[&str] = &known_ids
-            .iter()
-            .chain(crate::evaluate::ADMIN_CONTROLS)
-            .chain(crate::evaluate::ORG_CONTROLS)
-            .copied()
-            .collect::<Vec<_>>();
         let mut controls: Vec<Control> = Vec::new();
         let mut index = BTreeMap::new();
         for (file, text) in files {

@@ -1,10 +1,21 @@
 //! phi-audit: HIPAA Security Rule evidence from an AWS account's S3 configuration.
 //!
-//! The pipeline, one module per stage, data flowing one way:
-//! [`collect`] → [`snapshot`] → [`evaluate`] (with the [`controls`] catalog) → [`findings`] →
-//! [`report`] → bundle. [`cli`] is the thin command-line layer over them.
+//! The module tree is the pipeline, data flowing one way (docs/architecture.md; the layering is
+//! enforced by tests/it/architecture.rs):
+//!
+//! - [`findings`]: the findings contract every stage shares.
+//! - [`collect`] writes a snapshot; [`snapshot`] reads one into typed evidence.
+//! - [`controls`]: the control catalog; [`evaluate`]: the pure, table-driven evaluator.
+//! - [`attest`]: attestations and risk exceptions, judged after the evaluator.
+//! - [`audit`]: the judged evidence of one account or an organisation — what every output reads.
+//! - [`diff`]: the comparison of two bundles (or a bundle and an audit).
+//! - [`report`]: the documents (table, CSV, JSON, HTML, PDF, OSCAL) rendered from an audit.
+//! - [`bundle`]: the evidence bundle's format, its verification, signing, time-stamping and
+//!   writing.
+//! - [`cli`]: the thin command-line layer over them.
 
 pub mod attest;
+pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod collect;
@@ -13,7 +24,4 @@ pub mod diff;
 pub mod evaluate;
 pub mod findings;
 pub mod report;
-pub mod sign;
 pub mod snapshot;
-pub mod timestamp;
-pub mod verify;

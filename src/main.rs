@@ -1,9 +1,10 @@
-//! The `phi-audit` binary: parses arguments, reads the clock once, runs the command, and maps
-//! the outcome to the exit codes of DESIGN.md §5 (0 done, 1 threshold reached or tampered,
-//! 2 bad usage or bad input).
+//! The `phi-audit` binary: parses arguments, reads the clock once, runs the command, and turns
+//! the outcome into the exit codes of docs/cli.md: 0 done; 1 threshold reached or bundle
+//! tampered; 2 bad usage or bad input; 70 an internal fault; 74 the disk, the network or a
+//! time-stamping authority failed; 130 interrupted. Nothing else in phi-audit exits.
 
 use clap::Parser;
-use phi_audit::cli::{run, Cli, Outcome};
+use phi_audit::cli::{run, Cli, ErrorKind, Outcome};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,21 +15,29 @@ fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::ThresholdReached | Outcome::Tampered) => ExitCode::from(1),
         Err(err) => {
-            let code = err.exit_code();
-            let err = anyhow::Error::from(err);
-            // Most messages already quote their cause ("path: No such file"); add a cause only
-            // when it says something the message does not.
-            let mut message = String::new();
-            for cause in err.chain().map(|c| c.to_string()) {
-                if !message.contains(&cause) {
-                    if !message.is_empty() {
-                        message.push_str(": ");
-                    }
-                    message.push_str(&cause);
-                }
-            }
-            eprintln!("phi-audit: error: {message}");
+            let code = match err.kind() {
+                ErrorKind::Input => 2,
+                ErrorKind::Internal => 70,
+                ErrorKind::Environment => 74,
+                ErrorKind::Interrupted => 130,
+            };
+            eprintln!("phi-audit: error: {}", message(&anyhow::Error::from(err)));
             ExitCode::from(code)
         }
     }
+}
+
+/// The error and its causes on one line. Most messages already quote their cause ("path: No
+/// such file"); a cause is added only when it says something the message does not.
+fn message(err: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in err.chain().map(|c| c.to_string()) {
+        if !message.contains(&cause) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&cause);
+        }
+    }
+    message
 }

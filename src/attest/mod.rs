@@ -25,6 +25,14 @@ use crate::controls::Catalog;
 use crate::findings::Finding;
 use crate::snapshot::SnapshotMeta;
 
+/// The administrative controls, judged per policy from the attestations file. Every catalog must
+/// define them (`audit::control_ids`).
+pub const ADMIN_CONTROLS: &[&str] = &[
+    "admin.attestation-missing",
+    "admin.attestation-expired",
+    "admin.attestation-document-changed",
+];
+
 /// One Dash administrative policy's attestation: who owns and approved it, when, and which
 /// document states it.
 #[derive(Debug, Clone, PartialEq, Eq)]

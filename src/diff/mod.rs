@@ -29,7 +29,6 @@
 //! An exception that lapsed is listed under `expired_exceptions` only, not also as a new failure.
 
 pub mod previous;
-pub mod render;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -39,10 +38,9 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
-pub(crate) use crate::bundle::MANIFEST;
+use crate::bundle::format::{unsafe_name, EVIDENCE_DIR, FINDINGS_JSON, MANIFEST};
 use crate::findings::{Finding, FindingsReport, Severity, SnapshotRef, Status};
 use crate::snapshot::{hex, SnapshotFile};
-use crate::verify::unsafe_name;
 use sha2::{Digest, Sha256};
 
 /// The `format` of `diff --format json`.
@@ -51,8 +49,6 @@ pub const DIFF_FORMAT: &str = "phi-audit-diff/1";
 /// The largest entry read into memory from a bundle (a real one is far smaller).
 const ENTRY_LIMIT: u64 = 64 << 20;
 
-const FINDINGS_ENTRY: &str = "findings.json";
-const EVIDENCE_PREFIX: &str = "evidence/";
 const ACCOUNTS_PREFIX: &str = "accounts/";
 
 /// The bucket a snapshot file holds: `buckets/<b>.json` → `<b>`, and in an organisation's
@@ -73,7 +69,7 @@ fn bucket_of_path(path: &str) -> Option<String> {
 
 /// The bucket a bundle entry holds: [`bucket_of_path`] under `evidence/`.
 fn bucket_of_entry(name: &str) -> Option<String> {
-    bucket_of_path(name.strip_prefix(EVIDENCE_PREFIX)?)
+    bucket_of_path(name.strip_prefix(EVIDENCE_DIR)?)
 }
 
 /// Everything `diff` reports about two bundles.
@@ -91,6 +87,16 @@ pub struct BundleDiff {
     pub new_buckets: Vec<BucketRef>,
     pub removed_buckets: Vec<BucketRef>,
     pub changed_configurations: Vec<ConfigChange>,
+}
+
+impl BundleDiff {
+    /// The diff's own format (`phi-audit-diff/1`, what `diff --format json` prints and
+    /// `changes-since-previous.json` holds): pretty-printed, with a final newline.
+    pub fn json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("a diff serialises");
+        text.push('\n');
+        text
+    }
 }
 
 /// Which snapshot one bundle was made from.
@@ -152,7 +158,7 @@ pub enum DiffError {
         entry: String,
         why: &'static str,
     },
-    #[error("{path}: the bundle has no {FINDINGS_ENTRY}")]
+    #[error("{path}: the bundle has no {FINDINGS_JSON}")]
     NoFindings { path: PathBuf },
     #[error("{path}: {entry} is not valid: {message}")]
     BadEntry {
@@ -283,7 +289,7 @@ pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError
             });
         }
         let bucket = bucket_of_entry(&name);
-        if name != FINDINGS_ENTRY && name != MANIFEST && bucket.is_none() {
+        if name != FINDINGS_JSON && name != MANIFEST && bucket.is_none() {
             continue;
         }
         let bad = |message: String| DiffError::BadEntry {

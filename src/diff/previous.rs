@@ -13,14 +13,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::DiffError;
 use super::{compare, read_bundle, report_side, snapshot_buckets, BundleContents, BundleDiff};
-use super::{DiffError, MANIFEST};
-use crate::findings::FindingsReport;
-use crate::snapshot::SnapshotFile;
-use crate::verify::{verify, VerifyError};
-
-/// The bundle entry holding the comparison (the `phi-audit-diff/1` JSON of `diff`).
-pub const CHANGES_ENTRY: &str = "changes-since-previous.json";
+use crate::audit::Audit;
+use crate::bundle::format::MANIFEST;
+use crate::bundle::verify::{verify, VerifyError};
 
 /// Why `--previous` was refused (bad input: exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +54,7 @@ pub struct ChangesSincePrevious {
 impl ChangesSincePrevious {
     /// `changes-since-previous.json`: byte for byte what `diff --format json` prints.
     pub fn json(&self) -> String {
-        super::render::json(&self.diff)
+        self.diff.json()
     }
 }
 
@@ -96,19 +93,18 @@ impl PreviousBundle {
         })
     }
 
-    /// Compares this bundle with the report that will be written to `out`.
+    /// Compares this bundle with the audit whose bundle will be written to `out`: its findings
+    /// after exceptions, and its snapshot's bucket files.
     pub fn changes_until(
         &self,
         out: &Path,
-        report: &FindingsReport,
-        evidence_root: &Path,
-        evidence_files: &[SnapshotFile],
+        audit: &Audit,
     ) -> Result<ChangesSincePrevious, DiffError> {
-        let buckets = snapshot_buckets(evidence_root, evidence_files)?;
+        let buckets = snapshot_buckets(&audit.scope.root, &audit.scope.files)?;
         let label = file_label(out);
         let diff = compare(
             &self.contents.side(),
-            &report_side(&label, report, &buckets),
+            &report_side(&label, &audit.findings, &buckets),
         );
         Ok(ChangesSincePrevious {
             diff,

@@ -12,7 +12,6 @@ mod configuration;
 pub mod data_events;
 mod exposure;
 pub mod names;
-pub mod org;
 pub mod wildcard;
 
 use chrono::{DateTime, Utc};
@@ -247,20 +246,8 @@ const TRAIL_CONTROLS: &[(&str, TrailCheck)] = &[
     ("cloudtrail.not-multi-region", audit_trail::not_multi_region),
 ];
 
-/// The administrative controls, judged per policy from the attestations file by
-/// [`crate::attest`] rather than per bucket here. Every catalog must define them too: the
-/// catalog loader adds them to the ids it is given.
-pub const ADMIN_CONTROLS: &[&str] = &[
-    "admin.attestation-missing",
-    "admin.attestation-expired",
-    "admin.attestation-document-changed",
-];
-
-/// The organisation controls, judged from an organisation snapshot's header by [`org`]. Like
-/// [`ADMIN_CONTROLS`], every catalog must define them: the catalog loader adds them.
-pub const ORG_CONTROLS: &[&str] = &[org::ACCOUNT_NOT_COLLECTED];
-
-/// The ids of every control this build evaluates: the catalog must define exactly these.
+/// The ids of every control the evaluator judges (the catalog must define these, and the
+/// administrative and organisation ones: see `audit::control_ids`).
 pub fn known_control_ids() -> Vec<&'static str> {
     BUCKET_CONTROLS
         .iter()
@@ -272,11 +259,6 @@ pub fn known_control_ids() -> Vec<&'static str> {
 /// The ids of the controls judged per bucket (subjects `s3://...`).
 pub fn bucket_control_ids() -> Vec<&'static str> {
     BUCKET_CONTROLS.iter().map(|(id, _)| *id).collect()
-}
-
-/// The catalog compiled into the binary, checked against the controls this build evaluates.
-pub fn builtin_catalog() -> Result<Catalog, crate::controls::CatalogError> {
-    Catalog::builtin(&known_control_ids())
 }
 
 /// Runs one bucket control by id on a bucket with only account metadata around it (no trails,

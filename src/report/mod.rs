@@ -4,6 +4,7 @@
 //! OSCAL assessment-results document).
 
 pub mod csv;
+pub mod diff;
 pub mod html;
 pub mod model;
 pub mod oscal;

@@ -11,13 +11,14 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
+
 use crate::attest::{Attestation, RiskException};
+use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
 use crate::controls::{Catalog, POLICIES, SAFEGUARDS};
-use crate::evaluate::org::AccountResult;
 use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
-use crate::snapshot::org::OrgSnapshot;
-use crate::snapshot::{BucketListing, Evidence, ReviewPeriod, Snapshot};
+use crate::snapshot::Evidence;
 
 /// Passing subjects are named per control up to this many; above it they are only counted.
 pub const PASS_LIST_LIMIT: usize = 50;
@@ -494,27 +495,6 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
         .collect()
 }
 
-/// What the report shows of the evidence besides the findings: from one snapshot, or from an
-/// organisation's header and what its evaluation kept of each account.
-struct Overview {
-    organisation: String,
-    account_id: String,
-    header_subject: String,
-    partition: String,
-    regions: Vec<String>,
-    review_period: Option<ReviewPeriod>,
-    collected_at: String,
-    collector_version: String,
-    scope: Value,
-    digest: String,
-    /// (account, bucket): every bucket, in account then name order.
-    buckets: Vec<(String, BucketListing)>,
-    /// Whether CloudTrail LookupEvents were collected (the change timeline's source).
-    lookup_events_collected: bool,
-    /// Name the account beside each bucket and change.
-    several_accounts: bool,
-}
-
 /// `<prefix>-<anchor>`, or the anchor itself without a prefix (single-account reports).
 fn prefixed(prefix: &str, anchor: String) -> String {
     if prefix.is_empty() {
@@ -679,419 +659,338 @@ fn safeguard_sections(
 pub const ORGANISATION_ANCHOR: &str = "organisation";
 
 impl ReportModel {
-    pub fn build(
-        snapshot: &Snapshot,
-        catalog: &Catalog,
-        report: &FindingsReport,
-        attestations: &[Attestation],
-        exceptions: &[RiskException],
-        judged_at: Option<chrono::NaiveDate>,
-    ) -> ReportModel {
-        let meta = &snapshot.meta;
-        let overview = Overview {
-            organisation: meta
-                .organization
-                .clone()
-                .unwrap_or_else(|| "(organisation not recorded)".to_string()),
-            account_id: meta.account_id.clone(),
-            header_subject: format!("AWS account {}", meta.account_id),
-            partition: meta.partition.clone(),
-            regions: meta.regions.clone(),
-            review_period: meta.review_period.clone(),
-            collected_at: meta.collected_at.clone(),
-            collector_version: meta.tool_version.clone(),
-            scope: meta.scope.clone(),
-            digest: snapshot.digest.clone(),
-            buckets: snapshot
-                .buckets
-                .iter()
-                .map(|b| (meta.account_id.clone(), b.listing()))
-                .collect(),
-            lookup_events_collected: !snapshot.cloudtrail.is_empty()
-                && snapshot
-                    .cloudtrail
-                    .values()
-                    .any(|v| v.get("LookupEvents").is_some()),
-            several_accounts: false,
-        };
-        Self::build_from(
-            overview,
-            catalog,
-            report,
-            attestations,
-            exceptions,
-            judged_at,
-            None,
-        )
-    }
-
-    /// The report of an organisation snapshot: the organisation summary after the executive
-    /// summary, then each account's safeguard sections, in account-id order.
-    pub fn build_org(
-        org: &OrgSnapshot,
-        accounts: &[AccountResult],
-        catalog: &Catalog,
-        report: &FindingsReport,
-        attestations: &[Attestation],
-        exceptions: &[RiskException],
-        judged_at: Option<chrono::NaiveDate>,
-    ) -> ReportModel {
-        let header = &org.header;
-        let organization = &header.organization;
-        let mut regions: Vec<String> = accounts
-            .iter()
-            .flat_map(|a| a.regions.iter().cloned())
-            .collect();
-        regions.sort();
-        regions.dedup();
-        let overview = Overview {
-            organisation: org.display_name(),
-            account_id: organization.management_account_id.clone(),
-            header_subject: format!(
-                "AWS organisation {} (management account {})",
-                organization.id, organization.management_account_id
-            ),
-            partition: header.partition.clone(),
-            regions,
-            review_period: header.review_period.clone(),
-            collected_at: header.collected_at.clone(),
-            collector_version: header.tool_version.clone(),
-            scope: header.scope.clone(),
-            digest: org.digest.clone(),
-            buckets: accounts
-                .iter()
-                .flat_map(|a| a.buckets.iter().map(|b| (a.id.clone(), b.clone())))
-                .collect(),
-            lookup_events_collected: accounts.iter().any(|a| a.lookup_events_collected),
-            several_accounts: true,
-        };
-        Self::build_from(
-            overview,
-            catalog,
-            report,
-            attestations,
-            exceptions,
-            judged_at,
-            Some((org, accounts)),
-        )
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn build_from(
-        overview: Overview,
-        catalog: &Catalog,
-        report: &FindingsReport,
-        attestations: &[Attestation],
-        exceptions: &[RiskException],
-        judged_at: Option<chrono::NaiveDate>,
-        organisation: Option<(&OrgSnapshot, &[AccountResult])>,
-    ) -> ReportModel {
-        let generated_date = judged_at.or_else(|| {
-            chrono::DateTime::parse_from_rfc3339(&report.generated_at)
-                .ok()
-                .map(|t| t.date_naive())
-        });
-
-        let controls = control_infos(catalog, report.findings.iter(), organisation.is_some());
-        let mut safeguards = safeguard_sections(&controls, "", organisation.is_none());
-        let control_row = |c: &ControlInfo| control_row(c, "");
-
-        let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
-        for c in &controls {
-            for p in &c.policies {
-                if !policy_names.contains(p) {
-                    policy_names.push(p.clone());
-                }
+    /// The report of an audit: for an organisation, the organisation summary follows the
+    /// executive summary and each account's safeguard sections follow in account-id order.
+    pub fn build(audit: &Audit) -> ReportModel {
+        let scope = &audit.scope;
+        let report = &audit.findings;
+        let organisation = scope.organisation.is_some();
+        let judged_at = audit.admin.period_end;
+        let controls = control_infos(&audit.catalog, report.findings.iter(), organisation);
+        // An organisation's safeguard sections are each account's, headed by the account.
+        let (organisation_view, safeguards) = match &scope.organisation {
+            Some(org) => {
+                let (view, sections) = organisation_view(org, scope, &audit.catalog, report);
+                (Some(view), sections)
             }
-        }
-        let policies = policy_names
-            .iter()
-            .map(|name| {
-                let technical: Vec<&ControlInfo> = controls
-                    .iter()
-                    .filter(|c| !is_admin(c) && c.policies.iter().any(|p| p == name))
-                    .collect();
-                let mut counts = StatusCounts::default();
-                for c in &technical {
-                    counts.merge(&c.counts);
-                }
-                let subject = format!("policy:{name}");
-                let admin: Vec<&Finding> = report
-                    .findings
-                    .iter()
-                    .filter(|f| f.subject == subject)
-                    .collect();
-                let attestation =
-                    attestations
-                        .iter()
-                        .find(|a| a.policy == *name)
-                        .map(|a| AttestationView {
-                            owner: a.owner.clone(),
-                            approver: a.approver.clone(),
-                            approved_on: a.approved_on.to_string(),
-                            next_review: a.next_review.to_string(),
-                            statement: a.statement.clone(),
-                            document: a
-                                .document
-                                .as_ref()
-                                .map(|d| d.path.clone())
-                                .unwrap_or_default(),
-                            document_sha256: a
-                                .document
-                                .as_ref()
-                                .map(|d| d.sha256.clone())
-                                .unwrap_or_default(),
-                            current: generated_date.is_none_or(|d| a.next_review >= d),
-                        });
-                let attestation_note = match &attestation {
-                    None => "No attestation on file for this policy.".to_string(),
-                    Some(a) if a.current => format!("Attested; next review due {}.", a.next_review),
-                    Some(a) => format!(
-                        "The attestation's review date {} has passed: the attestation has expired.",
-                        a.next_review
-                    ),
-                };
-                PolicySection {
-                    name: name.clone(),
-                    anchor: anchor("policy", name),
-                    attestation,
-                    attestation_note,
-                    admin_findings: group_findings(&admin)
-                        .into_iter()
-                        .chain(admin.iter().filter(|f| f.status == Status::Pass).map(|f| {
-                            FindingGroup {
-                                status: f.status.as_str().to_string(),
-                                severity: f.severity.as_str().to_string(),
-                                control: f.control.clone(),
-                                reason: f.reason.clone(),
-                                evidence: compact_evidence(&f.evidence),
-                                subjects: vec![f.subject.clone()],
-                            }
-                        }))
-                        .collect(),
-                    controls: technical.iter().map(|c| control_row(c)).collect(),
-                    counts,
-                }
-            })
-            .collect();
-
-        // Inventory: every bucket, in scope or not, with its findings counted.
-        let mut per_subject: BTreeMap<(&str, &str), (StatusCounts, Option<Severity>)> =
-            BTreeMap::new();
-        for f in &report.findings {
-            let entry = per_subject
-                .entry((f.account.as_str(), f.subject.as_str()))
-                .or_default();
-            entry.0.add(f.status);
-            if f.status == Status::Fail {
-                entry.1 = Some(entry.1.map_or(f.severity, |s| s.min(f.severity)));
-            }
-        }
-        let inventory = overview
-            .buckets
-            .iter()
-            .map(|(account, b)| {
-                let subject = format!("s3://{}", b.name);
-                let (counts, worst) = per_subject
-                    .get(&(account.as_str(), subject.as_str()))
-                    .cloned()
-                    .unwrap_or_default();
-                BucketRow {
-                    name: if overview.several_accounts {
-                        format!("{account} / {}", b.name)
-                    } else {
-                        b.name.clone()
-                    },
-                    region: b.region.clone(),
-                    in_scope: if b.in_scope {
-                        "yes".to_string()
-                    } else {
-                        format!(
-                            "no{}",
-                            b.scope_reason
-                                .as_ref()
-                                .map(|r| format!(" ({r})"))
-                                .unwrap_or_default()
-                        )
-                    },
-                    tags: match &b.tags {
-                        Evidence::Found(tags) => tags
-                            .iter()
-                            .map(|t| format!("{}={}", t.key, t.value))
-                            .collect::<Vec<_>>()
-                            .join("; "),
-                        Evidence::NotConfigured => "(none)".to_string(),
-                        Evidence::Unavailable(why) => format!("(unknown: {why})"),
-                    },
-                    counts,
-                    worst: worst
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_else(|| "-".to_string()),
-                }
-            })
-            .collect();
-
-        let exceptions = exceptions
-            .iter()
-            .map(|e| ExceptionView {
-                subject: e.subject.clone(),
-                control: e.control.clone(),
-                justification: e.justification.clone(),
-                approver: e.approver.clone(),
-                approved_on: e.approved_on.to_string(),
-                expires: e.expires.to_string(),
-                state: if generated_date.is_none_or(|d| e.expires >= d) {
-                    "in force".to_string()
-                } else {
-                    "expired".to_string()
-                },
-            })
-            .collect();
-
-        let total_failures = report
-            .findings
-            .iter()
-            .filter(|f| f.status == Status::Fail)
-            .count();
-        let total_errors = report
-            .findings
-            .iter()
-            .filter(|f| f.status == Status::Error)
-            .count();
-        let mut top: Vec<&ControlInfo> = controls.iter().filter(|c| c.counts.fail > 0).collect();
-        top.sort_by(|a, b| {
-            a.severity
-                .cmp(&b.severity)
-                .then(b.counts.fail.cmp(&a.counts.fail))
-                .then(a.id.cmp(&b.id))
-        });
-        let summary = SummaryView {
-            subjects: report.summary.subjects,
-            findings: report.findings.len(),
-            by_status: Status::ALL
-                .iter()
-                .map(|s| Count {
-                    label: s.as_str().to_string(),
-                    count: report.findings.iter().filter(|f| f.status == *s).count(),
-                })
-                .collect(),
-            failures_by_severity: Severity::ALL
-                .iter()
-                .map(|s| Count {
-                    label: s.as_str().to_string(),
-                    count: report
-                        .findings
-                        .iter()
-                        .filter(|f| f.status == Status::Fail && f.severity == *s)
-                        .count(),
-                })
-                .collect(),
-            matrix: safeguards
-                .iter()
-                .map(|s| MatrixRow {
-                    id: s.id.clone(),
-                    title: s.title.clone(),
-                    anchor: if organisation.is_some() {
-                        ORGANISATION_ANCHOR.to_string()
-                    } else {
-                        s.anchor.clone()
-                    },
-                    controls: s.controls.len(),
-                    counts: s.counts.clone(),
-                })
-                .collect(),
-            top_controls: top
-                .iter()
-                .take(10)
-                .map(|c| {
-                    let mut row = control_row(c);
-                    if organisation.is_some() {
-                        // The details are per account; the organisation summary leads to them.
-                        row.detail_in = "each account".to_string();
-                        row.detail_anchor = ORGANISATION_ANCHOR.to_string();
-                    }
-                    row
-                })
-                .collect(),
-            verdict: format!(
-                "{} findings on {} subjects: {} failures and {} that could not be assessed (errors are never counted as passes).",
-                thousands(report.findings.len()),
-                thousands(report.summary.subjects),
-                thousands(total_failures),
-                thousands(total_errors)
-            ),
+            None => (None, safeguard_sections(&controls, "", true)),
         };
-
-        let organisation = organisation.map(|(org, accounts)| {
-            let (view, sections) = organisation_view(org, accounts, catalog, report);
-            // Each account's sections replace the organisation-wide ones, whose counts the
-            // summary matrix above already shows.
-            safeguards = sections;
-            view
-        });
-
-        let mut notes = method_notes();
-        if organisation.is_some() {
-            notes.push(ORGANISATION_NOTE.to_string());
-        }
-        let method = MethodView {
-            notes,
-            controls: controls
-                .iter()
-                .map(|c| MethodRow {
-                    id: c.id.clone(),
-                    title: c.title.clone(),
-                    severity: c.severity.as_str().to_string(),
-                    evidence: if c.evidence.is_empty() {
-                        "(see the finding's evidence references)".to_string()
-                    } else {
-                        c.evidence.join(", ")
-                    },
-                    safeguards: c.safeguards.join(", "),
-                    policies: c.policies.join(", "),
-                })
-                .collect(),
-        };
-
         ReportModel {
-            cover: Cover {
-                title: "HIPAA Security Rule evidence: Amazon S3".to_string(),
-                organisation: overview.organisation.clone(),
-                account_id: overview.account_id.clone(),
-                header_subject: overview.header_subject.clone(),
-                partition: overview.partition.clone(),
-                regions: if overview.regions.is_empty() {
-                    "(not recorded)".to_string()
-                } else {
-                    overview.regions.join(", ")
-                },
-                review_period: overview
-                    .review_period
-                    .as_ref()
-                    .map(|p| format!("{} to {}", p.since, p.until))
-                    .unwrap_or_else(|| "(not recorded)".to_string()),
-                collected_at: overview.collected_at.clone(),
-                generated_at: report.generated_at.clone(),
-                tool_version: env!("CARGO_PKG_VERSION").to_string(),
-                collector_version: overview.collector_version.clone(),
-                digest: overview.digest.clone(),
-                buckets_total: overview.buckets.len(),
-                buckets_in_scope: overview.buckets.iter().filter(|(_, b)| b.in_scope).count(),
-                scope: match &overview.scope {
-                    Value::Null => "(all buckets)".to_string(),
-                    other => other.to_string(),
-                },
-            },
-            summary,
-            organisation,
+            cover: cover(scope, report),
+            summary: summary_view(report, &controls, organisation),
+            organisation: organisation_view,
             safeguards,
-            policies,
-            inventory,
-            exceptions,
-            changes: changes(&overview, &report.changes),
-            method,
+            policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
+            inventory: inventory(scope, report),
+            exceptions: exception_views(&audit.risk_exceptions(), judged_at),
+            changes: changes(scope, &report.changes),
+            method: method_view(&controls, organisation),
             previous: None,
         }
+    }
+}
+
+fn cover(scope: &Scope, report: &FindingsReport) -> Cover {
+    let buckets = || scope.accounts.iter().flat_map(|a| a.buckets.iter());
+    Cover {
+        title: "HIPAA Security Rule evidence: Amazon S3".to_string(),
+        organisation: scope.organisation_name(),
+        account_id: scope.account_id.clone(),
+        header_subject: scope.header_subject(),
+        partition: scope.partition.clone(),
+        regions: if scope.regions.is_empty() {
+            "(not recorded)".to_string()
+        } else {
+            scope.regions.join(", ")
+        },
+        review_period: scope
+            .review_period
+            .as_ref()
+            .map(|p| format!("{} to {}", p.since, p.until))
+            .unwrap_or_else(|| "(not recorded)".to_string()),
+        collected_at: scope.collected_at.clone(),
+        generated_at: report.generated_at.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        collector_version: scope.tool_version.clone(),
+        digest: scope.digest.clone(),
+        buckets_total: buckets().count(),
+        buckets_in_scope: buckets().filter(|b| b.in_scope).count(),
+        scope: match &scope.selection {
+            Value::Null => "(all buckets)".to_string(),
+            other => other.to_string(),
+        },
+    }
+}
+
+fn summary_view(
+    report: &FindingsReport,
+    controls: &[ControlInfo],
+    organisation: bool,
+) -> SummaryView {
+    let count = |status: Status| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.status == status)
+            .count()
+    };
+    let mut top: Vec<&ControlInfo> = controls.iter().filter(|c| c.counts.fail > 0).collect();
+    top.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then(b.counts.fail.cmp(&a.counts.fail))
+            .then(a.id.cmp(&b.id))
+    });
+    // The organisation-wide counts per safeguard; the details are per account.
+    let totals = safeguard_sections(controls, "", false);
+    SummaryView {
+        subjects: report.summary.subjects,
+        findings: report.findings.len(),
+        by_status: Status::ALL
+            .iter()
+            .map(|s| Count {
+                label: s.as_str().to_string(),
+                count: count(*s),
+            })
+            .collect(),
+        failures_by_severity: Severity::ALL
+            .iter()
+            .map(|s| Count {
+                label: s.as_str().to_string(),
+                count: report
+                    .findings
+                    .iter()
+                    .filter(|f| f.status == Status::Fail && f.severity == *s)
+                    .count(),
+            })
+            .collect(),
+        matrix: totals
+            .iter()
+            .map(|s| MatrixRow {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                anchor: if organisation {
+                    ORGANISATION_ANCHOR.to_string()
+                } else {
+                    s.anchor.clone()
+                },
+                controls: s.controls.len(),
+                counts: s.counts.clone(),
+            })
+            .collect(),
+        top_controls: top
+            .iter()
+            .take(10)
+            .map(|c| {
+                let mut row = control_row(c, "");
+                if organisation {
+                    // The details are per account; the organisation summary leads to them.
+                    row.detail_in = "each account".to_string();
+                    row.detail_anchor = ORGANISATION_ANCHOR.to_string();
+                }
+                row
+            })
+            .collect(),
+        verdict: format!(
+            "{} findings on {} subjects: {} failures and {} that could not be assessed (errors are never counted as passes).",
+            thousands(report.findings.len()),
+            thousands(report.summary.subjects),
+            thousands(count(Status::Fail)),
+            thousands(count(Status::Error))
+        ),
+    }
+}
+
+/// One page per Dash policy (catalog order, then any other policy a control names): its
+/// attestation, its administrative findings and the technical controls that support it.
+fn policy_sections(
+    controls: &[ControlInfo],
+    report: &FindingsReport,
+    attestations: &[Attestation],
+    judged_at: NaiveDate,
+) -> Vec<PolicySection> {
+    let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
+    for c in controls {
+        for p in &c.policies {
+            if !policy_names.contains(p) {
+                policy_names.push(p.clone());
+            }
+        }
+    }
+    policy_names
+        .iter()
+        .map(|name| {
+            let technical: Vec<&ControlInfo> = controls
+                .iter()
+                .filter(|c| !is_admin(c) && c.policies.iter().any(|p| p == name))
+                .collect();
+            let mut counts = StatusCounts::default();
+            for c in &technical {
+                counts.merge(&c.counts);
+            }
+            let subject = format!("policy:{name}");
+            let admin: Vec<&Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.subject == subject)
+                .collect();
+            let attestation = attestations
+                .iter()
+                .find(|a| a.policy == *name)
+                .map(|a| attestation_view(a, judged_at));
+            let attestation_note = match &attestation {
+                None => "No attestation on file for this policy.".to_string(),
+                Some(a) if a.current => format!("Attested; next review due {}.", a.next_review),
+                Some(a) => format!(
+                    "The attestation's review date {} has passed: the attestation has expired.",
+                    a.next_review
+                ),
+            };
+            PolicySection {
+                name: name.clone(),
+                anchor: anchor("policy", name),
+                attestation,
+                attestation_note,
+                admin_findings: group_findings(&admin)
+                    .into_iter()
+                    .chain(admin.iter().filter(|f| f.status == Status::Pass).map(|f| {
+                        FindingGroup {
+                            status: f.status.as_str().to_string(),
+                            severity: f.severity.as_str().to_string(),
+                            control: f.control.clone(),
+                            reason: f.reason.clone(),
+                            evidence: compact_evidence(&f.evidence),
+                            subjects: vec![f.subject.clone()],
+                        }
+                    }))
+                    .collect(),
+                controls: technical.iter().map(|c| control_row(c, "")).collect(),
+                counts,
+            }
+        })
+        .collect()
+}
+
+fn attestation_view(a: &Attestation, judged_at: NaiveDate) -> AttestationView {
+    AttestationView {
+        owner: a.owner.clone(),
+        approver: a.approver.clone(),
+        approved_on: a.approved_on.to_string(),
+        next_review: a.next_review.to_string(),
+        statement: a.statement.clone(),
+        document: a
+            .document
+            .as_ref()
+            .map(|d| d.path.clone())
+            .unwrap_or_default(),
+        document_sha256: a
+            .document
+            .as_ref()
+            .map(|d| d.sha256.clone())
+            .unwrap_or_default(),
+        current: a.next_review >= judged_at,
+    }
+}
+
+/// Every bucket, in scope or not, in account then name order, with its findings counted.
+fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
+    let mut per_subject: BTreeMap<(&str, &str), (StatusCounts, Option<Severity>)> = BTreeMap::new();
+    for f in &report.findings {
+        let entry = per_subject
+            .entry((f.account.as_str(), f.subject.as_str()))
+            .or_default();
+        entry.0.add(f.status);
+        if f.status == Status::Fail {
+            entry.1 = Some(entry.1.map_or(f.severity, |s| s.min(f.severity)));
+        }
+    }
+    let several_accounts = scope.organisation.is_some();
+    let mut rows = Vec::new();
+    for account in &scope.accounts {
+        for b in &account.buckets {
+            let subject = format!("s3://{}", b.name);
+            let (counts, worst) = per_subject
+                .get(&(account.id.as_str(), subject.as_str()))
+                .cloned()
+                .unwrap_or_default();
+            rows.push(BucketRow {
+                name: if several_accounts {
+                    format!("{} / {}", account.id, b.name)
+                } else {
+                    b.name.clone()
+                },
+                region: b.region.clone(),
+                in_scope: if b.in_scope {
+                    "yes".to_string()
+                } else {
+                    format!(
+                        "no{}",
+                        b.scope_reason
+                            .as_ref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    )
+                },
+                tags: match &b.tags {
+                    Evidence::Found(tags) => tags
+                        .iter()
+                        .map(|t| format!("{}={}", t.key, t.value))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    Evidence::NotConfigured => "(none)".to_string(),
+                    Evidence::Unavailable(why) => format!("(unknown: {why})"),
+                },
+                counts,
+                worst: worst
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_else(|| "-".to_string()),
+            });
+        }
+    }
+    rows
+}
+
+fn exception_views(exceptions: &[RiskException], judged_at: NaiveDate) -> Vec<ExceptionView> {
+    exceptions
+        .iter()
+        .map(|e| ExceptionView {
+            subject: e.subject.clone(),
+            control: e.control.clone(),
+            justification: e.justification.clone(),
+            approver: e.approver.clone(),
+            approved_on: e.approved_on.to_string(),
+            expires: e.expires.to_string(),
+            state: if e.expires >= judged_at {
+                "in force".to_string()
+            } else {
+                "expired".to_string()
+            },
+        })
+        .collect()
+}
+
+fn method_view(controls: &[ControlInfo], organisation: bool) -> MethodView {
+    let mut notes = method_notes();
+    if organisation {
+        notes.push(ORGANISATION_NOTE.to_string());
+    }
+    MethodView {
+        notes,
+        controls: controls
+            .iter()
+            .map(|c| MethodRow {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                severity: c.severity.as_str().to_string(),
+                evidence: if c.evidence.is_empty() {
+                    "(see the finding's evidence references)".to_string()
+                } else {
+                    c.evidence.join(", ")
+                },
+                safeguards: c.safeguards.join(", "),
+                policies: c.policies.join(", "),
+            })
+            .collect(),
     }
 }
 
@@ -1139,12 +1038,12 @@ const ORGANISATION_NOTE: &str = "Organisation: the snapshot holds one complete s
 /// The organisation summary, and every account's safeguard sections (the first one headed with
 /// the account), built one account at a time from that account's findings.
 fn organisation_view(
-    org: &OrgSnapshot,
-    accounts: &[AccountResult],
+    organization: &Organisation,
+    scope: &Scope,
     catalog: &Catalog,
     report: &FindingsReport,
 ) -> (OrganisationView, Vec<SafeguardSection>) {
-    let organization = &org.header.organization;
+    let accounts = &scope.accounts;
     let mut rows = Vec::with_capacity(accounts.len());
     let mut sections = Vec::new();
     for account in accounts {
@@ -1231,7 +1130,7 @@ fn method_notes() -> Vec<String> {
 }
 
 /// The change timeline of findings.json (`evaluate::changes`), as a table.
-fn changes(overview: &Overview, timeline: &Timeline) -> ChangesView {
+fn changes(scope: &Scope, timeline: &Timeline) -> ChangesView {
     let events: Vec<ChangeRow> = timeline
         .changes
         .iter()
@@ -1257,7 +1156,7 @@ fn changes(overview: &Overview, timeline: &Timeline) -> ChangesView {
                     .or_else(|| c.principal.clone())
                     .unwrap_or_else(|| "(not recorded)".to_string()),
                 resources: match &c.account {
-                    Some(account) if overview.several_accounts => {
+                    Some(account) if scope.organisation.is_some() => {
                         format!("{} (account {account})", c.bucket)
                     }
                     _ => c.bucket.clone(),
@@ -1266,7 +1165,7 @@ fn changes(overview: &Overview, timeline: &Timeline) -> ChangesView {
             }
         })
         .collect();
-    let collected = overview.lookup_events_collected;
+    let collected = scope.accounts.iter().any(|a| a.lookup_events_collected);
     let note = if !collected {
         "No configuration changes were collected for the review period (the snapshot has no CloudTrail LookupEvents).".to_string()
     } else if timeline.not_collected.is_empty() {

@@ -30,14 +30,10 @@ use sha1::{Digest, Sha1};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Write};
 
+use crate::audit::{Audit, Scope};
 use crate::controls::{Catalog, Control, SAFEGUARDS};
-use crate::evaluate::org::AccountResult;
 use crate::findings::{Finding, FindingsReport, Status};
-use crate::snapshot::org::OrgSnapshot;
-use crate::snapshot::{Evidence, ReviewPeriod, Snapshot, NOT_COLLECTED};
 
-/// Where the document sits in the bundle; its hrefs are relative to this directory.
-pub const ENTRY: &str = "oscal/assessment-results.json";
 /// The OSCAL release whose schema the document conforms to (tests/data/oscal/).
 pub const OSCAL_VERSION: &str = "1.1.2";
 /// Namespace of phi-audit's own props (OSCAL requires a URI for names it does not define).
@@ -61,7 +57,7 @@ pub struct OscalTimeError {
 /// Everything the document is made of, checked up front so that streaming cannot fail on
 /// bad input halfway through a bundle.
 pub struct AssessmentResults<'a> {
-    source: EvidenceSource<'a>,
+    scope: &'a Scope,
     catalog: &'a Catalog,
     findings: &'a FindingsReport,
     /// File names under `attestations/` in the bundle (attestation and exception files).
@@ -80,20 +76,21 @@ pub struct AssessmentResults<'a> {
 }
 
 impl<'a> AssessmentResults<'a> {
-    pub fn new(
-        mut source: EvidenceSource<'a>,
-        catalog: &'a Catalog,
-        findings: &'a FindingsReport,
-        attestation_files: impl IntoIterator<Item = String>,
-    ) -> Result<Self, OscalTimeError> {
-        let period = source.review_period;
-        let collected_at = oscal_time("snapshot.json collected_at", source.collected_at)?;
+    pub fn new(audit: &'a Audit) -> Result<Self, OscalTimeError> {
+        let scope = &audit.scope;
+        let findings = &audit.findings;
+        let period = scope.review_period.as_ref();
+        let collected_at = oscal_time("snapshot.json collected_at", &scope.collected_at)?;
         Ok(AssessmentResults {
-            catalog,
+            catalog: &audit.catalog,
             findings,
-            attestation_files: attestation_files.into_iter().collect(),
-            evidence_files: source.files.iter().map(|f| f.path.as_str()).collect(),
-            not_collected: std::mem::take(&mut source.not_collected),
+            attestation_files: (audit.admin_files.iter())
+                .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string))
+                .collect(),
+            evidence_files: scope.files.iter().map(|f| f.path.as_str()).collect(),
+            not_collected: (scope.accounts.iter())
+                .flat_map(|a| a.not_collected_refs.iter().cloned())
+                .collect(),
             name_prefix: {
                 let mut hasher = Sha1::new();
                 hasher.update(NAMESPACE_URL);
@@ -108,7 +105,7 @@ impl<'a> AssessmentResults<'a> {
             period_end: period
                 .map(|p| oscal_time("snapshot.json review_period.until", &p.until))
                 .transpose()?,
-            source,
+            scope,
         })
     }
 
@@ -304,7 +301,7 @@ impl<'a> AssessmentResults<'a> {
 
     fn header(&self) -> Header {
         let f = self.findings;
-        let organisation = self.source.organisation.and_then(string_value);
+        let organisation = self.scope.recorded_name().and_then(string_value);
         let who = match (&organisation, &f.snapshot.organization_id) {
             (Some(name), Some(id)) => format!(
                 "{name} (AWS organisation {id}, management account {})",
@@ -352,7 +349,7 @@ impl<'a> AssessmentResults<'a> {
         if let Some(id) = &f.snapshot.organization_id {
             result_props.extend(prop("organization-id", id));
         }
-        result_props.extend(prop("partition", self.source.partition));
+        result_props.extend(prop("partition", &self.scope.partition));
         if let (Some(since), Some(until)) = (&self.period_start, &self.period_end) {
             result_props.extend(prop("review-period-start", since));
             result_props.extend(prop("review-period-end", until));
@@ -465,82 +462,6 @@ impl<'a> AssessmentResults<'a> {
             },
         }
     }
-}
-
-/// What the document needs to know of the evidence, from one account's snapshot or from an
-/// organisation's (whose accounts were evaluated one at a time and are no longer in memory).
-pub struct EvidenceSource<'a> {
-    pub collected_at: &'a str,
-    pub review_period: Option<&'a ReviewPeriod>,
-    pub partition: &'a str,
-    /// The organisation's name, when one was recorded.
-    pub organisation: Option<&'a str>,
-    pub files: &'a [crate::snapshot::SnapshotFile],
-    /// Evidence references (relative to the snapshot root) of bucket answers that were never
-    /// recorded: their observations link the file, not a pointer that names nothing.
-    pub not_collected: HashSet<String>,
-}
-
-impl<'a> EvidenceSource<'a> {
-    pub fn of_snapshot(snapshot: &'a Snapshot) -> Self {
-        EvidenceSource {
-            collected_at: &snapshot.meta.collected_at,
-            review_period: snapshot.meta.review_period.as_ref(),
-            partition: &snapshot.meta.partition,
-            organisation: snapshot.meta.organization.as_deref(),
-            files: &snapshot.files,
-            not_collected: not_collected(snapshot),
-        }
-    }
-
-    pub fn of_org(org: &'a OrgSnapshot, accounts: &'a [AccountResult]) -> Self {
-        EvidenceSource {
-            collected_at: &org.header.collected_at,
-            review_period: org.header.review_period.as_ref(),
-            partition: &org.header.partition,
-            organisation: org.header.organization.name.as_deref(),
-            files: &org.files,
-            not_collected: accounts
-                .iter()
-                .flat_map(|a| a.not_collected_refs.iter().cloned())
-                .collect(),
-        }
-    }
-}
-
-/// The references of bucket answers that are absent from the snapshot.
-pub fn not_collected(snapshot: &Snapshot) -> HashSet<String> {
-    fn absent<T>(evidence: &Evidence<T>) -> Option<&'static str> {
-        match evidence {
-            Evidence::Unavailable(u) if u.code == NOT_COLLECTED => Some(u.operation),
-            _ => None,
-        }
-    }
-    let mut references = HashSet::new();
-    for b in &snapshot.buckets {
-        let operations = [
-            absent(&b.location),
-            absent(&b.acl),
-            absent(&b.policy),
-            absent(&b.policy_status),
-            absent(&b.public_access_block),
-            absent(&b.ownership),
-            absent(&b.versioning),
-            absent(&b.encryption),
-            absent(&b.logging),
-            absent(&b.object_lock),
-            absent(&b.lifecycle),
-            absent(&b.replication),
-            absent(&b.tags),
-        ];
-        references.extend(
-            operations
-                .into_iter()
-                .flatten()
-                .map(|op| b.evidence_ref(op)),
-        );
-    }
-    references
 }
 
 /// One catalog control as an OSCAL objective: the only place its text appears.

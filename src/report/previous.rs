@@ -8,9 +8,9 @@
 
 use serde::Serialize;
 
+use super::diff::{differences, present};
 use super::model::Count;
 use crate::diff::previous::ChangesSincePrevious;
-use crate::diff::render::{differences, present};
 use crate::diff::{BucketRef, StatusChange};
 
 /// What is counted, in the order shown: the titles of the lists.
@@ -198,7 +198,7 @@ impl PreviousView {
                 "The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. \
                  Findings are compared by subject and control; API answers as parsed JSON, bucket policies as parsed documents. \
                  The full comparison, with every changed answer before and after, is {} in this bundle (phi-audit diff {} {} --format json gives the same).",
-                crate::diff::previous::CHANGES_ENTRY,
+                crate::bundle::format::CHANGES,
                 diff.old.bundle,
                 diff.new.bundle
             ),

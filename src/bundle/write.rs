@@ -1,16 +1,15 @@
-//! The evidence bundle (DESIGN.md §6): one zip an auditor receives, reproducible byte for byte
-//! and checkable with standard tools.
-//!
-//! This module owns the layout, the entry order, the fixed timestamps, `MANIFEST.sha256`, the
-//! optional minisign signature, the optional RFC 3161 token (asked for once the manifest is final,
-//! before the rename, so a TSA failure leaves no bundle) and the atomic write (temp file beside the target, then rename).
-//! The documents inside come from [`crate::report`].
+//! Writes the evidence bundle (docs/bundle-layout.md) of an [`Audit`]: renders its documents
+//! through [`crate::report`], adds the evidence files and the administrative inputs, and writes
+//! the zip atomically (a temp file beside the target, then a rename; a failed run leaves nothing,
+//! and the next run removes a temporary that a killed run left behind).
 //!
 //! Determinism: entries are written README.txt first, then in byte order of their paths, then
-//! `MANIFEST.sha256`, then `MANIFEST.sha256.sig`, then `MANIFEST.sha256.tsr`; every entry has the same timestamp (the
-//! report's generation time, in UTC, at the two-second resolution of zip), mode 0644, deflate at
-//! a fixed level and no extra fields. The PDF has no random ids (see `report::pdf`). A
-//! timestamped bundle differs in its token alone: the TSA's time and nonce change every run.
+//! `MANIFEST.sha256`, then `MANIFEST.sha256.sig`, then `MANIFEST.sha256.tsr`; every entry has the
+//! same timestamp (the report's generation time, in UTC, at the two-second resolution of zip),
+//! mode 0644, deflate at a fixed level and no extra fields. The PDF has no random ids (see
+//! `report::pdf`). A timestamped bundle differs in its token alone: the TSA's time and nonce
+//! change every run. The token is asked for once the manifest is final and before the rename, so
+//! a TSA failure leaves no bundle.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use sha2::{Digest, Sha256};
@@ -20,26 +19,22 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use crate::attest::{Attestation, RiskException};
-use crate::controls::Catalog;
-use crate::diff::previous::{ChangesSincePrevious, CHANGES_ENTRY};
-use crate::evaluate::org::AccountResult;
+use super::format::{
+    manifest_line, unsafe_name, ATTESTATIONS_DIR, CHANGES, EVIDENCE_DIR, FINDINGS_CSV,
+    FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF, SIGNATURE, TIMESTAMP,
+};
+use super::sign::SecretKey;
+use super::timestamp::{Attested, TimestampError, Timestamper};
+use crate::audit::Audit;
+use crate::diff::previous::ChangesSincePrevious;
 use crate::findings::FindingsReport;
 use crate::report;
-use crate::sign::SecretKey;
-use crate::snapshot::org::OrgSnapshot;
-use crate::snapshot::{hex, Snapshot, SnapshotFile};
-use crate::timestamp::{Attested, TimestampError, Timestamper};
+use crate::snapshot::hex;
 
-pub const README: &str = "README.txt";
-pub const MANIFEST: &str = "MANIFEST.sha256";
-pub const SIGNATURE: &str = "MANIFEST.sha256.sig";
-pub const TIMESTAMP: &str = crate::timestamp::TOKEN;
-pub const EVIDENCE_DIR: &str = "evidence/";
-pub const ATTESTATIONS_DIR: &str = "attestations/";
-
+/// Why a bundle could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
+    /// Reading an input or writing the bundle failed (the disk, not the input's content).
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -54,69 +49,28 @@ pub enum BundleError {
     },
     #[error("{path}: changed since the snapshot was read (its SHA-256 is now {actual}); collect or copy the snapshot again")]
     EvidenceChanged { path: PathBuf, actual: String },
+    /// The inputs cannot make a bundle (a name that cannot be stored, a time OSCAL refuses).
     #[error("{0}")]
     Input(String),
+    /// A document could not be rendered: a bug, not bad input.
     #[error(transparent)]
     Report(#[from] report::ReportError),
     #[error(transparent)]
     Timestamp(#[from] TimestampError),
 }
 
-/// Everything a bundle is made of.
-pub struct BundleRequest<'a> {
-    pub snapshot: &'a Snapshot,
-    pub catalog: &'a Catalog,
-    pub findings: &'a FindingsReport,
-    /// The attestations as evaluated, one per policy at most.
-    pub attestations: &'a [Attestation],
-    pub exceptions: &'a [RiskException],
-    /// The day attestations and exceptions are judged current at (the end of the review
-    /// period, as the administrative evaluation uses); `None`: the generation day.
-    pub judged_at: Option<chrono::NaiveDate>,
-    /// The attestation and exception YAML files, copied as given into `attestations/`.
-    pub attestation_files: &'a [PathBuf],
-    /// The policy documents the attestations name: (path relative to the attestations file,
-    /// as the attestation gives it; file on disk). Stored under `attestations/` at that path,
-    /// so the attestation's document reference resolves inside the bundle.
-    pub attestation_documents: &'a [(String, PathBuf)],
+/// What a bundle may carry besides the audit's own documents.
+#[derive(Default, Clone, Copy)]
+pub struct Options<'a> {
+    /// Sign MANIFEST.sha256 with this minisign key.
     pub sign_key: Option<&'a SecretKey>,
-}
-
-/// Everything a bundle is made of besides the evidence tree: shared by single-account and
-/// organisation bundles.
-pub struct BundleInputs<'a> {
-    pub catalog: &'a Catalog,
-    pub findings: &'a FindingsReport,
-    pub attestations: &'a [Attestation],
-    pub exceptions: &'a [RiskException],
-    pub judged_at: Option<chrono::NaiveDate>,
-    pub attestation_files: &'a [PathBuf],
-    pub attestation_documents: &'a [(String, PathBuf)],
-    pub sign_key: Option<&'a SecretKey>,
-}
-
-impl<'a> BundleRequest<'a> {
-    fn inputs(&self) -> BundleInputs<'a> {
-        BundleInputs {
-            catalog: self.catalog,
-            findings: self.findings,
-            attestations: self.attestations,
-            exceptions: self.exceptions,
-            judged_at: self.judged_at,
-            attestation_files: self.attestation_files,
-            attestation_documents: self.attestation_documents,
-            sign_key: self.sign_key,
-        }
-    }
-}
-
-/// The bundle of an organisation snapshot: `evidence/` holds the whole tree (the header and
-/// every `accounts/<id>/`), byte for byte.
-pub struct OrgBundleRequest<'a> {
-    pub org: &'a OrgSnapshot,
-    /// Per account, what the report shows besides the findings (from the evaluation).
-    pub accounts: &'a [AccountResult],
-    pub inputs: BundleInputs<'a>,
+    /// The changes since a previous bundle (`report --previous`): the report's "Changes since
+    /// last review" section, `changes-since-previous.json` and a README paragraph.
+    pub previous: Option<&'a ChangesSincePrevious>,
+    /// `MANIFEST.sha256.tsr` from this time-stamping authority (`report --timestamp-url`). The
+    /// TSA is asked once the manifest is final and before the bundle is renamed into place: its
+    /// failure fails the run and leaves no bundle.
+    pub timestamper: Option<&'a dyn Timestamper>,
 }
 
 /// What was written, for the command's closing message and the benchmark.
@@ -132,6 +86,8 @@ pub struct BundleSummary {
     pub signed_by: Option<String>,
     /// What the RFC 3161 token attests, when the bundle is timestamped.
     pub timestamp: Option<Attested>,
+    /// Temporaries of earlier, killed runs that were removed.
+    pub removed_stale: Vec<PathBuf>,
 }
 
 /// Writes one generated entry (findings.json, findings.csv) as it goes.
@@ -153,154 +109,98 @@ struct Entry<'a> {
     source: Source<'a>,
 }
 
-/// Renders the documents and writes the bundle to `out` atomically.
-pub fn write(request: &BundleRequest<'_>, out: &Path) -> Result<BundleSummary, BundleError> {
-    write_with(request, &Extras::default(), out)
-}
-
-/// What `report` may add to a bundle beyond [`BundleRequest`].
-#[derive(Default, Clone, Copy)]
-pub struct Extras<'a> {
-    /// The changes since a previous bundle (`report --previous`): the report's "Changes since
-    /// last review" section, `changes-since-previous.json` and a README paragraph.
-    pub previous: Option<&'a ChangesSincePrevious>,
-    /// `MANIFEST.sha256.tsr` from this time-stamping authority (`report --timestamp-url`). The
-    /// TSA is asked once the manifest is final and before the bundle is renamed into place: its
-    /// failure fails the run and leaves no bundle.
-    pub timestamper: Option<&'a dyn Timestamper>,
-}
-
-/// [`write`], with the [`Extras`] asked for.
-pub fn write_with(
-    request: &BundleRequest<'_>,
-    extras: &Extras<'_>,
+/// Renders the audit's documents and writes its bundle to `out` atomically.
+pub fn write(
+    audit: &Audit,
+    options: &Options<'_>,
     out: &Path,
 ) -> Result<BundleSummary, BundleError> {
-    let mut model = report::model::ReportModel::build(
-        request.snapshot,
-        request.catalog,
-        request.findings,
-        request.attestations,
-        request.exceptions,
-        request.judged_at,
-    );
-    model.previous = extras.previous.map(report::previous::PreviousView::build);
-    write_documents(
-        &request.inputs(),
-        &model,
-        &request.snapshot.root,
-        &request.snapshot.files,
-        report::oscal::EvidenceSource::of_snapshot(request.snapshot),
-        extras,
-        out,
-    )
-}
-
-/// Renders an organisation's documents and writes its bundle to `out` atomically.
-pub fn write_org(
-    request: &OrgBundleRequest<'_>,
-    extras: &Extras<'_>,
-    out: &Path,
-) -> Result<BundleSummary, BundleError> {
-    let inputs = &request.inputs;
-    let mut model = report::model::ReportModel::build_org(
-        request.org,
-        request.accounts,
-        inputs.catalog,
-        inputs.findings,
-        inputs.attestations,
-        inputs.exceptions,
-        inputs.judged_at,
-    );
-    model.previous = extras.previous.map(report::previous::PreviousView::build);
-    write_documents(
-        inputs,
-        &model,
-        &request.org.root,
-        &request.org.files,
-        report::oscal::EvidenceSource::of_org(request.org, request.accounts),
-        extras,
-        out,
-    )
-}
-
-/// The documents of `model` plus the evidence files under `evidence_root`, plus the extras.
-fn write_documents(
-    request: &BundleInputs<'_>,
-    model: &report::model::ReportModel,
-    evidence_root: &Path,
-    evidence_files: &[SnapshotFile],
-    oscal_source: report::oscal::EvidenceSource<'_>,
-    extras: &Extras<'_>,
-    out: &Path,
-) -> Result<BundleSummary, BundleError> {
-    let Extras {
-        previous,
-        timestamper,
-    } = *extras;
-    let html = report::html::render(model)?;
-    let pdf = report::pdf::render(model)?;
-    let oscal = report::oscal::AssessmentResults::new(
-        oscal_source,
-        request.catalog,
-        request.findings,
-        request
-            .attestation_files
-            .iter()
-            .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string)),
-    )
-    .map_err(|e| BundleError::Input(e.to_string()))?;
-
+    let mut model = report::model::ReportModel::build(audit);
+    model.previous = options.previous.map(report::previous::PreviousView::build);
+    let html = report::html::render(&model)?;
+    let pdf = report::pdf::render(&model)?;
+    let oscal = report::oscal::AssessmentResults::new(audit)
+        .map_err(|e| BundleError::Input(e.to_string()))?;
+    let (html_bytes, pdf_bytes, pdf_pages) = (html.len(), pdf.bytes.len(), pdf.pages);
+    let findings = &audit.findings;
     let mut entries = vec![
         Entry {
-            name: "findings.csv".to_string(),
+            name: FINDINGS_CSV.to_string(),
             source: Source::Generated(Box::new(|out: &mut dyn Write| {
-                report::csv::write_findings_csv(&request.findings.findings, out)
+                report::csv::write_findings_csv(&findings.findings, out)
             })),
         },
         Entry {
-            name: "findings.json".to_string(),
-            // Byte-identical to `report::findings_json` (same serialiser), without the string.
+            name: FINDINGS_JSON.to_string(),
             source: Source::Generated(Box::new(|out: &mut dyn Write| {
-                serde_json::to_writer_pretty(&mut *out, request.findings)?;
-                out.write_all(b"\n")
+                report::write_findings_json(findings, out)
             })),
         },
         Entry {
-            name: report::oscal::ENTRY.to_string(),
+            name: OSCAL.to_string(),
             source: Source::Generated(Box::new(|out: &mut dyn Write| oscal.write(out))),
         },
         Entry {
-            name: "report.html".to_string(),
+            name: REPORT_HTML.to_string(),
             source: Source::Bytes(html.into_bytes()),
         },
         Entry {
-            name: "report.pdf".to_string(),
+            name: REPORT_PDF.to_string(),
             source: Source::Bytes(pdf.bytes),
         },
     ];
-    let size = |source: &Source| match source {
-        Source::Bytes(b) => b.len(),
-        _ => 0,
-    };
-    let html_bytes = size(&entries[3].source);
-    let pdf_bytes = size(&entries[4].source);
-    if let Some(previous) = previous {
+    if let Some(previous) = options.previous {
         entries.push(Entry {
-            name: CHANGES_ENTRY.to_string(),
+            name: CHANGES.to_string(),
             source: Source::Bytes(previous.json().into_bytes()),
         });
     }
-    for file in evidence_files {
-        entries.push(Entry {
-            name: format!("{EVIDENCE_DIR}{}", file.path),
-            source: Source::File {
-                path: evidence_root.join(&file.path),
-                expected: Some(file.sha256.clone()),
-            },
-        });
+    entries.extend(evidence_entries(audit));
+    entries.extend(admin_entries(audit)?);
+    entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    // Two attestations may name the same document.
+    entries.dedup_by(|a, b| {
+        a.name == b.name
+            && matches!((&a.source, &b.source), (Source::File { path: x, .. }, Source::File { path: y, .. }) if x == y)
+    });
+    if let Some(pair) = entries.windows(2).find(|w| w[0].name == w[1].name) {
+        return Err(BundleError::Input(format!(
+            "two inputs would both be stored as {} in the bundle; rename one",
+            pair[0].name
+        )));
     }
-    for path in request.attestation_files {
+    let readme = readme(audit, options, &model);
+    entries.insert(
+        0,
+        Entry {
+            name: README.to_string(),
+            source: Source::Bytes(readme.into_bytes()),
+        },
+    );
+    let mut summary = write_atomically(out, |file| write_zip(file, &entries, findings, options))?;
+    summary.pdf_pages = pdf_pages;
+    summary.pdf_bytes = pdf_bytes;
+    summary.html_bytes = html_bytes;
+    Ok(summary)
+}
+
+/// `evidence/<path>` for every snapshot file, checked against the hash taken when it was read.
+fn evidence_entries<'a>(audit: &'a Audit) -> impl Iterator<Item = Entry<'a>> + 'a {
+    let scope = &audit.scope;
+    scope.files.iter().map(|file| Entry {
+        name: format!("{EVIDENCE_DIR}{}", file.path),
+        source: Source::File {
+            path: scope.root.join(&file.path),
+            expected: Some(file.sha256.clone()),
+        },
+    })
+}
+
+/// `attestations/`: the attestation and exception files as given, and the policy documents the
+/// attestations name, stored at the path the attestation gives so its reference resolves.
+fn admin_entries<'a>(audit: &Audit) -> Result<Vec<Entry<'a>>, BundleError> {
+    let mut entries = Vec::new();
+    for path in &audit.admin_files {
         let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
             BundleError::Input(format!(
                 "{}: not a file name phi-audit can bundle",
@@ -315,8 +215,8 @@ fn write_documents(
             },
         });
     }
-    for (relative, path) in request.attestation_documents {
-        if let Some(why) = crate::verify::unsafe_name(relative) {
+    for (relative, path) in audit.attested_documents() {
+        if let Some(why) = unsafe_name(&relative) {
             return Err(BundleError::Input(format!(
                 "attestation document {relative}: {why}; keep policy documents beside or below the attestations file"
             )));
@@ -324,39 +224,12 @@ fn write_documents(
         entries.push(Entry {
             name: format!("{ATTESTATIONS_DIR}{relative}"),
             source: Source::File {
-                path: path.clone(),
+                path,
                 expected: None,
             },
         });
     }
-    entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
-    // Two attestations may name the same document.
-    entries.dedup_by(|a, b| {
-        a.name == b.name
-            && matches!((&a.source, &b.source), (Source::File { path: x, .. }, Source::File { path: y, .. }) if x == y)
-    });
-    if let Some(pair) = entries.windows(2).find(|w| w[0].name == w[1].name) {
-        return Err(BundleError::Input(format!(
-            "two inputs would both be stored as {} in the bundle; rename one",
-            pair[0].name
-        )));
-    }
-    entries.insert(
-        0,
-        Entry {
-            name: README.to_string(),
-            source: Source::Bytes(
-                readme(request, model, previous, timestamper.map(|t| t.source())).into_bytes(),
-            ),
-        },
-    );
-
-    let mut summary =
-        write_atomically(out, |file| write_zip(file, &entries, request, timestamper))?;
-    summary.pdf_pages = pdf.pages;
-    summary.pdf_bytes = pdf_bytes;
-    summary.html_bytes = html_bytes;
-    Ok(summary)
+    Ok(entries)
 }
 
 /// Creates a temp file beside `out`, lets `fill` write it, then renames it over `out`. Any
@@ -444,23 +317,23 @@ impl<W: Write> Write for Hashing<'_, W> {
 fn write_zip(
     file: File,
     entries: &[Entry],
-    request: &BundleInputs<'_>,
-    timestamper: Option<&dyn Timestamper>,
+    findings: &FindingsReport,
+    options: &Options<'_>,
 ) -> Result<BundleSummary, BundleError> {
     let zip_err = |source| BundleError::Zip {
         path: PathBuf::from("bundle"),
         source,
     };
-    let options = SimpleFileOptions::default()
+    let entry_options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
         .compression_level(Some(6))
-        .last_modified_time(entry_time(&request.findings.generated_at))
+        .last_modified_time(entry_time(&findings.generated_at))
         .unix_permissions(0o644);
     let mut zip = ZipWriter::new(BufWriter::with_capacity(1 << 20, file));
     let mut manifest_lines: Vec<(String, String)> = Vec::with_capacity(entries.len());
     let mut buffer = vec![0u8; 1 << 16];
     for entry in entries {
-        zip.start_file(entry.name.as_str(), options)
+        zip.start_file(entry.name.as_str(), entry_options)
             .map_err(zip_err)?;
         let digest = match &entry.source {
             Source::Bytes(bytes) => {
@@ -513,9 +386,9 @@ fn write_zip(
     manifest_lines.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let manifest: String = manifest_lines
         .iter()
-        .map(|(name, digest)| format!("{digest}  {name}\n"))
+        .map(|(name, digest)| manifest_line(digest, name))
         .collect();
-    zip.start_file(MANIFEST, options).map_err(zip_err)?;
+    zip.start_file(MANIFEST, entry_options).map_err(zip_err)?;
     zip.write_all(manifest.as_bytes())
         .map_err(|source| BundleError::Io {
             path: PathBuf::from(MANIFEST),
@@ -523,9 +396,9 @@ fn write_zip(
         })?;
     let mut signed_by = None;
     let mut count = entries.len() + 1;
-    if let Some(key) = request.sign_key {
-        let signature = key.sign(manifest.as_bytes(), &trusted_comment(request.findings));
-        zip.start_file(SIGNATURE, options).map_err(zip_err)?;
+    if let Some(key) = options.sign_key {
+        let signature = key.sign(manifest.as_bytes(), &trusted_comment(findings));
+        zip.start_file(SIGNATURE, entry_options).map_err(zip_err)?;
         zip.write_all(signature.as_bytes())
             .map_err(|source| BundleError::Io {
                 path: PathBuf::from(SIGNATURE),
@@ -535,9 +408,9 @@ fn write_zip(
         count += 1;
     }
     let mut timestamp = None;
-    if let Some(timestamper) = timestamper {
+    if let Some(timestamper) = options.timestamper {
         let stamp = timestamper.stamp(manifest.as_bytes())?;
-        zip.start_file(TIMESTAMP, options).map_err(zip_err)?;
+        zip.start_file(TIMESTAMP, entry_options).map_err(zip_err)?;
         zip.write_all(&stamp.response_der)
             .map_err(|source| BundleError::Io {
                 path: PathBuf::from(TIMESTAMP),
@@ -566,6 +439,7 @@ fn write_zip(
         manifest_sha256: hex(&Sha256::digest(manifest.as_bytes())),
         signed_by,
         timestamp,
+        removed_stale: Vec::new(),
     })
 }
 
@@ -589,13 +463,13 @@ fn readme_previous(previous: Option<&ChangesSincePrevious>) -> (String, String) 
     };
     let old = &previous.diff.old;
     let entry = format!(
-        "{CHANGES_ENTRY}\n\
+        "{CHANGES}\n\
          \x20                what changed since the previous bundle (format phi-audit-diff/1)\n"
     );
     let paragraph = format!(
         "Changes since the previous review\n\
          ---------------------------------\n\
-         The report's \"Changes since last review\" section and {CHANGES_ENTRY} compare this\n\
+         The report's \"Changes since last review\" section and {CHANGES} compare this\n\
          bundle with the previous one, which phi-audit verified intact before comparing:\n\n\
          Previous bundle:         {bundle}\n\
          Its report generated:    {generated}\n\
@@ -613,14 +487,10 @@ fn readme_previous(previous: Option<&ChangesSincePrevious>) -> (String, String) 
     (entry, paragraph)
 }
 
-fn readme(
-    request: &BundleInputs<'_>,
-    model: &report::model::ReportModel,
-    previous: Option<&ChangesSincePrevious>,
-    timestamp_source: Option<&str>,
-) -> String {
-    let f = request.findings;
-    let (previous_entry, previous_paragraph) = readme_previous(previous);
+fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportModel) -> String {
+    let f = &audit.findings;
+    let (previous_entry, previous_paragraph) = readme_previous(options.previous);
+    let timestamp_source = options.timestamper.map(|t| t.source());
     let timestamped = match timestamp_source {
         Some(source) => format!(
             "\nThis bundle carries a trusted timestamp: MANIFEST.sha256.tsr is an RFC 3161 time-stamp\n\
@@ -634,7 +504,7 @@ fn readme(
         ),
         None => String::new(),
     };
-    let signed = match request.sign_key {
+    let signed = match options.sign_key {
         Some(key) => format!(
             "This bundle is signed: MANIFEST.sha256.sig is a minisign signature of MANIFEST.sha256 made\n\
              with the key whose id is {}. Ask the organisation for its public key file\n\

@@ -5,7 +5,7 @@
 //! before anything is hashed. Entries are hashed as a stream, so a large bundle (or a zip bomb)
 //! never has to fit in memory. Every manifest line is checked (OK / CHANGED / MISSING) and every
 //! entry the manifest does not list is EXTRA. The signature is checked when a public key is given,
-//! the RFC 3161 token (`MANIFEST.sha256.tsr`, see [`crate::timestamp`]) when one is present: fully
+//! the RFC 3161 token (`MANIFEST.sha256.tsr`, see [`super::timestamp`]) when one is present: fully
 //! with `--tsa-cert`, imprint and signature only (reported as not trusted) without.
 
 use sha2::{Digest, Sha256};
@@ -16,10 +16,10 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
-use crate::bundle::{MANIFEST, SIGNATURE, TIMESTAMP};
-use crate::sign::{self, BadSignature, PublicKey};
+use super::format::{parse_manifest, unsafe_name, MANIFEST, SIGNATURE, TIMESTAMP};
+use super::sign::{self, BadSignature, PublicKey};
+use super::timestamp::{self, Attested, BadToken, TsaTrust};
 use crate::snapshot::hex;
-use crate::timestamp::{self, Attested, BadToken, TsaTrust};
 
 /// The largest manifest or signature file read into memory (a real one is far smaller).
 const SMALL_FILE_LIMIT: u64 = 64 << 20;
@@ -176,58 +176,6 @@ impl VerifyReport {
         ));
         out
     }
-}
-
-/// Why an entry name is unsafe to extract, or `None` when it is a plain relative path.
-pub fn unsafe_name(name: &str) -> Option<&'static str> {
-    if name.is_empty() {
-        return Some("empty name");
-    }
-    if name.contains('\0') || name.chars().any(char::is_control) {
-        return Some("control character in name");
-    }
-    if name.contains('\\') {
-        return Some("backslash in name (a Windows path separator)");
-    }
-    if name.starts_with('/') {
-        return Some("absolute path");
-    }
-    let bytes = name.as_bytes();
-    if bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic() {
-        return Some("drive-letter path");
-    }
-    for component in name.trim_end_matches('/').split('/') {
-        match component {
-            ".." => return Some("parent-directory component (..)"),
-            "." | "" => return Some("empty or '.' path component"),
-            _ => {}
-        }
-    }
-    None
-}
-
-fn parse_manifest(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut lines = Vec::new();
-    for (n, line) in text.split_terminator('\n').enumerate() {
-        let (digest, name) = line
-            .split_once("  ")
-            .ok_or_else(|| format!("MANIFEST.sha256 line {}: not \"<sha256>  <path>\"", n + 1))?;
-        if digest.len() != 64
-            || !digest
-                .bytes()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        {
-            return Err(format!(
-                "MANIFEST.sha256 line {}: not a lowercase SHA-256",
-                n + 1
-            ));
-        }
-        if let Some(why) = unsafe_name(name) {
-            return Err(format!("MANIFEST.sha256 line {}: {name}: {why}", n + 1));
-        }
-        lines.push((name.to_string(), digest.to_string()));
-    }
-    Ok(lines)
 }
 
 fn read_small<R: Read>(reader: R) -> std::io::Result<Vec<u8>> {
@@ -467,7 +415,7 @@ pub fn verify_with_timestamp(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_manifest, unsafe_name};
+    use super::super::format::{parse_manifest, unsafe_name};
 
     #[test]
     fn manifest_lines_are_checked_strictly() {

@@ -40,9 +40,6 @@ use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectKeyIdentifier};
 use x509_cert::Certificate;
 use x509_tsp::{Accuracy, MessageImprint, TimeStampReq, TimeStampResp, TspVersion};
 
-/// The bundle entry holding the token: over the manifest, so not listed in it.
-pub const TOKEN: &str = "MANIFEST.sha256.tsr";
-
 /// How long the whole exchange with the TSA may take.
 pub const TSA_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -1,26 +1,19 @@
-//! How a [`BundleDiff`] is shown: the terminal table (100 columns), JSON (the `BundleDiff` as
-//! is, pretty-printed) and a self-contained HTML page rendered with Tera from
-//! `report-templates/diff.html` (autoescape on, so bucket names, policies and reasons that came
-//! from AWS are HTML-escaped). All three are deterministic.
+//! How a [`BundleDiff`] is shown to people: the terminal table (100 columns) and a
+//! self-contained HTML page rendered with Tera from `report-templates/diff.html` (autoescape on,
+//! so bucket names, policies and reasons that came from AWS are HTML-escaped). Both are
+//! deterministic. The JSON form is the diff's own format ([`crate::diff::BundleDiff::json`]).
 
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::{BucketRef, BundleDiff, BundleSide, ConfigChange, StatusChange};
-use crate::report::table::{wrap, WIDTH};
-use crate::report::ReportError;
+use super::table::{wrap, WIDTH};
+use super::ReportError;
+use crate::diff::{BucketRef, BundleDiff, BundleSide, ConfigChange, StatusChange};
 
 const TEMPLATE_NAME: &str = "diff.html";
 const TEMPLATE: &str = include_str!("../../report-templates/diff.html");
-
-/// `diff --format json`: the [`BundleDiff`], pretty-printed, with a final newline.
-pub fn json(diff: &BundleDiff) -> String {
-    let mut text = serde_json::to_string_pretty(diff).expect("a diff serialises");
-    text.push('\n');
-    text
-}
 
 fn was(change: &StatusChange) -> String {
     match change.before {

@@ -1,0 +1,179 @@
+//! The audit: judged evidence, built once from a snapshot directory and the judgement options,
+//! and read by everything after it — the terminal outputs of `evaluate`, the report model, OSCAL,
+//! the comparison with a previous bundle and the bundle writer all take an [`Audit`].
+//!
+//! Building one is the whole first half of `evaluate` and `report`: load the control catalog,
+//! load and evaluate every account ([`scope`], the one place that tells an account from an
+//! organisation), then apply the administrative inputs (attestations and risk exceptions,
+//! [`crate::attest`]) at the end of the review period. Nothing here prints: what a user should be
+//! told besides the findings is returned in [`Audit::warnings`].
+
+pub mod scope;
+
+use chrono::NaiveDate;
+use std::path::{Path, PathBuf};
+
+use crate::attest::{self, Administrative, AttestError, Attestation, ExceptionUse, RiskException};
+use crate::controls::{Catalog, CatalogError};
+use crate::evaluate::{self, EvaluateOptions};
+use crate::findings::FindingsReport;
+use crate::snapshot::SnapshotError;
+
+pub use scope::{AccountResult, Organisation, Scope};
+
+/// Every control id a catalog must define: the evaluator's, the administrative ones judged by
+/// [`crate::attest`], and the organisation one judged by [`scope`].
+pub fn control_ids() -> Vec<&'static str> {
+    let mut ids = evaluate::known_control_ids();
+    ids.extend(attest::ADMIN_CONTROLS);
+    ids.extend(scope::ORG_CONTROLS);
+    ids
+}
+
+/// The catalog compiled into the binary, checked against [`control_ids`].
+pub fn builtin_catalog() -> Result<Catalog, CatalogError> {
+    Catalog::builtin(&control_ids())
+}
+
+/// `--controls DIR`, or the built-in catalog.
+pub fn load_catalog(dir: Option<&Path>) -> Result<Catalog, CatalogError> {
+    match dir {
+        Some(dir) => Catalog::load_dir(dir, &control_ids()),
+        None => builtin_catalog(),
+    }
+}
+
+/// What decides the findings besides the evidence.
+#[derive(Debug, Clone, Default)]
+pub struct Judgement {
+    /// `--controls DIR`; the built-in catalog when `None`.
+    pub controls: Option<PathBuf>,
+    pub evaluate: EvaluateOptions,
+    /// Policy attestations (YAML).
+    pub attestations: Option<PathBuf>,
+    /// Risk exceptions (YAML).
+    pub exceptions: Option<PathBuf>,
+    /// Judge attestations and exceptions at this day instead of the end of the review period.
+    pub as_of: Option<NaiveDate>,
+    /// The generation time recorded in every output (RFC 3339), chosen by the caller.
+    pub generated_at: String,
+}
+
+/// Why an audit could not be built: all bad input.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+    #[error(transparent)]
+    Attest(#[from] AttestError),
+}
+
+/// Something the user should read besides the findings (printed by the command line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning(pub String);
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Judged evidence: what every output is rendered from.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    /// What was audited, and the evidence files.
+    pub scope: Scope,
+    pub catalog: Catalog,
+    /// The findings after the administrative step, the summary and the change timeline.
+    pub findings: FindingsReport,
+    /// The attestations and exceptions as loaded, and the day they were judged at.
+    pub admin: Administrative,
+    /// The attestation and exception files as given (copied into the bundle).
+    pub admin_files: Vec<PathBuf>,
+    /// Per exception: its state and the subjects it matched.
+    pub exceptions: Vec<ExceptionUse>,
+    pub warnings: Vec<Warning>,
+}
+
+impl Audit {
+    /// Loads and judges the snapshot at `root`.
+    pub fn build(root: &Path, judgement: &Judgement) -> Result<Audit, AuditError> {
+        let catalog = load_catalog(judgement.controls.as_deref())?;
+        let evaluated = scope::evaluate(root, &catalog, judgement.evaluate)?;
+        let period_end = judgement
+            .as_of
+            .unwrap_or_else(|| evaluated.scope.period_end().date_naive());
+        let admin = Administrative::load(
+            judgement.attestations.as_deref(),
+            judgement.exceptions.as_deref(),
+            &catalog,
+            period_end,
+        )?;
+        // The policies are the snapshot's account's, or the organisation's management account's.
+        let applied = attest::apply_for(
+            evaluated.findings,
+            &catalog,
+            &admin,
+            &evaluated.scope.account_id,
+        );
+        let mut findings = FindingsReport::new(
+            judgement.generated_at.clone(),
+            evaluated.scope.reference(),
+            applied.findings,
+        );
+        findings.changes = evaluated.changes;
+        let warnings = applied
+            .unmatched
+            .iter()
+            .map(|u| Warning(u.to_string()))
+            .collect();
+        let admin_files = [&judgement.attestations, &judgement.exceptions]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        Ok(Audit {
+            scope: evaluated.scope,
+            catalog,
+            findings,
+            admin,
+            admin_files,
+            exceptions: applied.exceptions,
+            warnings,
+        })
+    }
+
+    /// The attestations as evaluated, one per policy at most.
+    pub fn attestations(&self) -> Vec<Attestation> {
+        self.admin
+            .attestations
+            .iter()
+            .flat_map(|file| file.entries.iter().map(|e| e.attestation.clone()))
+            .collect()
+    }
+
+    /// Every risk exception in file order.
+    pub fn risk_exceptions(&self) -> Vec<RiskException> {
+        self.admin.exceptions()
+    }
+
+    /// The policy documents the attestations name and that could be read: (path relative to
+    /// the attestations file, as the attestation gives it; file on disk). One that could not be
+    /// read is reported by its administrative finding instead.
+    pub fn attested_documents(&self) -> Vec<(String, PathBuf)> {
+        self.admin
+            .attestations
+            .iter()
+            .flat_map(|file| file.entries.iter())
+            .filter(|e| e.document_path.is_file())
+            .filter_map(|e| {
+                e.attestation
+                    .document
+                    .as_ref()
+                    .map(|d| (d.path.clone(), e.document_path.clone()))
+            })
+            .collect()
+    }
+}

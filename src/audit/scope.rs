@@ -1,0 +1,355 @@
+//! What was audited: one account, or an organisation of accounts. This is the one place that
+//! knows the difference (docs/organizations.md); everything after it sees a list of accounts.
+//!
+//! A single-account snapshot is an audit of one account whose evidence references are relative
+//! to the snapshot root. An organisation snapshot is an audit of every account in its header, in
+//! id order, each loaded from `accounts/<id>/`, evaluated exactly as a single account, prefixed
+//! with `accounts/<id>/`, and dropped before the next is read, so memory is bounded by the largest
+//! account plus the findings. An account that could not be collected gives one
+//! [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
+
+use serde_json::Value;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::controls::Catalog;
+use crate::evaluate::{self, changes, EvaluateOptions};
+use crate::findings::{Finding, SnapshotRef, Status, Timeline};
+use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
+use crate::snapshot::{
+    BucketListing, Evidence, ReviewPeriod, Snapshot, SnapshotError, SnapshotFile, NOT_COLLECTED,
+};
+
+/// The control of an account whose role could not be assumed (or whose buckets could not be
+/// listed). Like the administrative controls, every catalog must define it.
+pub const ACCOUNT_NOT_COLLECTED: &str = "org.account-not-collected";
+
+/// The controls judged here rather than by the evaluator.
+pub const ORG_CONTROLS: &[&str] = &[ACCOUNT_NOT_COLLECTED];
+
+/// The AWS Organizations organisation an audit covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organisation {
+    /// `o-...`.
+    pub id: String,
+    pub name: Option<String>,
+    pub management_account_id: String,
+}
+
+impl Organisation {
+    /// The organisation as reports name it: its name when recorded, with its id.
+    pub fn display_name(&self) -> String {
+        match &self.name {
+            Some(name) => format!("{name} ({})", self.id),
+            None => self.id.clone(),
+        }
+    }
+}
+
+/// What the report needs to know of one account once its evidence is gone.
+#[derive(Debug, Clone)]
+pub struct AccountResult {
+    pub id: String,
+    pub name: Option<String>,
+    /// Why the account has no evidence (the AssumeRole error); `None` when it was collected.
+    pub not_collected: Option<String>,
+    /// Every bucket of the account, in scope or not, in name order.
+    pub buckets: Vec<BucketListing>,
+    pub regions: Vec<String>,
+    /// Whether the account's CloudTrail files hold LookupEvents (the change timeline's source).
+    pub lookup_events_collected: bool,
+    /// Evidence references (bundle-evidence relative) of bucket answers the snapshot never
+    /// recorded: their OSCAL observations link the file, not a pointer that names nothing.
+    pub not_collected_refs: Vec<String>,
+}
+
+/// The evidence an audit rests on, and the facts of its header.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    /// `Some` for an organisation snapshot.
+    pub organisation: Option<Organisation>,
+    /// The single account, or the organisation's management account: the account the policy
+    /// attestations belong to.
+    pub account_id: String,
+    /// The organisation name a single-account snapshot recorded (`collect --organization`).
+    pub recorded_organisation: Option<String>,
+    pub collected_at: String,
+    /// The phi-audit that collected the snapshot.
+    pub tool_version: String,
+    pub partition: String,
+    /// The regions examined: the snapshot's, or every account's (sorted, once each).
+    pub regions: Vec<String>,
+    pub review_period: Option<ReviewPeriod>,
+    /// The scope as collect recorded it (include/exclude globs, tag selectors, regions).
+    pub selection: Value,
+    /// The snapshot directory; evidence references are relative to it.
+    pub root: PathBuf,
+    /// Every file, sorted by path, with the SHA-256 it had when read.
+    pub files: Vec<SnapshotFile>,
+    pub digest: String,
+    /// Every account, in id order (exactly one for a single-account snapshot).
+    pub accounts: Vec<AccountResult>,
+}
+
+impl Scope {
+    /// What findings.json names as its source.
+    pub fn reference(&self) -> SnapshotRef {
+        SnapshotRef {
+            collected_at: self.collected_at.clone(),
+            account_id: self.account_id.clone(),
+            digest: self.digest.clone(),
+            organization_id: self.organisation.as_ref().map(|o| o.id.clone()),
+        }
+    }
+
+    /// The organisation as the report's cover names it.
+    pub fn organisation_name(&self) -> String {
+        match (&self.organisation, &self.recorded_organisation) {
+            (Some(org), _) => org.display_name(),
+            (None, Some(name)) => name.clone(),
+            (None, None) => "(organisation not recorded)".to_string(),
+        }
+    }
+
+    /// The organisation's recorded name, if any (OSCAL's party name).
+    pub fn recorded_name(&self) -> Option<&str> {
+        match &self.organisation {
+            Some(org) => org.name.as_deref(),
+            None => self.recorded_organisation.as_deref(),
+        }
+    }
+
+    /// What every page header names.
+    pub fn header_subject(&self) -> String {
+        match &self.organisation {
+            Some(org) => format!(
+                "AWS organisation {} (management account {})",
+                org.id, org.management_account_id
+            ),
+            None => format!("AWS account {}", self.account_id),
+        }
+    }
+
+    /// The end of the review period, else the collection time.
+    pub fn period_end(&self) -> chrono::DateTime<chrono::Utc> {
+        evaluate::period_end_of(self.review_period.as_ref(), &self.collected_at)
+    }
+}
+
+/// The evaluator's findings for every account, with the scope they came from.
+pub struct Evaluated {
+    pub scope: Scope,
+    pub findings: Vec<Finding>,
+    pub changes: Timeline,
+}
+
+/// Loads the snapshot at `root` (one account or an organisation) and evaluates every account.
+pub fn evaluate(
+    root: &Path,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+) -> Result<Evaluated, SnapshotError> {
+    if is_org_snapshot(root) {
+        evaluate_organisation(root, catalog, options)
+    } else {
+        evaluate_account(root, catalog, options)
+    }
+}
+
+fn evaluate_account(
+    root: &Path,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+) -> Result<Evaluated, SnapshotError> {
+    let snapshot = Snapshot::load(root)?;
+    let mut out = Evaluated {
+        scope: Scope {
+            organisation: None,
+            account_id: snapshot.meta.account_id.clone(),
+            recorded_organisation: snapshot.meta.organization.clone(),
+            collected_at: snapshot.meta.collected_at.clone(),
+            tool_version: snapshot.meta.tool_version.clone(),
+            partition: snapshot.meta.partition.clone(),
+            regions: snapshot.meta.regions.clone(),
+            review_period: snapshot.meta.review_period.clone(),
+            selection: snapshot.meta.scope.clone(),
+            root: snapshot.root.clone(),
+            files: snapshot.files.clone(),
+            digest: snapshot.digest.clone(),
+            accounts: Vec::with_capacity(1),
+        },
+        findings: Vec::new(),
+        changes: Timeline::default(),
+    };
+    judge_account(&snapshot, None, catalog, options, &mut out);
+    Ok(out)
+}
+
+fn evaluate_organisation(
+    root: &Path,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+) -> Result<Evaluated, SnapshotError> {
+    let org = OrgSnapshot::load(root)?;
+    let header = &org.header;
+    let organisation = Organisation {
+        id: header.organization.id.clone(),
+        name: header.organization.name.clone(),
+        management_account_id: header.organization.management_account_id.clone(),
+    };
+    let mut out = Evaluated {
+        scope: Scope {
+            account_id: organisation.management_account_id.clone(),
+            organisation: Some(organisation),
+            recorded_organisation: None,
+            collected_at: header.collected_at.clone(),
+            tool_version: header.tool_version.clone(),
+            partition: header.partition.clone(),
+            regions: Vec::new(),
+            review_period: header.review_period.clone(),
+            selection: header.scope.clone(),
+            root: org.root.clone(),
+            files: org.files.clone(),
+            digest: org.digest.clone(),
+            accounts: Vec::with_capacity(header.accounts.len()),
+        },
+        findings: Vec::new(),
+        changes: Timeline::default(),
+    };
+    for (id, account) in &header.accounts {
+        if account.not_collected_reason().is_some() {
+            not_collected(account, catalog, &mut out);
+            continue;
+        }
+        let snapshot = Snapshot::load(&org.account_dir(id))?;
+        judge_account(&snapshot, Some(account), catalog, options, &mut out);
+        // `snapshot` is dropped here, before the next account is read.
+    }
+    let mut regions: Vec<String> = (out.scope.accounts.iter())
+        .flat_map(|a| a.regions.iter().cloned())
+        .collect();
+    regions.sort();
+    regions.dedup();
+    out.scope.regions = regions;
+    Ok(out)
+}
+
+/// Evaluates one loaded account into `out`. `member` is the account's entry in an
+/// organisation's header: its evidence references get `accounts/<id>/`, its changes name it.
+fn judge_account(
+    snapshot: &Snapshot,
+    member: Option<&OrgAccount>,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+    out: &mut Evaluated,
+) {
+    let id = member.map(|account| account.id.as_str());
+    let prefix = id.map(|id| format!("accounts/{id}/")).unwrap_or_default();
+    let first = out.findings.len();
+    out.findings
+        .extend(evaluate::evaluate_with(snapshot, catalog, options));
+    if !prefix.is_empty() {
+        for finding in &mut out.findings[first..] {
+            for reference in &mut finding.evidence {
+                reference.insert_str(0, &prefix);
+            }
+        }
+    }
+    let mut changes = changes::timeline(snapshot);
+    if let Some(id) = id {
+        for change in &mut changes.changes {
+            change.account = Some(id.to_string());
+        }
+        for why in &mut changes.not_collected {
+            why.insert_str(0, &format!("account {id}, "));
+        }
+    }
+    out.changes.changes.extend(changes.changes);
+    out.changes.not_collected.extend(changes.not_collected);
+    let mut not_collected_refs: Vec<String> = unrecorded_answers(snapshot)
+        .into_iter()
+        .map(|r| format!("{prefix}{r}"))
+        .collect();
+    not_collected_refs.sort();
+    out.scope.accounts.push(AccountResult {
+        id: snapshot.meta.account_id.clone(),
+        name: member.and_then(|account| account.name.clone()),
+        not_collected: None,
+        buckets: snapshot.buckets.iter().map(|b| b.listing()).collect(),
+        regions: snapshot.meta.regions.clone(),
+        lookup_events_collected: snapshot
+            .cloudtrail
+            .values()
+            .any(|v| v.get("LookupEvents").is_some()),
+        not_collected_refs,
+    });
+}
+
+/// The one error finding of an account that was not collected, and its (empty) result.
+fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
+    let reason = account.not_collected_reason().unwrap_or_default();
+    if let Some(control) = catalog.get(ACCOUNT_NOT_COLLECTED) {
+        out.findings.push(Finding {
+            subject: format!("account:{}", account.id),
+            account: account.id.clone(),
+            control: control.id.clone(),
+            status: Status::Error,
+            severity: control.severity,
+            safeguards: control.safeguards.clone(),
+            policies: control.policies.clone(),
+            reason: format!(
+                "The account{} could not be collected: {reason}. None of its buckets or trails were examined.",
+                account
+                    .name
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            ),
+            evidence: account.not_collected_evidence().into_iter().collect(),
+        });
+    }
+    out.scope.accounts.push(AccountResult {
+        id: account.id.clone(),
+        name: account.name.clone(),
+        not_collected: Some(reason),
+        buckets: Vec::new(),
+        regions: Vec::new(),
+        lookup_events_collected: false,
+        not_collected_refs: Vec::new(),
+    });
+}
+
+/// The references of bucket answers that are absent from the snapshot.
+fn unrecorded_answers(snapshot: &Snapshot) -> HashSet<String> {
+    fn absent<T>(evidence: &Evidence<T>) -> Option<&'static str> {
+        match evidence {
+            Evidence::Unavailable(u) if u.code == NOT_COLLECTED => Some(u.operation),
+            _ => None,
+        }
+    }
+    let mut references = HashSet::new();
+    for b in &snapshot.buckets {
+        let operations = [
+            absent(&b.location),
+            absent(&b.acl),
+            absent(&b.policy),
+            absent(&b.policy_status),
+            absent(&b.public_access_block),
+            absent(&b.ownership),
+            absent(&b.versioning),
+            absent(&b.encryption),
+            absent(&b.logging),
+            absent(&b.object_lock),
+            absent(&b.lifecycle),
+            absent(&b.replication),
+            absent(&b.tags),
+        ];
+        references.extend(
+            operations
+                .into_iter()
+                .flatten()
+                .map(|op| b.evidence_ref(op)),
+        );
+    }
+    references
+}
