@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The verdict of one control on one subject.
+/// The verdict of one control on one subject. The declaration order is the one order of
+/// statuses, worst first: reports sort and group by it (`Ord`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -114,17 +115,68 @@ pub struct Finding {
     pub reason: String,
     /// JSON-pointer references into the snapshot, e.g. `buckets/b.json#/calls/GetBucketAcl`.
     pub evidence: Vec<String>,
+    /// What the reason says, as typed facts; absent from findings.json when there are none.
+    #[serde(default, skip_serializing_if = "Facts::is_empty")]
+    pub facts: Facts,
 }
-
-/// The phrase a passing exposure finding's reason carries when a grant exists but Block Public
-/// Access or Object Ownership neutralises it. Reports single such passes out.
-pub const LATENT_MARK: &str = "the exposure is latent";
 
 impl Finding {
     /// A pass that is one setting away from a failure.
     pub fn is_latent(&self) -> bool {
-        self.status == Status::Pass && self.reason.contains(LATENT_MARK)
+        self.status == Status::Pass && !self.facts.neutralised_by.is_empty()
     }
+}
+
+/// Typed facts behind a finding's reason: what reports and `diff` read instead of parsing the
+/// sentence (docs/findings-format.md).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facts {
+    /// A grant to the public exists but these settings neutralise it (a latent exposure: one
+    /// setting away from a failure). In order, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub neutralised_by: Vec<Neutraliser>,
+    /// The risk exception that matched this finding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<AppliedException>,
+}
+
+impl Facts {
+    pub fn is_empty(&self) -> bool {
+        self.neutralised_by.is_empty() && self.exception.is_none()
+    }
+}
+
+/// A setting that neutralises a public grant, named as AWS names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Neutraliser {
+    /// Object Ownership `BucketOwnerEnforced`: ACLs are disabled.
+    BucketOwnerEnforced,
+    /// Block Public Access `IgnorePublicAcls` (bucket or account level).
+    IgnorePublicAcls,
+    /// Block Public Access `RestrictPublicBuckets` (bucket or account level).
+    RestrictPublicBuckets,
+}
+
+/// Whether a risk exception still covers failures at the end of the review period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionState {
+    /// Valid through its expiry date, which is on or after the period end: the failure is
+    /// `excepted`.
+    Active,
+    /// Expired before the end of the review period: the failure stands.
+    Expired,
+}
+
+/// A risk exception that matched a failing finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedException {
+    /// The exception entry, e.g. `exceptions.yaml#/exceptions/2`.
+    pub entry: String,
+    pub state: ExceptionState,
+    pub approver: String,
+    /// The last day it is valid (YYYY-MM-DD).
+    pub expires: String,
 }
 
 /// Where the findings came from: enough to tie a report to one exact snapshot.

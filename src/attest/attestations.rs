@@ -419,6 +419,7 @@ pub fn policy_findings(
                 policies: vec![policy.name.clone()],
                 reason,
                 evidence,
+                facts: Default::default(),
             });
         };
         let Some(entry) = file.entry(&policy.name) else {

@@ -27,7 +27,7 @@ use super::source::{file_name, read, AttestError, Source};
 use super::RiskException;
 use crate::controls::Catalog;
 use crate::evaluate::wildcard;
-use crate::findings::{Finding, Status};
+use crate::findings::{AppliedException, Finding, Status};
 
 /// The subject forms findings use (DESIGN.md §4); a glob must be able to match one of them.
 const SUBJECT_PREFIXES: &[&str] = &["s3://", "account:", "arn:", "policy:"];
@@ -178,14 +178,7 @@ impl ExceptionFile {
     }
 }
 
-/// Whether an exception still covers failures at the end of the review period.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExceptionState {
-    /// Valid through its expiry date, which is on or after the period end.
-    Active,
-    /// Expired before the end of the review period.
-    Expired,
-}
+pub use crate::findings::ExceptionState;
 
 /// An exception is valid through its expiry date.
 pub fn state_at(exception: &RiskException, period_end: NaiveDate) -> ExceptionState {
@@ -282,8 +275,16 @@ impl<'a> Ledger<'a> {
             for &i in &matching {
                 self.matched[i].push(finding.subject.clone());
             }
-            finding.evidence.push(file.evidence_ref(entry));
-            match self.state(e) {
+            let reference = file.evidence_ref(entry);
+            finding.evidence.push(reference.clone());
+            let state = self.state(e);
+            finding.facts.exception = Some(AppliedException {
+                entry: reference,
+                state,
+                approver: e.approver.clone(),
+                expires: e.expires.to_string(),
+            });
+            match state {
                 ExceptionState::Active => {
                     finding.status = Status::Excepted;
                     finding.reason = format!(

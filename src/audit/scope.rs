@@ -306,6 +306,7 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
                     .unwrap_or_default()
             ),
             evidence: account.not_collected_evidence().into_iter().collect(),
+            facts: Default::default(),
         });
     }
     out.scope.accounts.push(AccountResult {

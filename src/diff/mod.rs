@@ -13,8 +13,9 @@
 //! - `new_failures`: `fail` in NEW, anything else (or absent) in OLD — except expired exceptions;
 //! - `fixed_failures`: `fail` in OLD, `pass`, `excepted` or `not_applicable` in NEW;
 //! - `newly_unassessable`: `error` in NEW, anything else (or absent) in OLD;
-//! - `expired_exceptions`: `excepted` in OLD, `fail` in NEW with the reason the exception step
-//!   gives an expired exception ("An exception approved by … expired on …");
+//! - `expired_exceptions`: `excepted` in OLD, `fail` in NEW with an expired exception among its
+//!   facts (`facts.exception.state`, written since phi-audit 0.1 findings carry facts; a NEW
+//!   bundle without facts lists such a failure as new);
 //! - `new_buckets` / `removed_buckets`: from the names of `evidence/buckets/*.json`;
 //! - `changed_configurations`: per bucket in both, each recorded API call whose RESULT differs as
 //!   parsed JSON (GetBucketPolicy: the parsed policy document, not its string). Before and after
@@ -39,7 +40,7 @@ use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
 use crate::bundle::format::{unsafe_name, EVIDENCE_DIR, FINDINGS_JSON, MANIFEST};
-use crate::findings::{Finding, FindingsReport, Severity, SnapshotRef, Status};
+use crate::findings::{ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status};
 use crate::snapshot::{hex, SnapshotFile};
 use sha2::{Digest, Sha256};
 
@@ -341,10 +342,13 @@ fn bundle_side(side: &DiffSide<'_>) -> BundleSide {
     }
 }
 
-/// True when a failing finding's reason says a matching exception has expired (the wording of
-/// `attest::exceptions`).
-fn says_exception_expired(reason: &str) -> bool {
-    reason.contains("An exception approved by") && reason.contains(" expired on ")
+/// True when a matching risk exception has expired on this finding.
+fn exception_expired(finding: &Finding) -> bool {
+    finding
+        .facts
+        .exception
+        .as_ref()
+        .is_some_and(|e| e.state == ExceptionState::Expired)
 }
 
 /// The same JSON with every object's keys sorted, and a bucket policy string parsed, so that
@@ -434,7 +438,7 @@ pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
             reason: finding.reason.clone(),
         };
         match (previous, finding.status) {
-            (Some(Status::Excepted), Status::Fail) if says_exception_expired(&finding.reason) => {
+            (Some(Status::Excepted), Status::Fail) if exception_expired(finding) => {
                 expired_exceptions.push(change)
             }
             (p, Status::Fail) if p != Some(Status::Fail) => new_failures.push(change),

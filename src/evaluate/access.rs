@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use super::wildcard::{
     matches, matches_all_with_prefix, matches_some_with_prefix, widen_variables,
 };
+use crate::findings::Neutraliser;
 use crate::snapshot::aws::{Acl, GranteeClass, Permission, PublicAccessBlock};
 use crate::snapshot::policy::{
     Condition, Effect, Matcher, PolicyDocument, PrincipalSpec, Statement,
@@ -138,12 +139,22 @@ pub struct Exposure {
     pub granted_by: Vec<String>,
     /// Grants that exist but are neutralised, with what neutralises them.
     pub latent: Vec<String>,
+    /// The settings that neutralise the latent grants.
+    pub neutralised_by: BTreeSet<Neutraliser>,
     /// Why the answer cannot be known (evidence missing).
     pub unknown: Vec<String>,
     /// Evidence references consulted.
     pub evidence: BTreeSet<String>,
     /// Notes on inferences made despite missing evidence.
     pub notes: Vec<String>,
+}
+
+impl Exposure {
+    /// A grant that exists but `by` neutralises.
+    fn neutralise(&mut self, by: Neutraliser, grant: String) {
+        self.latent.push(grant);
+        self.neutralised_by.insert(by);
+    }
 }
 
 /// A switch of Block Public Access, resolved across bucket and account level.
@@ -288,14 +299,16 @@ impl<'a> AccessContext<'a> {
         }
         for grant in grants {
             match (&acls_disabled, &self.ignore_public_acls) {
-                (Ok(true), _) => out.latent.push(format!(
-                    "{grant}, disabled because Object Ownership is BucketOwnerEnforced"
-                )),
+                (Ok(true), _) => out.neutralise(
+                    Neutraliser::BucketOwnerEnforced,
+                    format!("{grant}, disabled because Object Ownership is BucketOwnerEnforced"),
+                ),
                 (_, Switch::On(level)) => {
                     self.note_block(out);
-                    out.latent.push(format!(
-                        "{grant}, ignored because IgnorePublicAcls is on ({level})"
-                    ))
+                    out.neutralise(
+                        Neutraliser::IgnorePublicAcls,
+                        format!("{grant}, ignored because IgnorePublicAcls is on ({level})"),
+                    )
                 }
                 (Err(why), _) => out.unknown.push(format!(
                     "{grant} exists, but whether ACLs are enforced is unknown: {why}"
@@ -348,9 +361,10 @@ impl<'a> AccessContext<'a> {
         self.note_block(out);
         for grant in grants {
             match &self.restrict_public_buckets {
-                Switch::On(level) => out.latent.push(format!(
-                    "{grant}, restricted to the owner account and AWS services because RestrictPublicBuckets is on ({level})"
-                )),
+                Switch::On(level) => out.neutralise(
+                    Neutraliser::RestrictPublicBuckets,
+                    format!("{grant}, restricted to the owner account and AWS services because RestrictPublicBuckets is on ({level})"),
+                ),
                 Switch::Unknown(why) => out.unknown.push(format!(
                     "{grant} exists, but whether RestrictPublicBuckets neutralises it is unknown: {why}"
                 )),

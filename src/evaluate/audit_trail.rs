@@ -287,11 +287,10 @@ pub fn access_log_delivery_missing(ctx: &BucketContext) -> Verdict {
         Evidence::Found(logging) => logging.logging_enabled.as_ref(),
     };
     let Some(target) = target else {
-        return Verdict {
-            status: crate::findings::Status::NotApplicable,
-            reason: "Server access logging is off (see s3.access-logging-disabled), so there is no delivery to check.".to_string(),
+        return Verdict::not_applicable(
+            "Server access logging is off (see s3.access-logging-disabled), so there is no delivery to check.",
             evidence,
-        };
+        );
     };
     let destination = format!("s3://{}/{}", target.target_bucket, target.target_prefix);
     if target.target_bucket == bucket.name {

@@ -5,7 +5,6 @@ use super::access::{
     covers_action, covers_bucket_and_objects, foreign_principals, Audience, Capability, Exposure,
 };
 use super::{BucketContext, Verdict};
-use crate::findings::LATENT_MARK;
 use crate::snapshot::aws::GranteeClass;
 use crate::snapshot::policy::{Effect, PrincipalSpec};
 use crate::snapshot::{Evidence, ACCOUNT_PUBLIC_ACCESS_BLOCK_REF};
@@ -55,13 +54,15 @@ pub fn verdict_of(exposure: Exposure, capability: Capability, audience: Audience
         format!(" ({})", exposure.notes.join("; "))
     };
     if !exposure.latent.is_empty() {
-        return Verdict::pass(
+        let mut verdict = Verdict::pass(
             format!(
-                "Blocked today, but {LATENT_MARK}, one setting away from letting {who} {what}: {}{notes}.",
+                "Blocked today, but the exposure is latent, one setting away from letting {who} {what}: {}{notes}.",
                 exposure.latent.join("; ")
             ),
             evidence,
         );
+        verdict.facts.neutralised_by = exposure.neutralised_by.into_iter().collect();
+        return verdict;
     }
     Verdict::pass(
         format!("No ACL grant or bucket policy statement lets {who} {what}{notes}."),

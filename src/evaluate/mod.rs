@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
 use crate::controls::Catalog;
-use crate::findings::{Finding, Status};
+use crate::findings::{Facts, Finding, Status};
 use crate::snapshot::cloudtrail::{AccessLogEvidence, CloudTrail, TrailEvidence};
 use crate::snapshot::{Bucket, Evidence, Snapshot, SnapshotMeta};
 use access::AccessContext;
@@ -95,6 +95,8 @@ pub struct Verdict {
     pub status: Status,
     pub reason: String,
     pub evidence: Vec<String>,
+    /// What the reason says, typed (a latent exposure's neutralising settings).
+    pub facts: Facts,
 }
 
 impl Verdict {
@@ -103,6 +105,7 @@ impl Verdict {
             status: Status::Pass,
             reason: reason.into(),
             evidence,
+            facts: Facts::default(),
         }
     }
 
@@ -111,6 +114,16 @@ impl Verdict {
             status: Status::Fail,
             reason: reason.into(),
             evidence,
+            facts: Facts::default(),
+        }
+    }
+
+    pub fn not_applicable(reason: impl Into<String>, evidence: Vec<String>) -> Self {
+        Verdict {
+            status: Status::NotApplicable,
+            reason: reason.into(),
+            evidence,
+            facts: Facts::default(),
         }
     }
 
@@ -119,6 +132,7 @@ impl Verdict {
             status: Status::Error,
             reason: reason.into(),
             evidence,
+            facts: Facts::default(),
         }
     }
 }
@@ -318,6 +332,7 @@ pub fn evaluate_with(
         policies: control.policies.clone(),
         reason: verdict.reason,
         evidence: verdict.evidence,
+        facts: verdict.facts,
     };
     let bucket_checks: Vec<_> = catalog
         .controls

@@ -344,16 +344,6 @@ pub fn anchor(prefix: &str, text: &str) -> String {
     format!("{prefix}-{}", slug.trim_matches('-'))
 }
 
-fn status_rank(status: Status) -> u8 {
-    match status {
-        Status::Fail => 0,
-        Status::Error => 1,
-        Status::Excepted => 2,
-        Status::Pass => 3,
-        Status::NotApplicable => 4,
-    }
-}
-
 pub(crate) fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -445,7 +435,7 @@ pub fn compact_evidence(refs: &[String]) -> String {
 }
 
 /// (status rank, severity, control, reason and evidence with the bucket name generalised).
-type GroupKey<'a> = (u8, Severity, &'a str, String, String);
+type GroupKey<'a> = (Status, Severity, &'a str, String, String);
 
 fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
     let mut groups: BTreeMap<GroupKey<'_>, (Vec<&Finding>, Status)> = BTreeMap::new();
@@ -454,13 +444,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
             continue;
         }
         let (reason, evidence) = generic_reason_and_evidence(f);
-        let key = (
-            status_rank(f.status),
-            f.severity,
-            f.control.as_str(),
-            reason,
-            evidence,
-        );
+        let key = (f.status, f.severity, f.control.as_str(), reason, evidence);
         groups
             .entry(key)
             .or_insert_with(|| (Vec::new(), f.status))

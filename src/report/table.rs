@@ -9,19 +9,9 @@ use crate::findings::{Finding, FindingsReport, Severity, Status};
 
 pub const WIDTH: usize = 100;
 
-fn status_rank(status: Status) -> u8 {
-    match status {
-        Status::Fail => 0,
-        Status::Error => 1,
-        Status::Excepted => 2,
-        Status::Pass => 3,
-        Status::NotApplicable => 4,
-    }
-}
-
 /// Sort key of a finding inside its group: failures by severity, then errors, then the rest.
-fn finding_key(f: &Finding) -> (u8, Severity, &str) {
-    (status_rank(f.status), f.severity, f.control.as_str())
+fn finding_key(f: &Finding) -> (Status, Severity, &str) {
+    (f.status, f.severity, f.control.as_str())
 }
 
 pub fn render(report: &FindingsReport) -> String {
@@ -52,7 +42,7 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
     }
     // The worst bucket first: its worst finding, then how many failures it has, then its name.
     groups.sort_by(|(a_name, a), (b_name, b)| {
-        let worst = |fs: &Vec<&Finding>| fs.first().map(|f| (status_rank(f.status), f.severity));
+        let worst = |fs: &Vec<&Finding>| fs.first().map(|f| (f.status, f.severity));
         let fails = |fs: &Vec<&Finding>| fs.iter().filter(|f| f.status == Status::Fail).count();
         worst(a)
             .cmp(&worst(b))
