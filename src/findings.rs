@@ -137,7 +137,7 @@ pub struct Facts {
     pub neutralised_by: Vec<Neutraliser>,
     /// The risk exception that matched this finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exception: Option<AppliedException>,
+    pub exception: Option<Box<AppliedException>>,
 }
 
 impl Facts {

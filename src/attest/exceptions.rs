@@ -278,12 +278,12 @@ impl<'a> Ledger<'a> {
             let reference = file.evidence_ref(entry);
             finding.evidence.push(reference.clone());
             let state = self.state(e);
-            finding.facts.exception = Some(AppliedException {
+            finding.facts.exception = Some(Box::new(AppliedException {
                 entry: reference,
                 state,
                 approver: e.approver.clone(),
                 expires: e.expires.to_string(),
-            });
+            }));
             match state {
                 ExceptionState::Active => {
                     finding.status = Status::Excepted;

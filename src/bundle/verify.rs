@@ -9,14 +9,14 @@
 //! with `--tsa-cert`, imprint and signature only (reported as not trusted) without.
 
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
-use super::format::{parse_manifest, unsafe_name, MANIFEST, SIGNATURE, TIMESTAMP};
+use super::format::{parse_manifest, unsafe_name, MANIFEST, OVER_MANIFEST, SIGNATURE, TIMESTAMP};
 use super::sign::{self, BadSignature, PublicKey};
 use super::timestamp::{self, Attested, BadToken, TsaTrust};
 use crate::snapshot::hex;
@@ -199,81 +199,19 @@ pub fn verify_with_timestamp(
         path: path.to_path_buf(),
         source,
     })?;
-    let mut archive = ZipArchive::new(BufReader::with_capacity(1 << 16, file)).map_err(|e| {
-        VerifyError::NotAZip {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        }
-    })?;
+    let not_a_zip = |e: zip::result::ZipError| VerifyError::NotAZip {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut archive =
+        ZipArchive::new(BufReader::with_capacity(1 << 16, file)).map_err(not_a_zip)?;
     let mut problems = Vec::new();
     if archive.has_duplicate_names() {
         problems.push("the zip's central directory lists the same name more than once".to_string());
     }
-
-    // First pass over the central directory only: names and kinds, nothing decompressed.
-    let mut refused = Vec::new();
-    let mut files: Vec<(usize, String)> = Vec::new();
-    for index in 0..archive.len() {
-        let entry = archive
-            .by_index_data(index)
-            .map_err(|e| VerifyError::NotAZip {
-                path: path.to_path_buf(),
-                message: e.to_string(),
-            })?;
-        let Ok(name) = std::str::from_utf8(entry.name_raw()).map(str::to_string) else {
-            refused.push(EntryResult {
-                name: String::from_utf8_lossy(entry.name_raw()).into_owned(),
-                status: EntryStatus::Refused,
-                detail: "name is not UTF-8".to_string(),
-            });
-            continue;
-        };
-        let is_symlink =
-            entry.is_symlink() || entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
-        if let Some(why) = unsafe_name(&name) {
-            refused.push(EntryResult {
-                name,
-                status: EntryStatus::Refused,
-                detail: why.to_string(),
-            });
-        } else if is_symlink {
-            refused.push(EntryResult {
-                name,
-                status: EntryStatus::Refused,
-                detail: "symbolic link".to_string(),
-            });
-        } else if entry.is_dir() {
-            // phi-audit writes no directory entries, but one carries no content to tamper with.
-            continue;
-        } else {
-            files.push((index, name));
-        }
-    }
-
-    let manifest_index = files.iter().find(|(_, n)| n == MANIFEST).map(|(i, _)| *i);
-    let manifest_text = match manifest_index {
-        None => {
-            problems.push("MANIFEST.sha256 is missing: nothing can be checked".to_string());
-            None
-        }
-        Some(index) => {
-            let bytes = archive
-                .by_index(index)
-                .map_err(std::io::Error::other)
-                .and_then(read_small);
-            match bytes.map(String::from_utf8) {
-                Ok(Ok(text)) => Some(text),
-                Ok(Err(_)) => {
-                    problems.push("MANIFEST.sha256 is not UTF-8 text".to_string());
-                    None
-                }
-                Err(e) => {
-                    problems.push(format!("MANIFEST.sha256 cannot be read: {e}"));
-                    None
-                }
-            }
-        }
-    };
+    let (files, refused) = list_entries(&mut archive).map_err(not_a_zip)?;
+    let index_of = |wanted: &str| files.iter().find(|(_, n)| n == wanted).map(|(i, _)| *i);
+    let manifest_text = read_manifest(&mut archive, index_of(MANIFEST), &mut problems);
     let manifest = match manifest_text.as_deref().map(parse_manifest) {
         Some(Ok(lines)) => lines,
         Some(Err(problem)) => {
@@ -285,85 +223,184 @@ pub fn verify_with_timestamp(
     let mut expected: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, digest) in &manifest {
         if expected.insert(name, digest).is_some() {
-            problems.push(format!("MANIFEST.sha256 lists {name} twice"));
+            problems.push(format!("{MANIFEST} lists {name} twice"));
         }
-        if name == MANIFEST || name == SIGNATURE || name == TIMESTAMP {
-            problems.push(format!(
-                "MANIFEST.sha256 lists {name}, which it cannot cover"
-            ));
+        if OVER_MANIFEST.contains(&name.as_str()) {
+            problems.push(format!("{MANIFEST} lists {name}, which it cannot cover"));
         }
     }
+    let manifest_bytes = manifest_text.as_deref().map(str::as_bytes);
+    let signature = check_signature(
+        &mut archive,
+        index_of(SIGNATURE),
+        public_key,
+        manifest_bytes,
+    );
+    let timestamp = check_timestamp(&mut archive, index_of(TIMESTAMP), tsa, manifest_bytes);
+    let mut entries = hash_entries(&mut archive, &files, &expected);
+    let present: BTreeSet<&str> = files.iter().map(|(_, n)| n.as_str()).collect();
+    for (name, _) in &manifest {
+        if !present.contains(name.as_str()) && !OVER_MANIFEST.contains(&name.as_str()) {
+            entries.push(EntryResult {
+                name: name.clone(),
+                status: EntryStatus::Missing,
+                detail: format!("listed in {MANIFEST} but not in the bundle"),
+            });
+        }
+    }
+    entries.extend(refused);
+    Ok(VerifyReport {
+        entries,
+        problems,
+        signature,
+        timestamp,
+    })
+}
 
-    let signature_index = files.iter().find(|(_, n)| n == SIGNATURE).map(|(i, _)| *i);
-    let signature = match (signature_index, public_key, &manifest_text) {
+type Archive = ZipArchive<BufReader<File>>;
+
+/// The files to check (zip index, name), and the entries refused for their name or kind.
+type Listing = (Vec<(usize, String)>, Vec<EntryResult>);
+
+/// Reads the central directory only, nothing decompressed.
+fn list_entries(archive: &mut Archive) -> Result<Listing, zip::result::ZipError> {
+    let mut refused = Vec::new();
+    let mut files = Vec::new();
+    for index in 0..archive.len() {
+        let entry = archive.by_index_data(index)?;
+        let refuse = |name: String, why: &str| EntryResult {
+            name,
+            status: EntryStatus::Refused,
+            detail: why.to_string(),
+        };
+        let Ok(name) = std::str::from_utf8(entry.name_raw()).map(str::to_string) else {
+            let lossy = String::from_utf8_lossy(entry.name_raw()).into_owned();
+            refused.push(refuse(lossy, "name is not UTF-8"));
+            continue;
+        };
+        let is_symlink =
+            entry.is_symlink() || entry.unix_mode().is_some_and(|m| m & 0o170000 == 0o120000);
+        if let Some(why) = unsafe_name(&name) {
+            refused.push(refuse(name, why));
+        } else if is_symlink {
+            refused.push(refuse(name, "symbolic link"));
+        } else if !entry.is_dir() {
+            // phi-audit writes no directory entries, but one carries no content to tamper with.
+            files.push((index, name));
+        }
+    }
+    Ok((files, refused))
+}
+
+/// One small entry (the manifest, the signature, the token), read whole.
+fn read_entry(archive: &mut Archive, index: usize) -> std::io::Result<Vec<u8>> {
+    archive
+        .by_index(index)
+        .map_err(std::io::Error::other)
+        .and_then(read_small)
+}
+
+fn read_manifest(
+    archive: &mut Archive,
+    index: Option<usize>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let Some(index) = index else {
+        problems.push(format!("{MANIFEST} is missing: nothing can be checked"));
+        return None;
+    };
+    match read_entry(archive, index).map(String::from_utf8) {
+        Ok(Ok(text)) => Some(text),
+        Ok(Err(_)) => {
+            problems.push(format!("{MANIFEST} is not UTF-8 text"));
+            None
+        }
+        Err(e) => {
+            problems.push(format!("{MANIFEST} cannot be read: {e}"));
+            None
+        }
+    }
+}
+
+fn check_signature(
+    archive: &mut Archive,
+    index: Option<usize>,
+    public_key: Option<&PublicKey>,
+    manifest: Option<&[u8]>,
+) -> SignatureCheck {
+    match (index, public_key, manifest) {
         (None, None, _) => SignatureCheck::Absent,
         (None, Some(_), _) => SignatureCheck::Missing,
         (Some(_), None, _) => SignatureCheck::NotChecked,
         (Some(_), Some(_), None) => SignatureCheck::Invalid(BadSignature::Invalid),
-        (Some(index), Some(key), Some(manifest)) => {
-            let text = archive
-                .by_index(index)
-                .map_err(std::io::Error::other)
-                .and_then(read_small)
-                .map(|b| String::from_utf8_lossy(&b).into_owned());
-            match text {
-                Err(e) => SignatureCheck::Invalid(BadSignature::Malformed(e.to_string())),
-                Ok(text) => match sign::verify(manifest.as_bytes(), &text, key) {
+        (Some(index), Some(key), Some(manifest)) => match read_entry(archive, index) {
+            Err(e) => SignatureCheck::Invalid(BadSignature::Malformed(e.to_string())),
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                match sign::verify(manifest, &text, key) {
                     Ok(trusted_comment) => SignatureCheck::Valid {
                         key_id: key.key_id_hex(),
                         trusted_comment,
                     },
                     Err(why) => SignatureCheck::Invalid(why),
-                },
+                }
             }
-        }
-    };
+        },
+    }
+}
 
-    let timestamp_index = files.iter().find(|(_, n)| n == TIMESTAMP).map(|(i, _)| *i);
-    let timestamp = match (timestamp_index, &manifest_text) {
+fn check_timestamp(
+    archive: &mut Archive,
+    index: Option<usize>,
+    tsa: Option<&TsaTrust>,
+    manifest: Option<&[u8]>,
+) -> TimestampCheck {
+    match (index, manifest) {
         (None, _) if tsa.is_some() => TimestampCheck::Missing,
         (None, _) => TimestampCheck::Absent,
         (Some(_), None) => TimestampCheck::Invalid(BadToken {
             check: "message imprint",
-            why: "there is no readable MANIFEST.sha256 to check the token against".to_string(),
+            why: format!("there is no readable {MANIFEST} to check the token against"),
         }),
-        (Some(index), Some(manifest)) => {
-            let token = archive
-                .by_index(index)
-                .map_err(std::io::Error::other)
-                .and_then(read_small);
-            match token {
-                Err(e) => TimestampCheck::Invalid(BadToken {
-                    check: "format",
-                    why: format!("{TIMESTAMP} cannot be read: {e}"),
-                }),
-                Ok(token) => match timestamp::check_token(&token, manifest.as_bytes(), tsa) {
-                    Ok(attested) if tsa.is_some() => TimestampCheck::Valid(attested),
-                    Ok(attested) => TimestampCheck::NotChecked(attested),
-                    Err(why) => TimestampCheck::Invalid(why),
-                },
-            }
-        }
-    };
+        (Some(index), Some(manifest)) => match read_entry(archive, index) {
+            Err(e) => TimestampCheck::Invalid(BadToken {
+                check: "format",
+                why: format!("{TIMESTAMP} cannot be read: {e}"),
+            }),
+            Ok(token) => match timestamp::check_token(&token, manifest, tsa) {
+                Ok(attested) if tsa.is_some() => TimestampCheck::Valid(attested),
+                Ok(attested) => TimestampCheck::NotChecked(attested),
+                Err(why) => TimestampCheck::Invalid(why),
+            },
+        },
+    }
+}
 
-    // Second pass: hash every listed entry as a stream.
+/// Hashes every entry the manifest covers as a stream, against what the manifest says.
+fn hash_entries(
+    archive: &mut Archive,
+    files: &[(usize, String)],
+    expected: &BTreeMap<&str, &str>,
+) -> Vec<EntryResult> {
     let mut entries = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
     let mut buffer = vec![0u8; 1 << 16];
-    for (index, name) in &files {
-        if name == MANIFEST || name == SIGNATURE || name == TIMESTAMP {
+    for (index, name) in files {
+        if OVER_MANIFEST.contains(&name.as_str()) {
             continue;
         }
-        seen.insert(name.clone());
+        let result = |status, detail| EntryResult {
+            name: name.clone(),
+            status,
+            detail,
+        };
         let Some(want) = expected.get(name.as_str()) else {
-            entries.push(EntryResult {
-                name: name.clone(),
-                status: EntryStatus::Extra,
-                detail: "not listed in MANIFEST.sha256".to_string(),
-            });
+            entries.push(result(
+                EntryStatus::Extra,
+                format!("not listed in {MANIFEST}"),
+            ));
             continue;
         };
-        let result = archive
+        let actual = archive
             .by_index(*index)
             .map_err(std::io::Error::other)
             .and_then(|mut reader| {
@@ -377,40 +414,16 @@ pub fn verify_with_timestamp(
                 }
                 Ok(hex(&hasher.finalize()))
             });
-        entries.push(match result {
-            Ok(actual) if actual == *want => EntryResult {
-                name: name.clone(),
-                status: EntryStatus::Ok,
-                detail: String::new(),
-            },
-            Ok(actual) => EntryResult {
-                name: name.clone(),
-                status: EntryStatus::Changed,
-                detail: format!("SHA-256 is {actual}, manifest says {want}"),
-            },
-            Err(e) => EntryResult {
-                name: name.clone(),
-                status: EntryStatus::Changed,
-                detail: format!("cannot be read back: {e}"),
-            },
+        entries.push(match actual {
+            Ok(actual) if actual == *want => result(EntryStatus::Ok, String::new()),
+            Ok(actual) => result(
+                EntryStatus::Changed,
+                format!("SHA-256 is {actual}, manifest says {want}"),
+            ),
+            Err(e) => result(EntryStatus::Changed, format!("cannot be read back: {e}")),
         });
     }
-    for (name, _) in &manifest {
-        if !seen.contains(name) && name != MANIFEST && name != SIGNATURE && name != TIMESTAMP {
-            entries.push(EntryResult {
-                name: name.clone(),
-                status: EntryStatus::Missing,
-                detail: "listed in MANIFEST.sha256 but not in the bundle".to_string(),
-            });
-        }
-    }
-    entries.extend(refused);
-    Ok(VerifyReport {
-        entries,
-        problems,
-        signature,
-        timestamp,
-    })
+    entries
 }
 
 #[cfg(test)]

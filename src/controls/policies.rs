@@ -131,46 +131,7 @@ pub(super) fn parse(
             }
             safeguards.push(s.value.clone());
         }
-        let mut listed = BTreeSet::new();
-        for (i, c) in raw.controls.iter().enumerate() {
-            let id = c.value.trim();
-            let Some(control) = controls
-                .iter()
-                .find(|control| control.id == id && is_technical(control))
-            else {
-                return Err(spanned(
-                    c,
-                    &format!("controls[{i}]"),
-                    format!("\"{id}\" is not a technical control of the catalog"),
-                ));
-            };
-            if !control.policies.contains(&name) {
-                return Err(spanned(
-                    c,
-                    &format!("controls[{i}]"),
-                    format!(
-                        "{id} does not name the {name} in its catalog entry (policies: {})",
-                        control.policies.join(", ")
-                    ),
-                ));
-            }
-            if !listed.insert(id.to_string()) {
-                return Err(spanned(
-                    c,
-                    &format!("controls[{i}]"),
-                    format!("{id} is listed twice"),
-                ));
-            }
-            // The policy covers what its controls protect: a safeguard cited by a control but
-            // not by the policy would vanish from the policy's page.
-            if let Some(missing) = control.safeguards.iter().find(|s| !safeguards.contains(s)) {
-                return Err(spanned(
-                    c,
-                    &format!("controls[{i}]"),
-                    format!("{id} cites {missing}, which the policy's safeguards do not list"),
-                ));
-            }
-        }
+        let listed = listed_controls(&raw.controls, controls, &name, &safeguards, &spanned)?;
         if let Some(unlisted) = controls
             .iter()
             .find(|c| is_technical(c) && c.policies.contains(&name) && !listed.contains(&c.id))
@@ -217,4 +178,59 @@ pub(super) fn parse(
         });
     }
     Ok(policies)
+}
+
+/// The error of one field of one policy, at its line and column.
+type FieldError<'a> = dyn Fn(&Spanned<String>, &str, String) -> CatalogError + 'a;
+
+/// A policy's `controls`: each a technical control of the catalog that names this policy, once,
+/// citing only safeguards the policy lists.
+fn listed_controls(
+    raw: &[Spanned<String>],
+    controls: &[Control],
+    name: &str,
+    safeguards: &[String],
+    spanned: &FieldError<'_>,
+) -> Result<BTreeSet<String>, CatalogError> {
+    let mut listed = BTreeSet::new();
+    for (i, c) in raw.iter().enumerate() {
+        let id = c.value.trim();
+        let Some(control) = controls
+            .iter()
+            .find(|control| control.id == id && is_technical(control))
+        else {
+            return Err(spanned(
+                c,
+                &format!("controls[{i}]"),
+                format!("\"{id}\" is not a technical control of the catalog"),
+            ));
+        };
+        if !control.policies.iter().any(|p| p == name) {
+            return Err(spanned(
+                c,
+                &format!("controls[{i}]"),
+                format!(
+                    "{id} does not name the {name} in its catalog entry (policies: {})",
+                    control.policies.join(", ")
+                ),
+            ));
+        }
+        if !listed.insert(id.to_string()) {
+            return Err(spanned(
+                c,
+                &format!("controls[{i}]"),
+                format!("{id} is listed twice"),
+            ));
+        }
+        // The policy covers what its controls protect: a safeguard cited by a control but
+        // not by the policy would vanish from the policy's page.
+        if let Some(missing) = control.safeguards.iter().find(|s| !safeguards.contains(s)) {
+            return Err(spanned(
+                c,
+                &format!("controls[{i}]"),
+                format!("{id} cites {missing}, which the policy's safeguards do not list"),
+            ));
+        }
+    }
+    Ok(listed)
 }

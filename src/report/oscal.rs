@@ -314,12 +314,52 @@ impl<'a> AssessmentResults<'a> {
             (Some(name), None) => format!("{name} (AWS account {})", f.snapshot.account_id),
             (None, None) => format!("AWS account {}", f.snapshot.account_id),
         };
+        let metadata = self.metadata(organisation, &who);
+        let plan_uuid = self.uuid("assessment-plan", "method");
+        let controls: Vec<&Control> = self.catalog.controls.iter().collect();
+        let result = self.result_head(&who, &controls);
+        Header {
+            uuid: self.uuid("assessment-results", &self.generated_at),
+            metadata,
+            import_ap: ImportAp {
+                href: format!("#{plan_uuid}"),
+                remarks:
+                    "phi-audit has no separate OSCAL assessment plan: the plan is its control \
+                          catalog (local-definitions of this document) and the method appendix of \
+                          the report, described by the back-matter resource this href names.",
+            },
+            local_definitions: LocalDefinitions {
+                objectives_and_methods: controls.iter().map(|c| objective(c)).collect(),
+            },
+            result,
+            back_matter: BackMatter {
+                resources: [Resource {
+                    uuid: plan_uuid,
+                    title: "Assessment method",
+                    description: "How phi-audit collects evidence and decides each control: the \
+                                  Method appendix of the report in this bundle.",
+                    rlinks: [
+                        Rlink {
+                            href: "../report.pdf",
+                            media_type: "application/pdf",
+                        },
+                        Rlink {
+                            href: "../report.html",
+                            media_type: "text/html",
+                        },
+                    ],
+                }],
+            },
+        }
+    }
+
+    fn metadata(&self, organisation: Option<String>, who: &str) -> Metadata {
         let party = organisation.as_ref().map(|org| Party {
             uuid: self.uuid("party", org),
             kind: "organization",
             name: org.clone(),
         });
-        let metadata = Metadata {
+        Metadata {
             title: format!(
                 "HIPAA Security Rule (45 CFR 164.312) assessment of the Amazon S3 configuration of {who}"
             ),
@@ -339,10 +379,12 @@ impl<'a> AssessmentResults<'a> {
                 }]
             }),
             parties: party.map(|p| vec![p]),
-        };
-        let plan_uuid = self.uuid("assessment-plan", "method");
+        }
+    }
+
+    fn result_head(&self, who: &str, controls: &[&Control]) -> ResultHead {
+        let f = self.findings;
         let tool_uuid = self.uuid("component", "phi-audit");
-        let controls: Vec<&Control> = self.catalog.controls.iter().collect();
         let mut result_props = Vec::new();
         result_props.extend(prop("snapshot-digest", &f.snapshot.digest));
         result_props.extend(prop("account-id", &f.snapshot.account_id));
@@ -355,7 +397,7 @@ impl<'a> AssessmentResults<'a> {
             result_props.extend(prop("review-period-end", until));
         }
         result_props.extend(prop("findings-format", &f.format));
-        let result = ResultHead {
+        ResultHead {
             uuid: self.uuid("result", &self.generated_at),
             title: format!("phi-audit assessment of {who}"),
             description: format!(
@@ -425,39 +467,6 @@ impl<'a> AssessmentResults<'a> {
                             control_id: c.id.clone(),
                         })
                         .collect(),
-                }],
-            },
-        };
-        Header {
-            uuid: self.uuid("assessment-results", &self.generated_at),
-            metadata,
-            import_ap: ImportAp {
-                href: format!("#{plan_uuid}"),
-                remarks:
-                    "phi-audit has no separate OSCAL assessment plan: the plan is its control \
-                          catalog (local-definitions of this document) and the method appendix of \
-                          the report, described by the back-matter resource this href names.",
-            },
-            local_definitions: LocalDefinitions {
-                objectives_and_methods: controls.iter().map(|c| objective(c)).collect(),
-            },
-            result,
-            back_matter: BackMatter {
-                resources: [Resource {
-                    uuid: plan_uuid,
-                    title: "Assessment method",
-                    description: "How phi-audit collects evidence and decides each control: the \
-                                  Method appendix of the report in this bundle.",
-                    rlinks: [
-                        Rlink {
-                            href: "../report.pdf",
-                            media_type: "application/pdf",
-                        },
-                        Rlink {
-                            href: "../report.html",
-                            media_type: "text/html",
-                        },
-                    ],
                 }],
             },
         }

@@ -18,7 +18,9 @@ use printpdf::{
 use sha2::{Digest, Sha256};
 
 use super::model::{
-    thousands, ControlDetail, ControlRow, FindingGroup, OrganisationView, ReportModel, StatusCounts,
+    thousands, BucketRow, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup,
+    MethodView, OrganisationView, PolicySection, ReportModel, SafeguardSection, StatusCounts,
+    SummaryView,
 };
 use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::ReportError;
@@ -978,7 +980,23 @@ fn cut_line(text: &str, limit: usize) -> String {
 
 fn body(model: &ReportModel) -> Flow {
     let mut flow = Flow::new();
-    let s = &model.summary;
+    executive_summary(&mut flow, &model.summary);
+    if let Some(previous) = &model.previous {
+        previous_section(&mut flow, previous);
+    }
+    if let Some(org) = &model.organisation {
+        organisation_summary(&mut flow, org);
+    }
+    safeguard_sections(&mut flow, &model.safeguards);
+    policy_sections(&mut flow, &model.policies);
+    inventory_appendix(&mut flow, &model.inventory);
+    exceptions_appendix(&mut flow, &model.exceptions);
+    changes_appendix(&mut flow, &model.changes);
+    method_appendix(&mut flow, &model.method);
+    flow
+}
+
+fn executive_summary(flow: &mut Flow, s: &SummaryView) {
     flow.heading("Executive summary", 1);
     flow.paragraph(&s.verdict, BODY);
     flow.heading("Findings by status", 3);
@@ -1050,18 +1068,12 @@ fn body(model: &ReportModel) -> Flow {
     );
     if !s.top_controls.is_empty() {
         flow.heading("Controls with the most failures", 3);
-        control_table(&mut flow, &s.top_controls);
+        control_table(flow, &s.top_controls);
     }
+}
 
-    if let Some(previous) = &model.previous {
-        previous_section(&mut flow, previous);
-    }
-
-    if let Some(org) = &model.organisation {
-        organisation_summary(&mut flow, org);
-    }
-
-    for section in &model.safeguards {
+fn safeguard_sections(flow: &mut Flow, safeguards: &[SafeguardSection]) {
+    for section in safeguards {
         if let Some(account) = &section.account {
             flow.heading(&format!("Account {} {}", account.id, account.name), 1);
             let page = flow.pages.len() - 1;
@@ -1086,13 +1098,15 @@ fn body(model: &ReportModel) -> Flow {
             ),
             BODY,
         );
-        control_table(&mut flow, &section.controls);
+        control_table(flow, &section.controls);
         for detail in &section.details {
-            control_detail(&mut flow, detail);
+            control_detail(flow, detail);
         }
     }
+}
 
-    for policy in &model.policies {
+fn policy_sections(flow: &mut Flow, policies: &[PolicySection]) {
+    for policy in policies {
         flow.heading(&format!("Policy: {}", policy.name), 1);
         flow.heading("Attestation", 3);
         if let Some(a) = &policy.attestation {
@@ -1143,9 +1157,11 @@ fn body(model: &ReportModel) -> Flow {
             ),
             BODY,
         );
-        control_table(&mut flow, &policy.controls);
+        control_table(flow, &policy.controls);
     }
+}
 
+fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
     flow.heading("Appendix A: Bucket inventory", 1);
     flow.paragraph(
         "Every bucket the snapshot found, with its tags as collected and the number of findings by status.",
@@ -1163,8 +1179,7 @@ fn body(model: &ReportModel) -> Flow {
     ]);
     // 10,000 buckets are 10,000 rows: a denser table keeps the appendix a third shorter.
     flow.row_pad = 1.5;
-    let rows: Vec<Vec<Cell>> = model
-        .inventory
+    let rows: Vec<Vec<Cell>> = inventory
         .iter()
         .map(|b| {
             vec![
@@ -1181,9 +1196,11 @@ fn body(model: &ReportModel) -> Flow {
         .collect();
     flow.table(&cols, &rows);
     flow.row_pad = CELL_PAD;
+}
 
+fn exceptions_appendix(flow: &mut Flow, exceptions: &[ExceptionView]) {
     flow.heading("Appendix B: Risk exceptions", 1);
-    if model.exceptions.is_empty() {
+    if exceptions.is_empty() {
         flow.paragraph(
             "No exceptions: no risk exceptions were given for this report.",
             BODY,
@@ -1198,8 +1215,7 @@ fn body(model: &ReportModel) -> Flow {
             ("Expires", 9.0, CELL, false),
             ("State", 7.0, CELL, false),
         ]);
-        let rows: Vec<Vec<Cell>> = model
-            .exceptions
+        let rows: Vec<Vec<Cell>> = exceptions
             .iter()
             .map(|e| {
                 vec![
@@ -1215,10 +1231,12 @@ fn body(model: &ReportModel) -> Flow {
             .collect();
         flow.table(&cols, &rows);
     }
+}
 
+fn changes_appendix(flow: &mut Flow, changes: &ChangesView) {
     flow.heading("Appendix C: Configuration changes in the period", 1);
-    flow.paragraph(&model.changes.note, BODY);
-    if !model.changes.events.is_empty() {
+    flow.paragraph(&changes.note, BODY);
+    if !changes.events.is_empty() {
         let cols = columns(&[
             ("Time (UTC)", 17.5, CELL_MONO, false),
             ("Region", 8.5, CELL, false),
@@ -1227,8 +1245,7 @@ fn body(model: &ReportModel) -> Flow {
             ("Who", 13.0, CELL, false),
             ("Notes", 16.5, CELL, false),
         ]);
-        let rows: Vec<Vec<Cell>> = model
-            .changes
+        let rows: Vec<Vec<Cell>> = changes
             .events
             .iter()
             .map(|e| {
@@ -1244,9 +1261,11 @@ fn body(model: &ReportModel) -> Flow {
             .collect();
         flow.table(&cols, &rows);
     }
+}
 
+fn method_appendix(flow: &mut Flow, method: &MethodView) {
     flow.heading("Appendix D: Method", 1);
-    for note in &model.method.notes {
+    for note in &method.notes {
         flow.paragraph(note, BODY);
     }
     flow.heading("Which API answers decide each control", 3);
@@ -1257,8 +1276,7 @@ fn body(model: &ReportModel) -> Flow {
         ("Safeguards", 16.0, CELL, false),
         ("Policies", 16.0, CELL, false),
     ]);
-    let rows: Vec<Vec<Cell>> = model
-        .method
+    let rows: Vec<Vec<Cell>> = method
         .controls
         .iter()
         .map(|m| {
@@ -1272,7 +1290,6 @@ fn body(model: &ReportModel) -> Flow {
         })
         .collect();
     flow.table(&cols, &rows);
-    flow
 }
 
 /// The organisation summary: every account with its totals, then each account's counts per
