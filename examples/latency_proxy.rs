@@ -3,7 +3,7 @@
 //! Usage: latency_proxy UPSTREAM_ADDR DELAY_MS PORT_FILE
 //! Writes the port it listens on (127.0.0.1) to PORT_FILE, then serves until killed.
 
-#[path = "../tests/collect_common/proxy.rs"]
+#[path = "../tests/it/support/proxy.rs"]
 mod proxy;
 
 use std::time::Duration;

@@ -1,9 +1,8 @@
 //! Golden content of the bundle of `samples/` (the README's first command): what the auditor
 //! reads in the HTML, the PDF's extracted text and the CSV for the Riverside Family Clinic.
 
-mod bundle_support;
-
-use bundle_support::*;
+use crate::support::bundle::*;
+use crate::support::phi_audit;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,11 +1,8 @@
 //! Shared helpers of the bundle and verify tests: a small snapshot written to a temp dir (with
 //! hostile tag values and policy Sids), bundle building, zip rewriting and a raw zip writer that
 //! can produce what no honest zip library would (duplicates, `..`, symlinks).
-#![allow(dead_code)]
 
-#[path = "../common/mod.rs"]
-mod common;
-
+use super::fixtures;
 use phi_audit::bundle::{self, BundleRequest, BundleSummary};
 use phi_audit::cli::findings_for;
 use phi_audit::sign::SecretKey;
@@ -46,12 +43,12 @@ pub fn write_snapshot(dir: &Path) {
             "collected_at": "2026-10-01T06:00:00Z",
             "tool_version": "0.1.0",
             "organization": "Riverside <Family> Clinic & Co",
-            "account_id": common::ACCOUNT,
+            "account_id": fixtures::ACCOUNT,
             "partition": "aws",
             "regions": ["us-east-1"],
             "scope": {"include": ["*"], "exclude": []},
             "review_period": {"since": "2026-07-01T00:00:00Z", "until": "2026-09-30T23:59:59Z"},
-            "account": {"GetPublicAccessBlock": common::bpa(&[])},
+            "account": {"GetPublicAccessBlock": fixtures::bpa(&[])},
         }),
     );
     let public_policy = format!(
@@ -59,34 +56,34 @@ pub fn write_snapshot(dir: &Path) {
         serde_json::to_string(EVIL_SID).unwrap()
     );
     let buckets = vec![
-        common::bucket_with("phi-good", &[]),
-        common::bucket_with(
+        fixtures::bucket_with("phi-good", &[]),
+        fixtures::bucket_with(
             "public-www",
             &[
-                ("GetBucketPolicy", common::policy(&public_policy)),
-                ("GetPublicAccessBlock", common::bpa(&[])),
+                ("GetBucketPolicy", fixtures::policy(&public_policy)),
+                ("GetPublicAccessBlock", fixtures::bpa(&[])),
                 (
                     "GetBucketTagging",
-                    common::ok(json!({"TagSet": [{"Key": "team", "Value": "web"}]})),
+                    fixtures::ok(json!({"TagSet": [{"Key": "team", "Value": "web"}]})),
                 ),
             ],
         ),
-        common::bucket_with(
+        fixtures::bucket_with(
             "tagged-export",
             &[(
                 "GetBucketTagging",
-                common::ok(json!({"TagSet": [
+                fixtures::ok(json!({"TagSet": [
                     {"Key": "contents", "Value": "chart copy pt 123-45-6789"},
                     {"Key": "<b>owner</b>", "Value": EVIL_TAG_VALUE},
                 ]})),
             )],
         ),
-        common::bucket_with("denied-bucket", &[("GetBucketPolicy", common::denied())]),
-        common::bucket_with(
+        fixtures::bucket_with("denied-bucket", &[("GetBucketPolicy", fixtures::denied())]),
+        fixtures::bucket_with(
             LONG_BUCKET,
             &[(
                 "GetBucketVersioning",
-                common::ok(json!({"Status": "Suspended"})),
+                fixtures::ok(json!({"Status": "Suspended"})),
             )],
         ),
     ];
@@ -291,17 +288,4 @@ pub fn rewrite(bundle: &Path, out: &Path, edit: impl FnOnce(&mut Vec<RawEntry>))
         .collect();
     edit(&mut entries);
     write_raw_zip(out, &entries);
-}
-
-/// Runs the phi-audit binary; returns (exit code, stdout, stderr).
-pub fn phi_audit(args: &[&str]) -> (i32, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_phi-audit"))
-        .args(args)
-        .output()
-        .expect("phi-audit runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }

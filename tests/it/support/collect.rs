@@ -1,7 +1,6 @@
 //! Shared helpers of the collect integration tests.
-#![allow(dead_code)]
 
-pub mod proxy;
+pub use super::proxy;
 
 use std::path::Path;
 

@@ -1,9 +1,8 @@
 //! `phi-audit diff` on two bundles built from the sample snapshot and a copy changed in known
 //! ways: every change is listed, nothing else; a tampered bundle is refused; HTML is escaped.
 
-mod bundle_support;
-
-use bundle_support::{phi_audit, rewrite};
+use crate::support::bundle::{self as bundle_support, rewrite};
+use crate::support::phi_audit;
 
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};

@@ -4,9 +4,10 @@
 //! --tsa-cert` checks it (and so does `openssl ts -verify`), and every way it can be wrong is
 //! refused with the check that failed named.
 
-mod bundle_support;
-
-use bundle_support::{entry, extract, phi_audit, require_tool, rewrite, write_snapshot};
+use crate::support::bundle::{
+    self as bundle_support, entry, extract, require_tool, rewrite, write_snapshot,
+};
+use crate::support::phi_audit;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

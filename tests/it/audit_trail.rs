@@ -1,9 +1,7 @@
 //! Audit-trail evidence (#7): data-event selector coverage, the trail controls, access-log
 //! delivery and the change timeline, on fixtures.
 
-mod common;
-
-use common::*;
+use crate::support::fixtures::*;
 use phi_audit::evaluate::data_events::{coverage, Coverage};
 use phi_audit::evaluate::{check_bucket_in, check_trail, AccountContext, EvaluateOptions};
 use phi_audit::findings::Status;

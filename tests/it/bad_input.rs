@@ -1,8 +1,7 @@
 //! Bad input gets a clear error naming the file, the place and what is wrong, and exit 2.
 
-mod common;
-
-use common::*;
+use crate::support::fixtures::*;
+use crate::support::phi_audit;
 use phi_audit::controls::Catalog;
 use phi_audit::evaluate::known_control_ids;
 use serde_json::json;

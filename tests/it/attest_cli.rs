@@ -1,9 +1,7 @@
 //! `evaluate --attestations FILE --exceptions FILE` through the binary: the sample end to end,
 //! warnings on stderr, `--as-of`, `--fail-on`, and exit 2 for bad input.
 
-mod common;
-
-use common::*;
+use crate::support::fixtures::*;
 use serde_json::Value;
 use std::path::Path;
 

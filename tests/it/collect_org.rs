@@ -1,13 +1,12 @@
 //! End-to-end tests of `collect --org`, `--shard` and `merge` against the local moto server
-//! (Organizations, STS, S3). Run them with `scripts/with-moto cargo test --test collect_org`.
+//! (Organizations, STS, S3). Run them with `scripts/with-moto cargo test --test it collect_org::`.
 //!
 //! Each test builds its own organisation: it assumes a role into a fresh account id (moto lets
 //! a caller into an account it does not know yet), makes that account an organisation's
 //! management account, and creates member accounts with CreateAccount (which creates their
 //! access role). So tests share the server without seeing each other's accounts.
 
-mod collect_common;
-use collect_common as common;
+use crate::support::collect as common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

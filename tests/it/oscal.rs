@@ -3,9 +3,8 @@
 //! what findings.json says, and link to evidence that exists in the bundle. Mutated documents
 //! must fail the same validator, proving it is live (patterns with \p{..} included).
 
-mod bundle_support;
-
-use bundle_support::*;
+use crate::support::bundle::*;
+use crate::support::phi_audit;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

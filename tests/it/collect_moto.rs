@@ -3,8 +3,7 @@
 //! say so. Every test uses its own bucket-name prefix and a scope that includes only its own
 //! buckets, so tests run in parallel against one server.
 
-mod collect_common;
-use collect_common as common;
+use crate::support::collect as common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,9 +1,8 @@
 //! `phi-audit verify` against every kind of tampering: changed, missing and extra entries of each
 //! kind, a truncated zip, zip-slip and absolute names, symlinks, duplicates, and bad signatures.
 
-mod bundle_support;
-
-use bundle_support::*;
+use crate::support::bundle::*;
+use crate::support::phi_audit;
 use phi_audit::sign::SecretKey;
 use phi_audit::verify::{verify, EntryStatus, SignatureCheck};
 use std::path::Path;

@@ -1,8 +1,7 @@
 //! `phi-audit collect` failures that need no server: they must exit 2 with a message that says
 //! what to do, and leave neither the output directory nor a temporary directory behind.
 
-mod collect_common;
-use collect_common as common;
+use crate::support::collect as common;
 
 use std::process::{Command, Output};
 

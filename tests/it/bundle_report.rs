@@ -2,9 +2,8 @@
 //! content of the HTML, CSV and PDF (its extracted text), injection through tag values and policy
 //! Sids, determinism, and the atomic write.
 
-mod bundle_support;
-
-use bundle_support::*;
+use crate::support::bundle::*;
+use crate::support::phi_audit;
 use std::path::Path;
 use std::process::Command;
 

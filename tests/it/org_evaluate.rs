@@ -2,9 +2,7 @@
 //! three accounts built from `samples/snapshot` with the account id rewritten, one of them
 //! recorded as not collected.
 
-mod bundle_support;
-
-use bundle_support::*;
+use crate::support::bundle::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

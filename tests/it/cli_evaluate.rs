@@ -1,8 +1,7 @@
 //! `phi-audit evaluate` end to end through the binary: formats, exit codes, determinism.
 
-mod common;
-
-use common::*;
+use crate::support::fixtures::*;
+use crate::support::phi_audit;
 use serde_json::Value;
 
 fn snapshot_with(buckets: &[Value]) -> tempfile::TempDir {

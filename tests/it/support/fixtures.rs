@@ -1,5 +1,4 @@
 //! In-memory fixtures: a bucket's calls as JSON, parsed by the same reader as real snapshots.
-#![allow(dead_code)]
 
 use phi_audit::snapshot::{parse_bucket, parse_meta, Bucket, SnapshotMeta};
 use serde_json::{json, Value};
@@ -205,17 +204,4 @@ pub fn good_trail_region() -> Value {
         }},
         "LookupEvents": ok(json!({"Events": []})),
     })
-}
-
-/// Runs the built binary; returns (exit code, stdout, stderr).
-pub fn phi_audit(args: &[&str]) -> (i32, String, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_phi-audit"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }

@@ -1,9 +1,7 @@
 //! The exposure table: ACL / policy / Block Public Access / Object Ownership combinations, each
 //! with the expected verdict of every one of the nine exposure controls.
 
-mod common;
-
-use common::*;
+use crate::support::fixtures::*;
 use phi_audit::evaluate::check_bucket;
 use phi_audit::findings::Status;
 use serde_json::Value;

@@ -1,9 +1,7 @@
 //! The configuration, guard-rail, cross-account and naming controls on fixtures: each case
 //! changes one call of an otherwise well-configured bucket and names the expected verdict.
 
-mod common;
-
-use common::*;
+use crate::support::fixtures::*;
 use phi_audit::evaluate::check_bucket;
 use phi_audit::findings::Status;
 use serde_json::{json, Value};

@@ -1,0 +1,30 @@
+//! The integration tests, as one test binary: each module is one area of phi-audit, tested from
+//! outside the library (its public API, or the built `phi-audit` binary), and `support` holds the
+//! helpers they share. One binary links the AWS SDK once instead of once per test file.
+//!
+//! Run one area with `cargo test --test it MODULE::` (e.g. `cargo test --test it oscal::`); the
+//! tests that need the local moto server run under `scripts/with-moto`.
+
+mod support;
+
+mod attest_attestations;
+mod attest_cli;
+mod attest_exceptions;
+mod attest_policies;
+mod audit_trail;
+mod bad_input;
+mod bucket_controls;
+mod bundle_report;
+mod bundle_sample;
+mod cli_evaluate;
+mod collect_cli;
+mod collect_lookup_events;
+mod collect_moto;
+mod collect_org;
+mod diff_bundles;
+mod exposure_cases;
+mod org_evaluate;
+mod oscal;
+mod sample;
+mod timestamp;
+mod verify_tamper;
