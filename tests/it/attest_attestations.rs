@@ -3,8 +3,8 @@
 
 use chrono::NaiveDate;
 use phi_audit::attest::{self, Administrative, AttestationFile};
+use phi_audit::audit::builtin_catalog;
 use phi_audit::controls::Catalog;
-use phi_audit::evaluate::builtin_catalog;
 use phi_audit::findings::{Finding, Severity, Status};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -104,6 +104,7 @@ fn technical(subject: &str, control: &str, status: Status) -> Finding {
         policies: vec![SYSTEM_ACCESS.to_string()],
         reason: "test".to_string(),
         evidence: vec![],
+        facts: Default::default(),
     }
 }
 

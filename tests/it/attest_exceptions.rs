@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use phi_audit::attest::{self, Administrative, ExceptionFile, ExceptionState};
-use phi_audit::evaluate::builtin_catalog;
+use phi_audit::audit::builtin_catalog;
 use phi_audit::findings::{Finding, Severity, Status};
 use std::path::{Path, PathBuf};
 
@@ -57,6 +57,7 @@ fn finding(subject: &str, control: &str, status: Status) -> Finding {
         policies: vec!["System Access Policy".to_string()],
         reason: "Anyone on the internet can read objects.".to_string(),
         evidence: vec!["buckets/x.json#/calls/GetBucketPolicy".to_string()],
+        facts: Default::default(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! `controls/policies.yaml`: the four Dash policies, kept consistent with the controls that name
 //! them; mistakes are reported with file, line and field.
 
+use phi_audit::audit::{builtin_catalog, control_ids};
 use phi_audit::controls::{Catalog, POLICIES, SAFEGUARDS};
-use phi_audit::evaluate::{builtin_catalog, known_control_ids};
 use std::path::{Path, PathBuf};
 
 fn catalog_copy(dir: &Path) -> PathBuf {
@@ -27,7 +27,7 @@ fn error_after(file: &str, from: &str, to: &str) -> (String, usize) {
         .unwrap_or_else(|| panic!("{file} lacks {from:?}"));
     let line = text[..at].matches('\n').count() + 1;
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    match Catalog::load_dir(&controls, &known_control_ids()) {
+    match Catalog::load_dir(&controls, &control_ids()) {
         Ok(_) => panic!("accepted {from:?} -> {to:?}"),
         Err(err) => (err.to_string(), line),
     }
@@ -71,7 +71,7 @@ fn the_builtin_catalog_defines_the_four_dash_policies() {
         13
     );
     // The administrative controls are in the catalog too.
-    for id in phi_audit::evaluate::ADMIN_CONTROLS {
+    for id in phi_audit::attest::ADMIN_CONTROLS {
         let control = catalog.get(id).unwrap_or_else(|| panic!("{id}"));
         assert_eq!(control.family, "administrative");
     }
@@ -88,7 +88,7 @@ fn a_catalog_directory_reads_its_own_policies_file() {
         text.replace("review_interval_months: 12", "review_interval_months: 6"),
     )
     .unwrap();
-    let catalog = Catalog::load_dir(&controls, &known_control_ids()).unwrap();
+    let catalog = Catalog::load_dir(&controls, &control_ids()).unwrap();
     assert!(catalog
         .policies
         .iter()

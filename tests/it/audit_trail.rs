@@ -592,7 +592,7 @@ fn multi_region_trails_listed_in_every_region_are_judged_once() {
             ),
         ],
     );
-    let catalog = phi_audit::evaluate::builtin_catalog().unwrap();
+    let catalog = phi_audit::audit::builtin_catalog().unwrap();
     let findings = phi_audit::evaluate::evaluate(&s, &catalog);
     let trail_findings: Vec<_> = findings
         .iter()
@@ -696,7 +696,7 @@ fn trail_controls() {
 
 #[test]
 fn an_account_without_trails_fails_and_an_unlisted_region_is_unknown() {
-    let catalog = phi_audit::evaluate::builtin_catalog().unwrap();
+    let catalog = phi_audit::audit::builtin_catalog().unwrap();
     let account_finding = |s: &Snapshot| {
         phi_audit::evaluate::evaluate(s, &catalog)
             .into_iter()

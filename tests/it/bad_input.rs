@@ -2,8 +2,8 @@
 
 use crate::support::fixtures::*;
 use crate::support::phi_audit;
+use phi_audit::audit::control_ids;
 use phi_audit::controls::Catalog;
-use phi_audit::evaluate::known_control_ids;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -25,7 +25,7 @@ fn catalog_error(file: &str, from: &str, to: &str) -> String {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains(from), "{file} lacks {from:?}");
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    match Catalog::load_dir(&controls, &known_control_ids()) {
+    match Catalog::load_dir(&controls, &control_ids()) {
         Ok(_) => panic!("the altered catalog ({from:?} -> {to:?}) was accepted"),
         Err(err) => err.to_string(),
     }
@@ -46,18 +46,18 @@ fn line_of(file: &str, needle: &str) -> usize {
 
 #[test]
 fn the_builtin_catalog_is_valid_and_complete() {
-    let catalog = phi_audit::evaluate::builtin_catalog().expect("built-in catalog validates");
+    let catalog = phi_audit::audit::builtin_catalog().expect("built-in catalog validates");
     // The evaluator's controls plus the administrative ones attest judges and the
     // organisation ones judged from an organisation's header.
     assert_eq!(
         catalog.controls.len(),
-        known_control_ids().len()
-            + phi_audit::evaluate::ADMIN_CONTROLS.len()
-            + phi_audit::evaluate::ORG_CONTROLS.len()
+        phi_audit::evaluate::known_control_ids().len()
+            + phi_audit::attest::ADMIN_CONTROLS.len()
+            + phi_audit::audit::scope::ORG_CONTROLS.len()
     );
     let from_dir = Catalog::load_dir(
         Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/controls")),
-        &known_control_ids(),
+        &control_ids(),
     )
     .unwrap();
     assert_eq!(from_dir.controls.len(), catalog.controls.len());
@@ -134,7 +134,7 @@ fn a_control_defined_twice_or_not_at_all_is_an_error() {
     let temp = tempfile::tempdir().unwrap();
     let controls = catalog_copy(temp.path());
     std::fs::remove_file(controls.join("audit.yaml")).unwrap();
-    let err = Catalog::load_dir(&controls, &known_control_ids())
+    let err = Catalog::load_dir(&controls, &control_ids())
         .unwrap_err()
         .to_string();
     assert!(
@@ -149,7 +149,7 @@ fn a_control_defined_twice_or_not_at_all_is_an_error() {
         controls.join("audit-copy.yaml"),
     )
     .unwrap();
-    let err = Catalog::load_dir(&controls, &known_control_ids())
+    let err = Catalog::load_dir(&controls, &control_ids())
         .unwrap_err()
         .to_string();
     assert!(err.contains("defined twice"), "{err}");

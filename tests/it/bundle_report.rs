@@ -4,6 +4,7 @@
 
 use crate::support::bundle::*;
 use crate::support::phi_audit;
+use phi_audit::bundle::write::Options;
 use std::path::Path;
 use std::process::Command;
 
@@ -107,8 +108,7 @@ fn evidence_is_the_snapshot_byte_for_byte() {
     assert_eq!(count, 7, "snapshot.json, five buckets, one cloudtrail file");
     // The README tells the auditor how to recompute the digest the report shows.
     let readme = String::from_utf8(entry(&f.bundle, "README.txt")).unwrap();
-    let (snapshot, _, _) =
-        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    let snapshot = audit_of(&f.snapshot, GENERATED_AT, None).scope;
     assert!(readme.contains(&snapshot.digest));
     assert!(readme.contains("sha256sum -c MANIFEST.sha256"));
     assert!(readme.contains("not signed"));
@@ -129,8 +129,7 @@ fn html_report_has_every_section_and_escapes_aws_content() {
     ] {
         assert!(html.contains(text), "cover lacks {text}");
     }
-    let (snapshot, _, _) =
-        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    let snapshot = audit_of(&f.snapshot, GENERATED_AT, None).scope;
     assert!(html.contains(&snapshot.digest));
     // Summary, one section per safeguard, per policy, appendices.
     assert!(html.contains("Executive summary"));
@@ -233,8 +232,7 @@ fn pdf_text_has_cover_contents_sections_and_running_heads() {
     let pdf = f.dir.path().join("report.pdf");
     std::fs::write(&pdf, entry(&f.bundle, "report.pdf")).unwrap();
     let text = pdftotext(&pdf, &["-layout"]);
-    let (snapshot, _, _) =
-        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    let snapshot = audit_of(&f.snapshot, GENERATED_AT, None).scope;
     for needle in [
         "HIPAA Security Rule evidence: Amazon S3",
         "Riverside <Family> Clinic & Co",
@@ -347,30 +345,15 @@ fn same_inputs_give_byte_identical_bundles() {
     let f = fixture(true);
     let again = f.dir.path().join("again.zip");
     let key = test_key();
-    build(&f.snapshot, &again, Some(&key), &[]).unwrap();
+    build(&f.snapshot, &again, Some(&key), None).unwrap();
     assert_eq!(
         std::fs::read(&f.bundle).unwrap(),
         std::fs::read(&again).unwrap()
     );
     // A different generation time is a different bundle.
-    let (snap, catalog, findings) =
-        phi_audit::cli::findings_for(&f.snapshot, None, "2026-10-03T00:00:00Z".into()).unwrap();
+    let audit = audit_of(&f.snapshot, "2026-10-03T00:00:00Z", None);
     let other = f.dir.path().join("other.zip");
-    phi_audit::bundle::write(
-        &phi_audit::bundle::BundleRequest {
-            snapshot: &snap,
-            catalog: &catalog,
-            findings: &findings,
-            attestations: &[],
-            exceptions: &[],
-            judged_at: None,
-            attestation_files: &[],
-            attestation_documents: &[],
-            sign_key: None,
-        },
-        &other,
-    )
-    .unwrap();
+    phi_audit::bundle::write::write(&audit, &Options::default(), &other).unwrap();
     assert_ne!(
         std::fs::read(&f.bundle).unwrap(),
         std::fs::read(&other).unwrap()
@@ -385,8 +368,12 @@ fn a_failed_write_leaves_nothing_behind() {
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let out = out_dir.join("bundle.zip");
-    let missing = dir.path().join("no-such-attestations.yaml");
-    let err = build(&snapshot, &out, None, &[missing]).unwrap_err();
+    // The attestations file vanishes between the judgement and the bundling.
+    let mut audit = audit_of(&snapshot, GENERATED_AT, None);
+    audit
+        .admin_files
+        .push(dir.path().join("no-such-attestations.yaml"));
+    let err = phi_audit::bundle::write::write(&audit, &Options::default(), &out).unwrap_err();
     assert!(
         err.to_string().contains("no-such-attestations.yaml"),
         "{err}"
@@ -406,7 +393,7 @@ fn attestation_files_are_carried_as_given() {
     let attestations = dir.path().join("attestations.yaml");
     std::fs::write(&attestations, "attestations: []\n").unwrap();
     let out = dir.path().join("bundle.zip");
-    build(&snapshot, &out, None, std::slice::from_ref(&attestations)).unwrap();
+    build(&snapshot, &out, None, Some(&attestations)).unwrap();
     assert_eq!(
         entry(&out, "attestations/attestations.yaml"),
         b"attestations: []\n"
@@ -471,61 +458,57 @@ fn report_and_verify_commands_round_trip() {
 
 #[test]
 fn policy_pages_show_attestations_and_the_appendix_lists_exceptions() {
-    use chrono::NaiveDate;
-    use phi_audit::attest::{Attestation, AttestedDocument, RiskException};
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("snapshot");
     write_snapshot(&snapshot);
-    let (snap, catalog, findings) =
-        phi_audit::cli::findings_for(&snapshot, None, GENERATED_AT.into()).unwrap();
-    let date = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let attestations = vec![
-        Attestation {
-            policy: "System Access Policy".into(),
-            owner: "Dana <CISO> Whitfield".into(),
-            approver: "Board risk committee".into(),
-            approved_on: date("2026-03-01"),
-            next_review: date("2027-03-01"),
-            statement: "Access to ePHI is granted on least privilege.".into(),
-            document: Some(AttestedDocument {
-                path: "policies/system-access.pdf".into(),
-                sha256: "ab".repeat(32),
-            }),
-        },
-        Attestation {
-            policy: "Auditing Policy".into(),
-            owner: "Lee Park".into(),
-            approver: "CISO".into(),
-            approved_on: date("2025-01-10"),
-            next_review: date("2026-01-10"),
-            statement: "Audit logs are kept six years.".into(),
-            document: None,
-        },
-    ];
-    let exceptions = vec![RiskException {
-        subject: "s3://public-www".into(),
-        control: "s3.world-readable-anonymous".into(),
-        justification: "Public website assets <no PHI>".into(),
-        approver: "CISO".into(),
-        approved_on: date("2026-06-01"),
-        expires: date("2026-12-31"),
-    }];
-    let out = dir.path().join("bundle.zip");
-    phi_audit::bundle::write(
-        &phi_audit::bundle::BundleRequest {
-            snapshot: &snap,
-            catalog: &catalog,
-            findings: &findings,
-            attestations: &attestations,
-            exceptions: &exceptions,
-            judged_at: None,
-            attestation_files: &[],
-            attestation_documents: &[],
-            sign_key: None,
-        },
-        &out,
+    // The System Access Policy is current; the Auditing Policy's review date has passed.
+    let attestations = dir.path().join("attestations.yaml");
+    std::fs::write(
+        &attestations,
+        r#"attestations:
+  - policy: System Access Policy
+    owner: Dana <CISO> Whitfield
+    approver: Board risk committee
+    approved_on: 2026-03-01
+    next_review: 2027-03-01
+    statement: Access to ePHI is granted on least privilege.
+    document:
+      path: policies/system-access.pdf
+      sha256: abababababababababababababababababababababababababababababababab
+  - policy: Auditing Policy
+    owner: Lee Park
+    approver: CISO
+    approved_on: 2025-01-10
+    next_review: 2026-01-10
+    statement: Audit logs are kept six years.
+    document:
+      path: policies/auditing.pdf
+      sha256: cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd
+"#,
     )
     .unwrap();
+    let exceptions = dir.path().join("exceptions.yaml");
+    std::fs::write(
+        &exceptions,
+        r#"exceptions:
+  - subject: s3://public-www
+    control: s3.world-readable-anonymous
+    justification: Public website assets <no PHI>
+    approver: CISO
+    approved_on: 2026-06-01
+    expires: 2026-12-31
+"#,
+    )
+    .unwrap();
+    let judgement = phi_audit::audit::Judgement {
+        attestations: Some(attestations),
+        exceptions: Some(exceptions),
+        generated_at: GENERATED_AT.to_string(),
+        ..Default::default()
+    };
+    let audit = phi_audit::audit::Audit::build(&snapshot, &judgement).unwrap();
+    let out = dir.path().join("bundle.zip");
+    phi_audit::bundle::write::write(&audit, &Options::default(), &out).unwrap();
     let html = String::from_utf8(entry(&out, "report.html")).unwrap();
     assert!(html.contains("Dana &lt;CISO&gt; Whitfield"));
     assert!(html.contains("Attested; next review due 2027-03-01."));
@@ -620,8 +603,7 @@ fn readme_instructions_work_with_standard_tools() {
         .current_dir(&out)
         .output()
         .unwrap();
-    let (snapshot, _, _) =
-        phi_audit::cli::findings_for(&f.snapshot, None, GENERATED_AT.into()).unwrap();
+    let snapshot = audit_of(&f.snapshot, GENERATED_AT, None).scope;
     assert!(String::from_utf8_lossy(&run.stdout).starts_with(&snapshot.digest));
 }
 
@@ -632,31 +614,21 @@ fn evidence_changed_after_evaluation_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("snapshot");
     write_snapshot(&snapshot);
-    let (snap, catalog, findings) =
-        phi_audit::cli::findings_for(&snapshot, None, GENERATED_AT.into()).unwrap();
+    let audit = audit_of(&snapshot, GENERATED_AT, None);
     let victim = snapshot.join("buckets/phi-good.json");
     let mut text = std::fs::read_to_string(&victim).unwrap();
     text.push('\n');
     std::fs::write(&victim, text).unwrap();
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
-    let err = phi_audit::bundle::write(
-        &phi_audit::bundle::BundleRequest {
-            snapshot: &snap,
-            catalog: &catalog,
-            findings: &findings,
-            attestations: &[],
-            exceptions: &[],
-            judged_at: None,
-            attestation_files: &[],
-            attestation_documents: &[],
-            sign_key: None,
-        },
-        &out_dir.join("bundle.zip"),
-    )
-    .unwrap_err();
+    let err =
+        phi_audit::bundle::write::write(&audit, &Options::default(), &out_dir.join("bundle.zip"))
+            .unwrap_err();
     assert!(
-        matches!(err, phi_audit::bundle::BundleError::EvidenceChanged { .. }),
+        matches!(
+            err,
+            phi_audit::bundle::write::BundleError::EvidenceChanged { .. }
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("phi-good.json"), "{err}");

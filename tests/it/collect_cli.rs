@@ -1,4 +1,4 @@
-//! `phi-audit collect` failures that need no server: they must exit 2 with a message that says
+//! `phi-audit collect` failures that need no server: bad input exits 2, an unreachable endpoint 74, each with a message that says
 //! what to do, and leave neither the output directory nor a temporary directory behind.
 
 use crate::support::collect as common;
@@ -28,7 +28,7 @@ fn collect(args: &[&str], out: &std::path::Path) -> Output {
 }
 
 #[test]
-fn unreachable_endpoint_exits_2_and_leaves_nothing() {
+fn unreachable_endpoint_exits_74_and_leaves_nothing() {
     // A port that was just free: connection refused.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -40,7 +40,8 @@ fn unreachable_endpoint_exits_2_and_leaves_nothing() {
     let started = std::time::Instant::now();
     let o = collect(&["--endpoint-url", &endpoint], &out);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "stderr: {stderr}");
+    // The network failing is not bad input: exit 74 (docs/cli.md).
+    assert_eq!(o.status.code(), Some(74), "stderr: {stderr}");
     assert!(stderr.contains("cannot reach AWS"), "{stderr}");
     assert!(stderr.contains(&endpoint), "{stderr}");
     assert!(

@@ -973,7 +973,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Evaluates a collected snapshot and returns each finding's status by (subject, control).
 fn verdicts(out: &Path) -> std::collections::BTreeMap<(String, String), (Status, String)> {
     let snapshot = Snapshot::load(out).expect("the collected snapshot loads");
-    let catalog = phi_audit::evaluate::builtin_catalog().unwrap();
+    let catalog = phi_audit::audit::builtin_catalog().unwrap();
     phi_audit::evaluate::evaluate(&snapshot, &catalog)
         .into_iter()
         .map(|f| ((f.subject, f.control), (f.status, f.reason)))

@@ -7,6 +7,7 @@
 
 mod support;
 
+mod architecture;
 mod attest_attestations;
 mod attest_cli;
 mod attest_exceptions;

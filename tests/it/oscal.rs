@@ -254,7 +254,7 @@ fn hostile_fixture_oscal_validates_and_is_reproducible() {
             && f["target"]["status"]["state"] == "not-satisfied"));
 
     let again = f.dir.path().join("again.zip");
-    build(&f.snapshot, &again, None, &[]).unwrap();
+    build(&f.snapshot, &again, None, None).unwrap();
     assert_eq!(
         entry(&f.bundle, OSCAL_ENTRY),
         entry(&again, OSCAL_ENTRY),

@@ -1,16 +1,20 @@
 //! The bundled sample (`samples/snapshot`): the README's first command runs on it, so it must
 //! exercise every control both ways, and its rendered table is pinned as a golden snapshot.
 
-use phi_audit::cli::findings_for;
+use phi_audit::audit::{Audit, Judgement};
 use phi_audit::findings::{FindingsReport, Status};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn sample() -> FindingsReport {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/snapshot");
-    findings_for(&dir, None, "2026-10-02T09:00:00Z".to_string())
+    let judgement = Judgement {
+        generated_at: "2026-10-02T09:00:00Z".to_string(),
+        ..Judgement::default()
+    };
+    Audit::build(&dir, &judgement)
         .expect("the sample evaluates")
-        .2
+        .findings
 }
 
 #[test]

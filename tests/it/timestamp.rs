@@ -517,13 +517,14 @@ fn a_failing_tsa_fails_the_report_and_leaves_no_bundle() {
     let (dir, snapshot) = snapshot();
     let bundle = dir.path().join("bundle.zip");
     let (code, stdout, stderr) = report(&snapshot, &bundle, "2026-10-02T09:00:00Z", &tsa);
-    assert_eq!(code, 2, "{stdout}");
+    // A TSA that fails is the environment failing (exit 74), not bad input.
+    assert_eq!(code, 74, "{stdout}");
     assert!(stderr.contains("HTTP 500"), "{stderr}");
     assert!(stderr.contains("no bundle was written"), "{stderr}");
 
     tsa.answer(Answer::Rejection);
     let (code, _, stderr) = report(&snapshot, &bundle, "2026-10-02T09:00:00Z", &tsa);
-    assert_eq!(code, 2);
+    assert_eq!(code, 74);
     assert!(
         stderr.contains("did not grant") && stderr.contains("unaccepted policy"),
         "{stderr}"
@@ -541,7 +542,7 @@ fn a_failing_tsa_fails_the_report_and_leaves_no_bundle() {
         "--timestamp-url",
         &url,
     ]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 74);
     assert!(stderr.contains("cannot connect"), "{stderr}");
 
     // https is refused before any work, with the reason.

@@ -3,12 +3,12 @@
 
 use crate::support::bundle::*;
 use crate::support::phi_audit;
-use phi_audit::sign::SecretKey;
-use phi_audit::verify::{verify, EntryStatus, SignatureCheck};
+use phi_audit::bundle::sign::SecretKey;
+use phi_audit::bundle::verify::{verify, EntryStatus, SignatureCheck};
 use std::path::Path;
 use std::process::Command;
 
-fn status_of(report: &phi_audit::verify::VerifyReport, name: &str) -> Option<EntryStatus> {
+fn status_of(report: &phi_audit::bundle::verify::VerifyReport, name: &str) -> Option<EntryStatus> {
     report
         .entries
         .iter()
@@ -300,6 +300,6 @@ fn minisign_verifies_the_manifest_signature() {
         String::from_utf8_lossy(&generated.stderr)
     );
     let key = SecretKey::load(&keydir.join("m.key")).expect("phi-audit reads minisign's key");
-    let public = phi_audit::sign::PublicKey::load(&keydir.join("m.pub")).unwrap();
+    let public = phi_audit::bundle::sign::PublicKey::load(&keydir.join("m.pub")).unwrap();
     assert_eq!(key.public(), public);
 }

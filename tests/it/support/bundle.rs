@@ -3,9 +3,9 @@
 //! can produce what no honest zip library would (duplicates, `..`, symlinks).
 
 use super::fixtures;
-use phi_audit::bundle::{self, BundleRequest, BundleSummary};
-use phi_audit::cli::findings_for;
-use phi_audit::sign::SecretKey;
+use phi_audit::audit::{Audit, Judgement};
+use phi_audit::bundle::sign::SecretKey;
+use phi_audit::bundle::write::{self, BundleError, BundleSummary, Options};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -112,29 +112,30 @@ pub fn test_key() -> SecretKey {
     SecretKey::from_seed([42u8; 32], *b"phiaudit")
 }
 
+/// The audit of the snapshot in `snapshot` with the built-in catalog, generated at `generated_at`,
+/// with these attestations (none when `None`).
+pub fn audit_of(snapshot: &Path, generated_at: &str, attestations: Option<&Path>) -> Audit {
+    let judgement = Judgement {
+        attestations: attestations.map(Path::to_path_buf),
+        generated_at: generated_at.to_string(),
+        ..Judgement::default()
+    };
+    Audit::build(snapshot, &judgement).expect("the snapshot evaluates")
+}
+
 /// Builds a bundle of the snapshot in `snapshot` into `out`.
 pub fn build(
     snapshot: &Path,
     out: &Path,
     key: Option<&SecretKey>,
-    extra_files: &[PathBuf],
-) -> Result<BundleSummary, bundle::BundleError> {
-    let (snap, catalog, findings) =
-        findings_for(snapshot, None, GENERATED_AT.to_string()).expect("snapshot evaluates");
-    bundle::write(
-        &BundleRequest {
-            snapshot: &snap,
-            catalog: &catalog,
-            findings: &findings,
-            attestations: &[],
-            exceptions: &[],
-            judged_at: None,
-            attestation_files: extra_files,
-            attestation_documents: &[],
-            sign_key: key,
-        },
-        out,
-    )
+    attestations: Option<&Path>,
+) -> Result<BundleSummary, BundleError> {
+    let audit = audit_of(snapshot, GENERATED_AT, attestations);
+    let options = Options {
+        sign_key: key,
+        ..Options::default()
+    };
+    write::write(&audit, &options, out)
 }
 
 /// A temp dir with a snapshot and its bundle (signed with [`test_key`] when `signed`).
@@ -150,7 +151,7 @@ pub fn fixture(signed: bool) -> Fixture {
     write_snapshot(&snapshot);
     let bundle = dir.path().join("bundle.zip");
     let key = test_key();
-    build(&snapshot, &bundle, signed.then_some(&key), &[]).expect("bundle builds");
+    build(&snapshot, &bundle, signed.then_some(&key), None).expect("bundle builds");
     Fixture {
         dir,
         snapshot,
