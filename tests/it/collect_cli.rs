@@ -1,5 +1,6 @@
 //! `phi-audit collect` failures that need no server: bad input exits 2, an unreachable endpoint
-//! 74, each with a message that says what to do, and leave neither the output directory nor a temporary directory behind.
+//! 74, each with a message that says what to do, and leave neither the output directory nor a
+//! temporary directory behind.
 
 use crate::support::collect as common;
 
