@@ -1,4 +1,4 @@
-//! The evidence bundle (DESIGN.md §6): one zip an auditor receives, reproducible byte for byte
+//! The evidence bundle (docs/bundle-layout.md): one zip an auditor receives, reproducible byte for byte
 //! and checkable with standard tools.
 //!
 //! This module owns the layout, the entry order, the fixed timestamps, `MANIFEST.sha256`, the

@@ -1,4 +1,4 @@
-//! The command line (DESIGN.md §5): argument parsing and the glue from arguments to the library.
+//! The command line (docs/cli.md): argument parsing and the glue from arguments to the library.
 //! Everything that decides anything lives in the pipeline modules; this file only wires them.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -258,7 +258,7 @@ pub enum CliError {
 }
 
 impl CliError {
-    /// The process exit code (DESIGN.md §5): 2 for bad usage or input; collect has its own
+    /// The process exit code (docs/cli.md): 2 for bad usage or input; collect has its own
     /// (130 interrupted, 70 for an internal fault).
     pub fn exit_code(&self) -> u8 {
         match self {

@@ -1,5 +1,5 @@
 //! The `phi-audit` binary: parses arguments, reads the clock once, runs the command, and maps
-//! the outcome to the exit codes of DESIGN.md §5 (0 done, 1 threshold reached or tampered,
+//! the outcome to the exit codes of docs/cli.md (0 done, 1 threshold reached or tampered,
 //! 2 bad usage or bad input).
 
 use clap::Parser;

@@ -1,4 +1,4 @@
-//! `phi-audit collect`: live evidence from an AWS account, written as the snapshot of DESIGN.md §2.
+//! `phi-audit collect`: live evidence from an AWS account, written as the snapshot of docs/snapshot-format.md.
 //!
 //! This module owns the orchestration: identity (STS), the bucket list, per-bucket work under a
 //! global bound on requests in flight, CloudTrail per region, and the atomic write. The service
@@ -99,7 +99,7 @@ pub enum CollectError {
 }
 
 impl CollectError {
-    /// Process exit code (DESIGN.md §5): 2 for anything the user has to fix, 130 when
+    /// Process exit code (docs/cli.md): 2 for anything the user has to fix, 130 when
     /// interrupted, 70 (sysexits' EX_SOFTWARE) for a bug of ours — never 1, which means "the
     /// threshold was reached" or "tampered" to scripts.
     pub fn exit_code(&self) -> u8 {

@@ -68,7 +68,7 @@ pub struct SnapshotWriter {
     nested: bool,
 }
 
-/// The sub-directories of a single-account snapshot (DESIGN.md §2).
+/// The sub-directories of a single-account snapshot (docs/snapshot-format.md).
 const SNAPSHOT_DIRS: [&str; 3] = ["buckets", "cloudtrail", "access-logs"];
 
 impl SnapshotWriter {

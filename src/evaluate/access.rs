@@ -2,7 +2,7 @@
 //! them, with Block Public Access (bucket and account level) and Object Ownership applied.
 //!
 //! The rules follow the S3 User Guide ("The meaning of public", "Block public access settings",
-//! "Controlling ownership of objects"), digested in `shared/reference/aws-semantics.md`. Where the
+//! "Controlling ownership of objects"), summed up in the README ("How exposure is judged"). Where the
 //! documentation leaves a case open, the reading that cannot produce a false pass is taken.
 
 use std::collections::BTreeSet;
