@@ -305,6 +305,7 @@ fn run_collect_command(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf
     let progress = collect::progress::for_stderr();
     if args.org.org {
         let summary = runtime.block_on(collect::org::run_org_collect(&args, progress.as_ref()))?;
+        report_stale(&summary.stale_removed);
         eprintln!(
             "collected {} of organization {}'s accounts: {} buckets ({} in scope) in {:.1} s, {} API calls, {} recorded as errors; snapshot: {}",
             summary.accounts - summary.not_collected.len(),
@@ -322,6 +323,7 @@ fn run_collect_command(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf
         return Ok(summary.out);
     }
     let summary = runtime.block_on(collect::run_collect(&args, progress.as_ref()))?;
+    report_stale(&summary.stale_removed);
     eprintln!(
         "collected {} buckets ({} in scope) of account {} in {:.1} s: {} API calls, {} recorded as errors; snapshot: {}",
         summary.buckets,
@@ -333,6 +335,13 @@ fn run_collect_command(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf
         summary.out.display()
     );
     Ok(summary.out)
+}
+
+/// Says which temporaries of killed runs were removed (on stderr, beside the summary line).
+fn report_stale(removed: &[PathBuf]) {
+    for path in removed {
+        eprintln!("{}", crate::tempfiles::removal_notice(path));
+    }
 }
 
 fn run_collect_then_report(
@@ -796,6 +805,7 @@ fn run_diff(args: &DiffArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
 
 fn run_merge(args: &MergeArgs, out: &mut dyn Write) -> Result<Outcome, CliError> {
     let summary = collect::merge::merge(&args.shards, &args.out)?;
+    report_stale(&summary.stale_removed);
     writeln!(
         out,
         "merged {} shards ({} accounts) into {}",

@@ -1447,3 +1447,59 @@ fn binary_run_collects_and_writes_a_verifiable_bundle() {
             && f["status"] == "fail"
     }));
 }
+
+/// A collect run killed outright leaves `<out>.tmp-<pid>`; the next run into the same `--out`
+/// removes it once its process is gone, says so on stderr, and writes the snapshot.
+#[test]
+fn binary_collect_removes_the_temporary_of_a_killed_run() {
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("stale");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let clients = common::clients(&endpoint, "us-east-1").await;
+        create(&clients.s3("us-east-1"), &format!("{p}-b")).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let out = dir.path().join("snap");
+    // A pid no process can have (above the kernel's limit) stands for the killed run.
+    let pid_max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let dead = pid_max + 1;
+    let stale = dir.path().join(format!("snap.tmp-{dead}"));
+    std::fs::create_dir_all(stale.join("buckets")).unwrap();
+    std::fs::write(stale.join("buckets/half.json"), "{").unwrap();
+    // A live process's temporary (this test's own pid) is never touched.
+    let live = dir.path().join(format!("snap.tmp-{}", std::process::id()));
+    std::fs::create_dir(&live).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .args([
+            "collect",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "us-east-1",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--scope")
+        .arg(&scope)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "removed stale temporary {} left by an interrupted run (pid {dead})",
+            stale.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stale.exists());
+    assert!(live.is_dir());
+    assert!(out.join(format!("buckets/{p}-b.json")).is_file());
+}

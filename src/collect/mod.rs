@@ -62,6 +62,8 @@ pub struct CollectSummary {
     /// Calls recorded as errors other than "not configured" answers.
     pub failed_calls: usize,
     pub elapsed: Duration,
+    /// Temporaries of killed runs into the same `--out`, removed before writing.
+    pub stale_removed: Vec<PathBuf>,
 }
 
 /// Why a collection produced no snapshot. Every variant says what to do about it.
@@ -212,6 +214,7 @@ async fn collect(
     let buckets = list_buckets(&limiter, &clients, &endpoint).await?;
 
     let writer = SnapshotWriter::create(&args.out)?;
+    let stale_removed = writer.stale_removed().to_vec();
     let account = AccountRun {
         args,
         plan: &plan,
@@ -229,6 +232,7 @@ async fn collect(
         api_calls: totals.api_calls,
         failed_calls: totals.failed_calls,
         elapsed: started.elapsed(),
+        stale_removed,
     })
 }
 
