@@ -1503,3 +1503,56 @@ fn binary_collect_removes_the_temporary_of_a_killed_run() {
     assert!(live.is_dir());
     assert!(out.join(format!("buckets/{p}-b.json")).is_file());
 }
+
+/// The canned ACL `log-delivery-write`, as AWS documents it: the owner keeps FULL_CONTROL and the
+/// S3 log delivery group gets WRITE and READ_ACP. moto 5.2.5 drops the WRITE grant; the launcher
+/// (scripts/moto/server.py) corrects it, and collect records both grants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_delivery_write_acl_records_both_log_delivery_grants() {
+    const LOG_DELIVERY: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("ldw");
+    let clients = common::clients(&endpoint, "us-east-1").await;
+    let s3 = clients.s3("us-east-1");
+    let bucket = format!("{p}-logs");
+    create(&s3, &bucket).await;
+    s3.put_bucket_acl()
+        .bucket(&bucket)
+        .acl(BucketCannedAcl::from("log-delivery-write"))
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let out = dir.path().join("snap");
+    let mut args = CollectArgs::new(&out);
+    args.endpoint_url = Some(endpoint.clone());
+    args.regions = vec!["us-east-1".into()];
+    args.scope = Some(scope);
+    run_collect(&args, &NoProgress).await.unwrap();
+
+    let recorded = read_json(&out.join(format!("buckets/{bucket}.json")));
+    let grants = ok(&recorded["calls"]["GetBucketAcl"])["Grants"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let permissions_of = |uri: Option<&str>| -> BTreeSet<String> {
+        grants
+            .iter()
+            .filter(|g| g["Grantee"]["URI"].as_str() == uri)
+            .map(|g| g["Permission"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        permissions_of(Some(LOG_DELIVERY)),
+        BTreeSet::from(["READ_ACP".to_owned(), "WRITE".to_owned()]),
+        "{grants:?}"
+    );
+    assert_eq!(
+        permissions_of(None),
+        BTreeSet::from(["FULL_CONTROL".to_owned()]),
+        "the owner's grant: {grants:?}"
+    );
+    assert_eq!(grants.len(), 3, "{grants:?}");
+}
