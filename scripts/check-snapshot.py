@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Structural check of a phi-audit snapshot directory (DESIGN.md section 2). Stdlib only.
+"""Structural check of a phi-audit snapshot directory (docs/snapshot-format.md). Stdlib only.
 
     python3 scripts/check-snapshot.py samples/snapshot [--quiet]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a synthetic phi-audit snapshot (DESIGN.md section 2) with N buckets, for benchmarks.
+"""Writes a synthetic phi-audit snapshot (docs/snapshot-format.md) with N buckets, for benchmarks.
 
     python3 scripts/gen-fleet.py --buckets 10000 --out /tmp/fleet [--seed 1] [--accounts-prefix acme]
                                  [--account-id 111122223333] [--templates samples/snapshot]

@@ -142,6 +142,13 @@ impl Stdout<'_> {
     }
 }
 
+/// Says which temporaries of killed runs were removed (on stderr, beside the summary line).
+fn report_stale(removed: &[PathBuf]) {
+    for path in removed {
+        eprintln!("{}", crate::tempfiles::removal_notice(path));
+    }
+}
+
 fn warn(warnings: &[Warning]) {
     for warning in warnings {
         eprintln!("warning: {warning}");
@@ -247,12 +254,7 @@ fn run_report(
         timestamper: tsa.as_ref().map(|t| t as &dyn Timestamper),
     };
     let summary = crate::bundle::write::write(&audit, &options, &args.out)?;
-    for path in &summary.removed_stale {
-        eprintln!(
-            "removed {}, left behind by an interrupted run",
-            path.display()
-        );
-    }
+    report_stale(&summary.stale_removed);
     out.write(&format!(
         "wrote {}: {} files, {} bytes; report.pdf {} pages\nMANIFEST.sha256 sha256 {}\n",
         summary.path.display(),
@@ -286,6 +288,7 @@ fn collect_into(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf, CliEr
     let progress = collect::progress::for_stderr();
     if args.org.org {
         let summary = runtime.block_on(collect::org::run_org_collect(&args, progress.as_ref()))?;
+        report_stale(&summary.stale_removed);
         eprintln!(
             "collected {} of organization {}'s accounts: {} buckets ({} in scope) in {:.1} s, {} API calls, {} recorded as errors; snapshot: {}",
             summary.accounts - summary.not_collected.len(),
@@ -303,6 +306,7 @@ fn collect_into(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf, CliEr
         return Ok(summary.out);
     }
     let summary = runtime.block_on(collect::run_collect(&args, progress.as_ref()))?;
+    report_stale(&summary.stale_removed);
     eprintln!(
         "collected {} buckets ({} in scope) of account {} in {:.1} s: {} API calls, {} recorded as errors; snapshot: {}",
         summary.buckets,
@@ -399,6 +403,7 @@ fn run_diff(args: &DiffArgs, out: &mut Stdout) -> Result<Outcome, CliError> {
 
 fn run_merge(args: &MergeArgs, out: &mut Stdout) -> Result<Outcome, CliError> {
     let summary = collect::merge::merge(&args.shards, &args.out)?;
+    report_stale(&summary.stale_removed);
     out.write(&format!(
         "merged {} shards ({} accounts) into {}\n",
         summary.shards,

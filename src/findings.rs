@@ -1,4 +1,4 @@
-//! The findings contract (DESIGN.md §4): what the evaluator produces and every report renders.
+//! The findings contract (docs/findings-format.md): what the evaluator produces and every report renders.
 //!
 //! These are plain domain types with no I/O. Their serialised form is `findings.json`, so field
 //! names and enum spellings here are part of the public contract.
@@ -321,7 +321,7 @@ pub struct FindingsReport {
     pub snapshot: SnapshotRef,
     pub findings: Vec<Finding>,
     pub summary: Summary,
-    /// Who changed bucket security in the review period (DESIGN.md §4 extension).
+    /// Who changed bucket security in the review period (docs/findings-format.md, `changes`).
     #[serde(default)]
     pub changes: Timeline,
 }

@@ -12,6 +12,7 @@
 //! - [`report`]: the documents (table, CSV, JSON, HTML, PDF, OSCAL) rendered from an audit.
 //! - [`bundle`]: the evidence bundle's format, its verification, signing, time-stamping and
 //!   writing.
+//! - [`tempfiles`]: the names of in-progress outputs, and the sweep of those a killed run left.
 //! - [`cli`]: the thin command-line layer over them.
 
 pub mod attest;
@@ -25,3 +26,4 @@ pub mod evaluate;
 pub mod findings;
 pub mod report;
 pub mod snapshot;
+pub mod tempfiles;

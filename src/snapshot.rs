@@ -1,4 +1,4 @@
-//! The snapshot reader (DESIGN.md §2): loads a snapshot directory into typed evidence.
+//! The snapshot reader (docs/snapshot-format.md): loads a snapshot directory into typed evidence.
 //!
 //! Every API answer becomes an [`Evidence`]: the parsed response, a documented "not configured"
 //! answer (itself evidence), or `Unavailable` when the call failed (AccessDenied, throttling) or

@@ -141,6 +141,32 @@ def _refuse_assume_role_without_role():
 _refuse_assume_role_without_role()
 
 
+def _grant_every_permission():
+    """moto 5.2.5 keeps a canned ACL's grant of several permissions as one grant (log-delivery-write:
+    LogDelivery READ_ACP and WRITE; public-read-write: AllUsers READ and WRITE) and a header grant
+    naming several grantees as one grant, but serialises only the first grantee and the first
+    permission of each: GetBucketAcl (and GetObjectAcl) drop the rest, e.g. the LogDelivery WRITE
+    that server access log delivery needs. S3 answers one Grant per grantee and permission."""
+    from moto.s3.models import FakeAcl, FakeGrant
+    from moto.s3.responses import S3Response
+
+    original = S3Response._acl_to_dict
+
+    def acl_to_dict(acl):
+        grants = [
+            FakeGrant([grantee], [permission])
+            for grant in acl.grants
+            for grantee in grant.grantees
+            for permission in grant.permissions
+        ]
+        return original(FakeAcl(grants=grants))
+
+    S3Response._acl_to_dict = staticmethod(acl_to_dict)
+
+
+_grant_every_permission()
+
+
 class QuietRequestHandler(MotoRequestHandler):
     """Drops werkzeug's one-line-per-request log: the benchmark sends tens of thousands."""
 

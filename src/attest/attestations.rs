@@ -298,7 +298,7 @@ pub struct Coverage {
     pub by_status: BTreeMap<Status, usize>,
 }
 
-/// What a finding's subject is (DESIGN.md section 4), for counting in words.
+/// What a finding's subject is (docs/findings-format.md), for counting in words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SubjectKind {
     Bucket,

@@ -29,7 +29,7 @@ use crate::controls::Catalog;
 use crate::evaluate::wildcard;
 use crate::findings::{AppliedException, Finding, Status};
 
-/// The subject forms findings use (DESIGN.md §4); a glob must be able to match one of them.
+/// The subject forms findings use (docs/findings-format.md); a glob must be able to match one of them.
 const SUBJECT_PREFIXES: &[&str] = &["s3://", "account:", "arn:", "policy:"];
 
 /// One validated entry of the exceptions file.

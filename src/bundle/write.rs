@@ -30,6 +30,7 @@ use crate::diff::previous::ChangesSincePrevious;
 use crate::findings::FindingsReport;
 use crate::report;
 use crate::snapshot::hex;
+use crate::tempfiles::{sweep_stale, temp_path, TempKind};
 
 /// Why a bundle could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +88,7 @@ pub struct BundleSummary {
     /// What the RFC 3161 token attests, when the bundle is timestamped.
     pub timestamp: Option<Attested>,
     /// Temporaries of earlier, killed runs that were removed.
-    pub removed_stale: Vec<PathBuf>,
+    pub stale_removed: Vec<PathBuf>,
 }
 
 /// Writes one generated entry (findings.json, findings.csv) as it goes.
@@ -238,17 +239,14 @@ fn write_atomically(
     out: &Path,
     fill: impl FnOnce(File) -> Result<BundleSummary, BundleError>,
 ) -> Result<BundleSummary, BundleError> {
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = out
-        .file_name()
+    let temp = temp_path(out, TempKind::HiddenFile, std::process::id())
         .ok_or_else(|| BundleError::Input(format!("--out {}: not a file name", out.display())))?;
-    let mut temp_name = std::ffi::OsString::from(".");
-    temp_name.push(name);
-    temp_name.push(format!(".tmp-{}", std::process::id()));
-    let temp = dir.join(temp_name);
+    // A run killed outright could not remove its temporary: the next run into the same place does.
+    let stale_removed =
+        sweep_stale(out, TempKind::HiddenFile).map_err(|source| BundleError::Io {
+            path: out.to_path_buf(),
+            source,
+        })?;
     let file = File::options()
         .write(true)
         .create_new(true)
@@ -273,6 +271,7 @@ fn write_atomically(
     })?;
     guard.1 = true;
     summary.path = out.to_path_buf();
+    summary.stale_removed = stale_removed;
     Ok(summary)
 }
 
@@ -439,7 +438,7 @@ fn write_zip(
         manifest_sha256: hex(&Sha256::digest(manifest.as_bytes())),
         signed_by,
         timestamp,
-        removed_stale: Vec::new(),
+        stale_removed: Vec::new(),
     })
 }
 

@@ -56,6 +56,8 @@ pub struct MergeSummary {
     pub out: PathBuf,
     pub shards: usize,
     pub accounts: usize,
+    /// Temporaries of killed runs into the same `--out`, removed before writing.
+    pub stale_removed: Vec<PathBuf>,
 }
 
 /// One input, read and checked on its own.
@@ -80,6 +82,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<MergeSummary, MergeError>
     check_together(&inputs)?;
 
     let writer = SnapshotWriter::create_org(out)?;
+    let stale_removed = writer.stale_removed().to_vec();
     let mut accounts = Map::new();
     let mut collected_at = String::new();
     for input in &inputs {
@@ -108,6 +111,7 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<MergeSummary, MergeError>
         out,
         shards: inputs.len(),
         accounts: total,
+        stale_removed,
     })
 }
 

@@ -1,4 +1,4 @@
-//! `phi-audit collect`: live evidence from an AWS account, written as the snapshot of DESIGN.md §2.
+//! `phi-audit collect`: live evidence from an AWS account, written as the snapshot of docs/snapshot-format.md.
 //!
 //! This module owns the orchestration: identity (STS), the bucket list, per-bucket work under a
 //! global bound on requests in flight, CloudTrail per region, and the atomic write. The service
@@ -62,6 +62,8 @@ pub struct CollectSummary {
     /// Calls recorded as errors other than "not configured" answers.
     pub failed_calls: usize,
     pub elapsed: Duration,
+    /// Temporaries of killed runs into the same `--out`, removed before writing.
+    pub stale_removed: Vec<PathBuf>,
 }
 
 /// Why a collection produced no snapshot. Every variant says what to do about it.
@@ -99,7 +101,7 @@ pub enum CollectError {
 }
 
 impl CollectError {
-    /// Process exit code (DESIGN.md §5): 2 for anything the user has to fix, 130 when
+    /// Process exit code (docs/cli.md): 2 for anything the user has to fix, 130 when
     /// interrupted, 70 (sysexits' EX_SOFTWARE) for a bug of ours — never 1, which means "the
     /// threshold was reached" or "tampered" to scripts.
     pub fn exit_code(&self) -> u8 {
@@ -212,6 +214,7 @@ async fn collect(
     let buckets = list_buckets(&limiter, &clients, &endpoint).await?;
 
     let writer = SnapshotWriter::create(&args.out)?;
+    let stale_removed = writer.stale_removed().to_vec();
     let account = AccountRun {
         args,
         plan: &plan,
@@ -229,6 +232,7 @@ async fn collect(
         api_calls: totals.api_calls,
         failed_calls: totals.failed_calls,
         elapsed: started.elapsed(),
+        stale_removed,
     })
 }
 

@@ -50,6 +50,8 @@ pub struct OrgCollectSummary {
     /// Calls recorded as errors inside the account sub-trees.
     pub failed_calls: usize,
     pub elapsed: Duration,
+    /// Temporaries of killed runs into the same `--out`, removed before writing.
+    pub stale_removed: Vec<PathBuf>,
 }
 
 /// An organisation member as ListAccounts describes it.
@@ -122,6 +124,7 @@ async fn collect_org(
         api_calls: 0,
         failed_calls: 0,
         elapsed: Duration::ZERO,
+        stale_removed: org_writer.stale_removed().to_vec(),
     };
     for (position, account_id) in mine.iter().enumerate() {
         progress.phase(

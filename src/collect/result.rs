@@ -1,4 +1,4 @@
-//! The RESULT envelope of DESIGN.md §2 (`{"ok": ...}` or `{"error": {"code", "message"}}`) and the
+//! The RESULT envelope of docs/snapshot-format.md (`{"ok": ...}` or `{"error": {"code", "message"}}`) and the
 //! small JSON builder the service modules use to write AWS CLI shapes.
 //!
 //! Error messages are sanitised here, in one place, so no module can leak a credential or a signed
@@ -257,7 +257,7 @@ impl Obj {
 }
 
 /// Error codes with which S3 says "this is not configured": normal evidence, not a failure of
-/// collection (DESIGN.md §2).
+/// collection (docs/snapshot-format.md).
 pub const NOT_CONFIGURED: &[&str] = &[
     "NoSuchBucketPolicy",
     "ServerSideEncryptionConfigurationNotFoundError",

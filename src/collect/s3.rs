@@ -151,7 +151,7 @@ pub async fn get_tagging(
     (result, tags)
 }
 
-/// Every other bucket operation of DESIGN.md §2, run concurrently (each still takes a slot of
+/// Every other bucket operation of docs/snapshot-format.md, run concurrently (each still takes a slot of
 /// the global limiter).
 pub async fn get_configuration(limiter: &Limiter, c: &Client, b: &str) -> BTreeMap<String, Value> {
     let l = limiter;
@@ -231,7 +231,7 @@ pub fn acl_json(o: &GetBucketAclOutput) -> Value {
         .build()
 }
 
-/// The policy stays the JSON string S3 returns (DESIGN.md §2).
+/// The policy stays the JSON string S3 returns (docs/snapshot-format.md).
 pub fn policy_json(o: &GetBucketPolicyOutput) -> Value {
     Obj::new().str("Policy", o.policy()).build()
 }

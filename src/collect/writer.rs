@@ -1,6 +1,8 @@
 //! Atomic snapshot writing: everything goes to `<out>.tmp-<pid>`, which is renamed to `<out>` only
 //! when the whole snapshot is written. A failed or interrupted run removes the temporary directory
-//! (or, if killed outright, leaves only that `.tmp-` directory): `<out>` never holds half a snapshot.
+//! (or, if killed outright, leaves only that `.tmp-` directory, which the next writer for the same
+//! `<out>` removes once its process is gone: [`crate::tempfiles`]). `<out>` never holds half a
+//! snapshot.
 //!
 //! JSON is written pretty-printed with keys sorted at every level, so two collections of the same
 //! account state differ only in their timestamps.
@@ -11,6 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
+
+use crate::tempfiles::{self, TempKind};
 
 /// Why the snapshot could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -49,12 +53,12 @@ pub fn check_output(out: &Path) -> Result<(), WriteError> {
 
 /// The temporary directory a snapshot for `out` is written to by this process.
 pub fn temp_path_for(out: &Path) -> PathBuf {
-    let mut name = out
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_else(|| "snapshot".into());
-    name.push(format!(".tmp-{}", std::process::id()));
-    out.with_file_name(name)
+    let name = out.file_name().unwrap_or("snapshot".as_ref());
+    out.with_file_name(tempfiles::temp_name(
+        name,
+        TempKind::Directory,
+        std::process::id(),
+    ))
 }
 
 /// A snapshot being written. Dropping it without [`SnapshotWriter::commit`] removes the
@@ -66,9 +70,11 @@ pub struct SnapshotWriter {
     committed: AtomicBool,
     /// Written in place inside an enclosing writer's directory: commit renames nothing.
     nested: bool,
+    /// Temporaries of earlier, killed runs for the same `out`, removed when this one was created.
+    stale_removed: Vec<PathBuf>,
 }
 
-/// The sub-directories of a single-account snapshot (DESIGN.md §2).
+/// The sub-directories of a single-account snapshot (docs/snapshot-format.md).
 const SNAPSHOT_DIRS: [&str; 3] = ["buckets", "cloudtrail", "access-logs"];
 
 impl SnapshotWriter {
@@ -85,6 +91,8 @@ impl SnapshotWriter {
 
     fn create_with(out: &Path, subdirs: &[&str]) -> Result<Self, WriteError> {
         check_output(out)?;
+        let stale_removed =
+            tempfiles::sweep_stale(out, TempKind::Directory).map_err(io_err(out))?;
         let tmp = temp_path_for(out);
         if tmp.exists() {
             // Left by an earlier run with the same pid that was killed; it is ours to replace.
@@ -96,6 +104,7 @@ impl SnapshotWriter {
             tmp,
             committed: AtomicBool::new(false),
             nested: false,
+            stale_removed,
         };
         for sub in subdirs {
             let dir = writer.tmp.join(sub);
@@ -115,6 +124,7 @@ impl SnapshotWriter {
             tmp: dir.to_owned(),
             committed: AtomicBool::new(false),
             nested: true,
+            stale_removed: Vec::new(),
         };
         for sub in SNAPSHOT_DIRS {
             let sub = dir.join(sub);
@@ -126,6 +136,12 @@ impl SnapshotWriter {
     /// The temporary directory (for tests and messages).
     pub fn temp_dir(&self) -> &Path {
         &self.tmp
+    }
+
+    /// The temporaries of killed runs for the same `out` that [`SnapshotWriter::create`] removed
+    /// (for the command to report; see [`tempfiles::removal_notice`]).
+    pub fn stale_removed(&self) -> &[PathBuf] {
+        &self.stale_removed
     }
 
     /// Writes `value` as sorted, pretty JSON to `rel` inside the snapshot.
@@ -259,6 +275,33 @@ mod tests {
             .path()
             .join("org/accounts/111122223333/snapshot.json")
             .is_file());
+    }
+
+    /// A temporary of a run that is gone (its pid is above the kernel's limit) is removed and
+    /// reported; the new run's own temporary is the only one left.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn create_removes_temporaries_of_gone_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("snap");
+        let max: u32 = fs::read_to_string("/proc/sys/kernel/pid_max")
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let stale = dir.path().join(format!("snap.tmp-{}", max + 1));
+        fs::create_dir_all(stale.join("buckets")).unwrap();
+        fs::write(stale.join("snapshot.json"), "{}").unwrap();
+        let w = SnapshotWriter::create(&out).unwrap();
+        assert_eq!(w.stale_removed(), std::slice::from_ref(&stale));
+        assert!(!stale.exists());
+        assert!(w.temp_dir().join("buckets").is_dir());
+        w.commit().unwrap();
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["snap"]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! them, with Block Public Access (bucket and account level) and Object Ownership applied.
 //!
 //! The rules follow the S3 User Guide ("The meaning of public", "Block public access settings",
-//! "Controlling ownership of objects"), digested in `shared/reference/aws-semantics.md`. Where the
+//! "Controlling ownership of objects"), summed up in the README ("How exposure is judged"). Where the
 //! documentation leaves a case open, the reading that cannot produce a false pass is taken.
 
 use std::collections::BTreeSet;
@@ -624,7 +624,7 @@ const NEGATED_OPERATORS: &[&str] = &[
 fn is_pin(condition: &Condition) -> bool {
     let operator = condition.operator.to_ascii_lowercase();
     let operator = operator.strip_prefix("foranyvalue:").unwrap_or(&operator);
-    POSITIVE_OPERATORS.contains(&operator) && fixed_restricting_values(condition)
+    POSITIVE_OPERATORS.contains(&operator) && fixed_restricting_values(condition, operator)
 }
 
 /// A Deny condition that fires for everyone outside fixed callers (`StringNotEquals
@@ -633,18 +633,50 @@ fn is_pin(condition: &Condition) -> bool {
 fn is_negated_pin(condition: &Condition) -> bool {
     let operator = condition.operator.to_ascii_lowercase();
     let operator = operator.strip_suffix("ifexists").unwrap_or(&operator);
-    NEGATED_OPERATORS.contains(&operator) && fixed_restricting_values(condition)
+    NEGATED_OPERATORS.contains(&operator) && fixed_restricting_values(condition, operator)
 }
 
-fn fixed_restricting_values(condition: &Condition) -> bool {
+/// Whether every value of a restricting key names fixed callers, as `operator` (lower case,
+/// without `ForAnyValue:` / `IfExists`) reads it. A policy variable is never fixed. `*` and `?`
+/// are wildcards only for the `...Like` and `Arn...` operators; `StringEquals` and
+/// `StringNotEquals` compare them as plain characters, so such a value still names one fixed
+/// string (which no real caller has). The one documented exception to "no wildcards": an
+/// `s3:DataAccessPointArn` whose account (and partition and region) are fixed may use a wildcard
+/// in the access point name, since every such access point belongs to that account.
+fn fixed_restricting_values(condition: &Condition, operator: &str) -> bool {
     let key = condition.key.to_ascii_lowercase();
     if !RESTRICTING_KEYS.contains(&key.as_str()) || condition.values.is_empty() {
         return false;
     }
+    let wildcards = operator.contains("like") || operator.starts_with("arn");
     condition.values.iter().all(|value| {
-        let fixed = !value.contains('*') && !value.contains('?') && !value.contains("${");
+        let fixed = !value.contains("${")
+            && (!wildcards
+                || !has_wildcard(value)
+                || (key == "s3:dataaccesspointarn" && access_points_of_one_account(value)));
         fixed && (key != "aws:sourceip" || narrow_cidr(value))
     })
+}
+
+fn has_wildcard(text: &str) -> bool {
+    text.contains('*') || text.contains('?')
+}
+
+/// `arn:PARTITION:s3:REGION:ACCOUNT:accesspoint/NAME` with everything but NAME fixed and a
+/// 12-digit account: whatever NAME matches, only that account's access points in that region.
+fn access_points_of_one_account(pattern: &str) -> bool {
+    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        return false;
+    };
+    let fixed = |part: &str| !part.is_empty() && !has_wildcard(part);
+    arn == "arn"
+        && fixed(partition)
+        && service == "s3"
+        && fixed(region)
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.starts_with("accesspoint/")
 }
 
 /// A CIDR no broader than /8 (IPv4) or /32 (IPv6); a bare address is a single host.
@@ -806,6 +838,82 @@ mod tests {
             "aws:SourceArn",
             &["arn:${aws:username}"]
         )));
+    }
+
+    /// The public grants of a policy letting everyone read objects under `condition`.
+    fn read_grants_under(condition: &str) -> Vec<String> {
+        let policy = format!(
+            r#"{{"Statement":[{{"Sid":"ViaAccessPoints","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*","Condition":{condition}}}]}}"#
+        );
+        let document = PolicyDocument::parse(&policy).unwrap();
+        public_policy_grants(&document, Capability::ReadObjects, "arn:aws:s3:::b")
+    }
+
+    #[test]
+    fn access_points_of_a_fixed_account_are_not_public() {
+        // AWS's documented exception: a wildcard access point name with a fixed account.
+        for condition in [
+            r#"{"StringLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/*"}}"#,
+            r#"{"ArnLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/team-*"}}"#,
+            r#"{"StringLike":{"s3:DataAccessPointArn":["arn:aws:s3:us-west-2:123456789012:accesspoint/*","arn:aws:s3:eu-west-1:123456789012:accesspoint/a?"]}}"#,
+            // A fixed full ARN, however compared.
+            r#"{"StringEquals":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/reports"}}"#,
+            r#"{"StringLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/reports"}}"#,
+            // StringEquals reads * as a plain character: it names one string no access point has.
+            r#"{"StringEquals":{"s3:DataAccessPointArn":"arn:aws:s3:*:*:accesspoint/*"}}"#,
+            r#"{"StringEquals":{"s3:DataAccessPointAccount":"123456789012"}}"#,
+        ] {
+            assert_eq!(
+                read_grants_under(condition),
+                Vec::<String>::new(),
+                "{condition}"
+            );
+        }
+    }
+
+    #[test]
+    fn access_points_of_any_account_are_public() {
+        for condition in [
+            r#"{"StringLike":{"s3:DataAccessPointArn":"arn:aws:s3:*:*:accesspoint/*"}}"#,
+            r#"{"StringLike":{"s3:DataAccessPointArn":"*"}}"#,
+            r#"{"ArnLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:*:accesspoint/*"}}"#,
+            r#"{"StringLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:1234567890??:accesspoint/*"}}"#,
+            // Only the name may be a wildcard: not the region (strict reading of AWS's rule).
+            r#"{"StringLike":{"s3:DataAccessPointArn":"arn:aws:s3:*:123456789012:accesspoint/*"}}"#,
+            // One open value among fixed ones opens the statement.
+            r#"{"StringLike":{"s3:DataAccessPointArn":["arn:aws:s3:us-west-2:123456789012:accesspoint/*","arn:aws:s3:us-west-2:*:accesspoint/*"]}}"#,
+            // Not a pin at all: absent for a direct request, or a variable, or another key.
+            r#"{"StringLikeIfExists":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/*"}}"#,
+            r#"{"StringLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:${aws:PrincipalAccount}:accesspoint/*"}}"#,
+            r#"{"StringLike":{"s3:DataAccessPointAccount":"1234*"}}"#,
+            r#"{"StringLike":{"aws:SourceArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/*"}}"#,
+        ] {
+            let grants = read_grants_under(condition);
+            assert_eq!(grants.len(), 1, "{condition}");
+            assert!(
+                grants[0].contains("\"ViaAccessPoints\" allows s3:GetObject"),
+                "{grants:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_deny_outside_one_accounts_access_points_shuts_the_public_out() {
+        let grants = |deny_condition: &str| {
+            let policy = format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}},
+                   {{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::b/*","Condition":{deny_condition}}}]}}"#
+            );
+            let document = PolicyDocument::parse(&policy).unwrap();
+            public_policy_grants(&document, Capability::ReadObjects, "arn:aws:s3:::b")
+        };
+        assert!(grants(r#"{"StringNotLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-west-2:123456789012:accesspoint/*"}}"#).is_empty());
+        assert!(grants(r#"{"StringNotEquals":{"aws:SourceVpce":"vpce-*"}}"#).is_empty());
+        assert_eq!(
+            grants(r#"{"StringNotLike":{"s3:DataAccessPointArn":"arn:aws:s3:*:*:accesspoint/*"}}"#)
+                .len(),
+            1
+        );
     }
 
     #[test]

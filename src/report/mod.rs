@@ -23,7 +23,7 @@ pub enum ReportError {
     Pdf(String),
 }
 
-/// `findings.json` (DESIGN.md §4), pretty-printed with a final newline.
+/// `findings.json` (docs/findings-format.md), pretty-printed with a final newline.
 pub fn findings_json(report: &FindingsReport) -> String {
     let mut bytes = Vec::new();
     write_findings_json(report, &mut bytes).expect("writing to memory");

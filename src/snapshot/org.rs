@@ -109,7 +109,7 @@ pub struct OrgSnapshot {
     pub header: OrgHeader,
     /// Every file of the organisation, sorted by path (relative to the org root).
     pub files: Vec<SnapshotFile>,
-    /// As DESIGN.md §2, over every file of the tree.
+    /// As docs/snapshot-format.md ("The digest"), over every file of the tree.
     pub digest: String,
 }
 

@@ -634,3 +634,47 @@ fn evidence_changed_after_evaluation_is_refused() {
     assert!(err.to_string().contains("phi-good.json"), "{err}");
     assert_eq!(std::fs::read_dir(&out_dir).unwrap().count(), 0);
 }
+
+/// A report killed outright (SIGKILL) leaves its hidden temporary behind; the next report into
+/// the same place removes it and says so, and leaves a live run's temporary alone.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_next_report_removes_a_killed_runs_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    write_snapshot(&snapshot);
+    let bundle = dir.path().join("bundle.zip");
+    // A pid no process can have (above the kernel's limit), and one that runs (our parent).
+    let pid_max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let stale = dir.path().join(format!(".bundle.zip.tmp-{}", pid_max + 1));
+    let live = dir
+        .path()
+        .join(format!(".bundle.zip.tmp-{}", std::process::id()));
+    std::fs::write(&stale, b"PK half a zip").unwrap();
+    std::fs::write(&live, b"PK another run").unwrap();
+    let (code, out, err) = phi_audit(&[
+        "report",
+        snapshot.to_str().unwrap(),
+        "--out",
+        bundle.to_str().unwrap(),
+        "--generated-at",
+        GENERATED_AT,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!stale.exists(), "the killed run's temporary is gone");
+    assert!(live.exists(), "a running process's temporary is left alone");
+    assert!(
+        err.contains(&format!(
+            "removed stale temporary {} left by an interrupted run (pid {})",
+            stale.display(),
+            pid_max + 1
+        )),
+        "{err}"
+    );
+    let (code, listing, _) = phi_audit(&["verify", bundle.to_str().unwrap()]);
+    assert_eq!(code, 0, "{listing}");
+}

@@ -1446,3 +1446,112 @@ fn binary_run_collects_and_writes_a_verifiable_bundle() {
             && f["status"] == "fail"
     }));
 }
+
+/// A collect run killed outright leaves `<out>.tmp-<pid>`; the next run into the same `--out`
+/// removes it once its process is gone, says so on stderr, and writes the snapshot.
+#[test]
+fn binary_collect_removes_the_temporary_of_a_killed_run() {
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("stale");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let clients = common::clients(&endpoint, "us-east-1").await;
+        create(&clients.s3("us-east-1"), &format!("{p}-b")).await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let out = dir.path().join("snap");
+    // A pid no process can have (above the kernel's limit) stands for the killed run.
+    let pid_max: u32 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let dead = pid_max + 1;
+    let stale = dir.path().join(format!("snap.tmp-{dead}"));
+    std::fs::create_dir_all(stale.join("buckets")).unwrap();
+    std::fs::write(stale.join("buckets/half.json"), "{").unwrap();
+    // A live process's temporary (this test's own pid) is never touched.
+    let live = dir.path().join(format!("snap.tmp-{}", std::process::id()));
+    std::fs::create_dir(&live).unwrap();
+
+    let output = Command::new(env!("CARGO_BIN_EXE_phi-audit"))
+        .args([
+            "collect",
+            "--endpoint-url",
+            &endpoint,
+            "--region",
+            "us-east-1",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--scope")
+        .arg(&scope)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "removed stale temporary {} left by an interrupted run (pid {dead})",
+            stale.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stale.exists());
+    assert!(live.is_dir());
+    assert!(out.join(format!("buckets/{p}-b.json")).is_file());
+}
+
+/// The canned ACL `log-delivery-write`, as AWS documents it: the owner keeps FULL_CONTROL and the
+/// S3 log delivery group gets WRITE and READ_ACP. moto 5.2.5 drops the WRITE grant; the launcher
+/// (scripts/moto/server.py) corrects it, and collect records both grants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_delivery_write_acl_records_both_log_delivery_grants() {
+    const LOG_DELIVERY: &str = "http://acs.amazonaws.com/groups/s3/LogDelivery";
+    let endpoint = common::endpoint();
+    let p = common::unique_prefix("ldw");
+    let clients = common::clients(&endpoint, "us-east-1").await;
+    let s3 = clients.s3("us-east-1");
+    let bucket = format!("{p}-logs");
+    create(&s3, &bucket).await;
+    s3.put_bucket_acl()
+        .bucket(&bucket)
+        .acl(BucketCannedAcl::from("log-delivery-write"))
+        .send()
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let scope = write_scope(dir.path(), &format!("include: [\"{p}-*\"]\n"));
+    let out = dir.path().join("snap");
+    let mut args = CollectArgs::new(&out);
+    args.endpoint_url = Some(endpoint.clone());
+    args.regions = vec!["us-east-1".into()];
+    args.scope = Some(scope);
+    run_collect(&args, &NoProgress).await.unwrap();
+
+    let recorded = read_json(&out.join(format!("buckets/{bucket}.json")));
+    let grants = ok(&recorded["calls"]["GetBucketAcl"])["Grants"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let permissions_of = |uri: Option<&str>| -> BTreeSet<String> {
+        grants
+            .iter()
+            .filter(|g| g["Grantee"]["URI"].as_str() == uri)
+            .map(|g| g["Permission"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        permissions_of(Some(LOG_DELIVERY)),
+        BTreeSet::from(["READ_ACP".to_owned(), "WRITE".to_owned()]),
+        "{grants:?}"
+    );
+    assert_eq!(
+        permissions_of(None),
+        BTreeSet::from(["FULL_CONTROL".to_owned()]),
+        "the owner's grant: {grants:?}"
+    );
+    assert_eq!(grants.len(), 3, "{grants:?}");
+}
