@@ -158,7 +158,7 @@ async fn collect_records_every_configuration_in_cli_shapes() {
     // Public ACL neutralised by bucket-level Block Public Access (latent exposure).
     let bpa = fleet.b("acl-bpa");
     create(&s3, &bpa).await;
-    // Explicit grants: moto 5.2.5's canned public-read-write grants AllUsers READ only.
+    // Explicit grants, one per grantee and permission (the form S3 itself answers with).
     s3.put_bucket_acl()
         .bucket(&bpa)
         .grant_read(format!("uri=\"{ALL_USERS}\""))
