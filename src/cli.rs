@@ -296,15 +296,18 @@ pub fn run(cli: Cli, now: DateTime<Utc>, out: &mut dyn Write) -> Result<Outcome,
 /// Collects into `args.out`. The tokio runtime lives only for the collection: everything else
 /// in phi-audit is synchronous.
 fn run_collect_command(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf, CliError> {
-    let mut args = args.clone();
     // The clock is read once, in main; everything in the snapshot uses this instant.
-    args.collected_at.get_or_insert(now);
+    let collected_at = args.collected_at.unwrap_or(now);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let progress = collect::progress::for_stderr();
     if args.org.org {
-        let summary = runtime.block_on(collect::org::run_org_collect(&args, progress.as_ref()))?;
+        let summary = runtime.block_on(collect::org::run_org_collect(
+            args,
+            collected_at,
+            progress.as_ref(),
+        ))?;
         eprintln!(
             "collected {} of organization {}'s accounts: {} buckets ({} in scope) in {:.1} s, {} API calls, {} recorded as errors; snapshot: {}",
             summary.accounts - summary.not_collected.len(),
@@ -321,7 +324,7 @@ fn run_collect_command(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf
         }
         return Ok(summary.out);
     }
-    let summary = runtime.block_on(collect::run_collect(&args, progress.as_ref()))?;
+    let summary = runtime.block_on(collect::run_collect(args, collected_at, progress.as_ref()))?;
     eprintln!(
         "collected {} buckets ({} in scope) of account {} in {:.1} s: {} API calls, {} recorded as errors; snapshot: {}",
         summary.buckets,
@@ -408,7 +411,7 @@ pub fn findings_with(
     let snapshot = Snapshot::load(snapshot_dir)?;
     let findings = evaluate_with(&snapshot, &catalog, options);
     let reference = SnapshotRef {
-        collected_at: snapshot.meta.collected_at.clone(),
+        collected_at: snapshot.meta.collected_at.to_string(),
         account_id: snapshot.meta.account_id.clone(),
         digest: snapshot.digest.clone(),
         organization_id: None,
@@ -430,7 +433,7 @@ pub fn org_findings_with(
     let org = OrgSnapshot::load(org_dir)?;
     let evaluation = evaluate_org(&org, &catalog, options)?;
     let reference = SnapshotRef {
-        collected_at: org.header.collected_at.clone(),
+        collected_at: org.header.collected_at.to_string(),
         account_id: org.header.organization.management_account_id.clone(),
         digest: org.digest.clone(),
         organization_id: Some(org.header.organization.id.clone()),

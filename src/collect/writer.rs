@@ -12,6 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 
+use crate::schema::{ACCOUNTS_DIR, SNAPSHOT_DIRS};
+
 /// Why the snapshot could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -68,9 +70,6 @@ pub struct SnapshotWriter {
     nested: bool,
 }
 
-/// The sub-directories of a single-account snapshot (DESIGN.md §2).
-const SNAPSHOT_DIRS: [&str; 3] = ["buckets", "cloudtrail", "access-logs"];
-
 impl SnapshotWriter {
     /// Creates `<out>.tmp-<pid>` with the snapshot's subdirectories.
     pub fn create(out: &Path) -> Result<Self, WriteError> {
@@ -80,7 +79,7 @@ impl SnapshotWriter {
     /// Creates `<out>.tmp-<pid>` for an organisation snapshot (docs/organizations.md): only
     /// `accounts/`, which [`SnapshotWriter::nested`] fills one account at a time.
     pub fn create_org(out: &Path) -> Result<Self, WriteError> {
-        Self::create_with(out, &["accounts"])
+        Self::create_with(out, &[ACCOUNTS_DIR])
     }
 
     fn create_with(out: &Path, subdirs: &[&str]) -> Result<Self, WriteError> {

@@ -115,10 +115,7 @@ pub fn evaluate_org(
             not_collected: None,
             buckets: snapshot.buckets.iter().map(|b| b.listing()).collect(),
             regions: snapshot.meta.regions.clone(),
-            lookup_events_collected: snapshot
-                .cloudtrail
-                .values()
-                .any(|v| v.get("LookupEvents").is_some()),
+            lookup_events_collected: snapshot.trails.lookup_events_recorded(),
             not_collected_refs: {
                 let mut refs: Vec<String> = crate::report::oscal::not_collected(&snapshot)
                     .into_iter()

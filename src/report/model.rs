@@ -698,7 +698,7 @@ impl ReportModel {
             partition: meta.partition.clone(),
             regions: meta.regions.clone(),
             review_period: meta.review_period.clone(),
-            collected_at: meta.collected_at.clone(),
+            collected_at: meta.collected_at.to_string(),
             collector_version: meta.tool_version.clone(),
             scope: meta.scope.clone(),
             digest: snapshot.digest.clone(),
@@ -707,11 +707,7 @@ impl ReportModel {
                 .iter()
                 .map(|b| (meta.account_id.clone(), b.listing()))
                 .collect(),
-            lookup_events_collected: !snapshot.cloudtrail.is_empty()
-                && snapshot
-                    .cloudtrail
-                    .values()
-                    .any(|v| v.get("LookupEvents").is_some()),
+            lookup_events_collected: snapshot.trails.lookup_events_recorded(),
             several_accounts: false,
         };
         Self::build_from(
@@ -754,7 +750,7 @@ impl ReportModel {
             partition: header.partition.clone(),
             regions,
             review_period: header.review_period.clone(),
-            collected_at: header.collected_at.clone(),
+            collected_at: header.collected_at.to_string(),
             collector_version: header.tool_version.clone(),
             scope: header.scope.clone(),
             digest: org.digest.clone(),

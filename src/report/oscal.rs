@@ -33,6 +33,7 @@ use std::io::{self, Write};
 use crate::controls::{Catalog, Control, SAFEGUARDS};
 use crate::evaluate::org::AccountResult;
 use crate::findings::{Finding, FindingsReport, Status};
+use crate::schema::Operation;
 use crate::snapshot::org::OrgSnapshot;
 use crate::snapshot::{Evidence, ReviewPeriod, Snapshot, NOT_COLLECTED};
 
@@ -103,10 +104,10 @@ impl<'a> AssessmentResults<'a> {
             generated_at: oscal_time("--generated-at", &findings.generated_at)?,
             collected_at,
             period_start: period
-                .map(|p| oscal_time("snapshot.json review_period.since", &p.since))
+                .map(|p| oscal_time("snapshot.json review_period.since", p.since.as_str()))
                 .transpose()?,
             period_end: period
-                .map(|p| oscal_time("snapshot.json review_period.until", &p.until))
+                .map(|p| oscal_time("snapshot.json review_period.until", p.until.as_str()))
                 .transpose()?,
             source,
         })
@@ -484,7 +485,7 @@ pub struct EvidenceSource<'a> {
 impl<'a> EvidenceSource<'a> {
     pub fn of_snapshot(snapshot: &'a Snapshot) -> Self {
         EvidenceSource {
-            collected_at: &snapshot.meta.collected_at,
+            collected_at: snapshot.meta.collected_at.as_str(),
             review_period: snapshot.meta.review_period.as_ref(),
             partition: &snapshot.meta.partition,
             organisation: snapshot.meta.organization.as_deref(),
@@ -495,7 +496,7 @@ impl<'a> EvidenceSource<'a> {
 
     pub fn of_org(org: &'a OrgSnapshot, accounts: &'a [AccountResult]) -> Self {
         EvidenceSource {
-            collected_at: &org.header.collected_at,
+            collected_at: org.header.collected_at.as_str(),
             review_period: org.header.review_period.as_ref(),
             partition: &org.header.partition,
             organisation: org.header.organization.name.as_deref(),
@@ -510,7 +511,7 @@ impl<'a> EvidenceSource<'a> {
 
 /// The references of bucket answers that are absent from the snapshot.
 pub fn not_collected(snapshot: &Snapshot) -> HashSet<String> {
-    fn absent<T>(evidence: &Evidence<T>) -> Option<&'static str> {
+    fn absent<T>(evidence: &Evidence<T>) -> Option<Operation> {
         match evidence {
             Evidence::Unavailable(u) if u.code == NOT_COLLECTED => Some(u.operation),
             _ => None,

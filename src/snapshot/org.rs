@@ -12,15 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::strict::escape;
 use super::{
-    check_timestamp, collect_files, digest_of, hex, invalid, parse_json, parse_meta, required_str,
-    sorted_keys, ReviewPeriod, SnapshotError, SnapshotFile,
+    collect_files, digest_of, hex, invalid, parse_json, parse_meta, required_str, required_time,
+    review_period, sorted_keys, ReviewPeriod, SnapshotError, SnapshotFile,
 };
-
-pub const ORG_SNAPSHOT_FORMAT: &str = "phi-audit-org-snapshot/1";
-
-/// The directory, under the organisation root, that holds one snapshot per account.
-pub const ACCOUNTS_DIR: &str = "accounts";
+use crate::schema::{Operation, Timestamp, ACCOUNTS_DIR, META_FILE, ORG_SNAPSHOT_FORMAT};
 
 /// `organization` of the org header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +55,11 @@ impl OrgAccount {
     /// The JSON pointer (in the org snapshot.json) of the answer that kept the account out.
     pub fn not_collected_evidence(&self) -> Option<String> {
         let member = match (&self.assume_role, &self.collection_error) {
-            (AssumeRole::Error { .. }, _) => "AssumeRole",
+            (AssumeRole::Error { .. }, _) => Operation::AssumeRole.aws_name(),
             (AssumeRole::Ok { .. }, Some(_)) => "collection",
             (AssumeRole::Ok { .. }, None) => return None,
         };
-        Some(format!("snapshot.json#/accounts/{}/{member}", self.id))
+        Some(format!("{META_FILE}#/{ACCOUNTS_DIR}/{}/{member}", self.id))
     }
 
     /// Why the account was not collected, in words, for the `org.account-not-collected` finding.
@@ -88,7 +85,7 @@ impl OrgAccount {
 /// The org `snapshot.json`, parsed and checked.
 #[derive(Debug, Clone)]
 pub struct OrgHeader {
-    pub collected_at: String,
+    pub collected_at: Timestamp,
     pub tool_version: String,
     pub partition: String,
     pub organization: Organization,
@@ -117,7 +114,7 @@ pub struct OrgSnapshot {
 /// or has no readable `format`, is left to the single-account loader to reject with its own
 /// message.
 pub fn is_org_snapshot(root: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(root.join("snapshot.json")) else {
+    let Ok(bytes) = std::fs::read(root.join(META_FILE)) else {
         return false;
     };
     serde_json::from_slice::<Value>(&bytes)
@@ -140,10 +137,6 @@ fn account_id_at(path: &Path, pointer: &str, text: &str) -> Result<String, Snaps
             format!("\"{text}\" is not a 12-digit AWS account id"),
         ))
     }
-}
-
-fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn string_list(path: &Path, value: &Value, member: &str) -> Result<Vec<String>, SnapshotError> {
@@ -172,8 +165,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
             format!("is \"{format}\"; an organisation snapshot is \"{ORG_SNAPSHOT_FORMAT}\""),
         ));
     }
-    let collected_at = required_str(path, &value, "collected_at")?;
-    check_timestamp(path, "/collected_at", &collected_at)?;
+    let collected_at = required_time(path, &value, "collected_at")?;
     let organization = match value.get("organization") {
         Some(org @ Value::Object(_)) => {
             let id = org
@@ -208,24 +200,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
             ))
         }
     };
-    let review_period = match value.get("review_period") {
-        None | Some(Value::Null) => None,
-        Some(period) => {
-            let part = |member: &str| -> Result<String, SnapshotError> {
-                let pointer = format!("/review_period/{member}");
-                let text = period
-                    .get(member)
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| invalid(path, pointer.clone(), "is missing or not a string"))?;
-                check_timestamp(path, &pointer, text)?;
-                Ok(text.to_string())
-            };
-            Some(ReviewPeriod {
-                since: part("since")?,
-                until: part("until")?,
-            })
-        }
-    };
+    let review_period: Option<ReviewPeriod> = review_period(path, &value)?;
     let selected_accounts = string_list(path, &value, "selected_accounts")?;
     for (i, id) in selected_accounts.iter().enumerate() {
         account_id_at(path, &format!("/selected_accounts/{i}"), id)?;
@@ -258,13 +233,13 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
     };
     let mut accounts = BTreeMap::new();
     for (id, entry) in entries {
-        let at = format!("/accounts/{}", escape_pointer(id));
+        let at = format!("/accounts/{}", escape(id));
         account_id_at(path, &at, id)?;
         let name = entry
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string);
-        let assume_role = match entry.get("AssumeRole") {
+        let assume_role = match entry.get(Operation::AssumeRole.aws_name()) {
             Some(Value::Object(result)) if result.len() == 1 && result.contains_key("ok") => {
                 AssumeRole::Ok {
                     arn: result["ok"]
@@ -391,7 +366,7 @@ impl OrgSnapshot {
     /// describes: every account whose role was assumed has `accounts/<id>/snapshot.json` of
     /// that account, and nothing else is there.
     pub fn load(root: &Path) -> Result<OrgSnapshot, SnapshotError> {
-        let header_path = root.join("snapshot.json");
+        let header_path = root.join(META_FILE);
         let bytes = std::fs::read(&header_path).map_err(|source| SnapshotError::Io {
             path: header_path.clone(),
             source,
@@ -406,9 +381,10 @@ impl OrgSnapshot {
         let mut present = BTreeSet::new();
         for relative in &paths {
             let path = root.join(relative);
-            if relative != "snapshot.json" {
+            if relative != META_FILE {
                 let account = relative
-                    .strip_prefix("accounts/")
+                    .strip_prefix(ACCOUNTS_DIR)
+                    .and_then(|rest| rest.strip_prefix('/'))
                     .and_then(|rest| rest.split_once('/'))
                     .map(|(id, _)| id);
                 let Some(account) = account else {
@@ -449,10 +425,7 @@ impl OrgSnapshot {
             });
         }
         for account in header.accounts.values().filter(|a| a.collected()) {
-            let meta_path = root
-                .join(ACCOUNTS_DIR)
-                .join(&account.id)
-                .join("snapshot.json");
+            let meta_path = root.join(ACCOUNTS_DIR).join(&account.id).join(META_FILE);
             if !present.contains(&account.id) || !meta_path.is_file() {
                 return Err(invalid(
                     &header_path,
