@@ -409,6 +409,9 @@ pub fn findings_with(
 ) -> Result<(Snapshot, Catalog, FindingsReport), CliError> {
     let catalog = load_catalog(controls)?;
     let snapshot = Snapshot::load(snapshot_dir)?;
+    for warning in &snapshot.warnings {
+        eprintln!("warning: {warning}");
+    }
     let findings = evaluate_with(&snapshot, &catalog, options);
     let reference = SnapshotRef {
         collected_at: snapshot.meta.collected_at.to_string(),

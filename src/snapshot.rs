@@ -686,6 +686,47 @@ mod tests {
     }
 
     #[test]
+    fn times_are_parsed_at_load_and_a_bad_one_names_file_and_pointer() {
+        let bucket = |collected_at: &str| {
+            format!(r#"{{"name":"b","region":"us-east-1",{collected_at}"calls":{{}}}}"#)
+        };
+        let path = Path::new("buckets/b.json");
+        let ok = parse_bucket(
+            path,
+            "b",
+            bucket(r#""collected_at":"2026-10-01T06:00:00+02:00","#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(ok.collected_at.to_string(), "2026-10-01T06:00:00+02:00");
+        assert_eq!(
+            ok.collected_at.utc().to_rfc3339(),
+            "2026-10-01T04:00:00+00:00"
+        );
+        let err = |text: String| {
+            parse_bucket(path, "b", text.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(bucket(r#""collected_at":"2026-10-01","#)),
+            "buckets/b.json: /collected_at: \"2026-10-01\" is not an RFC 3339 time: premature end of input"
+        );
+        assert_eq!(
+            err(bucket("")),
+            "buckets/b.json: /collected_at: is missing or not a string"
+        );
+        let meta = br#"{"format":"phi-audit-snapshot/1","collected_at":"2026-10-01T06:00:00Z","account_id":"1",
+            "review_period":{"since":"2026-07-03T06:00:00Z","until":"2026-13-01T00:00:00Z"},"account":{}}"#;
+        let err = parse_meta(Path::new("snapshot.json"), meta)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("snapshot.json: /review_period/until: \"2026-13-01T00:00:00Z\" is not an RFC 3339 time"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn scope_is_kept_with_sorted_keys_whatever_the_map_order() {
         let meta = br#"{"format":"phi-audit-snapshot/1","collected_at":"2026-10-01T06:00:00Z","account_id":"1",
             "scope":{"include":["*"],"exclude":["sandbox-*"],"tags":{"z":"1","a":"2"}},"account":{}}"#;

@@ -562,3 +562,87 @@ pub(super) fn parse_access_log(
         listing: typed_call::<Listing>(path, "", value, Operation::ListObjectsV2, warnings)?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every CloudTrail timestamp member of a region file, as AWS CLI v1 prints them by default:
+    /// seconds since the epoch, as a JSON number.
+    fn to_epoch(value: &mut Value) {
+        const TIMES: &[&str] = &[
+            "EventTime",
+            "LatestDeliveryTime",
+            "LatestNotificationTime",
+            "StartLoggingTime",
+            "StopLoggingTime",
+            "LatestCloudWatchLogsDeliveryTime",
+            "LatestDigestDeliveryTime",
+        ];
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map.iter_mut() {
+                    match item.as_str().map(Timestamp::parse) {
+                        Some(Ok(time)) if TIMES.contains(&key.as_str()) => {
+                            *item = serde_json::json!(time.utc().timestamp() as f64);
+                        }
+                        _ => to_epoch(item),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(to_epoch),
+            _ => {}
+        }
+    }
+
+    fn region(value: &Value) -> RegionTrails {
+        parse_region(
+            Path::new("us-east-1.json"),
+            "us-east-1",
+            value,
+            &mut Vec::new(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn cloudtrail_times_read_the_same_from_iso_8601_and_from_epoch_seconds() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/snapshot/cloudtrail/us-east-1.json"
+        );
+        let iso: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let mut epoch = iso.clone();
+        to_epoch(&mut epoch);
+        assert!(epoch["LookupEvents"]["ok"]["Events"][0]["EventTime"].is_number());
+        // The sample's times are whole seconds in UTC, so even the text is the same.
+        let (from_iso, from_epoch) = (region(&iso), region(&epoch));
+        assert!(!from_iso.lookup_events.found().unwrap().events.is_empty());
+        let mut trails = CloudTrail::default();
+        assert!(!trails.lookup_events_recorded());
+        trails.regions.insert("us-east-1".into(), from_iso.clone());
+        assert!(trails.lookup_events_recorded());
+        assert_eq!(from_epoch, from_iso);
+
+        // A fraction (CLI v1 prints milliseconds) is kept; a string that is no time is an error.
+        let mut fraction = iso.clone();
+        fraction["LookupEvents"]["ok"]["Events"][0]["EventTime"] =
+            serde_json::json!(1_727_539_491.25);
+        let event = &region(&fraction).lookup_events.found().unwrap().events[0].clone();
+        assert_eq!(event.event_time.as_str(), "2024-09-28T16:04:51.250Z");
+        let mut bad = iso;
+        bad["LookupEvents"]["ok"]["Events"][0]["EventTime"] = serde_json::json!("last Tuesday");
+        let err = parse_region(
+            Path::new("us-east-1.json"),
+            "us-east-1",
+            &bad,
+            &mut Vec::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "us-east-1.json: /LookupEvents/ok/Events/0/EventTime: \"last Tuesday\" is not an RFC 3339 time: premature end of input"
+        );
+    }
+}

@@ -233,89 +233,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
     };
     let mut accounts = BTreeMap::new();
     for (id, entry) in entries {
-        let at = format!("/accounts/{}", escape(id));
-        account_id_at(path, &at, id)?;
-        let name = entry
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let assume_role = match entry.get(Operation::AssumeRole.aws_name()) {
-            Some(Value::Object(result)) if result.len() == 1 && result.contains_key("ok") => {
-                AssumeRole::Ok {
-                    arn: result["ok"]
-                        .pointer("/AssumedRoleUser/Arn")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                }
-            }
-            Some(Value::Object(result)) if result.len() == 1 && result.contains_key("error") => {
-                let error = &result["error"];
-                AssumeRole::Error {
-                    code: error
-                        .get("code")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            invalid(
-                                path,
-                                format!("{at}/AssumeRole/error/code"),
-                                "is missing or not a string",
-                            )
-                        })?
-                        .to_string(),
-                    message: error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                }
-            }
-            _ => {
-                return Err(invalid(
-                    path,
-                    format!("{at}/AssumeRole"),
-                    "must be {\"ok\": ...} or {\"error\": {\"code\": ..., \"message\": ...}}",
-                ))
-            }
-        };
-        let collection_error = match entry.get("collection") {
-            None => None,
-            Some(result) => match result.get("error") {
-                Some(error) => Some((
-                    error
-                        .get("code")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            invalid(
-                                path,
-                                format!("{at}/collection/error/code"),
-                                "is missing or not a string",
-                            )
-                        })?
-                        .to_string(),
-                    error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                )),
-                None => {
-                    return Err(invalid(
-                        path,
-                        format!("{at}/collection"),
-                        "must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)",
-                    ))
-                }
-            },
-        };
-        accounts.insert(
-            id.clone(),
-            OrgAccount {
-                id: id.clone(),
-                name,
-                assume_role,
-                collection_error,
-            },
-        );
+        accounts.insert(id.clone(), parse_account(path, id, entry)?);
     }
     Ok(OrgHeader {
         collected_at,
@@ -340,6 +258,90 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
         selected_accounts,
         shard,
         accounts,
+    })
+}
+
+/// One entry of the header's `accounts`: how the collector got in, and whether it could read.
+fn parse_account(path: &Path, id: &str, entry: &Value) -> Result<OrgAccount, SnapshotError> {
+    let at = format!("/accounts/{}", escape(id));
+    account_id_at(path, &at, id)?;
+    let name = entry
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let assume_role = match entry.get(Operation::AssumeRole.aws_name()) {
+        Some(Value::Object(result)) if result.len() == 1 && result.contains_key("ok") => {
+            AssumeRole::Ok {
+                arn: result["ok"]
+                    .pointer("/AssumedRoleUser/Arn")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            }
+        }
+        Some(Value::Object(result)) if result.len() == 1 && result.contains_key("error") => {
+            let error = &result["error"];
+            AssumeRole::Error {
+                code: error
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        invalid(
+                            path,
+                            format!("{at}/AssumeRole/error/code"),
+                            "is missing or not a string",
+                        )
+                    })?
+                    .to_string(),
+                message: error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        }
+        _ => {
+            return Err(invalid(
+                path,
+                format!("{at}/AssumeRole"),
+                "must be {\"ok\": ...} or {\"error\": {\"code\": ..., \"message\": ...}}",
+            ))
+        }
+    };
+    let collection_error = match entry.get("collection") {
+        None => None,
+        Some(result) => match result.get("error") {
+            Some(error) => Some((
+                error
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        invalid(
+                            path,
+                            format!("{at}/collection/error/code"),
+                            "is missing or not a string",
+                        )
+                    })?
+                    .to_string(),
+                error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
+            None => {
+                return Err(invalid(
+                    path,
+                    format!("{at}/collection"),
+                    "must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)",
+                ))
+            }
+        },
+    };
+    Ok(OrgAccount {
+        id: id.to_string(),
+        name,
+        assume_role,
+        collection_error,
     })
 }
 
@@ -532,6 +534,23 @@ mod tests {
             header(r#"{"111122223333": {"AssumeRole": {"ok": {}}, "collection": {"ok": {}}}}"#)
                 .unwrap_err(),
             "org/snapshot.json: /accounts/111122223333/collection: must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)"
+        );
+        let ok = header(r#"{"111122223333": {"AssumeRole": {"ok": {}}}}"#).unwrap();
+        assert_eq!(
+            ok.collected_at.utc().to_rfc3339(),
+            "2026-10-01T06:00:00+00:00"
+        );
+        let late = parse_header(
+            Path::new("org/snapshot.json"),
+            br#"{"format": "phi-audit-org-snapshot/1", "collected_at": "1 Oct 2026"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            late.starts_with(
+                "org/snapshot.json: /collected_at: \"1 Oct 2026\" is not an RFC 3339 time"
+            ),
+            "{late}"
         );
         let single = parse_header(
             Path::new("s/snapshot.json"),
