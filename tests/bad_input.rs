@@ -409,7 +409,8 @@ fn an_acl_with_lower_case_keys_is_an_input_error_not_a_pass() {
 
 #[test]
 fn a_missing_member_aws_always_sends_is_an_input_error() {
-    let cases: [(&str, fn(&mut serde_json::Value), &str); 3] = [
+    type Alter = fn(&mut serde_json::Value);
+    let cases: [(&str, Alter, &str); 3] = [
         (
             FAX_ARCHIVE,
             |bucket| {
