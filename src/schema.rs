@@ -376,6 +376,28 @@ mod tests {
         assert!(Timestamp::from_epoch_seconds(1e300).is_err());
     }
 
+    /// The layering this module exists for: it uses nothing of the crate, and `collect` uses
+    /// nothing of the crate but it.
+    #[test]
+    fn schema_is_the_bottom_layer_and_collect_builds_on_it_alone() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let own = std::fs::read_to_string(src.join("schema.rs")).unwrap();
+        let needle = ["crate", "::"].concat();
+        assert!(!own.contains(&needle));
+        for entry in std::fs::read_dir(src.join("collect")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (at, _) in text.match_indices(&needle) {
+                assert!(
+                    text[at..].starts_with(&[&needle, "schema"].concat()),
+                    "{} uses {}",
+                    path.display(),
+                    &text[at..text.len().min(at + 40)]
+                );
+            }
+        }
+    }
+
     #[test]
     fn operations_have_one_name_and_their_not_configured_codes() {
         assert_eq!(Operation::BUCKET.len(), 13);
