@@ -278,16 +278,19 @@ fn run_report(
 /// Collects into `args.out`. The tokio runtime lives only for the collection: everything else
 /// in phi-audit is synchronous.
 fn collect_into(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf, CliError> {
-    let mut args = args.clone();
     // The clock is read once, in main; everything in the snapshot uses this instant.
-    args.collected_at.get_or_insert(now);
+    let collected_at = args.collected_at.unwrap_or(now);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(CliError::Runtime)?;
     let progress = collect::progress::for_stderr();
     if args.org.org {
-        let summary = runtime.block_on(collect::org::run_org_collect(&args, progress.as_ref()))?;
+        let summary = runtime.block_on(collect::org::run_org_collect(
+            args,
+            collected_at,
+            progress.as_ref(),
+        ))?;
         report_stale(&summary.stale_removed);
         eprintln!(
             "collected {} of organization {}'s accounts: {} buckets ({} in scope) in {:.1} s, {} API calls, {} recorded as errors; snapshot: {}",
@@ -305,7 +308,7 @@ fn collect_into(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf, CliEr
         }
         return Ok(summary.out);
     }
-    let summary = runtime.block_on(collect::run_collect(&args, progress.as_ref()))?;
+    let summary = runtime.block_on(collect::run_collect(args, collected_at, progress.as_ref()))?;
     report_stale(&summary.stale_removed);
     eprintln!(
         "collected {} buckets ({} in scope) of account {} in {:.1} s: {} API calls, {} recorded as errors; snapshot: {}",

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::findings::Severity;
+use crate::schema::Operation;
 
 pub mod policies;
 pub use policies::PolicyDefinition;
@@ -427,7 +428,21 @@ fn validate(
     }
     let mut evidence = Vec::new();
     for (i, e) in raw.evidence.iter().enumerate() {
-        evidence.push(non_empty(e, &format!("evidence[{i}]"))?);
+        let field = format!("evidence[{i}]");
+        let text = non_empty(e, &field)?;
+        if let Some(name) = named_operation(&text) {
+            if !Operation::is_recorded_name(name) {
+                return Err(at(
+                    e,
+                    &field,
+                    format!(
+                        "\"{name}\" is not an AWS call a snapshot records ({})",
+                        recorded_names().join(", ")
+                    ),
+                ));
+            }
+        }
+        evidence.push(text);
     }
     let mut references = Vec::new();
     for (i, r) in raw.references.iter().enumerate() {
@@ -460,4 +475,69 @@ fn validate(
         },
         references,
     })
+}
+
+/// The AWS operation an evidence entry names, when it names one: its first word, when that is
+/// a PascalCase API name (`GetBucketAcl`, `ListObjectsV2 (log target)`); entries in words
+/// (`bucket name`, `attestations file`) and snapshot references name none.
+fn named_operation(entry: &str) -> Option<&str> {
+    let word = entry.split([' ', '(']).next()?;
+    let pascal = word.starts_with(|c: char| c.is_ascii_uppercase())
+        && word.chars().all(|c| c.is_ascii_alphanumeric())
+        && word.chars().filter(char::is_ascii_uppercase).count() >= 2;
+    pascal.then_some(word)
+}
+
+/// The AWS names of the recorded operations, once each, for messages.
+fn recorded_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = Operation::ALL.iter().map(|op| op.aws_name()).collect();
+    names.dedup();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_entries_that_name_an_operation_name_a_recorded_one() {
+        assert_eq!(named_operation("GetBucketAcl"), Some("GetBucketAcl"));
+        assert_eq!(
+            named_operation("GetPublicAccessBlock (account)"),
+            Some("GetPublicAccessBlock")
+        );
+        assert_eq!(
+            named_operation("ListObjectsV2 (log target)"),
+            Some("ListObjectsV2")
+        );
+        assert_eq!(named_operation("bucket name"), None);
+        assert_eq!(
+            named_operation("snapshot.json#/accounts/<id>/AssumeRole"),
+            None
+        );
+
+        let builtin = BUILTIN
+            .iter()
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect::<Vec<_>>();
+        let known = crate::evaluate::known_control_ids();
+        assert!(Catalog::parse("builtin", &builtin, &known).is_ok());
+        let (file, text) = BUILTIN
+            .iter()
+            .find(|(f, _)| f.ends_with("integrity.yaml"))
+            .unwrap();
+        let typo = text.replacen(
+            "evidence: [GetBucketVersioning]",
+            "evidence: [GetBucketVersionning]",
+            1,
+        );
+        let err = Catalog::parse("catalog", &[(file.to_string(), typo)], &known)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("evidence[0]")
+                && err.contains("\"GetBucketVersionning\" is not an AWS call a snapshot records"),
+            "{err}"
+        );
+    }
 }

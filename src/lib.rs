@@ -3,7 +3,7 @@
 //! The module tree is the pipeline, data flowing one way (docs/architecture.md; the layering is
 //! enforced by tests/it/architecture.rs):
 //!
-//! - [`findings`]: the findings contract every stage shares.
+//! - [`findings`]: the findings contract every stage shares; [`schema`]: the snapshot format's.
 //! - [`collect`] writes a snapshot; [`snapshot`] reads one into typed evidence.
 //! - [`controls`]: the control catalog; [`evaluate`]: the pure, table-driven evaluator.
 //! - [`attest`]: attestations and risk exceptions, judged after the evaluator.
@@ -25,5 +25,6 @@ pub mod diff;
 pub mod evaluate;
 pub mod findings;
 pub mod report;
+pub mod schema;
 pub mod snapshot;
 pub mod tempfiles;

@@ -5,25 +5,33 @@
 //! was never recorded. The evaluator turns `Unavailable` into `error` findings, never a pass.
 //!
 //! A snapshot that is not what `collect` writes (bad JSON, a RESULT that is neither `ok` nor
-//! `error`, a response of the wrong shape, a policy that is not valid JSON) is rejected with a
-//! [`SnapshotError`] naming the file and the JSON pointer, because guessing would be worse.
+//! `error`, a response of the wrong shape, a policy that is not valid JSON, a time that does not
+//! parse) is rejected with a [`SnapshotError`] naming the file and the JSON pointer, because
+//! guessing would be worse. Recorded AWS answers are read strictly ([`strict`]): a member that
+//! differs from a known one only by case, or a missing required member, is such an error; an
+//! unknown member is a [`SnapshotWarning`] kept on the [`Snapshot`].
+//!
+//! The format itself (names, layout, operations) is [`crate::schema`]'s; every time is read
+//! once, here, into a [`Timestamp`].
 
 pub mod aws;
 pub mod cloudtrail;
 pub mod org;
 pub mod policy;
+pub mod strict;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::schema::{
+    Operation, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, META_FILE, SNAPSHOT_FORMAT,
+};
 use aws::*;
 use policy::PolicyDocument;
-
-pub const SNAPSHOT_FORMAT: &str = "phi-audit-snapshot/1";
+pub use strict::SnapshotWarning;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
@@ -70,7 +78,7 @@ pub enum Evidence<T> {
 /// Why evidence is missing, in words for a finding's reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unavailable {
-    pub operation: &'static str,
+    pub operation: Operation,
     /// The AWS error code, or `NotCollected` when the call is absent from the snapshot.
     pub code: String,
     pub message: String,
@@ -119,52 +127,17 @@ impl<T> Evidence<T> {
     }
 }
 
-/// The S3 operations recorded per bucket, with the error codes that mean "not configured".
-pub const BUCKET_OPERATIONS: &[(&str, &[&str])] = &[
-    ("GetBucketLocation", &[]),
-    ("GetBucketAcl", &[]),
-    ("GetBucketPolicy", &["NoSuchBucketPolicy"]),
-    ("GetBucketPolicyStatus", &["NoSuchBucketPolicy"]),
-    (
-        "GetPublicAccessBlock",
-        &["NoSuchPublicAccessBlockConfiguration"],
-    ),
-    (
-        "GetBucketOwnershipControls",
-        &["OwnershipControlsNotFoundError"],
-    ),
-    ("GetBucketVersioning", &[]),
-    (
-        "GetBucketEncryption",
-        &["ServerSideEncryptionConfigurationNotFoundError"],
-    ),
-    ("GetBucketLogging", &[]),
-    (
-        "GetObjectLockConfiguration",
-        &["ObjectLockConfigurationNotFoundError"],
-    ),
-    (
-        "GetBucketLifecycleConfiguration",
-        &["NoSuchLifecycleConfiguration"],
-    ),
-    (
-        "GetBucketReplication",
-        &["ReplicationConfigurationNotFoundError"],
-    ),
-    ("GetBucketTagging", &["NoSuchTagSet"]),
-];
-
 /// The review period the evidence covers (from `collect --since/--until`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewPeriod {
-    pub since: String,
-    pub until: String,
+    pub since: Timestamp,
+    pub until: Timestamp,
 }
 
 /// `snapshot.json`: who, when, where.
 #[derive(Debug, Clone)]
 pub struct SnapshotMeta {
-    pub collected_at: String,
+    pub collected_at: Timestamp,
     pub tool_version: String,
     pub account_id: String,
     pub partition: String,
@@ -182,7 +155,7 @@ pub struct SnapshotMeta {
 pub struct Bucket {
     pub name: String,
     pub region: String,
-    pub collected_at: String,
+    pub collected_at: Timestamp,
     pub in_scope: bool,
     pub scope_reason: Option<String>,
     pub location: Evidence<Location>,
@@ -202,8 +175,8 @@ pub struct Bucket {
 
 impl Bucket {
     /// The evidence reference of one call, e.g. `buckets/b.json#/calls/GetBucketAcl`.
-    pub fn evidence_ref(&self, operation: &str) -> String {
-        format!("buckets/{}.json#/calls/{operation}", self.name)
+    pub fn evidence_ref(&self, operation: Operation) -> String {
+        format!("{BUCKETS_DIR}/{}.json#/calls/{operation}", self.name)
     }
 
     pub fn subject(&self) -> String {
@@ -234,7 +207,8 @@ impl Bucket {
     }
 }
 
-/// Evidence reference of the account-level Block Public Access answer.
+/// Evidence reference of the account-level Block Public Access answer (s3control
+/// GetPublicAccessBlock, recorded in `snapshot.json`).
 pub const ACCOUNT_PUBLIC_ACCESS_BLOCK_REF: &str = "snapshot.json#/account/GetPublicAccessBlock";
 
 /// One file of the snapshot with its SHA-256, for the digest and the bundle's manifest.
@@ -251,12 +225,12 @@ pub struct Snapshot {
     pub meta: SnapshotMeta,
     /// In name order.
     pub buckets: Vec<Bucket>,
-    /// `cloudtrail/<region>.json`, by region, as recorded.
-    pub cloudtrail: BTreeMap<String, Value>,
-    /// The CloudTrail files, typed.
+    /// The CloudTrail files (`cloudtrail/<region>.json`), typed.
     pub trails: cloudtrail::CloudTrail,
     /// The access-log files, typed, by the bucket whose logs they are.
     pub access_log_evidence: BTreeMap<String, cloudtrail::AccessLogEvidence>,
+    /// Unknown members of recorded answers, in file order: read past, changing no verdict.
+    pub warnings: Vec<SnapshotWarning>,
     /// Every file, sorted by path.
     pub files: Vec<SnapshotFile>,
     /// SHA-256 of the lines `"<sha256>  <path>\n"` of every file in path order: the same as
@@ -272,12 +246,12 @@ impl Snapshot {
 
     /// Loads and checks a snapshot directory.
     pub fn load(root: &Path) -> Result<Snapshot, SnapshotError> {
-        let meta_path = root.join("snapshot.json");
+        let meta_path = root.join(META_FILE);
         if !meta_path.is_file() {
             return Err(SnapshotError::Invalid {
                 path: root.to_path_buf(),
                 pointer: String::new(),
-                message: "not a snapshot directory: snapshot.json is missing".to_string(),
+                message: format!("not a snapshot directory: {META_FILE} is missing"),
             });
         }
         let mut files = Vec::new();
@@ -287,9 +261,9 @@ impl Snapshot {
         let mut hashed = Vec::with_capacity(files.len());
         let mut meta = None;
         let mut buckets = Vec::new();
-        let mut cloudtrail = BTreeMap::new();
         let mut trails = cloudtrail::CloudTrail::default();
         let mut access_log_evidence = BTreeMap::new();
+        let mut warnings = Vec::new();
         for relative in &files {
             let path = root.join(relative);
             let bytes = std::fs::read(&path).map_err(|source| SnapshotError::Io {
@@ -305,21 +279,20 @@ impl Snapshot {
                 continue;
             };
             match dir {
-                "" if file == "snapshot.json" => meta = Some(parse_meta(&path, &bytes)?),
-                "buckets" => buckets.push(parse_bucket(&path, stem, &bytes)?),
-                "cloudtrail" => {
+                "" if file == META_FILE => meta = Some(read_meta(&path, &bytes, &mut warnings)?),
+                BUCKETS_DIR => buckets.push(read_bucket(&path, stem, &bytes, &mut warnings)?),
+                CLOUDTRAIL_DIR => {
                     let value = parse_json(&path, &bytes)?;
                     trails.regions.insert(
                         stem.to_string(),
-                        cloudtrail::parse_region(&path, stem, &value)?,
+                        cloudtrail::parse_region(&path, stem, &value, &mut warnings)?,
                     );
-                    cloudtrail.insert(stem.to_string(), value);
                 }
-                "access-logs" => {
+                ACCESS_LOGS_DIR => {
                     let value = parse_json(&path, &bytes)?;
                     access_log_evidence.insert(
                         stem.to_string(),
-                        cloudtrail::parse_access_log(&path, &value)?,
+                        cloudtrail::parse_access_log(&path, &value, &mut warnings)?,
                     );
                 }
                 _ => {}
@@ -330,9 +303,9 @@ impl Snapshot {
             root: root.to_path_buf(),
             meta: meta.expect("snapshot.json exists, checked above"),
             buckets,
-            cloudtrail,
             trails,
             access_log_evidence,
+            warnings,
             files: hashed,
             digest,
         })
@@ -418,8 +391,17 @@ fn required_str(path: &Path, object: &Value, member: &str) -> Result<String, Sna
         .ok_or_else(|| invalid(path, format!("/{member}"), "is missing or not a string"))
 }
 
-/// Parses `snapshot.json` (exposed for tests and tools).
+/// Parses `snapshot.json` (exposed for tests and tools; warnings are dropped here, kept by
+/// [`Snapshot::load`]).
 pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotError> {
+    read_meta(path, bytes, &mut Vec::new())
+}
+
+fn read_meta(
+    path: &Path,
+    bytes: &[u8],
+    warnings: &mut Vec<SnapshotWarning>,
+) -> Result<SnapshotMeta, SnapshotError> {
     let value = parse_json(path, bytes)?;
     let format = required_str(path, &value, "format")?;
     if format != SNAPSHOT_FORMAT {
@@ -429,8 +411,7 @@ pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotErr
             format!("is \"{format}\"; this version of phi-audit reads \"{SNAPSHOT_FORMAT}\""),
         ));
     }
-    let collected_at = required_str(path, &value, "collected_at")?;
-    check_timestamp(path, "/collected_at", &collected_at)?;
+    let collected_at = required_time(path, &value, "collected_at")?;
     let regions = match value.get("regions") {
         None => Vec::new(),
         Some(Value::Array(items)) => items
@@ -440,25 +421,14 @@ pub fn parse_meta(path: &Path, bytes: &[u8]) -> Result<SnapshotMeta, SnapshotErr
             .ok_or_else(|| invalid(path, "/regions", "must be a list of strings"))?,
         Some(_) => return Err(invalid(path, "/regions", "must be a list of strings")),
     };
-    let review_period = match value.get("review_period") {
-        None | Some(Value::Null) => None,
-        Some(period) => {
-            let since = required_str(path, period, "since")
-                .map_err(|_| invalid(path, "/review_period/since", "is missing or not a string"))?;
-            let until = required_str(path, period, "until")
-                .map_err(|_| invalid(path, "/review_period/until", "is missing or not a string"))?;
-            check_timestamp(path, "/review_period/since", &since)?;
-            check_timestamp(path, "/review_period/until", &until)?;
-            Some(ReviewPeriod { since, until })
-        }
-    };
+    let review_period = review_period(path, &value)?;
     let account = value.get("account").unwrap_or(&Value::Null);
     let account_public_access_block = typed_call::<PublicAccessBlockResponse>(
         path,
         "/account",
         account,
-        "GetPublicAccessBlock",
-        &["NoSuchPublicAccessBlockConfiguration"],
+        Operation::S3ControlGetPublicAccessBlock,
+        warnings,
     )?
     .map(|response| response.public_access_block_configuration);
     Ok(SnapshotMeta {
@@ -506,20 +476,44 @@ pub fn sorted_keys(value: Value) -> Value {
     }
 }
 
-fn check_timestamp(path: &Path, pointer: &str, text: &str) -> Result<(), SnapshotError> {
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|_| ())
-        .map_err(|err| {
-            invalid(
-                path,
-                pointer,
-                format!("\"{text}\" is not an RFC 3339 time: {err}"),
-            )
-        })
+/// The RFC 3339 time at `/<member>` of `object`, which must be there.
+fn required_time(path: &Path, object: &Value, member: &str) -> Result<Timestamp, SnapshotError> {
+    let text = required_str(path, object, member)?;
+    Timestamp::parse(&text).map_err(|message| invalid(path, format!("/{member}"), message))
 }
 
-/// Parses one `buckets/<stem>.json` file (exposed for tests and tools that build buckets).
+/// `review_period` of a snapshot.json or an org header: absent, or both times.
+fn review_period(path: &Path, value: &Value) -> Result<Option<ReviewPeriod>, SnapshotError> {
+    let period = match value.get("review_period") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(period) => period,
+    };
+    let part = |member: &str| {
+        let pointer = format!("/review_period/{member}");
+        let text = period
+            .get(member)
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid(path, &pointer, "is missing or not a string"))?;
+        Timestamp::parse(text).map_err(|message| invalid(path, &pointer, message))
+    };
+    Ok(Some(ReviewPeriod {
+        since: part("since")?,
+        until: part("until")?,
+    }))
+}
+
+/// Parses one `buckets/<stem>.json` file (exposed for tests and tools that build buckets;
+/// warnings are dropped here, kept by [`Snapshot::load`]).
 pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, SnapshotError> {
+    read_bucket(path, stem, bytes, &mut Vec::new())
+}
+
+fn read_bucket(
+    path: &Path,
+    stem: &str,
+    bytes: &[u8],
+    warnings: &mut Vec<SnapshotWarning>,
+) -> Result<Bucket, SnapshotError> {
     let value = parse_json(path, bytes)?;
     let name = required_str(path, &value, "name")?;
     if name != stem {
@@ -537,29 +531,22 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
         .as_object()
         .expect("checked above")
         .keys()
-        .find(|op| !BUCKET_OPERATIONS.iter().any(|(known, _)| known == op))
+        .find(|op| Operation::bucket_operation(op).is_none())
     {
         return Err(invalid(
             path,
-            format!("/calls/{unknown}"),
+            format!("/calls/{}", strict::escape(unknown)),
             "is not an operation phi-audit records",
         ));
     }
-    fn call<T: DeserializeOwned>(
-        path: &Path,
-        calls: &Value,
-        operation: &'static str,
-    ) -> Result<Evidence<T>, SnapshotError> {
-        let not_configured = BUCKET_OPERATIONS
-            .iter()
-            .find(|(op, _)| *op == operation)
-            .map(|(_, codes)| *codes)
-            .expect("operation is listed");
-        typed_call::<T>(path, "/calls", calls, operation, not_configured)
+    macro_rules! call {
+        ($operation:ident) => {
+            typed_call(path, "/calls", calls, Operation::$operation, warnings)?
+        };
     }
-    let policy = match call::<PolicyResponse>(path, calls, "GetBucketPolicy")? {
-        Evidence::Found(response) => {
-            let document = PolicyDocument::parse(&response.policy).map_err(|err| {
+    let policy = match call!(GetBucketPolicy) {
+        Evidence::Found(PolicyResponse { policy }) => {
+            let document = PolicyDocument::parse(&policy).map_err(|err| {
                 invalid(
                     path,
                     format!("/calls/GetBucketPolicy/ok/Policy{}", err.pointer),
@@ -571,23 +558,14 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
         Evidence::NotConfigured => Evidence::NotConfigured,
         Evidence::Unavailable(why) => Evidence::Unavailable(why),
     };
-    macro_rules! decode {
-        ($op:literal, $ty:ty) => {
-            call::<$ty>(path, calls, $op)?
-        };
-    }
-    let location = decode!("GetBucketLocation", Location);
+    let location: Evidence<Location> = call!(GetBucketLocation);
     let region = match (&location, value.get("region").and_then(Value::as_str)) {
         (_, Some(region)) => region.to_string(),
         (Evidence::Found(location), None) => location.region(),
         _ => String::new(),
     };
     Ok(Bucket {
-        collected_at: value
-            .get("collected_at")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        collected_at: required_time(path, &value, "collected_at")?,
         in_scope: match value.get("in_scope") {
             None => true,
             Some(Value::Bool(flag)) => *flag,
@@ -599,38 +577,39 @@ pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, Sna
             .map(str::to_string),
         region,
         location,
-        acl: decode!("GetBucketAcl", Acl),
+        acl: call!(GetBucketAcl),
         policy,
-        policy_status: decode!("GetBucketPolicyStatus", PolicyStatusResponse)
-            .map(|r| r.policy_status),
-        public_access_block: decode!("GetPublicAccessBlock", PublicAccessBlockResponse)
-            .map(|r| r.public_access_block_configuration),
-        ownership: decode!("GetBucketOwnershipControls", OwnershipControlsResponse)
-            .map(|r| r.ownership_controls),
-        versioning: decode!("GetBucketVersioning", Versioning),
-        encryption: decode!("GetBucketEncryption", EncryptionResponse)
-            .map(|r| r.server_side_encryption_configuration),
-        logging: decode!("GetBucketLogging", Logging),
-        object_lock: decode!("GetObjectLockConfiguration", ObjectLockResponse)
-            .map(|r| r.object_lock_configuration),
-        lifecycle: decode!("GetBucketLifecycleConfiguration", Lifecycle),
-        replication: decode!("GetBucketReplication", ReplicationResponse)
-            .map(|r| r.replication_configuration),
-        tags: decode!("GetBucketTagging", Tagging).map(|t| t.tag_set),
+        policy_status: call!(GetBucketPolicyStatus).map(|r: PolicyStatusResponse| r.policy_status),
+        public_access_block: call!(GetPublicAccessBlock)
+            .map(|r: PublicAccessBlockResponse| r.public_access_block_configuration),
+        ownership: call!(GetBucketOwnershipControls)
+            .map(|r: OwnershipControlsResponse| r.ownership_controls),
+        versioning: call!(GetBucketVersioning),
+        encryption: call!(GetBucketEncryption)
+            .map(|r: EncryptionResponse| r.server_side_encryption_configuration),
+        logging: call!(GetBucketLogging),
+        object_lock: call!(GetObjectLockConfiguration)
+            .map(|r: ObjectLockResponse| r.object_lock_configuration),
+        lifecycle: call!(GetBucketLifecycleConfiguration),
+        replication: call!(GetBucketReplication)
+            .map(|r: ReplicationResponse| r.replication_configuration),
+        tags: call!(GetBucketTagging).map(|t: Tagging| t.tag_set),
         name,
     })
 }
 
-/// Reads one RESULT (`{"ok": ...}` or `{"error": {...}}`) from `calls[operation]`.
-pub(crate) fn typed_call<T: DeserializeOwned>(
+/// Reads one RESULT (`{"ok": ...}` or `{"error": {...}}`) from `calls[operation]`: an `ok`
+/// answer is checked against its shape (strictly, see [`strict`]) and then deserialised; an
+/// error is "not configured" when the operation says its code means so.
+pub(crate) fn typed_call<T: Answer>(
     path: &Path,
     base: &str,
     calls: &Value,
-    operation: &'static str,
-    not_configured: &[&str],
+    operation: Operation,
+    warnings: &mut Vec<SnapshotWarning>,
 ) -> Result<Evidence<T>, SnapshotError> {
     let pointer = format!("{base}/{operation}");
-    let Some(result) = calls.get(operation) else {
+    let Some(result) = calls.get(operation.aws_name()) else {
         return Ok(Evidence::Unavailable(Unavailable {
             operation,
             code: NOT_COLLECTED.to_string(),
@@ -641,7 +620,11 @@ pub(crate) fn typed_call<T: DeserializeOwned>(
         .as_object()
         .ok_or_else(|| invalid(path, &pointer, "must be {\"ok\": ...} or {\"error\": ...}"))?;
     match (object.get("ok"), object.get("error"), object.len()) {
-        (Some(ok), None, 1) => Ok(Evidence::Found(shape(path, &format!("{pointer}/ok"), ok)?)),
+        (Some(ok), None, 1) => {
+            let pointer = format!("{pointer}/ok");
+            strict::check(path, &pointer, ok, T::shape(), warnings)?;
+            Ok(Evidence::Found(shape(path, &pointer, ok)?))
+        }
         (None, Some(error), 1) => {
             let code = error.get("code").and_then(Value::as_str).ok_or_else(|| {
                 invalid(
@@ -654,7 +637,7 @@ pub(crate) fn typed_call<T: DeserializeOwned>(
                 .get("message")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            if not_configured.contains(&code) {
+            if operation.means_not_configured(code) {
                 Ok(Evidence::NotConfigured)
             } else {
                 Ok(Evidence::Unavailable(Unavailable {
@@ -673,7 +656,7 @@ pub(crate) fn typed_call<T: DeserializeOwned>(
 }
 
 /// Reads a typed response from a borrowed JSON value (no copy of the tree).
-fn shape<T: DeserializeOwned>(
+fn shape<T: serde::de::DeserializeOwned>(
     path: &Path,
     pointer: &str,
     value: &Value,
@@ -690,6 +673,58 @@ fn shape<T: DeserializeOwned>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_account_block_public_access_reference_names_the_recorded_member() {
+        assert_eq!(
+            ACCOUNT_PUBLIC_ACCESS_BLOCK_REF,
+            format!(
+                "{META_FILE}#/account/{}",
+                Operation::S3ControlGetPublicAccessBlock
+            )
+        );
+    }
+
+    #[test]
+    fn times_are_parsed_at_load_and_a_bad_one_names_file_and_pointer() {
+        let bucket = |collected_at: &str| {
+            format!(r#"{{"name":"b","region":"us-east-1",{collected_at}"calls":{{}}}}"#)
+        };
+        let path = Path::new("buckets/b.json");
+        let ok = parse_bucket(
+            path,
+            "b",
+            bucket(r#""collected_at":"2026-10-01T06:00:00+02:00","#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(ok.collected_at.to_string(), "2026-10-01T06:00:00+02:00");
+        assert_eq!(
+            ok.collected_at.utc().to_rfc3339(),
+            "2026-10-01T04:00:00+00:00"
+        );
+        let err = |text: String| {
+            parse_bucket(path, "b", text.as_bytes())
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            err(bucket(r#""collected_at":"2026-10-01","#)),
+            "buckets/b.json: /collected_at: \"2026-10-01\" is not an RFC 3339 time: premature end of input"
+        );
+        assert_eq!(
+            err(bucket("")),
+            "buckets/b.json: /collected_at: is missing or not a string"
+        );
+        let meta = br#"{"format":"phi-audit-snapshot/1","collected_at":"2026-10-01T06:00:00Z","account_id":"1",
+            "review_period":{"since":"2026-07-03T06:00:00Z","until":"2026-13-01T00:00:00Z"},"account":{}}"#;
+        let err = parse_meta(Path::new("snapshot.json"), meta)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("snapshot.json: /review_period/until: \"2026-13-01T00:00:00Z\" is not an RFC 3339 time"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn scope_is_kept_with_sorted_keys_whatever_the_map_order() {

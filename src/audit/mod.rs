@@ -101,7 +101,7 @@ impl Audit {
     /// Loads and judges the snapshot at `root`.
     pub fn build(root: &Path, judgement: &Judgement) -> Result<Audit, AuditError> {
         let catalog = load_catalog(judgement.controls.as_deref())?;
-        let evaluated = scope::evaluate(root, &catalog, judgement.evaluate)?;
+        let mut evaluated = scope::evaluate(root, &catalog, judgement.evaluate)?;
         let period_end = judgement
             .as_of
             .unwrap_or_else(|| evaluated.scope.period_end().date_naive());
@@ -113,7 +113,7 @@ impl Audit {
         )?;
         // The policies are the snapshot's account's, or the organisation's management account's.
         let applied = attest::apply_for(
-            evaluated.findings,
+            std::mem::take(&mut evaluated.findings),
             &catalog,
             &admin,
             &evaluated.scope.account_id,
@@ -123,11 +123,10 @@ impl Audit {
             evaluated.scope.reference(),
             applied.findings,
         );
-        findings.changes = evaluated.changes;
-        let warnings = applied
-            .unmatched
-            .iter()
-            .map(|u| Warning(u.to_string()))
+        findings.changes = std::mem::take(&mut evaluated.changes);
+        let warnings = (evaluated.warnings.iter().map(ToString::to_string))
+            .chain(applied.unmatched.iter().map(ToString::to_string))
+            .map(Warning)
             .collect();
         let admin_files = [&judgement.attestations, &judgement.exceptions]
             .into_iter()

@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use crate::controls::Catalog;
 use crate::evaluate::{self, changes, EvaluateOptions};
 use crate::findings::{Finding, SnapshotRef, Status, Timeline};
+use crate::schema::{Operation, Timestamp};
 use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
+use crate::snapshot::strict::SnapshotWarning;
 use crate::snapshot::{
     BucketListing, Evidence, ReviewPeriod, Snapshot, SnapshotError, SnapshotFile, NOT_COLLECTED,
 };
@@ -73,7 +75,7 @@ pub struct Scope {
     pub account_id: String,
     /// The organisation name a single-account snapshot recorded (`collect --organization`).
     pub recorded_organisation: Option<String>,
-    pub collected_at: String,
+    pub collected_at: Timestamp,
     /// The phi-audit that collected the snapshot.
     pub tool_version: String,
     pub partition: String,
@@ -95,7 +97,7 @@ impl Scope {
     /// What findings.json names as its source.
     pub fn reference(&self) -> SnapshotRef {
         SnapshotRef {
-            collected_at: self.collected_at.clone(),
+            collected_at: self.collected_at.to_string(),
             account_id: self.account_id.clone(),
             digest: self.digest.clone(),
             organization_id: self.organisation.as_ref().map(|o| o.id.clone()),
@@ -141,6 +143,8 @@ pub struct Evaluated {
     pub scope: Scope,
     pub findings: Vec<Finding>,
     pub changes: Timeline,
+    /// What the snapshot reader noticed but could judge without (unknown members AWS added).
+    pub warnings: Vec<SnapshotWarning>,
 }
 
 /// Loads the snapshot at `root` (one account or an organisation) and evaluates every account.
@@ -180,6 +184,7 @@ fn evaluate_account(
         },
         findings: Vec::new(),
         changes: Timeline::default(),
+        warnings: Vec::new(),
     };
     judge_account(&snapshot, None, catalog, options, &mut out);
     Ok(out)
@@ -215,6 +220,7 @@ fn evaluate_organisation(
         },
         findings: Vec::new(),
         changes: Timeline::default(),
+        warnings: Vec::new(),
     };
     for (id, account) in &header.accounts {
         if account.not_collected_reason().is_some() {
@@ -264,6 +270,7 @@ fn judge_account(
             why.insert_str(0, &format!("account {id}, "));
         }
     }
+    out.warnings.extend(snapshot.warnings.iter().cloned());
     out.changes.changes.extend(changes.changes);
     out.changes.not_collected.extend(changes.not_collected);
     let mut not_collected_refs: Vec<String> = unrecorded_answers(snapshot)
@@ -277,10 +284,7 @@ fn judge_account(
         not_collected: None,
         buckets: snapshot.buckets.iter().map(|b| b.listing()).collect(),
         regions: snapshot.meta.regions.clone(),
-        lookup_events_collected: snapshot
-            .cloudtrail
-            .values()
-            .any(|v| v.get("LookupEvents").is_some()),
+        lookup_events_collected: snapshot.trails.lookup_events_recorded(),
         not_collected_refs,
     });
 }
@@ -322,7 +326,7 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
 
 /// The references of bucket answers that are absent from the snapshot.
 fn unrecorded_answers(snapshot: &Snapshot) -> HashSet<String> {
-    fn absent<T>(evidence: &Evidence<T>) -> Option<&'static str> {
+    fn absent<T>(evidence: &Evidence<T>) -> Option<Operation> {
         match evidence {
             Evidence::Unavailable(u) if u.code == NOT_COLLECTED => Some(u.operation),
             _ => None,

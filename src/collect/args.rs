@@ -52,7 +52,8 @@ pub struct CollectArgs {
           value_parser = parse_concurrency)]
     pub concurrency: usize,
 
-    /// Collection time to record instead of the clock (RFC 3339); for reproducible tests.
+    /// Collection time to record instead of the clock (RFC 3339); for reproducible tests. Read by
+    /// the command line only: the library takes the collection time as a value.
     #[arg(long, value_name = "RFC3339", value_parser = parse_rfc3339)]
     pub collected_at: Option<DateTime<Utc>>,
 

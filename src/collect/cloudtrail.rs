@@ -14,36 +14,7 @@ use serde_json::{json, Value};
 
 use super::limit::{Limiter, Pacer};
 use super::result::{describe, error, ok, record, Obj};
-
-/// CloudTrail event names of S3 configuration changes (event source s3.amazonaws.com). The names
-/// are CloudTrail's, which differ from some API names: PutBucketLifecycleConfiguration is logged
-/// as PutBucketLifecycle, bucket-level PutPublicAccessBlock as PutBucketPublicAccessBlock.
-pub const CONFIG_CHANGE_EVENTS: &[&str] = &[
-    "CreateBucket",
-    "DeleteBucket",
-    "PutBucketPolicy",
-    "DeleteBucketPolicy",
-    "PutBucketAcl",
-    "PutBucketEncryption",
-    "DeleteBucketEncryption",
-    "PutBucketVersioning",
-    "PutBucketLogging",
-    "PutBucketPublicAccessBlock",
-    "DeleteBucketPublicAccessBlock",
-    "PutPublicAccessBlock",
-    "DeletePublicAccessBlock",
-    "PutAccountPublicAccessBlock",
-    "DeleteAccountPublicAccessBlock",
-    "PutBucketOwnershipControls",
-    "DeleteBucketOwnershipControls",
-    "PutBucketLifecycle",
-    "DeleteBucketLifecycle",
-    "PutBucketReplication",
-    "DeleteBucketReplication",
-    "PutObjectLockConfiguration",
-    "PutBucketTagging",
-    "DeleteBucketTagging",
-];
+use crate::schema::{Operation, CONFIG_CHANGE_EVENTS};
 
 const S3_EVENT_SOURCE: &str = "s3.amazonaws.com";
 
@@ -182,7 +153,13 @@ pub async fn trail_details(limiter: &Limiter, client: &Client, arn: &str) -> Val
             )
         },
     );
-    json!({ "GetTrailStatus": status, "GetEventSelectors": selectors })
+    let mut details = serde_json::Map::new();
+    details.insert(Operation::GetTrailStatus.aws_name().to_owned(), status);
+    details.insert(
+        Operation::GetEventSelectors.aws_name().to_owned(),
+        selectors,
+    );
+    Value::Object(details)
 }
 
 fn event_selector(s: &EventSelector) -> Value {

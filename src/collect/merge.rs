@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use super::args::{parse_account_id, Shard};
-use super::org::{shard_of, ORG_SNAPSHOT_FORMAT};
+use super::org::shard_of;
 use super::writer::{SnapshotWriter, WriteError};
+use crate::schema::{Operation, Timestamp, ACCOUNTS_DIR, META_FILE, ORG_SNAPSHOT_FORMAT};
 
 /// Header members that must be equal in every shard (`shard.count` is compared separately).
 const SAME_IN_EVERY_SHARD: [&str; 10] = [
@@ -67,6 +68,7 @@ struct Input {
     shard: Option<Shard>,
     /// Account ids of this input, sorted.
     accounts: Vec<String>,
+    collected_at: Timestamp,
 }
 
 /// Merges `shards` into `out` (which must not exist, or be empty).
@@ -84,28 +86,27 @@ pub fn merge(shards: &[PathBuf], out: &Path) -> Result<MergeSummary, MergeError>
     let writer = SnapshotWriter::create_org(out)?;
     let stale_removed = writer.stale_removed().to_vec();
     let mut accounts = Map::new();
-    let mut collected_at = String::new();
+    let mut collected_at: Option<&Timestamp> = None;
     for input in &inputs {
         let entries = input.header["accounts"].as_object().expect("checked");
         for id in &input.accounts {
             accounts.insert(id.clone(), entries[id].clone());
-            let tree = input.dir.join("accounts").join(id);
+            let tree = input.dir.join(ACCOUNTS_DIR).join(id);
             if tree.exists() {
-                copy_tree(&tree, &writer.temp_dir().join("accounts").join(id))?;
+                copy_tree(&tree, &writer.temp_dir().join(ACCOUNTS_DIR).join(id))?;
             }
         }
-        // RFC 3339 UTC times of one format order as text.
-        let at = input.header["collected_at"].as_str().unwrap_or_default();
-        if collected_at.is_empty() || at < collected_at.as_str() {
-            collected_at = at.to_owned();
+        if collected_at.is_none_or(|earliest| input.collected_at < *earliest) {
+            collected_at = Some(&input.collected_at);
         }
     }
+    let collected_at = collected_at.expect("at least one shard").to_string();
     let mut header = inputs[0].header.clone();
     header.remove("shard");
     header.insert("accounts".to_owned(), Value::Object(accounts));
     header.insert("collected_at".to_owned(), Value::String(collected_at));
     let total = header["accounts"].as_object().map_or(0, Map::len);
-    writer.write_json("snapshot.json", &Value::Object(header))?;
+    writer.write_json(META_FILE, &Value::Object(header))?;
     let out = writer.commit()?;
     Ok(MergeSummary {
         out,
@@ -121,7 +122,7 @@ fn read_input(dir: &Path) -> Result<Input, MergeError> {
         dir: dir.to_owned(),
         detail,
     };
-    let path = dir.join("snapshot.json");
+    let path = dir.join(META_FILE);
     let text = fs::read_to_string(&path).map_err(|e| not_org(format!("snapshot.json: {e}")))?;
     let header: Map<String, Value> =
         serde_json::from_str(&text).map_err(|e| not_org(format!("snapshot.json: {e}")))?;
@@ -135,6 +136,12 @@ fn read_input(dir: &Path) -> Result<Input, MergeError> {
             )))
         }
     }
+    let collected_at = header
+        .get("collected_at")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "is missing or not a string".to_owned())
+        .and_then(Timestamp::parse)
+        .map_err(|e| not_org(format!("`collected_at`: {e}")))?;
     let shard = match header.get("shard") {
         None => None,
         Some(value) => {
@@ -162,10 +169,10 @@ fn read_input(dir: &Path) -> Result<Input, MergeError> {
                 "account {id} is in `accounts` but not in `selected_accounts`"
             )));
         }
-        let collected =
-            entry["AssumeRole"].get("ok").is_some() && entry.get("collection").is_none();
-        let tree = dir.join("accounts").join(id);
-        if collected && !tree.join("snapshot.json").is_file() {
+        let collected = entry[Operation::AssumeRole.aws_name()].get("ok").is_some()
+            && entry.get("collection").is_none();
+        let tree = dir.join(ACCOUNTS_DIR).join(id);
+        if collected && !tree.join(META_FILE).is_file() {
             return Err(not_org(format!(
                 "account {id} was collected but accounts/{id}/snapshot.json is missing"
             )));
@@ -177,7 +184,7 @@ fn read_input(dir: &Path) -> Result<Input, MergeError> {
         }
         accounts.push(id.clone());
     }
-    if let Ok(listing) = fs::read_dir(dir.join("accounts")) {
+    if let Ok(listing) = fs::read_dir(dir.join(ACCOUNTS_DIR)) {
         for entry in listing.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if !entries.contains_key(&name) {
@@ -192,6 +199,7 @@ fn read_input(dir: &Path) -> Result<Input, MergeError> {
         header,
         shard,
         accounts,
+        collected_at,
     })
 }
 

@@ -7,6 +7,9 @@
 //! Only failures that make the whole snapshot meaningless stop a run (no credentials, endpoint
 //! unreachable, ListBuckets refused); every other failed call is recorded as `{"error": ...}` and
 //! the run goes on, so the evaluator can report it as an `error` finding.
+//!
+//! The format written is [`crate::schema`]'s, the only module of the crate `collect` uses. The
+//! collector never reads the clock: the collection time comes in as a value.
 
 pub mod args;
 pub mod clients;
@@ -27,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -36,12 +39,12 @@ pub use progress::{BarProgress, NoProgress, Progress};
 pub use scope::{Scope, ScopeError};
 pub use writer::WriteError;
 
+use crate::schema::{
+    Operation, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, META_FILE, SNAPSHOT_FORMAT,
+};
 use clients::Clients;
 use limit::{Limiter, Pacer};
 use writer::SnapshotWriter;
-
-/// Snapshot format written by this version.
-pub const SNAPSHOT_FORMAT: &str = "phi-audit-snapshot/1";
 
 /// Default review period when `--since` is not given.
 const DEFAULT_REVIEW_DAYS: i64 = 90;
@@ -167,12 +170,14 @@ struct BucketOutcome {
     failed_calls: usize,
 }
 
-/// Collects the account's evidence into `args.out`. `progress` receives one step per bucket.
+/// Collects the account's evidence into `args.out`, recording `collected_at` as the collection
+/// time (and the default end of the review period). `progress` receives one step per bucket.
 pub async fn run_collect(
     args: &CollectArgs,
+    collected_at: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<CollectSummary, CollectError> {
-    until_interrupted(&args.out, progress, collect(args, progress)).await
+    until_interrupted(&args.out, progress, collect(args, collected_at, progress)).await
 }
 
 /// Runs a collection into `out`, stopping it on Ctrl-C (single accounts and organisations).
@@ -196,10 +201,11 @@ pub(crate) async fn until_interrupted<T>(
 
 async fn collect(
     args: &CollectArgs,
+    collected_at: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<CollectSummary, CollectError> {
     let started = Instant::now();
-    let plan = Plan::from_args(args)?;
+    let plan = Plan::from_args(args, collected_at)?;
     // Refuse a non-empty --out before spending any time on AWS.
     writer::check_output(&args.out)?;
 
@@ -248,8 +254,10 @@ pub(crate) struct Plan {
 
 impl Plan {
     /// Checks the dates, regions and scope file before anything is asked of AWS.
-    pub(crate) fn from_args(args: &CollectArgs) -> Result<Self, CollectError> {
-        let collected_at = args.collected_at.unwrap_or_else(Utc::now);
+    pub(crate) fn from_args(
+        args: &CollectArgs,
+        collected_at: DateTime<Utc>,
+    ) -> Result<Self, CollectError> {
         let until = args.until.unwrap_or(collected_at);
         let since = args
             .since
@@ -432,15 +440,22 @@ impl AccountRun<'_> {
             "regions": regions,
             "scope": shared.scope.to_json(),
             "review_period": { "since": rfc3339(plan.since), "until": rfc3339(plan.until) },
-            "account": { "GetPublicAccessBlock": account_pab },
         });
+        let mut account = Map::new();
+        account.insert(
+            Operation::S3ControlGetPublicAccessBlock
+                .aws_name()
+                .to_owned(),
+            account_pab,
+        );
+        snapshot["account"] = Value::Object(account);
         if let Some(org) = &args.organization {
             snapshot["organization"] = Value::String(org.clone());
         }
         let account_failed = usize::from(result::is_collection_failure(
-            &snapshot["account"]["GetPublicAccessBlock"],
+            &snapshot["account"][Operation::S3ControlGetPublicAccessBlock.aws_name()],
         ));
-        shared.writer.write_json("snapshot.json", &snapshot)?;
+        shared.writer.write_json(META_FILE, &snapshot)?;
 
         // Every task has been joined, so nothing writes into the directory any more.
         let out = shared.writer.commit()?;
@@ -506,8 +521,8 @@ async fn collect_bucket(
     }
 
     let mut calls = BTreeMap::new();
-    calls.insert("GetBucketLocation".to_owned(), location);
-    calls.insert("GetBucketTagging".to_owned(), tagging);
+    calls.insert(Operation::GetBucketLocation.aws_name().to_owned(), location);
+    calls.insert(Operation::GetBucketTagging.aws_name().to_owned(), tagging);
     let mut doc = json!({
         "name": name,
         "region": region,
@@ -531,7 +546,7 @@ async fn collect_bucket(
         .count();
     if in_scope {
         if let Some(target) = calls
-            .get("GetBucketLogging")
+            .get(Operation::GetBucketLogging.aws_name())
             .and_then(s3::LogTarget::from_result)
         {
             let page = s3::newest_log_page(
@@ -546,21 +561,22 @@ async fn collect_bucket(
             )
             .await;
             failed_calls += usize::from(result::is_collection_failure(&page));
-            let evidence = json!({
+            let mut evidence = json!({
                 "target_bucket": target.bucket,
                 "target_prefix": target.prefix,
-                "ListObjectsV2": page,
             });
+            evidence[Operation::ListObjectsV2.aws_name()] = page;
             shared.writer.write_json(
-                &format!("access-logs/{}", writer::file_name_for(&name)),
+                &format!("{ACCESS_LOGS_DIR}/{}", writer::file_name_for(&name)),
                 &evidence,
             )?;
         }
     }
     doc["calls"] = serde_json::to_value(calls).expect("JSON map");
-    shared
-        .writer
-        .write_json(&format!("buckets/{}", writer::file_name_for(&name)), &doc)?;
+    shared.writer.write_json(
+        &format!("{BUCKETS_DIR}/{}", writer::file_name_for(&name)),
+        &doc,
+    )?;
     Ok(BucketOutcome {
         region,
         in_scope,
@@ -656,16 +672,17 @@ async fn finish_cloudtrail(
             + usize::from(result::is_collection_failure(&lookup))
             + trail_map
                 .values()
-                .flat_map(|d| [&d["GetTrailStatus"], &d["GetEventSelectors"]])
+                .flat_map(|d| {
+                    [Operation::GetTrailStatus, Operation::GetEventSelectors]
+                        .map(|op| &d[op.aws_name()])
+                })
                 .filter(|r| result::is_collection_failure(r))
                 .count();
-        let doc = json!({
-            "DescribeTrails": described,
-            "trails": trail_map,
-            "LookupEvents": lookup,
-        });
+        let mut doc = json!({ "trails": trail_map });
+        doc[Operation::DescribeTrails.aws_name()] = described;
+        doc[Operation::LookupEvents.aws_name()] = lookup;
         shared.writer.write_json(
-            &format!("cloudtrail/{}", writer::file_name_for(&region)),
+            &format!("{CLOUDTRAIL_DIR}/{}", writer::file_name_for(&region)),
             &doc,
         )?;
         progress.inc();

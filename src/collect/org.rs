@@ -28,9 +28,10 @@ use super::{
     endpoint_text, fatal, identify, list_buckets, result, rfc3339, AccountRun, CollectArgs,
     CollectError, Plan, Progress,
 };
+use crate::schema::{Operation, ACCOUNTS_DIR, META_FILE, ORG_SNAPSHOT_FORMAT};
 
-/// Format of an organisation snapshot's `snapshot.json`.
-pub const ORG_SNAPSHOT_FORMAT: &str = "phi-audit-org-snapshot/1";
+/// The member of an account's header entry that records AssumeRole's answer.
+const ASSUME_ROLE: &str = Operation::AssumeRole.aws_name();
 
 /// ListAccounts page size (the API's maximum).
 const LIST_ACCOUNTS_PAGE: i32 = 20;
@@ -62,20 +63,24 @@ pub struct Member {
     pub active: bool,
 }
 
-/// Collects the organisation into `args.out` (atomically, like a single-account snapshot).
+/// Collects the organisation into `args.out` (atomically, like a single-account snapshot),
+/// recording `collected_at` as the collection time of every account.
 pub async fn run_org_collect(
     args: &CollectArgs,
+    collected_at: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<OrgCollectSummary, CollectError> {
-    super::until_interrupted(&args.out, progress, collect_org(args, progress)).await
+    let work = collect_org(args, collected_at, progress);
+    super::until_interrupted(&args.out, progress, work).await
 }
 
 async fn collect_org(
     args: &CollectArgs,
+    collected_at: DateTime<Utc>,
     progress: &dyn Progress,
 ) -> Result<OrgCollectSummary, CollectError> {
     let started = Instant::now();
-    let plan = Plan::from_args(args)?;
+    let plan = Plan::from_args(args, collected_at)?;
     writer::check_output(&args.out)?;
 
     let clients = Clients::load(args).await;
@@ -134,7 +139,7 @@ async fn collect_org(
         let mut entry = json!({ "name": names.get(account_id.as_str()).copied().unwrap_or("") });
         // The caller's own account needs no role: its credentials are already that account's.
         let account_clients = if *account_id == caller.account_id {
-            entry["AssumeRole"] = result::ok(json!({"AssumedRoleUser": {"Arn": caller.arn}}));
+            entry[ASSUME_ROLE] = result::ok(json!({"AssumedRoleUser": {"Arn": caller.arn}}));
             clients.clone()
         } else {
             let role_arn = format!(
@@ -151,7 +156,7 @@ async fn collect_org(
             .await
             {
                 Ok((assumed_arn, credentials)) => {
-                    entry["AssumeRole"] =
+                    entry[ASSUME_ROLE] =
                         result::ok(json!({"AssumedRoleUser": {"Arn": assumed_arn}}));
                     clients.with_credentials(credentials)
                 }
@@ -159,7 +164,7 @@ async fn collect_org(
                     summary
                         .not_collected
                         .push((account_id.clone(), reason(&refusal)));
-                    entry["AssumeRole"] = refusal;
+                    entry[ASSUME_ROLE] = refusal;
                     entries.insert(account_id.clone(), entry);
                     continue;
                 }
@@ -185,7 +190,7 @@ async fn collect_org(
             }
         };
         let account_writer =
-            SnapshotWriter::nested(&org_writer.temp_dir().join("accounts").join(account_id))?;
+            SnapshotWriter::nested(&org_writer.temp_dir().join(ACCOUNTS_DIR).join(account_id))?;
         let run = AccountRun {
             args,
             plan: &plan,
@@ -234,7 +239,7 @@ async fn collect_org(
     if let Some(shard) = args.org.shard {
         header["shard"] = json!({ "index": shard.index, "count": shard.count });
     }
-    org_writer.write_json("snapshot.json", &header)?;
+    org_writer.write_json(META_FILE, &header)?;
     summary.out = org_writer.commit()?;
     summary.api_calls += limiter.calls();
     summary.elapsed = started.elapsed();

@@ -9,6 +9,8 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use serde_json::{json, Map, Value};
 
+use crate::schema::Operation;
+
 /// Error code recorded when no HTTP response carried an AWS error code (connection refused,
 /// timeout, unparseable reply).
 pub const TRANSPORT_ERROR: &str = "TransportError";
@@ -256,22 +258,15 @@ impl Obj {
     }
 }
 
-/// Error codes with which S3 says "this is not configured": normal evidence, not a failure of
-/// collection (docs/snapshot-format.md).
-pub const NOT_CONFIGURED: &[&str] = &[
-    "NoSuchBucketPolicy",
-    "ServerSideEncryptionConfigurationNotFoundError",
-    "NoSuchPublicAccessBlockConfiguration",
-    "OwnershipControlsNotFoundError",
-    "ObjectLockConfigurationNotFoundError",
-    "NoSuchLifecycleConfiguration",
-    "ReplicationConfigurationNotFoundError",
-    "NoSuchTagSet",
-];
-
-/// True when a RESULT is an error other than a "not configured" answer.
+/// True when a RESULT is an error other than a "not configured" answer (normal evidence, not a
+/// failure of collection: [`Operation::not_configured`]). No error code means "not configured"
+/// for one operation and a failure for another, so the operation need not be known.
 pub fn is_collection_failure(result: &Value) -> bool {
-    error_code(result).is_some_and(|c| !NOT_CONFIGURED.contains(&c))
+    error_code(result).is_some_and(|code| {
+        !Operation::ALL
+            .iter()
+            .any(|op| op.means_not_configured(code))
+    })
 }
 
 #[cfg(test)]

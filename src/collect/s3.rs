@@ -28,6 +28,7 @@ use serde_json::{json, Value};
 
 use super::limit::Limiter;
 use super::result::{record, Obj};
+use crate::schema::Operation;
 
 /// The region a `LocationConstraint` stands for: absent / empty means us-east-1 and the legacy
 /// `EU` means eu-west-1.
@@ -205,20 +206,20 @@ pub async fn get_configuration(limiter: &Limiter, c: &Client, b: &str) -> BTreeM
         },
     );
     [
-        ("GetBucketAcl", acl),
-        ("GetBucketPolicy", policy),
-        ("GetBucketPolicyStatus", policy_status),
-        ("GetPublicAccessBlock", pab),
-        ("GetBucketOwnershipControls", ownership),
-        ("GetBucketVersioning", versioning),
-        ("GetBucketEncryption", encryption),
-        ("GetBucketLogging", logging),
-        ("GetObjectLockConfiguration", object_lock),
-        ("GetBucketLifecycleConfiguration", lifecycle),
-        ("GetBucketReplication", replication),
+        (Operation::GetBucketAcl, acl),
+        (Operation::GetBucketPolicy, policy),
+        (Operation::GetBucketPolicyStatus, policy_status),
+        (Operation::GetPublicAccessBlock, pab),
+        (Operation::GetBucketOwnershipControls, ownership),
+        (Operation::GetBucketVersioning, versioning),
+        (Operation::GetBucketEncryption, encryption),
+        (Operation::GetBucketLogging, logging),
+        (Operation::GetObjectLockConfiguration, object_lock),
+        (Operation::GetBucketLifecycleConfiguration, lifecycle),
+        (Operation::GetBucketReplication, replication),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
+    .map(|(op, v)| (op.aws_name().to_owned(), v))
     .collect()
 }
 

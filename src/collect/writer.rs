@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::{Map, Value};
 
+use crate::schema::{ACCOUNTS_DIR, SNAPSHOT_DIRS};
 use crate::tempfiles::{self, TempKind};
 
 /// Why the snapshot could not be written.
@@ -74,9 +75,6 @@ pub struct SnapshotWriter {
     stale_removed: Vec<PathBuf>,
 }
 
-/// The sub-directories of a single-account snapshot (docs/snapshot-format.md).
-const SNAPSHOT_DIRS: [&str; 3] = ["buckets", "cloudtrail", "access-logs"];
-
 impl SnapshotWriter {
     /// Creates `<out>.tmp-<pid>` with the snapshot's subdirectories.
     pub fn create(out: &Path) -> Result<Self, WriteError> {
@@ -86,7 +84,7 @@ impl SnapshotWriter {
     /// Creates `<out>.tmp-<pid>` for an organisation snapshot (docs/organizations.md): only
     /// `accounts/`, which [`SnapshotWriter::nested`] fills one account at a time.
     pub fn create_org(out: &Path) -> Result<Self, WriteError> {
-        Self::create_with(out, &["accounts"])
+        Self::create_with(out, &[ACCOUNTS_DIR])
     }
 
     fn create_with(out: &Path, subdirs: &[&str]) -> Result<Self, WriteError> {

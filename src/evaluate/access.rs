@@ -11,6 +11,7 @@ use super::wildcard::{
     matches, matches_all_with_prefix, matches_some_with_prefix, widen_variables,
 };
 use crate::findings::Neutraliser;
+use crate::schema::Operation;
 use crate::snapshot::aws::{Acl, GranteeClass, Permission, PublicAccessBlock};
 use crate::snapshot::policy::{
     Condition, Effect, Matcher, PolicyDocument, PrincipalSpec, Statement,
@@ -252,9 +253,10 @@ impl<'a> AccessContext<'a> {
             return; // a bucket ACL never grants this (object reads)
         }
         let bucket = self.bucket;
-        out.evidence.insert(bucket.evidence_ref("GetBucketAcl"));
         out.evidence
-            .insert(bucket.evidence_ref("GetBucketOwnershipControls"));
+            .insert(bucket.evidence_ref(Operation::GetBucketAcl));
+        out.evidence
+            .insert(bucket.evidence_ref(Operation::GetBucketOwnershipControls));
         let acls_disabled = match &bucket.ownership {
             Evidence::Found(controls) => Ok(controls.acls_disabled()),
             Evidence::NotConfigured => Ok(false),
@@ -329,14 +331,14 @@ impl<'a> AccessContext<'a> {
 
     fn note_block(&self, out: &mut Exposure) {
         out.evidence
-            .insert(self.bucket.evidence_ref("GetPublicAccessBlock"));
+            .insert(self.bucket.evidence_ref(Operation::GetPublicAccessBlock));
         out.evidence
             .insert(ACCOUNT_PUBLIC_ACCESS_BLOCK_REF.to_string());
     }
 
     fn judge_policy(&self, capability: Capability, out: &mut Exposure) {
         out.evidence
-            .insert(self.bucket.evidence_ref("GetBucketPolicy"));
+            .insert(self.bucket.evidence_ref(Operation::GetBucketPolicy));
         // The policy's grants were worked out once in `new`; here only its availability matters.
         match &self.bucket.policy {
             Evidence::Found(_) => {}
@@ -387,7 +389,7 @@ impl AccessContext<'_> {
         let we_found_public = self.policy_grants.iter().any(|g| !g.is_empty());
         if !we_found_public {
             out.evidence
-                .insert(self.bucket.evidence_ref("GetBucketPolicyStatus"));
+                .insert(self.bucket.evidence_ref(Operation::GetBucketPolicyStatus));
             out.unknown.push(
                 "AWS reports the bucket policy as public (GetBucketPolicyStatus IsPublic) although no statement analysed grants the public any S3 access".to_string(),
             );

@@ -1,14 +1,15 @@
 //! The audit-trail controls: CloudTrail trails (logging, integrity validation, KMS, all
 //! regions), S3 data-event coverage per bucket, and server access-log delivery.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 
 use super::access::covers_action;
 use super::data_events::{coverage, Coverage};
 use super::wildcard::{matches, matches_some_with_prefix, widen_variables};
 use super::{AccountContext, BucketContext, Verdict};
+use crate::schema::{Operation, ACCESS_LOGS_DIR, CLOUDTRAIL_DIR};
 use crate::snapshot::aws::GranteeClass;
-use crate::snapshot::cloudtrail::TrailEvidence;
+use crate::snapshot::cloudtrail::{describe_ref, TrailEvidence};
 use crate::snapshot::policy::{Effect, PrincipalSpec};
 use crate::snapshot::{Bucket, Evidence};
 
@@ -17,8 +18,8 @@ fn delivery(trail: &TrailEvidence) -> String {
     let Evidence::Found(status) = &trail.status else {
         return String::new();
     };
-    let mut text = match status.latest_delivery_time.as_deref() {
-        Some(time) if !time.is_empty() => format!(" Latest log delivery {time}"),
+    let mut text = match &status.latest_delivery_time {
+        Some(time) => format!(" Latest log delivery {time}"),
         _ => " No log delivery recorded".to_string(),
     };
     match status.latest_delivery_error.as_deref() {
@@ -32,8 +33,8 @@ fn delivery(trail: &TrailEvidence) -> String {
 
 fn trail_refs(trail: &TrailEvidence) -> Vec<String> {
     vec![
-        format!("cloudtrail/{}.json#/DescribeTrails", trail.region),
-        trail.evidence_ref("GetTrailStatus"),
+        trail.describe_ref(),
+        trail.evidence_ref(Operation::GetTrailStatus),
     ]
 }
 
@@ -49,8 +50,7 @@ pub fn not_logging(trail: &TrailEvidence) -> Verdict {
                 "The trail is not logging{}.{}",
                 status
                     .stop_logging_time
-                    .as_deref()
-                    .filter(|t| !t.is_empty())
+                    .as_ref()
                     .map(|t| format!(" (stopped {t})"))
                     .unwrap_or_default(),
                 delivery(trail)
@@ -140,12 +140,12 @@ pub fn account_trail_verdict(account: &AccountContext) -> Option<Verdict> {
         .cloudtrail
         .regions
         .keys()
-        .map(|r| format!("cloudtrail/{r}.json#/DescribeTrails"))
+        .map(|r| describe_ref(r))
         .collect();
     if account.cloudtrail.regions.is_empty() {
         return Some(Verdict::error(
             "Not assessed: no CloudTrail evidence was collected, so whether any trail records activity is unknown.",
-            vec!["cloudtrail/".to_string()],
+            vec![format!("{CLOUDTRAIL_DIR}/")],
         ));
     }
     let unreadable = account.cloudtrail.unreadable_regions();
@@ -192,15 +192,15 @@ pub fn data_events_not_logged(ctx: &BucketContext) -> Verdict {
             Evidence::NotConfigured => Coverage::default(),
             Evidence::Unavailable(why) => {
                 unknown.push(format!("{} ({why})", trail.trail.name));
-                evidence.push(trail.evidence_ref("GetEventSelectors"));
+                evidence.push(trail.evidence_ref(Operation::GetEventSelectors));
                 continue;
             }
         };
         if selected == Coverage::default() {
             continue;
         }
-        evidence.push(trail.evidence_ref("GetEventSelectors"));
-        evidence.push(trail.evidence_ref("GetTrailStatus"));
+        evidence.push(trail.evidence_ref(Operation::GetEventSelectors));
+        evidence.push(trail.evidence_ref(Operation::GetTrailStatus));
         match &trail.status {
             Evidence::Found(status) if status.is_logging => {
                 total = total.union(selected);
@@ -219,20 +219,14 @@ pub fn data_events_not_logged(ctx: &BucketContext) -> Verdict {
     }
     for (region, why) in account.cloudtrail.unreadable_regions() {
         unknown.push(format!("trails of {region} ({why})"));
-        evidence.push(format!("cloudtrail/{region}.json#/DescribeTrails"));
+        evidence.push(describe_ref(region));
     }
     if account.cloudtrail.regions.is_empty() {
         unknown.push("no CloudTrail evidence was collected".to_string());
-        evidence.push("cloudtrail/".to_string());
+        evidence.push(format!("{CLOUDTRAIL_DIR}/"));
     }
     // Every region's trail list was consulted, including where no trail reaches the bucket.
-    evidence.extend(
-        account
-            .cloudtrail
-            .regions
-            .keys()
-            .map(|r| format!("cloudtrail/{r}.json#/DescribeTrails")),
-    );
+    evidence.extend(account.cloudtrail.regions.keys().map(|r| describe_ref(r)));
     evidence.sort();
     evidence.dedup();
     if total.complete() {
@@ -275,7 +269,7 @@ pub fn data_events_not_logged(ctx: &BucketContext) -> Verdict {
 /// `s3.access-log-delivery-missing`: logging is on, and logs actually arrive.
 pub fn access_log_delivery_missing(ctx: &BucketContext) -> Verdict {
     let bucket = ctx.bucket;
-    let mut evidence = vec![bucket.evidence_ref("GetBucketLogging")];
+    let mut evidence = vec![bucket.evidence_ref(Operation::GetBucketLogging)];
     let target = match &bucket.logging {
         Evidence::Unavailable(why) => {
             return Verdict::error(
@@ -301,7 +295,7 @@ pub fn access_log_delivery_missing(ctx: &BucketContext) -> Verdict {
     }
     // The target's own permissions, when the target is in the snapshot.
     if let Some(target_bucket) = ctx.account.buckets.get(target.target_bucket.as_str()) {
-        evidence.push(target_bucket.evidence_ref("GetBucketPolicy"));
+        evidence.push(target_bucket.evidence_ref(Operation::GetBucketPolicy));
         if let Some(false) = logging_permitted(
             target_bucket,
             bucket,
@@ -325,7 +319,11 @@ pub fn access_log_delivery_missing(ctx: &BucketContext) -> Verdict {
             evidence,
         );
     };
-    evidence.push(format!("access-logs/{}.json#/ListObjectsV2", bucket.name));
+    evidence.push(format!(
+        "{ACCESS_LOGS_DIR}/{}.json#/{}",
+        bucket.name,
+        Operation::ListObjectsV2
+    ));
     let listing = match &delivered.listing {
         Evidence::Found(listing) => listing,
         Evidence::Unavailable(why) if why.code == "NoSuchBucket" => {
@@ -358,28 +356,21 @@ pub fn access_log_delivery_missing(ctx: &BucketContext) -> Verdict {
             format!("No access log object has ever been delivered to {destination}."),
             evidence,
         ),
-        Some(newest) => {
-            let time =
-                DateTime::parse_from_rfc3339(&newest.last_modified).map(|t| t.with_timezone(&Utc));
-            match time {
-                Ok(time) if time >= cutoff => Verdict::pass(
-                    format!("Access logs arrive: the newest object in {destination} was written {}.", newest.last_modified),
-                    evidence,
-                ),
-                Ok(_) => Verdict::fail(
-                    format!(
-                        "The newest access log object in {destination} was written {}, more than {max_age} h before the end of the period ({}).",
-                        newest.last_modified,
-                        period_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                    ),
-                    evidence,
-                ),
-                Err(_) => Verdict::error(
-                    format!("Not assessed: the log object time \"{}\" is not readable.", newest.last_modified),
-                    evidence,
-                ),
-            }
-        }
+        Some(newest) if newest.last_modified.utc() >= cutoff => Verdict::pass(
+            format!(
+                "Access logs arrive: the newest object in {destination} was written {}.",
+                newest.last_modified
+            ),
+            evidence,
+        ),
+        Some(newest) => Verdict::fail(
+            format!(
+                "The newest access log object in {destination} was written {}, more than {max_age} h before the end of the period ({}).",
+                newest.last_modified,
+                period_end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ),
+            evidence,
+        ),
     }
 }
 

@@ -8,34 +8,8 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 
 pub use crate::findings::{Change, Timeline};
+use crate::schema::{Timestamp, CONFIG_CHANGE_EVENTS};
 use crate::snapshot::{Evidence, Snapshot};
-
-/// The S3 configuration changes that matter for access control, encryption and logging.
-pub const SECURITY_EVENTS: &[&str] = &[
-    "PutBucketPolicy",
-    "DeleteBucketPolicy",
-    "PutBucketAcl",
-    "PutBucketEncryption",
-    "DeleteBucketEncryption",
-    "PutBucketVersioning",
-    "PutBucketLogging",
-    "PutBucketPublicAccessBlock",
-    "PutPublicAccessBlock",
-    "DeleteBucketPublicAccessBlock",
-    "DeletePublicAccessBlock",
-    "PutBucketOwnershipControls",
-    "DeleteBucketOwnershipControls",
-    "PutObjectLockConfiguration",
-    "PutBucketReplication",
-    "DeleteBucketReplication",
-    "PutBucketLifecycle",
-    "PutBucketLifecycleConfiguration",
-    "DeleteBucketLifecycle",
-    "PutBucketTagging",
-    "DeleteBucketTagging",
-    "CreateBucket",
-    "DeleteBucket",
-];
 
 /// `…` plus the last four characters.
 pub fn redact_key(key: &str) -> String {
@@ -51,19 +25,14 @@ pub fn redact_key(key: &str) -> String {
 }
 
 pub fn timeline(snapshot: &Snapshot) -> Timeline {
-    let (since, until) = match &snapshot.meta.review_period {
-        Some(period) => (Some(period.since.as_str()), Some(period.until.as_str())),
-        None => (None, None),
-    };
-    let in_period = |time: &str| {
-        let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
-        match (parse(time), since.and_then(parse), until.and_then(parse)) {
-            (Some(t), Some(s), Some(u)) => t >= s && t <= u,
-            _ => true,
-        }
+    let in_period = |time: &Timestamp| match &snapshot.meta.review_period {
+        Some(period) => period.since.utc() <= time.utc() && time.utc() <= period.until.utc(),
+        None => true,
     };
     let mut seen = BTreeSet::new();
     let mut timeline = Timeline::default();
+    // Each change with its parsed time, to order by instant rather than by text.
+    let mut changes: Vec<(Timestamp, Change)> = Vec::new();
     for (region, trails) in &snapshot.trails.regions {
         let events = match &trails.lookup_events {
             Evidence::Found(found) => &found.events,
@@ -74,7 +43,7 @@ pub fn timeline(snapshot: &Snapshot) -> Timeline {
             }
         };
         for event in events {
-            if !SECURITY_EVENTS.contains(&event.event_name.as_str())
+            if !CONFIG_CHANGE_EVENTS.contains(&event.event_name.as_str())
                 || !in_period(&event.event_time)
                 || !seen.insert(event.event_id.clone())
             {
@@ -110,10 +79,10 @@ pub fn timeline(snapshot: &Snapshot) -> Timeline {
                 .chain(text(&record["requestParameters"]["bucketName"]))
                 .collect();
             for bucket in buckets {
-                timeline.changes.push(Change {
+                let change = Change {
                     account: None,
                     bucket,
-                    time: event.event_time.clone(),
+                    time: event.event_time.to_string(),
                     event: event.event_name.clone(),
                     region: region.clone(),
                     principal: principal.clone(),
@@ -128,13 +97,15 @@ pub fn timeline(snapshot: &Snapshot) -> Timeline {
                     error_code: text(&record["errorCode"]),
                     flags: flags.clone(),
                     event_id: event.event_id.clone(),
-                });
+                };
+                changes.push((event.event_time.clone(), change));
             }
         }
     }
-    timeline
-        .changes
-        .sort_by(|a, b| (&a.bucket, &a.time, &a.event_id).cmp(&(&b.bucket, &b.time, &b.event_id)));
+    changes.sort_by(|(at, a), (bt, b)| {
+        (&a.bucket, at, &a.event_id).cmp(&(&b.bucket, bt, &b.event_id))
+    });
+    timeline.changes = changes.into_iter().map(|(_, change)| change).collect();
     timeline
 }
 

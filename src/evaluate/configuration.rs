@@ -2,10 +2,11 @@
 //! default encryption and server access logging. Each reads one API answer.
 
 use super::{BucketContext, Verdict};
+use crate::schema::Operation;
 
 pub fn versioning_disabled(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketVersioning")];
-    match ctx.require(&ctx.bucket.versioning, "GetBucketVersioning", "the versioning state") {
+    let evidence = vec![ctx.bucket.evidence_ref(Operation::GetBucketVersioning)];
+    match ctx.require(&ctx.bucket.versioning, Operation::GetBucketVersioning, "the versioning state") {
         Err(verdict) => verdict,
         Ok(v) => match v.and_then(|v| v.status.as_deref()) {
             Some("Enabled") => Verdict::pass("Versioning is Enabled.", evidence),
@@ -22,8 +23,8 @@ pub fn versioning_disabled(ctx: &BucketContext) -> Verdict {
 }
 
 pub fn mfa_delete_disabled(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketVersioning")];
-    match ctx.require(&ctx.bucket.versioning, "GetBucketVersioning", "the MFA delete state") {
+    let evidence = vec![ctx.bucket.evidence_ref(Operation::GetBucketVersioning)];
+    match ctx.require(&ctx.bucket.versioning, Operation::GetBucketVersioning, "the MFA delete state") {
         Err(verdict) => verdict,
         Ok(v) => match v.and_then(|v| v.mfa_delete.as_deref()) {
             Some("Enabled") => Verdict::pass(
@@ -43,8 +44,10 @@ pub fn mfa_delete_disabled(ctx: &BucketContext) -> Verdict {
 }
 
 pub fn object_lock_disabled(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetObjectLockConfiguration")];
-    match ctx.require(&ctx.bucket.object_lock, "GetObjectLockConfiguration", "the Object Lock state") {
+    let evidence = vec![ctx
+        .bucket
+        .evidence_ref(Operation::GetObjectLockConfiguration)];
+    match ctx.require(&ctx.bucket.object_lock, Operation::GetObjectLockConfiguration, "the Object Lock state") {
         Err(verdict) => verdict,
         Ok(Some(lock)) if lock.object_lock_enabled.as_deref() == Some("Enabled") => {
             let retention = lock
@@ -73,10 +76,10 @@ pub fn object_lock_disabled(ctx: &BucketContext) -> Verdict {
 }
 
 pub fn replication_disabled(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketReplication")];
+    let evidence = vec![ctx.bucket.evidence_ref(Operation::GetBucketReplication)];
     match ctx.require(
         &ctx.bucket.replication,
-        "GetBucketReplication",
+        Operation::GetBucketReplication,
         "whether the bucket is replicated",
     ) {
         Err(verdict) => verdict,
@@ -85,7 +88,7 @@ pub fn replication_disabled(ctx: &BucketContext) -> Verdict {
                 .rules
                 .iter()
                 .filter(|r| r.status == "Enabled")
-                .filter_map(|r| r.destination.as_ref().map(|d| d.bucket.as_str()))
+                .map(|r| r.destination.bucket.as_str())
                 .collect();
             if destinations.is_empty() {
                 Verdict::fail(
@@ -107,10 +110,12 @@ pub fn replication_disabled(ctx: &BucketContext) -> Verdict {
 }
 
 pub fn lifecycle_missing(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketLifecycleConfiguration")];
+    let evidence = vec![ctx
+        .bucket
+        .evidence_ref(Operation::GetBucketLifecycleConfiguration)];
     match ctx.require(
         &ctx.bucket.lifecycle,
-        "GetBucketLifecycleConfiguration",
+        Operation::GetBucketLifecycleConfiguration,
         "the lifecycle rules",
     ) {
         Err(verdict) => verdict,
@@ -153,10 +158,10 @@ fn default_algorithms(
 }
 
 pub fn default_encryption_disabled(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketEncryption")];
+    let evidence = vec![ctx.bucket.evidence_ref(Operation::GetBucketEncryption)];
     match ctx.require(
         &ctx.bucket.encryption,
-        "GetBucketEncryption",
+        Operation::GetBucketEncryption,
         "the default encryption",
     ) {
         Err(verdict) => verdict,
@@ -181,10 +186,10 @@ pub fn default_encryption_disabled(ctx: &BucketContext) -> Verdict {
 }
 
 pub fn encryption_not_kms(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketEncryption")];
+    let evidence = vec![ctx.bucket.evidence_ref(Operation::GetBucketEncryption)];
     let config = match ctx.require(
         &ctx.bucket.encryption,
-        "GetBucketEncryption",
+        Operation::GetBucketEncryption,
         "the encryption key",
     ) {
         Err(verdict) => return verdict,
@@ -222,8 +227,8 @@ pub fn encryption_not_kms(ctx: &BucketContext) -> Verdict {
 }
 
 pub fn access_logging_disabled(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketLogging")];
-    match ctx.require(&ctx.bucket.logging, "GetBucketLogging", "whether access logging is on") {
+    let evidence = vec![ctx.bucket.evidence_ref(Operation::GetBucketLogging)];
+    match ctx.require(&ctx.bucket.logging, Operation::GetBucketLogging, "whether access logging is on") {
         Err(verdict) => verdict,
         Ok(logging) => match logging.and_then(|l| l.logging_enabled.as_ref()) {
             Some(target) if target.target_bucket == ctx.bucket.name => Verdict::pass(

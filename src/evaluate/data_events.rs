@@ -71,7 +71,7 @@ fn classic_coverage(selector: &ClassicSelector, partition: &str, objects: &str) 
     if !all_objects {
         return Coverage::default();
     }
-    match selector.read_write_type.as_deref().unwrap_or("All") {
+    match selector.read_write_type.as_str() {
         "ReadOnly" => Coverage {
             read: true,
             write: false,

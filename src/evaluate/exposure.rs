@@ -5,6 +5,7 @@ use super::access::{
     covers_action, covers_bucket_and_objects, foreign_principals, Audience, Capability, Exposure,
 };
 use super::{BucketContext, Verdict};
+use crate::schema::Operation;
 use crate::snapshot::aws::GranteeClass;
 use crate::snapshot::policy::{Effect, PrincipalSpec};
 use crate::snapshot::{Evidence, ACCOUNT_PUBLIC_ACCESS_BLOCK_REF};
@@ -101,9 +102,9 @@ pub fn permissions_world_writable(ctx: &BucketContext) -> Verdict {
 pub fn cross_account_access(ctx: &BucketContext) -> Verdict {
     let bucket = ctx.bucket;
     let evidence = vec![
-        bucket.evidence_ref("GetBucketPolicy"),
-        bucket.evidence_ref("GetBucketAcl"),
-        bucket.evidence_ref("GetBucketOwnershipControls"),
+        bucket.evidence_ref(Operation::GetBucketPolicy),
+        bucket.evidence_ref(Operation::GetBucketAcl),
+        bucket.evidence_ref(Operation::GetBucketOwnershipControls),
     ];
     let own = ctx.meta.account_id.as_str();
     let mut shared_with = Vec::new();
@@ -134,7 +135,7 @@ pub fn cross_account_access(ctx: &BucketContext) -> Verdict {
     if acls_disabled != Some(true) {
         match &bucket.acl {
             Evidence::Found(acl) => {
-                let owner = acl.owner.as_ref().and_then(|o| o.id.clone());
+                let owner = Some(acl.owner.id.clone());
                 for grant in &acl.grants {
                     let foreign = grant.grantee.class() == GranteeClass::Account
                         && (grant.grantee.id.is_none() || grant.grantee.id != owner);
@@ -178,7 +179,7 @@ pub fn cross_account_access(ctx: &BucketContext) -> Verdict {
 pub fn public_access_block_incomplete(ctx: &BucketContext) -> Verdict {
     let bucket = ctx.bucket;
     let evidence = vec![
-        bucket.evidence_ref("GetPublicAccessBlock"),
+        bucket.evidence_ref(Operation::GetPublicAccessBlock),
         ACCOUNT_PUBLIC_ACCESS_BLOCK_REF.to_string(),
     ];
     let level = |e: &Evidence<crate::snapshot::aws::PublicAccessBlock>| match e {
@@ -230,8 +231,10 @@ pub fn public_access_block_incomplete(ctx: &BucketContext) -> Verdict {
 }
 
 pub fn acls_enabled(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketOwnershipControls")];
-    match ctx.require(&ctx.bucket.ownership, "GetBucketOwnershipControls", "whether ACLs are disabled") {
+    let evidence = vec![ctx
+        .bucket
+        .evidence_ref(Operation::GetBucketOwnershipControls)];
+    match ctx.require(&ctx.bucket.ownership, Operation::GetBucketOwnershipControls, "whether ACLs are disabled") {
         Err(verdict) => verdict,
         Ok(Some(controls)) if controls.acls_disabled() => Verdict::pass(
             "Object Ownership is BucketOwnerEnforced: ACLs are disabled and only the policy grants access.",
@@ -251,10 +254,10 @@ pub fn acls_enabled(ctx: &BucketContext) -> Verdict {
 /// Enforced only by a Deny for everyone, on all S3 actions, covering the bucket and all its
 /// objects, whose only condition is aws:SecureTransport = false (Bool or BoolIfExists).
 pub fn tls_not_enforced(ctx: &BucketContext) -> Verdict {
-    let evidence = vec![ctx.bucket.evidence_ref("GetBucketPolicy")];
+    let evidence = vec![ctx.bucket.evidence_ref(Operation::GetBucketPolicy)];
     let document = match ctx.require(
         &ctx.bucket.policy,
-        "GetBucketPolicy",
+        Operation::GetBucketPolicy,
         "whether plain HTTP is denied",
     ) {
         Err(verdict) => return verdict,

@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 
 use crate::controls::Catalog;
 use crate::findings::{Facts, Finding, Status};
+use crate::schema::{Operation, Timestamp};
 use crate::snapshot::cloudtrail::{AccessLogEvidence, CloudTrail, TrailEvidence};
 use crate::snapshot::{Bucket, Evidence, Snapshot, SnapshotMeta};
 use access::AccessContext;
@@ -71,7 +72,7 @@ impl<'a> AccountContext<'a> {
     }
 }
 
-/// The end of the review period, else the collection time (both checked RFC 3339 at load).
+/// The end of the review period, else the collection time (both parsed at load).
 pub fn period_end(meta: &SnapshotMeta) -> DateTime<Utc> {
     period_end_of(meta.review_period.as_ref(), &meta.collected_at)
 }
@@ -79,14 +80,9 @@ pub fn period_end(meta: &SnapshotMeta) -> DateTime<Utc> {
 /// [`period_end`] from its parts (an organisation header has them too).
 pub fn period_end_of(
     review_period: Option<&crate::snapshot::ReviewPeriod>,
-    collected_at: &str,
+    collected_at: &Timestamp,
 ) -> DateTime<Utc> {
-    let text = review_period
-        .map(|p| p.until.as_str())
-        .unwrap_or(collected_at);
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    review_period.map_or(collected_at, |p| &p.until).utc()
 }
 
 /// A control's decision on one subject, before the catalog adds severity and mappings.
@@ -159,7 +155,7 @@ impl<'a> BucketContext<'a> {
     pub fn require<'e, T>(
         &self,
         evidence: &'e Evidence<T>,
-        operation: &str,
+        operation: Operation,
         what: &str,
     ) -> Result<Option<&'e T>, Verdict> {
         match evidence {

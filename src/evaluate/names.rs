@@ -9,6 +9,7 @@ use regex::Regex;
 use std::sync::OnceLock;
 
 use super::{BucketContext, Verdict};
+use crate::schema::{Operation, BUCKETS_DIR};
 use crate::snapshot::Evidence;
 
 struct Pattern {
@@ -85,8 +86,11 @@ pub fn name_may_contain_phi(ctx: &BucketContext) -> Verdict {
     for what in identifiers_in(&bucket.name, false) {
         hits.push(format!("the bucket name looks like it contains {what}"));
     }
-    let tags_ref = bucket.evidence_ref("GetBucketTagging");
-    let evidence = vec![format!("buckets/{}.json#/name", bucket.name), tags_ref];
+    let tags_ref = bucket.evidence_ref(Operation::GetBucketTagging);
+    let evidence = vec![
+        format!("{BUCKETS_DIR}/{}.json#/name", bucket.name),
+        tags_ref,
+    ];
     let tags_unknown = match &bucket.tags {
         Evidence::Found(tags) => {
             for tag in tags {

@@ -692,7 +692,7 @@ fn cover(scope: &Scope, report: &FindingsReport) -> Cover {
             .as_ref()
             .map(|p| format!("{} to {}", p.since, p.until))
             .unwrap_or_else(|| "(not recorded)".to_string()),
-        collected_at: scope.collected_at.clone(),
+        collected_at: scope.collected_at.to_string(),
         generated_at: report.generated_at.clone(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         collector_version: scope.tool_version.clone(),

@@ -80,7 +80,7 @@ impl<'a> AssessmentResults<'a> {
         let scope = &audit.scope;
         let findings = &audit.findings;
         let period = scope.review_period.as_ref();
-        let collected_at = oscal_time("snapshot.json collected_at", &scope.collected_at)?;
+        let collected_at = oscal_time("snapshot.json collected_at", scope.collected_at.as_str())?;
         Ok(AssessmentResults {
             catalog: &audit.catalog,
             findings,
@@ -100,10 +100,10 @@ impl<'a> AssessmentResults<'a> {
             generated_at: oscal_time("--generated-at", &findings.generated_at)?,
             collected_at,
             period_start: period
-                .map(|p| oscal_time("snapshot.json review_period.since", &p.since))
+                .map(|p| oscal_time("snapshot.json review_period.since", p.since.as_str()))
                 .transpose()?,
             period_end: period
-                .map(|p| oscal_time("snapshot.json review_period.until", &p.until))
+                .map(|p| oscal_time("snapshot.json review_period.until", p.until.as_str()))
                 .transpose()?,
             scope,
         })

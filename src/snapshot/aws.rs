@@ -1,9 +1,49 @@
-//! Typed views of the S3 API answers the snapshot records, in the shape `aws s3api` prints them.
-//!
-//! Only the members the controls read are modelled; AWS adds members over time, so unknown ones
-//! are ignored rather than rejected. Absent booleans mean `false`, as they do in the S3 API.
+//! Typed views of the S3 API answers the snapshot records, in the shape `aws s3api` prints them,
+//! each with its [`Shape`]: every member the AWS API reference documents for the structure, and
+//! which of them are required (AWS always sends them and phi-audit reads them). The shapes are
+//! checked by [`super::strict`] before an answer is deserialised, so a serde `default` here only
+//! ever fills a member that is optional in the API.
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
+
+use super::strict::{Kind, Member, Shape};
+
+/// A recorded answer (the `ok` of a RESULT) and the shape it is checked against.
+pub trait Answer: DeserializeOwned {
+    fn shape() -> &'static Shape;
+}
+
+/// Implements [`Answer`] for types whose `SHAPE` describes a whole answer.
+macro_rules! answers {
+    ($($ty:ty),* $(,)?) => {
+        $(impl $crate::snapshot::aws::Answer for $ty {
+            fn shape() -> &'static $crate::snapshot::strict::Shape {
+                &<$ty>::SHAPE
+            }
+        })*
+    };
+}
+pub(crate) use answers;
+
+/// The status of a lifecycle or replication rule.
+const RULE_STATUS: &[&str] = &["Enabled", "Disabled"];
+
+answers!(
+    Acl,
+    PolicyResponse,
+    PolicyStatusResponse,
+    PublicAccessBlockResponse,
+    OwnershipControlsResponse,
+    Versioning,
+    EncryptionResponse,
+    Logging,
+    ObjectLockResponse,
+    Lifecycle,
+    ReplicationResponse,
+    Tagging,
+    Location,
+);
 
 /// The two grantee groups that make an ACL grant public, and the one that is not.
 pub const ALL_USERS_URI: &str = "http://acs.amazonaws.com/groups/global/AllUsers";
@@ -14,19 +54,37 @@ pub const LOG_DELIVERY_URI: &str = "http://acs.amazonaws.com/groups/s3/LogDelive
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Acl {
-    #[serde(default)]
-    pub owner: Option<AclOwner>,
-    #[serde(default)]
+    pub owner: AclOwner,
     pub grants: Vec<Grant>,
+}
+
+impl Acl {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketAclOutput",
+        members: &[
+            Member::required("Owner", Kind::Object(&AclOwner::SHAPE)),
+            Member::required("Grants", Kind::ListOf(&Grant::SHAPE)),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AclOwner {
-    #[serde(default, rename = "ID")]
-    pub id: Option<String>,
+    #[serde(rename = "ID")]
+    pub id: String,
     #[serde(default)]
     pub display_name: Option<String>,
+}
+
+impl AclOwner {
+    pub const SHAPE: Shape = Shape {
+        name: "Owner",
+        members: &[
+            Member::optional("DisplayName", Kind::String),
+            Member::required("ID", Kind::String),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -34,6 +92,16 @@ pub struct AclOwner {
 pub struct Grant {
     pub grantee: Grantee,
     pub permission: Permission,
+}
+
+impl Grant {
+    pub const SHAPE: Shape = Shape {
+        name: "Grant",
+        members: &[
+            Member::required("Grantee", Kind::Object(&Grantee::SHAPE)),
+            Member::required("Permission", Kind::OneOf(Permission::NAMES)),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -49,6 +117,22 @@ pub struct Grantee {
     pub display_name: Option<String>,
     #[serde(default)]
     pub email_address: Option<String>,
+}
+
+impl Grantee {
+    pub const SHAPE: Shape = Shape {
+        name: "Grantee",
+        members: &[
+            Member::optional("DisplayName", Kind::String),
+            Member::optional("EmailAddress", Kind::String),
+            Member::optional("ID", Kind::String),
+            Member::required(
+                "Type",
+                Kind::OneOf(&["CanonicalUser", "AmazonCustomerByEmail", "Group"]),
+            ),
+            Member::optional("URI", Kind::String),
+        ],
+    };
 }
 
 /// Who an ACL grant reaches, classified the way S3 Block Public Access classifies it.
@@ -105,6 +189,10 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The permissions an ACL grant may give, as S3 spells them.
+    pub const NAMES: &'static [&'static str] =
+        &["READ", "WRITE", "READ_ACP", "WRITE_ACP", "FULL_CONTROL"];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Permission::Read => "READ",
@@ -123,17 +211,40 @@ pub struct PolicyResponse {
     pub policy: String,
 }
 
+impl PolicyResponse {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketPolicyOutput",
+        members: &[Member::required("Policy", Kind::String)],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyStatusResponse {
     pub policy_status: PolicyStatus,
 }
 
+impl PolicyStatusResponse {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketPolicyStatusOutput",
+        members: &[Member::required(
+            "PolicyStatus",
+            Kind::Object(&PolicyStatus::SHAPE),
+        )],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PolicyStatus {
-    #[serde(default)]
     pub is_public: bool,
+}
+
+impl PolicyStatus {
+    pub const SHAPE: Shape = Shape {
+        name: "PolicyStatus",
+        members: &[Member::required("IsPublic", Kind::Bool)],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -142,21 +253,38 @@ pub struct PublicAccessBlockResponse {
     pub public_access_block_configuration: PublicAccessBlock,
 }
 
+impl PublicAccessBlockResponse {
+    pub const SHAPE: Shape = Shape {
+        name: "GetPublicAccessBlockOutput",
+        members: &[Member::required(
+            "PublicAccessBlockConfiguration",
+            Kind::Object(&PublicAccessBlock::SHAPE),
+        )],
+    };
+}
+
 /// The four Block Public Access switches. At bucket and account level alike.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PublicAccessBlock {
-    #[serde(default)]
     pub block_public_acls: bool,
-    #[serde(default)]
     pub ignore_public_acls: bool,
-    #[serde(default)]
     pub block_public_policy: bool,
-    #[serde(default)]
     pub restrict_public_buckets: bool,
 }
 
 impl PublicAccessBlock {
+    /// All four switches, at bucket and account level alike.
+    pub const SHAPE: Shape = Shape {
+        name: "PublicAccessBlockConfiguration",
+        members: &[
+            Member::required("BlockPublicAcls", Kind::Bool),
+            Member::required("IgnorePublicAcls", Kind::Bool),
+            Member::required("BlockPublicPolicy", Kind::Bool),
+            Member::required("RestrictPublicBuckets", Kind::Bool),
+        ],
+    };
+
     pub fn all_on(&self) -> bool {
         self.block_public_acls
             && self.ignore_public_acls
@@ -200,10 +328,19 @@ pub struct OwnershipControlsResponse {
     pub ownership_controls: OwnershipControls,
 }
 
+impl OwnershipControlsResponse {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketOwnershipControlsOutput",
+        members: &[Member::required(
+            "OwnershipControls",
+            Kind::Object(&OwnershipControls::SHAPE),
+        )],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct OwnershipControls {
-    #[serde(default)]
     pub rules: Vec<OwnershipRule>,
 }
 
@@ -213,7 +350,22 @@ pub struct OwnershipRule {
     pub object_ownership: String,
 }
 
+impl OwnershipRule {
+    pub const SHAPE: Shape = Shape {
+        name: "OwnershipControlsRule",
+        members: &[Member::required("ObjectOwnership", Kind::String)],
+    };
+}
+
 impl OwnershipControls {
+    pub const SHAPE: Shape = Shape {
+        name: "OwnershipControls",
+        members: &[Member::required(
+            "Rules",
+            Kind::ListOf(&OwnershipRule::SHAPE),
+        )],
+    };
+
     /// BucketOwnerEnforced disables ACLs entirely; every other setting honours them.
     pub fn acls_disabled(&self) -> bool {
         self.rules
@@ -238,17 +390,47 @@ pub struct Versioning {
     pub mfa_delete: Option<String>,
 }
 
+impl Versioning {
+    /// Both members are absent for a bucket whose versioning was never configured.
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketVersioningOutput",
+        members: &[
+            Member::optional("Status", Kind::OneOf(&["Enabled", "Suspended"])),
+            Member::optional("MFADelete", Kind::OneOf(&["Enabled", "Disabled"])),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptionResponse {
     pub server_side_encryption_configuration: EncryptionConfiguration,
 }
 
+impl EncryptionResponse {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketEncryptionOutput",
+        members: &[Member::required(
+            "ServerSideEncryptionConfiguration",
+            Kind::Object(&EncryptionConfiguration::SHAPE),
+        )],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptionConfiguration {
-    #[serde(default)]
     pub rules: Vec<EncryptionRule>,
+}
+
+impl EncryptionConfiguration {
+    pub const SHAPE: Shape = Shape {
+        name: "ServerSideEncryptionConfiguration",
+        members: &[Member::required(
+            "Rules",
+            Kind::ListOf(&EncryptionRule::SHAPE),
+        )],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -260,6 +442,20 @@ pub struct EncryptionRule {
     pub bucket_key_enabled: Option<bool>,
 }
 
+impl EncryptionRule {
+    pub const SHAPE: Shape = Shape {
+        name: "ServerSideEncryptionRule",
+        members: &[
+            Member::optional(
+                "ApplyServerSideEncryptionByDefault",
+                Kind::Object(&EncryptionDefault::SHAPE),
+            ),
+            Member::optional("BucketKeyEnabled", Kind::Bool),
+            Member::optional("BlockedEncryptionTypes", Kind::Any),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptionDefault {
@@ -269,6 +465,16 @@ pub struct EncryptionDefault {
     pub kms_master_key_id: Option<String>,
 }
 
+impl EncryptionDefault {
+    pub const SHAPE: Shape = Shape {
+        name: "ServerSideEncryptionByDefault",
+        members: &[
+            Member::required("SSEAlgorithm", Kind::String),
+            Member::optional("KMSMasterKeyID", Kind::String),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Logging {
@@ -276,18 +482,50 @@ pub struct Logging {
     pub logging_enabled: Option<LoggingEnabled>,
 }
 
+impl Logging {
+    /// `LoggingEnabled` is absent when server access logging is off.
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketLoggingOutput",
+        members: &[Member::optional(
+            "LoggingEnabled",
+            Kind::Object(&LoggingEnabled::SHAPE),
+        )],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LoggingEnabled {
     pub target_bucket: String,
-    #[serde(default)]
     pub target_prefix: String,
+}
+
+impl LoggingEnabled {
+    pub const SHAPE: Shape = Shape {
+        name: "LoggingEnabled",
+        members: &[
+            Member::required("TargetBucket", Kind::String),
+            Member::optional("TargetGrants", Kind::Any),
+            Member::required("TargetPrefix", Kind::String),
+            Member::optional("TargetObjectKeyFormat", Kind::Any),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ObjectLockResponse {
     pub object_lock_configuration: ObjectLockConfiguration,
+}
+
+impl ObjectLockResponse {
+    pub const SHAPE: Shape = Shape {
+        name: "GetObjectLockConfigurationOutput",
+        members: &[Member::required(
+            "ObjectLockConfiguration",
+            Kind::Object(&ObjectLockConfiguration::SHAPE),
+        )],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -299,11 +537,31 @@ pub struct ObjectLockConfiguration {
     pub rule: Option<ObjectLockRule>,
 }
 
+impl ObjectLockConfiguration {
+    pub const SHAPE: Shape = Shape {
+        name: "ObjectLockConfiguration",
+        members: &[
+            Member::optional("ObjectLockEnabled", Kind::String),
+            Member::optional("Rule", Kind::Object(&ObjectLockRule::SHAPE)),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ObjectLockRule {
     #[serde(default)]
     pub default_retention: Option<DefaultRetention>,
+}
+
+impl ObjectLockRule {
+    pub const SHAPE: Shape = Shape {
+        name: "ObjectLockRule",
+        members: &[Member::optional(
+            "DefaultRetention",
+            Kind::Object(&DefaultRetention::SHAPE),
+        )],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -317,11 +575,31 @@ pub struct DefaultRetention {
     pub years: Option<u32>,
 }
 
+impl DefaultRetention {
+    pub const SHAPE: Shape = Shape {
+        name: "DefaultRetention",
+        members: &[
+            Member::optional("Mode", Kind::String),
+            Member::optional("Days", Kind::Integer),
+            Member::optional("Years", Kind::Integer),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Lifecycle {
-    #[serde(default)]
     pub rules: Vec<LifecycleRule>,
+}
+
+impl Lifecycle {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketLifecycleConfigurationOutput",
+        members: &[
+            Member::required("Rules", Kind::ListOf(&LifecycleRule::SHAPE)),
+            Member::optional("TransitionDefaultMinimumObjectSize", Kind::String),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -332,19 +610,54 @@ pub struct LifecycleRule {
     pub status: String,
 }
 
+impl LifecycleRule {
+    pub const SHAPE: Shape = Shape {
+        name: "LifecycleRule",
+        members: &[
+            Member::optional("Expiration", Kind::Any),
+            Member::optional("ID", Kind::String),
+            Member::optional("Prefix", Kind::String),
+            Member::optional("Filter", Kind::Any),
+            Member::required("Status", Kind::OneOf(RULE_STATUS)),
+            Member::optional("Transitions", Kind::Any),
+            Member::optional("NoncurrentVersionTransitions", Kind::Any),
+            Member::optional("NoncurrentVersionExpiration", Kind::Any),
+            Member::optional("AbortIncompleteMultipartUpload", Kind::Any),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReplicationResponse {
     pub replication_configuration: ReplicationConfiguration,
 }
 
+impl ReplicationResponse {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketReplicationOutput",
+        members: &[Member::required(
+            "ReplicationConfiguration",
+            Kind::Object(&ReplicationConfiguration::SHAPE),
+        )],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReplicationConfiguration {
-    #[serde(default)]
-    pub role: Option<String>,
-    #[serde(default)]
+    pub role: String,
     pub rules: Vec<ReplicationRule>,
+}
+
+impl ReplicationConfiguration {
+    pub const SHAPE: Shape = Shape {
+        name: "ReplicationConfiguration",
+        members: &[
+            Member::required("Role", Kind::String),
+            Member::required("Rules", Kind::ListOf(&ReplicationRule::SHAPE)),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -353,8 +666,24 @@ pub struct ReplicationRule {
     #[serde(default, rename = "ID")]
     pub id: Option<String>,
     pub status: String,
-    #[serde(default)]
-    pub destination: Option<ReplicationDestination>,
+    pub destination: ReplicationDestination,
+}
+
+impl ReplicationRule {
+    pub const SHAPE: Shape = Shape {
+        name: "ReplicationRule",
+        members: &[
+            Member::optional("ID", Kind::String),
+            Member::optional("Priority", Kind::Integer),
+            Member::optional("Prefix", Kind::String),
+            Member::optional("Filter", Kind::Any),
+            Member::required("Status", Kind::OneOf(RULE_STATUS)),
+            Member::optional("SourceSelectionCriteria", Kind::Any),
+            Member::optional("ExistingObjectReplication", Kind::Any),
+            Member::required("Destination", Kind::Object(&ReplicationDestination::SHAPE)),
+            Member::optional("DeleteMarkerReplication", Kind::Any),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -363,11 +692,32 @@ pub struct ReplicationDestination {
     pub bucket: String,
 }
 
+impl ReplicationDestination {
+    pub const SHAPE: Shape = Shape {
+        name: "Destination",
+        members: &[
+            Member::required("Bucket", Kind::String),
+            Member::optional("Account", Kind::String),
+            Member::optional("StorageClass", Kind::String),
+            Member::optional("AccessControlTranslation", Kind::Any),
+            Member::optional("EncryptionConfiguration", Kind::Any),
+            Member::optional("ReplicationTime", Kind::Any),
+            Member::optional("Metrics", Kind::Any),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Tagging {
-    #[serde(default)]
     pub tag_set: Vec<Tag>,
+}
+
+impl Tagging {
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketTaggingOutput",
+        members: &[Member::required("TagSet", Kind::ListOf(&Tag::SHAPE))],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -375,6 +725,16 @@ pub struct Tagging {
 pub struct Tag {
     pub key: String,
     pub value: String,
+}
+
+impl Tag {
+    pub const SHAPE: Shape = Shape {
+        name: "Tag",
+        members: &[
+            Member::required("Key", Kind::String),
+            Member::required("Value", Kind::String),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -386,6 +746,12 @@ pub struct Location {
 }
 
 impl Location {
+    /// The AWS CLI prints `"LocationConstraint": null` for us-east-1, never leaves it out.
+    pub const SHAPE: Shape = Shape {
+        name: "GetBucketLocationOutput",
+        members: &[Member::required("LocationConstraint", Kind::NullableString)],
+    };
+
     pub fn region(&self) -> String {
         match self.location_constraint.as_deref() {
             None | Some("") => "us-east-1".to_string(),

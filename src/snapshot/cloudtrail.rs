@@ -4,18 +4,40 @@
 //!
 //! A multi-region trail appears in DescribeTrails of every region; [`CloudTrail::trails`] merges
 //! them by ARN, keeping the first status and selectors that were read.
+//!
+//! CloudTrail times may be RFC 3339 text or seconds since the epoch (AWS CLI v1 prints numbers
+//! for CloudTrail by default); both read into a [`Timestamp`]. S3 times (the access-log
+//! listing's LastModified) are RFC 3339 text only, as every AWS CLI prints them.
 
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{typed_call, Evidence, SnapshotError};
+use super::aws::answers;
+use super::strict::{escape, Kind, Member, Shape, SnapshotWarning};
+use super::{invalid, typed_call, Evidence, SnapshotError, Unavailable, NOT_COLLECTED};
+use crate::schema::{Operation, Timestamp};
+
+answers!(
+    DescribeTrails,
+    TrailStatus,
+    EventSelectors,
+    LookupEvents,
+    Listing
+);
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct DescribeTrails {
-    #[serde(rename = "trailList", default)]
+    #[serde(rename = "trailList")]
     pub trail_list: Vec<Trail>,
+}
+
+impl DescribeTrails {
+    pub const SHAPE: Shape = Shape {
+        name: "DescribeTrailsResponse",
+        members: &[Member::required("trailList", Kind::ListOf(&Trail::SHAPE))],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -26,11 +48,10 @@ pub struct Trail {
     pub trail_arn: String,
     #[serde(default)]
     pub home_region: Option<String>,
-    #[serde(default)]
     pub is_multi_region_trail: bool,
+    /// Changes only the wording of a pass, so its absence is read as `false`.
     #[serde(default)]
     pub is_organization_trail: bool,
-    #[serde(default)]
     pub log_file_validation_enabled: bool,
     #[serde(default)]
     pub kms_key_id: Option<String>,
@@ -39,6 +60,31 @@ pub struct Trail {
 }
 
 impl Trail {
+    /// The two booleans that decide controls are required: DescribeTrails always sends them,
+    /// and reading their absence as `false` would be a guess. HomeRegion, when absent, is the
+    /// region of the ARN (which is the home region).
+    pub const SHAPE: Shape = Shape {
+        name: "Trail",
+        members: &[
+            Member::required("Name", Kind::String),
+            Member::optional("S3BucketName", Kind::String),
+            Member::optional("S3KeyPrefix", Kind::String),
+            Member::optional("SnsTopicName", Kind::String),
+            Member::optional("SnsTopicARN", Kind::String),
+            Member::optional("IncludeGlobalServiceEvents", Kind::Bool),
+            Member::required("IsMultiRegionTrail", Kind::Bool),
+            Member::optional("HomeRegion", Kind::String),
+            Member::required("TrailARN", Kind::String),
+            Member::required("LogFileValidationEnabled", Kind::Bool),
+            Member::optional("CloudWatchLogsLogGroupArn", Kind::String),
+            Member::optional("CloudWatchLogsRoleArn", Kind::String),
+            Member::optional("KmsKeyId", Kind::String),
+            Member::optional("HasCustomEventSelectors", Kind::Bool),
+            Member::optional("HasInsightSelectors", Kind::Bool),
+            Member::optional("IsOrganizationTrail", Kind::Bool),
+        ],
+    };
+
     /// The trail's home region: HomeRegion, or the region part of its ARN.
     pub fn home(&self) -> String {
         self.home_region
@@ -51,14 +97,39 @@ impl Trail {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TrailStatus {
-    #[serde(default)]
     pub is_logging: bool,
     #[serde(default)]
-    pub latest_delivery_time: Option<String>,
+    pub latest_delivery_time: Option<Timestamp>,
     #[serde(default)]
     pub latest_delivery_error: Option<String>,
     #[serde(default)]
-    pub stop_logging_time: Option<String>,
+    pub stop_logging_time: Option<Timestamp>,
+}
+
+impl TrailStatus {
+    pub const SHAPE: Shape = Shape {
+        name: "GetTrailStatusResponse",
+        members: &[
+            Member::required("IsLogging", Kind::Bool),
+            Member::optional("LatestDeliveryError", Kind::String),
+            Member::optional("LatestNotificationError", Kind::String),
+            Member::optional("LatestDeliveryTime", Kind::TimeOrEpoch),
+            Member::optional("LatestNotificationTime", Kind::TimeOrEpoch),
+            Member::optional("StartLoggingTime", Kind::TimeOrEpoch),
+            Member::optional("StopLoggingTime", Kind::TimeOrEpoch),
+            Member::optional("LatestCloudWatchLogsDeliveryError", Kind::String),
+            Member::optional("LatestCloudWatchLogsDeliveryTime", Kind::TimeOrEpoch),
+            Member::optional("LatestDigestDeliveryTime", Kind::TimeOrEpoch),
+            Member::optional("LatestDigestDeliveryError", Kind::String),
+            // These five are strings in the CloudTrail API, not timestamps.
+            Member::optional("LatestDeliveryAttemptTime", Kind::String),
+            Member::optional("LatestNotificationAttemptTime", Kind::String),
+            Member::optional("LatestNotificationAttemptSucceeded", Kind::String),
+            Member::optional("LatestDeliveryAttemptSucceeded", Kind::String),
+            Member::optional("TimeLoggingStarted", Kind::String),
+            Member::optional("TimeLoggingStopped", Kind::String),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -70,14 +141,42 @@ pub struct EventSelectors {
     pub advanced_event_selectors: Vec<AdvancedSelector>,
 }
 
+impl EventSelectors {
+    /// A trail has classic or advanced selectors, so neither list is required.
+    pub const SHAPE: Shape = Shape {
+        name: "GetEventSelectorsResponse",
+        members: &[
+            Member::optional("TrailARN", Kind::String),
+            Member::optional("EventSelectors", Kind::ListOf(&ClassicSelector::SHAPE)),
+            Member::optional(
+                "AdvancedEventSelectors",
+                Kind::ListOf(&AdvancedSelector::SHAPE),
+            ),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClassicSelector {
-    /// `ReadOnly`, `WriteOnly` or `All` (the default).
-    #[serde(default)]
-    pub read_write_type: Option<String>,
-    #[serde(default)]
+    /// `ReadOnly`, `WriteOnly` or `All`.
+    pub read_write_type: String,
     pub data_resources: Vec<DataResource>,
+}
+
+impl ClassicSelector {
+    pub const SHAPE: Shape = Shape {
+        name: "EventSelector",
+        members: &[
+            Member::required(
+                "ReadWriteType",
+                Kind::OneOf(&["ReadOnly", "WriteOnly", "All"]),
+            ),
+            Member::optional("IncludeManagementEvents", Kind::Bool),
+            Member::required("DataResources", Kind::ListOf(&DataResource::SHAPE)),
+            Member::optional("ExcludeManagementEventSources", Kind::Strings),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -85,8 +184,17 @@ pub struct ClassicSelector {
 pub struct DataResource {
     #[serde(rename = "Type")]
     pub kind: String,
-    #[serde(default)]
     pub values: Vec<String>,
+}
+
+impl DataResource {
+    pub const SHAPE: Shape = Shape {
+        name: "DataResource",
+        members: &[
+            Member::required("Type", Kind::String),
+            Member::required("Values", Kind::Strings),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -95,6 +203,16 @@ pub struct AdvancedSelector {
     #[serde(default)]
     pub name: Option<String>,
     pub field_selectors: Vec<FieldSelector>,
+}
+
+impl AdvancedSelector {
+    pub const SHAPE: Shape = Shape {
+        name: "AdvancedEventSelector",
+        members: &[
+            Member::optional("Name", Kind::String),
+            Member::required("FieldSelectors", Kind::ListOf(&FieldSelector::SHAPE)),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -115,11 +233,35 @@ pub struct FieldSelector {
     pub not_ends_with: Vec<String>,
 }
 
+impl FieldSelector {
+    pub const SHAPE: Shape = Shape {
+        name: "AdvancedFieldSelector",
+        members: &[
+            Member::required("Field", Kind::String),
+            Member::optional("Equals", Kind::Strings),
+            Member::optional("StartsWith", Kind::Strings),
+            Member::optional("EndsWith", Kind::Strings),
+            Member::optional("NotEquals", Kind::Strings),
+            Member::optional("NotStartsWith", Kind::Strings),
+            Member::optional("NotEndsWith", Kind::Strings),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct LookupEvents {
-    #[serde(default)]
     pub events: Vec<Event>,
+}
+
+impl LookupEvents {
+    pub const SHAPE: Shape = Shape {
+        name: "LookupEventsResponse",
+        members: &[
+            Member::required("Events", Kind::ListOf(&Event::SHAPE)),
+            Member::optional("NextToken", Kind::String),
+        ],
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -127,7 +269,7 @@ pub struct LookupEvents {
 pub struct Event {
     pub event_id: String,
     pub event_name: String,
-    pub event_time: String,
+    pub event_time: Timestamp,
     #[serde(default)]
     pub username: Option<String>,
     #[serde(default)]
@@ -139,6 +281,23 @@ pub struct Event {
     pub cloud_trail_event: Option<String>,
 }
 
+impl Event {
+    pub const SHAPE: Shape = Shape {
+        name: "Event",
+        members: &[
+            Member::required("EventId", Kind::String),
+            Member::required("EventName", Kind::String),
+            Member::optional("ReadOnly", Kind::String),
+            Member::optional("AccessKeyId", Kind::String),
+            Member::required("EventTime", Kind::TimeOrEpoch),
+            Member::optional("EventSource", Kind::String),
+            Member::optional("Username", Kind::String),
+            Member::optional("Resources", Kind::ListOf(&EventResource::SHAPE)),
+            Member::optional("CloudTrailEvent", Kind::String),
+        ],
+    };
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EventResource {
@@ -146,6 +305,16 @@ pub struct EventResource {
     pub resource_type: Option<String>,
     #[serde(default)]
     pub resource_name: Option<String>,
+}
+
+impl EventResource {
+    pub const SHAPE: Shape = Shape {
+        name: "Resource",
+        members: &[
+            Member::optional("ResourceType", Kind::String),
+            Member::optional("ResourceName", Kind::String),
+        ],
+    };
 }
 
 /// One trail with what was read about it.
@@ -159,13 +328,29 @@ pub struct TrailEvidence {
 }
 
 impl TrailEvidence {
-    pub fn evidence_ref(&self, operation: &str) -> String {
+    /// The reference of this trail's GetTrailStatus or GetEventSelectors answer.
+    pub fn evidence_ref(&self, operation: Operation) -> String {
         format!(
-            "cloudtrail/{}.json#/trails/{}/{operation}",
+            "{}/{}.json#/trails/{}/{operation}",
+            crate::schema::CLOUDTRAIL_DIR,
             self.region,
-            self.trail.trail_arn.replace('~', "~0").replace('/', "~1")
+            escape(&self.trail.trail_arn)
         )
     }
+
+    /// The reference of the DescribeTrails answer that lists the trail.
+    pub fn describe_ref(&self) -> String {
+        describe_ref(&self.region)
+    }
+}
+
+/// The reference of one region's DescribeTrails answer.
+pub fn describe_ref(region: &str) -> String {
+    format!(
+        "{}/{region}.json#/{}",
+        crate::schema::CLOUDTRAIL_DIR,
+        Operation::DescribeTrails
+    )
 }
 
 /// One region's file.
@@ -193,9 +378,9 @@ impl CloudTrail {
                 continue;
             };
             for trail in &describe.trail_list {
-                let missing = |operation| super::Unavailable {
+                let missing = |operation| Unavailable {
                     operation,
-                    code: "NotCollected".to_string(),
+                    code: NOT_COLLECTED.to_string(),
                     message: String::new(),
                 };
                 let (status, selectors) = region
@@ -204,8 +389,8 @@ impl CloudTrail {
                     .cloned()
                     .unwrap_or_else(|| {
                         (
-                            Evidence::Unavailable(missing("GetTrailStatus")),
-                            Evidence::Unavailable(missing("GetEventSelectors")),
+                            Evidence::Unavailable(missing(Operation::GetTrailStatus)),
+                            Evidence::Unavailable(missing(Operation::GetEventSelectors)),
                         )
                     });
                 let candidate = TrailEvidence {
@@ -232,8 +417,16 @@ impl CloudTrail {
         trails.into_values().collect()
     }
 
+    /// True when some region's file holds a LookupEvents answer (even a failed one): the
+    /// change timeline was asked for.
+    pub fn lookup_events_recorded(&self) -> bool {
+        self.regions.values().any(|region| {
+            !matches!(&region.lookup_events, Evidence::Unavailable(why) if why.code == NOT_COLLECTED)
+        })
+    }
+
     /// Regions whose DescribeTrails could not be read: a trail there may exist unseen.
-    pub fn unreadable_regions(&self) -> Vec<(&str, &super::Unavailable)> {
+    pub fn unreadable_regions(&self) -> Vec<(&str, &Unavailable)> {
         self.regions
             .values()
             .filter_map(|r| r.describe.unavailable().map(|why| (r.region.as_str(), why)))
@@ -245,21 +438,28 @@ pub(super) fn parse_region(
     path: &Path,
     region: &str,
     value: &Value,
+    warnings: &mut Vec<SnapshotWarning>,
 ) -> Result<RegionTrails, SnapshotError> {
-    let describe = typed_call::<DescribeTrails>(path, "", value, "DescribeTrails", &[])?;
-    let lookup_events = typed_call::<LookupEvents>(path, "", value, "LookupEvents", &[])?;
+    let describe =
+        typed_call::<DescribeTrails>(path, "", value, Operation::DescribeTrails, warnings)?;
+    let lookup_events =
+        typed_call::<LookupEvents>(path, "", value, Operation::LookupEvents, warnings)?;
     let mut details = BTreeMap::new();
     if let Some(trails) = value.get("trails") {
-        let trails = trails.as_object().ok_or_else(|| SnapshotError::Invalid {
-            path: path.to_path_buf(),
-            pointer: "/trails".to_string(),
-            message: "must be an object keyed by trail ARN".to_string(),
-        })?;
+        let trails = trails
+            .as_object()
+            .ok_or_else(|| invalid(path, "/trails", "must be an object keyed by trail ARN"))?;
         for (arn, calls) in trails {
-            let base = format!("/trails/{}", arn.replace('~', "~0").replace('/', "~1"));
-            let status = typed_call::<TrailStatus>(path, &base, calls, "GetTrailStatus", &[])?;
-            let selectors =
-                typed_call::<EventSelectors>(path, &base, calls, "GetEventSelectors", &[])?;
+            let base = format!("/trails/{}", escape(arn));
+            let status =
+                typed_call::<TrailStatus>(path, &base, calls, Operation::GetTrailStatus, warnings)?;
+            let selectors = typed_call::<EventSelectors>(
+                path,
+                &base,
+                calls,
+                Operation::GetEventSelectors,
+                warnings,
+            )?;
             details.insert(arn.clone(), (status, selectors));
         }
     }
@@ -283,6 +483,7 @@ pub struct AccessLogEvidence {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Listing {
+    /// Absent when the listing is empty.
     #[serde(default)]
     pub contents: Vec<LogObject>,
 }
@@ -291,10 +492,29 @@ pub struct Listing {
 #[serde(rename_all = "PascalCase")]
 pub struct LogObject {
     pub key: String,
-    pub last_modified: String,
+    pub last_modified: Timestamp,
 }
 
 impl Listing {
+    pub const SHAPE: Shape = Shape {
+        name: "ListObjectsV2Output",
+        members: &[
+            Member::optional("IsTruncated", Kind::Bool),
+            Member::optional("Contents", Kind::ListOf(&LogObject::SHAPE)),
+            Member::optional("Name", Kind::String),
+            Member::optional("Prefix", Kind::String),
+            Member::optional("Delimiter", Kind::String),
+            Member::optional("MaxKeys", Kind::Integer),
+            Member::optional("CommonPrefixes", Kind::Any),
+            Member::optional("EncodingType", Kind::String),
+            Member::optional("KeyCount", Kind::Integer),
+            Member::optional("ContinuationToken", Kind::String),
+            Member::optional("NextContinuationToken", Kind::String),
+            Member::optional("StartAfter", Kind::String),
+            Member::optional("RequestCharged", Kind::String),
+        ],
+    };
+
     /// The most recently written object, by LastModified.
     pub fn newest(&self) -> Option<&LogObject> {
         self.contents
@@ -303,20 +523,34 @@ impl Listing {
     }
 }
 
+impl LogObject {
+    pub const SHAPE: Shape = Shape {
+        name: "Object",
+        members: &[
+            Member::required("Key", Kind::String),
+            Member::required("LastModified", Kind::Time),
+            Member::optional("ETag", Kind::String),
+            Member::optional("ChecksumAlgorithm", Kind::Any),
+            Member::optional("ChecksumType", Kind::String),
+            Member::optional("Size", Kind::Integer),
+            Member::optional("StorageClass", Kind::String),
+            Member::optional("Owner", Kind::Any),
+            Member::optional("RestoreStatus", Kind::Any),
+        ],
+    };
+}
+
 pub(super) fn parse_access_log(
     path: &Path,
     value: &Value,
+    warnings: &mut Vec<SnapshotWarning>,
 ) -> Result<AccessLogEvidence, SnapshotError> {
     let text = |member: &str| {
         value
             .get(member)
             .and_then(Value::as_str)
             .map(str::to_string)
-            .ok_or_else(|| SnapshotError::Invalid {
-                path: path.to_path_buf(),
-                pointer: format!("/{member}"),
-                message: "is missing or not a string".to_string(),
-            })
+            .ok_or_else(|| invalid(path, format!("/{member}"), "is missing or not a string"))
     };
     Ok(AccessLogEvidence {
         target_bucket: text("target_bucket")?,
@@ -325,6 +559,90 @@ pub(super) fn parse_access_log(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string(),
-        listing: typed_call::<Listing>(path, "", value, "ListObjectsV2", &[])?,
+        listing: typed_call::<Listing>(path, "", value, Operation::ListObjectsV2, warnings)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every CloudTrail timestamp member of a region file, as AWS CLI v1 prints them by default:
+    /// seconds since the epoch, as a JSON number.
+    fn to_epoch(value: &mut Value) {
+        const TIMES: &[&str] = &[
+            "EventTime",
+            "LatestDeliveryTime",
+            "LatestNotificationTime",
+            "StartLoggingTime",
+            "StopLoggingTime",
+            "LatestCloudWatchLogsDeliveryTime",
+            "LatestDigestDeliveryTime",
+        ];
+        match value {
+            Value::Object(map) => {
+                for (key, item) in map.iter_mut() {
+                    match item.as_str().map(Timestamp::parse) {
+                        Some(Ok(time)) if TIMES.contains(&key.as_str()) => {
+                            *item = serde_json::json!(time.utc().timestamp() as f64);
+                        }
+                        _ => to_epoch(item),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(to_epoch),
+            _ => {}
+        }
+    }
+
+    fn region(value: &Value) -> RegionTrails {
+        parse_region(
+            Path::new("us-east-1.json"),
+            "us-east-1",
+            value,
+            &mut Vec::new(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn cloudtrail_times_read_the_same_from_iso_8601_and_from_epoch_seconds() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/samples/snapshot/cloudtrail/us-east-1.json"
+        );
+        let iso: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let mut epoch = iso.clone();
+        to_epoch(&mut epoch);
+        assert!(epoch["LookupEvents"]["ok"]["Events"][0]["EventTime"].is_number());
+        // The sample's times are whole seconds in UTC, so even the text is the same.
+        let (from_iso, from_epoch) = (region(&iso), region(&epoch));
+        assert!(!from_iso.lookup_events.found().unwrap().events.is_empty());
+        let mut trails = CloudTrail::default();
+        assert!(!trails.lookup_events_recorded());
+        trails.regions.insert("us-east-1".into(), from_iso.clone());
+        assert!(trails.lookup_events_recorded());
+        assert_eq!(from_epoch, from_iso);
+
+        // A fraction (CLI v1 prints milliseconds) is kept; a string that is no time is an error.
+        let mut fraction = iso.clone();
+        fraction["LookupEvents"]["ok"]["Events"][0]["EventTime"] =
+            serde_json::json!(1_727_539_491.25);
+        let event = &region(&fraction).lookup_events.found().unwrap().events[0].clone();
+        assert_eq!(event.event_time.as_str(), "2024-09-28T16:04:51.250Z");
+        let mut bad = iso;
+        bad["LookupEvents"]["ok"]["Events"][0]["EventTime"] = serde_json::json!("last Tuesday");
+        let err = parse_region(
+            Path::new("us-east-1.json"),
+            "us-east-1",
+            &bad,
+            &mut Vec::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            err,
+            "us-east-1.json: /LookupEvents/ok/Events/0/EventTime: \"last Tuesday\" is not an RFC 3339 time: premature end of input"
+        );
+    }
 }

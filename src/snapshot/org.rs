@@ -12,15 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use super::strict::escape;
 use super::{
-    check_timestamp, collect_files, digest_of, hex, invalid, parse_json, parse_meta, required_str,
-    sorted_keys, ReviewPeriod, SnapshotError, SnapshotFile,
+    collect_files, digest_of, hex, invalid, parse_json, parse_meta, required_str, required_time,
+    review_period, sorted_keys, ReviewPeriod, SnapshotError, SnapshotFile,
 };
-
-pub const ORG_SNAPSHOT_FORMAT: &str = "phi-audit-org-snapshot/1";
-
-/// The directory, under the organisation root, that holds one snapshot per account.
-pub const ACCOUNTS_DIR: &str = "accounts";
+use crate::schema::{Operation, Timestamp, ACCOUNTS_DIR, META_FILE, ORG_SNAPSHOT_FORMAT};
 
 /// `organization` of the org header.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +55,11 @@ impl OrgAccount {
     /// The JSON pointer (in the org snapshot.json) of the answer that kept the account out.
     pub fn not_collected_evidence(&self) -> Option<String> {
         let member = match (&self.assume_role, &self.collection_error) {
-            (AssumeRole::Error { .. }, _) => "AssumeRole",
+            (AssumeRole::Error { .. }, _) => Operation::AssumeRole.aws_name(),
             (AssumeRole::Ok { .. }, Some(_)) => "collection",
             (AssumeRole::Ok { .. }, None) => return None,
         };
-        Some(format!("snapshot.json#/accounts/{}/{member}", self.id))
+        Some(format!("{META_FILE}#/{ACCOUNTS_DIR}/{}/{member}", self.id))
     }
 
     /// Why the account was not collected, in words, for the `org.account-not-collected` finding.
@@ -88,7 +85,7 @@ impl OrgAccount {
 /// The org `snapshot.json`, parsed and checked.
 #[derive(Debug, Clone)]
 pub struct OrgHeader {
-    pub collected_at: String,
+    pub collected_at: Timestamp,
     pub tool_version: String,
     pub partition: String,
     pub organization: Organization,
@@ -117,7 +114,7 @@ pub struct OrgSnapshot {
 /// or has no readable `format`, is left to the single-account loader to reject with its own
 /// message.
 pub fn is_org_snapshot(root: &Path) -> bool {
-    let Ok(bytes) = std::fs::read(root.join("snapshot.json")) else {
+    let Ok(bytes) = std::fs::read(root.join(META_FILE)) else {
         return false;
     };
     serde_json::from_slice::<Value>(&bytes)
@@ -140,10 +137,6 @@ fn account_id_at(path: &Path, pointer: &str, text: &str) -> Result<String, Snaps
             format!("\"{text}\" is not a 12-digit AWS account id"),
         ))
     }
-}
-
-fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 fn string_list(path: &Path, value: &Value, member: &str) -> Result<Vec<String>, SnapshotError> {
@@ -172,8 +165,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
             format!("is \"{format}\"; an organisation snapshot is \"{ORG_SNAPSHOT_FORMAT}\""),
         ));
     }
-    let collected_at = required_str(path, &value, "collected_at")?;
-    check_timestamp(path, "/collected_at", &collected_at)?;
+    let collected_at = required_time(path, &value, "collected_at")?;
     let organization = match value.get("organization") {
         Some(org @ Value::Object(_)) => {
             let id = org
@@ -208,24 +200,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
             ))
         }
     };
-    let review_period = match value.get("review_period") {
-        None | Some(Value::Null) => None,
-        Some(period) => {
-            let part = |member: &str| -> Result<String, SnapshotError> {
-                let pointer = format!("/review_period/{member}");
-                let text = period
-                    .get(member)
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| invalid(path, pointer.clone(), "is missing or not a string"))?;
-                check_timestamp(path, &pointer, text)?;
-                Ok(text.to_string())
-            };
-            Some(ReviewPeriod {
-                since: part("since")?,
-                until: part("until")?,
-            })
-        }
-    };
+    let review_period: Option<ReviewPeriod> = review_period(path, &value)?;
     let selected_accounts = string_list(path, &value, "selected_accounts")?;
     for (i, id) in selected_accounts.iter().enumerate() {
         account_id_at(path, &format!("/selected_accounts/{i}"), id)?;
@@ -258,89 +233,7 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
     };
     let mut accounts = BTreeMap::new();
     for (id, entry) in entries {
-        let at = format!("/accounts/{}", escape_pointer(id));
-        account_id_at(path, &at, id)?;
-        let name = entry
-            .get("name")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let assume_role = match entry.get("AssumeRole") {
-            Some(Value::Object(result)) if result.len() == 1 && result.contains_key("ok") => {
-                AssumeRole::Ok {
-                    arn: result["ok"]
-                        .pointer("/AssumedRoleUser/Arn")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
-                }
-            }
-            Some(Value::Object(result)) if result.len() == 1 && result.contains_key("error") => {
-                let error = &result["error"];
-                AssumeRole::Error {
-                    code: error
-                        .get("code")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            invalid(
-                                path,
-                                format!("{at}/AssumeRole/error/code"),
-                                "is missing or not a string",
-                            )
-                        })?
-                        .to_string(),
-                    message: error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                }
-            }
-            _ => {
-                return Err(invalid(
-                    path,
-                    format!("{at}/AssumeRole"),
-                    "must be {\"ok\": ...} or {\"error\": {\"code\": ..., \"message\": ...}}",
-                ))
-            }
-        };
-        let collection_error = match entry.get("collection") {
-            None => None,
-            Some(result) => match result.get("error") {
-                Some(error) => Some((
-                    error
-                        .get("code")
-                        .and_then(Value::as_str)
-                        .ok_or_else(|| {
-                            invalid(
-                                path,
-                                format!("{at}/collection/error/code"),
-                                "is missing or not a string",
-                            )
-                        })?
-                        .to_string(),
-                    error
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                )),
-                None => {
-                    return Err(invalid(
-                        path,
-                        format!("{at}/collection"),
-                        "must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)",
-                    ))
-                }
-            },
-        };
-        accounts.insert(
-            id.clone(),
-            OrgAccount {
-                id: id.clone(),
-                name,
-                assume_role,
-                collection_error,
-            },
-        );
+        accounts.insert(id.clone(), parse_account(path, id, entry)?);
     }
     Ok(OrgHeader {
         collected_at,
@@ -368,6 +261,90 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
     })
 }
 
+/// One entry of the header's `accounts`: how the collector got in, and whether it could read.
+fn parse_account(path: &Path, id: &str, entry: &Value) -> Result<OrgAccount, SnapshotError> {
+    let at = format!("/accounts/{}", escape(id));
+    account_id_at(path, &at, id)?;
+    let name = entry
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let assume_role = match entry.get(Operation::AssumeRole.aws_name()) {
+        Some(Value::Object(result)) if result.len() == 1 && result.contains_key("ok") => {
+            AssumeRole::Ok {
+                arn: result["ok"]
+                    .pointer("/AssumedRoleUser/Arn")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+            }
+        }
+        Some(Value::Object(result)) if result.len() == 1 && result.contains_key("error") => {
+            let error = &result["error"];
+            AssumeRole::Error {
+                code: error
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        invalid(
+                            path,
+                            format!("{at}/AssumeRole/error/code"),
+                            "is missing or not a string",
+                        )
+                    })?
+                    .to_string(),
+                message: error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            }
+        }
+        _ => {
+            return Err(invalid(
+                path,
+                format!("{at}/AssumeRole"),
+                "must be {\"ok\": ...} or {\"error\": {\"code\": ..., \"message\": ...}}",
+            ))
+        }
+    };
+    let collection_error = match entry.get("collection") {
+        None => None,
+        Some(result) => match result.get("error") {
+            Some(error) => Some((
+                error
+                    .get("code")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        invalid(
+                            path,
+                            format!("{at}/collection/error/code"),
+                            "is missing or not a string",
+                        )
+                    })?
+                    .to_string(),
+                error
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            )),
+            None => {
+                return Err(invalid(
+                    path,
+                    format!("{at}/collection"),
+                    "must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)",
+                ))
+            }
+        },
+    };
+    Ok(OrgAccount {
+        id: id.to_string(),
+        name,
+        assume_role,
+        collection_error,
+    })
+}
+
 /// SHA-256 of a file, streamed: no file is held in memory whole.
 fn hash_file(path: &Path, buffer: &mut [u8]) -> Result<String, SnapshotError> {
     let io = |source| SnapshotError::Io {
@@ -391,7 +368,7 @@ impl OrgSnapshot {
     /// describes: every account whose role was assumed has `accounts/<id>/snapshot.json` of
     /// that account, and nothing else is there.
     pub fn load(root: &Path) -> Result<OrgSnapshot, SnapshotError> {
-        let header_path = root.join("snapshot.json");
+        let header_path = root.join(META_FILE);
         let bytes = std::fs::read(&header_path).map_err(|source| SnapshotError::Io {
             path: header_path.clone(),
             source,
@@ -406,9 +383,10 @@ impl OrgSnapshot {
         let mut present = BTreeSet::new();
         for relative in &paths {
             let path = root.join(relative);
-            if relative != "snapshot.json" {
+            if relative != META_FILE {
                 let account = relative
-                    .strip_prefix("accounts/")
+                    .strip_prefix(ACCOUNTS_DIR)
+                    .and_then(|rest| rest.strip_prefix('/'))
                     .and_then(|rest| rest.split_once('/'))
                     .map(|(id, _)| id);
                 let Some(account) = account else {
@@ -449,10 +427,7 @@ impl OrgSnapshot {
             });
         }
         for account in header.accounts.values().filter(|a| a.collected()) {
-            let meta_path = root
-                .join(ACCOUNTS_DIR)
-                .join(&account.id)
-                .join("snapshot.json");
+            let meta_path = root.join(ACCOUNTS_DIR).join(&account.id).join(META_FILE);
             if !present.contains(&account.id) || !meta_path.is_file() {
                 return Err(invalid(
                     &header_path,
@@ -559,6 +534,23 @@ mod tests {
             header(r#"{"111122223333": {"AssumeRole": {"ok": {}}, "collection": {"ok": {}}}}"#)
                 .unwrap_err(),
             "org/snapshot.json: /accounts/111122223333/collection: must be {\"error\": {\"code\": ..., \"message\": ...}} (present only when collection failed)"
+        );
+        let ok = header(r#"{"111122223333": {"AssumeRole": {"ok": {}}}}"#).unwrap();
+        assert_eq!(
+            ok.collected_at.utc().to_rfc3339(),
+            "2026-10-01T06:00:00+00:00"
+        );
+        let late = parse_header(
+            Path::new("org/snapshot.json"),
+            br#"{"format": "phi-audit-org-snapshot/1", "collected_at": "1 Oct 2026"}"#,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            late.starts_with(
+                "org/snapshot.json: /collected_at: \"1 Oct 2026\" is not an RFC 3339 time"
+            ),
+            "{late}"
         );
         let single = parse_header(
             Path::new("s/snapshot.json"),

@@ -315,3 +315,175 @@ fn bad_arguments_exit_2() {
         "{stderr}"
     );
 }
+
+/// A copy of `samples/snapshot` in `dir`, with `alter` applied to the JSON of one file.
+fn sample_copy(dir: &Path, file: &str, alter: impl FnOnce(&mut serde_json::Value)) -> PathBuf {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/snapshot");
+    let copy = dir.join("snapshot");
+    for sub in ["", "buckets", "cloudtrail", "access-logs"] {
+        std::fs::create_dir_all(copy.join(sub)).unwrap();
+        for entry in std::fs::read_dir(sample.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, copy.join(sub).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    let path = copy.join(file);
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    alter(&mut value);
+    std::fs::write(&path, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    copy
+}
+
+/// Every object key of `value`, at any depth, in lower case.
+fn lower_case_keys(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (key, mut item) in entries {
+                lower_case_keys(&mut item);
+                map.insert(key.to_lowercase(), item);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(lower_case_keys),
+        _ => {}
+    }
+}
+
+const FAX_ARCHIVE: &str = "buckets/riverside-legacy-fax-archive.json";
+
+/// The sample's riverside-legacy-fax-archive fails s3.world-listable through its ACL (READ to
+/// AllUsers). With the ACL's keys in lower case, serde would skip every member and read an ACL
+/// without grants: a pass. The strict reader refuses the answer instead.
+#[test]
+fn an_acl_with_lower_case_keys_is_an_input_error_not_a_pass() {
+    let temp = tempfile::tempdir().unwrap();
+    let pristine = sample_copy(temp.path(), FAX_ARCHIVE, |_| {});
+    let (code, stdout, stderr) =
+        phi_audit(&["evaluate", pristine.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let listable = serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["control"] == "s3.world-listable"
+                && f["subject"] == "s3://riverside-legacy-fax-archive"
+        })
+        .unwrap()["status"]
+        .clone();
+    assert_eq!(listable, "fail");
+
+    let other = tempfile::tempdir().unwrap();
+    let lowered = sample_copy(other.path(), FAX_ARCHIVE, |bucket| {
+        lower_case_keys(&mut bucket["calls"]["GetBucketAcl"]["ok"])
+    });
+    let (code, stdout, stderr) = phi_audit(&["evaluate", lowered.to_str().unwrap()]);
+    assert_eq!(code, 2, "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains("riverside-legacy-fax-archive.json: /calls/GetBucketAcl/ok/grants: differs from the known member `Grants` only by case"),
+        "{stderr}"
+    );
+
+    // Only the grants' keys lower-cased: the pointer names the grant.
+    let grants = tempfile::tempdir().unwrap();
+    let lowered = sample_copy(grants.path(), FAX_ARCHIVE, |bucket| {
+        for grant in bucket["calls"]["GetBucketAcl"]["ok"]["Grants"]
+            .as_array_mut()
+            .unwrap()
+        {
+            lower_case_keys(grant);
+        }
+    });
+    let (code, _, stderr) = phi_audit(&["evaluate", lowered.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("/calls/GetBucketAcl/ok/Grants/0/grantee: differs from the known member `Grantee` only by case"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_member_aws_always_sends_is_an_input_error() {
+    type Alter = fn(&mut serde_json::Value);
+    let cases: [(&str, Alter, &str); 3] = [
+        (
+            FAX_ARCHIVE,
+            |bucket| {
+                bucket["calls"]["GetBucketAcl"]["ok"]["Grants"][1]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("Permission");
+            },
+            "/calls/GetBucketAcl/ok/Grants/1/Permission: is missing; AWS always sends it in Grant",
+        ),
+        (
+            "snapshot.json",
+            |meta| {
+                meta["account"]["GetPublicAccessBlock"]["ok"]["PublicAccessBlockConfiguration"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("RestrictPublicBuckets");
+            },
+            "snapshot.json: /account/GetPublicAccessBlock/ok/PublicAccessBlockConfiguration/RestrictPublicBuckets: is missing",
+        ),
+        (
+            "cloudtrail/us-east-1.json",
+            |region| {
+                region["LookupEvents"]["ok"]["Events"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("EventTime");
+            },
+            "us-east-1.json: /LookupEvents/ok/Events/0/EventTime: is missing; AWS always sends it in Event",
+        ),
+    ];
+    for (file, alter, expected) in cases {
+        let temp = tempfile::tempdir().unwrap();
+        let snapshot = sample_copy(temp.path(), file, alter);
+        let (code, stdout, stderr) = phi_audit(&["evaluate", snapshot.to_str().unwrap()]);
+        assert_eq!(code, 2, "{file}: stdout: {stdout}\nstderr: {stderr}");
+        assert!(stderr.contains(expected), "{file}: {stderr}");
+    }
+}
+
+/// AWS adds members over time: an unknown one is a warning on stderr and changes nothing else.
+#[test]
+fn an_unknown_member_is_a_warning_and_changes_no_verdict() {
+    let evaluate = |dir: &Path| {
+        phi_audit(&[
+            "evaluate",
+            dir.to_str().unwrap(),
+            "--format",
+            "json",
+            "--generated-at",
+            "2026-10-02T09:00:00Z",
+        ])
+    };
+    let temp = tempfile::tempdir().unwrap();
+    let pristine = sample_copy(temp.path(), FAX_ARCHIVE, |_| {});
+    let (code, before, stderr) = evaluate(&pristine);
+    assert!(
+        !stderr.contains("warning: "),
+        "the sample has no unknown members: {stderr}"
+    );
+
+    let other = tempfile::tempdir().unwrap();
+    let extended = sample_copy(other.path(), FAX_ARCHIVE, |bucket| {
+        bucket["calls"]["GetBucketAcl"]["ok"]["Grants"][0]["Grantee"]["Nickname"] =
+            json!("front desk");
+    });
+    let (code_after, after, stderr) = evaluate(&extended);
+    assert_eq!(code_after, code);
+    assert!(
+        stderr.contains("riverside-legacy-fax-archive.json: /calls/GetBucketAcl/ok/Grants/0/Grantee/Nickname: `Nickname` is not a member of Grantee that phi-audit knows; it was ignored"),
+        "{stderr}"
+    );
+    // Same findings; only the snapshot digest (a file changed) differs.
+    let findings =
+        |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap()["findings"].clone();
+    assert_eq!(findings(&after), findings(&before));
+}

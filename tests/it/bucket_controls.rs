@@ -765,9 +765,9 @@ fn every_control_passes_on_the_well_configured_fixture() {
 
 #[test]
 fn every_control_is_error_when_nothing_could_be_read() {
-    let calls: Vec<(&str, Value)> = phi_audit::snapshot::BUCKET_OPERATIONS
+    let calls: Vec<(&str, Value)> = phi_audit::schema::Operation::BUCKET
         .iter()
-        .map(|(op, _)| (*op, denied()))
+        .map(|op| (op.aws_name(), denied()))
         .collect();
     let bucket = parse(&bucket_with("riverside-locked", &calls));
     let meta = meta(denied());

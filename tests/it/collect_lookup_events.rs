@@ -13,8 +13,9 @@ use aws_sdk_cloudtrail::types::error::InvalidLookupAttributesException;
 use aws_sdk_cloudtrail::types::{Event, Resource};
 use aws_sdk_cloudtrail::Client;
 use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use phi_audit::collect::cloudtrail::{lookup_config_changes, CONFIG_CHANGE_EVENTS};
+use phi_audit::collect::cloudtrail::lookup_config_changes;
 use phi_audit::collect::limit::{Limiter, Pacer};
+use phi_audit::schema::CONFIG_CHANGE_EVENTS;
 use tokio::time::Instant;
 
 fn event(id: &str, name: &str, source: &str, secs: i64) -> Event {

@@ -502,9 +502,8 @@ async fn collect_records_every_configuration_in_cli_shapes() {
     args.regions = vec!["us-east-1".into(), "eu-west-1".into()];
     args.scope = Some(scope.clone());
     args.concurrency = 8;
-    args.collected_at = Some(now);
     args.organization = Some("Example Health".into());
-    let summary = run_collect(&args, &NoProgress)
+    let summary = run_collect(&args, now, &NoProgress)
         .await
         .expect("collect succeeds");
     assert_eq!(summary.account_id, ACCOUNT);
@@ -846,7 +845,7 @@ async fn collect_records_every_configuration_in_cli_shapes() {
     let out2 = dir.path().join("snap2");
     let mut args2 = args.clone();
     args2.out = out2.clone();
-    run_collect(&args2, &NoProgress)
+    run_collect(&args2, now, &NoProgress)
         .await
         .expect("second collect");
     for suffix in [
@@ -973,6 +972,8 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// Evaluates a collected snapshot and returns each finding's status by (subject, control).
 fn verdicts(out: &Path) -> std::collections::BTreeMap<(String, String), (Status, String)> {
     let snapshot = Snapshot::load(out).expect("the collected snapshot loads");
+    // What collect writes is exactly what the strict reader knows: no unknown members.
+    assert_eq!(snapshot.warnings, Vec::new());
     let catalog = phi_audit::audit::builtin_catalog().unwrap();
     phi_audit::evaluate::evaluate(&snapshot, &catalog)
         .into_iter()
@@ -1094,7 +1095,7 @@ async fn access_denied_is_recorded_and_the_run_completes() {
     args.endpoint_url = Some(format!("http://{proxy}"));
     args.regions = vec!["us-east-1".into()];
     args.scope = Some(scope);
-    let summary = run_collect(&args, &NoProgress)
+    let summary = run_collect(&args, Utc::now(), &NoProgress)
         .await
         .expect("the run completes");
     assert!(summary.failed_calls >= 2, "{summary:?}");
@@ -1265,7 +1266,7 @@ async fn wrong_region_redirect_is_followed() {
     args.endpoint_url = Some(format!("http://{proxy}"));
     args.regions = vec!["us-east-1".into(), "eu-west-1".into()];
     args.scope = Some(scope);
-    run_collect(&args, &NoProgress).await.unwrap();
+    run_collect(&args, Utc::now(), &NoProgress).await.unwrap();
     let doc = read_json(&out.join(format!("buckets/{bucket}.json")));
     assert_eq!(doc["region"], "eu-west-1");
     assert_eq!(
@@ -1308,7 +1309,7 @@ async fn throttling_is_retried() {
     args.endpoint_url = Some(format!("http://{proxy}"));
     args.regions = vec!["us-east-1".into()];
     args.scope = Some(scope);
-    let summary = run_collect(&args, &NoProgress).await.unwrap();
+    let summary = run_collect(&args, Utc::now(), &NoProgress).await.unwrap();
     assert_eq!(
         remaining.load(std::sync::atomic::Ordering::SeqCst),
         0,
@@ -1529,7 +1530,7 @@ async fn log_delivery_write_acl_records_both_log_delivery_grants() {
     args.endpoint_url = Some(endpoint.clone());
     args.regions = vec!["us-east-1".into()];
     args.scope = Some(scope);
-    run_collect(&args, &NoProgress).await.unwrap();
+    run_collect(&args, Utc::now(), &NoProgress).await.unwrap();
 
     let recorded = read_json(&out.join(format!("buckets/{bucket}.json")));
     let grants = ok(&recorded["calls"]["GetBucketAcl"])["Grants"]

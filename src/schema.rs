@@ -1,0 +1,402 @@
+//! The snapshot format contract, in one place: the format identifiers, the file layout, every
+//! AWS call a snapshot records ([`Operation`], with the error codes that mean "not configured"),
+//! the CloudTrail event names of S3 configuration changes, and the [`Timestamp`] type every time
+//! in a snapshot is read into.
+//!
+//! This is the bottom layer: it imports nothing from the crate, so the collector (which writes
+//! the format) and the snapshot reader (which reads it) both build on it without knowing each
+//! other.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::fmt;
+
+/// `format` of a single-account snapshot's `snapshot.json`.
+pub const SNAPSHOT_FORMAT: &str = "phi-audit-snapshot/1";
+
+/// `format` of an organisation snapshot's `snapshot.json`.
+pub const ORG_SNAPSHOT_FORMAT: &str = "phi-audit-org-snapshot/1";
+
+/// Who, when, where: at the root of every snapshot (and of each `accounts/<id>/`).
+pub const META_FILE: &str = "snapshot.json";
+/// One file per bucket: `buckets/<bucket>.json`, the bucket's calls by [`Operation`] name.
+pub const BUCKETS_DIR: &str = "buckets";
+/// One file per region: `cloudtrail/<region>.json`.
+pub const CLOUDTRAIL_DIR: &str = "cloudtrail";
+/// One file per logging bucket: `access-logs/<bucket>.json`, the newest log objects.
+pub const ACCESS_LOGS_DIR: &str = "access-logs";
+/// The sub-directories of a single-account snapshot.
+pub const SNAPSHOT_DIRS: [&str; 3] = [BUCKETS_DIR, CLOUDTRAIL_DIR, ACCESS_LOGS_DIR];
+/// An organisation snapshot's one directory: `accounts/<id>/`, a single-account snapshot each.
+pub const ACCOUNTS_DIR: &str = "accounts";
+
+/// The AWS service an [`Operation`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    S3,
+    S3Control,
+    CloudTrail,
+    Sts,
+}
+
+impl Service {
+    /// The service's name in IAM actions and `aws <service>` commands.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Service::S3 => "s3",
+            Service::S3Control => "s3control",
+            Service::CloudTrail => "cloudtrail",
+            Service::Sts => "sts",
+        }
+    }
+}
+
+/// Every AWS call whose answer a snapshot records, as a RESULT (`{"ok": ...}` or
+/// `{"error": {"code", "message"}}`) under the call's AWS name:
+///
+/// * the 13 bucket operations: `buckets/<bucket>.json#/calls/<name>`;
+/// * s3control GetPublicAccessBlock (account level): `snapshot.json#/account/GetPublicAccessBlock`;
+/// * DescribeTrails and LookupEvents: `cloudtrail/<region>.json#/<name>`;
+/// * GetTrailStatus and GetEventSelectors: `cloudtrail/<region>.json#/trails/<ARN>/<name>`;
+/// * ListObjectsV2 (the access-log probe): `access-logs/<bucket>.json#/ListObjectsV2`;
+/// * AssumeRole (organisations): `snapshot.json#/accounts/<id>/AssumeRole` of the org header.
+///
+/// New services (IAM, KMS) add variants here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Operation {
+    GetBucketLocation,
+    GetBucketAcl,
+    GetBucketPolicy,
+    GetBucketPolicyStatus,
+    GetPublicAccessBlock,
+    GetBucketOwnershipControls,
+    GetBucketVersioning,
+    GetBucketEncryption,
+    GetBucketLogging,
+    GetObjectLockConfiguration,
+    GetBucketLifecycleConfiguration,
+    GetBucketReplication,
+    GetBucketTagging,
+    /// s3control GetPublicAccessBlock: Block Public Access of the whole account.
+    S3ControlGetPublicAccessBlock,
+    DescribeTrails,
+    GetTrailStatus,
+    GetEventSelectors,
+    LookupEvents,
+    ListObjectsV2,
+    AssumeRole,
+}
+
+impl Operation {
+    /// The operations recorded for every bucket, in the order the controls' catalog lists them.
+    pub const BUCKET: [Operation; 13] = [
+        Operation::GetBucketLocation,
+        Operation::GetBucketAcl,
+        Operation::GetBucketPolicy,
+        Operation::GetBucketPolicyStatus,
+        Operation::GetPublicAccessBlock,
+        Operation::GetBucketOwnershipControls,
+        Operation::GetBucketVersioning,
+        Operation::GetBucketEncryption,
+        Operation::GetBucketLogging,
+        Operation::GetObjectLockConfiguration,
+        Operation::GetBucketLifecycleConfiguration,
+        Operation::GetBucketReplication,
+        Operation::GetBucketTagging,
+    ];
+
+    /// Every recorded operation.
+    pub const ALL: [Operation; 20] = [
+        Operation::GetBucketLocation,
+        Operation::GetBucketAcl,
+        Operation::GetBucketPolicy,
+        Operation::GetBucketPolicyStatus,
+        Operation::GetPublicAccessBlock,
+        Operation::GetBucketOwnershipControls,
+        Operation::GetBucketVersioning,
+        Operation::GetBucketEncryption,
+        Operation::GetBucketLogging,
+        Operation::GetObjectLockConfiguration,
+        Operation::GetBucketLifecycleConfiguration,
+        Operation::GetBucketReplication,
+        Operation::GetBucketTagging,
+        Operation::S3ControlGetPublicAccessBlock,
+        Operation::DescribeTrails,
+        Operation::GetTrailStatus,
+        Operation::GetEventSelectors,
+        Operation::LookupEvents,
+        Operation::ListObjectsV2,
+        Operation::AssumeRole,
+    ];
+
+    /// The operation's name in the AWS API: the member a snapshot records it under.
+    pub const fn aws_name(self) -> &'static str {
+        match self {
+            Operation::GetBucketLocation => "GetBucketLocation",
+            Operation::GetBucketAcl => "GetBucketAcl",
+            Operation::GetBucketPolicy => "GetBucketPolicy",
+            Operation::GetBucketPolicyStatus => "GetBucketPolicyStatus",
+            Operation::GetPublicAccessBlock | Operation::S3ControlGetPublicAccessBlock => {
+                "GetPublicAccessBlock"
+            }
+            Operation::GetBucketOwnershipControls => "GetBucketOwnershipControls",
+            Operation::GetBucketVersioning => "GetBucketVersioning",
+            Operation::GetBucketEncryption => "GetBucketEncryption",
+            Operation::GetBucketLogging => "GetBucketLogging",
+            Operation::GetObjectLockConfiguration => "GetObjectLockConfiguration",
+            Operation::GetBucketLifecycleConfiguration => "GetBucketLifecycleConfiguration",
+            Operation::GetBucketReplication => "GetBucketReplication",
+            Operation::GetBucketTagging => "GetBucketTagging",
+            Operation::DescribeTrails => "DescribeTrails",
+            Operation::GetTrailStatus => "GetTrailStatus",
+            Operation::GetEventSelectors => "GetEventSelectors",
+            Operation::LookupEvents => "LookupEvents",
+            Operation::ListObjectsV2 => "ListObjectsV2",
+            Operation::AssumeRole => "AssumeRole",
+        }
+    }
+
+    pub const fn service(self) -> Service {
+        match self {
+            Operation::S3ControlGetPublicAccessBlock => Service::S3Control,
+            Operation::DescribeTrails
+            | Operation::GetTrailStatus
+            | Operation::GetEventSelectors
+            | Operation::LookupEvents => Service::CloudTrail,
+            Operation::AssumeRole => Service::Sts,
+            _ => Service::S3,
+        }
+    }
+
+    /// The error codes with which AWS answers "nothing is configured": evidence of absence,
+    /// not a failed call.
+    pub const fn not_configured(self) -> &'static [&'static str] {
+        match self {
+            Operation::GetBucketPolicy | Operation::GetBucketPolicyStatus => {
+                &["NoSuchBucketPolicy"]
+            }
+            Operation::GetPublicAccessBlock | Operation::S3ControlGetPublicAccessBlock => {
+                &["NoSuchPublicAccessBlockConfiguration"]
+            }
+            Operation::GetBucketOwnershipControls => &["OwnershipControlsNotFoundError"],
+            Operation::GetBucketEncryption => &["ServerSideEncryptionConfigurationNotFoundError"],
+            Operation::GetObjectLockConfiguration => &["ObjectLockConfigurationNotFoundError"],
+            Operation::GetBucketLifecycleConfiguration => &["NoSuchLifecycleConfiguration"],
+            Operation::GetBucketReplication => &["ReplicationConfigurationNotFoundError"],
+            Operation::GetBucketTagging => &["NoSuchTagSet"],
+            _ => &[],
+        }
+    }
+
+    /// True when `code` is one of this operation's "not configured" answers.
+    pub fn means_not_configured(self, code: &str) -> bool {
+        self.not_configured().contains(&code)
+    }
+
+    /// The bucket operation recorded under `name` in a bucket file's `calls`.
+    pub fn bucket_operation(name: &str) -> Option<Operation> {
+        Operation::BUCKET
+            .into_iter()
+            .find(|op| op.aws_name() == name)
+    }
+
+    /// True when some recorded operation has this AWS name (for the catalog's evidence lists).
+    pub fn is_recorded_name(name: &str) -> bool {
+        Operation::ALL.iter().any(|op| op.aws_name() == name)
+    }
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.aws_name())
+    }
+}
+
+/// The CloudTrail event names (event source `s3.amazonaws.com`) of the S3 configuration changes
+/// the review period's change timeline covers: collect asks LookupEvents for each, and the
+/// evaluator keeps exactly these.
+///
+/// CloudTrail names some events differently from the API operation: PutBucketLifecycleConfiguration
+/// is logged as `PutBucketLifecycle`, a bucket's PutPublicAccessBlock as
+/// `PutBucketPublicAccessBlock` and s3control's (account-level) PutPublicAccessBlock as
+/// `PutAccountPublicAccessBlock`. The list holds the logged names, and also the API names
+/// `PutBucketLifecycleConfiguration`, `PutPublicAccessBlock` and `DeletePublicAccessBlock`: a
+/// change logged under either name is found, at the cost of one LookupEvents query each. (The
+/// two lists this one replaces differed exactly there: collect's had the account-level names,
+/// the evaluator's had `PutBucketLifecycleConfiguration`.) Account-level events name no bucket,
+/// so they are recorded as evidence but appear in no bucket's timeline.
+pub const CONFIG_CHANGE_EVENTS: &[&str] = &[
+    "CreateBucket",
+    "DeleteBucket",
+    "PutBucketPolicy",
+    "DeleteBucketPolicy",
+    "PutBucketAcl",
+    "PutBucketEncryption",
+    "DeleteBucketEncryption",
+    "PutBucketVersioning",
+    "PutBucketLogging",
+    "PutBucketPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
+    "PutPublicAccessBlock",
+    "DeletePublicAccessBlock",
+    "PutAccountPublicAccessBlock",
+    "DeleteAccountPublicAccessBlock",
+    "PutBucketOwnershipControls",
+    "DeleteBucketOwnershipControls",
+    "PutBucketLifecycle",
+    "PutBucketLifecycleConfiguration",
+    "DeleteBucketLifecycle",
+    "PutBucketReplication",
+    "DeleteBucketReplication",
+    "PutObjectLockConfiguration",
+    "PutBucketTagging",
+    "DeleteBucketTagging",
+];
+
+/// A time read from a snapshot: the UTC instant, and the text shown wherever the time is
+/// displayed (reports print what was recorded, byte for byte).
+///
+/// Read from RFC 3339 text (`2026-10-01T06:00:00Z`, `2026-10-01T06:00:00.000+00:00`: ISO 8601
+/// with a UTC offset, as the AWS CLI prints times), the text is kept as recorded. Read from a
+/// number of seconds since 1970-01-01T00:00:00Z (what AWS CLI v1 prints for JSON-protocol
+/// services such as CloudTrail unless `cli_timestamp_format = iso8601`), the text is the RFC 3339
+/// UTC form of the instant, with milliseconds when there are any.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    utc: DateTime<Utc>,
+    text: String,
+}
+
+impl Timestamp {
+    /// Parses RFC 3339 text; the error says why, for a message that also names file and pointer.
+    pub fn parse(text: &str) -> Result<Timestamp, String> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|time| Timestamp {
+                utc: time.with_timezone(&Utc),
+                text: text.to_string(),
+            })
+            .map_err(|err| format!("\"{text}\" is not an RFC 3339 time: {err}"))
+    }
+
+    /// A time given as seconds since the Unix epoch (fractions kept to the millisecond).
+    pub fn from_epoch_seconds(seconds: f64) -> Result<Timestamp, String> {
+        let invalid = || format!("{seconds} is not a time in seconds since 1970-01-01T00:00:00Z");
+        if !seconds.is_finite() {
+            return Err(invalid());
+        }
+        let millis = (seconds * 1000.0).round();
+        if millis.abs() > i64::MAX as f64 {
+            return Err(invalid());
+        }
+        let utc = DateTime::from_timestamp_millis(millis as i64).ok_or_else(invalid)?;
+        Ok(Timestamp::from_utc(utc))
+    }
+
+    /// A time known as a value (e.g. the collection time), shown as RFC 3339 UTC.
+    pub fn from_utc(utc: DateTime<Utc>) -> Timestamp {
+        Timestamp {
+            utc,
+            text: utc.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        }
+    }
+
+    pub fn utc(&self) -> DateTime<Utc> {
+        self.utc
+    }
+
+    /// The text as recorded.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// By instant; two spellings of one instant by their text, so the order is total.
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.utc, &self.text).cmp(&(other.utc, &other.text))
+    }
+}
+
+/// From RFC 3339 text, or from a number of seconds since the epoch (see [`Timestamp`]). Which
+/// of the two a given member may hold is the snapshot reader's rule, checked before this runs.
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Seconds(f64),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Text(text) => Timestamp::parse(&text),
+            Raw::Seconds(seconds) => Timestamp::from_epoch_seconds(seconds),
+        }
+        .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_text_is_kept_and_parsed_once() {
+        let t = Timestamp::parse("2026-10-01T06:00:00.000+00:00").unwrap();
+        assert_eq!(t.to_string(), "2026-10-01T06:00:00.000+00:00");
+        assert_eq!(
+            t.utc(),
+            Timestamp::parse("2026-10-01T06:00:00Z").unwrap().utc()
+        );
+        let err = Timestamp::parse("2026-10-01 06:00").unwrap_err();
+        assert!(
+            err.starts_with("\"2026-10-01 06:00\" is not an RFC 3339 time"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn epoch_seconds_read_as_aws_cli_v1_prints_them() {
+        let whole = Timestamp::from_epoch_seconds(1_727_539_491.0).unwrap();
+        assert_eq!(whole.as_str(), "2024-09-28T16:04:51Z");
+        let fraction = Timestamp::from_epoch_seconds(1_727_539_491.25).unwrap();
+        assert_eq!(fraction.as_str(), "2024-09-28T16:04:51.250Z");
+        assert!(whole < fraction);
+        assert!(Timestamp::from_epoch_seconds(f64::NAN).is_err());
+        assert!(Timestamp::from_epoch_seconds(1e300).is_err());
+    }
+
+    #[test]
+    fn operations_have_one_name_and_their_not_configured_codes() {
+        assert_eq!(Operation::BUCKET.len(), 13);
+        for op in Operation::ALL {
+            assert_eq!(op.to_string(), op.aws_name());
+        }
+        assert_eq!(
+            Operation::bucket_operation("GetPublicAccessBlock"),
+            Some(Operation::GetPublicAccessBlock)
+        );
+        assert_eq!(Operation::bucket_operation("DescribeTrails"), None);
+        assert!(Operation::GetBucketTagging.means_not_configured("NoSuchTagSet"));
+        assert!(!Operation::GetBucketAcl.means_not_configured("NoSuchBucketPolicy"));
+        assert_eq!(
+            Operation::S3ControlGetPublicAccessBlock.service().name(),
+            "s3control"
+        );
+        // Every API name of a change event's operation appears once.
+        let mut names = CONFIG_CHANGE_EVENTS.to_vec();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), CONFIG_CHANGE_EVENTS.len());
+    }
+}
