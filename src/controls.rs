@@ -520,7 +520,7 @@ mod tests {
             .iter()
             .map(|(name, text)| (name.to_string(), text.to_string()))
             .collect::<Vec<_>>();
-        let known = crate::evaluate::known_control_ids();
+        let known = crate::audit::control_ids();
         assert!(Catalog::parse("builtin", &builtin, &known).is_ok());
         let (file, text) = BUILTIN
             .iter()

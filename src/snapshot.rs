@@ -507,6 +507,40 @@ fn review_period(path: &Path, value: &Value) -> Result<Option<ReviewPeriod>, Sna
 pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, SnapshotError> {
     read_bucket(path, stem, bytes, &mut Vec::new())
 }
+/// The members of `calls`: a recorded bucket operation; one that differs from a known operation
+/// only by case is bad input (a typo must not hide an answer); any other is an operation
+/// phi-audit does not record, read past with a warning.
+fn check_operations(
+    path: &Path,
+    calls: &Value,
+    warnings: &mut Vec<SnapshotWarning>,
+) -> Result<(), SnapshotError> {
+    for name in calls.as_object().into_iter().flat_map(|calls| calls.keys()) {
+        if Operation::bucket_operation(name).is_some() {
+            continue;
+        }
+        let pointer = format!("/calls/{}", strict::escape(name));
+        let near = Operation::BUCKET
+            .iter()
+            .find(|op| op.aws_name().eq_ignore_ascii_case(name));
+        if let Some(known) = near {
+            return Err(invalid(
+                path,
+                pointer,
+                format!(
+                    "differs from the known operation `{}` only by case",
+                    known.aws_name()
+                ),
+            ));
+        }
+        warnings.push(SnapshotWarning {
+            path: path.to_path_buf(),
+            pointer,
+            message: "is not an operation phi-audit records; it was ignored".to_string(),
+        });
+    }
+    Ok(())
+}
 
 fn read_bucket(
     path: &Path,
@@ -527,18 +561,7 @@ fn read_bucket(
         Some(calls @ Value::Object(_)) => calls,
         _ => return Err(invalid(path, "/calls", "is missing or not an object")),
     };
-    if let Some(unknown) = calls
-        .as_object()
-        .expect("checked above")
-        .keys()
-        .find(|op| Operation::bucket_operation(op).is_none())
-    {
-        return Err(invalid(
-            path,
-            format!("/calls/{}", strict::escape(unknown)),
-            "is not an operation phi-audit records",
-        ));
-    }
+    check_operations(path, calls, warnings)?;
     macro_rules! call {
         ($operation:ident) => {
             typed_call(path, "/calls", calls, Operation::$operation, warnings)?
@@ -723,6 +746,38 @@ mod tests {
         assert!(
             err.starts_with("snapshot.json: /review_period/until: \"2026-13-01T00:00:00Z\" is not an RFC 3339 time"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_operation_named_with_the_wrong_case_is_refused_and_an_unrecorded_one_is_a_warning() {
+        let path = Path::new("buckets/b.json");
+        let bucket = |call: &str| {
+            format!(
+                r#"{{"name":"b","region":"us-east-1","collected_at":"2026-10-01T06:00:00Z","calls":{{"{call}":{{"ok":{{}}}}}}}}"#
+            )
+        };
+        // A typo must never hide an answer: the real GetBucketAcl would read as not collected.
+        let err = parse_bucket(path, "b", bucket("getBucketAcl").as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "buckets/b.json: /calls/getBucketAcl: differs from the known operation `GetBucketAcl` only by case"
+        );
+        let mut warnings = Vec::new();
+        let read = read_bucket(path, "b", bucket("GetBucketCors").as_bytes(), &mut warnings);
+        let bucket = read.expect("an operation phi-audit does not record is read past");
+        assert!(
+            bucket.acl.unavailable().is_some(),
+            "GetBucketAcl was never recorded"
+        );
+        assert_eq!(
+            warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["buckets/b.json: /calls/GetBucketCors: is not an operation phi-audit records; it was ignored"]
         );
     }
 
