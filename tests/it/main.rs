@@ -26,6 +26,7 @@ mod diff_bundles;
 mod exposure_cases;
 mod org_evaluate;
 mod oscal;
+mod report_browser;
 mod sample;
 mod timestamp;
 mod verify_tamper;
