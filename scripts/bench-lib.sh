@@ -13,6 +13,7 @@
 #   BASE=REV     the previous binary's commit (default HEAD^: the commit before)
 #   PROFILE=dev  the debug build instead of release (quick checks of a benchmark itself)
 #   RUNS=N       runs of each command per binary (default 3; the median is printed)
+#   BENCH_TARGET=DIR  the cargo target directory for both builds (default target/)
 #
 # The previous tree is checked out once into target/bench/base (a git worktree) and built with
 # the same target directory as this tree, so dependencies are built once; its binary is copied
@@ -24,7 +25,7 @@ bench_runs=${RUNS:-3}
 # bench_build DIR: builds the phi-audit binary of the tree at DIR; prints its path.
 bench_build() {
   local dir=$1 target
-  target=$(cd "$(git rev-parse --show-toplevel)" && pwd)/target
+  target=${BENCH_TARGET:-$(cd "$(git rev-parse --show-toplevel)" && pwd)/target}
   if [ "$bench_profile" = release ]; then
     (cd "$dir" && CARGO_TARGET_DIR=$target cargo build --release --quiet --bin phi-audit)
     echo "$target/release/phi-audit"
