@@ -146,6 +146,9 @@ pub struct SnapshotMeta {
     pub review_period: Option<ReviewPeriod>,
     /// The scope as collect recorded it (include/exclude globs, tag selectors, regions).
     pub scope: Value,
+    /// `scope.ephi`: tag key → values that designate a bucket as holding ePHI besides the
+    /// defaults (evaluate::ephi decides).
+    pub ephi_selectors: BTreeMap<String, Vec<String>>,
     /// Account-level Block Public Access (s3control GetPublicAccessBlock).
     pub account_public_access_block: Evidence<PublicAccessBlock>,
 }
@@ -193,16 +196,53 @@ pub struct BucketListing {
     pub in_scope: bool,
     pub scope_reason: Option<String>,
     pub tags: Evidence<Vec<Tag>>,
+    /// Whether the bucket holds ePHI (`None` out of scope), as `evaluate::ephi` decided.
+    pub ephi: Option<EphiDesignation>,
+}
+
+/// Whether a bucket holds ePHI, and on what grounds (decided by `evaluate::ephi`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EphiDesignation {
+    pub ephi: bool,
+    pub basis: EphiBasis,
+}
+
+/// The grounds of an [`EphiDesignation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EphiBasis {
+    /// A designating tag (`key`, `value` as recorded).
+    Tag { key: String, value: String },
+    /// Some in-scope bucket carries a designating tag key; this one has none with a designating
+    /// value.
+    NotDesignated,
+    /// No in-scope bucket carries a designating tag key at all: every in-scope bucket counts.
+    NoBucketDesignated,
+    /// The bucket's tags could not be read: it counts as ePHI rather than be left out.
+    TagsUnreadable,
+}
+
+impl EphiDesignation {
+    /// One sentence for the report.
+    pub fn describe(&self) -> String {
+        match &self.basis {
+            EphiBasis::Tag { key, value } => format!("holds ePHI: tagged {key}={value}"),
+            EphiBasis::NotDesignated => "not designated ePHI (no designating tag)".to_string(),
+            EphiBasis::NoBucketDesignated => "counted as ePHI: no in-scope bucket carries an ePHI designation tag, so every in-scope bucket counts".to_string(),
+            EphiBasis::TagsUnreadable => "counted as ePHI: its tags could not be read".to_string(),
+        }
+    }
 }
 
 impl Bucket {
-    pub fn listing(&self) -> BucketListing {
+    /// The listing, with the designation `evaluate::ephi` gave the bucket.
+    pub fn listing(&self, ephi: Option<EphiDesignation>) -> BucketListing {
         BucketListing {
             name: self.name.clone(),
             region: self.region.clone(),
             in_scope: self.in_scope,
             scope_reason: self.scope_reason.clone(),
             tags: self.tags.clone(),
+            ephi,
         }
     }
 }
@@ -450,6 +490,7 @@ fn read_meta(
             .and_then(Value::as_str)
             .map(str::to_string),
         review_period,
+        ephi_selectors: ephi_selectors(path, &value)?,
         scope: sorted_keys(value.get("scope").cloned().unwrap_or(Value::Null)),
         account_public_access_block,
     })
@@ -474,6 +515,35 @@ pub fn sorted_keys(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
         other => other,
     }
+}
+
+/// `scope.ephi` of snapshot.json: absent, or an object of tag key → list of values.
+fn ephi_selectors(
+    path: &Path,
+    value: &Value,
+) -> Result<BTreeMap<String, Vec<String>>, SnapshotError> {
+    let Some(selectors) = value.get("scope").and_then(|scope| scope.get("ephi")) else {
+        return Ok(BTreeMap::new());
+    };
+    let object = selectors
+        .as_object()
+        .ok_or_else(|| invalid(path, "/scope/ephi", "must be an object of tag key → values"))?;
+    let mut out = BTreeMap::new();
+    for (key, values) in object {
+        let pointer = format!("/scope/ephi/{}", strict::escape(key));
+        let values = values
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .filter(|values| !values.is_empty())
+            .ok_or_else(|| invalid(path, &pointer, "must be a non-empty list of strings"))?;
+        out.insert(key.clone(), values);
+    }
+    Ok(out)
 }
 
 /// The RFC 3339 time at `/<member>` of `object`, which must be there.
