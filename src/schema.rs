@@ -380,7 +380,9 @@ mod tests {
     fn operations_have_one_name_and_their_not_configured_codes() {
         assert_eq!(Operation::BUCKET.len(), 13);
         // The two lists agree: every bucket operation is among all of them, each once.
-        assert!(Operation::BUCKET.iter().all(|op| Operation::ALL.contains(op)));
+        assert!(Operation::BUCKET
+            .iter()
+            .all(|op| Operation::ALL.contains(op)));
         let mut all = Operation::ALL.to_vec();
         all.sort();
         all.dedup();

@@ -26,6 +26,8 @@ pub const PASS_LIST_LIMIT: usize = 50;
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
     pub cover: Cover,
+    /// What needs attention first, before any count.
+    pub risk: super::risk::RiskView,
     pub summary: SummaryView,
     /// Organisation snapshots only: per account, per safeguard counts.
     pub organisation: Option<OrganisationView>,
@@ -110,7 +112,7 @@ pub struct SummaryView {
     pub failures_by_severity: Vec<Count>,
     /// Safeguard-by-status matrix: one row per 164.312 safeguard.
     pub matrix: Vec<MatrixRow>,
-    /// The controls with the most failures, worst severity first.
+    /// The controls with the most failures, most first (severity breaks ties).
     pub top_controls: Vec<ControlRow>,
     pub verdict: String,
 }
@@ -661,6 +663,7 @@ impl ReportModel {
         };
         ReportModel {
             cover: cover(scope, report),
+            risk: super::risk::RiskView::build(audit),
             summary: summary_view(report, &controls, organisation),
             organisation: organisation_view,
             safeguards,
@@ -719,10 +722,12 @@ fn summary_view(
             .count()
     };
     let mut top: Vec<&ControlInfo> = controls.iter().filter(|c| c.counts.fail > 0).collect();
+    // Most failures first; severity breaks ties.
     top.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then(b.counts.fail.cmp(&a.counts.fail))
+        b.counts
+            .fail
+            .cmp(&a.counts.fail)
+            .then(a.severity.cmp(&b.severity))
             .then(a.id.cmp(&b.id))
     });
     // The organisation-wide counts per safeguard; the details are per account.
