@@ -265,6 +265,8 @@ pub struct BucketRow {
     pub name: String,
     pub region: String,
     pub in_scope: String,
+    /// `yes` or `no` with its basis; `-` out of scope (not judged).
+    pub ephi: String,
     pub tags: String,
     pub counts: StatusCounts,
     pub worst: String,
@@ -909,6 +911,10 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
                     b.name.clone()
                 },
                 region: b.region.clone(),
+                ephi: match &b.ephi {
+                    None => "-".to_string(),
+                    Some(d) => ephi_cell(d),
+                },
                 in_scope: if b.in_scope {
                     "yes".to_string()
                 } else {
@@ -937,6 +943,17 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
         }
     }
     rows
+}
+
+/// The inventory's ePHI cell: the designation, and on what basis.
+fn ephi_cell(designation: &crate::snapshot::EphiDesignation) -> String {
+    use crate::snapshot::EphiBasis;
+    match &designation.basis {
+        EphiBasis::Tag { key, value } if designation.ephi => format!("yes ({key}={value})"),
+        EphiBasis::Tag { .. } | EphiBasis::NotDesignated => "no".to_string(),
+        EphiBasis::NoBucketDesignated => "yes (no bucket is tagged)".to_string(),
+        EphiBasis::TagsUnreadable => "yes (tags unreadable)".to_string(),
+    }
 }
 
 fn exception_views(exceptions: &[RiskException], judged_at: NaiveDate) -> Vec<ExceptionView> {
