@@ -59,6 +59,7 @@ const BUILTIN: &[(&str, &str)] = &[
         "controls/encryption.yaml",
         include_str!("../controls/encryption.yaml"),
     ),
+    ("controls/kms.yaml", include_str!("../controls/kms.yaml")),
     (
         "controls/audit.yaml",
         include_str!("../controls/audit.yaml"),
