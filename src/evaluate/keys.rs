@@ -647,3 +647,141 @@ pub fn foreign_decrypt(
     found.sort();
     found.into_iter().map(|(_, text)| text).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::policy::PolicyDocument;
+
+    const OWN: &str = "111122223333";
+    const KEY: &str = "arn:aws:kms:us-east-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    fn judge(statements: &str) -> (Vec<String>, Vec<String>) {
+        let document = PolicyDocument::parse(&format!(
+            r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#
+        ))
+        .unwrap();
+        (
+            public_decrypt(&document, KEY),
+            foreign_decrypt(&document, KEY, OWN),
+        )
+    }
+
+    /// KMS Developer Guide, "Default key policy" ("Allows access to the AWS account and enables
+    /// IAM policies"): the account principal of the key's own account with kms:*.
+    #[test]
+    fn the_default_key_policy_is_this_account_only() {
+        let (public, foreign) = judge(
+            r#"{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#,
+        );
+        assert!(
+            public.is_empty() && foreign.is_empty(),
+            "{public:?} {foreign:?}"
+        );
+    }
+
+    /// KMS Developer Guide, "Key policies" / "Examining the key policy": do not set the principal
+    /// to "*" in an Allow without conditions; it lets every identity in every AWS account use the
+    /// key unless another statement denies it.
+    #[test]
+    fn principal_star_without_a_condition_is_public() {
+        let (public, _) = judge(
+            r#"{"Sid":"Open","Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"*"}"#,
+        );
+        assert_eq!(
+            public,
+            vec!["statement \"Open\" allows kms:Decrypt to \"*\""]
+        );
+        // Wildcards and NotAction that leave a decrypt action in.
+        let (public, _) = judge(
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:De*","Resource":"*"}"#,
+        );
+        assert_eq!(public, vec!["statement 1 allows kms:Decrypt to \"*\""]);
+        let (public, _) = judge(
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"NotAction":["kms:Decrypt","kms:ReEncrypt*"],"Resource":"*"}"#,
+        );
+        assert_eq!(
+            public,
+            vec!["statement 1 allows kms:CreateGrant, kms:PutKeyPolicy to \"*\""]
+        );
+        // Nothing that gives plaintext: Encrypt and GenerateDataKey for new data only.
+        let (public, _) = judge(
+            r#"{"Effect":"Allow","Principal":"*","Action":["kms:Encrypt","kms:DescribeKey"],"Resource":"*"}"#,
+        );
+        assert!(public.is_empty(), "{public:?}");
+    }
+
+    /// KMS Developer Guide, "kms:CallerAccount" and the AWS managed key policies ("AWS managed
+    /// keys"): Principal "*" limited by kms:CallerAccount (with kms:ViaService) is the account's
+    /// own principals only; kms:ViaService alone names the service, not the caller.
+    #[test]
+    fn caller_account_pins_and_via_service_alone_does_not() {
+        let (public, foreign) = judge(
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*",
+                "Condition":{"StringEquals":{"kms:CallerAccount":"111122223333","kms:ViaService":"s3.us-east-2.amazonaws.com"}}}"#,
+        );
+        assert!(
+            public.is_empty() && foreign.is_empty(),
+            "{public:?} {foreign:?}"
+        );
+        let (public, _) = judge(
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*",
+                "Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-2.amazonaws.com"}}}"#,
+        );
+        assert_eq!(public.len(), 1);
+        // Pinned to another account: not public, but that account decrypts.
+        let (public, foreign) = judge(
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*",
+                "Condition":{"StringEquals":{"kms:CallerAccount":"444455556666"}}}"#,
+        );
+        assert!(public.is_empty());
+        assert_eq!(
+            foreign,
+            vec!["statement 1 allows kms:Decrypt to account 444455556666"]
+        );
+    }
+
+    /// An explicit Deny removes what it covers, as in a bucket policy: "Allow *, Deny everyone
+    /// whose kms:CallerAccount is not ours" is not public.
+    #[test]
+    fn a_deny_outside_the_account_removes_the_public_allow() {
+        let (public, _) = judge(
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"},
+               {"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*",
+                "Condition":{"StringNotEquals":{"kms:CallerAccount":"111122223333"}}}"#,
+        );
+        assert!(public.is_empty(), "{public:?}");
+        // A Deny of Decrypt alone leaves CreateGrant and the rest public.
+        let (public, _) = judge(
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"},
+               {"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*"}"#,
+        );
+        assert_eq!(
+            public,
+            vec![
+                "statement 1 allows kms:ReEncryptFrom, kms:CreateGrant, kms:PutKeyPolicy to \"*\""
+            ]
+        );
+    }
+
+    /// KMS Developer Guide, "Allowing users in other accounts to use a KMS key": the key policy
+    /// names the external account (its account principal) for the cryptographic operations and,
+    /// for grants to AWS resources, kms:CreateGrant with kms:GrantIsForAWSResource.
+    #[test]
+    fn an_external_account_in_the_key_policy_is_cross_account() {
+        let (public, foreign) = judge(
+            r#"{"Sid":"Allow an external account to use this KMS key","Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:root","arn:aws:iam::111122223333:role/ExampleRole"]},
+                "Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:DescribeKey"],"Resource":"*"},
+               {"Sid":"Allow attachment of persistent resources in an external account","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},
+                "Action":"kms:CreateGrant","Resource":"*","Condition":{"Bool":{"kms:GrantIsForAWSResource":true}}}"#,
+        );
+        assert!(public.is_empty(), "{public:?}");
+        assert_eq!(
+            foreign,
+            vec![
+                "statement \"Allow an external account to use this KMS key\" allows kms:Decrypt, kms:ReEncryptFrom to arn:aws:iam::444455556666:root",
+                "statement \"Allow attachment of persistent resources in an external account\" allows kms:CreateGrant to arn:aws:iam::444455556666:root",
+            ]
+        );
+    }
+}
