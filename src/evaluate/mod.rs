@@ -286,6 +286,11 @@ pub fn bucket_control_ids() -> Vec<&'static str> {
     BUCKET_CONTROLS.iter().map(|(id, _)| *id).collect()
 }
 
+/// The ids of the controls judged per KMS key (subjects are key ARNs).
+pub fn key_control_ids() -> Vec<&'static str> {
+    KEY_CONTROLS.iter().map(|(id, _)| *id).collect()
+}
+
 /// Runs one bucket control by id on a bucket with only account metadata around it (no trails,
 /// no access-log evidence, no other buckets): for tests and tools that judge a single control.
 pub fn check_bucket(control: &str, bucket: &Bucket, meta: &SnapshotMeta) -> Option<Verdict> {
