@@ -19,6 +19,7 @@ mod bundle_report;
 mod bundle_sample;
 mod cli_evaluate;
 mod collect_cli;
+mod collect_kms;
 mod collect_lookup_events;
 mod collect_moto;
 mod collect_org;
