@@ -929,3 +929,70 @@ fn run_refuses_a_bad_previous_bundle_before_collecting() {
     assert!(!dir.path().join("snapshot").exists());
     assert!(!dir.path().join("next.zip").exists());
 }
+
+/// A KMS key whose state and policy changed between two bundles: both calls are listed under
+/// changed configurations (the policy compared as a parsed document), the failure it causes is
+/// a new failure, and the key is not taken for a new or removed bucket.
+#[test]
+fn a_key_whose_state_and_policy_changed_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/snapshot");
+    let changed = dir.path().join("changed");
+    copy_dir(&sample, &changed);
+    let key = "fa54d482-68d7-484d-9911-6feb01827ea8";
+    let key_path = changed.join(format!("kms/us-east-1/{key}.json"));
+    let mut file = read_json(&key_path);
+    file["calls"]["DescribeKey"]["ok"]["KeyMetadata"]["KeyState"] = json!("Disabled");
+    let policy = file["calls"]["GetKeyPolicy"]["ok"]["Policy"]
+        .as_str()
+        .unwrap()
+        .replace("key-default-1", "key-changed");
+    file["calls"]["GetKeyPolicy"]["ok"]["Policy"] = json!(policy);
+    write_json(&key_path, &file);
+    for (snapshot, out) in [(&sample, "a.zip"), (&changed, "b.zip")] {
+        let (code, stdout, stderr) = phi_audit(&[
+            "report",
+            snapshot.to_str().unwrap(),
+            "--out",
+            dir.path().join(out).to_str().unwrap(),
+            "--generated-at",
+            "2026-10-08T09:00:00Z",
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let (code, out, err) = diff(dir.path(), &["a.zip", "b.zip", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let name = format!("kms/us-east-1/{key}");
+    let changes: Vec<(&str, &str)> = doc["changed_configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["bucket"].as_str().unwrap(),
+                c["operation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (name.as_str(), "DescribeKey"),
+            (name.as_str(), "GetKeyPolicy")
+        ]
+    );
+    let policy_change = &doc["changed_configurations"][1];
+    assert_eq!(policy_change["after"]["ok"]["Policy"]["Id"], "key-changed");
+    assert_eq!(doc["new_buckets"], json!([]));
+    assert_eq!(doc["removed_buckets"], json!([]));
+    let arn = format!("arn:aws:kms:us-east-1:111122223333:key/{key}");
+    assert!(
+        doc["new_failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == arn.as_str() && f["control"] == "kms.key-not-usable"),
+        "{out}"
+    );
+}
