@@ -332,8 +332,8 @@ pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     evaluate_with(snapshot, catalog, EvaluateOptions::default())
 }
 
-/// Evaluates with explicit options: buckets in name order, then trails in ARN order, then KMS
-/// keys in ARN order, controls in catalog order.
+/// Evaluates with explicit options: buckets in name order, then trails in ARN order (and the
+/// account-level trail verdict), then KMS keys in ARN order, controls in catalog order.
 pub fn evaluate_with(
     snapshot: &Snapshot,
     catalog: &Catalog,
@@ -385,6 +385,18 @@ pub fn evaluate_with(
             findings.push(finding(&trail.trail.trail_arn, control, check(trail)));
         }
     }
+    if let Some((control, _)) = trail_checks
+        .iter()
+        .find(|(c, _)| c.id == "cloudtrail.not-logging")
+    {
+        if let Some(verdict) = audit_trail::account_trail_verdict(&account) {
+            findings.push(finding(
+                &format!("account:{}", snapshot.meta.account_id),
+                control,
+                verdict,
+            ));
+        }
+    }
     let key_checks: Vec<_> = catalog
         .controls
         .iter()
@@ -398,18 +410,6 @@ pub fn evaluate_with(
     for key in keys::key_contexts(&account) {
         for (control, check) in &key_checks {
             findings.push(finding(&key.arn, control, check(&key)));
-        }
-    }
-    if let Some((control, _)) = trail_checks
-        .iter()
-        .find(|(c, _)| c.id == "cloudtrail.not-logging")
-    {
-        if let Some(verdict) = audit_trail::account_trail_verdict(&account) {
-            findings.push(finding(
-                &format!("account:{}", snapshot.meta.account_id),
-                control,
-                verdict,
-            ));
         }
     }
     findings
