@@ -25,6 +25,7 @@ mod collect_moto;
 mod collect_org;
 mod diff_bundles;
 mod exposure_cases;
+mod kms_controls;
 mod org_evaluate;
 mod oscal;
 mod sample;
