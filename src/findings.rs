@@ -138,12 +138,29 @@ pub struct Facts {
     /// The risk exception that matched this finding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exception: Option<Box<AppliedException>>,
+    /// A KMS key finding's summary of the key (the same on each of the key's findings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Box<KeyFacts>>,
 }
 
 impl Facts {
     pub fn is_empty(&self) -> bool {
-        self.neutralised_by.is_empty() && self.exception.is_none()
+        self.neutralised_by.is_empty() && self.exception.is_none() && self.key.is_none()
     }
+}
+
+/// What the report's Keys part shows of a KMS key, in words (`unknown` where the evidence
+/// could not be read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyFacts {
+    /// `Enabled`, `Disabled`, `PendingDeletion (deleted on <date>)`, `deleted (NotFoundException)`, ...
+    pub state: String,
+    /// `on`, `on (every N days)`, `off`, `automatic (AWS managed key)`, `not applicable (...)`.
+    pub rotation: String,
+    /// `public`, `other accounts`, `this account only`, or `unknown`.
+    pub decrypt: String,
+    /// The subjects the key protects: in-scope buckets (`s3://...`) first, then trail ARNs.
+    pub protects: Vec<String>,
 }
 
 /// A setting that neutralises a public grant, named as AWS names it.

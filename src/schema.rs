@@ -24,8 +24,13 @@ pub const BUCKETS_DIR: &str = "buckets";
 pub const CLOUDTRAIL_DIR: &str = "cloudtrail";
 /// One file per logging bucket: `access-logs/<bucket>.json`, the newest log objects.
 pub const ACCESS_LOGS_DIR: &str = "access-logs";
+/// The KMS keys that protect in-scope buckets and trails: `kms/<region>/<key-id>.json`, one file
+/// per key, and `kms/<region>/aliases.json` (ListAliases) where an alias had to be resolved.
+pub const KMS_DIR: &str = "kms";
+/// The stem of a region's alias listing in [`KMS_DIR`] (no key id is spelt like this).
+pub const KMS_ALIASES_STEM: &str = "aliases";
 /// The sub-directories of a single-account snapshot.
-pub const SNAPSHOT_DIRS: [&str; 3] = [BUCKETS_DIR, CLOUDTRAIL_DIR, ACCESS_LOGS_DIR];
+pub const SNAPSHOT_DIRS: [&str; 4] = [BUCKETS_DIR, CLOUDTRAIL_DIR, ACCESS_LOGS_DIR, KMS_DIR];
 /// An organisation snapshot's one directory: `accounts/<id>/`, a single-account snapshot each.
 pub const ACCOUNTS_DIR: &str = "accounts";
 
@@ -36,6 +41,7 @@ pub enum Service {
     S3Control,
     CloudTrail,
     Sts,
+    Kms,
 }
 
 impl Service {
@@ -46,6 +52,7 @@ impl Service {
             Service::S3Control => "s3control",
             Service::CloudTrail => "cloudtrail",
             Service::Sts => "sts",
+            Service::Kms => "kms",
         }
     }
 }
@@ -58,7 +65,10 @@ impl Service {
 /// * DescribeTrails and LookupEvents: `cloudtrail/<region>.json#/<name>`;
 /// * GetTrailStatus and GetEventSelectors: `cloudtrail/<region>.json#/trails/<ARN>/<name>`;
 /// * ListObjectsV2 (the access-log probe): `access-logs/<bucket>.json#/ListObjectsV2`;
-/// * AssumeRole (organisations): `snapshot.json#/accounts/<id>/AssumeRole` of the org header.
+/// * AssumeRole (organisations): `snapshot.json#/accounts/<id>/AssumeRole` of the org header;
+/// * DescribeKey, GetKeyRotationStatus, GetKeyPolicy and ListGrants:
+///   `kms/<region>/<key-id>.json#/calls/<name>`;
+/// * ListAliases: `kms/<region>/aliases.json#/calls/ListAliases`.
 ///
 /// New services (IAM, KMS) add variants here and nowhere else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,6 +94,11 @@ pub enum Operation {
     LookupEvents,
     ListObjectsV2,
     AssumeRole,
+    DescribeKey,
+    GetKeyRotationStatus,
+    GetKeyPolicy,
+    ListGrants,
+    ListAliases,
 }
 
 impl Operation {
@@ -104,8 +119,16 @@ impl Operation {
         Operation::GetBucketTagging,
     ];
 
+    /// The operations recorded for every KMS key, in the order a key file lists them.
+    pub const KEY: [Operation; 4] = [
+        Operation::DescribeKey,
+        Operation::GetKeyRotationStatus,
+        Operation::GetKeyPolicy,
+        Operation::ListGrants,
+    ];
+
     /// Every recorded operation.
-    pub const ALL: [Operation; 20] = [
+    pub const ALL: [Operation; 25] = [
         Operation::GetBucketLocation,
         Operation::GetBucketAcl,
         Operation::GetBucketPolicy,
@@ -126,6 +149,11 @@ impl Operation {
         Operation::LookupEvents,
         Operation::ListObjectsV2,
         Operation::AssumeRole,
+        Operation::DescribeKey,
+        Operation::GetKeyRotationStatus,
+        Operation::GetKeyPolicy,
+        Operation::ListGrants,
+        Operation::ListAliases,
     ];
 
     /// The operation's name in the AWS API: the member a snapshot records it under.
@@ -152,6 +180,11 @@ impl Operation {
             Operation::LookupEvents => "LookupEvents",
             Operation::ListObjectsV2 => "ListObjectsV2",
             Operation::AssumeRole => "AssumeRole",
+            Operation::DescribeKey => "DescribeKey",
+            Operation::GetKeyRotationStatus => "GetKeyRotationStatus",
+            Operation::GetKeyPolicy => "GetKeyPolicy",
+            Operation::ListGrants => "ListGrants",
+            Operation::ListAliases => "ListAliases",
         }
     }
 
@@ -163,6 +196,11 @@ impl Operation {
             | Operation::GetEventSelectors
             | Operation::LookupEvents => Service::CloudTrail,
             Operation::AssumeRole => Service::Sts,
+            Operation::DescribeKey
+            | Operation::GetKeyRotationStatus
+            | Operation::GetKeyPolicy
+            | Operation::ListGrants
+            | Operation::ListAliases => Service::Kms,
             _ => Service::S3,
         }
     }
@@ -197,6 +235,11 @@ impl Operation {
         Operation::BUCKET
             .into_iter()
             .find(|op| op.aws_name() == name)
+    }
+
+    /// The key operation recorded under `name` in a key file's `calls`.
+    pub fn key_operation(name: &str) -> Option<Operation> {
+        Operation::KEY.into_iter().find(|op| op.aws_name() == name)
     }
 
     /// True when some recorded operation has this AWS name (for the catalog's evidence lists).

@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod cloudtrail;
+pub mod kms;
 pub mod org;
 pub mod policy;
 pub mod strict;
@@ -27,7 +28,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::schema::{
-    Operation, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, META_FILE, SNAPSHOT_FORMAT,
+    Operation, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, KMS_ALIASES_STEM, KMS_DIR,
+    META_FILE, SNAPSHOT_FORMAT,
 };
 use aws::*;
 use policy::PolicyDocument;
@@ -269,6 +271,8 @@ pub struct Snapshot {
     pub trails: cloudtrail::CloudTrail,
     /// The access-log files, typed, by the bucket whose logs they are.
     pub access_log_evidence: BTreeMap<String, cloudtrail::AccessLogEvidence>,
+    /// The KMS keys (`kms/<region>/<key-id>.json`) and alias listings, typed.
+    pub kms: kms::Kms,
     /// Unknown members of recorded answers, in file order: read past, changing no verdict.
     pub warnings: Vec<SnapshotWarning>,
     /// Every file, sorted by path.
@@ -303,6 +307,7 @@ impl Snapshot {
         let mut buckets = Vec::new();
         let mut trails = cloudtrail::CloudTrail::default();
         let mut access_log_evidence = BTreeMap::new();
+        let mut keys = kms::Kms::default();
         let mut warnings = Vec::new();
         for relative in &files {
             let path = root.join(relative);
@@ -335,7 +340,21 @@ impl Snapshot {
                         cloudtrail::parse_access_log(&path, &value, &mut warnings)?,
                     );
                 }
-                _ => {}
+                _ => {
+                    if let Some(region) =
+                        dir.strip_prefix(KMS_DIR).and_then(|r| r.strip_prefix('/'))
+                    {
+                        let value = parse_json(&path, &bytes)?;
+                        if stem == KMS_ALIASES_STEM {
+                            let aliases = kms::parse_aliases(&path, region, &value, &mut warnings)?;
+                            keys.aliases.insert(region.to_string(), aliases);
+                        } else {
+                            let key = kms::parse_key(&path, region, stem, &value, &mut warnings)?;
+                            keys.keys
+                                .insert((region.to_string(), stem.to_string()), key);
+                        }
+                    }
+                }
             }
         }
         let digest = digest_of(&hashed);
@@ -345,6 +364,7 @@ impl Snapshot {
             buckets,
             trails,
             access_log_evidence,
+            kms: keys,
             warnings,
             files: hashed,
             digest,

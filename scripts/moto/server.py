@@ -167,6 +167,29 @@ def _grant_every_permission():
 _grant_every_permission()
 
 
+def _aws_managed_keys_exist():
+    """moto 5.2.5 lists the AWS managed aliases (alias/aws/s3, ...) with TargetKeyIds of keys that
+    do not exist (DescribeKey answers NotFoundException: the key would look deleted), and creates
+    such a key, as a customer managed one, only when the alias itself is used. AWS creates an AWS
+    managed key on first use and lists it with KeyManager AWS: the launcher creates each one when
+    the aliases are listed, with KeyManager AWS, so ListAliases names keys that exist."""
+    from moto.kms.responses import KmsResponse
+    from moto.kms.utils import RESERVED_ALIASES
+
+    original = KmsResponse.list_aliases
+
+    def list_aliases(self):
+        for alias in RESERVED_ALIASES:
+            key_id = self.kms_backend.get_key_id_from_alias(alias)
+            self.kms_backend.keys[key_id].key_manager = "AWS"
+        return original(self)
+
+    KmsResponse.list_aliases = list_aliases
+
+
+_aws_managed_keys_exist()
+
+
 class QuietRequestHandler(MotoRequestHandler):
     """Drops werkzeug's one-line-per-request log: the benchmark sends tens of thousands."""
 

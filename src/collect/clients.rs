@@ -134,6 +134,14 @@ impl Clients {
             .clone()
     }
 
+    /// A KMS client for `region` (a key is read in its own region). Few keys, so no cache.
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_owned()))
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
     /// The s3control client (account-level Block Public Access).
     pub fn s3control(&self) -> aws_sdk_s3control::Client {
         let mut conf = aws_sdk_s3control::config::Builder::from(&self.sdk);

@@ -14,6 +14,7 @@
 pub mod args;
 pub mod clients;
 pub mod cloudtrail;
+pub mod kms;
 pub mod limit;
 pub mod merge;
 pub mod org;
@@ -168,6 +169,8 @@ struct BucketOutcome {
     region: String,
     in_scope: bool,
     failed_calls: usize,
+    /// The KMS key its default encryption names (in scope only).
+    key: Option<kms::KeyRef>,
 }
 
 /// Collects the account's evidence into `args.out`, recording `collected_at` as the collection
@@ -429,7 +432,24 @@ impl AccountRun<'_> {
         };
         regions.iter().for_each(|r| trail_runs.ensure(&shared, r));
         progress.phase("cloudtrail (2 lookups/s)", regions.len() as u64);
-        let trail_failures = finish_cloudtrail(&shared, trail_runs, progress).await?;
+        let (trail_failures, trail_keys) = finish_cloudtrail(&shared, trail_runs, progress).await?;
+
+        // The KMS keys behind the in-scope buckets and the trails.
+        let key_refs: BTreeSet<kms::KeyRef> = outcomes
+            .iter()
+            .filter_map(|o| o.key.clone())
+            .chain(trail_keys)
+            .collect();
+        let key_failures = kms::KeyRun {
+            limiter: &shared.limiter,
+            writer: &shared.writer,
+            clients: &shared.clients,
+            account_id: self.account_id,
+            partition: self.partition,
+            collected_at: &shared.collected_at,
+        }
+        .collect(key_refs)
+        .await?;
 
         let mut snapshot = json!({
             "format": SNAPSHOT_FORMAT,
@@ -467,6 +487,7 @@ impl AccountRun<'_> {
             api_calls: shared.limiter.calls(),
             failed_calls: outcomes.iter().map(|o| o.failed_calls).sum::<usize>()
                 + trail_failures
+                + key_failures
                 + account_failed,
         })
     }
@@ -572,6 +593,10 @@ async fn collect_bucket(
             )?;
         }
     }
+    let key = calls
+        .get(Operation::GetBucketEncryption.aws_name())
+        .filter(|_| in_scope)
+        .and_then(|encryption| kms::bucket_key_ref(encryption, &region));
     doc["calls"] = serde_json::to_value(calls).expect("JSON map");
     shared.writer.write_json(
         &format!("{BUCKETS_DIR}/{}", writer::file_name_for(&name)),
@@ -581,6 +606,7 @@ async fn collect_bucket(
         region,
         in_scope,
         failed_calls,
+        key,
     })
 }
 
@@ -621,12 +647,12 @@ impl RegionRuns {
 
 /// Waits for the region tasks, then asks GetTrailStatus and GetEventSelectors once per distinct
 /// trail (of its home region) and writes `cloudtrail/<region>.json`. Returns the number of failed
-/// calls.
+/// calls and the trails' KMS keys.
 async fn finish_cloudtrail(
     shared: &Arc<Shared>,
     runs: RegionRuns,
     progress: &dyn Progress,
-) -> Result<usize, CollectError> {
+) -> Result<(usize, Vec<kms::KeyRef>), CollectError> {
     let mut tasks = runs.tasks;
     let mut per_region = Vec::new();
     while let Some(joined) = tasks.join_next().await {
@@ -661,7 +687,9 @@ async fn finish_cloudtrail(
     }
 
     let mut failures = 0;
+    let mut keys = Vec::new();
     for (region, described, trails, lookup) in per_region {
+        keys.extend(kms::trail_key_refs(&described, &region));
         let mut trail_map = serde_json::Map::new();
         for t in &trails {
             if let Some(d) = details.get(&t.arn) {
@@ -687,5 +715,5 @@ async fn finish_cloudtrail(
         )?;
         progress.inc();
     }
-    Ok(failures)
+    Ok((failures, keys))
 }

@@ -145,6 +145,10 @@ impl SnapshotWriter {
     /// Writes `value` as sorted, pretty JSON to `rel` inside the snapshot.
     pub fn write_json(&self, rel: &str, value: &Value) -> Result<(), WriteError> {
         let path = self.tmp.join(rel);
+        // `kms/<region>/` is made on demand (the other directories exist from the start).
+        if let Some(parent) = path.parent().filter(|p| !p.is_dir()) {
+            fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
         let text = to_stable_json(value);
         let mut file = fs::File::create(&path).map_err(io_err(&path))?;
         file.write_all(text.as_bytes()).map_err(io_err(&path))?;

@@ -19,7 +19,10 @@
 //! - `new_buckets` / `removed_buckets`: from the names of `evidence/buckets/*.json`;
 //! - `changed_configurations`: per bucket in both, each recorded API call whose RESULT differs as
 //!   parsed JSON (GetBucketPolicy: the parsed policy document, not its string). Before and after
-//!   are shown with object keys sorted; an absent call is `null`.
+//!   are shown with object keys sorted; an absent call is `null`. KMS key files
+//!   (`evidence/kms/<region>/<key-id>.json`) are compared the same way, under the name
+//!   `kms/<region>/<key-id>`: a key whose state (DescribeKey), rotation or policy (GetKeyPolicy,
+//!   parsed) changed is listed; keys are never listed as new or removed buckets.
 //!
 //! Organisation bundles (docs/organizations.md): buckets are read from
 //! `evidence/accounts/<id>/buckets/*.json` and named `<id>/<bucket>`; when both bundles are of
@@ -54,18 +57,35 @@ const ACCOUNTS_PREFIX: &str = "accounts/";
 
 /// The bucket a snapshot file holds: `buckets/<b>.json` → `<b>`, and in an organisation's
 /// snapshot `accounts/<id>/buckets/<b>.json` → `<id>/<b>`.
+///
+/// KMS key files are compared the same way: `kms/<region>/<stem>.json` → `kms/<region>/<stem>`
+/// (`<id>/kms/<region>/<stem>` in an organisation). A bucket name never holds a `/`, so the two
+/// never collide, and [`is_key_file`] tells them apart.
 fn bucket_of_path(path: &str) -> Option<String> {
     let stem = |rest: &str| {
         rest.strip_suffix(".json")
             .filter(|stem| !stem.is_empty() && !stem.contains('/'))
             .map(str::to_string)
     };
-    if let Some(rest) = path.strip_prefix("buckets/") {
-        return stem(rest);
+    let single = |path: &str| {
+        if let Some(rest) = path.strip_prefix("buckets/") {
+            return stem(rest);
+        }
+        let (region, rest) = path.strip_prefix("kms/")?.split_once('/')?;
+        let key = stem(rest)?;
+        (!region.is_empty()).then(|| format!("kms/{region}/{key}"))
+    };
+    if let Some(name) = single(path) {
+        return Some(name);
     }
     let (account, rest) = path.strip_prefix(ACCOUNTS_PREFIX)?.split_once('/')?;
-    let bucket = stem(rest.strip_prefix("buckets/")?)?;
-    (!account.is_empty()).then(|| format!("{account}/{bucket}"))
+    let name = single(rest)?;
+    (!account.is_empty()).then(|| format!("{account}/{name}"))
+}
+
+/// True for a KMS key (or alias listing) file's name, false for a bucket's.
+fn is_key_file(name: &str) -> bool {
+    name.matches('/').count() >= 2
 }
 
 /// The bucket a bundle entry holds: [`bucket_of_path`] under `evidence/`.
@@ -351,11 +371,11 @@ fn exception_expired(finding: &Finding) -> bool {
         .is_some_and(|e| e.state == ExceptionState::Expired)
 }
 
-/// The same JSON with every object's keys sorted, and a bucket policy string parsed, so that
-/// formatting and key order never count as a change.
+/// The same JSON with every object's keys sorted, and a bucket or key policy string parsed, so
+/// that formatting and key order never count as a change.
 fn canonical(operation: &str, value: &Value) -> Value {
     let mut value = sorted(value);
-    if operation == "GetBucketPolicy" {
+    if operation == "GetBucketPolicy" || operation == "GetKeyPolicy" {
         if let Some(Value::String(text)) = value.pointer("/ok/Policy") {
             if let Ok(document) = serde_json::from_str::<Value>(text) {
                 let document = sorted(&document);
@@ -453,13 +473,13 @@ pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
     let new_buckets = new
         .buckets
         .iter()
-        .filter(|(name, _)| !old.buckets.contains_key(*name))
+        .filter(|(name, _)| !is_key_file(name) && !old.buckets.contains_key(*name))
         .map(|(name, file)| bucket_ref(name, file))
         .collect();
     let removed_buckets = old
         .buckets
         .iter()
-        .filter(|(name, _)| !new.buckets.contains_key(*name))
+        .filter(|(name, _)| !is_key_file(name) && !new.buckets.contains_key(*name))
         .map(|(name, file)| bucket_ref(name, file))
         .collect();
 
@@ -512,6 +532,23 @@ pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
 #[cfg(test)]
 mod tests {
     use super::bucket_of_entry;
+
+    #[test]
+    fn key_files_are_compared_like_bucket_files() {
+        assert_eq!(
+            bucket_of_entry("evidence/kms/us-east-1/k1.json").as_deref(),
+            Some("kms/us-east-1/k1")
+        );
+        assert_eq!(
+            bucket_of_entry("evidence/accounts/111122223333/kms/eu-west-1/k2.json").as_deref(),
+            Some("111122223333/kms/eu-west-1/k2")
+        );
+        assert_eq!(bucket_of_entry("evidence/kms/k1.json"), None);
+        assert!(super::is_key_file("kms/us-east-1/k1"));
+        assert!(super::is_key_file("111122223333/kms/us-east-1/k1"));
+        assert!(!super::is_key_file("111122223333/kms"));
+        assert!(!super::is_key_file("kms"));
+    }
 
     #[test]
     fn bucket_entries_of_single_and_organisation_bundles() {

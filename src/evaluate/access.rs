@@ -441,7 +441,7 @@ pub fn public_policy_grants(
                 && allow_reaches_public(&s.principal)
                 && covers_action(&s.actions, action)
                 && allow_reaches(&s.resources, target, bucket_arn)
-                && !s.conditions.iter().any(is_pin)
+                && !s.conditions.iter().any(|c| is_pin(c, &[]))
         });
         for statement in allows {
             match granted.iter_mut().find(|(s, _)| s.index == statement.index) {
@@ -486,13 +486,74 @@ fn public_deny_covers(
     target: Target,
     bucket_arn: &str,
 ) -> bool {
+    public_deny_covers_with(document, action, target, bucket_arn, &[])
+}
+
+/// [`public_deny_covers`] with condition keys that pin the caller in this kind of policy besides
+/// [`RESTRICTING_KEYS`] (a key policy adds `kms:CallerAccount`).
+fn public_deny_covers_with(
+    document: &PolicyDocument,
+    action: &str,
+    target: Target,
+    arn: &str,
+    pins: &[&str],
+) -> bool {
     document.statements.iter().any(|s| {
         s.effect == Effect::Deny
             && deny_covers_public(&s.principal)
             && covers_action(&s.actions, action)
-            && deny_covers(&s.resources, target, bucket_arn)
-            && s.conditions.iter().all(is_negated_pin)
+            && deny_covers(&s.resources, target, arn)
+            && s.conditions.iter().all(|c| is_negated_pin(c, pins))
     })
+}
+
+/// The Allow statements of a resource policy (such as a KMS key policy, whose one resource is
+/// `arn`) that give `action` on `arn` to everyone without a condition in `pins` or
+/// [`RESTRICTING_KEYS`] pinning the caller, unless a public Deny takes the action away. The
+/// same rules as a bucket policy's public grants ([`public_policy_grants`]).
+pub fn public_allows_on<'d>(
+    document: &'d PolicyDocument,
+    action: &str,
+    arn: &str,
+    pins: &[&str],
+) -> Vec<&'d Statement> {
+    if public_deny_covers_with(document, action, Target::Bucket, arn, pins) {
+        return Vec::new();
+    }
+    document
+        .statements
+        .iter()
+        .filter(|s| {
+            s.effect == Effect::Allow
+                && allow_reaches_public(&s.principal)
+                && covers_action(&s.actions, action)
+                && allow_reaches(&s.resources, Target::Bucket, arn)
+                && !s.conditions.iter().any(|c| is_pin(c, pins))
+        })
+        .collect()
+}
+
+/// The Allow statements of a resource policy that give `action` on `arn` to some principal
+/// (any principal: callers decide whom they look for), unless a public Deny takes the action
+/// away from everyone (with `pins` as in [`public_allows_on`]).
+pub fn allows_on<'d>(
+    document: &'d PolicyDocument,
+    action: &str,
+    arn: &str,
+    pins: &[&str],
+) -> Vec<&'d Statement> {
+    if public_deny_covers_with(document, action, Target::Bucket, arn, pins) {
+        return Vec::new();
+    }
+    document
+        .statements
+        .iter()
+        .filter(|s| {
+            s.effect == Effect::Allow
+                && covers_action(&s.actions, action)
+                && allow_reaches(&s.resources, Target::Bucket, arn)
+        })
+        .collect()
 }
 
 fn allow_reaches_public(principal: &PrincipalSpec) -> bool {
@@ -623,19 +684,20 @@ const NEGATED_OPERATORS: &[&str] = &[
 /// An Allow condition that confines the statement to fixed callers: a positive operator (not
 /// `...IfExists`, which passes when the key is absent, as it is for anonymous callers; not
 /// `ForAllValues:`, which passes on an empty set) on a restricting key with fixed values.
-fn is_pin(condition: &Condition) -> bool {
+/// `pins` names further restricting keys (lower case) of the policy's kind.
+fn is_pin(condition: &Condition, pins: &[&str]) -> bool {
     let operator = condition.operator.to_ascii_lowercase();
     let operator = operator.strip_prefix("foranyvalue:").unwrap_or(&operator);
-    POSITIVE_OPERATORS.contains(&operator) && fixed_restricting_values(condition, operator)
+    POSITIVE_OPERATORS.contains(&operator) && fixed_restricting_values(condition, operator, pins)
 }
 
 /// A Deny condition that fires for everyone outside fixed callers (`StringNotEquals
 /// aws:SourceVpce vpce-1`): such a Deny still shuts the public out. `IfExists` is fine here:
 /// an absent key makes the Deny apply.
-fn is_negated_pin(condition: &Condition) -> bool {
+fn is_negated_pin(condition: &Condition, pins: &[&str]) -> bool {
     let operator = condition.operator.to_ascii_lowercase();
     let operator = operator.strip_suffix("ifexists").unwrap_or(&operator);
-    NEGATED_OPERATORS.contains(&operator) && fixed_restricting_values(condition, operator)
+    NEGATED_OPERATORS.contains(&operator) && fixed_restricting_values(condition, operator, pins)
 }
 
 /// Whether every value of a restricting key names fixed callers, as `operator` (lower case,
@@ -645,9 +707,10 @@ fn is_negated_pin(condition: &Condition) -> bool {
 /// string (which no real caller has). The one documented exception to "no wildcards": an
 /// `s3:DataAccessPointArn` whose account (and partition and region) are fixed may use a wildcard
 /// in the access point name, since every such access point belongs to that account.
-fn fixed_restricting_values(condition: &Condition, operator: &str) -> bool {
+fn fixed_restricting_values(condition: &Condition, operator: &str, pins: &[&str]) -> bool {
     let key = condition.key.to_ascii_lowercase();
-    if !RESTRICTING_KEYS.contains(&key.as_str()) || condition.values.is_empty() {
+    let restricting = RESTRICTING_KEYS.contains(&key.as_str()) || pins.contains(&key.as_str());
+    if !restricting || condition.values.is_empty() {
         return false;
     }
     let wildcards = operator.contains("like") || operator.starts_with("arn");
@@ -725,7 +788,10 @@ pub fn foreign_principals(statement: &Statement, own_account: &str) -> Vec<Strin
                         condition.values.join(", ")
                     ));
                 }
-                "aws:principalaccount" | "aws:sourceaccount" | "aws:sourceowner" => {
+                "aws:principalaccount"
+                | "aws:sourceaccount"
+                | "aws:sourceowner"
+                | "kms:calleraccount" => {
                     foreign.extend(
                         condition
                             .values
@@ -742,7 +808,7 @@ pub fn foreign_principals(statement: &Statement, own_account: &str) -> Vec<Strin
 }
 
 /// The account id in `arn:aws:iam::123456789012:root` or a bare 12-digit id.
-fn account_of(principal: &str) -> Option<&str> {
+pub fn account_of(principal: &str) -> Option<&str> {
     if principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()) {
         return Some(principal);
     }
@@ -775,71 +841,58 @@ mod tests {
 
     #[test]
     fn pins_need_fixed_values_of_restricting_keys() {
-        assert!(is_pin(&condition(
-            "StringEquals",
-            "aws:SourceVpce",
-            &["vpce-1a2b"]
-        )));
-        assert!(is_pin(&condition(
-            "IpAddress",
-            "aws:SourceIp",
-            &["10.0.0.0/8", "192.0.2.1"]
-        )));
-        assert!(!is_pin(&condition(
-            "IpAddress",
-            "aws:SourceIp",
-            &["0.0.0.0/0"]
-        )));
-        assert!(!is_pin(&condition(
-            "IpAddress",
-            "aws:SourceIp",
-            &["10.0.0.0/7"]
-        )));
-        assert!(!is_pin(&condition(
-            "IpAddress",
-            "aws:SourceIp",
-            &["2001:db8::/31"]
-        )));
-        assert!(is_pin(&condition(
-            "IpAddress",
-            "aws:SourceIp",
-            &["2001:db8::/48"]
-        )));
-        assert!(!is_pin(&condition(
-            "StringLike",
-            "aws:SourceVpce",
-            &["vpce-*"]
-        )));
-        assert!(!is_pin(&condition(
-            "StringEquals",
-            "aws:Referer",
-            &["https://example.com"]
-        )));
-        assert!(!is_pin(&condition(
-            "StringEqualsIfExists",
-            "aws:SourceVpce",
-            &["vpce-1"]
-        )));
-        assert!(!is_pin(&condition(
-            "StringNotEquals",
-            "aws:SourceVpce",
-            &["vpce-1"]
-        )));
-        assert!(!is_pin(&condition(
-            "ForAllValues:StringEquals",
-            "aws:PrincipalOrgID",
-            &["o-1"]
-        )));
-        assert!(is_pin(&condition(
-            "ForAnyValue:StringEquals",
-            "aws:PrincipalOrgID",
-            &["o-1"]
-        )));
-        assert!(!is_pin(&condition(
-            "StringEquals",
-            "aws:SourceArn",
-            &["arn:${aws:username}"]
-        )));
+        assert!(is_pin(
+            &condition("StringEquals", "aws:SourceVpce", &["vpce-1a2b"]),
+            &[]
+        ));
+        assert!(is_pin(
+            &condition("IpAddress", "aws:SourceIp", &["10.0.0.0/8", "192.0.2.1"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("IpAddress", "aws:SourceIp", &["0.0.0.0/0"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("IpAddress", "aws:SourceIp", &["10.0.0.0/7"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("IpAddress", "aws:SourceIp", &["2001:db8::/31"]),
+            &[]
+        ));
+        assert!(is_pin(
+            &condition("IpAddress", "aws:SourceIp", &["2001:db8::/48"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("StringLike", "aws:SourceVpce", &["vpce-*"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("StringEquals", "aws:Referer", &["https://example.com"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("StringEqualsIfExists", "aws:SourceVpce", &["vpce-1"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("StringNotEquals", "aws:SourceVpce", &["vpce-1"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("ForAllValues:StringEquals", "aws:PrincipalOrgID", &["o-1"]),
+            &[]
+        ));
+        assert!(is_pin(
+            &condition("ForAnyValue:StringEquals", "aws:PrincipalOrgID", &["o-1"]),
+            &[]
+        ));
+        assert!(!is_pin(
+            &condition("StringEquals", "aws:SourceArn", &["arn:${aws:username}"]),
+            &[]
+        ));
     }
 
     /// The public grants of a policy letting everyone read objects under `condition`.

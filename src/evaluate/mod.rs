@@ -12,6 +12,7 @@ mod configuration;
 pub mod data_events;
 pub mod ephi;
 mod exposure;
+pub mod keys;
 pub mod names;
 pub mod wildcard;
 
@@ -22,6 +23,7 @@ use crate::controls::Catalog;
 use crate::findings::{Facts, Finding, Status};
 use crate::schema::{Operation, Timestamp};
 use crate::snapshot::cloudtrail::{AccessLogEvidence, CloudTrail, TrailEvidence};
+use crate::snapshot::kms::Kms;
 use crate::snapshot::{Bucket, Evidence, Snapshot, SnapshotMeta};
 use access::AccessContext;
 
@@ -50,6 +52,8 @@ pub struct AccountContext<'a> {
     /// Every bucket of the snapshot by name, in scope or not (log targets may be out of scope).
     pub buckets: BTreeMap<&'a str, &'a Bucket>,
     pub access_logs: &'a BTreeMap<String, AccessLogEvidence>,
+    /// The KMS keys and alias listings.
+    pub kms: &'a Kms,
     /// The end of the review period (or the collection time): what "current" is measured against.
     pub period_end: DateTime<Utc>,
     pub options: EvaluateOptions,
@@ -67,6 +71,7 @@ impl<'a> AccountContext<'a> {
                 .map(|b| (b.name.as_str(), b))
                 .collect(),
             access_logs: &snapshot.access_log_evidence,
+            kms: &snapshot.kms,
             period_end: period_end(&snapshot.meta),
             options,
         }
@@ -172,6 +177,7 @@ impl<'a> BucketContext<'a> {
 
 type BucketCheck = fn(&BucketContext) -> Verdict;
 type TrailCheck = fn(&TrailEvidence) -> Verdict;
+type KeyCheck = fn(&keys::KeyContext) -> Verdict;
 
 /// Every bucket control this build evaluates, by id.
 const BUCKET_CONTROLS: &[(&str, BucketCheck)] = &[
@@ -257,6 +263,14 @@ const TRAIL_CONTROLS: &[(&str, TrailCheck)] = &[
     ("cloudtrail.not-multi-region", audit_trail::not_multi_region),
 ];
 
+/// Every KMS key control, by id. Subjects are key ARNs (see [`keys`]).
+const KEY_CONTROLS: &[(&str, KeyCheck)] = &[
+    ("kms.key-not-usable", keys::key_not_usable),
+    ("kms.key-rotation-disabled", keys::key_rotation_disabled),
+    ("kms.key-policy-public", keys::key_policy_public),
+    ("kms.key-cross-account", keys::key_cross_account),
+];
+
 /// The ids of every control the evaluator judges (the catalog must define these, and the
 /// administrative and organisation ones: see `audit::control_ids`).
 pub fn known_control_ids() -> Vec<&'static str> {
@@ -264,6 +278,7 @@ pub fn known_control_ids() -> Vec<&'static str> {
         .iter()
         .map(|(id, _)| *id)
         .chain(TRAIL_CONTROLS.iter().map(|(id, _)| *id))
+        .chain(KEY_CONTROLS.iter().map(|(id, _)| *id))
         .collect()
 }
 
@@ -272,17 +287,24 @@ pub fn bucket_control_ids() -> Vec<&'static str> {
     BUCKET_CONTROLS.iter().map(|(id, _)| *id).collect()
 }
 
+/// The ids of the controls judged per KMS key (subjects are key ARNs).
+pub fn key_control_ids() -> Vec<&'static str> {
+    KEY_CONTROLS.iter().map(|(id, _)| *id).collect()
+}
+
 /// Runs one bucket control by id on a bucket with only account metadata around it (no trails,
 /// no access-log evidence, no other buckets): for tests and tools that judge a single control.
 pub fn check_bucket(control: &str, bucket: &Bucket, meta: &SnapshotMeta) -> Option<Verdict> {
     let empty_trails = CloudTrail::default();
     let empty_logs = BTreeMap::new();
+    let empty_kms = Kms::default();
     let account = AccountContext {
         meta,
         trails: Vec::new(),
         cloudtrail: &empty_trails,
         buckets: BTreeMap::from([(bucket.name.as_str(), bucket)]),
         access_logs: &empty_logs,
+        kms: &empty_kms,
         period_end: period_end(meta),
         options: EvaluateOptions::default(),
     };
@@ -311,8 +333,8 @@ pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     evaluate_with(snapshot, catalog, EvaluateOptions::default())
 }
 
-/// Evaluates with explicit options: buckets in name order, then trails in ARN order, controls
-/// in catalog order.
+/// Evaluates with explicit options: buckets in name order, then trails in ARN order (and the
+/// account-level trail verdict), then KMS keys in ARN order, controls in catalog order.
 pub fn evaluate_with(
     snapshot: &Snapshot,
     catalog: &Catalog,
@@ -374,6 +396,21 @@ pub fn evaluate_with(
                 control,
                 verdict,
             ));
+        }
+    }
+    let key_checks: Vec<_> = catalog
+        .controls
+        .iter()
+        .filter_map(|c| {
+            KEY_CONTROLS
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, f)| (c, *f))
+        })
+        .collect();
+    for key in keys::key_contexts(&account) {
+        for (control, check) in &key_checks {
+            findings.push(finding(&key.arn, control, check(&key)));
         }
     }
     findings

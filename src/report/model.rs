@@ -151,6 +151,51 @@ pub struct SafeguardSection {
     /// The controls whose findings are listed here (each control is detailed once, under the
     /// first safeguard it maps to).
     pub details: Vec<ControlDetail>,
+    /// The encryption safeguard's "Keys" part: every KMS key judged, in ARN order (empty
+    /// elsewhere).
+    pub keys: Vec<KeyRow>,
+}
+
+/// The safeguard whose section carries the Keys part.
+pub const ENCRYPTION_SAFEGUARD: &str = "164.312(a)(2)(iv)";
+
+/// One KMS key in the Keys part, from the key facts its findings carry.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyRow {
+    pub arn: String,
+    pub state: String,
+    pub rotation: String,
+    /// `public`, `other accounts`, `this account only` or `unknown`.
+    pub decrypt: String,
+    /// The buckets and trails that rely on it, or a note that none in scope does.
+    pub protects: String,
+}
+
+/// The Keys part: one row per key subject, from the first key finding that carries its facts.
+fn key_rows(controls: &[ControlInfo]) -> Vec<KeyRow> {
+    let mut rows: BTreeMap<String, KeyRow> = BTreeMap::new();
+    for finding in controls.iter().flat_map(|c| &c.findings) {
+        let Some(key) = &finding.facts.key else {
+            continue;
+        };
+        let subject = if finding.account.is_empty() {
+            finding.subject.clone()
+        } else {
+            format!("{} {}", finding.account, finding.subject)
+        };
+        rows.entry(subject).or_insert_with(|| KeyRow {
+            arn: finding.subject.clone(),
+            state: key.state.clone(),
+            rotation: key.rotation.clone(),
+            decrypt: key.decrypt.clone(),
+            protects: if key.protects.is_empty() {
+                "no in-scope bucket or trail".to_string()
+            } else {
+                key.protects.join(", ")
+            },
+        });
+    }
+    rows.into_values().collect()
 }
 
 /// The heading of one account's detail sections in an organisation report.
@@ -608,6 +653,11 @@ fn safeguard_sections(
             counts,
             controls: mapped.iter().map(|c| control_row(c, prefix)).collect(),
             details,
+            keys: if with_details && *id == ENCRYPTION_SAFEGUARD {
+                key_rows(controls)
+            } else {
+                Vec::new()
+            },
         });
     }
     // Technical controls mapped to no known safeguard still get listed somewhere.
@@ -638,6 +688,7 @@ fn safeguard_sections(
                 .filter(|_| with_details)
                 .map(|c| control_detail(c, prefix))
                 .collect(),
+            keys: Vec::new(),
         });
     }
     safeguards

@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 
 use super::model::{
     thousands, BucketRow, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup,
-    MethodView, OrganisationView, PolicySection, ReportModel, SafeguardSection, StatusCounts,
-    SummaryView,
+    KeyRow, MethodView, OrganisationView, PolicySection, ReportModel, SafeguardSection,
+    StatusCounts, SummaryView,
 };
 use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::risk::RiskView;
@@ -1132,10 +1132,42 @@ fn safeguard_sections(flow: &mut Flow, safeguards: &[SafeguardSection]) {
             BODY,
         );
         control_table(flow, &section.controls);
+        if !section.keys.is_empty() {
+            keys_table(flow, &section.keys);
+        }
         for detail in &section.details {
             control_detail(flow, detail);
         }
     }
+}
+
+/// The encryption safeguard's Keys part.
+fn keys_table(flow: &mut Flow, keys: &[KeyRow]) {
+    flow.heading("Keys", 3);
+    flow.paragraph(
+        "The KMS keys behind the in-scope buckets' default encryption and the trails' log files: each key's state, automatic rotation, who its key policy and grants let decrypt, and what relies on it.",
+        BODY,
+    );
+    let cols = columns(&[
+        ("Key", 30.0, CELL_MONO, false),
+        ("State", 14.0, CELL, false),
+        ("Rotation", 12.0, CELL, false),
+        ("Who can decrypt", 12.0, CELL, false),
+        ("Protects", 32.0, CELL_MONO, false),
+    ]);
+    let rows: Vec<Vec<Cell>> = keys
+        .iter()
+        .map(|k| {
+            vec![
+                cell(k.arn.clone()),
+                cell(k.state.clone()),
+                cell(k.rotation.clone()),
+                cell(k.decrypt.clone()),
+                cell(k.protects.clone()),
+            ]
+        })
+        .collect();
+    flow.table(&cols, &rows);
 }
 
 fn policy_sections(flow: &mut Flow, policies: &[PolicySection]) {

@@ -78,14 +78,20 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
         } else {
             format!("{account} ")
         };
-        let _ = writeln!(
-            out,
-            "{account}{subject}  ({} fail, {} error, {} excepted, {} pass)",
+        let counts = format!(
+            "({} fail, {} error, {} excepted, {} pass)",
             count(Status::Fail),
             count(Status::Error),
             count(Status::Excepted),
             count(Status::Pass)
         );
+        let heading = format!("{account}{subject}  {counts}");
+        // A long subject (a KMS key ARN) puts the counts on a line of their own.
+        if heading.chars().count() <= 100 {
+            let _ = writeln!(out, "{heading}");
+        } else {
+            let _ = writeln!(out, "{account}{subject}\n  {counts}");
+        }
         let mut passed = Vec::new();
         for f in findings {
             match f.status {

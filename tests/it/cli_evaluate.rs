@@ -52,8 +52,14 @@ fn json_output_follows_the_findings_contract() {
     assert_eq!(doc["snapshot"]["collected_at"], "2026-10-01T06:00:00Z");
     let findings = doc["findings"].as_array().unwrap();
     let bucket_controls = phi_audit::evaluate::bucket_control_ids().len();
-    let trail_controls = phi_audit::evaluate::known_control_ids().len() - bucket_controls;
-    assert_eq!(findings.len(), 2 * bucket_controls + trail_controls);
+    let key_controls = phi_audit::evaluate::key_control_ids().len();
+    let trail_controls =
+        phi_audit::evaluate::known_control_ids().len() - bucket_controls - key_controls;
+    // Two buckets, one trail, two KMS keys (the good bucket's and the trail's).
+    assert_eq!(
+        findings.len(),
+        2 * bucket_controls + trail_controls + 2 * key_controls
+    );
     assert!(findings.iter().any(|f| f["subject"] == TRAIL_ARN
         && f["control"] == "cloudtrail.not-logging"
         && f["status"] == "pass"));
@@ -73,7 +79,8 @@ fn json_output_follows_the_findings_contract() {
         .iter()
         .any(|e| e == "buckets/public-site.json#/calls/GetBucketAcl"));
     assert_eq!(doc["summary"]["findings"], findings.len());
-    assert_eq!(doc["summary"]["subjects"], 3);
+    // Two buckets, the trail and two KMS keys.
+    assert_eq!(doc["summary"]["subjects"], 5);
     let fails = findings.iter().filter(|f| f["status"] == "fail").count();
     assert_eq!(doc["summary"]["by_status"]["fail"], fails);
 }
@@ -108,8 +115,14 @@ fn csv_has_one_row_per_finding() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let bucket_controls = phi_audit::evaluate::bucket_control_ids().len();
-    let trail_controls = phi_audit::evaluate::known_control_ids().len() - bucket_controls;
-    assert_eq!(rows.len(), 2 * bucket_controls + trail_controls);
+    let key_controls = phi_audit::evaluate::key_control_ids().len();
+    let trail_controls =
+        phi_audit::evaluate::known_control_ids().len() - bucket_controls - key_controls;
+    // Two buckets, one trail, two KMS keys (the good bucket's and the trail's).
+    assert_eq!(
+        rows.len(),
+        2 * bucket_controls + trail_controls + 2 * key_controls
+    );
     assert!(stdout.contains("\r\n"), "RFC 4180 line endings");
     assert!(rows
         .iter()

@@ -135,10 +135,10 @@ fn diff(dir: &Path, args: &[&str]) -> (i32, String, String) {
 const EXPECTED_TABLE: &str = r#"phi-audit diff
 old: old.zip
   account 111122223333, collected 2026-10-01T06:00:00Z, generated 2026-10-08T09:00:00Z
-  snapshot digest 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+  snapshot digest 5548987f67b129604af087789bcb459d50955232450290691b37c5708f1f54bc
 new: new.zip
   account 111122223333, collected 2026-10-08T06:00:00Z, generated 2026-10-08T09:00:00Z
-  snapshot digest da497f32b9d882a7cfebad33d4985264c065552db2017272018de235183e768f
+  snapshot digest 7bfe10dfa9f647392607ddc6c3a6a1a7297213d3410a65c07e62995f9f975e24
 
 New failures (9)
   [high] s3://riverside-partner-referrals s3.world-listable-anonymous (pass -> fail)
@@ -626,7 +626,7 @@ const EXPECTED_HTML_SECTION: &str = r#"Changes since last review
 Previous bundle: old.zip
 Its report generated (UTC): 2026-10-08T09:00:00Z
 Its evidence collected (UTC): 2026-10-01T06:00:00Z
-Its snapshot digest: 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+Its snapshot digest: 5548987f67b129604af087789bcb459d50955232450290691b37c5708f1f54bc
 Its MANIFEST.sha256 (SHA-256): {OLD_MANIFEST_SHA256}
 New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations
 9 | 1 | 0 | 2 | 1 | 1 | 3
@@ -716,7 +716,7 @@ const EXPECTED_PDF_SECTION: &str = r#"Changes since last review
 Previous bundle old.zip
 Its report generated (UTC) 2026-10-08T09:00:00Z
 Its evidence collected (UTC) 2026-10-01T06:00:00Z
-Its snapshot digest 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+Its snapshot digest 5548987f67b129604af087789bcb459d50955232450290691b37c5708f1f54bc
 Its MANIFEST.sha256 (SHA-256) {OLD_MANIFEST_SHA256}
 New failures Fixed failures Newly Exceptions expired New buckets Removed buckets Changed
 unassessable configurations
@@ -928,4 +928,71 @@ fn run_refuses_a_bad_previous_bundle_before_collecting() {
     );
     assert!(!dir.path().join("snapshot").exists());
     assert!(!dir.path().join("next.zip").exists());
+}
+
+/// A KMS key whose state and policy changed between two bundles: both calls are listed under
+/// changed configurations (the policy compared as a parsed document), the failure it causes is
+/// a new failure, and the key is not taken for a new or removed bucket.
+#[test]
+fn a_key_whose_state_and_policy_changed_is_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/snapshot");
+    let changed = dir.path().join("changed");
+    copy_dir(&sample, &changed);
+    let key = "fa54d482-68d7-484d-9911-6feb01827ea8";
+    let key_path = changed.join(format!("kms/us-east-1/{key}.json"));
+    let mut file = read_json(&key_path);
+    file["calls"]["DescribeKey"]["ok"]["KeyMetadata"]["KeyState"] = json!("Disabled");
+    let policy = file["calls"]["GetKeyPolicy"]["ok"]["Policy"]
+        .as_str()
+        .unwrap()
+        .replace("key-default-1", "key-changed");
+    file["calls"]["GetKeyPolicy"]["ok"]["Policy"] = json!(policy);
+    write_json(&key_path, &file);
+    for (snapshot, out) in [(&sample, "a.zip"), (&changed, "b.zip")] {
+        let (code, stdout, stderr) = phi_audit(&[
+            "report",
+            snapshot.to_str().unwrap(),
+            "--out",
+            dir.path().join(out).to_str().unwrap(),
+            "--generated-at",
+            "2026-10-08T09:00:00Z",
+        ]);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+    }
+    let (code, out, err) = diff(dir.path(), &["a.zip", "b.zip", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    let name = format!("kms/us-east-1/{key}");
+    let changes: Vec<(&str, &str)> = doc["changed_configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["bucket"].as_str().unwrap(),
+                c["operation"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        vec![
+            (name.as_str(), "DescribeKey"),
+            (name.as_str(), "GetKeyPolicy")
+        ]
+    );
+    let policy_change = &doc["changed_configurations"][1];
+    assert_eq!(policy_change["after"]["ok"]["Policy"]["Id"], "key-changed");
+    assert_eq!(doc["new_buckets"], json!([]));
+    assert_eq!(doc["removed_buckets"], json!([]));
+    let arn = format!("arn:aws:kms:us-east-1:111122223333:key/{key}");
+    assert!(
+        doc["new_failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == arn.as_str() && f["control"] == "kms.key-not-usable"),
+        "{out}"
+    );
 }

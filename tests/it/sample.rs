@@ -231,3 +231,61 @@ fn the_trail_verdicts_agree_with_the_documented_ones() {
         .count();
     assert_eq!(not_logging, 3);
 }
+
+/// The KMS key table of `samples/README.md` against the key findings.
+#[test]
+fn the_key_verdicts_agree_with_the_documented_ones() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/README.md"))
+            .unwrap();
+    let controls = [
+        "kms.key-not-usable",
+        "kms.key-rotation-disabled",
+        "kms.key-policy-public",
+        "kms.key-cross-account",
+    ];
+    let report = sample();
+    let mut checked = 0;
+    let header = "| key (id prefix) |";
+    let table = readme
+        .lines()
+        .skip_while(|l| !l.starts_with(header))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'));
+    for row in table {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let prefix = cells[1].trim_start_matches('`').split('`').next().unwrap();
+        let region = cells[2];
+        for (control, cell) in controls.iter().zip(&cells[7..11]) {
+            let finding = report
+                .findings
+                .iter()
+                .find(|f| {
+                    f.subject
+                        .starts_with(&format!("arn:aws:kms:{region}:111122223333:key/{prefix}"))
+                        && f.control == *control
+                })
+                .unwrap_or_else(|| panic!("no {control} finding for {prefix}"));
+            let expected = if cell.starts_with("**F**") {
+                Status::Fail
+            } else {
+                Status::Pass
+            };
+            assert_eq!(
+                finding.status, expected,
+                "{prefix} {control}: {}",
+                finding.reason
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 36);
+    // Every key the snapshot holds is judged once, and only those.
+    let keys: std::collections::BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.control == "kms.key-not-usable")
+        .map(|f| f.subject.as_str())
+        .collect();
+    assert_eq!(keys.len(), 9);
+}

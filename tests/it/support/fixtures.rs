@@ -180,6 +180,38 @@ pub fn write_snapshot(dir: &Path, account_bpa: Value, buckets: &[Value]) {
         serde_json::to_vec_pretty(&good_trail_region()).unwrap(),
     )
     .unwrap();
+    std::fs::create_dir_all(dir.join("kms/us-east-1")).unwrap();
+    for key_id in GOOD_KEYS {
+        std::fs::write(
+            dir.join(format!("kms/us-east-1/{key_id}.json")),
+            serde_json::to_vec_pretty(&good_key(key_id)).unwrap(),
+        )
+        .unwrap();
+    }
+}
+
+/// The keys of the good bucket's default encryption and of the good trail.
+pub const GOOD_KEYS: [&str; 2] = ["0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", "1234"];
+
+/// A key file (`kms/us-east-1/<id>.json`) of an Enabled, rotated customer managed key with the
+/// default key policy and no grants.
+pub fn good_key(key_id: &str) -> Value {
+    let arn = format!("arn:aws:kms:us-east-1:{ACCOUNT}:key/{key_id}");
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{ACCOUNT}:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+    );
+    json!({
+        "key_id": key_id, "key_arn": arn, "region": "us-east-1",
+        "collected_at": "2026-10-01T06:00:00Z",
+        "calls": {
+            "DescribeKey": ok(json!({"KeyMetadata": {"AWSAccountId": ACCOUNT, "KeyId": key_id, "Arn": arn,
+                "KeyState": "Enabled", "Enabled": true, "KeyManager": "CUSTOMER", "KeySpec": "SYMMETRIC_DEFAULT",
+                "Origin": "AWS_KMS", "KeyUsage": "ENCRYPT_DECRYPT"}})),
+            "GetKeyRotationStatus": ok(json!({"KeyRotationEnabled": true, "RotationPeriodInDays": 365})),
+            "GetKeyPolicy": ok(json!({"Policy": policy, "PolicyName": "default"})),
+            "ListGrants": ok(json!({"Grants": [], "Truncated": false})),
+        },
+    })
 }
 
 pub const TRAIL_ARN: &str = "arn:aws:cloudtrail:us-east-1:111122223333:trail/audit";

@@ -30,6 +30,9 @@ pub struct ProxyConfig {
     /// `(bucket, remaining)`: the next `remaining` requests for this bucket get S3's
     /// 503 SlowDown (throttling), each one decrementing the counter.
     pub throttle: Option<(String, Arc<AtomicUsize>)>,
+    /// `(operation, text)`: JSON-protocol requests for this operation (`X-Amz-Target` ending in
+    /// `.<operation>`) whose body contains `text` get KMS's 400 AccessDeniedException.
+    pub deny_json: Option<(String, String)>,
 }
 
 /// Starts the proxy on 127.0.0.1 (a free port) in front of `upstream`; returns its address.
@@ -135,6 +138,14 @@ fn signing_region(head: &str) -> Option<&str> {
     credential.split('/').nth(2)
 }
 
+fn denied_json(config: &ProxyConfig, head: &str, body: &[u8]) -> bool {
+    let Some((operation, text)) = &config.deny_json else {
+        return false;
+    };
+    header(head, "x-amz-target").is_some_and(|t| t.ends_with(&format!(".{operation}")))
+        && find(body, text.as_bytes()).is_some()
+}
+
 fn throttled(config: &ProxyConfig, head: &str) -> bool {
     let Some((bucket, remaining)) = &config.throttle else {
         return false;
@@ -204,6 +215,15 @@ async fn serve(
                 "HTTP/1.1 403 Forbidden\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{}",
                 ACCESS_DENIED.len(),
                 ACCESS_DENIED
+            );
+            client.write_all(reply.as_bytes()).await?;
+            continue;
+        }
+        if denied_json(config, &head, &body) {
+            let body = r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform this operation"}"#;
+            let reply = format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
             );
             client.write_all(reply.as_bytes()).await?;
             continue;
