@@ -159,7 +159,8 @@ pub struct KeyFacts {
     pub rotation: String,
     /// `public`, `other accounts`, `this account only`, or `unknown`.
     pub decrypt: String,
-    /// The subjects the key protects: in-scope buckets (`s3://...`) first, then trail ARNs.
+    /// The subjects the key protects: ePHI buckets (`s3://...`) first, then the other in-scope
+    /// buckets, then trail ARNs.
     pub protects: Vec<String>,
 }
 

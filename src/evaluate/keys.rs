@@ -49,8 +49,20 @@ pub struct KeyContext<'a> {
     pub missing: Option<(String, Vec<String>)>,
     /// The account that owns the snapshot.
     pub own_account: &'a str,
-    /// In-scope buckets (`s3://...`) first, then trail ARNs.
+    /// ePHI buckets (`s3://...`) first, then the other in-scope buckets, then trail ARNs, each
+    /// part in name order.
     pub protects: Vec<String>,
+    /// How many of `protects` are ePHI buckets, and how many are buckets.
+    ephi_buckets: usize,
+    buckets: usize,
+}
+
+/// What relies on a key: ePHI buckets, other in-scope buckets, trails (the order they are named).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Use {
+    EphiBucket,
+    Bucket,
+    Trail,
 }
 
 /// Where a reference led.
@@ -169,7 +181,8 @@ pub fn key_contexts<'a>(account: &'a AccountContext<'a>) -> Vec<KeyContext<'a>> 
     let own = account.meta.account_id.as_str();
     let partition = &account.meta.partition;
     let mut subjects: BTreeMap<String, KeyContext<'a>> = BTreeMap::new();
-    let mut add = |resolved: Resolved, user: Option<String>| {
+    let mut uses: BTreeMap<String, Vec<(Use, String)>> = BTreeMap::new();
+    let mut add = |resolved: Resolved, user: Option<(Use, String)>| {
         let (arn, key, missing) = match resolved {
             Resolved::Key {
                 region,
@@ -199,22 +212,35 @@ pub fn key_contexts<'a>(account: &'a AccountContext<'a>) -> Vec<KeyContext<'a>> 
                 Some((format!("the key could not be resolved: {why}"), evidence)),
             ),
         };
-        let entry = subjects.entry(arn.clone()).or_insert(KeyContext {
+        if let Some(user) = user {
+            uses.entry(arn.clone()).or_default().push(user);
+        }
+        subjects.entry(arn.clone()).or_insert(KeyContext {
             arn,
             key,
             missing,
             own_account: own,
             protects: Vec::new(),
+            ephi_buckets: 0,
+            buckets: 0,
         });
-        if let Some(user) = user {
-            entry.protects.push(user);
-        }
     };
-    for bucket in account.buckets.values().filter(|b| b.in_scope) {
+    let in_scope: Vec<&crate::snapshot::Bucket> = account
+        .buckets
+        .values()
+        .copied()
+        .filter(|b| b.in_scope)
+        .collect();
+    let tags: Vec<_> = in_scope.iter().map(|b| (true, &b.tags)).collect();
+    let selectors = super::ephi::Selectors::new(&account.meta.ephi_selectors);
+    let designations = super::ephi::designate_tags(&tags, &selectors);
+    for (bucket, designation) in in_scope.iter().zip(designations) {
         if let Some(reference) = bucket_key_reference(bucket) {
+            let ephi = designation.is_some_and(|d| d.ephi);
+            let kind = if ephi { Use::EphiBucket } else { Use::Bucket };
             add(
                 resolve(&reference, &bucket.region, account),
-                Some(bucket.subject()),
+                Some((kind, bucket.subject())),
             );
         }
     }
@@ -223,7 +249,7 @@ pub fn key_contexts<'a>(account: &'a AccountContext<'a>) -> Vec<KeyContext<'a>> 
             let region = trail.trail.home_region.as_deref().unwrap_or(&trail.region);
             add(
                 resolve(reference, region, account),
-                Some(trail.trail.trail_arn.clone()),
+                Some((Use::Trail, trail.trail.trail_arn.clone())),
             );
         }
     }
@@ -237,6 +263,14 @@ pub fn key_contexts<'a>(account: &'a AccountContext<'a>) -> Vec<KeyContext<'a>> 
             },
             None,
         );
+    }
+    for (arn, mut users) in uses {
+        users.sort();
+        users.dedup();
+        let context = subjects.get_mut(&arn).expect("every use names a subject");
+        context.ephi_buckets = users.iter().filter(|(u, _)| *u == Use::EphiBucket).count();
+        context.buckets = users.iter().filter(|(u, _)| *u != Use::Trail).count();
+        context.protects = users.into_iter().map(|(_, subject)| subject).collect();
     }
     subjects.into_values().collect()
 }
@@ -281,13 +315,25 @@ impl KeyContext<'_> {
         )
     }
 
-    /// ` It protects s3://a, s3://b and arn:...trail.` (or nothing when it protects nothing).
+    /// ` It protects ePHI in s3://a; the bucket(s) s3://b; the log files of arn:...` (or a
+    /// note that nothing in scope uses it).
     fn protects_text(&self) -> String {
         if self.protects.is_empty() {
-            " No in-scope bucket or trail in this snapshot uses it.".to_string()
-        } else {
-            format!(" It protects {}.", self.protects.join(", "))
+            return " No in-scope bucket or trail in this snapshot uses it.".to_string();
         }
+        let (ephi, rest) = self.protects.split_at(self.ephi_buckets);
+        let (buckets, trails) = rest.split_at(self.buckets - self.ephi_buckets);
+        let mut parts = Vec::new();
+        if !ephi.is_empty() {
+            parts.push(format!("ePHI in {}", ephi.join(", ")));
+        }
+        if !buckets.is_empty() {
+            parts.push(format!("the bucket(s) {}", buckets.join(", ")));
+        }
+        if !trails.is_empty() {
+            parts.push(format!("the log files of {}", trails.join(", ")));
+        }
+        format!(" It protects {}.", parts.join("; "))
     }
 
     fn with_facts(&self, mut verdict: Verdict) -> Verdict {
