@@ -512,22 +512,7 @@ fn validate(
             url,
         });
     }
-    let risk = match &raw.risk {
-        None => None,
-        Some(r) => Some(
-            Risk::ALL
-                .into_iter()
-                .find(|k| k.name() == r.value)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = Risk::ALL.iter().map(|k| k.name()).collect();
-                    at(
-                        r,
-                        "risk",
-                        format!("\"{}\" is not one of: {}", r.value, names.join(", ")),
-                    )
-                })?,
-        ),
-    };
+    let risk = raw.risk.as_ref().map(|r| parse_risk(r, &at)).transpose()?;
     Ok(Control {
         id,
         family: family.to_string(),
@@ -545,6 +530,24 @@ fn validate(
         references,
         risk,
     })
+}
+
+/// A control's `risk:`: one of [`Risk::ALL`]'s names.
+fn parse_risk(
+    r: &Spanned<String>,
+    at: &dyn Fn(&Spanned<String>, &str, String) -> CatalogError,
+) -> Result<Risk, CatalogError> {
+    Risk::ALL
+        .into_iter()
+        .find(|k| k.name() == r.value)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Risk::ALL.iter().map(|k| k.name()).collect();
+            at(
+                r,
+                "risk",
+                format!("\"{}\" is not one of: {}", r.value, names.join(", ")),
+            )
+        })
 }
 
 /// The AWS operation an evidence entry names, when it names one: its first word, when that is
