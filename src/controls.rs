@@ -620,4 +620,27 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn a_misspelt_risk_is_refused_at_its_line() {
+        let (file, text) = BUILTIN
+            .iter()
+            .find(|(f, _)| f.ends_with("integrity.yaml"))
+            .unwrap();
+        let line = text
+            .lines()
+            .position(|l| l.trim() == "risk: unversioned")
+            .expect("integrity.yaml names a risk")
+            + 1;
+        let typo = text.replacen("risk: unversioned", "risk: unversoined", 1);
+        let known = crate::evaluate::known_control_ids();
+        let err = Catalog::parse("catalog", &[(file.to_string(), typo)], &known)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(&format!("{file}:{line}:")), "{err}");
+        assert!(
+            err.contains("\"unversoined\" is not one of: public, shared, unencrypted, untracked, unversioned"),
+            "{err}"
+        );
+    }
 }
