@@ -546,11 +546,19 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
          {previous_paragraph}\
          How to check that nothing was changed\n\
          -------------------------------------\n\
-         With standard tools (Linux, macOS with coreutils, WSL):\n\n\
+         Unzip the bundle and run these in its top directory (the one holding MANIFEST.sha256).\n\n\
+         Linux (coreutils; also WSL):\n\n\
          \x20   unzip -q bundle.zip -d bundle && cd bundle\n\
          \x20   sha256sum -c MANIFEST.sha256          # every line must say OK\n\
          \x20   find . -type f ! -name 'MANIFEST.sha256*' | sed 's|^\\./||' | LC_ALL=C sort > /tmp/files\n\
          \x20   cut -c67- MANIFEST.sha256 | LC_ALL=C sort | diff - /tmp/files   # no extra files\n\n\
+         macOS (shasum comes with the system's Perl):\n\n\
+         \x20   unzip -q bundle.zip -d bundle && cd bundle\n\
+         \x20   shasum -a 256 -c MANIFEST.sha256      # every line must say OK\n\n\
+         Windows (PowerShell; Expand-Archive unzips):\n\n\
+         \x20   Expand-Archive bundle.zip -DestinationPath bundle; cd bundle\n\
+         \x20   {powershell}\n\n\
+         The last prints one line per file and must print no FAILED line.\n\n\
          The snapshot digest above is recomputed from evidence/ with:\n\n\
          \x20   cd evidence && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum\n\n\
          With phi-audit:  phi-audit verify bundle.zip [--public-key phi-audit.pub]\n\n\
@@ -566,5 +574,10 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
         tool = env!("CARGO_PKG_VERSION"),
         previous_entry = previous_entry,
         previous_paragraph = previous_paragraph,
+        powershell = README_POWERSHELL_CHECK,
     )
 }
+
+/// README.txt's Windows check of MANIFEST.sha256: each line is `<hex>  <path>`; PowerShell's
+/// `-eq` compares the hex without regard to case (Get-FileHash prints upper case).
+pub const README_POWERSHELL_CHECK: &str = "Get-Content MANIFEST.sha256 | ForEach-Object { $h, $p = $_ -split '  ', 2; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $p).Hash -eq $h) { \"OK  $p\" } else { \"FAILED  $p\" } }";
