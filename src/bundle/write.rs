@@ -539,7 +539,10 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
          {previous_entry}\
          oscal/           assessment-results.json: the same findings as a NIST OSCAL 1.1.2\n\
          \x20                assessment-results document, linked to the evidence below\n\
-         evidence/        the raw API answers exactly as collected (the snapshot), byte for byte\n\
+         evidence/        the raw API answers exactly as collected (the snapshot), byte for byte:\n\
+         \x20                they may hold identifiers (a tag with a patient's social security\n\
+         \x20                number or e-mail address) that the documents above mask; handle them\n\
+         \x20                as PHI\n\
          attestations/    the policy attestations and risk exceptions as given, with the policy\n\
          \x20                documents they name, if any\n\
          MANIFEST.sha256  the SHA-256 of every other file\n\n\

@@ -17,6 +17,7 @@ use crate::attest::{Attestation, RiskException};
 use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
 use crate::controls::{Catalog, POLICIES, SAFEGUARDS};
+use crate::evaluate::names::mask_identifiers;
 use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
 use crate::snapshot::Evidence;
 
@@ -916,11 +917,15 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
                     )
                 },
                 tags: match &b.tags {
-                    Evidence::Found(tags) => tags
-                        .iter()
-                        .map(|t| format!("{}={}", t.key, t.value))
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    Evidence::Found(tags) => {
+                        let shown = tags
+                            .iter()
+                            .map(|t| format!("{}={}", t.key, t.value))
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        // Tags are shown, never the identifiers in them (evidence/ keeps them).
+                        mask_identifiers(&shown).into_owned()
+                    }
                     Evidence::NotConfigured => "(none)".to_string(),
                     Evidence::Unavailable(why) => format!("(unknown: {why})"),
                 },
@@ -1105,6 +1110,7 @@ fn organisation_view(
 fn method_notes() -> Vec<String> {
     vec![
         "Evidence: every finding rests on recorded answers of the AWS APIs (the `aws s3api` JSON form), kept byte for byte under evidence/ in this bundle. An evidence reference such as buckets/<bucket>.json#/calls/GetBucketAcl is a file under evidence/ and a JSON pointer into it.".to_string(),
+        "Identifiers: what s3.name-may-contain-phi flags in tags (social security, medical record and phone numbers, dates of birth, e-mail addresses) is masked in this report, findings.csv, findings.json and oscal/ (e.g. ***-**-6789, 1984-**-**); bucket names are shown whole, as they are the subjects' names and their evidence files' names. The files under evidence/ are the API answers byte for byte and may hold such values in full: handle them as PHI.".to_string(),
         "Statuses: fail = misconfigured; error = the evidence could not be collected or read (never counted as a pass); excepted = a failure covered by a documented, unexpired risk exception; pass; not_applicable.".to_string(),
         "Public exposure is judged as AWS judges it: ACL grants and bucket policies together, with Block Public Access at bucket and account level and Object Ownership (BucketOwnerEnforced) applied; a grant that Block Public Access neutralises passes but is reported as latent.".to_string(),
         "Presentation: each control is described once, under the first 164.312 safeguard it supports; other safeguards it supports list it with its counts. Failing, error and excepted findings are listed in full; subjects that fail with the same reason and evidence are listed together in one row. Passing subjects are named when a control has at most 50 of them, otherwise counted; the bucket inventory appendix and findings.csv give every subject's result.".to_string(),

@@ -137,3 +137,69 @@ fn readme_verification_steps_cover_windows() {
         assert!(out.contains("FAILED  findings.csv"), "{out}");
     }
 }
+
+/// The identifiers the sample's tags carry (samples/README.md): a social security number, a
+/// date of birth and a patient's e-mail address.
+const SAMPLE_IDENTIFIERS: [&str; 3] = ["123-45-6789", "1984-03-12", "jane.doe@example.com"];
+
+/// Every human-readable document of the bundle, as text: README.txt, report.html, the PDF's
+/// text, findings.csv, findings.json and oscal/.
+fn documents() -> Vec<(String, String)> {
+    let s = sample();
+    let mut docs: Vec<(String, String)> =
+        ["README.txt", "report.html", "findings.csv", "findings.json"]
+            .iter()
+            .map(|name| (name.to_string(), read(&s.dir.join(name))))
+            .collect();
+    for entry in std::fs::read_dir(s.dir.join("oscal")).unwrap() {
+        let path = entry.unwrap().path();
+        docs.push((path.display().to_string(), read(&path)));
+    }
+    docs.push(("report.pdf".to_string(), pdf_text()));
+    docs
+}
+
+fn pdf_text() -> String {
+    let tool = require_tool("pdftotext", "poppler-utils");
+    let output = Command::new(tool)
+        .arg("-layout")
+        .arg(sample().dir.join("report.pdf"))
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn no_document_reprints_the_sample_identifiers() {
+    let evidence = std::fs::read_dir(sample().dir.join("evidence/buckets"))
+        .unwrap()
+        .map(|e| read(&e.unwrap().path()))
+        .collect::<String>();
+    for id in SAMPLE_IDENTIFIERS {
+        // They are there to leak: evidence/ keeps them byte for byte.
+        assert!(
+            evidence.contains(id),
+            "{id} is not in the sample's evidence"
+        );
+    }
+    let docs = documents();
+    assert_eq!(
+        docs.len(),
+        6,
+        "{:?}",
+        docs.iter().map(|d| &d.0).collect::<Vec<_>>()
+    );
+    for (name, text) in &docs {
+        for id in SAMPLE_IDENTIFIERS {
+            assert!(!text.contains(id), "{name} reprints {id}");
+        }
+    }
+    // Masked, yet recognisable, where the inventory shows the tags.
+    let html = &docs[1].1;
+    for masked in ["***-**-6789", "1984-**-**", "j*******@example.com"] {
+        assert!(html.contains(masked), "report.html lacks {masked}");
+    }
+    assert!(docs[0].1.contains("handle them\n                 as PHI"));
+}
