@@ -120,6 +120,9 @@ pub struct Catalog {
     /// The Dash administrative policies (`policies.yaml`), in file order; empty when only
     /// control files were parsed.
     pub policies: Vec<PolicyDefinition>,
+    /// The text of those definitions, as read: the bundle carries it (`catalog/policies.yaml`)
+    /// so that the administrative findings' references resolve.
+    pub policies_source: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -252,6 +255,7 @@ impl Catalog {
     /// Adds the administrative policy definitions, checked against this catalog's controls.
     pub fn with_policies(mut self, file: &str, text: &str) -> Result<Catalog, CatalogError> {
         self.policies = policies::parse(file, text, &self.controls)?;
+        self.policies_source = text.to_string();
         Ok(self)
     }
 
@@ -295,6 +299,7 @@ impl Catalog {
             controls,
             index,
             policies: Vec::new(),
+            policies_source: String::new(),
         })
     }
 

@@ -20,8 +20,9 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::format::{
-    manifest_line, unsafe_name, ATTESTATIONS_DIR, CHANGES, EVIDENCE_DIR, FINDINGS_CSV,
-    FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF, SIGNATURE, TIMESTAMP,
+    manifest_line, unsafe_name, ATTESTATIONS_DIR, CATALOG_POLICIES, CHANGES, EVIDENCE_DIR,
+    FINDINGS_CSV, FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF, SIGNATURE,
+    TIMESTAMP,
 };
 use super::sign::SecretKey;
 use super::timestamp::{Attested, TimestampError, Timestamper};
@@ -128,7 +129,7 @@ pub fn write(
         Entry {
             name: FINDINGS_CSV.to_string(),
             source: Source::Generated(Box::new(|out: &mut dyn Write| {
-                report::csv::write_findings_csv(&findings.findings, out)
+                report::csv::write_findings_csv(audit, out)
             })),
         },
         Entry {
@@ -158,6 +159,15 @@ pub fn write(
     }
     entries.extend(evidence_entries(audit));
     entries.extend(admin_entries(audit)?);
+    // The administrative findings cite the catalog's policy definitions: carry the ones used.
+    let cites_catalog = (findings.findings.iter())
+        .any(|f| (f.evidence.iter()).any(|e| e.starts_with(report::refs::CATALOG_PREFIX)));
+    if cites_catalog {
+        entries.push(Entry {
+            name: CATALOG_POLICIES.to_string(),
+            source: Source::Bytes(audit.catalog.policies_source.clone().into_bytes()),
+        });
+    }
     entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     // Two attestations may name the same document.
     entries.dedup_by(|a, b| {
@@ -545,6 +555,8 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
          \x20                as PHI\n\
          attestations/    the policy attestations and risk exceptions as given, with the policy\n\
          \x20                documents they name, if any\n\
+         catalog/         policies.yaml: with attestations, the policy definitions they were\n\
+         \x20                judged against (the administrative findings cite it)\n\
          MANIFEST.sha256  the SHA-256 of every other file\n\n\
          {previous_paragraph}\
          How to check that nothing was changed\n\

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::refs::{BundleRefs, EvidenceLink};
 use crate::attest::{Attestation, RiskException};
 use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
@@ -229,9 +230,47 @@ pub struct FindingGroup {
     pub severity: String,
     pub control: String,
     pub reason: String,
-    /// Evidence references; with several subjects the bucket name is shown as `<bucket>`.
+    /// Evidence references as the bundle names them (`report::refs`), each file once: every
+    /// subject's own.
     pub evidence: String,
     pub subjects: Vec<String>,
+    /// Each finding of the group, in subject order: its id (the HTML anchor) and its evidence.
+    pub members: Vec<GroupMember>,
+}
+
+/// One finding of a [`FindingGroup`].
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupMember {
+    pub subject: String,
+    /// The finding's stable id (`Finding::id`), the anchor of its row.
+    pub id: String,
+    /// Its references as findings.json gives them; [`ReportModel::build`] links them.
+    #[serde(skip)]
+    pub references: Vec<String>,
+    pub evidence: Vec<EvidenceLink>,
+}
+
+impl GroupMember {
+    fn of(f: &Finding) -> GroupMember {
+        GroupMember {
+            subject: f.subject.clone(),
+            id: f.id(),
+            references: f.evidence.clone(),
+            evidence: Vec::new(),
+        }
+    }
+}
+
+impl FindingGroup {
+    /// Names every reference as the bundle does, with its link.
+    fn link(&mut self, refs: &BundleRefs) {
+        let mut all = Vec::new();
+        for m in &mut self.members {
+            m.evidence = m.references.iter().map(|r| refs.link(r)).collect();
+            all.extend(m.references.iter().cloned());
+        }
+        self.evidence = refs.compact(&all);
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -467,6 +506,9 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                 };
                 let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
                 subjects.sort();
+                let mut members: Vec<GroupMember> =
+                    members.iter().map(|f| GroupMember::of(f)).collect();
+                members.sort_by(|a, b| a.subject.cmp(&b.subject));
                 FindingGroup {
                     status: status.as_str().to_string(),
                     severity: severity.as_str().to_string(),
@@ -474,6 +516,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                     reason,
                     evidence,
                     subjects,
+                    members,
                 }
             },
         )
@@ -660,7 +703,7 @@ impl ReportModel {
             }
             None => (None, safeguard_sections(&controls, "", true)),
         };
-        ReportModel {
+        let mut model = ReportModel {
             cover: cover(scope, report),
             summary: summary_view(report, &controls, organisation),
             organisation: organisation_view,
@@ -671,7 +714,16 @@ impl ReportModel {
             changes: changes(scope, &report.changes),
             method: method_view(&controls, organisation),
             previous: None,
+        };
+        let refs = BundleRefs::new(audit);
+        let groups = (model.safeguards.iter_mut())
+            .flat_map(|s| s.details.iter_mut())
+            .flat_map(|d| d.groups.iter_mut())
+            .chain((model.policies.iter_mut()).flat_map(|p| p.admin_findings.iter_mut()));
+        for group in groups {
+            group.link(&refs);
         }
+        model
     }
 }
 
@@ -846,6 +898,7 @@ fn policy_sections(
                             reason: f.reason.clone(),
                             evidence: compact_evidence(&f.evidence),
                             subjects: vec![f.subject.clone()],
+                            members: vec![GroupMember::of(f)],
                         }
                     }))
                     .collect(),
@@ -1109,7 +1162,7 @@ fn organisation_view(
 
 fn method_notes() -> Vec<String> {
     vec![
-        "Evidence: every finding rests on recorded answers of the AWS APIs (the `aws s3api` JSON form), kept byte for byte under evidence/ in this bundle. An evidence reference such as buckets/<bucket>.json#/calls/GetBucketAcl is a file under evidence/ and a JSON pointer into it.".to_string(),
+        "Evidence: every finding rests on recorded answers of the AWS APIs (the `aws s3api` JSON form), kept byte for byte under evidence/ in this bundle. Each evidence reference is a file of this bundle and a JSON pointer into it (in report.html, a link): evidence/buckets/, the bucket's name and .json#/calls/GetBucketAcl is the bucket's recorded ACL; attestations/ holds the attestation and exception files and the policy documents they name, catalog/policies.yaml the policy definitions used. findings.json names the same files relative to the input they belong to (the snapshot's without evidence/, see docs/findings-format.md).".to_string(),
         "Identifiers: what s3.name-may-contain-phi flags in tags (social security, medical record and phone numbers, dates of birth, e-mail addresses) is masked in this report, findings.csv, findings.json and oscal/ (e.g. ***-**-6789, 1984-**-**); bucket names are shown whole, as they are the subjects' names and their evidence files' names. The files under evidence/ are the API answers byte for byte and may hold such values in full: handle them as PHI.".to_string(),
         "Statuses: fail = misconfigured; error = the evidence could not be collected or read (never counted as a pass); excepted = a failure covered by a documented, unexpired risk exception; pass; not_applicable.".to_string(),
         "Public exposure is judged as AWS judges it: ACL grants and bucket policies together, with Block Public Access at bucket and account level and Object Ownership (BucketOwnerEnforced) applied; a grant that Block Public Access neutralises passes but is reported as latent.".to_string(),

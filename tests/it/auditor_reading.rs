@@ -203,3 +203,260 @@ fn no_document_reprints_the_sample_identifiers() {
     }
     assert!(docs[0].1.contains("handle them\n                 as PHI"));
 }
+
+/// `%XX` decoded (hrefs percent-encode their pointers).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap();
+            out.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Why a bundle path (`file#pointer`, relative to the bundle's top) does not resolve, if it
+/// does not: the file must exist, and the JSON pointer must name a member of its JSON or YAML.
+fn unresolved(reference: &str) -> Option<String> {
+    let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+    let path = sample().dir.join(file);
+    if !path.is_file() {
+        return Some(format!("{reference}: no file {file} in the bundle"));
+    }
+    if pointer.is_empty() {
+        return None;
+    }
+    let text = read(&path);
+    let value: serde_json::Value = if file.ends_with(".json") {
+        serde_json::from_str(&text).unwrap()
+    } else if file.ends_with(".yaml") || file.ends_with(".yml") {
+        serde_saphyr::from_str(&text).unwrap()
+    } else {
+        return Some(format!(
+            "{reference}: a pointer into a file that is neither JSON nor YAML"
+        ));
+    };
+    match value.pointer(pointer) {
+        Some(_) => None,
+        None => Some(format!("{reference}: {pointer} names nothing in {file}")),
+    }
+}
+
+/// findings.json's rule (docs/findings-format.md): a reference names its file relative to the
+/// input it points into; in a bundle that input is `evidence/` (the snapshot), `attestations/`
+/// (the attestation and exception files and the documents they name) or, for `controls/…`,
+/// `catalog/`.
+fn findings_json_reference_in_bundle(reference: &str) -> String {
+    if let Some(rest) = reference.strip_prefix("controls/") {
+        return format!("catalog/{rest}");
+    }
+    let file = reference.split('#').next().unwrap();
+    if sample().dir.join("attestations").join(file).is_file() {
+        format!("attestations/{reference}")
+    } else {
+        format!("evidence/{reference}")
+    }
+}
+
+#[test]
+fn every_reference_in_every_document_resolves_in_the_bundle() {
+    let s = sample();
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    // findings.json: by its documented rule; an answer the snapshot never recorded is cited
+    // only by a finding that says it was not assessed.
+    let findings: serde_json::Value =
+        serde_json::from_str(&read(&s.dir.join("findings.json"))).unwrap();
+    let findings = findings["findings"].as_array().unwrap();
+    let mut not_collected = 0;
+    for f in findings {
+        for r in f["evidence"].as_array().unwrap() {
+            let path = findings_json_reference_in_bundle(r.as_str().unwrap());
+            checked += 1;
+            if let Some(problem) = unresolved(&path) {
+                let file_exists = s.dir.join(path.split('#').next().unwrap()).is_file();
+                let reason = f["reason"].as_str().unwrap();
+                if f["status"] == "error" && file_exists && reason.contains("was not collected") {
+                    not_collected += 1;
+                } else {
+                    problems.push(format!("findings.json {}: {problem}", f["id"]));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        not_collected, 2,
+        "the sample's one unrecorded answer, cited by two findings"
+    );
+    // findings.csv: bundle paths, separated by spaces; the same unrecorded answer.
+    let csv_text = read(&s.dir.join("findings.csv"));
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let evidence_column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "evidence")
+        .unwrap();
+    for row in reader.records() {
+        let row = row.unwrap();
+        for r in row[evidence_column].split(' ') {
+            checked += 1;
+            if let Some(problem) = unresolved(r) {
+                if !(row[2] == *"error" && row[6].contains("was not collected")) {
+                    problems.push(format!("findings.csv: {problem}"));
+                }
+            }
+        }
+    }
+    // report.html: every link that is not an anchor of the page itself leads into the bundle;
+    // every anchor it links to exists.
+    let html = read(&s.dir.join("report.html"));
+    let mut links = 0;
+    for href in html
+        .split("href=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+    {
+        checked += 1;
+        if let Some(anchor) = href.strip_prefix('#') {
+            if !html.contains(&format!("id=\"{anchor}\"")) {
+                problems.push(format!("report.html: no anchor {href}"));
+            }
+        } else if !href.starts_with("http") {
+            links += 1;
+            if let Some(problem) = unresolved(&percent_decode(href)) {
+                problems.push(format!("report.html: {problem}"));
+            }
+        }
+    }
+    assert!(links > 100, "report.html links only {links} references");
+    // oscal/: every href, relative to oscal/.
+    let oscal = read(&s.dir.join("oscal/assessment-results.json"));
+    let oscal: serde_json::Value = serde_json::from_str(&oscal).unwrap();
+    let mut hrefs = Vec::new();
+    collect_hrefs(&oscal, &mut hrefs);
+    assert!(hrefs.len() > 100);
+    for href in hrefs
+        .iter()
+        .filter(|h| !h.starts_with('#') && !h.starts_with("http"))
+    {
+        checked += 1;
+        match href.strip_prefix("../") {
+            Some(path) => {
+                if let Some(problem) = unresolved(&percent_decode(path)) {
+                    problems.push(format!("oscal: {problem}"));
+                }
+            }
+            None => problems.push(format!("oscal: {href} does not lead out of oscal/")),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} of {checked}:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+    // No template stands for a file anywhere an auditor reads.
+    for (name, text) in documents() {
+        for template in ["<bucket>", "&lt;bucket&gt;"] {
+            let evidence_template = format!("{template}.json");
+            assert!(
+                !text.contains(&evidence_template),
+                "{name} cites a template path"
+            );
+        }
+    }
+}
+
+fn collect_hrefs(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("href", serde_json::Value::String(h)) => out.push(h.clone()),
+                    _ => collect_hrefs(v, out),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| collect_hrefs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn findings_carry_one_stable_id_in_every_document() {
+    let s = sample();
+    let findings: serde_json::Value =
+        serde_json::from_str(&read(&s.dir.join("findings.json"))).unwrap();
+    let findings = findings["findings"].as_array().unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for f in findings {
+        let id = f["id"].as_str().unwrap();
+        // Derived from account, subject and control, as documented.
+        let expected = phi_audit::findings::finding_id(
+            f["account"].as_str().unwrap(),
+            f["subject"].as_str().unwrap(),
+            f["control"].as_str().unwrap(),
+        );
+        assert_eq!(id, expected);
+        assert!(id.len() == 18 && id.starts_with("f-"), "{id}");
+        assert!(ids.insert(id.to_string()), "{id} twice");
+    }
+    // The same ids, row for row, in findings.csv.
+    let csv_text = read(&s.dir.join("findings.csv"));
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, phi_audit::report::csv::HEADER.to_vec());
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), findings.len());
+    for (row, f) in rows.iter().zip(findings) {
+        assert_eq!(&row[column("id")], f["id"].as_str().unwrap());
+    }
+    // A failing bucket finding has its title, region, remediation with the bucket filled in.
+    let www = rows
+        .iter()
+        .find(|r| &r[0] == "s3://riverside-www" && &r[1] == "s3.tls-not-enforced")
+        .expect("the website's TLS finding");
+    assert_eq!(&www[column("region")], "us-east-1");
+    assert!(!www[column("title")].is_empty());
+    assert!(
+        www[column("remediation_cli")].contains("--bucket riverside-www"),
+        "{www:?}"
+    );
+    // An excepted finding names its approver and expiry.
+    let excepted = rows
+        .iter()
+        .find(|r| &r[2] == "excepted")
+        .expect("an excepted finding");
+    assert!(!excepted[column("exception_approver")].is_empty());
+    assert_eq!(excepted[column("exception_expires")].len(), 10);
+    // OSCAL: one finding-id prop per finding; report.html: every listed finding's anchor.
+    let oscal = read(&s.dir.join("oscal/assessment-results.json"));
+    let html = read(&s.dir.join("report.html"));
+    let mut anchored = 0;
+    for id in &ids {
+        assert!(
+            oscal.contains(&format!(
+                "\"name\":\"finding-id\",\"ns\":\"urn:phi-audit:oscal\",\"value\":\"{id}\""
+            )),
+            "{id} not in OSCAL"
+        );
+        anchored += usize::from(html.contains(&format!("id=\"{id}\"")));
+    }
+    let listed = findings
+        .iter()
+        .filter(|f| ["fail", "error", "excepted"].contains(&f["status"].as_str().unwrap()))
+        .count();
+    assert!(
+        anchored >= listed,
+        "{anchored} anchors for {listed} listed findings"
+    );
+}

@@ -157,7 +157,9 @@ fn html_report_has_every_section_and_escapes_aws_content() {
     assert!(html.contains("Which API answers decide each control"));
     // Findings with status, reason, evidence and remediation.
     assert!(html.contains("s3://public-www"));
-    assert!(html.contains("buckets/public-www.json #/calls/GetBucketPolicy"));
+    assert!(html.contains(
+        "<a href=\"evidence/buckets/public-www.json#/calls/GetBucketPolicy\"><code>evidence/buckets/public-www.json#/calls/GetBucketPolicy</code></a>"
+    ));
     assert!(html.contains("aws s3api put-public-access-block --bucket {bucket}"));
     assert!(
         html.contains("Not assessed"),
