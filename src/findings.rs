@@ -361,6 +361,10 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
     pub event_id: String,
+    /// The event as recorded: `cloudtrail/<region>.json#/LookupEvents/ok/Events/<i>` (absent in
+    /// findings.json written before it was added).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub evidence: String,
 }
 
 /// The timeline, plus the regions whose events could not be read (so an empty timeline is

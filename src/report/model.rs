@@ -336,6 +336,10 @@ pub struct ChangeRow {
     pub resources: String,
     /// Refused calls, root or unidentified callers, source address, access key suffix.
     pub notes: String,
+    /// CloudTrail's id of the event.
+    pub event_id: String,
+    /// The event as recorded in evidence/ (LookupEvents), as a followable reference.
+    pub evidence: EvidenceLink,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -695,6 +699,7 @@ impl ReportModel {
         let organisation = scope.organisation.is_some();
         let judged_at = audit.admin.period_end;
         let controls = control_infos(&audit.catalog, report.findings.iter(), organisation);
+        let refs = BundleRefs::new(audit);
         // An organisation's safeguard sections are each account's, headed by the account.
         let (organisation_view, safeguards) = match &scope.organisation {
             Some(org) => {
@@ -711,11 +716,10 @@ impl ReportModel {
             policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
             inventory: inventory(scope, report),
             exceptions: exception_views(&audit.risk_exceptions(), judged_at),
-            changes: changes(scope, &report.changes),
+            changes: changes(scope, &report.changes, &refs),
             method: method_view(&controls, organisation),
             previous: None,
         };
-        let refs = BundleRefs::new(audit);
         let groups = (model.safeguards.iter_mut())
             .flat_map(|s| s.details.iter_mut())
             .flat_map(|d| d.groups.iter_mut())
@@ -1173,7 +1177,7 @@ fn method_notes() -> Vec<String> {
 }
 
 /// The change timeline of findings.json (`evaluate::changes`), as a table.
-fn changes(scope: &Scope, timeline: &Timeline) -> ChangesView {
+fn changes(scope: &Scope, timeline: &Timeline, refs: &BundleRefs) -> ChangesView {
     let events: Vec<ChangeRow> = timeline
         .changes
         .iter()
@@ -1205,6 +1209,8 @@ fn changes(scope: &Scope, timeline: &Timeline) -> ChangesView {
                     _ => c.bucket.clone(),
                 },
                 notes: notes.join("; "),
+                event_id: c.event_id.clone(),
+                evidence: refs.link(&c.evidence),
             }
         })
         .collect();

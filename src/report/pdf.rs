@@ -1240,10 +1240,10 @@ fn changes_appendix(flow: &mut Flow, changes: &ChangesView) {
         let cols = columns(&[
             ("Time (UTC)", 17.5, CELL_MONO, false),
             ("Region", 8.5, CELL, false),
-            ("Event", 19.5, CELL, false),
-            ("Bucket", 25.0, CELL_MONO, false),
-            ("Who", 13.0, CELL, false),
-            ("Notes", 16.5, CELL, false),
+            ("Event", 16.0, CELL, false),
+            ("Bucket", 19.0, CELL_MONO, false),
+            ("Who", 11.0, CELL, false),
+            ("Notes, event id and record", 28.0, CELL, false),
         ]);
         let rows: Vec<Vec<Cell>> = changes
             .events
@@ -1255,7 +1255,14 @@ fn changes_appendix(flow: &mut Flow, changes: &ChangesView) {
                     cell(e.event.clone()),
                     cell(e.resources.clone()),
                     cell(e.user.clone()),
-                    cell(e.notes.clone()),
+                    cell(
+                        [e.notes.as_str(), &e.event_id, &e.evidence.text]
+                            .iter()
+                            .filter(|t| !t.is_empty())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
                 ]
             })
             .collect();

@@ -337,6 +337,26 @@ fn every_reference_in_every_document_resolves_in_the_bundle() {
         }
     }
     assert!(links > 100, "report.html links only {links} references");
+    // Appendix C: every change with its CloudTrail event id and a link to the recorded event.
+    let changes: serde_json::Value =
+        serde_json::from_str(&read(&s.dir.join("findings.json"))).unwrap();
+    let changes = changes["changes"]["changes"].as_array().unwrap();
+    assert!(!changes.is_empty());
+    for c in changes {
+        let id = c["event_id"].as_str().unwrap();
+        let evidence = c["evidence"].as_str().unwrap();
+        assert!(evidence.contains("#/LookupEvents/ok/Events/"), "{evidence}");
+        assert!(html.contains(id), "Appendix C lacks event {id}");
+        assert!(
+            html.contains(&format!("href=\"evidence/{evidence}\"")),
+            "{evidence}"
+        );
+        let event = findings_json_reference_in_bundle(evidence);
+        assert_eq!(unresolved(&event), None);
+        let (file, pointer) = event.split_once('#').unwrap();
+        let recorded: serde_json::Value = serde_json::from_str(&read(&s.dir.join(file))).unwrap();
+        assert_eq!(recorded.pointer(pointer).unwrap()["EventId"], id, "{event}");
+    }
     // oscal/: every href, relative to oscal/.
     let oscal = read(&s.dir.join("oscal/assessment-results.json"));
     let oscal: serde_json::Value = serde_json::from_str(&oscal).unwrap();
