@@ -81,13 +81,10 @@ pub fn write_findings_csv(audit: &Audit, out: &mut dyn std::io::Write) -> std::i
         let exception = f.facts.exception.as_deref();
         // What to do is given where there is something to do.
         let remediation = match (control, f.status) {
-            (Some(c), Status::Fail | Status::Error | Status::Excepted) => {
-                let cli = match f.subject.strip_prefix("s3://") {
-                    Some(bucket) => c.remediation.cli.replace("{bucket}", bucket),
-                    None => c.remediation.cli.clone(),
-                };
-                (c.remediation.summary.clone(), cli)
-            }
+            (Some(c), Status::Fail | Status::Error | Status::Excepted) => (
+                c.remediation.summary.clone(),
+                c.remediation.cli_for(&f.subject),
+            ),
             _ => (String::new(), String::new()),
         };
         writer.write_record([

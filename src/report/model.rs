@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 
 use super::refs::{BundleRefs, EvidenceLink};
-use crate::attest::{Attestation, RiskException};
+use crate::attest::{Attestation, ExceptionUse};
 use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
-use crate::controls::{Catalog, POLICIES, SAFEGUARDS};
+use crate::controls::{placeholders_in, Catalog, POLICIES, SAFEGUARDS};
 use crate::evaluate::names::mask_identifiers;
 use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
 use crate::snapshot::Evidence;
@@ -207,6 +207,8 @@ pub struct ControlDetail {
     pub evidence: String,
     pub remediation_summary: String,
     pub remediation_cli: String,
+    /// What to replace in the command: "AWS CLI (replace TRAIL_ARN with the trail's ARN):".
+    pub remediation_cli_note: String,
     pub remediation_console: String,
     pub references: Vec<ReferenceView>,
     pub counts: StatusCounts,
@@ -715,7 +717,7 @@ impl ReportModel {
             safeguards,
             policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
             inventory: inventory(scope, report),
-            exceptions: exception_views(&audit.risk_exceptions(), judged_at),
+            exceptions: exception_views(&audit.exceptions, judged_at),
             changes: changes(scope, &report.changes, &refs),
             method: method_view(&controls, organisation),
             previous: None,
@@ -879,8 +881,18 @@ fn policy_sections(
                 .iter()
                 .find(|a| a.policy == *name)
                 .map(|a| attestation_view(a, judged_at));
+            // The note never says more than the administrative findings below it.
+            let failing: Vec<String> = (admin.iter())
+                .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+                .map(|f| format!("{} ({})", f.control, f.status.as_str().to_uppercase()))
+                .collect();
             let attestation_note = match &attestation {
                 None => "No attestation on file for this policy.".to_string(),
+                Some(a) if a.current && !failing.is_empty() => format!(
+                    "Attested, next review due {}, but the attestation does not stand as evidence: {}; see below.",
+                    a.next_review,
+                    failing.join(", ")
+                ),
                 Some(a) if a.current => format!("Attested; next review due {}.", a.next_review),
                 Some(a) => format!(
                     "The attestation's review date {} has passed: the attestation has expired.",
@@ -996,21 +1008,27 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
     rows
 }
 
-fn exception_views(exceptions: &[RiskException], judged_at: NaiveDate) -> Vec<ExceptionView> {
-    exceptions
-        .iter()
-        .map(|e| ExceptionView {
-            subject: e.subject.clone(),
-            control: e.control.clone(),
-            justification: e.justification.clone(),
-            approver: e.approver.clone(),
-            approved_on: e.approved_on.to_string(),
-            expires: e.expires.to_string(),
-            state: if e.expires >= judged_at {
-                "in force".to_string()
-            } else {
-                "expired".to_string()
-            },
+/// Appendix B: every exception as given, with what it did at the end of the period: `in force`
+/// or `expired`, and `matched nothing` when no failing finding matched it (stale or mistyped).
+fn exception_views(uses: &[ExceptionUse], judged_at: NaiveDate) -> Vec<ExceptionView> {
+    uses.iter()
+        .map(|u| {
+            let e = &u.exception;
+            let expired = e.expires < judged_at;
+            ExceptionView {
+                subject: e.subject.clone(),
+                control: e.control.clone(),
+                justification: e.justification.clone(),
+                approver: e.approver.clone(),
+                approved_on: e.approved_on.to_string(),
+                expires: e.expires.to_string(),
+                state: match (u.matched.len(), expired) {
+                    (0, false) => "matched nothing".to_string(),
+                    (0, true) => "expired; matched nothing".to_string(),
+                    (_, false) => "in force".to_string(),
+                    (_, true) => "expired".to_string(),
+                },
+            }
         })
         .collect()
 }
@@ -1037,6 +1055,19 @@ fn method_view(controls: &[ControlInfo], organisation: bool) -> MethodView {
                 policies: c.policies.join(", "),
             })
             .collect(),
+    }
+}
+
+/// The line above a remediation command, naming exactly the placeholders it holds.
+fn cli_note(cli: &str) -> String {
+    let replace: Vec<String> = placeholders_in(cli)
+        .iter()
+        .map(|(token, with)| format!("{token} with {with}"))
+        .collect();
+    if replace.is_empty() {
+        "AWS CLI:".to_string()
+    } else {
+        format!("AWS CLI (replace {}):", replace.join("; "))
     }
 }
 
@@ -1070,6 +1101,7 @@ fn control_detail(c: &ControlInfo, prefix: &str) -> ControlDetail {
         evidence: c.evidence.join(", "),
         remediation_summary: c.remediation.0.clone(),
         remediation_cli: c.remediation.1.clone(),
+        remediation_cli_note: cli_note(&c.remediation.1),
         remediation_console: c.remediation.2.clone(),
         references: c.references.clone(),
         counts: c.counts.clone(),

@@ -480,3 +480,115 @@ fn findings_carry_one_stable_id_in_every_document() {
         "{anchored} anchors for {listed} listed findings"
     );
 }
+
+/// The cells of each `<tr>` of the HTML between `start` and the next `</table>`, tags stripped.
+fn html_rows(html: &str, start: &str) -> Vec<Vec<String>> {
+    let at = html.find(start).unwrap_or_else(|| panic!("no {start}"));
+    let table = &html[at..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let tbody = &table[table.find("<tbody>").unwrap()..];
+    tbody
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let inner = &cell[cell.find('>').unwrap() + 1..];
+                    inner[..inner.find("</td>").unwrap()].to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_report_does_not_contradict_itself() {
+    let s = sample();
+    let html = read(&s.dir.join("report.html"));
+    let pdf = pdf_text();
+    let json: serde_json::Value =
+        serde_json::from_str(&read(&s.dir.join("findings.json"))).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let count = |subject: &str, status: &str| {
+        (findings.iter())
+            .filter(|f| f["subject"] == format!("s3://{subject}") && f["status"] == status)
+            .count()
+    };
+    // The inventory's columns add up to findings.json, status by status, bucket by bucket.
+    let statuses = ["fail", "error", "excepted", "pass", "not_applicable"];
+    let rows = html_rows(&html, "id=\"appendix-inventory\"");
+    assert_eq!(rows.len(), 27);
+    let mut total = 0;
+    for row in &rows {
+        for (k, status) in statuses.iter().enumerate() {
+            let shown: usize = row[4 + k].parse().unwrap();
+            assert_eq!(shown, count(&row[0], status), "{} {status}", row[0]);
+            total += shown;
+        }
+    }
+    let bucket_findings = (findings.iter())
+        .filter(|f| f["subject"].as_str().unwrap().starts_with("s3://"))
+        .count();
+    assert_eq!(total, bucket_findings);
+    // The summary's counts add up to its total, which is findings.json's.
+    let summary = &html_rows(&html, "<th class=\"num\">total</th>")[0];
+    let by_status: Vec<usize> = summary
+        .iter()
+        .map(|c| c.replace(',', "").parse().unwrap())
+        .collect();
+    assert_eq!(by_status[..5].iter().sum::<usize>(), by_status[5]);
+    assert_eq!(by_status[5], findings.len());
+    for (k, status) in statuses.iter().enumerate() {
+        assert_eq!(
+            by_status[k], json["summary"]["by_status"][status],
+            "{status}"
+        );
+    }
+    // The PDF's inventory has the same columns.
+    let header = pdf
+        .lines()
+        .find(|l| l.contains("Bucket") && l.contains("Tags") && l.contains("Worst"))
+        .expect("the PDF inventory's header");
+    for column in ["Fail", "Error", "Excepted", "Pass", "N/A"] {
+        assert!(header.contains(column), "{header}");
+    }
+    // A policy whose document changed is not shown as simply attested above its failure.
+    for text in [&html, &pdf] {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(
+            "but the attestation does not stand as evidence: admin.attestation-document-changed (FAIL)"
+        ));
+        assert!(!flat.contains("Attested; next review due 2027-01-15"));
+    }
+    // Remediation: the line above each command names exactly the placeholders it holds.
+    assert!(html.contains("AWS CLI (replace TRAIL_ARN with the trail&#39;s ARN):"));
+    for block in html.split("<p class=\"muted\">AWS CLI").skip(1) {
+        let (note, rest) = block.split_once("</p>").unwrap();
+        let command = &rest[rest.find("<pre>").unwrap() + 5..rest.find("</pre>").unwrap()];
+        for token in ["{bucket}", "TRAIL_ARN", "KEY_ARN", "LOG_BUCKET"] {
+            assert_eq!(
+                note.contains(token),
+                command.contains(token),
+                "{note} over {command}"
+            );
+        }
+    }
+    // Appendix B: the stale exception is shown as matching nothing, the others by state.
+    let exceptions = html_rows(&html, "id=\"appendix-exceptions\"");
+    let states: Vec<&str> = exceptions
+        .iter()
+        .map(|r| r.last().unwrap().as_str())
+        .collect();
+    assert_eq!(
+        states,
+        [
+            "in force",
+            "in force",
+            "in force",
+            "expired",
+            "matched nothing"
+        ],
+        "{exceptions:?}"
+    );
+}
