@@ -96,6 +96,56 @@ pub struct Control {
     pub evidence: Vec<String>,
     pub remediation: Remediation,
     pub references: Vec<Reference>,
+    /// What a failure on an ePHI bucket puts at risk, for the report's risk-first summary;
+    /// `None` for controls that summary does not group.
+    pub risk: Option<Risk>,
+}
+
+/// The kinds of risk to ePHI the report names first, in the order an auditor asks about them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Risk {
+    /// Readable, listable or writable by anyone on the internet.
+    Public,
+    /// Open to other AWS accounts.
+    Shared,
+    /// Not encrypted at rest, or reachable over plain HTTP.
+    Unencrypted,
+    /// Access to it is not recorded.
+    Untracked,
+    /// Overwrites and deletions cannot be undone.
+    Unversioned,
+}
+
+impl Risk {
+    pub const ALL: [Risk; 5] = [
+        Risk::Public,
+        Risk::Shared,
+        Risk::Unencrypted,
+        Risk::Untracked,
+        Risk::Unversioned,
+    ];
+
+    /// The catalog's spelling (`risk:` in controls/*.yaml).
+    pub fn name(self) -> &'static str {
+        match self {
+            Risk::Public => "public",
+            Risk::Shared => "shared",
+            Risk::Unencrypted => "unencrypted",
+            Risk::Untracked => "untracked",
+            Risk::Unversioned => "unversioned",
+        }
+    }
+
+    /// The heading the report gives it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Risk::Public => "ePHI exposed to the internet",
+            Risk::Shared => "ePHI open to other AWS accounts",
+            Risk::Unencrypted => "ePHI not encrypted at rest or in transit",
+            Risk::Untracked => "Access to ePHI not recorded",
+            Risk::Unversioned => "ePHI that cannot be recovered after overwrite or deletion",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +300,8 @@ struct RawControl {
     remediation: RawRemediation,
     #[serde(default)]
     references: Vec<RawReference>,
+    #[serde(default)]
+    risk: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -540,6 +592,22 @@ fn validate(
             url,
         });
     }
+    let risk = match &raw.risk {
+        None => None,
+        Some(r) => Some(
+            Risk::ALL
+                .into_iter()
+                .find(|k| k.name() == r.value)
+                .ok_or_else(|| {
+                    let names: Vec<&str> = Risk::ALL.iter().map(|k| k.name()).collect();
+                    at(
+                        r,
+                        "risk",
+                        format!("\"{}\" is not one of: {}", r.value, names.join(", ")),
+                    )
+                })?,
+        ),
+    };
     Ok(Control {
         id,
         family: family.to_string(),
@@ -555,6 +623,7 @@ fn validate(
             console: non_empty(&raw.remediation.console, "remediation.console")?,
         },
         references,
+        risk,
     })
 }
 
@@ -626,7 +695,7 @@ mod tests {
             .iter()
             .map(|(name, text)| (name.to_string(), text.to_string()))
             .collect::<Vec<_>>();
-        let known = crate::evaluate::known_control_ids();
+        let known = crate::audit::control_ids();
         assert!(Catalog::parse("builtin", &builtin, &known).is_ok());
         let (file, text) = BUILTIN
             .iter()

@@ -379,6 +379,14 @@ mod tests {
     #[test]
     fn operations_have_one_name_and_their_not_configured_codes() {
         assert_eq!(Operation::BUCKET.len(), 13);
+        // The two lists agree: every bucket operation is among all of them, each once.
+        assert!(Operation::BUCKET
+            .iter()
+            .all(|op| Operation::ALL.contains(op)));
+        let mut all = Operation::ALL.to_vec();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), Operation::ALL.len());
         for op in Operation::ALL {
             assert_eq!(op.to_string(), op.aws_name());
         }

@@ -146,6 +146,9 @@ pub struct SnapshotMeta {
     pub review_period: Option<ReviewPeriod>,
     /// The scope as collect recorded it (include/exclude globs, tag selectors, regions).
     pub scope: Value,
+    /// `scope.ephi`: tag key → values that designate a bucket as holding ePHI besides the
+    /// defaults (evaluate::ephi decides).
+    pub ephi_selectors: BTreeMap<String, Vec<String>>,
     /// Account-level Block Public Access (s3control GetPublicAccessBlock).
     pub account_public_access_block: Evidence<PublicAccessBlock>,
 }
@@ -193,16 +196,53 @@ pub struct BucketListing {
     pub in_scope: bool,
     pub scope_reason: Option<String>,
     pub tags: Evidence<Vec<Tag>>,
+    /// Whether the bucket holds ePHI (`None` out of scope), as `evaluate::ephi` decided.
+    pub ephi: Option<EphiDesignation>,
+}
+
+/// Whether a bucket holds ePHI, and on what grounds (decided by `evaluate::ephi`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EphiDesignation {
+    pub ephi: bool,
+    pub basis: EphiBasis,
+}
+
+/// The grounds of an [`EphiDesignation`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EphiBasis {
+    /// A designating tag (`key`, `value` as recorded).
+    Tag { key: String, value: String },
+    /// Some in-scope bucket carries a designating tag key; this one has none with a designating
+    /// value.
+    NotDesignated,
+    /// No in-scope bucket carries a designating tag key at all: every in-scope bucket counts.
+    NoBucketDesignated,
+    /// The bucket's tags could not be read: it counts as ePHI rather than be left out.
+    TagsUnreadable,
+}
+
+impl EphiDesignation {
+    /// One sentence for the report.
+    pub fn describe(&self) -> String {
+        match &self.basis {
+            EphiBasis::Tag { key, value } => format!("holds ePHI: tagged {key}={value}"),
+            EphiBasis::NotDesignated => "not designated ePHI (no designating tag)".to_string(),
+            EphiBasis::NoBucketDesignated => "counted as ePHI: no in-scope bucket carries an ePHI designation tag, so every in-scope bucket counts".to_string(),
+            EphiBasis::TagsUnreadable => "counted as ePHI: its tags could not be read".to_string(),
+        }
+    }
 }
 
 impl Bucket {
-    pub fn listing(&self) -> BucketListing {
+    /// The listing, with the designation `evaluate::ephi` gave the bucket.
+    pub fn listing(&self, ephi: Option<EphiDesignation>) -> BucketListing {
         BucketListing {
             name: self.name.clone(),
             region: self.region.clone(),
             in_scope: self.in_scope,
             scope_reason: self.scope_reason.clone(),
             tags: self.tags.clone(),
+            ephi,
         }
     }
 }
@@ -450,6 +490,7 @@ fn read_meta(
             .and_then(Value::as_str)
             .map(str::to_string),
         review_period,
+        ephi_selectors: ephi_selectors(path, &value)?,
         scope: sorted_keys(value.get("scope").cloned().unwrap_or(Value::Null)),
         account_public_access_block,
     })
@@ -474,6 +515,35 @@ pub fn sorted_keys(value: Value) -> Value {
         Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
         other => other,
     }
+}
+
+/// `scope.ephi` of snapshot.json: absent, or an object of tag key → list of values.
+fn ephi_selectors(
+    path: &Path,
+    value: &Value,
+) -> Result<BTreeMap<String, Vec<String>>, SnapshotError> {
+    let Some(selectors) = value.get("scope").and_then(|scope| scope.get("ephi")) else {
+        return Ok(BTreeMap::new());
+    };
+    let object = selectors
+        .as_object()
+        .ok_or_else(|| invalid(path, "/scope/ephi", "must be an object of tag key → values"))?;
+    let mut out = BTreeMap::new();
+    for (key, values) in object {
+        let pointer = format!("/scope/ephi/{}", strict::escape(key));
+        let values = values
+            .as_array()
+            .and_then(|items| {
+                items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .filter(|values| !values.is_empty())
+            .ok_or_else(|| invalid(path, &pointer, "must be a non-empty list of strings"))?;
+        out.insert(key.clone(), values);
+    }
+    Ok(out)
 }
 
 /// The RFC 3339 time at `/<member>` of `object`, which must be there.
@@ -507,6 +577,40 @@ fn review_period(path: &Path, value: &Value) -> Result<Option<ReviewPeriod>, Sna
 pub fn parse_bucket(path: &Path, stem: &str, bytes: &[u8]) -> Result<Bucket, SnapshotError> {
     read_bucket(path, stem, bytes, &mut Vec::new())
 }
+/// The members of `calls`: a recorded bucket operation; one that differs from a known operation
+/// only by case is bad input (a typo must not hide an answer); any other is an operation
+/// phi-audit does not record, read past with a warning.
+fn check_operations(
+    path: &Path,
+    calls: &Value,
+    warnings: &mut Vec<SnapshotWarning>,
+) -> Result<(), SnapshotError> {
+    for name in calls.as_object().into_iter().flat_map(|calls| calls.keys()) {
+        if Operation::bucket_operation(name).is_some() {
+            continue;
+        }
+        let pointer = format!("/calls/{}", strict::escape(name));
+        let near = Operation::BUCKET
+            .iter()
+            .find(|op| op.aws_name().eq_ignore_ascii_case(name));
+        if let Some(known) = near {
+            return Err(invalid(
+                path,
+                pointer,
+                format!(
+                    "differs from the known operation `{}` only by case",
+                    known.aws_name()
+                ),
+            ));
+        }
+        warnings.push(SnapshotWarning {
+            path: path.to_path_buf(),
+            pointer,
+            message: "is not an operation phi-audit records; it was ignored".to_string(),
+        });
+    }
+    Ok(())
+}
 
 fn read_bucket(
     path: &Path,
@@ -527,18 +631,7 @@ fn read_bucket(
         Some(calls @ Value::Object(_)) => calls,
         _ => return Err(invalid(path, "/calls", "is missing or not an object")),
     };
-    if let Some(unknown) = calls
-        .as_object()
-        .expect("checked above")
-        .keys()
-        .find(|op| Operation::bucket_operation(op).is_none())
-    {
-        return Err(invalid(
-            path,
-            format!("/calls/{}", strict::escape(unknown)),
-            "is not an operation phi-audit records",
-        ));
-    }
+    check_operations(path, calls, warnings)?;
     macro_rules! call {
         ($operation:ident) => {
             typed_call(path, "/calls", calls, Operation::$operation, warnings)?
@@ -723,6 +816,38 @@ mod tests {
         assert!(
             err.starts_with("snapshot.json: /review_period/until: \"2026-13-01T00:00:00Z\" is not an RFC 3339 time"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn an_operation_named_with_the_wrong_case_is_refused_and_an_unrecorded_one_is_a_warning() {
+        let path = Path::new("buckets/b.json");
+        let bucket = |call: &str| {
+            format!(
+                r#"{{"name":"b","region":"us-east-1","collected_at":"2026-10-01T06:00:00Z","calls":{{"{call}":{{"ok":{{}}}}}}}}"#
+            )
+        };
+        // A typo must never hide an answer: the real GetBucketAcl would read as not collected.
+        let err = parse_bucket(path, "b", bucket("getBucketAcl").as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "buckets/b.json: /calls/getBucketAcl: differs from the known operation `GetBucketAcl` only by case"
+        );
+        let mut warnings = Vec::new();
+        let read = read_bucket(path, "b", bucket("GetBucketCors").as_bytes(), &mut warnings);
+        let bucket = read.expect("an operation phi-audit does not record is read past");
+        assert!(
+            bucket.acl.unavailable().is_some(),
+            "GetBucketAcl was never recorded"
+        );
+        assert_eq!(
+            warnings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["buckets/b.json: /calls/GetBucketCors: is not an operation phi-audit records; it was ignored"]
         );
     }
 

@@ -283,7 +283,13 @@ fn judge_account(
         id: snapshot.meta.account_id.clone(),
         name: member.and_then(|account| account.name.clone()),
         not_collected: None,
-        buckets: snapshot.buckets.iter().map(|b| b.listing()).collect(),
+        buckets: (snapshot.buckets.iter())
+            .zip(evaluate::ephi::designate(
+                &snapshot.buckets,
+                &evaluate::ephi::Selectors::new(&snapshot.meta.ephi_selectors),
+            ))
+            .map(|(b, ephi)| b.listing(ephi))
+            .collect(),
         regions: snapshot.meta.regions.clone(),
         lookup_events_collected: snapshot.trails.lookup_events_recorded(),
         not_collected_refs,

@@ -26,7 +26,7 @@ use super::limit::Limiter;
 use super::writer::{self, SnapshotWriter};
 use super::{
     endpoint_text, fatal, identify, list_buckets, result, rfc3339, AccountRun, CollectArgs,
-    CollectError, Plan, Progress,
+    CollectError, Identity, Plan, Progress,
 };
 use crate::schema::{Operation, ACCOUNTS_DIR, META_FILE, ORG_SNAPSHOT_FORMAT};
 
@@ -137,28 +137,12 @@ async fn collect_org(
             0,
         );
         let mut entry = json!({ "name": names.get(account_id.as_str()).copied().unwrap_or("") });
-        // The caller's own account needs no role: its credentials are already that account's.
-        let account_clients = if *account_id == caller.account_id {
-            entry[ASSUME_ROLE] = result::ok(json!({"AssumedRoleUser": {"Arn": caller.arn}}));
-            clients.clone()
-        } else {
-            let role_arn = format!(
-                "arn:{}:iam::{account_id}:role/{}",
-                caller.partition, args.org.role_name
-            );
-            match assume_role(
-                &limiter,
-                &clients,
-                &role_arn,
-                &session_name,
-                args.org.external_id.as_deref(),
-            )
-            .await
+        let account_clients =
+            match enter_account(args, &limiter, &clients, &caller, account_id, &session_name).await
             {
-                Ok((assumed_arn, credentials)) => {
-                    entry[ASSUME_ROLE] =
-                        result::ok(json!({"AssumedRoleUser": {"Arn": assumed_arn}}));
-                    clients.with_credentials(credentials)
+                Ok((assumed, account_clients)) => {
+                    entry[ASSUME_ROLE] = assumed;
+                    account_clients
                 }
                 Err(refusal) => {
                     summary
@@ -168,8 +152,7 @@ async fn collect_org(
                     entries.insert(account_id.clone(), entry);
                     continue;
                 }
-            }
-        };
+            };
 
         let account_limiter = Limiter::new(args.concurrency);
         let buckets = match list_buckets(&account_limiter, &account_clients, &endpoint).await {
@@ -208,7 +191,63 @@ async fn collect_org(
         entries.insert(account_id.clone(), entry);
     }
 
-    let mut org = json!({ "id": organization_id, "management_account_id": management_account_id });
+    let organization =
+        json!({ "id": organization_id, "management_account_id": management_account_id });
+    let header = org_header(
+        args,
+        &plan,
+        &caller.partition,
+        organization,
+        &selected,
+        entries,
+    );
+    org_writer.write_json(META_FILE, &header)?;
+    summary.out = org_writer.commit()?;
+    summary.api_calls += limiter.calls();
+    summary.elapsed = started.elapsed();
+    Ok(summary)
+}
+
+/// Into one member account: the caller's own needs no role (its credentials are already that
+/// account's); any other is entered by AssumeRole. The AssumeRole RESULT to record, and the
+/// clients for the account, or the refusal to record.
+async fn enter_account(
+    args: &CollectArgs,
+    limiter: &Limiter,
+    clients: &Clients,
+    caller: &Identity,
+    account_id: &str,
+    session_name: &str,
+) -> Result<(Value, Clients), Value> {
+    if account_id == caller.account_id {
+        let assumed = result::ok(json!({"AssumedRoleUser": {"Arn": caller.arn}}));
+        return Ok((assumed, clients.clone()));
+    }
+    let role_arn = format!(
+        "arn:{}:iam::{account_id}:role/{}",
+        caller.partition, args.org.role_name
+    );
+    let (assumed_arn, credentials) = assume_role(
+        limiter,
+        clients,
+        &role_arn,
+        session_name,
+        args.org.external_id.as_deref(),
+    )
+    .await?;
+    let assumed = result::ok(json!({"AssumedRoleUser": {"Arn": assumed_arn}}));
+    Ok((assumed, clients.with_credentials(credentials)))
+}
+
+/// The organisation snapshot's header (docs/organizations.md).
+fn org_header(
+    args: &CollectArgs,
+    plan: &Plan,
+    partition: &str,
+    mut org: Value,
+    selected: &[String],
+    entries: Map<String, Value>,
+) -> Value {
     if let Some(name) = &args.organization {
         org["name"] = Value::String(name.clone());
     }
@@ -223,7 +262,7 @@ async fn collect_org(
         "format": ORG_SNAPSHOT_FORMAT,
         "collected_at": rfc3339(plan.collected_at),
         "tool_version": env!("CARGO_PKG_VERSION"),
-        "partition": caller.partition,
+        "partition": partition,
         "organization": org,
         "role_name": args.org.role_name,
         "external_id": args.org.external_id.is_some(),
@@ -239,11 +278,7 @@ async fn collect_org(
     if let Some(shard) = args.org.shard {
         header["shard"] = json!({ "index": shard.index, "count": shard.count });
     }
-    org_writer.write_json(META_FILE, &header)?;
-    summary.out = org_writer.commit()?;
-    summary.api_calls += limiter.calls();
-    summary.elapsed = started.elapsed();
-    Ok(summary)
+    header
 }
 
 /// ListAccounts, every page; a refusal stops the run.

@@ -5,7 +5,12 @@
 //! exclude: ["*-tmp"]               # wins over include
 //! tags: { phi: "true" }            # every selector must match; "*" = tag present, any value
 //! regions: [us-east-1, eu-west-1]  # empty = every region
+//! ephi:                            # tags that also designate a bucket as holding ePHI
+//!   sensitivity: [phi, restricted] # a value or a list; "*" = tag present, any value
 //! ```
+//! Besides the `ephi:` selectors, a bucket holds ePHI when tagged `phi` = true/yes or
+//! `data-classification` = phi/ephi (keys and values compared case-insensitively; the evaluator
+//! decides, from the selectors recorded in snapshot.json's `scope`).
 //! Out-of-scope buckets are still listed in the snapshot (with the reason), so an auditor sees what
 //! was left out and why. When a bucket's tags cannot be read, a tag selector cannot prove the
 //! bucket out of scope, so it stays in scope: leaving a PHI bucket unevaluated is the worse error.
@@ -80,6 +85,25 @@ struct ScopeFile {
     tags: BTreeMap<String, Spanned<Text>>,
     #[serde(default)]
     regions: Vec<Spanned<String>>,
+    #[serde(default)]
+    ephi: BTreeMap<String, Spanned<OneOrMany>>,
+}
+
+/// A tag value, or a list of them.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(Text),
+    Many(Vec<Text>),
+}
+
+impl OneOrMany {
+    fn into_values(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(text) => vec![text.0],
+            OneOrMany::Many(items) => items.into_iter().map(|t| t.0).collect(),
+        }
+    }
 }
 
 /// The parsed scope. `Scope::default()` selects every bucket.
@@ -89,6 +113,8 @@ pub struct Scope {
     pub exclude: Vec<String>,
     pub tags: BTreeMap<String, String>,
     pub regions: Vec<String>,
+    /// Tag key → values that designate a bucket as holding ePHI, besides the defaults.
+    pub ephi: BTreeMap<String, Vec<String>>,
 }
 
 /// What the scope says of one bucket.
@@ -164,7 +190,21 @@ impl Scope {
                 ));
             }
         }
+        let mut ephi = BTreeMap::new();
+        for (key, values) in file.ephi {
+            let (line, column) = (values.referenced.line(), values.referenced.column());
+            let values = values.value.into_values();
+            if key.is_empty() || values.is_empty() || values.iter().any(String::is_empty) {
+                return Err(err(
+                    line,
+                    column,
+                    format!("ephi: {key:?} needs a non-empty tag key and at least one non-empty value (\"*\" = any value)"),
+                ));
+            }
+            ephi.insert(key, values);
+        }
         Ok(Self {
+            ephi,
             include: file.include.into_iter().map(|s| s.value).collect(),
             exclude: file.exclude.into_iter().map(|s| s.value).collect(),
             tags: file.tags.into_iter().map(|(k, v)| (k, v.value.0)).collect(),
@@ -173,13 +213,18 @@ impl Scope {
     }
 
     /// The scope as recorded in snapshot.json.
+    /// `ephi` is recorded only when the file names selectors.
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut value = json!({
             "include": self.include,
             "exclude": self.exclude,
             "tags": self.tags,
             "regions": self.regions,
-        })
+        });
+        if !self.ephi.is_empty() {
+            value["ephi"] = json!(self.ephi);
+        }
+        value
     }
 
     /// Decides on the bucket's name and region alone (before its tags are read).
@@ -297,6 +342,21 @@ mod tests {
         let tags: BTreeMap<String, String> = [("phi".to_owned(), "false".to_owned())].into();
         assert!(matches!(s.decide_by_tags(Some(&tags)), Decision::Out(_)));
         assert_eq!(s.decide_by_tags(None), Decision::In);
+    }
+
+    #[test]
+    fn ephi_selectors_are_parsed_and_recorded() {
+        let s = Scope::parse(
+            Path::new("scope.yaml"),
+            "ephi:\n  sensitivity: [phi, Restricted]\n  hipaa: true\n",
+        )
+        .unwrap();
+        assert_eq!(s.ephi["sensitivity"], vec!["phi", "Restricted"]);
+        assert_eq!(s.ephi["hipaa"], vec!["true"]);
+        assert_eq!(s.to_json()["ephi"]["hipaa"], json!(["true"]));
+        assert!(Scope::default().to_json().get("ephi").is_none());
+        let e = Scope::parse(Path::new("s.yaml"), "ephi:\n  phi: []\n").unwrap_err();
+        assert!(e.to_string().starts_with("s.yaml:2:"), "{e}");
     }
 
     #[test]

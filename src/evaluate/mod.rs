@@ -10,6 +10,7 @@ mod audit_trail;
 pub mod changes;
 mod configuration;
 pub mod data_events;
+pub mod ephi;
 mod exposure;
 pub mod names;
 pub mod wildcard;

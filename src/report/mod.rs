@@ -11,6 +11,7 @@ pub mod oscal;
 pub mod pdf;
 pub mod previous;
 pub mod refs;
+pub mod risk;
 pub mod table;
 
 use crate::findings::FindingsReport;

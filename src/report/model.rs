@@ -28,6 +28,8 @@ pub const PASS_LIST_LIMIT: usize = 50;
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
     pub cover: Cover,
+    /// What needs attention first, before any count.
+    pub risk: super::risk::RiskView,
     pub summary: SummaryView,
     /// Organisation snapshots only: per account, per safeguard counts.
     pub organisation: Option<OrganisationView>,
@@ -112,7 +114,7 @@ pub struct SummaryView {
     pub failures_by_severity: Vec<Count>,
     /// Safeguard-by-status matrix: one row per 164.312 safeguard.
     pub matrix: Vec<MatrixRow>,
-    /// The controls with the most failures, worst severity first.
+    /// The controls with the most failures, most first (severity breaks ties).
     pub top_controls: Vec<ControlRow>,
     pub verdict: String,
 }
@@ -305,6 +307,8 @@ pub struct BucketRow {
     pub name: String,
     pub region: String,
     pub in_scope: String,
+    /// `yes` or `no` with its basis; `-` out of scope (not judged).
+    pub ephi: String,
     pub tags: String,
     pub counts: StatusCounts,
     pub worst: String,
@@ -712,6 +716,7 @@ impl ReportModel {
         };
         let mut model = ReportModel {
             cover: cover(scope, report),
+            risk: super::risk::RiskView::build(audit),
             summary: summary_view(report, &controls, organisation),
             organisation: organisation_view,
             safeguards,
@@ -778,10 +783,12 @@ fn summary_view(
             .count()
     };
     let mut top: Vec<&ControlInfo> = controls.iter().filter(|c| c.counts.fail > 0).collect();
+    // Most failures first; severity breaks ties.
     top.sort_by(|a, b| {
-        a.severity
-            .cmp(&b.severity)
-            .then(b.counts.fail.cmp(&a.counts.fail))
+        b.counts
+            .fail
+            .cmp(&a.counts.fail)
+            .then(a.severity.cmp(&b.severity))
             .then(a.id.cmp(&b.id))
     });
     // The organisation-wide counts per safeguard; the details are per account.
@@ -974,6 +981,10 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
                     b.name.clone()
                 },
                 region: b.region.clone(),
+                ephi: match &b.ephi {
+                    None => "-".to_string(),
+                    Some(d) => ephi_cell(d),
+                },
                 in_scope: if b.in_scope {
                     "yes".to_string()
                 } else {
@@ -1006,6 +1017,19 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
         }
     }
     rows
+}
+
+/// The inventory's ePHI cell: the designation, and on what basis.
+fn ephi_cell(designation: &crate::snapshot::EphiDesignation) -> String {
+    use crate::snapshot::EphiBasis;
+    match &designation.basis {
+        EphiBasis::Tag { key, value } if designation.ephi => {
+            mask_identifiers(&format!("yes ({key}={value})")).into_owned()
+        }
+        EphiBasis::Tag { .. } | EphiBasis::NotDesignated => "no".to_string(),
+        EphiBasis::NoBucketDesignated => "yes (no bucket is tagged)".to_string(),
+        EphiBasis::TagsUnreadable => "yes (tags unreadable)".to_string(),
+    }
 }
 
 /// Appendix B: every exception as given, with what it did at the end of the period: `in force`

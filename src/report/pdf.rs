@@ -23,6 +23,7 @@ use super::model::{
     SummaryView,
 };
 use super::previous::{ConfigRow, PreviousView, CATEGORIES};
+use super::risk::RiskView;
 use super::ReportError;
 
 const PAGE_W: f32 = 612.0; // US Letter
@@ -980,6 +981,8 @@ fn cut_line(text: &str, limit: usize) -> String {
 
 fn body(model: &ReportModel) -> Flow {
     let mut flow = Flow::new();
+    flow.heading("Executive summary", 1);
+    risk_summary(&mut flow, &model.risk);
     executive_summary(&mut flow, &model.summary);
     if let Some(previous) = &model.previous {
         previous_section(&mut flow, previous);
@@ -996,8 +999,38 @@ fn body(model: &ReportModel) -> Flow {
     flow
 }
 
+/// What needs attention first: each question with its answer and the subjects it names, linked
+/// to their details.
+fn risk_summary(flow: &mut Flow, risk: &RiskView) {
+    flow.heading("What needs attention first", 2);
+    flow.paragraph(&risk.ephi_note, BODY);
+    let cols = columns(&[
+        ("Subject", 38.0, CELL_MONO, false),
+        ("What", 50.0, CELL, false),
+        ("Details", 12.0, CELL, false),
+    ]);
+    for item in &risk.items {
+        flow.heading_in_toc(&format!("{}: {}", item.title, item.verdict), 3, false);
+        if item.entries.is_empty() {
+            continue;
+        }
+        let rows: Vec<Vec<Cell>> = item
+            .entries
+            .iter()
+            .map(|e| {
+                vec![
+                    cell(e.subject.clone()),
+                    cell(e.detail.clone()),
+                    linked("details", &e.anchor),
+                ]
+            })
+            .collect();
+        flow.table(&cols, &rows);
+    }
+}
+
 fn executive_summary(flow: &mut Flow, s: &SummaryView) {
-    flow.heading("Executive summary", 1);
+    flow.heading("The counts", 2);
     flow.paragraph(&s.verdict, BODY);
     flow.heading("Findings by status", 3);
     let mut status_cols: Vec<(&'static str, f32, Style, bool)> = vec![
@@ -1108,6 +1141,8 @@ fn safeguard_sections(flow: &mut Flow, safeguards: &[SafeguardSection]) {
 fn policy_sections(flow: &mut Flow, policies: &[PolicySection]) {
     for policy in policies {
         flow.heading(&format!("Policy: {}", policy.name), 1);
+        let page = flow.pages.len() - 1;
+        flow.anchors.insert(policy.anchor.clone(), page);
         flow.heading("Attestation", 3);
         if let Some(a) = &policy.attestation {
             let mut rows = vec![
@@ -1204,6 +1239,9 @@ fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
 
 fn exceptions_appendix(flow: &mut Flow, exceptions: &[ExceptionView]) {
     flow.heading("Appendix B: Risk exceptions", 1);
+    let page = flow.pages.len() - 1;
+    flow.anchors
+        .insert(super::risk::EXCEPTIONS_ANCHOR.to_string(), page);
     if exceptions.is_empty() {
         flow.paragraph(
             "No exceptions: no risk exceptions were given for this report.",
@@ -1239,6 +1277,9 @@ fn exceptions_appendix(flow: &mut Flow, exceptions: &[ExceptionView]) {
 
 fn changes_appendix(flow: &mut Flow, changes: &ChangesView) {
     flow.heading("Appendix C: Configuration changes in the period", 1);
+    let page = flow.pages.len() - 1;
+    flow.anchors
+        .insert(super::risk::CHANGES_ANCHOR.to_string(), page);
     flow.paragraph(&changes.note, BODY);
     if !changes.events.is_empty() {
         let cols = columns(&[

@@ -27,6 +27,8 @@ mod diff_bundles;
 mod exposure_cases;
 mod org_evaluate;
 mod oscal;
+mod report_browser;
+mod report_risk;
 mod sample;
 mod timestamp;
 mod verify_tamper;

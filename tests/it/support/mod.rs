@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests, one file per topic:
 //! - `fixtures`: buckets, account metadata and snapshot directories built in memory from JSON,
 //!   parsed by the same reader as real snapshots;
+//! - `browser`: headless Chromium over WebDriver, to look at report.html as a reader does;
 //! - `bundle`: a small hostile snapshot, building its bundle, reading and rewriting zips, and
 //!   the external tools (pdftotext, minisign, openssl) some tests need;
 //! - `collect`: the local moto server, SDK clients against it, and collect output checks;
@@ -9,6 +10,7 @@
 //!
 //! Running the built binary is here.
 
+pub mod browser;
 pub mod bundle;
 pub mod collect;
 pub mod fixtures;
