@@ -201,7 +201,7 @@ fn run_evaluate(
         OutputFormat::Table => report::table::write_table(report, &mut buffered),
         // Streamed: for thousands of buckets the document is larger than the findings.
         OutputFormat::Json => report::write_findings_json(report, &mut buffered),
-        OutputFormat::Csv => report::csv::write_findings_csv(&report.findings, &mut buffered),
+        OutputFormat::Csv => report::csv::write_findings_csv(&audit, &mut buffered),
     };
     written
         .and_then(|()| buffered.flush())

@@ -157,6 +157,82 @@ pub struct Remediation {
     pub console: String,
 }
 
+/// The placeholders a remediation command may hold, with what replaces each: the one list the
+/// report's "replace … with …" line and findings.csv's filled-in command read.
+pub const PLACEHOLDERS: [(&str, &str); 8] = [
+    ("{bucket}", "the bucket's name"),
+    ("TRAIL_ARN", "the trail's ARN"),
+    (
+        "TRAIL",
+        "the name or ARN of the trail that is to record the data events",
+    ),
+    ("KEY_ARN", "the ARN of the customer managed KMS key to use"),
+    (
+        "LOG_BUCKET",
+        "the name of the bucket that receives the access logs",
+    ),
+    ("POLICY", "the policy document's file name"),
+    ("ACCOUNT_ID", "the member account's id"),
+    ("ACCOUNT", "the account's id"),
+];
+
+impl Remediation {
+    /// The placeholders [`PLACEHOLDERS`] names that the command holds, in that order. An
+    /// upper-case placeholder counts as a whole word only (`TRAIL` is not in `TRAIL_ARN`).
+    pub fn placeholders(&self) -> Vec<(&'static str, &'static str)> {
+        placeholders_in(&self.cli)
+    }
+
+    /// The command with what a subject fixes filled in: a bucket's name for `{bucket}`, a
+    /// trail's ARN for `TRAIL_ARN`.
+    pub fn cli_for(&self, subject: &str) -> String {
+        match subject.strip_prefix("s3://") {
+            Some(bucket) => self.cli.replace("{bucket}", bucket),
+            None if subject.starts_with("arn:") && subject.contains(":trail/") => {
+                replace_token(&self.cli, "TRAIL_ARN", subject)
+            }
+            None => self.cli.clone(),
+        }
+    }
+}
+
+/// The placeholders of [`PLACEHOLDERS`] that a command holds ([`Remediation::placeholders`]).
+pub fn placeholders_in(cli: &str) -> Vec<(&'static str, &'static str)> {
+    PLACEHOLDERS
+        .iter()
+        .filter(|(token, _)| contains_token(cli, token))
+        .copied()
+        .collect()
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// Where `token` stands in `text` as a whole word (a `{…}` token: anywhere).
+fn token_positions(text: &str, token: &str) -> Vec<usize> {
+    text.match_indices(token)
+        .filter(|(at, _)| {
+            token.starts_with('{')
+                || (!text[..*at].chars().next_back().is_some_and(is_word)
+                    && !text[at + token.len()..].chars().next().is_some_and(is_word))
+        })
+        .map(|(at, _)| at)
+        .collect()
+}
+
+fn contains_token(text: &str, token: &str) -> bool {
+    !token_positions(text, token).is_empty()
+}
+
+fn replace_token(text: &str, token: &str, with: &str) -> String {
+    let mut out = text.to_string();
+    for at in token_positions(text, token).into_iter().rev() {
+        out.replace_range(at..at + token.len(), with);
+    }
+    out
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
     pub title: String,
@@ -171,6 +247,9 @@ pub struct Catalog {
     /// The Dash administrative policies (`policies.yaml`), in file order; empty when only
     /// control files were parsed.
     pub policies: Vec<PolicyDefinition>,
+    /// The text of those definitions, as read: the bundle carries it (`catalog/policies.yaml`)
+    /// so that the administrative findings' references resolve.
+    pub policies_source: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -305,6 +384,7 @@ impl Catalog {
     /// Adds the administrative policy definitions, checked against this catalog's controls.
     pub fn with_policies(mut self, file: &str, text: &str) -> Result<Catalog, CatalogError> {
         self.policies = policies::parse(file, text, &self.controls)?;
+        self.policies_source = text.to_string();
         Ok(self)
     }
 
@@ -348,6 +428,7 @@ impl Catalog {
             controls,
             index,
             policies: Vec::new(),
+            policies_source: String::new(),
         })
     }
 
@@ -512,22 +593,7 @@ fn validate(
             url,
         });
     }
-    let risk = match &raw.risk {
-        None => None,
-        Some(r) => Some(
-            Risk::ALL
-                .into_iter()
-                .find(|k| k.name() == r.value)
-                .ok_or_else(|| {
-                    let names: Vec<&str> = Risk::ALL.iter().map(|k| k.name()).collect();
-                    at(
-                        r,
-                        "risk",
-                        format!("\"{}\" is not one of: {}", r.value, names.join(", ")),
-                    )
-                })?,
-        ),
-    };
+    let risk = raw.risk.as_ref().map(|r| parse_risk(r, &at)).transpose()?;
     Ok(Control {
         id,
         family: family.to_string(),
@@ -545,6 +611,24 @@ fn validate(
         references,
         risk,
     })
+}
+
+/// A control's `risk:`: one of [`Risk::ALL`]'s names.
+fn parse_risk(
+    r: &Spanned<String>,
+    at: &dyn Fn(&Spanned<String>, &str, String) -> CatalogError,
+) -> Result<Risk, CatalogError> {
+    Risk::ALL
+        .into_iter()
+        .find(|k| k.name() == r.value)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Risk::ALL.iter().map(|k| k.name()).collect();
+            at(
+                r,
+                "risk",
+                format!("\"{}\" is not one of: {}", r.value, names.join(", ")),
+            )
+        })
 }
 
 /// The AWS operation an evidence entry names, when it names one: its first word, when that is
@@ -568,6 +652,31 @@ fn recorded_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remediation_placeholders_are_the_commands_own() {
+        let trail = Remediation {
+            summary: String::new(),
+            cli: "aws cloudtrail update-trail --name TRAIL_ARN --kms-key-id KEY_ARN".to_string(),
+            console: String::new(),
+        };
+        let names: Vec<&str> = trail.placeholders().iter().map(|p| p.0).collect();
+        assert_eq!(names, ["TRAIL_ARN", "KEY_ARN"]);
+        assert_eq!(
+            trail.cli_for("arn:aws:cloudtrail:us-east-1:1:trail/t"),
+            "aws cloudtrail update-trail --name arn:aws:cloudtrail:us-east-1:1:trail/t --kms-key-id KEY_ARN"
+        );
+        let bucket = Remediation {
+            cli: "aws cloudtrail put-event-selectors --trail-name TRAIL --x {bucket}/".to_string(),
+            ..trail
+        };
+        let names: Vec<&str> = bucket.placeholders().iter().map(|p| p.0).collect();
+        assert_eq!(names, ["{bucket}", "TRAIL"]);
+        assert_eq!(
+            bucket.cli_for("s3://b"),
+            "aws cloudtrail put-event-selectors --trail-name TRAIL --x b/"
+        );
+    }
 
     #[test]
     fn evidence_entries_that_name_an_operation_name_a_recorded_one() {
@@ -614,6 +723,29 @@ mod tests {
         assert!(
             err.contains("evidence[0]")
                 && err.contains("\"GetBucketVersionning\" is not an AWS call a snapshot records"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_risk_is_refused_at_its_line() {
+        let (file, text) = BUILTIN
+            .iter()
+            .find(|(f, _)| f.ends_with("integrity.yaml"))
+            .unwrap();
+        let line = text
+            .lines()
+            .position(|l| l.trim() == "risk: unversioned")
+            .expect("integrity.yaml names a risk")
+            + 1;
+        let typo = text.replacen("risk: unversioned", "risk: unversoined", 1);
+        let known = crate::evaluate::known_control_ids();
+        let err = Catalog::parse("catalog", &[(file.to_string(), typo)], &known)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(&format!("{file}:{line}:")), "{err}");
+        assert!(
+            err.contains("\"unversoined\" is not one of: public, shared, unencrypted, untracked, unversioned"),
             "{err}"
         );
     }

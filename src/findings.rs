@@ -96,8 +96,9 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One control's verdict on one subject, with the evidence that decided it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One control's verdict on one subject, with the evidence that decided it. Serialised with
+/// its [`Finding::id`] first (findings.json's `id`); reading ignores `id` and derives it again.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Finding {
     /// `s3://bucket`, `account:<id>`, a trail ARN or `policy:<name>`.
     pub subject: String,
@@ -120,7 +121,64 @@ pub struct Finding {
     pub facts: Facts,
 }
 
+/// A finding's stable id: `f-` and the first 16 hex digits of the SHA-256 of its account,
+/// subject and control joined by a NUL byte (docs/findings-format.md). The same finding has the
+/// same id in every run, every bundle and every document (findings.json and .csv, OSCAL, the
+/// HTML anchors); a different account, subject or control gives another.
+pub fn finding_id(account: &str, subject: &str, control: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(account.as_bytes())
+        .chain_update([0])
+        .chain_update(subject.as_bytes())
+        .chain_update([0])
+        .chain_update(control.as_bytes())
+        .finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("f-{hex}")
+}
+
+impl Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// findings.json's member order: `id`, then the fields as declared.
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            id: String,
+            subject: &'a str,
+            account: &'a str,
+            control: &'a str,
+            status: Status,
+            severity: Severity,
+            safeguards: &'a [String],
+            policies: &'a [String],
+            reason: &'a str,
+            evidence: &'a [String],
+            #[serde(skip_serializing_if = "Facts::is_empty")]
+            facts: &'a Facts,
+        }
+        Wire {
+            id: self.id(),
+            subject: &self.subject,
+            account: &self.account,
+            control: &self.control,
+            status: self.status,
+            severity: self.severity,
+            safeguards: &self.safeguards,
+            policies: &self.policies,
+            reason: &self.reason,
+            evidence: &self.evidence,
+            facts: &self.facts,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl Finding {
+    /// The stable id ([`finding_id`]).
+    pub fn id(&self) -> String {
+        finding_id(&self.account, &self.subject, &self.control)
+    }
+
     /// A pass that is one setting away from a failure.
     pub fn is_latent(&self) -> bool {
         self.status == Status::Pass && !self.facts.neutralised_by.is_empty()
@@ -321,6 +379,10 @@ pub struct Change {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<String>,
     pub event_id: String,
+    /// The event as recorded: `cloudtrail/<region>.json#/LookupEvents/ok/Events/<i>` (absent in
+    /// findings.json written before it was added).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub evidence: String,
 }
 
 /// The timeline, plus the regions whose events could not be read (so an empty timeline is

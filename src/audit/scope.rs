@@ -265,6 +265,7 @@ fn judge_account(
     if let Some(id) = id {
         for change in &mut changes.changes {
             change.account = Some(id.to_string());
+            change.evidence.insert_str(0, &prefix);
         }
         for why in &mut changes.not_collected {
             why.insert_str(0, &format!("account {id}, "));

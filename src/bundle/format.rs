@@ -23,6 +23,12 @@ pub const EVIDENCE_DIR: &str = "evidence/";
 /// The attestation and exception files as given, with the policy documents they name.
 pub const ATTESTATIONS_DIR: &str = "attestations/";
 
+/// The control catalog's parts the findings cite: `catalog/policies.yaml`, the administrative
+/// policy definitions used (the built-in ones, or `--controls DIR`'s).
+pub const CATALOG_DIR: &str = "catalog/";
+/// The policy definitions under [`CATALOG_DIR`].
+pub const CATALOG_POLICIES: &str = "catalog/policies.yaml";
+
 /// The entries that are over the manifest rather than in it.
 pub const OVER_MANIFEST: [&str; 3] = [MANIFEST, SIGNATURE, TIMESTAMP];
 

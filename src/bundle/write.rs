@@ -20,8 +20,9 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::format::{
-    manifest_line, unsafe_name, ATTESTATIONS_DIR, CHANGES, EVIDENCE_DIR, FINDINGS_CSV,
-    FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF, SIGNATURE, TIMESTAMP,
+    manifest_line, unsafe_name, ATTESTATIONS_DIR, CATALOG_POLICIES, CHANGES, EVIDENCE_DIR,
+    FINDINGS_CSV, FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF, SIGNATURE,
+    TIMESTAMP,
 };
 use super::sign::SecretKey;
 use super::timestamp::{Attested, TimestampError, Timestamper};
@@ -128,7 +129,7 @@ pub fn write(
         Entry {
             name: FINDINGS_CSV.to_string(),
             source: Source::Generated(Box::new(|out: &mut dyn Write| {
-                report::csv::write_findings_csv(&findings.findings, out)
+                report::csv::write_findings_csv(audit, out)
             })),
         },
         Entry {
@@ -158,6 +159,15 @@ pub fn write(
     }
     entries.extend(evidence_entries(audit));
     entries.extend(admin_entries(audit)?);
+    // The administrative findings cite the catalog's policy definitions: carry the ones used.
+    let cites_catalog = (findings.findings.iter())
+        .any(|f| (f.evidence.iter()).any(|e| e.starts_with(report::refs::CATALOG_PREFIX)));
+    if cites_catalog {
+        entries.push(Entry {
+            name: CATALOG_POLICIES.to_string(),
+            source: Source::Bytes(audit.catalog.policies_source.clone().into_bytes()),
+        });
+    }
     entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     // Two attestations may name the same document.
     entries.dedup_by(|a, b| {
@@ -539,18 +549,31 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
          {previous_entry}\
          oscal/           assessment-results.json: the same findings as a NIST OSCAL 1.1.2\n\
          \x20                assessment-results document, linked to the evidence below\n\
-         evidence/        the raw API answers exactly as collected (the snapshot), byte for byte\n\
+         evidence/        the raw API answers exactly as collected (the snapshot), byte for byte:\n\
+         \x20                they may hold identifiers (a tag with a patient's social security\n\
+         \x20                number or e-mail address) that the documents above mask; handle them\n\
+         \x20                as PHI\n\
          attestations/    the policy attestations and risk exceptions as given, with the policy\n\
          \x20                documents they name, if any\n\
+         catalog/         policies.yaml: with attestations, the policy definitions they were\n\
+         \x20                judged against (the administrative findings cite it)\n\
          MANIFEST.sha256  the SHA-256 of every other file\n\n\
          {previous_paragraph}\
          How to check that nothing was changed\n\
          -------------------------------------\n\
-         With standard tools (Linux, macOS with coreutils, WSL):\n\n\
+         Unzip the bundle and run these in its top directory (the one holding MANIFEST.sha256).\n\n\
+         Linux (coreutils; also WSL):\n\n\
          \x20   unzip -q bundle.zip -d bundle && cd bundle\n\
          \x20   sha256sum -c MANIFEST.sha256          # every line must say OK\n\
          \x20   find . -type f ! -name 'MANIFEST.sha256*' | sed 's|^\\./||' | LC_ALL=C sort > /tmp/files\n\
          \x20   cut -c67- MANIFEST.sha256 | LC_ALL=C sort | diff - /tmp/files   # no extra files\n\n\
+         macOS (shasum comes with the system's Perl):\n\n\
+         \x20   unzip -q bundle.zip -d bundle && cd bundle\n\
+         \x20   shasum -a 256 -c MANIFEST.sha256      # every line must say OK\n\n\
+         Windows (PowerShell; Expand-Archive unzips):\n\n\
+         \x20   Expand-Archive bundle.zip -DestinationPath bundle; cd bundle\n\
+         \x20   {powershell}\n\n\
+         The last prints one line per file and must print no FAILED line.\n\n\
          The snapshot digest above is recomputed from evidence/ with:\n\n\
          \x20   cd evidence && find . -type f | sed 's|^\\./||' | LC_ALL=C sort | xargs sha256sum | sha256sum\n\n\
          With phi-audit:  phi-audit verify bundle.zip [--public-key phi-audit.pub]\n\n\
@@ -566,5 +589,10 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
         tool = env!("CARGO_PKG_VERSION"),
         previous_entry = previous_entry,
         previous_paragraph = previous_paragraph,
+        powershell = README_POWERSHELL_CHECK,
     )
 }
+
+/// README.txt's Windows check of MANIFEST.sha256: each line is `<hex>  <path>`; PowerShell's
+/// `-eq` compares the hex without regard to case (Get-FileHash prints upper case).
+pub const README_POWERSHELL_CHECK: &str = "Get-Content MANIFEST.sha256 | ForEach-Object { $h, $p = $_ -split '  ', 2; if ((Get-FileHash -Algorithm SHA256 -LiteralPath $p).Hash -eq $h) { \"OK  $p\" } else { \"FAILED  $p\" } }";

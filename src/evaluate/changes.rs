@@ -42,7 +42,7 @@ pub fn timeline(snapshot: &Snapshot) -> Timeline {
                 continue;
             }
         };
-        for event in events {
+        for (index, event) in events.iter().enumerate() {
             if !CONFIG_CHANGE_EVENTS.contains(&event.event_name.as_str())
                 || !in_period(&event.event_time)
                 || !seen.insert(event.event_id.clone())
@@ -97,6 +97,7 @@ pub fn timeline(snapshot: &Snapshot) -> Timeline {
                     error_code: text(&record["errorCode"]),
                     flags: flags.clone(),
                     event_id: event.event_id.clone(),
+                    evidence: crate::snapshot::cloudtrail::event_ref(region, index),
                 };
                 changes.push((event.event_time.clone(), change));
             }

@@ -349,7 +349,8 @@ pub fn evaluate_with(
         severity: control.severity,
         safeguards: control.safeguards.clone(),
         policies: control.policies.clone(),
-        reason: verdict.reason,
+        // Reasons are shown everywhere: never with an identifier in them.
+        reason: names::mask_identifiers(&verdict.reason).into_owned(),
         evidence: verdict.evidence,
         facts: verdict.facts,
     };

@@ -4,8 +4,13 @@
 //! billing exports, so they must never carry PHI. The patterns aim at what patient identifiers
 //! look like, while staying quiet on what S3 names usually contain (account ids, dates of
 //! deployments, owners' addresses in ownership tags) — each choice is noted by its pattern.
+//!
+//! It also owns [`mask_identifiers`], the one masking of what these patterns find: every
+//! human-readable output (reasons, the inventory's tags, OSCAL text) goes through it, so a report
+//! never reprints the identifier it warns about. The evidence files stay byte for byte.
 
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::{BucketContext, Verdict};
@@ -50,6 +55,80 @@ fn patterns() -> &'static [Pattern] {
             ),
         ]
     })
+}
+
+/// `text` with what looks like an identifier masked, keeping enough to recognise it: a social
+/// security, medical record or phone number keeps its last four digits (`***-**-6789`), a date
+/// keeps its year (`1984-**-**`), an e-mail address its first letter and its domain
+/// (`j*******@example.com`). Every pattern applies (an ownership tag's e-mail address is masked
+/// too: masking is never wrong, only less informative).
+pub fn mask_identifiers(text: &str) -> Cow<'_, str> {
+    let mut masked: Option<String> = None;
+    for pattern in patterns() {
+        let current = masked.as_deref().unwrap_or(text);
+        if !pattern.regex.is_match(current) {
+            continue;
+        }
+        let next = pattern
+            .regex
+            .replace_all(current, |c: &regex::Captures| {
+                mask_match(pattern.what, &c[0])
+            })
+            .into_owned();
+        masked = Some(next);
+    }
+    masked.map_or(Cow::Borrowed(text), Cow::Owned)
+}
+
+/// One identifier's mask (the match may carry a boundary character or a birth word, which are
+/// neither digits of the identifier nor part of an address, and stay).
+fn mask_match(what: &str, found: &str) -> String {
+    if what == "an e-mail address" {
+        let (local, domain) = found.split_once('@').unwrap_or((found, ""));
+        let mut chars = local.chars();
+        let first = chars.next().map(String::from).unwrap_or_default();
+        return format!("{first}{}@{domain}", "*".repeat(chars.count()));
+    }
+    let runs: Vec<(usize, usize)> = digit_runs(found);
+    let keep: Box<dyn Fn(usize, usize, usize) -> bool> = if what == "a date of birth" {
+        // The year: a run of four digits, or the first four of YYYYMMDD.
+        Box::new(|run_len, offset, _| run_len == 4 || (run_len == 8 && offset < 4))
+    } else {
+        let total: usize = runs.iter().map(|(s, e)| e - s).sum();
+        Box::new(move |_, _, index| index + 4 >= total)
+    };
+    let mut out = String::with_capacity(found.len());
+    let mut index = 0;
+    for (i, c) in found.char_indices() {
+        match runs.iter().find(|(s, e)| (*s..*e).contains(&i)) {
+            Some((s, e)) => {
+                out.push(if keep(e - s, i - s, index) { c } else { '*' });
+                index += 1;
+            }
+            None => out.push(c),
+        }
+    }
+    out
+}
+
+/// The byte ranges of the runs of ASCII digits in `text`.
+fn digit_runs(text: &str) -> Vec<(usize, usize)> {
+    let mut runs = Vec::new();
+    let mut start = None;
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (c.is_ascii_digit(), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                runs.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    runs
 }
 
 /// Tag keys whose values conventionally name the workforce member responsible for a resource:
@@ -163,6 +242,29 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(identifiers_in(text, false), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn identifiers_are_masked_but_recognisable() {
+        let cases = [
+            (
+                "chart copy pt 123-45-6789 dob 1984-03-12",
+                "chart copy pt ***-**-6789 dob 1984-**-**",
+            ),
+            ("jane.doe@example.com", "j*******@example.com"),
+            (
+                "riverside-export-mrn-00482913",
+                "riverside-export-mrn-****2913",
+            ),
+            ("call (555) 123-4567 now", "call (***) ***-4567 now"),
+            ("born 03/12/1984", "born **/**/1984"),
+            ("dob19840312", "dob1984****"),
+            ("riverside-phi-datalake-raw", "riverside-phi-datalake-raw"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(super::mask_identifiers(text), expected, "{text}");
+            assert!(identifiers_in(&super::mask_identifiers(text), false).is_empty());
         }
     }
 

@@ -1,10 +1,14 @@
 //! `findings.csv`: one row per finding, RFC 4180, safe to open in a spreadsheet.
 
-use crate::findings::Finding;
+use std::collections::BTreeMap;
 
-/// `account` is last so that the columns of files written before organisations keep their
-/// positions.
-pub const HEADER: [&str; 9] = [
+use super::refs::BundleRefs;
+use crate::audit::Audit;
+use crate::findings::{Finding, Status};
+
+/// `account` stays ninth so that the columns of files written before organisations keep their
+/// positions; the columns after it were added with the finding ids (docs/findings-format.md).
+pub const HEADER: [&str; 16] = [
     "subject",
     "control",
     "status",
@@ -14,6 +18,13 @@ pub const HEADER: [&str; 9] = [
     "reason",
     "evidence",
     "account",
+    "id",
+    "title",
+    "region",
+    "exception_approver",
+    "exception_expires",
+    "remediation",
+    "remediation_cli",
 ];
 
 /// Spreadsheets execute a cell that starts with `=`, `+`, `-` or `@` (and some treat a leading
@@ -26,22 +37,56 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
-pub fn findings_csv(findings: &[Finding]) -> String {
+pub fn findings_csv(audit: &Audit) -> String {
     let mut bytes = Vec::new();
-    write_findings_csv(findings, &mut bytes).expect("writing to memory");
+    write_findings_csv(audit, &mut bytes).expect("writing to memory");
     String::from_utf8(bytes).expect("input was UTF-8")
 }
 
+/// The region of a subject: a bucket's (from its listing), a trail's (from its ARN); none for
+/// an account or a policy.
+fn regions(audit: &Audit) -> BTreeMap<(&str, String), &str> {
+    let mut regions = BTreeMap::new();
+    for account in &audit.scope.accounts {
+        for b in &account.buckets {
+            regions.insert(
+                (account.id.as_str(), format!("s3://{}", b.name)),
+                b.region.as_str(),
+            );
+        }
+    }
+    regions
+}
+
+fn region_of<'a>(regions: &BTreeMap<(&str, String), &'a str>, f: &'a Finding) -> &'a str {
+    if let Some(region) = regions.get(&(f.account.as_str(), f.subject.clone())) {
+        return region;
+    }
+    match f.subject.strip_prefix("arn:") {
+        Some(arn) => arn.split(':').nth(2).unwrap_or(""),
+        None => "",
+    }
+}
+
 /// Streams the CSV to a writer (thousands of buckets make a large document).
-pub fn write_findings_csv(
-    findings: &[Finding],
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
+pub fn write_findings_csv(audit: &Audit, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(out);
     writer.write_record(HEADER)?;
-    for f in findings {
+    let regions = regions(audit);
+    let refs = BundleRefs::new(audit);
+    for f in &audit.findings.findings {
+        let control = audit.catalog.get(&f.control);
+        let exception = f.facts.exception.as_deref();
+        // What to do is given where there is something to do.
+        let remediation = match (control, f.status) {
+            (Some(c), Status::Fail | Status::Error | Status::Excepted) => (
+                c.remediation.summary.clone(),
+                c.remediation.cli_for(&f.subject),
+            ),
+            _ => (String::new(), String::new()),
+        };
         writer.write_record([
             neutralise(&f.subject),
             neutralise(&f.control),
@@ -50,13 +95,23 @@ pub fn write_findings_csv(
             neutralise(&f.safeguards.join("; ")),
             neutralise(&f.policies.join("; ")),
             neutralise(&f.reason),
-            neutralise(&f.evidence.join(" ")),
+            neutralise(
+                &(f.evidence.iter().map(|r| refs.path(r)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             neutralise(&f.account),
+            f.id(),
+            neutralise(control.map_or("", |c| c.title.as_str())),
+            neutralise(region_of(&regions, f)),
+            neutralise(exception.map_or("", |e| e.approver.as_str())),
+            neutralise(exception.map_or("", |e| e.expires.as_str())),
+            neutralise(&remediation.0),
+            neutralise(&remediation.1),
         ])?;
     }
     writer.flush()
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub mod model;
 pub mod oscal;
 pub mod pdf;
 pub mod previous;
+pub mod refs;
 pub mod risk;
 pub mod table;
 

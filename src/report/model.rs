@@ -13,10 +13,12 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::attest::{Attestation, RiskException};
+use super::refs::{BundleRefs, EvidenceLink};
+use crate::attest::{Attestation, ExceptionUse};
 use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
-use crate::controls::{Catalog, POLICIES, SAFEGUARDS};
+use crate::controls::{placeholders_in, Catalog, POLICIES, SAFEGUARDS};
+use crate::evaluate::names::mask_identifiers;
 use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
 use crate::snapshot::Evidence;
 
@@ -252,6 +254,8 @@ pub struct ControlDetail {
     pub evidence: String,
     pub remediation_summary: String,
     pub remediation_cli: String,
+    /// What to replace in the command: "AWS CLI (replace TRAIL_ARN with the trail's ARN):".
+    pub remediation_cli_note: String,
     pub remediation_console: String,
     pub references: Vec<ReferenceView>,
     pub counts: StatusCounts,
@@ -275,9 +279,47 @@ pub struct FindingGroup {
     pub severity: String,
     pub control: String,
     pub reason: String,
-    /// Evidence references; with several subjects the bucket name is shown as `<bucket>`.
+    /// Evidence references as the bundle names them (`report::refs`), each file once: every
+    /// subject's own.
     pub evidence: String,
     pub subjects: Vec<String>,
+    /// Each finding of the group, in subject order: its id (the HTML anchor) and its evidence.
+    pub members: Vec<GroupMember>,
+}
+
+/// One finding of a [`FindingGroup`].
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupMember {
+    pub subject: String,
+    /// The finding's stable id (`Finding::id`), the anchor of its row.
+    pub id: String,
+    /// Its references as findings.json gives them; [`ReportModel::build`] links them.
+    #[serde(skip)]
+    pub references: Vec<String>,
+    pub evidence: Vec<EvidenceLink>,
+}
+
+impl GroupMember {
+    fn of(f: &Finding) -> GroupMember {
+        GroupMember {
+            subject: f.subject.clone(),
+            id: f.id(),
+            references: f.evidence.clone(),
+            evidence: Vec::new(),
+        }
+    }
+}
+
+impl FindingGroup {
+    /// Names every reference as the bundle does, with its link.
+    fn link(&mut self, refs: &BundleRefs) {
+        let mut all = Vec::new();
+        for m in &mut self.members {
+            m.evidence = m.references.iter().map(|r| refs.link(r)).collect();
+            all.extend(m.references.iter().cloned());
+        }
+        self.evidence = refs.compact(&all);
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -345,6 +387,10 @@ pub struct ChangeRow {
     pub resources: String,
     /// Refused calls, root or unidentified callers, source address, access key suffix.
     pub notes: String,
+    /// CloudTrail's id of the event.
+    pub event_id: String,
+    /// The event as recorded in evidence/ (LookupEvents), as a followable reference.
+    pub evidence: EvidenceLink,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -515,6 +561,9 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                 };
                 let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
                 subjects.sort();
+                let mut members: Vec<GroupMember> =
+                    members.iter().map(|f| GroupMember::of(f)).collect();
+                members.sort_by(|a, b| a.subject.cmp(&b.subject));
                 FindingGroup {
                     status: status.as_str().to_string(),
                     severity: severity.as_str().to_string(),
@@ -522,6 +571,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                     reason,
                     evidence,
                     subjects,
+                    members,
                 }
             },
         )
@@ -706,6 +756,7 @@ impl ReportModel {
         let organisation = scope.organisation.is_some();
         let judged_at = audit.admin.period_end;
         let controls = control_infos(&audit.catalog, report.findings.iter(), organisation);
+        let refs = BundleRefs::new(audit);
         // An organisation's safeguard sections are each account's, headed by the account.
         let (organisation_view, safeguards) = match &scope.organisation {
             Some(org) => {
@@ -714,7 +765,7 @@ impl ReportModel {
             }
             None => (None, safeguard_sections(&controls, "", true)),
         };
-        ReportModel {
+        let mut model = ReportModel {
             cover: cover(scope, report),
             risk: super::risk::RiskView::build(audit),
             summary: summary_view(report, &controls, organisation),
@@ -722,11 +773,19 @@ impl ReportModel {
             safeguards,
             policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
             inventory: inventory(scope, report),
-            exceptions: exception_views(&audit.risk_exceptions(), judged_at),
-            changes: changes(scope, &report.changes),
+            exceptions: exception_views(&audit.exceptions, judged_at),
+            changes: changes(scope, &report.changes, &refs),
             method: method_view(&controls, organisation),
             previous: None,
+        };
+        let groups = (model.safeguards.iter_mut())
+            .flat_map(|s| s.details.iter_mut())
+            .flat_map(|d| d.groups.iter_mut())
+            .chain((model.policies.iter_mut()).flat_map(|p| p.admin_findings.iter_mut()));
+        for group in groups {
+            group.link(&refs);
         }
+        model
     }
 }
 
@@ -880,8 +939,18 @@ fn policy_sections(
                 .iter()
                 .find(|a| a.policy == *name)
                 .map(|a| attestation_view(a, judged_at));
+            // The note never says more than the administrative findings below it.
+            let failing: Vec<String> = (admin.iter())
+                .filter(|f| matches!(f.status, Status::Fail | Status::Error))
+                .map(|f| format!("{} ({})", f.control, f.status.as_str().to_uppercase()))
+                .collect();
             let attestation_note = match &attestation {
                 None => "No attestation on file for this policy.".to_string(),
+                Some(a) if a.current && !failing.is_empty() => format!(
+                    "Attested, next review due {}, but the attestation does not stand as evidence: {}; see below.",
+                    a.next_review,
+                    failing.join(", ")
+                ),
                 Some(a) if a.current => format!("Attested; next review due {}.", a.next_review),
                 Some(a) => format!(
                     "The attestation's review date {} has passed: the attestation has expired.",
@@ -903,6 +972,7 @@ fn policy_sections(
                             reason: f.reason.clone(),
                             evidence: compact_evidence(&f.evidence),
                             subjects: vec![f.subject.clone()],
+                            members: vec![GroupMember::of(f)],
                         }
                     }))
                     .collect(),
@@ -978,11 +1048,15 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
                     )
                 },
                 tags: match &b.tags {
-                    Evidence::Found(tags) => tags
-                        .iter()
-                        .map(|t| format!("{}={}", t.key, t.value))
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    Evidence::Found(tags) => {
+                        let shown = tags
+                            .iter()
+                            .map(|t| format!("{}={}", t.key, t.value))
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        // Tags are shown, never the identifiers in them (evidence/ keeps them).
+                        mask_identifiers(&shown).into_owned()
+                    }
                     Evidence::NotConfigured => "(none)".to_string(),
                     Evidence::Unavailable(why) => format!("(unknown: {why})"),
                 },
@@ -1000,28 +1074,36 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
 fn ephi_cell(designation: &crate::snapshot::EphiDesignation) -> String {
     use crate::snapshot::EphiBasis;
     match &designation.basis {
-        EphiBasis::Tag { key, value } if designation.ephi => format!("yes ({key}={value})"),
+        EphiBasis::Tag { key, value } if designation.ephi => {
+            mask_identifiers(&format!("yes ({key}={value})")).into_owned()
+        }
         EphiBasis::Tag { .. } | EphiBasis::NotDesignated => "no".to_string(),
         EphiBasis::NoBucketDesignated => "yes (no bucket is tagged)".to_string(),
         EphiBasis::TagsUnreadable => "yes (tags unreadable)".to_string(),
     }
 }
 
-fn exception_views(exceptions: &[RiskException], judged_at: NaiveDate) -> Vec<ExceptionView> {
-    exceptions
-        .iter()
-        .map(|e| ExceptionView {
-            subject: e.subject.clone(),
-            control: e.control.clone(),
-            justification: e.justification.clone(),
-            approver: e.approver.clone(),
-            approved_on: e.approved_on.to_string(),
-            expires: e.expires.to_string(),
-            state: if e.expires >= judged_at {
-                "in force".to_string()
-            } else {
-                "expired".to_string()
-            },
+/// Appendix B: every exception as given, with what it did at the end of the period: `in force`
+/// or `expired`, and `matched nothing` when no failing finding matched it (stale or mistyped).
+fn exception_views(uses: &[ExceptionUse], judged_at: NaiveDate) -> Vec<ExceptionView> {
+    uses.iter()
+        .map(|u| {
+            let e = &u.exception;
+            let expired = e.expires < judged_at;
+            ExceptionView {
+                subject: e.subject.clone(),
+                control: e.control.clone(),
+                justification: e.justification.clone(),
+                approver: e.approver.clone(),
+                approved_on: e.approved_on.to_string(),
+                expires: e.expires.to_string(),
+                state: match (u.matched.len(), expired) {
+                    (0, false) => "matched nothing".to_string(),
+                    (0, true) => "expired; matched nothing".to_string(),
+                    (_, false) => "in force".to_string(),
+                    (_, true) => "expired".to_string(),
+                },
+            }
         })
         .collect()
 }
@@ -1048,6 +1130,19 @@ fn method_view(controls: &[ControlInfo], organisation: bool) -> MethodView {
                 policies: c.policies.join(", "),
             })
             .collect(),
+    }
+}
+
+/// The line above a remediation command, naming exactly the placeholders it holds.
+fn cli_note(cli: &str) -> String {
+    let replace: Vec<String> = placeholders_in(cli)
+        .iter()
+        .map(|(token, with)| format!("{token} with {with}"))
+        .collect();
+    if replace.is_empty() {
+        "AWS CLI:".to_string()
+    } else {
+        format!("AWS CLI (replace {}):", replace.join("; "))
     }
 }
 
@@ -1081,6 +1176,7 @@ fn control_detail(c: &ControlInfo, prefix: &str) -> ControlDetail {
         evidence: c.evidence.join(", "),
         remediation_summary: c.remediation.0.clone(),
         remediation_cli: c.remediation.1.clone(),
+        remediation_cli_note: cli_note(&c.remediation.1),
         remediation_console: c.remediation.2.clone(),
         references: c.references.clone(),
         counts: c.counts.clone(),
@@ -1177,7 +1273,8 @@ fn organisation_view(
 
 fn method_notes() -> Vec<String> {
     vec![
-        "Evidence: every finding rests on recorded answers of the AWS APIs (the `aws s3api` JSON form), kept byte for byte under evidence/ in this bundle. An evidence reference such as buckets/<bucket>.json#/calls/GetBucketAcl is a file under evidence/ and a JSON pointer into it.".to_string(),
+        "Evidence: every finding rests on recorded answers of the AWS APIs (the `aws s3api` JSON form), kept byte for byte under evidence/ in this bundle. Each evidence reference is a file of this bundle and a JSON pointer into it (in report.html, a link): evidence/buckets/, the bucket's name and .json#/calls/GetBucketAcl is the bucket's recorded ACL; attestations/ holds the attestation and exception files and the policy documents they name, catalog/policies.yaml the policy definitions used. findings.json names the same files relative to the input they belong to (the snapshot's without evidence/, see docs/findings-format.md).".to_string(),
+        "Identifiers: what s3.name-may-contain-phi flags in tags (social security, medical record and phone numbers, dates of birth, e-mail addresses) is masked in this report, findings.csv, findings.json and oscal/ (e.g. ***-**-6789, 1984-**-**); bucket names are shown whole, as they are the subjects' names and their evidence files' names. The files under evidence/ are the API answers byte for byte and may hold such values in full: handle them as PHI.".to_string(),
         "Statuses: fail = misconfigured; error = the evidence could not be collected or read (never counted as a pass); excepted = a failure covered by a documented, unexpired risk exception; pass; not_applicable.".to_string(),
         "Public exposure is judged as AWS judges it: ACL grants and bucket policies together, with Block Public Access at bucket and account level and Object Ownership (BucketOwnerEnforced) applied; a grant that Block Public Access neutralises passes but is reported as latent.".to_string(),
         "Presentation: each control is described once, under the first 164.312 safeguard it supports; other safeguards it supports list it with its counts. Failing, error and excepted findings are listed in full; subjects that fail with the same reason and evidence are listed together in one row. Passing subjects are named when a control has at most 50 of them, otherwise counted; the bucket inventory appendix and findings.csv give every subject's result.".to_string(),
@@ -1187,7 +1284,7 @@ fn method_notes() -> Vec<String> {
 }
 
 /// The change timeline of findings.json (`evaluate::changes`), as a table.
-fn changes(scope: &Scope, timeline: &Timeline) -> ChangesView {
+fn changes(scope: &Scope, timeline: &Timeline, refs: &BundleRefs) -> ChangesView {
     let events: Vec<ChangeRow> = timeline
         .changes
         .iter()
@@ -1219,6 +1316,8 @@ fn changes(scope: &Scope, timeline: &Timeline) -> ChangesView {
                     _ => c.bucket.clone(),
                 },
                 notes: notes.join("; "),
+                event_id: c.event_id.clone(),
+                evidence: refs.link(&c.evidence),
             }
         })
         .collect();

@@ -30,7 +30,9 @@ use sha1::{Digest, Sha1};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::{self, Write};
 
+use super::refs::BundleRefs;
 use crate::audit::{Audit, Scope};
+use crate::bundle::format::CATALOG_DIR;
 use crate::controls::{Catalog, Control, SAFEGUARDS};
 use crate::findings::{Finding, FindingsReport, Status};
 
@@ -60,8 +62,8 @@ pub struct AssessmentResults<'a> {
     scope: &'a Scope,
     catalog: &'a Catalog,
     findings: &'a FindingsReport,
-    /// File names under `attestations/` in the bundle (attestation and exception files).
-    attestation_files: HashSet<String>,
+    /// Where each reference sits in the bundle.
+    refs: BundleRefs,
     evidence_files: HashSet<&'a str>,
     /// Bucket answers the evidence names but the snapshot never recorded (`NotCollected`):
     /// their observation links the file, not a pointer that would name nothing.
@@ -84,9 +86,7 @@ impl<'a> AssessmentResults<'a> {
         Ok(AssessmentResults {
             catalog: &audit.catalog,
             findings,
-            attestation_files: (audit.admin_files.iter())
-                .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string))
-                .collect(),
+            refs: BundleRefs::new(audit),
             evidence_files: scope.files.iter().map(|f| f.path.as_str()).collect(),
             not_collected: (scope.accounts.iter())
                 .flat_map(|a| a.not_collected_refs.iter().cloned())
@@ -187,18 +187,14 @@ impl<'a> AssessmentResults<'a> {
     }
 
     fn observation(&self, reference: &str, uuid: String) -> Observation {
-        let (file, pointer) = reference.split_once('#').unwrap_or((reference, ""));
-        let fragment = if pointer.is_empty() {
-            String::new()
-        } else {
-            format!("#{}", percent_encode(pointer))
-        };
-        let (href, collected, description, evidence_description) = if self
+        let (file, _) = reference.split_once('#').unwrap_or((reference, ""));
+        // Every reference is followable: `../` and its bundle path (`report::refs`).
+        let href = Some(format!("../{}", self.refs.link(reference).href));
+        let (collected, description, evidence_description) = if self
             .not_collected
             .contains(reference)
         {
             (
-                Some(format!("../evidence/{}", percent_encode(file))),
                 &self.collected_at,
                 format!(
                     "Not collected: the snapshot holds no answer at {reference}, so nothing is \
@@ -208,24 +204,21 @@ impl<'a> AssessmentResults<'a> {
             )
         } else if self.evidence_files.contains(file) {
             (
-                Some(format!("../evidence/{}{fragment}", percent_encode(file))),
                 &self.collected_at,
                 format!("Recorded evidence {reference} from the snapshot."),
                 "The API answer as collected, byte for byte; the fragment is a JSON pointer into the file.",
             )
-        } else if self.attestation_files.contains(file) {
+        } else if self.refs.bundle_file(file).starts_with(CATALOG_DIR) {
             (
-                Some(format!("../attestations/{}{fragment}", percent_encode(file))),
                 &self.generated_at,
-                format!("Attestation or exception record {reference}, as given to the report."),
-                "The attestation or exception file as given; the fragment is a JSON pointer into its YAML.",
+                format!("{reference}, the administrative policy definitions of the control catalog used."),
+                "The catalog's policy definitions as used, carried in the bundle; the fragment is a JSON pointer into its YAML.",
             )
         } else {
             (
-                None,
                 &self.generated_at,
-                format!("{reference}, part of phi-audit's built-in control catalog."),
-                "Compiled into phi-audit (see its controls/ directory); not a file of this bundle.",
+                format!("Attestation, exception or policy document {reference}, as given to the report."),
+                "The attestation or exception file or policy document as given; the fragment is a JSON pointer into its YAML.",
             )
         };
         Observation {
@@ -255,6 +248,7 @@ impl<'a> AssessmentResults<'a> {
             Status::Excepted => ("not-satisfied", "risk-accepted"),
         };
         let mut props = Vec::with_capacity(3 + finding.safeguards.len() + finding.policies.len());
+        props.extend(prop("finding-id", &finding.id()));
         props.extend(prop("subject", &finding.subject));
         props.extend(prop("status", finding.status.as_str()));
         props.extend(prop("severity", finding.severity.as_str()));
@@ -594,21 +588,6 @@ fn format_uuid_v5(digest: &[u8]) -> String {
     )
 }
 
-/// Percent-encodes what RFC 3986 does not allow in a path or fragment (JSON pointers and file
-/// names are otherwise kept readable: `/`, `~`, `:` and `@` stay).
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        let keep = byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&byte);
-        if keep {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 // The document's parts, in OSCAL's key order. Optional arrays are `None` rather than empty,
 // since OSCAL arrays have at least one item.
 
@@ -868,6 +847,7 @@ struct Rlink {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::refs::percent_encode;
 
     #[test]
     fn uuids_are_rfc_4122_version_5() {

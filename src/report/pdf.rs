@@ -796,7 +796,7 @@ fn control_detail(flow: &mut Flow, d: &ControlDetail) {
     }
     if !d.remediation_summary.is_empty() {
         flow.paragraph(&format!("Remediation: {}", d.remediation_summary), BODY);
-        flow.paragraph("AWS CLI (replace {bucket} with the bucket's name):", MUTED);
+        flow.paragraph(&d.remediation_cli_note, MUTED);
         flow.paragraph_at(&d.remediation_cli, MONO, MARGIN_X + 10.0, CONTENT_W - 10.0);
         flow.paragraph(&format!("Console: {}", d.remediation_console), MUTED);
     }
@@ -1238,10 +1238,12 @@ fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
         ("Bucket", 27.0, CELL_MONO, false),
         ("Region", 9.0, SMALL_CELL, false),
         ("In scope", 7.0, SMALL_CELL, false),
-        ("Tags", 34.0, SMALL_CELL, false),
+        ("Tags", 22.0, SMALL_CELL, false),
         ("Fail", 4.5, SMALL_CELL, true),
         ("Error", 4.5, SMALL_CELL, true),
+        ("Excepted", 8.5, SMALL_CELL, true),
         ("Pass", 4.5, SMALL_CELL, true),
+        ("N/A", 3.5, SMALL_CELL, true),
         ("Worst", 7.0, SMALL_CELL, false),
     ]);
     // 10,000 buckets are 10,000 rows: a denser table keeps the appendix a third shorter.
@@ -1256,7 +1258,9 @@ fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
                 cell(b.tags.clone()),
                 cell(thousands(b.counts.fail)),
                 cell(thousands(b.counts.error)),
+                cell(thousands(b.counts.excepted)),
                 cell(thousands(b.counts.pass)),
+                cell(thousands(b.counts.not_applicable)),
                 cell(b.worst.clone()),
             ]
         })
@@ -1314,9 +1318,9 @@ fn changes_appendix(flow: &mut Flow, changes: &ChangesView) {
             ("Time (UTC)", 17.5, CELL_MONO, false),
             ("Region", 8.5, CELL, false),
             ("Event", 19.5, CELL, false),
-            ("Bucket", 25.0, CELL_MONO, false),
-            ("Who", 13.0, CELL, false),
-            ("Notes", 16.5, CELL, false),
+            ("Bucket", 17.0, CELL_MONO, false),
+            ("Who", 10.0, CELL, false),
+            ("Notes, event id and record", 27.5, CELL, false),
         ]);
         let rows: Vec<Vec<Cell>> = changes
             .events
@@ -1328,7 +1332,14 @@ fn changes_appendix(flow: &mut Flow, changes: &ChangesView) {
                     cell(e.event.clone()),
                     cell(e.resources.clone()),
                     cell(e.user.clone()),
-                    cell(e.notes.clone()),
+                    cell(
+                        [e.notes.as_str(), &e.event_id, &e.evidence.text]
+                            .iter()
+                            .filter(|t| !t.is_empty())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
                 ]
             })
             .collect();

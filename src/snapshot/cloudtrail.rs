@@ -353,6 +353,15 @@ pub fn describe_ref(region: &str) -> String {
     )
 }
 
+/// The reference of the `index`th event of one region's LookupEvents answer.
+pub fn event_ref(region: &str, index: usize) -> String {
+    format!(
+        "{}/{region}.json#/{}/ok/Events/{index}",
+        crate::schema::CLOUDTRAIL_DIR,
+        Operation::LookupEvents
+    )
+}
+
 /// One region's file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegionTrails {

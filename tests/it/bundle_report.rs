@@ -157,7 +157,9 @@ fn html_report_has_every_section_and_escapes_aws_content() {
     assert!(html.contains("Which API answers decide each control"));
     // Findings with status, reason, evidence and remediation.
     assert!(html.contains("s3://public-www"));
-    assert!(html.contains("buckets/public-www.json #/calls/GetBucketPolicy"));
+    assert!(html.contains(
+        "<a href=\"evidence/buckets/public-www.json#/calls/GetBucketPolicy\"><code>evidence/buckets/public-www.json#/calls/GetBucketPolicy</code></a>"
+    ));
     assert!(html.contains("aws s3api put-public-access-block --bucket {bucket}"));
     assert!(
         html.contains("Not assessed"),
@@ -511,7 +513,10 @@ fn policy_pages_show_attestations_and_the_appendix_lists_exceptions() {
     phi_audit::bundle::write::write(&audit, &Options::default(), &out).unwrap();
     let html = String::from_utf8(entry(&out, "report.html")).unwrap();
     assert!(html.contains("Dana &lt;CISO&gt; Whitfield"));
-    assert!(html.contains("Attested; next review due 2027-03-01."));
+    // Its document cannot be read: the note says so rather than "Attested" alone.
+    assert!(html.contains(
+        "Attested, next review due 2027-03-01, but the attestation does not stand as evidence: admin."
+    ));
     assert!(
         html.contains("the attestation has expired"),
         "Auditing Policy's review date passed"

@@ -82,9 +82,9 @@ fn sample_bundle_reads_as_the_clinic_audit() {
         s.html.contains("status-excepted"),
         "excepted findings are shown as such"
     );
-    assert!(s
-        .html
-        .contains("buckets/riverside-it-temp-transfer.json #/calls/GetBucketPolicy"));
+    assert!(s.html.contains(
+        "href=\"evidence/buckets/riverside-it-temp-transfer.json#/calls/GetBucketPolicy\""
+    ));
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod attest_cli;
 mod attest_exceptions;
 mod attest_policies;
 mod audit_trail;
+mod auditor_reading;
 mod bad_input;
 mod bucket_controls;
 mod bundle_report;
