@@ -24,8 +24,11 @@ pub const BUCKETS_DIR: &str = "buckets";
 pub const CLOUDTRAIL_DIR: &str = "cloudtrail";
 /// One file per logging bucket: `access-logs/<bucket>.json`, the newest log objects.
 pub const ACCESS_LOGS_DIR: &str = "access-logs";
+/// The account's identity evidence: `iam/<Operation>.json`, one RESULT each
+/// ([`Operation::IAM`]).
+pub const IAM_DIR: &str = "iam";
 /// The sub-directories of a single-account snapshot.
-pub const SNAPSHOT_DIRS: [&str; 3] = [BUCKETS_DIR, CLOUDTRAIL_DIR, ACCESS_LOGS_DIR];
+pub const SNAPSHOT_DIRS: [&str; 4] = [BUCKETS_DIR, CLOUDTRAIL_DIR, ACCESS_LOGS_DIR, IAM_DIR];
 /// An organisation snapshot's one directory: `accounts/<id>/`, a single-account snapshot each.
 pub const ACCOUNTS_DIR: &str = "accounts";
 
@@ -36,6 +39,7 @@ pub enum Service {
     S3Control,
     CloudTrail,
     Sts,
+    Iam,
 }
 
 impl Service {
@@ -46,6 +50,7 @@ impl Service {
             Service::S3Control => "s3control",
             Service::CloudTrail => "cloudtrail",
             Service::Sts => "sts",
+            Service::Iam => "iam",
         }
     }
 }
@@ -58,7 +63,8 @@ impl Service {
 /// * DescribeTrails and LookupEvents: `cloudtrail/<region>.json#/<name>`;
 /// * GetTrailStatus and GetEventSelectors: `cloudtrail/<region>.json#/trails/<ARN>/<name>`;
 /// * ListObjectsV2 (the access-log probe): `access-logs/<bucket>.json#/ListObjectsV2`;
-/// * AssumeRole (organisations): `snapshot.json#/accounts/<id>/AssumeRole` of the org header.
+/// * AssumeRole (organisations): `snapshot.json#/accounts/<id>/AssumeRole` of the org header;
+/// * the IAM operations ([`Operation::IAM`]): the whole file `iam/<name>.json` is the RESULT.
 ///
 /// New services (IAM, KMS) add variants here and nowhere else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,6 +90,12 @@ pub enum Operation {
     LookupEvents,
     ListObjectsV2,
     AssumeRole,
+    /// IAM: every user, group, role and managed policy (all pages merged).
+    GetAccountAuthorizationDetails,
+    /// IAM: the credential report (after GenerateCredentialReport).
+    GetCredentialReport,
+    /// IAM: account-wide counts, the root user's MFA and access keys among them.
+    GetAccountSummary,
 }
 
 impl Operation {
@@ -104,8 +116,15 @@ impl Operation {
         Operation::GetBucketTagging,
     ];
 
+    /// The IAM operations, each recorded as a whole file `iam/<name>.json`.
+    pub const IAM: [Operation; 3] = [
+        Operation::GetAccountAuthorizationDetails,
+        Operation::GetCredentialReport,
+        Operation::GetAccountSummary,
+    ];
+
     /// Every recorded operation.
-    pub const ALL: [Operation; 20] = [
+    pub const ALL: [Operation; 23] = [
         Operation::GetBucketLocation,
         Operation::GetBucketAcl,
         Operation::GetBucketPolicy,
@@ -126,6 +145,9 @@ impl Operation {
         Operation::LookupEvents,
         Operation::ListObjectsV2,
         Operation::AssumeRole,
+        Operation::GetAccountAuthorizationDetails,
+        Operation::GetCredentialReport,
+        Operation::GetAccountSummary,
     ];
 
     /// The operation's name in the AWS API: the member a snapshot records it under.
@@ -152,6 +174,9 @@ impl Operation {
             Operation::LookupEvents => "LookupEvents",
             Operation::ListObjectsV2 => "ListObjectsV2",
             Operation::AssumeRole => "AssumeRole",
+            Operation::GetAccountAuthorizationDetails => "GetAccountAuthorizationDetails",
+            Operation::GetCredentialReport => "GetCredentialReport",
+            Operation::GetAccountSummary => "GetAccountSummary",
         }
     }
 
@@ -163,6 +188,9 @@ impl Operation {
             | Operation::GetEventSelectors
             | Operation::LookupEvents => Service::CloudTrail,
             Operation::AssumeRole => Service::Sts,
+            Operation::GetAccountAuthorizationDetails
+            | Operation::GetCredentialReport
+            | Operation::GetAccountSummary => Service::Iam,
             _ => Service::S3,
         }
     }
@@ -197,6 +225,14 @@ impl Operation {
         Operation::BUCKET
             .into_iter()
             .find(|op| op.aws_name() == name)
+    }
+
+    /// The file of an IAM operation's RESULT, e.g. `iam/GetAccountSummary.json` (`None` for
+    /// operations recorded elsewhere).
+    pub fn iam_file(self) -> Option<String> {
+        Operation::IAM
+            .contains(&self)
+            .then(|| format!("{IAM_DIR}/{}.json", self.aws_name()))
     }
 
     /// True when some recorded operation has this AWS name (for the catalog's evidence lists).
@@ -387,6 +423,12 @@ mod tests {
             Some(Operation::GetPublicAccessBlock)
         );
         assert_eq!(Operation::bucket_operation("DescribeTrails"), None);
+        assert_eq!(
+            Operation::GetAccountSummary.iam_file().as_deref(),
+            Some("iam/GetAccountSummary.json")
+        );
+        assert_eq!(Operation::GetBucketAcl.iam_file(), None);
+        assert_eq!(Operation::GetCredentialReport.service().name(), "iam");
         assert!(Operation::GetBucketTagging.means_not_configured("NoSuchTagSet"));
         assert!(!Operation::GetBucketAcl.means_not_configured("NoSuchBucketPolicy"));
         assert_eq!(

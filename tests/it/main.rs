@@ -24,6 +24,7 @@ mod collect_moto;
 mod collect_org;
 mod diff_bundles;
 mod exposure_cases;
+mod iam_moto;
 mod org_evaluate;
 mod oscal;
 mod sample;
