@@ -186,6 +186,17 @@ async fn collect_records_identity_evidence_as_the_cli_prints_it() {
     let map = &ok(&summary)["SummaryMap"];
     assert!(map["AccountMFAEnabled"].is_i64(), "{map}");
     assert!(map["Users"].as_i64().unwrap() >= 2, "{map}");
+
+    // The reader takes what moto and the collector wrote.
+    let snapshot = phi_audit::snapshot::Snapshot::load(&out).unwrap();
+    let details = snapshot.iam.authorization.found().unwrap();
+    let doctor_arn = format!("arn:aws:iam::{ACCOUNT}:user/{p}-doctor");
+    assert!(details.users.iter().any(|u| u.arn == doctor_arn));
+    let row = (snapshot.iam.credential_report.found().unwrap())
+        .row(&doctor_arn)
+        .unwrap();
+    assert!(row.keys[0].active, "{row:?}");
+    assert!(snapshot.iam.summary.found().is_some());
 }
 
 #[tokio::test(flavor = "multi_thread")]
