@@ -13,6 +13,7 @@ pub mod data_events;
 pub mod ephi;
 mod exposure;
 pub mod names;
+pub mod policy_match;
 pub mod wildcard;
 
 use chrono::{DateTime, Utc};
