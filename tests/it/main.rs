@@ -25,6 +25,7 @@ mod collect_org;
 mod diff_bundles;
 mod exposure_cases;
 mod iam_moto;
+mod iam_review;
 mod iam_snapshot;
 mod org_evaluate;
 mod oscal;
