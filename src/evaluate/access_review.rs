@@ -253,6 +253,13 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
         .any(|d| d.basis == crate::snapshot::EphiBasis::NoBucketDesignated);
     let details = match &snapshot.iam.authorization {
         Evidence::Found(details) => details,
+        _ if !snapshot.iam.collected => {
+            out.not_assessed.insert(
+                format!("account:{}", meta.account_id),
+                "the snapshot holds no identity evidence (no iam/): collected without it, so who can reach ePHI was not reviewed".to_string(),
+            );
+            return out;
+        }
         Evidence::Unavailable(why) => {
             out.not_assessed.insert(
                 format!("account:{}", meta.account_id),
@@ -303,6 +310,11 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
     let reach = PolicyReach::new(&buckets);
     for subject in &subjects {
         let candidates = candidates(subject, &reach, buckets.len(), &index);
+        // Only wide statements can be unscoped (a statement naming a bucket is not).
+        let unscoped: HashSet<String> = (subject.wide.iter())
+            .filter(|s| s.statement.effect == Effect::Allow && is_unscoped(&s.statement.resources))
+            .map(Sourced::reference)
+            .collect();
         for i in candidates {
             let bucket = &buckets[i];
             let name = sources[i].0.name.as_str();
@@ -310,12 +322,6 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
             if let Some(named) = subject.by_bucket.get(name) {
                 identity.extend(named.iter().copied());
             }
-            let unscoped: HashSet<String> = (identity.iter())
-                .filter(|s| {
-                    s.statement.effect == Effect::Allow && is_unscoped(&s.statement.resources)
-                })
-                .map(Sourced::reference)
-                .collect();
             let principal = Principal {
                 arn: subject.arn,
                 account,

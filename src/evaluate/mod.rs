@@ -334,6 +334,9 @@ pub fn evaluate_account(
 ) -> (Vec<Finding>, access_review::AccountReview) {
     let mut findings = evaluate_resources(snapshot, catalog, options);
     let review = access_review::review(snapshot);
+    if !snapshot.iam.collected {
+        return (findings, review);
+    }
     let verdicts = identity::verdicts(snapshot, &review, period_end(&snapshot.meta));
     for control in catalog.controls.iter() {
         for (subject, id, verdict) in verdicts.iter().filter(|(_, id, _)| *id == control.id) {

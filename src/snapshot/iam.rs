@@ -22,6 +22,10 @@ use crate::schema::{Operation, Timestamp};
 /// The three `iam/` answers of one account.
 #[derive(Debug, Clone)]
 pub struct IamEvidence {
+    /// False when the snapshot has no `iam/` at all (collected before identity evidence existed,
+    /// or built without it): the identity controls are then not judged, and the access review
+    /// says the evidence was not collected.
+    pub collected: bool,
     pub authorization: Evidence<AuthorizationDetails>,
     pub credential_report: Evidence<CredentialReport>,
     pub summary: Evidence<AccountSummary>,
@@ -38,6 +42,7 @@ impl Default for IamEvidence {
             })
         }
         IamEvidence {
+            collected: false,
             authorization: absent(Operation::GetAccountAuthorizationDetails),
             credential_report: absent(Operation::GetCredentialReport),
             summary: absent(Operation::GetAccountSummary),
@@ -399,6 +404,7 @@ pub fn read(
     iam: &mut IamEvidence,
     warnings: &mut Vec<SnapshotWarning>,
 ) -> Result<(), SnapshotError> {
+    iam.collected = true;
     match operation {
         Operation::GetAccountAuthorizationDetails => {
             let raw: Evidence<RawDetails> = typed_result(path, "", value, operation, warnings)?;

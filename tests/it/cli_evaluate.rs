@@ -52,7 +52,10 @@ fn json_output_follows_the_findings_contract() {
     assert_eq!(doc["snapshot"]["collected_at"], "2026-10-01T06:00:00Z");
     let findings = doc["findings"].as_array().unwrap();
     let bucket_controls = phi_audit::evaluate::bucket_control_ids().len();
-    let trail_controls = phi_audit::evaluate::known_control_ids().len() - bucket_controls;
+    // The fixture has no iam/: the identity controls are not judged on it.
+    let trail_controls = phi_audit::evaluate::known_control_ids().len()
+        - bucket_controls
+        - phi_audit::evaluate::identity::IAM_CONTROLS.len();
     assert_eq!(findings.len(), 2 * bucket_controls + trail_controls);
     assert!(findings.iter().any(|f| f["subject"] == TRAIL_ARN
         && f["control"] == "cloudtrail.not-logging"
@@ -108,7 +111,10 @@ fn csv_has_one_row_per_finding() {
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     let bucket_controls = phi_audit::evaluate::bucket_control_ids().len();
-    let trail_controls = phi_audit::evaluate::known_control_ids().len() - bucket_controls;
+    // The fixture has no iam/: the identity controls are not judged on it.
+    let trail_controls = phi_audit::evaluate::known_control_ids().len()
+        - bucket_controls
+        - phi_audit::evaluate::identity::IAM_CONTROLS.len();
     assert_eq!(rows.len(), 2 * bucket_controls + trail_controls);
     assert!(stdout.contains("\r\n"), "RFC 4180 line endings");
     assert!(rows
