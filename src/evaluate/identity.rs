@@ -97,7 +97,15 @@ pub fn verdicts(
         }
     }
     for (arn, (is_user, buckets)) in &holders {
-        let reach = format!("has access to ePHI ({})", buckets.join(", "));
+        let reach = match buckets.len() {
+            1 => format!("has access to ePHI ({})", buckets[0]),
+            n if n <= 3 => format!("has access to {n} ePHI buckets ({})", buckets.join(", ")),
+            n => format!(
+                "has access to {n} ePHI buckets ({} and {} more)",
+                buckets[..3].join(", "),
+                n - 3
+            ),
+        };
         if *is_user {
             if let Evidence::Found(report) = report {
                 let row = report.row(arn);
