@@ -135,10 +135,10 @@ fn diff(dir: &Path, args: &[&str]) -> (i32, String, String) {
 const EXPECTED_TABLE: &str = r#"phi-audit diff
 old: old.zip
   account 111122223333, collected 2026-10-01T06:00:00Z, generated 2026-10-08T09:00:00Z
-  snapshot digest 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+  snapshot digest 7d16a631930b5c4f6a6b7fc437823fcf5ac19380a4019691cb29a92deec4ce1c
 new: new.zip
   account 111122223333, collected 2026-10-08T06:00:00Z, generated 2026-10-08T09:00:00Z
-  snapshot digest da497f32b9d882a7cfebad33d4985264c065552db2017272018de235183e768f
+  snapshot digest dd379cb7b6c050206c571a5f166ddd1a670fce70e4678e74ddcbdfccd1f4d188
 
 New failures (9)
   [high] s3://riverside-partner-referrals s3.world-listable-anonymous (pass -> fail)
@@ -626,7 +626,7 @@ const EXPECTED_HTML_SECTION: &str = r#"Changes since last review
 Previous bundle: old.zip
 Its report generated (UTC): 2026-10-08T09:00:00Z
 Its evidence collected (UTC): 2026-10-01T06:00:00Z
-Its snapshot digest: 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+Its snapshot digest: 7d16a631930b5c4f6a6b7fc437823fcf5ac19380a4019691cb29a92deec4ce1c
 Its MANIFEST.sha256 (SHA-256): {OLD_MANIFEST_SHA256}
 New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations
 9 | 1 | 0 | 2 | 1 | 1 | 3
@@ -716,7 +716,7 @@ const EXPECTED_PDF_SECTION: &str = r#"Changes since last review
 Previous bundle old.zip
 Its report generated (UTC) 2026-10-08T09:00:00Z
 Its evidence collected (UTC) 2026-10-01T06:00:00Z
-Its snapshot digest 3c2aa8ee518ee1e9fc35e9807ae838f76df653638eaafb936cfa861cca5202ee
+Its snapshot digest 7d16a631930b5c4f6a6b7fc437823fcf5ac19380a4019691cb29a92deec4ce1c
 Its MANIFEST.sha256 (SHA-256) {OLD_MANIFEST_SHA256}
 New failures Fixed failures Newly Exceptions expired New buckets Removed buckets Changed
 unassessable configurations
