@@ -371,9 +371,7 @@ fn unreadable_identity_evidence_is_error_and_not_assessed_never_pass() {
             verdicts[&(account.clone(), control.to_string())],
             Status::Error
         );
-        assert!(verdicts
-            .get(&(arn("user", "admin"), control.to_string()))
-            .is_none());
+        assert!(!verdicts.contains_key(&(arn("user", "admin"), control.to_string())));
     }
     assert_eq!(
         verdicts[&(arn("role", "old"), "iam.ephi-access-unused".to_string())],
