@@ -114,12 +114,36 @@ async fn collect_records_identity_evidence_as_the_cli_prints_it() {
     let p = common::unique_prefix("iam");
     let clients = common::clients(&endpoint, "us-east-1").await;
     create_identities(&clients.iam(), &p).await;
+    // The ePHI bucket the doctors' group reads.
+    let s3 = clients.s3("us-east-1");
+    let phi = format!("{p}-phi");
+    s3.create_bucket().bucket(&phi).send().await.unwrap();
+    s3.put_bucket_tagging()
+        .bucket(&phi)
+        .tagging(
+            aws_sdk_s3::types::Tagging::builder()
+                .tag_set(
+                    aws_sdk_s3::types::Tag::builder()
+                        .key("phi")
+                        .value("true")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("snap");
+    let scope = dir.path().join("scope.yaml");
+    std::fs::write(&scope, format!("include: [\"{p}-*\"]\n")).unwrap();
     let mut args = CollectArgs::new(&out);
     args.endpoint_url = Some(endpoint.clone());
     args.regions = vec!["us-east-1".into()];
+    args.scope = Some(scope);
     run_collect(&args, Utc::now(), &NoProgress).await.unwrap();
 
     let details = read_json(&out.join("iam/GetAccountAuthorizationDetails.json"));
@@ -197,6 +221,45 @@ async fn collect_records_identity_evidence_as_the_cli_prints_it() {
         .unwrap();
     assert!(row.keys[0].active, "{row:?}");
     assert!(snapshot.iam.summary.found().is_some());
+
+    // Evaluated end to end: the doctor reads the ePHI bucket through the group; the export
+    // role's own policy would read and write it, but its boundary (the billing policy) does not
+    // allow that bucket, so it has no access at all.
+    let catalog = phi_audit::audit::builtin_catalog().unwrap();
+    let (findings, review) = phi_audit::evaluate::evaluate_account(
+        &snapshot,
+        &catalog,
+        phi_audit::evaluate::EvaluateOptions::default(),
+    );
+    let doctor = (review.entries.iter())
+        .find(|e| e.principal == doctor_arn && e.bucket == format!("s3://{phi}"))
+        .unwrap_or_else(|| panic!("{:?}", review.entries));
+    assert_eq!(doctor.read, phi_audit::findings::Access::Yes);
+    assert_eq!(doctor.write, phi_audit::findings::Access::No);
+    assert_eq!(
+        doctor.via,
+        [format!("group/{p}-doctors/inline/read-phi#/Statement/0")]
+    );
+    let export_arn = format!("arn:aws:iam::{ACCOUNT}:role/{p}-export");
+    assert!(review.entries.iter().all(|e| e.principal != export_arn));
+    let mfa = (findings.iter())
+        .find(|f| f.subject == doctor_arn && f.control == "iam.ephi-user-without-mfa")
+        .unwrap();
+    assert_eq!(
+        mfa.status,
+        phi_audit::findings::Status::Pass,
+        "{}",
+        mfa.reason
+    );
+    let unused = (findings.iter())
+        .find(|f| f.subject == doctor_arn && f.control == "iam.ephi-access-unused")
+        .unwrap();
+    assert_eq!(
+        unused.status,
+        phi_audit::findings::Status::Fail,
+        "never used: {}",
+        unused.reason
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -241,4 +304,29 @@ async fn access_denied_on_each_iam_call_is_recorded() {
             .starts_with("GenerateCredentialReport: "),
         "{report}"
     );
+
+    // Evaluated: every identity control is an error on the account, the review not assessed.
+    let snapshot = phi_audit::snapshot::Snapshot::load(&out).unwrap();
+    let catalog = phi_audit::audit::builtin_catalog().unwrap();
+    let (findings, review) = phi_audit::evaluate::evaluate_account(
+        &snapshot,
+        &catalog,
+        phi_audit::evaluate::EvaluateOptions::default(),
+    );
+    let identity: Vec<_> = findings
+        .iter()
+        .filter(|f| f.control.starts_with("iam."))
+        .collect();
+    assert_eq!(identity.len(), 6, "{identity:?}");
+    for f in identity {
+        assert_eq!(
+            f.status,
+            phi_audit::findings::Status::Error,
+            "{}",
+            f.control
+        );
+        assert_eq!(f.subject, format!("account:{ACCOUNT}"));
+    }
+    assert!(review.entries.is_empty());
+    assert!(review.not_assessed[&format!("account:{ACCOUNT}")].contains("AccessDenied"));
 }
