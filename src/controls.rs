@@ -76,6 +76,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "controls/organization.yaml",
         include_str!("../controls/organization.yaml"),
     ),
+    (
+        "controls/identity.yaml",
+        include_str!("../controls/identity.yaml"),
+    ),
 ];
 
 /// The built-in administrative policy definitions (see [`policies`]).

@@ -404,6 +404,10 @@ pub struct FindingsReport {
     /// Who changed bucket security in the review period (docs/findings-format.md, `changes`).
     #[serde(default)]
     pub changes: Timeline,
+    /// Who can read, write or manage each ePHI bucket (docs/findings-format.md,
+    /// `access_review`).
+    #[serde(default, skip_serializing_if = "AccessReview::is_empty")]
+    pub access_review: AccessReview,
 }
 
 pub const FINDINGS_FORMAT: &str = "phi-audit-findings/1";
@@ -421,6 +425,7 @@ impl FindingsReport {
             findings,
             summary,
             changes: Timeline::default(),
+            access_review: AccessReview::default(),
         }
     }
 
@@ -430,5 +435,76 @@ impl FindingsReport {
         self.findings.iter().any(|f| {
             matches!(f.status, Status::Fail | Status::Error) && f.severity.at_least(threshold)
         })
+    }
+}
+
+/// Whether a principal can do something to an ePHI bucket.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    /// No policy allows it, or an explicit Deny takes it away.
+    #[default]
+    No,
+    /// Allowed only under a condition (on the Allow, on a Deny that would remove it, or a
+    /// policy phi-audit could not read).
+    Conditional,
+    Yes,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::No => "no",
+            Access::Conditional => "conditional",
+            Access::Yes => "yes",
+        }
+    }
+}
+
+/// One (ePHI bucket, IAM user or role) that can read, write or manage the bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessEntry {
+    pub account: String,
+    /// `s3://bucket`.
+    pub bucket: String,
+    /// The user's or role's ARN.
+    pub principal: String,
+    /// `user` or `role`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub read: Access,
+    pub write: Access,
+    pub manage: Access,
+    /// The deciding statements: `<policy ARN or user|group|role/<name>/inline/<policy>>#/Statement/<i>`,
+    /// or `s3://bucket#/Statement/<i>` for the bucket policy.
+    pub via: Vec<String>,
+    /// Why an answer is conditional, in words (an unreadable policy, a condition).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The access review of an audit: assessed (with its entries) or not, per account.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReview {
+    /// Accounts whose identity evidence could not be read, with why: their review is
+    /// "not assessed", never empty-and-clean.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_assessed: BTreeMap<String, String>,
+    /// Accounts where no in-scope bucket carries an ePHI designation tag, so every in-scope
+    /// bucket was reviewed as ePHI.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub every_bucket_counted: Vec<String>,
+    /// In (account, bucket, principal) order.
+    #[serde(default)]
+    pub entries: Vec<AccessEntry>,
+}
+
+impl AccessReview {
+    pub fn is_empty(&self) -> bool {
+        self.not_assessed.is_empty()
+            && self.every_bucket_counted.is_empty()
+            && self.entries.is_empty()
     }
 }

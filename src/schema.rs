@@ -29,8 +29,17 @@ pub const ACCESS_LOGS_DIR: &str = "access-logs";
 pub const KMS_DIR: &str = "kms";
 /// The stem of a region's alias listing in [`KMS_DIR`] (no key id is spelt like this).
 pub const KMS_ALIASES_STEM: &str = "aliases";
+/// The account's identity evidence: `iam/<Operation>.json`, one RESULT each
+/// ([`Operation::IAM`]).
+pub const IAM_DIR: &str = "iam";
 /// The sub-directories of a single-account snapshot.
-pub const SNAPSHOT_DIRS: [&str; 4] = [BUCKETS_DIR, CLOUDTRAIL_DIR, ACCESS_LOGS_DIR, KMS_DIR];
+pub const SNAPSHOT_DIRS: [&str; 5] = [
+    BUCKETS_DIR,
+    CLOUDTRAIL_DIR,
+    ACCESS_LOGS_DIR,
+    KMS_DIR,
+    IAM_DIR,
+];
 /// An organisation snapshot's one directory: `accounts/<id>/`, a single-account snapshot each.
 pub const ACCOUNTS_DIR: &str = "accounts";
 
@@ -42,6 +51,7 @@ pub enum Service {
     CloudTrail,
     Sts,
     Kms,
+    Iam,
 }
 
 impl Service {
@@ -53,6 +63,7 @@ impl Service {
             Service::CloudTrail => "cloudtrail",
             Service::Sts => "sts",
             Service::Kms => "kms",
+            Service::Iam => "iam",
         }
     }
 }
@@ -69,6 +80,7 @@ impl Service {
 /// * DescribeKey, GetKeyRotationStatus, GetKeyPolicy and ListGrants:
 ///   `kms/<region>/<key-id>.json#/calls/<name>`;
 /// * ListAliases: `kms/<region>/aliases.json#/calls/ListAliases`.
+/// * the IAM operations ([`Operation::IAM`]): the whole file `iam/<name>.json` is the RESULT.
 ///
 /// New services (IAM, KMS) add variants here and nowhere else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,6 +111,12 @@ pub enum Operation {
     GetKeyPolicy,
     ListGrants,
     ListAliases,
+    /// IAM: every user, group, role and managed policy (all pages merged).
+    GetAccountAuthorizationDetails,
+    /// IAM: the credential report (after GenerateCredentialReport).
+    GetCredentialReport,
+    /// IAM: account-wide counts, the root user's MFA and access keys among them.
+    GetAccountSummary,
 }
 
 impl Operation {
@@ -127,8 +145,15 @@ impl Operation {
         Operation::ListGrants,
     ];
 
+    /// The IAM operations, each recorded as a whole file `iam/<name>.json`.
+    pub const IAM: [Operation; 3] = [
+        Operation::GetAccountAuthorizationDetails,
+        Operation::GetCredentialReport,
+        Operation::GetAccountSummary,
+    ];
+
     /// Every recorded operation.
-    pub const ALL: [Operation; 25] = [
+    pub const ALL: [Operation; 28] = [
         Operation::GetBucketLocation,
         Operation::GetBucketAcl,
         Operation::GetBucketPolicy,
@@ -154,6 +179,9 @@ impl Operation {
         Operation::GetKeyPolicy,
         Operation::ListGrants,
         Operation::ListAliases,
+        Operation::GetAccountAuthorizationDetails,
+        Operation::GetCredentialReport,
+        Operation::GetAccountSummary,
     ];
 
     /// The operation's name in the AWS API: the member a snapshot records it under.
@@ -185,6 +213,9 @@ impl Operation {
             Operation::GetKeyPolicy => "GetKeyPolicy",
             Operation::ListGrants => "ListGrants",
             Operation::ListAliases => "ListAliases",
+            Operation::GetAccountAuthorizationDetails => "GetAccountAuthorizationDetails",
+            Operation::GetCredentialReport => "GetCredentialReport",
+            Operation::GetAccountSummary => "GetAccountSummary",
         }
     }
 
@@ -201,6 +232,9 @@ impl Operation {
             | Operation::GetKeyPolicy
             | Operation::ListGrants
             | Operation::ListAliases => Service::Kms,
+            Operation::GetAccountAuthorizationDetails
+            | Operation::GetCredentialReport
+            | Operation::GetAccountSummary => Service::Iam,
             _ => Service::S3,
         }
     }
@@ -240,6 +274,14 @@ impl Operation {
     /// The key operation recorded under `name` in a key file's `calls`.
     pub fn key_operation(name: &str) -> Option<Operation> {
         Operation::KEY.into_iter().find(|op| op.aws_name() == name)
+    }
+
+    /// The file of an IAM operation's RESULT, e.g. `iam/GetAccountSummary.json` (`None` for
+    /// operations recorded elsewhere).
+    pub fn iam_file(self) -> Option<String> {
+        Operation::IAM
+            .contains(&self)
+            .then(|| format!("{IAM_DIR}/{}.json", self.aws_name()))
     }
 
     /// True when some recorded operation has this AWS name (for the catalog's evidence lists).
@@ -438,6 +480,12 @@ mod tests {
             Some(Operation::GetPublicAccessBlock)
         );
         assert_eq!(Operation::bucket_operation("DescribeTrails"), None);
+        assert_eq!(
+            Operation::GetAccountSummary.iam_file().as_deref(),
+            Some("iam/GetAccountSummary.json")
+        );
+        assert_eq!(Operation::GetBucketAcl.iam_file(), None);
+        assert_eq!(Operation::GetCredentialReport.service().name(), "iam");
         assert!(Operation::GetBucketTagging.means_not_configured("NoSuchTagSet"));
         assert!(!Operation::GetBucketAcl.means_not_configured("NoSuchBucketPolicy"));
         assert_eq!(

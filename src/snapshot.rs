@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod cloudtrail;
+pub mod iam;
 pub mod kms;
 pub mod org;
 pub mod policy;
@@ -28,8 +29,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::schema::{
-    Operation, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, KMS_ALIASES_STEM, KMS_DIR,
-    META_FILE, SNAPSHOT_FORMAT,
+    Operation, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, IAM_DIR, KMS_ALIASES_STEM,
+    KMS_DIR, META_FILE, SNAPSHOT_FORMAT,
 };
 use aws::*;
 use policy::PolicyDocument;
@@ -273,6 +274,8 @@ pub struct Snapshot {
     pub access_log_evidence: BTreeMap<String, cloudtrail::AccessLogEvidence>,
     /// The KMS keys (`kms/<region>/<key-id>.json`) and alias listings, typed.
     pub kms: kms::Kms,
+    /// The identity evidence (`iam/`); every answer `NotCollected` when the directory is absent.
+    pub iam: iam::IamEvidence,
     /// Unknown members of recorded answers, in file order: read past, changing no verdict.
     pub warnings: Vec<SnapshotWarning>,
     /// Every file, sorted by path.
@@ -308,6 +311,7 @@ impl Snapshot {
         let mut trails = cloudtrail::CloudTrail::default();
         let mut access_log_evidence = BTreeMap::new();
         let mut keys = kms::Kms::default();
+        let mut identity = iam::IamEvidence::default();
         let mut warnings = Vec::new();
         for relative in &files {
             let path = root.join(relative);
@@ -340,6 +344,19 @@ impl Snapshot {
                         cloudtrail::parse_access_log(&path, &value, &mut warnings)?,
                     );
                 }
+                IAM_DIR => {
+                    let operation = (Operation::IAM.into_iter())
+                        .find(|op| op.aws_name() == stem)
+                        .ok_or_else(|| {
+                            invalid(
+                                &path,
+                                "",
+                                "is not a file of an IAM operation phi-audit records",
+                            )
+                        })?;
+                    let value = parse_json(&path, &bytes)?;
+                    iam::read(&path, operation, &value, &mut identity, &mut warnings)?;
+                }
                 _ => {
                     if let Some(region) =
                         dir.strip_prefix(KMS_DIR).and_then(|r| r.strip_prefix('/'))
@@ -365,6 +382,7 @@ impl Snapshot {
             trails,
             access_log_evidence,
             kms: keys,
+            iam: identity,
             warnings,
             files: hashed,
             digest,
@@ -729,9 +747,20 @@ pub(crate) fn typed_call<T: Answer>(
             message: String::new(),
         }));
     };
+    typed_result(path, &pointer, result, operation, warnings)
+}
+
+/// Reads one RESULT found at `pointer` of `path` (`""` when the whole file is the RESULT).
+pub(crate) fn typed_result<T: Answer>(
+    path: &Path,
+    pointer: &str,
+    result: &Value,
+    operation: Operation,
+    warnings: &mut Vec<SnapshotWarning>,
+) -> Result<Evidence<T>, SnapshotError> {
     let object = result
         .as_object()
-        .ok_or_else(|| invalid(path, &pointer, "must be {\"ok\": ...} or {\"error\": ...}"))?;
+        .ok_or_else(|| invalid(path, pointer, "must be {\"ok\": ...} or {\"error\": ...}"))?;
     match (object.get("ok"), object.get("error"), object.len()) {
         (Some(ok), None, 1) => {
             let pointer = format!("{pointer}/ok");
@@ -762,7 +791,7 @@ pub(crate) fn typed_call<T: Answer>(
         }
         _ => Err(invalid(
             path,
-            &pointer,
+            pointer,
             "must hold exactly one of \"ok\" or \"error\"",
         )),
     }

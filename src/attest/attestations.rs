@@ -304,6 +304,8 @@ pub enum SubjectKind {
     Bucket,
     Trail,
     Account,
+    /// An IAM user or role (the identity controls' subjects).
+    Principal,
     Other,
 }
 
@@ -315,6 +317,10 @@ impl SubjectKind {
             SubjectKind::Trail
         } else if subject.starts_with("account:") {
             SubjectKind::Account
+        } else if subject.starts_with("arn:")
+            && (subject.contains(":user/") || subject.contains(":role/"))
+        {
+            SubjectKind::Principal
         } else {
             SubjectKind::Other
         }
@@ -325,6 +331,7 @@ impl SubjectKind {
             SubjectKind::Bucket => ("bucket", "buckets"),
             SubjectKind::Trail => ("trail", "trails"),
             SubjectKind::Account => ("account", "accounts"),
+            SubjectKind::Principal => ("IAM user or role", "IAM users and roles"),
             SubjectKind::Other => ("other resource", "other resources"),
         };
         plural(n, one, many)

@@ -124,6 +124,7 @@ impl Audit {
             applied.findings,
         );
         findings.changes = std::mem::take(&mut evaluated.changes);
+        findings.access_review = std::mem::take(&mut evaluated.access_review);
         let warnings = (evaluated.warnings.iter().map(ToString::to_string))
             .chain(applied.unmatched.iter().map(ToString::to_string))
             .map(Warning)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use crate::controls::Catalog;
 use crate::evaluate::{self, changes, EvaluateOptions};
-use crate::findings::{Finding, SnapshotRef, Status, Timeline};
+use crate::findings::{AccessReview, Finding, SnapshotRef, Status, Timeline};
 use crate::schema::{Operation, Timestamp};
 use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
 use crate::snapshot::strict::SnapshotWarning;
@@ -143,6 +143,8 @@ pub struct Evaluated {
     pub scope: Scope,
     pub findings: Vec<Finding>,
     pub changes: Timeline,
+    /// Who can reach each account's ePHI buckets.
+    pub access_review: AccessReview,
     /// What the snapshot reader noticed but could judge without (unknown members AWS added).
     pub warnings: Vec<SnapshotWarning>,
 }
@@ -184,6 +186,7 @@ fn evaluate_account(
         },
         findings: Vec::new(),
         changes: Timeline::default(),
+        access_review: AccessReview::default(),
         warnings: Vec::new(),
     };
     judge_account(&snapshot, None, catalog, options, &mut out);
@@ -220,6 +223,7 @@ fn evaluate_organisation(
         },
         findings: Vec::new(),
         changes: Timeline::default(),
+        access_review: AccessReview::default(),
         warnings: Vec::new(),
     };
     for (id, account) in &header.accounts {
@@ -252,14 +256,22 @@ fn judge_account(
     let id = member.map(|account| account.id.as_str());
     let prefix = id.map(|id| format!("accounts/{id}/")).unwrap_or_default();
     let first = out.findings.len();
-    out.findings
-        .extend(evaluate::evaluate_with(snapshot, catalog, options));
+    let (findings, review) = evaluate::evaluate_account(snapshot, catalog, options);
+    out.findings.extend(findings);
     if !prefix.is_empty() {
         for finding in &mut out.findings[first..] {
             for reference in &mut finding.evidence {
                 reference.insert_str(0, &prefix);
             }
         }
+    }
+    let account_id = &snapshot.meta.account_id;
+    out.access_review.entries.extend(review.entries);
+    out.access_review.not_assessed.extend(review.not_assessed);
+    if review.every_bucket_counted {
+        out.access_review
+            .every_bucket_counted
+            .push(account_id.clone());
     }
     let mut changes = changes::timeline(snapshot);
     if let Some(id) = id {

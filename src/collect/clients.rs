@@ -156,6 +156,11 @@ impl Clients {
         aws_sdk_sts::Client::new(&self.sdk)
     }
 
+    /// The IAM client (a global service: its endpoint rules pick the partition's endpoint).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+
     /// The Organizations client (a global service: its endpoint rules pick the partition's one
     /// region, whatever the home region is).
     pub fn organizations(&self) -> aws_sdk_organizations::Client {

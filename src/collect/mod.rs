@@ -14,6 +14,7 @@
 pub mod args;
 pub mod clients;
 pub mod cloudtrail;
+pub mod iam;
 pub mod kms;
 pub mod limit;
 pub mod merge;
@@ -373,6 +374,7 @@ impl AccountRun<'_> {
         let (args, plan, clients) = (self.args, self.plan, self.clients);
         let account_pab =
             s3::account_public_access_block(&limiter, &clients.s3control(), self.account_id).await;
+        let identity = iam::collect(&limiter, &clients.iam()).await;
 
         let shared = Arc::new(Shared {
             clients: clients.clone(),
@@ -476,6 +478,12 @@ impl AccountRun<'_> {
             &snapshot["account"][Operation::S3ControlGetPublicAccessBlock.aws_name()],
         ));
         shared.writer.write_json(META_FILE, &snapshot)?;
+        let mut iam_failed = 0;
+        for (operation, result) in &identity {
+            iam_failed += usize::from(result::is_collection_failure(result));
+            let file = operation.iam_file().expect("an IAM operation");
+            shared.writer.write_json(&file, result)?;
+        }
 
         // Every task has been joined, so nothing writes into the directory any more.
         let out = shared.writer.commit()?;
@@ -488,7 +496,8 @@ impl AccountRun<'_> {
             failed_calls: outcomes.iter().map(|o| o.failed_calls).sum::<usize>()
                 + trail_failures
                 + key_failures
-                + account_failed,
+                + account_failed
+                + iam_failed,
         })
     }
 }

@@ -7,9 +7,8 @@
 
 use std::collections::BTreeSet;
 
-use super::wildcard::{
-    matches, matches_all_with_prefix, matches_some_with_prefix, widen_variables,
-};
+use super::policy_match::{allow_reaches, deny_covers};
+pub use super::policy_match::{covers_action, Target};
 use crate::findings::Neutraliser;
 use crate::schema::Operation;
 use crate::snapshot::aws::{Acl, GranteeClass, Permission, PublicAccessBlock};
@@ -31,13 +30,6 @@ pub enum Capability {
     ReadPermissions,
     /// Replace the bucket's ACL or policy.
     WritePermissions,
-}
-
-/// Whether an action applies to the bucket ARN or to object ARNs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    Bucket,
-    Objects,
 }
 
 impl Capability {
@@ -571,69 +563,6 @@ fn deny_covers_public(principal: &PrincipalSpec) -> bool {
         // "Deny everyone except these": the public is never among the exceptions.
         PrincipalSpec::NotPrincipal(p) => !p.everyone,
         PrincipalSpec::Missing => false,
-    }
-}
-
-pub fn covers_action(matcher: &Matcher, action: &str) -> bool {
-    let hit = matcher.patterns.iter().any(|p| matches(p, action, true));
-    hit != matcher.negated
-}
-
-/// Does an Allow's Resource reach the target? Reading generously: variables may match anything
-/// and a NotResource excludes only what it certainly covers.
-fn allow_reaches(resources: &Matcher, target: Target, bucket_arn: &str) -> bool {
-    match (target, resources.negated) {
-        (Target::Bucket, false) => resources
-            .patterns
-            .iter()
-            .any(|p| matches(&widen_variables(p), bucket_arn, false)),
-        (Target::Bucket, true) => !resources
-            .patterns
-            .iter()
-            .any(|p| matches(p, bucket_arn, false)),
-        (Target::Objects, false) => {
-            let objects = format!("{bucket_arn}/");
-            resources
-                .patterns
-                .iter()
-                .any(|p| matches_some_with_prefix(&widen_variables(p), &objects, false))
-        }
-        (Target::Objects, true) => {
-            let objects = format!("{bucket_arn}/");
-            !resources
-                .patterns
-                .iter()
-                .any(|p| matches_all_with_prefix(p, &objects, false))
-        }
-    }
-}
-
-/// Does a Deny's Resource cover the whole target? Reading strictly: it must certainly cover
-/// every object (or the bucket), or it does not take the access away.
-fn deny_covers(resources: &Matcher, target: Target, bucket_arn: &str) -> bool {
-    match (target, resources.negated) {
-        (Target::Bucket, false) => resources
-            .patterns
-            .iter()
-            .any(|p| matches(p, bucket_arn, false)),
-        (Target::Bucket, true) => !resources
-            .patterns
-            .iter()
-            .any(|p| matches(&widen_variables(p), bucket_arn, false)),
-        (Target::Objects, false) => {
-            let objects = format!("{bucket_arn}/");
-            resources
-                .patterns
-                .iter()
-                .any(|p| matches_all_with_prefix(p, &objects, false))
-        }
-        (Target::Objects, true) => {
-            let objects = format!("{bucket_arn}/");
-            !resources
-                .patterns
-                .iter()
-                .any(|p| matches_some_with_prefix(&widen_variables(p), &objects, false))
-        }
     }
 }
 

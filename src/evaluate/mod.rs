@@ -6,14 +6,17 @@
 //! Missing evidence becomes `error`, never `pass`.
 
 pub mod access;
+pub mod access_review;
 mod audit_trail;
 pub mod changes;
 mod configuration;
 pub mod data_events;
 pub mod ephi;
 mod exposure;
+pub mod identity;
 pub mod keys;
 pub mod names;
+pub mod policy_match;
 pub mod wildcard;
 
 use chrono::{DateTime, Utc};
@@ -279,6 +282,7 @@ pub fn known_control_ids() -> Vec<&'static str> {
         .map(|(id, _)| *id)
         .chain(TRAIL_CONTROLS.iter().map(|(id, _)| *id))
         .chain(KEY_CONTROLS.iter().map(|(id, _)| *id))
+        .chain(identity::IAM_CONTROLS)
         .collect()
 }
 
@@ -336,6 +340,47 @@ pub fn evaluate(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 /// Evaluates with explicit options: buckets in name order, then trails in ARN order (and the
 /// account-level trail verdict), then KMS keys in ARN order, controls in catalog order.
 pub fn evaluate_with(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+) -> Vec<Finding> {
+    evaluate_account(snapshot, catalog, options).0
+}
+
+/// The findings and the access review of one account (`evaluate_with` without dropping the
+/// review). The identity controls follow the bucket and trail controls, in catalog order.
+pub fn evaluate_account(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+) -> (Vec<Finding>, access_review::AccountReview) {
+    let mut findings = evaluate_resources(snapshot, catalog, options);
+    let review = access_review::review(snapshot);
+    if !snapshot.iam.collected {
+        return (findings, review);
+    }
+    let verdicts = identity::verdicts(snapshot, &review, period_end(&snapshot.meta));
+    for control in catalog.controls.iter() {
+        for (subject, id, verdict) in verdicts.iter().filter(|(_, id, _)| *id == control.id) {
+            let _ = id;
+            findings.push(Finding {
+                subject: subject.clone(),
+                account: snapshot.meta.account_id.clone(),
+                control: control.id.clone(),
+                status: verdict.status,
+                severity: control.severity,
+                safeguards: control.safeguards.clone(),
+                policies: control.policies.clone(),
+                reason: verdict.reason.clone(),
+                evidence: verdict.evidence.clone(),
+                facts: verdict.facts.clone(),
+            });
+        }
+    }
+    (findings, review)
+}
+
+fn evaluate_resources(
     snapshot: &Snapshot,
     catalog: &Catalog,
     options: EvaluateOptions,

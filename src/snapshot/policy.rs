@@ -92,6 +92,12 @@ impl PolicyDocument {
             pointer: String::new(),
             message: format!("the policy is not valid JSON: {err}"),
         })?;
+        PolicyDocument::from_value(&value)
+    }
+
+    /// Parses a document already read as JSON (identity policies, which the snapshot records as
+    /// JSON objects, as the AWS CLI prints them).
+    pub fn from_value(value: &Value) -> Result<PolicyDocument, PolicyError> {
         let object = value.as_object().ok_or_else(|| PolicyError {
             pointer: String::new(),
             message: "the policy is not a JSON object".to_string(),

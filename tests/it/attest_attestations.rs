@@ -149,7 +149,7 @@ fn a_current_attestation_passes_and_states_who_when_and_how_its_controls_fared()
     assert_eq!(
         missing.reason,
         "Owned by M. Chen (IT Security Manager); attested by Dr. A. Rivera (CISO) on 2026-03-02; \
-         next review due 2027-03-02; its 15 technical controls on 2 buckets: 2 pass, 1 fail, 1 error."
+         next review due 2027-03-02; its 21 technical controls on 2 buckets: 2 pass, 1 fail, 1 error."
     );
     assert_eq!(missing.policies, vec![SYSTEM_ACCESS.to_string()]);
     let policy = catalog().policy(SYSTEM_ACCESS).unwrap().clone();

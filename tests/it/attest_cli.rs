@@ -100,7 +100,7 @@ fn the_sample_end_to_end() {
     assert!(
         reason.starts_with(
             "Owned by M. Chen (IT Security Manager); attested by Dr. A. Rivera (CISO) on 2026-03-02; \
-             next review due 2027-03-02; its 15 technical controls on 26 buckets and 9 other resources:"
+             next review due 2027-03-02; its 21 technical controls on 26 buckets, 1 account, 8 IAM users and roles and 9 other resources:"
         ),
         "{reason}"
     );

@@ -68,7 +68,7 @@ fn the_builtin_catalog_defines_the_four_dash_policies() {
             .unwrap()
             .controls
             .len(),
-        15
+        21
     );
     // The administrative controls are in the catalog too.
     for id in phi_audit::attest::ADMIN_CONTROLS {

@@ -218,6 +218,17 @@ fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     files
 }
 
+/// GetAccountAuthorizationDetails without the access role's `RoleLastUsed`.
+fn without_access_role_use(bytes: &[u8]) -> Value {
+    let mut value: Value = serde_json::from_slice(bytes).unwrap();
+    if let Some(roles) = value["ok"]["RoleDetailList"].as_array_mut() {
+        for role in roles.iter_mut().filter(|r| r["RoleName"] == ROLE) {
+            role.as_object_mut().unwrap().remove("RoleLastUsed");
+        }
+    }
+    value
+}
+
 fn assert_same_tree(expected: &Path, actual: &Path) {
     let (a, b) = (tree(expected), tree(actual));
     assert_eq!(
@@ -228,6 +239,19 @@ fn assert_same_tree(expected: &Path, actual: &Path) {
         actual.display()
     );
     for (path, bytes) in &a {
+        if path.ends_with("iam/GetAccountAuthorizationDetails.json") {
+            // Assuming the access role is itself a use of it: its RoleLastUsed is the time
+            // each run assumed it (on AWS as on moto). Everything else must be the same.
+            assert_eq!(
+                without_access_role_use(bytes),
+                without_access_role_use(&b[path]),
+                "{} differs between {} and {}",
+                path.display(),
+                expected.display(),
+                actual.display()
+            );
+            continue;
+        }
         assert!(
             bytes == &b[path],
             "{} differs between {} and {}",

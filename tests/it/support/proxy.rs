@@ -33,6 +33,20 @@ pub struct ProxyConfig {
     /// `(operation, text)`: JSON-protocol requests for this operation (`X-Amz-Target` ending in
     /// `.<operation>`) whose body contains `text` get KMS's 400 AccessDeniedException.
     pub deny_json: Option<(String, String)>,
+    /// Query-protocol actions (IAM, STS: `Action=<name>` in the form body) answered with 403
+    /// AccessDenied in the query protocol's error shape.
+    pub deny_actions: Vec<String>,
+}
+
+/// The query protocol's AccessDenied answer (IAM, STS).
+const QUERY_ACCESS_DENIED: &str = "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform this action</Message></Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
+
+/// True when the form body names one of the denied actions.
+fn action_denied(config: &ProxyConfig, body: &[u8]) -> bool {
+    let body = String::from_utf8_lossy(body);
+    body.split('&')
+        .filter_map(|kv| kv.strip_prefix("Action="))
+        .any(|action| config.deny_actions.iter().any(|d| d == action))
 }
 
 /// Starts the proxy on 127.0.0.1 (a free port) in front of `upstream`; returns its address.
@@ -224,6 +238,15 @@ async fn serve(
             let reply = format!(
                 "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
+            );
+            client.write_all(reply.as_bytes()).await?;
+            continue;
+        }
+        if action_denied(config, &body) {
+            let reply = format!(
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{}",
+                QUERY_ACCESS_DENIED.len(),
+                QUERY_ACCESS_DENIED
             );
             client.write_all(reply.as_bytes()).await?;
             continue;
