@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::ephi::{designate, Selectors};
 use super::policy_match::{covers_action, decide, Boundary, Principal, Request, Sourced, Target};
+use super::wildcard::{matches, matches_some_with_prefix, widen_variables};
 use crate::findings::{Access, AccessEntry};
 use crate::snapshot::iam::{AuthorizationDetails, ManagedPolicy, NamedDocument};
 use crate::snapshot::policy::{Effect, Matcher, PolicyDocument, PrincipalSpec, Statement};
@@ -59,6 +60,9 @@ struct Subject<'a> {
     unknown: Vec<&'a str>,
     /// True when some Allow may reach every bucket (so every bucket is a candidate).
     reaches_all: bool,
+    /// The Resource patterns of Allows that name buckets by a pattern: the buckets they match
+    /// are candidates.
+    patterns: Vec<&'a str>,
 }
 
 fn relevant(statement: &Statement) -> bool {
@@ -85,6 +89,22 @@ fn named_bucket(pattern: &str) -> Result<&str, bool> {
     } else {
         Ok(name)
     }
+}
+
+/// The Resource patterns of a statement when each is an S3 ARN whose bucket part starts with
+/// a literal (`arn:aws:s3:::phi-*`), or names one bucket: matched against each bucket's ARN.
+fn bucket_patterns(statement: &Statement) -> Option<Vec<&str>> {
+    (statement.resources.patterns.iter())
+        .map(|p| {
+            let (head, rest) = p.split_once(":s3:::")?;
+            let literal_head = head.starts_with("arn:") && !head.contains(['*', '?']);
+            let literal_start = rest
+                .chars()
+                .next()
+                .is_some_and(|c| c != '*' && c != '?' && c != '$');
+            (literal_head && literal_start).then_some(p.as_str())
+        })
+        .collect()
 }
 
 /// An identity-policy Allow whose Resource reaches every bucket rather than named ones.
@@ -120,7 +140,14 @@ impl<'a> Builder<'a> {
                 }
             }
             if wide {
-                subject.reaches_all |= statement.effect == Effect::Allow;
+                if statement.effect == Effect::Allow {
+                    // A bucket-name pattern (`arn:aws:s3:::phi-*`) reaches the buckets it
+                    // matches; anything wider (`*`, NotResource) every bucket.
+                    match (statement.resources.negated, bucket_patterns(statement)) {
+                        (false, Some(patterns)) => subject.patterns.extend(patterns),
+                        _ => subject.reaches_all = true,
+                    }
+                }
                 subject.wide.push(sourced);
             } else {
                 buckets.sort();
@@ -221,6 +248,7 @@ fn subjects<'a>(details: &'a AuthorizationDetails, names: &'a Names) -> Vec<Subj
         boundary,
         unknown: Vec::new(),
         reaches_all: false,
+        patterns: Vec::new(),
     };
     let mut out = Vec::new();
     for (user, sources) in details.users.iter().zip(&names.users) {
@@ -308,8 +336,9 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
         .collect();
     let account = meta.account_id.as_str();
     let reach = PolicyReach::new(&buckets);
+    let arns: Vec<&str> = buckets.iter().map(|b| b.arn.as_str()).collect();
     for subject in &subjects {
-        let candidates = candidates(subject, &reach, buckets.len(), &index);
+        let candidates = candidates(subject, &reach, &arns, &index);
         // Only wide statements can be unscoped (a statement naming a bucket is not).
         let unscoped: HashSet<String> = (subject.wide.iter())
             .filter(|s| s.statement.effect == Effect::Allow && is_unscoped(&s.statement.resources))
@@ -444,15 +473,29 @@ impl PolicyReach {
 fn candidates(
     subject: &Subject,
     reach: &PolicyReach,
-    count: usize,
+    arns: &[&str],
     index: &HashMap<&str, usize>,
 ) -> Vec<usize> {
+    let count = arns.len();
     if subject.reaches_all {
         return (0..count).collect();
     }
     let mut out: Vec<usize> = (subject.by_bucket.keys())
         .filter_map(|name| index.get(name).copied())
         .collect();
+    if !subject.patterns.is_empty() {
+        let patterns: Vec<String> = subject
+            .patterns
+            .iter()
+            .map(|p| widen_variables(p))
+            .collect();
+        out.extend((0..count).filter(|&i| {
+            let arn = arns[i];
+            patterns.iter().any(|p| {
+                matches(p, arn, false) || matches_some_with_prefix(p, &format!("{arn}/"), false)
+            })
+        }));
+    }
     out.extend(&reach.open);
     if let Some(named) = reach.named.get(subject.arn) {
         out.extend(named);
