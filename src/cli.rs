@@ -15,11 +15,11 @@ use crate::audit::{Audit, AuditError, Judgement, Warning};
 use crate::bundle::sign::{PublicKey, SecretKey, SignError};
 use crate::bundle::timestamp::{TimestampError, Timestamper, TsaClient, TsaTrust};
 use crate::bundle::verify::VerifyError;
-use crate::bundle::write::{BundleError, Options};
 use crate::collect::{self, CollectArgs, CollectError};
 use crate::diff::previous::{PreviousBundle, PreviousError};
 use crate::diff::DiffError;
 use crate::evaluate::EvaluateOptions;
+use crate::package::{BundleError, Options};
 use crate::report;
 
 /// Why a command could not do its job.
@@ -253,7 +253,7 @@ fn run_report(
         previous: changes.as_ref(),
         timestamper: tsa.as_ref().map(|t| t as &dyn Timestamper),
     };
-    let summary = crate::bundle::write::write(&audit, &options, &args.out)?;
+    let summary = crate::package::write(&audit, &options, &args.out)?;
     report_stale(&summary.stale_removed);
     out.write(&format!(
         "wrote {}: {} files, {} bytes; report.pdf {} pages\nMANIFEST.sha256 sha256 {}\n",

@@ -10,8 +10,8 @@
 //! - [`audit`]: the judged evidence of one account or an organisation — what every output reads.
 //! - [`diff`]: the comparison of two bundles (or a bundle and an audit).
 //! - [`report`]: the documents (table, CSV, JSON, HTML, PDF, OSCAL) rendered from an audit.
-//! - [`bundle`]: the evidence bundle's format, its verification, signing, time-stamping and
-//!   writing.
+//! - [`bundle`]: the evidence bundle's format, its verification, signing and time-stamping;
+//!   [`package`] writes it.
 //! - [`tempfiles`]: the names of in-progress outputs, and the sweep of those a killed run left.
 //! - [`cli`]: the thin command-line layer over them.
 
@@ -24,6 +24,7 @@ pub mod controls;
 pub mod diff;
 pub mod evaluate;
 pub mod findings;
+pub mod package;
 pub mod report;
 pub mod schema;
 pub mod snapshot;

@@ -6,10 +6,10 @@
 //!   entry name. Everything that reads or writes a bundle takes these from here.
 //! - [`sign`] and [`timestamp`]: the minisign signature and the RFC 3161 token over the manifest.
 //! - [`verify`]: proves a bundle is what was written (format, sign, timestamp; never the writer).
-//! - [`write`]: renders an [`crate::audit::Audit`] through [`crate::report`] and writes the zip.
+//! The writer, which renders an audit through the report module and writes the zip, sits above
+//! the report (the top-level `package` module), so nothing here imports a renderer.
 
 pub mod format;
 pub mod sign;
 pub mod timestamp;
 pub mod verify;
-pub mod write;

@@ -119,10 +119,7 @@ fn readme_verification_steps_cover_windows() {
     let readme = read(&sample().dir.join("README.txt"));
     let commands = readme_commands(&readme, "Windows (");
     assert!(commands[0].starts_with("Expand-Archive bundle.zip"));
-    assert_eq!(
-        commands[1],
-        phi_audit::bundle::write::README_POWERSHELL_CHECK
-    );
+    assert_eq!(commands[1], phi_audit::package::README_POWERSHELL_CHECK);
     // Run it where PowerShell is installed (not on the Debian CI image).
     let on_path = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).any(|d| d.join("pwsh").is_file()))

@@ -4,7 +4,7 @@
 
 use crate::support::bundle::*;
 use crate::support::phi_audit;
-use phi_audit::bundle::write::Options;
+use phi_audit::package::Options;
 use std::path::Path;
 use std::process::Command;
 
@@ -355,7 +355,7 @@ fn same_inputs_give_byte_identical_bundles() {
     // A different generation time is a different bundle.
     let audit = audit_of(&f.snapshot, "2026-10-03T00:00:00Z", None);
     let other = f.dir.path().join("other.zip");
-    phi_audit::bundle::write::write(&audit, &Options::default(), &other).unwrap();
+    phi_audit::package::write(&audit, &Options::default(), &other).unwrap();
     assert_ne!(
         std::fs::read(&f.bundle).unwrap(),
         std::fs::read(&other).unwrap()
@@ -375,7 +375,7 @@ fn a_failed_write_leaves_nothing_behind() {
     audit
         .admin_files
         .push(dir.path().join("no-such-attestations.yaml"));
-    let err = phi_audit::bundle::write::write(&audit, &Options::default(), &out).unwrap_err();
+    let err = phi_audit::package::write(&audit, &Options::default(), &out).unwrap_err();
     assert!(
         err.to_string().contains("no-such-attestations.yaml"),
         "{err}"
@@ -510,7 +510,7 @@ fn policy_pages_show_attestations_and_the_appendix_lists_exceptions() {
     };
     let audit = phi_audit::audit::Audit::build(&snapshot, &judgement).unwrap();
     let out = dir.path().join("bundle.zip");
-    phi_audit::bundle::write::write(&audit, &Options::default(), &out).unwrap();
+    phi_audit::package::write(&audit, &Options::default(), &out).unwrap();
     let html = String::from_utf8(entry(&out, "report.html")).unwrap();
     assert!(html.contains("Dana &lt;CISO&gt; Whitfield"));
     // Its document cannot be read: the note says so rather than "Attested" alone.
@@ -626,14 +626,10 @@ fn evidence_changed_after_evaluation_is_refused() {
     std::fs::write(&victim, text).unwrap();
     let out_dir = dir.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
-    let err =
-        phi_audit::bundle::write::write(&audit, &Options::default(), &out_dir.join("bundle.zip"))
-            .unwrap_err();
+    let err = phi_audit::package::write(&audit, &Options::default(), &out_dir.join("bundle.zip"))
+        .unwrap_err();
     assert!(
-        matches!(
-            err,
-            phi_audit::bundle::write::BundleError::EvidenceChanged { .. }
-        ),
+        matches!(err, phi_audit::package::BundleError::EvidenceChanged { .. }),
         "{err}"
     );
     assert!(err.to_string().contains("phi-good.json"), "{err}");

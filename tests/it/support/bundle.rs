@@ -5,7 +5,7 @@
 use super::fixtures;
 use phi_audit::audit::{Audit, Judgement};
 use phi_audit::bundle::sign::SecretKey;
-use phi_audit::bundle::write::{self, BundleError, BundleSummary, Options};
+use phi_audit::package::{self as write, BundleError, BundleSummary, Options};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -19,14 +19,14 @@ use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use super::format::{
+use crate::audit::Audit;
+use crate::bundle::format::{
     manifest_line, unsafe_name, ATTESTATIONS_DIR, CATALOG_POLICIES, CHANGES, EVIDENCE_DIR,
     FINDINGS_CSV, FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF, SIGNATURE,
     TIMESTAMP,
 };
-use super::sign::SecretKey;
-use super::timestamp::{Attested, TimestampError, Timestamper};
-use crate::audit::Audit;
+use crate::bundle::sign::SecretKey;
+use crate::bundle::timestamp::{Attested, TimestampError, Timestamper};
 use crate::diff::previous::ChangesSincePrevious;
 use crate::findings::FindingsReport;
 use crate::report;
