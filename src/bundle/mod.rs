@@ -6,6 +6,7 @@
 //!   entry name. Everything that reads or writes a bundle takes these from here.
 //! - [`sign`] and [`timestamp`]: the minisign signature and the RFC 3161 token over the manifest.
 //! - [`verify`]: proves a bundle is what was written (format, sign, timestamp; never the writer).
+//!
 //! The writer, which renders an audit through the report module and writes the zip, sits above
 //! the report (the top-level `package` module), so nothing here imports a renderer.
 
