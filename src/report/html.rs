@@ -11,14 +11,20 @@ use super::ReportError;
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../report-templates/report.html");
 
+/// Sections kept in templates of their own, included by name from report.html
+/// (`{% include "NAME" %}`). Each is compiled into the binary like the page itself.
+const PARTIALS: &[(&str, &str)] = &[];
+
 pub fn render(model: &ReportModel) -> Result<String, ReportError> {
     let mut tera = tera::Tera::default();
     // Counts of a 10,000-bucket account read better as 231,996.
     tera.register_filter("thousands", |n: i64, _: tera::Kwargs, _: &tera::State| {
         super::model::thousands(n.max(0) as usize)
     });
-    tera.add_raw_template(TEMPLATE_NAME, TEMPLATE)
-        .map_err(|e| ReportError::Template(format!("{e:?}")))?;
+    for (name, text) in PARTIALS.iter().chain([(TEMPLATE_NAME, TEMPLATE)].iter()) {
+        tera.add_raw_template(name, text)
+            .map_err(|e| ReportError::Template(format!("{e:?}")))?;
+    }
     let context = tera::Context::from_serialize(model)
         .map_err(|e| ReportError::Template(format!("{e:?}")))?;
     let mut html = tera
