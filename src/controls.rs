@@ -15,23 +15,9 @@ use crate::findings::Severity;
 use crate::schema::Operation;
 
 pub mod policies;
+pub mod specs;
 pub use policies::PolicyDefinition;
-
-/// The technical safeguards of 45 CFR 164.312 that controls may cite, with their titles.
-pub const SAFEGUARDS: &[(&str, &str)] = &[
-    ("164.312(a)(1)", "Access control"),
-    ("164.312(a)(2)(i)", "Unique user identification"),
-    ("164.312(a)(2)(iv)", "Encryption and decryption"),
-    ("164.312(b)", "Audit controls"),
-    ("164.312(c)(1)", "Integrity"),
-    (
-        "164.312(c)(2)",
-        "Mechanism to authenticate electronic protected health information",
-    ),
-    ("164.312(d)", "Person or entity authentication"),
-    ("164.312(e)(1)", "Transmission security"),
-    ("164.312(e)(2)(ii)", "Encryption (transmission)"),
-];
+pub use specs::{specification, Specification, SAFEGUARDS, SPECIFICATIONS};
 
 /// The Dash administrative policies each control belongs to.
 pub const POLICIES: &[&str] = &[
@@ -96,6 +82,9 @@ pub struct Control {
     pub description: String,
     pub severity: Severity,
     pub safeguards: Vec<String>,
+    /// Why the control evidences each of its safeguards: one sentence per safeguard, keyed by
+    /// its id (the catalog refuses a safeguard without one, or one for a safeguard not mapped).
+    pub rationale: BTreeMap<String, String>,
     pub policies: Vec<String>,
     /// The API answers that decide this control (for the report's method appendix).
     pub evidence: Vec<String>,
@@ -300,6 +289,8 @@ struct RawControl {
     description: Spanned<String>,
     severity: Spanned<String>,
     safeguards: Vec<Spanned<String>>,
+    #[serde(default)]
+    rationale: BTreeMap<String, Spanned<String>>,
     policies: Vec<Spanned<String>>,
     evidence: Vec<Spanned<String>>,
     remediation: RawRemediation,
@@ -546,6 +537,7 @@ fn validate(
             "must name at least one safeguard".to_string(),
         ));
     }
+    let rationale = rationale(&raw, &at)?;
     let mut policies = Vec::new();
     for (i, p) in raw.policies.iter().enumerate() {
         if !POLICIES.contains(&p.value.as_str()) {
@@ -605,6 +597,7 @@ fn validate(
         description: non_empty(&raw.description, "description")?,
         severity,
         safeguards,
+        rationale,
         policies,
         evidence,
         remediation: Remediation {
@@ -615,6 +608,52 @@ fn validate(
         references,
         risk,
     })
+}
+
+/// A control's `rationale:`: one non-empty sentence for each of its safeguards and for nothing
+/// else. A safeguard without one is refused at the safeguard's line, a sentence for a safeguard
+/// the control does not map at the sentence's line.
+fn rationale(
+    raw: &RawControl,
+    at: &dyn Fn(&Spanned<String>, &str, String) -> CatalogError,
+) -> Result<BTreeMap<String, String>, CatalogError> {
+    let mapped: Vec<&str> = raw.safeguards.iter().map(|s| s.value.as_str()).collect();
+    // In file order, so the first mistake in the file is the one reported.
+    let mut given: Vec<(&String, &Spanned<String>)> = raw.rationale.iter().collect();
+    given.sort_by_key(|(_, s)| (s.referenced.line(), s.referenced.column()));
+    for (id, sentence) in &given {
+        let field = format!("rationale.\"{id}\"");
+        if !mapped.contains(&id.as_str()) {
+            return Err(at(
+                sentence,
+                &field,
+                format!(
+                    "\"{id}\" is not one of this control's safeguards ({}): a rationale explains a mapping the control makes",
+                    mapped.join(", ")
+                ),
+            ));
+        }
+        if sentence.value.trim().is_empty() {
+            return Err(at(sentence, &field, "must not be empty".to_string()));
+        }
+    }
+    for (i, s) in raw.safeguards.iter().enumerate() {
+        if !raw.rationale.contains_key(&s.value) {
+            return Err(at(
+                s,
+                &format!("safeguards[{i}]"),
+                format!(
+                    "\"{}\" has no rationale: add a one-sentence `rationale:` entry saying why this control evidences it",
+                    s.value
+                ),
+            ));
+        }
+    }
+    Ok(raw
+        .rationale
+        .iter()
+        .map(|(id, s)| (id.clone(), s.value.trim().to_string()))
+        .collect())
 }
 
 /// A control's `risk:`: one of [`Risk::ALL`]'s names.
@@ -751,6 +790,59 @@ mod tests {
         assert!(
             err.contains("\"unversoined\" is not one of: public, shared, unencrypted, untracked, unversioned"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn every_mapping_needs_a_rationale_and_a_rationale_needs_a_mapping() {
+        let (file, text) = BUILTIN
+            .iter()
+            .find(|(f, _)| f.ends_with("integrity.yaml"))
+            .unwrap();
+        let known = crate::evaluate::known_control_ids();
+        let sentence = "      \"164.312(c)(1)\": Without versioning an overwrite or delete destroys the only copy of a record.\n";
+        assert!(text.contains(sentence));
+        let line_of =
+            |text: &str, needle: &str| text.lines().position(|l| l.contains(needle)).unwrap() + 1;
+        let safeguard_line = line_of(text, "safeguards: [\"164.312(c)(1)\"]");
+
+        let missing = text.replacen(sentence, "", 1);
+        let err = Catalog::parse("catalog", &[(file.to_string(), missing)], &known)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{file}:{safeguard_line}:")),
+            "{err}"
+        );
+        assert!(
+            err.contains("controls[0].safeguards[0]: \"164.312(c)(1)\" has no rationale"),
+            "{err}"
+        );
+
+        let stray = text.replacen(
+            sentence,
+            &format!("{sentence}      \"164.312(d)\": Versioning authenticates nobody.\n"),
+            1,
+        );
+        let err = Catalog::parse("catalog", &[(file.to_string(), stray.clone())], &known)
+            .unwrap_err()
+            .to_string();
+        let stray_line = line_of(&stray, "Versioning authenticates nobody");
+        assert!(err.starts_with(&format!("{file}:{stray_line}:")), "{err}");
+        assert!(
+            err.contains("\"164.312(d)\" is not one of this control's safeguards (164.312(c)(1))"),
+            "{err}"
+        );
+
+        let catalog =
+            Catalog::parse("catalog", &[(file.to_string(), text.to_string())], &known).unwrap();
+        let versioning = catalog.get("s3.versioning-disabled").unwrap();
+        assert_eq!(
+            versioning
+                .rationale
+                .get("164.312(c)(1)")
+                .map(String::as_str),
+            Some("Without versioning an overwrite or delete destroys the only copy of a record.")
         );
     }
 }

@@ -17,7 +17,7 @@ use super::refs::{BundleRefs, EvidenceLink};
 use crate::attest::{Attestation, ExceptionUse};
 use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
-use crate::controls::{placeholders_in, Catalog, POLICIES, SAFEGUARDS};
+use crate::controls::{placeholders_in, Catalog, POLICIES, SPECIFICATIONS};
 use crate::evaluate::names::mask_identifiers;
 use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
 use crate::snapshot::Evidence;
@@ -31,6 +31,8 @@ pub struct ReportModel {
     /// What needs attention first, before any count.
     pub risk: super::risk::RiskView,
     pub summary: SummaryView,
+    /// Every 164.312 specification: how it is covered and what the findings conclude.
+    pub coverage: super::coverage::CoverageView,
     /// Organisation snapshots only: per account, per safeguard counts.
     pub organisation: Option<OrganisationView>,
     pub safeguards: Vec<SafeguardSection>,
@@ -138,6 +140,9 @@ pub struct ControlRow {
     /// Where the control's findings are listed in full (a safeguard id).
     pub detail_in: String,
     pub detail_anchor: String,
+    /// In a safeguard's section: why the control evidences that safeguard (the catalog's
+    /// rationale); empty elsewhere.
+    pub rationale: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -250,6 +255,8 @@ pub struct ControlDetail {
     pub severity: String,
     pub description: String,
     pub safeguards: String,
+    /// Each safeguard the control maps to, with the catalog's reason for the mapping.
+    pub mappings: Vec<MappingView>,
     pub policies: String,
     pub evidence: String,
     pub remediation_summary: String,
@@ -264,6 +271,14 @@ pub struct ControlDetail {
     pub passed_subjects: Vec<String>,
     /// "All 12 passing subjects are listed" / "9,900 subjects passed; see Appendix A".
     pub passed_note: String,
+}
+
+/// One control → safeguard mapping and why it holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct MappingView {
+    pub safeguard: String,
+    pub title: String,
+    pub rationale: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -411,18 +426,20 @@ pub struct MethodRow {
 
 /// A control as the report knows it: from the catalog, or reconstructed from its findings when
 /// the catalog does not define it (administrative findings, newer evaluators).
-struct ControlInfo<'a> {
-    id: String,
-    title: String,
+pub(crate) struct ControlInfo<'a> {
+    pub(crate) id: String,
+    pub(crate) title: String,
     severity: Severity,
     description: String,
-    safeguards: Vec<String>,
+    pub(crate) safeguards: Vec<String>,
+    /// The catalog's rationale per safeguard (empty for controls the catalog lacks).
+    rationale: BTreeMap<String, String>,
     policies: Vec<String>,
     evidence: Vec<String>,
     remediation: (String, String, String),
     references: Vec<ReferenceView>,
     findings: Vec<&'a Finding>,
-    counts: StatusCounts,
+    pub(crate) counts: StatusCounts,
 }
 
 pub fn anchor(prefix: &str, text: &str) -> String {
@@ -587,7 +604,14 @@ fn prefixed(prefix: &str, anchor: String) -> String {
     }
 }
 
-fn is_admin(c: &ControlInfo) -> bool {
+impl ControlInfo<'_> {
+    /// Why the control evidences `safeguard` (the catalog's rationale), or nothing.
+    pub(crate) fn rationale_for(&self, safeguard: &str) -> String {
+        self.rationale.get(safeguard).cloned().unwrap_or_default()
+    }
+}
+
+pub(crate) fn is_admin(c: &ControlInfo) -> bool {
     c.id.starts_with("admin.")
 }
 
@@ -597,7 +621,7 @@ fn primary(c: &ControlInfo) -> String {
 }
 
 /// Anchors get `prefix` (an account's, in an organisation report).
-fn control_row(c: &ControlInfo, prefix: &str) -> ControlRow {
+pub(crate) fn control_row(c: &ControlInfo, prefix: &str) -> ControlRow {
     ControlRow {
         id: c.id.clone(),
         title: c.title.clone(),
@@ -605,12 +629,21 @@ fn control_row(c: &ControlInfo, prefix: &str) -> ControlRow {
         counts: c.counts.clone(),
         detail_in: primary(c),
         detail_anchor: prefixed(prefix, anchor("control", &c.id)),
+        rationale: String::new(),
+    }
+}
+
+/// The row of a control in the section of `safeguard`, with why it evidences that safeguard.
+fn mapped_row(c: &ControlInfo, prefix: &str, safeguard: &str) -> ControlRow {
+    ControlRow {
+        rationale: c.rationale_for(safeguard),
+        ..control_row(c, prefix)
     }
 }
 
 /// Controls: catalog order, then any control the findings name that the catalog lacks. The
 /// organisation controls are left out of single-account reports, which they cannot concern.
-fn control_infos<'a>(
+pub(crate) fn control_infos<'a>(
     catalog: &Catalog,
     findings: impl Iterator<Item = &'a Finding>,
     organisation: bool,
@@ -625,6 +658,7 @@ fn control_infos<'a>(
             severity: c.severity,
             description: c.description.clone(),
             safeguards: c.safeguards.clone(),
+            rationale: c.rationale.clone(),
             policies: c.policies.clone(),
             evidence: c.evidence.clone(),
             remediation: (
@@ -657,6 +691,7 @@ fn control_infos<'a>(
                 severity: f.severity,
                 description: String::new(),
                 safeguards: f.safeguards.clone(),
+                rationale: BTreeMap::new(),
                 policies: f.policies.clone(),
                 evidence: Vec::new(),
                 remediation: (String::new(), String::new(), String::new()),
@@ -681,7 +716,8 @@ fn safeguard_sections(
     with_details: bool,
 ) -> Vec<SafeguardSection> {
     let mut safeguards = Vec::new();
-    for (id, title) in SAFEGUARDS {
+    for spec in &SPECIFICATIONS {
+        let (id, title) = (&spec.id, spec.title);
         let mapped: Vec<&ControlInfo> = controls
             .iter()
             .filter(|c| !is_admin(c) && c.safeguards.iter().any(|s| s == id))
@@ -701,7 +737,7 @@ fn safeguard_sections(
             title: title.to_string(),
             anchor: prefixed(prefix, anchor("safeguard", id)),
             counts,
-            controls: mapped.iter().map(|c| control_row(c, prefix)).collect(),
+            controls: mapped.iter().map(|c| mapped_row(c, prefix, id)).collect(),
             details,
             keys: if with_details && *id == ENCRYPTION_SAFEGUARD {
                 key_rows(controls)
@@ -718,7 +754,7 @@ fn safeguard_sections(
                 && !c
                     .safeguards
                     .iter()
-                    .any(|s| SAFEGUARDS.iter().any(|(k, _)| k == s))
+                    .any(|s| SPECIFICATIONS.iter().any(|k| k.id == s))
         })
         .collect();
     if !orphans.is_empty() {
@@ -744,6 +780,27 @@ fn safeguard_sections(
     safeguards
 }
 
+/// The sections that detail something: a safeguard whose controls are all detailed under
+/// another safeguard would be a page that only points elsewhere; the coverage table lists its
+/// controls instead. An account's heading moves to its first remaining section.
+fn without_pointer_pages(sections: Vec<SafeguardSection>) -> Vec<SafeguardSection> {
+    let mut kept: Vec<SafeguardSection> = Vec::new();
+    let mut heading = None;
+    for mut section in sections {
+        if heading.is_none() {
+            heading = section.account.take();
+        }
+        if section.details.is_empty() && section.keys.is_empty() {
+            continue;
+        }
+        if section.account.is_none() {
+            section.account = heading.take();
+        }
+        kept.push(section);
+    }
+    kept
+}
+
 /// The anchor of the organisation summary, where org-wide tables link to.
 pub const ORGANISATION_ANCHOR: &str = "organisation";
 
@@ -763,12 +820,16 @@ impl ReportModel {
                 let (view, sections) = organisation_view(org, scope, &audit.catalog, report);
                 (Some(view), sections)
             }
-            None => (None, safeguard_sections(&controls, "", true)),
+            None => (
+                None,
+                without_pointer_pages(safeguard_sections(&controls, "", true)),
+            ),
         };
         let mut model = ReportModel {
             cover: cover(scope, report),
             risk: super::risk::RiskView::build(audit),
             summary: summary_view(report, &controls, organisation),
+            coverage: super::coverage::CoverageView::build(audit, &controls),
             organisation: organisation_view,
             safeguards,
             policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
@@ -870,11 +931,8 @@ fn summary_view(
             .map(|s| MatrixRow {
                 id: s.id.clone(),
                 title: s.title.clone(),
-                anchor: if organisation {
-                    ORGANISATION_ANCHOR.to_string()
-                } else {
-                    s.anchor.clone()
-                },
+                // The coverage table says how each safeguard is covered and links onward.
+                anchor: super::coverage::row_anchor(&s.id),
                 controls: s.controls.len(),
                 counts: s.counts.clone(),
             })
@@ -1172,6 +1230,17 @@ fn control_detail(c: &ControlInfo, prefix: &str) -> ControlDetail {
         severity: c.severity.as_str().to_string(),
         description: c.description.clone(),
         safeguards: c.safeguards.join(", "),
+        mappings: c
+            .safeguards
+            .iter()
+            .map(|s| MappingView {
+                safeguard: s.clone(),
+                title: crate::controls::specification(s)
+                    .map(|spec| spec.title.to_string())
+                    .unwrap_or_default(),
+                rationale: c.rationale.get(s).cloned().unwrap_or_default(),
+            })
+            .collect(),
         policies: c.policies.join(", "),
         evidence: c.evidence.join(", "),
         remediation_summary: c.remediation.0.clone(),
@@ -1249,7 +1318,7 @@ fn organisation_view(
                 note,
             });
         }
-        sections.extend(account_sections);
+        sections.extend(without_pointer_pages(account_sections));
     }
     let collected = accounts
         .iter()

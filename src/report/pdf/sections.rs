@@ -12,6 +12,8 @@ fn counts_cells(c: &StatusCounts) -> [Cell; 4] {
     ]
 }
 
+/// Controls with their counts; a control shown in a safeguard's section has its rationale for
+/// that safeguard in a full-width row under it.
 fn control_table(flow: &mut Flow, rows: &[ControlRow]) {
     let cols = columns(&[
         ("Control", 44.0, CELL, false),
@@ -22,23 +24,31 @@ fn control_table(flow: &mut Flow, rows: &[ControlRow]) {
         ("Pass", 6.0, CELL, true),
         ("Findings listed under", 15.0, CELL, false),
     ]);
-    let rows: Vec<Vec<Cell>> = rows
-        .iter()
-        .map(|c| {
-            let [f, e, x, p] = counts_cells(&c.counts);
-            vec![
-                cell(format!("{}  {}", c.id, c.title)),
-                cell(c.severity.clone()),
-                f,
-                e,
-                x,
-                p,
-                linked(c.detail_in.clone(), &c.detail_anchor),
-            ]
-        })
-        .collect();
-    flow.table(&cols, &rows);
+    let mut table = Vec::new();
+    for c in rows {
+        let [f, e, x, p] = counts_cells(&c.counts);
+        table.push(vec![
+            cell(format!("{}  {}", c.id, c.title)),
+            cell(c.severity.clone()),
+            f,
+            e,
+            x,
+            p,
+            linked(c.detail_in.clone(), &c.detail_anchor),
+        ]);
+        if !c.rationale.is_empty() {
+            table.push(vec![styled(format!("Why: {}", c.rationale), MUTED_CELL)]);
+        }
+    }
+    flow.table(&cols, &table);
 }
+
+/// The rationale row under a control.
+const MUTED_CELL: Style = Style {
+    font: Font::Regular,
+    size: 7.0,
+    color: (0.35, 0.35, 0.35),
+};
 
 /// Groups of more subjects than this list them in a full-width row under the group's row.
 const INLINE_SUBJECTS: usize = 4;
@@ -90,6 +100,15 @@ fn control_detail(flow: &mut Flow, d: &ControlDetail) {
     );
     if !d.description.is_empty() {
         flow.paragraph(&d.description, BODY);
+    }
+    for m in &d.mappings {
+        flow.paragraph(
+            &format!(
+                "Why it evidences {} {}: {}",
+                m.safeguard, m.title, m.rationale
+            ),
+            MUTED,
+        );
     }
     if !d.remediation_summary.is_empty() {
         flow.paragraph(&format!("Remediation: {}", d.remediation_summary), BODY);
@@ -281,6 +300,7 @@ pub(super) fn body(model: &ReportModel) -> Flow {
     flow.heading("Executive summary", 1);
     risk_summary(&mut flow, &model.risk);
     executive_summary(&mut flow, &model.summary);
+    super::coverage::coverage_section(&mut flow, &model.coverage);
     if let Some(previous) = &model.previous {
         previous_section(&mut flow, previous);
     }
