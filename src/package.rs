@@ -540,8 +540,9 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
          Tool:                phi-audit {tool}\n\n\
          Contents\n\
          --------\n\
-         report.pdf       the audit report: summary, one section per 164.312 safeguard, one per policy,\n\
-         \x20                inventory, exceptions, configuration changes and method\n\
+         report.pdf       the audit report: summary, 164.312 coverage (every specification, Required or\n\
+         \x20                Addressable, what covers it, a conclusion), a section per safeguard, one per\n\
+         \x20                policy, inventory, exceptions, configuration changes and method\n\
          report.html      the same report as a single self-contained web page\n\
          findings.csv     one row per finding (cells that a spreadsheet would run as formulas are\n\
          \x20                prefixed with an apostrophe)\n\

@@ -134,7 +134,18 @@ fn html_report_has_every_section_and_escapes_aws_content() {
     // Summary, one section per safeguard, per policy, appendices.
     assert!(html.contains("Executive summary"));
     assert!(html.contains("Safeguards by status"));
-    for (id, title) in phi_audit::controls::SAFEGUARDS {
+    // Every specification in the coverage table; a section for each that details controls.
+    for (id, _) in phi_audit::controls::SAFEGUARDS {
+        assert!(
+            html.contains(&format!("data-spec=\"{id}\"")),
+            "coverage of {id}"
+        );
+    }
+    for (id, title) in [
+        ("164.312(a)(1)", "Access control"),
+        ("164.312(b)", "Audit controls"),
+        ("164.312(e)(1)", "Transmission security"),
+    ] {
         assert!(
             html.contains(&format!("<h2>{id} {title}</h2>")),
             "section for {id}"
@@ -242,7 +253,8 @@ fn pdf_text_has_cover_contents_sections_and_running_heads() {
         "Executive summary",
         "Safeguards by status",
         "164.312(a)(1) Access control",
-        "164.312(e)(2)(ii) Encryption (transmission)",
+        "164.312 coverage",
+        "164.312(e)(1) Transmission security",
         "Policy: Data Integrity Policy",
         "No attestation on file for this policy.",
         "Appendix A: Bucket inventory",
