@@ -324,7 +324,7 @@ fn met_is_impossible_with_a_failing_or_error_finding() {
         if row.verdict.starts_with("Met") {
             assert!(
                 !audit.findings.findings.iter().any(|f| {
-                    f.safeguards.iter().any(|s| *s == row.id)
+                    f.safeguards.contains(&row.id)
                         && matches!(f.status, Status::Fail | Status::Error)
                 }),
                 "{}: {}",
