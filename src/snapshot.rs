@@ -230,6 +230,17 @@ pub enum EphiBasis {
 }
 
 impl EphiDesignation {
+    /// The basis as findings.json's `ephi_basis` spells it: `tag:<key>=<value>`,
+    /// `not_designated`, `no_bucket_designated` or `tags_unreadable`.
+    pub fn basis_code(&self) -> String {
+        match &self.basis {
+            EphiBasis::Tag { key, value } if self.ephi => format!("tag:{key}={value}"),
+            EphiBasis::Tag { .. } | EphiBasis::NotDesignated => "not_designated".to_string(),
+            EphiBasis::NoBucketDesignated => "no_bucket_designated".to_string(),
+            EphiBasis::TagsUnreadable => "tags_unreadable".to_string(),
+        }
+    }
+
     /// One sentence for the report.
     pub fn describe(&self) -> String {
         match &self.basis {
