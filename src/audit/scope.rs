@@ -150,7 +150,10 @@ impl Scope {
             );
         }
         for account in &self.accounts {
-            if account.collector.is_none() && account.not_collected.is_none() && self.organisation.is_some() {
+            if account.collector.is_none()
+                && account.not_collected.is_none()
+                && self.organisation.is_some()
+            {
                 warnings.push(format!(
                     "accounts/{}/snapshot.json records no collector (collector not recorded)",
                     account.id

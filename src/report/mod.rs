@@ -4,6 +4,7 @@
 //! OSCAL assessment-results document).
 
 pub mod csv;
+pub mod custody;
 pub mod diff;
 pub mod html;
 pub mod model;

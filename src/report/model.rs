@@ -8,7 +8,6 @@
 //! bucket's counts. The method appendix says so.
 
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -42,6 +41,8 @@ pub struct ReportModel {
     /// "Changes since last review" (`report --previous`), right after the summary; `None`
     /// without a previous bundle, and the section is then absent.
     pub previous: Option<super::previous::PreviousView>,
+    /// Who collected, how, and what the scope left out (Appendix E).
+    pub custody: super::custody::CustodyView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,7 +66,10 @@ pub struct Cover {
     pub digest: String,
     pub buckets_total: usize,
     pub buckets_in_scope: usize,
+    /// The scope's rules in words: include, exclude, tag selectors, regions.
     pub scope: String,
+    /// The collecting principal's ARN and account, or "collector not recorded".
+    pub collected_by: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -768,6 +772,7 @@ impl ReportModel {
         let mut model = ReportModel {
             cover: cover(scope, report),
             risk: super::risk::RiskView::build(audit),
+            custody: super::custody::CustodyView::build(&audit.scope),
             summary: summary_view(report, &controls, organisation),
             organisation: organisation_view,
             safeguards,
@@ -814,10 +819,8 @@ fn cover(scope: &Scope, report: &FindingsReport) -> Cover {
         digest: scope.digest.clone(),
         buckets_total: buckets().count(),
         buckets_in_scope: buckets().filter(|b| b.in_scope).count(),
-        scope: match &scope.selection {
-            Value::Null => "(all buckets)".to_string(),
-            other => other.to_string(),
-        },
+        scope: super::custody::scope_summary(scope),
+        collected_by: super::custody::collected_by(scope),
     }
 }
 

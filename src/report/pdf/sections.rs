@@ -293,6 +293,7 @@ pub(super) fn body(model: &ReportModel) -> Flow {
     exceptions_appendix(&mut flow, &model.exceptions);
     changes_appendix(&mut flow, &model.changes);
     method_appendix(&mut flow, &model.method);
+    super::custody::custody_appendix(&mut flow, &model.custody);
     flow
 }
 
