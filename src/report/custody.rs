@@ -160,7 +160,7 @@ pub fn scope_summary(scope: &Scope) -> String {
     }
     let regions = list("regions");
     parts.push(if regions.is_empty() {
-        "every region".to_string()
+        "any region".to_string()
     } else {
         format!("regions {}", regions.join(", "))
     });

@@ -533,16 +533,16 @@ fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
         BODY,
     );
     let cols = columns(&[
-        ("Bucket", 25.0, CELL_MONO, false),
+        ("Bucket", 24.0, CELL_MONO, false),
         ("Region", 8.0, SMALL_CELL, false),
-        ("In scope", 7.0, SMALL_CELL, false),
+        ("In scope", 6.5, SMALL_CELL, false),
         ("ePHI", 10.0, SMALL_CELL, false),
-        ("Tags", 18.0, SMALL_CELL, false),
+        ("Tags", 16.5, SMALL_CELL, false),
         ("Fail", 4.5, SMALL_CELL, true),
-        ("Error", 4.5, SMALL_CELL, true),
+        ("Error", 5.5, SMALL_CELL, true),
         ("Excepted", 8.5, SMALL_CELL, true),
         ("Pass", 4.5, SMALL_CELL, true),
-        ("N/A", 3.5, SMALL_CELL, true),
+        ("N/A", 4.5, SMALL_CELL, true),
         ("Worst", 6.0, SMALL_CELL, false),
     ]);
     // 10,000 buckets are 10,000 rows: a denser table keeps the appendix a third shorter.
