@@ -380,7 +380,8 @@ pub struct CollectionOptions {
     pub until: Option<String>,
     /// `--concurrency`.
     pub concurrency: u64,
-    /// `--endpoint-url` (an emulator or a VPC endpoint instead of AWS's public endpoints).
+    /// The endpoint in effect (`--endpoint-url` or `AWS_ENDPOINT_URL`: an emulator or a VPC
+    /// endpoint instead of AWS's public endpoints).
     pub endpoint_url: Option<String>,
     /// `--profile`.
     pub profile: Option<String>,

@@ -262,10 +262,18 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The `collector` member of a snapshot.json collected by `caller` under this plan.
-    pub(crate) fn collector_json(&self, args: &CollectArgs, caller: &CallerIdentity) -> Value {
+    /// The `collector` member of a snapshot.json collected by `caller` through `clients` under
+    /// this plan. The endpoint recorded is the one in effect (`--endpoint-url` or
+    /// `AWS_ENDPOINT_URL`).
+    pub(crate) fn collector_json(
+        &self,
+        args: &CollectArgs,
+        clients: &Clients,
+        caller: &CallerIdentity,
+    ) -> Value {
         let mut collector = collector(args, caller);
         collector.options.scope_file = self.scope.file.clone();
+        collector.options.endpoint_url = clients.endpoint().map(str::to_owned);
         serde_json::to_value(collector).expect("plain data")
     }
 
@@ -507,7 +515,7 @@ impl AccountRun<'_> {
             "scope": shared.scope.to_json(),
             "review_period": { "since": rfc3339(plan.since), "until": rfc3339(plan.until) },
         });
-        snapshot["collector"] = plan.collector_json(args, self.caller);
+        snapshot["collector"] = plan.collector_json(args, clients, self.caller);
         let mut account = Map::new();
         account.insert(
             Operation::S3ControlGetPublicAccessBlock

@@ -205,7 +205,7 @@ async fn collect_org(
         &selected,
         entries,
     );
-    header["collector"] = plan.collector_json(args, &caller.caller());
+    header["collector"] = plan.collector_json(args, &clients, &caller.caller());
     org_writer.write_json(META_FILE, &header)?;
     summary.out = org_writer.commit()?;
     summary.api_calls += limiter.calls();

@@ -438,6 +438,39 @@ mod tests {
     }
 
     #[test]
+    fn exclusions_carry_justification_and_approver_and_a_bare_one_warns() {
+        let s = Scope::parse(
+            Path::new("scope.yaml"),
+            "exclude:\n  - \"tmp-*\"\n  - pattern: \"sandbox-*\"\n    justification: \"no PHI by policy\"\n    approver: \"CISO\"\n  - pattern: \"old-*\"\n    justification: \"decommissioned\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.exclude.len(), 3);
+        assert_eq!(s.exclude[1].approver.as_deref(), Some("CISO"));
+        assert!(
+            matches!(s.decide_by_name("sandbox-a", "us-east-1"), Decision::Out(r) if r.contains("sandbox-*"))
+        );
+        assert_eq!(
+            s.warnings(),
+            [
+                "scope exclusion \"tmp-*\" has no justification or approver: buckets it matches were left out of the audit without a recorded reason",
+                "scope exclusion \"old-*\" has no approver: buckets it matches were left out of the audit without a recorded reason",
+            ]
+        );
+        assert_eq!(
+            s.to_json()["exclude"],
+            json!([{"pattern": "tmp-*"}, {"pattern": "sandbox-*", "justification": "no PHI by policy", "approver": "CISO"},
+                   {"pattern": "old-*", "justification": "decommissioned"}])
+        );
+        // A misspelt member is an error naming the line, not an exclusion without approver.
+        let e = Scope::parse(
+            Path::new("s.yaml"),
+            "exclude:\n  - pattern: \"a-*\"\n    aprover: \"x\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("s.yaml:2:"), "{e}");
+    }
+
+    #[test]
     fn errors_name_file_line_and_field() {
         let e = Scope::parse(
             Path::new("s.yaml"),

@@ -24,6 +24,7 @@ mod collect_kms;
 mod collect_lookup_events;
 mod collect_moto;
 mod collect_org;
+mod custody;
 mod diff_bundles;
 mod exposure_cases;
 mod iam_moto;
