@@ -105,12 +105,38 @@ class Checker:
         if period is not None:
             self.timestamp("snapshot.json#/review_period/since", period.get("since"))
             self.timestamp("snapshot.json#/review_period/until", period.get("until"))
+        self.collector(meta.get("collector"))
         pab = self.result("snapshot.json#/account/GetPublicAccessBlock",
                           (meta.get("account") or {}).get("GetPublicAccessBlock"),
                           "PublicAccessBlockConfiguration")
         if pab:
             self.bpa("snapshot.json#/account/GetPublicAccessBlock/ok", pab)
         return meta
+
+    def collector(self, collector):
+        """The chain of custody (docs/snapshot-format.md, "collector"): absent in older snapshots."""
+        where = "snapshot.json#/collector"
+        if collector is None:
+            print(f"{self.root}: warning: {where} is absent (collector not recorded)")
+            return
+        if not isinstance(collector, dict) or set(collector) != {"GetCallerIdentity", "options"}:
+            self.err(where, "must hold exactly GetCallerIdentity and options")
+            return
+        caller = collector["GetCallerIdentity"]
+        if not (isinstance(caller, dict) and set(caller) == {"UserId", "Account", "Arn"}
+                and all(isinstance(v, str) for v in caller.values())):
+            self.err(where + "/GetCallerIdentity", "must be what `aws sts get-caller-identity` prints: UserId, Account, Arn")
+        options = collector["options"]
+        expected = {"regions", "scope_file", "since", "until", "concurrency", "endpoint_url",
+                    "profile", "organization_mode"}
+        if not isinstance(options, dict) or set(options) != expected:
+            self.err(where + "/options", f"must hold exactly {', '.join(sorted(expected))}")
+            return
+        for member in ("since", "until"):
+            if options[member] is not None:
+                self.timestamp(f"{where}/options/{member}", options[member])
+        if not isinstance(options["concurrency"], int) or not isinstance(options["organization_mode"], bool):
+            self.err(where + "/options", "concurrency must be an integer, organization_mode true or false")
 
     def bpa(self, where, ok):
         conf = ok.get("PublicAccessBlockConfiguration", {})

@@ -306,10 +306,18 @@ fn collect_into(args: &CollectArgs, now: DateTime<Utc>) -> Result<PathBuf, CliEr
         for (account, reason) in &summary.not_collected {
             eprintln!("warning: account {account} was not collected: {reason}");
         }
+        summary
+            .warnings
+            .iter()
+            .for_each(|w| eprintln!("warning: {w}"));
         return Ok(summary.out);
     }
     let summary = runtime.block_on(collect::run_collect(args, collected_at, progress.as_ref()))?;
     report_stale(&summary.stale_removed);
+    summary
+        .warnings
+        .iter()
+        .for_each(|w| eprintln!("warning: {w}"));
     eprintln!(
         "collected {} buckets ({} in scope) of account {} in {:.1} s: {} API calls, {} recorded as errors; snapshot: {}",
         summary.buckets,

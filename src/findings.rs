@@ -119,6 +119,14 @@ pub struct Finding {
     /// What the reason says, as typed facts; absent from findings.json when there are none.
     #[serde(default, skip_serializing_if = "Facts::is_empty")]
     pub facts: Facts,
+    /// For a bucket subject: whether the bucket holds ePHI (DESIGN §8, `evaluate::ephi`);
+    /// absent for other subjects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephi: Option<bool>,
+    /// On what grounds [`Finding::ephi`] was decided: `tag:<key>=<value>`, `not_designated`,
+    /// `no_bucket_designated` or `tags_unreadable` (docs/findings-format.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ephi_basis: Option<String>,
 }
 
 /// A finding's stable id: `f-` and the first 16 hex digits of the SHA-256 of its account,
@@ -155,6 +163,10 @@ impl Serialize for Finding {
             evidence: &'a [String],
             #[serde(skip_serializing_if = "Facts::is_empty")]
             facts: &'a Facts,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ephi: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ephi_basis: Option<&'a str>,
         }
         Wire {
             id: self.id(),
@@ -168,6 +180,8 @@ impl Serialize for Finding {
             reason: &self.reason,
             evidence: &self.evidence,
             facts: &self.facts,
+            ephi: self.ephi,
+            ephi_basis: self.ephi_basis.as_deref(),
         }
         .serialize(serializer)
     }

@@ -337,6 +337,104 @@ pub const CONFIG_CHANGE_EVENTS: &[&str] = &[
     "DeleteBucketTagging",
 ];
 
+/// `collector` of `snapshot.json` (and of an organisation header): who collected the evidence
+/// and how: the chain of custody. A snapshot written before it was recorded has none, and the
+/// report says "collector not recorded".
+///
+/// Written by collect, read strictly by the snapshot reader: every member is required (`null`
+/// where an option was not given), a member spelt differently is bad input.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Collector {
+    /// The collecting principal, exactly as `aws sts get-caller-identity` prints it. In an
+    /// organisation's `accounts/<id>/`, the role assumed in that account.
+    #[serde(rename = "GetCallerIdentity")]
+    pub caller: CallerIdentity,
+    /// The options of the `collect` run.
+    pub options: CollectionOptions,
+}
+
+/// The member of [`Collector`] that records sts:GetCallerIdentity (one definition for the writer,
+/// the reader and its shape).
+pub const CALLER_IDENTITY_MEMBER: &str = "GetCallerIdentity";
+
+/// sts:GetCallerIdentity's answer as the AWS CLI prints it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CallerIdentity {
+    pub user_id: String,
+    pub account: String,
+    pub arn: String,
+}
+
+/// The `collect` options that shaped a snapshot, as given (`null`: not given, the default
+/// applied; the effective review period is `review_period`, the effective scope `scope`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CollectionOptions {
+    /// `--region` values (empty: the default, see docs/collect.md).
+    pub regions: Vec<String>,
+    /// `--scope`: the file as given and the SHA-256 of its bytes; its normalised content is
+    /// snapshot.json's `scope`.
+    pub scope_file: Option<ScopeFileRef>,
+    /// `--since` and `--until` as RFC 3339 UTC.
+    pub since: Option<String>,
+    pub until: Option<String>,
+    /// `--concurrency`.
+    pub concurrency: u64,
+    /// The endpoint in effect (`--endpoint-url` or `AWS_ENDPOINT_URL`: an emulator or a VPC
+    /// endpoint instead of AWS's public endpoints).
+    pub endpoint_url: Option<String>,
+    /// `--profile`.
+    pub profile: Option<String>,
+    /// `--org`: a whole-organisation collection.
+    pub organization_mode: bool,
+}
+
+/// The scope file a snapshot was collected with.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScopeFileRef {
+    pub path: String,
+    pub sha256: String,
+}
+
+/// One `exclude` entry of a snapshot's `scope`: the bucket name glob, and who decided to leave
+/// the buckets it matches out of the audit and why. Older snapshots (and scope files) give the
+/// bare glob; an exclusion without justification or approver is reported, never silently
+/// accepted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScopeExclusion {
+    pub pattern: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<String>,
+}
+
+impl ScopeExclusion {
+    /// What the exclusion lacks (`justification`, `approver`), in that order.
+    pub fn missing(&self) -> Vec<&'static str> {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|t| t.trim().is_empty());
+        [
+            ("justification", blank(&self.justification)),
+            ("approver", blank(&self.approver)),
+        ]
+        .into_iter()
+        .filter_map(|(name, lacking)| lacking.then_some(name))
+        .collect()
+    }
+
+    /// The warning an undocumented exclusion gives (`None` when documented).
+    pub fn warning(&self) -> Option<String> {
+        let missing = self.missing();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "scope exclusion {:?} has no {}: buckets it matches were left out of the audit without a recorded reason",
+                self.pattern,
+                missing.join(" or ")
+            )
+        })
+    }
+}
+
 /// A time read from a snapshot: the UTC instant, and the text shown wherever the time is
 /// displayed (reports print what was recorded, byte for byte).
 ///

@@ -16,6 +16,7 @@
 
 pub mod aws;
 pub mod cloudtrail;
+pub mod custody;
 pub mod iam;
 pub mod kms;
 pub mod org;
@@ -29,8 +30,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::schema::{
-    Operation, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, IAM_DIR, KMS_ALIASES_STEM,
-    KMS_DIR, META_FILE, SNAPSHOT_FORMAT,
+    Collector, Operation, ScopeExclusion, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR,
+    IAM_DIR, KMS_ALIASES_STEM, KMS_DIR, META_FILE, SNAPSHOT_FORMAT,
 };
 use aws::*;
 use policy::PolicyDocument;
@@ -149,6 +150,10 @@ pub struct SnapshotMeta {
     pub review_period: Option<ReviewPeriod>,
     /// The scope as collect recorded it (include/exclude globs, tag selectors, regions).
     pub scope: Value,
+    /// `scope.exclude`: the exclusion globs with their justification and approver.
+    pub exclusions: Vec<ScopeExclusion>,
+    /// Who collected the snapshot, and how (`None`: not recorded, an older snapshot).
+    pub collector: Option<Collector>,
     /// `scope.ephi`: tag key → values that designate a bucket as holding ePHI besides the
     /// defaults (evaluate::ephi decides).
     pub ephi_selectors: BTreeMap<String, Vec<String>>,
@@ -225,6 +230,17 @@ pub enum EphiBasis {
 }
 
 impl EphiDesignation {
+    /// The basis as findings.json's `ephi_basis` spells it: `tag:<key>=<value>`,
+    /// `not_designated`, `no_bucket_designated` or `tags_unreadable`.
+    pub fn basis_code(&self) -> String {
+        match &self.basis {
+            EphiBasis::Tag { key, value } if self.ephi => format!("tag:{key}={value}"),
+            EphiBasis::Tag { .. } | EphiBasis::NotDesignated => "not_designated".to_string(),
+            EphiBasis::NoBucketDesignated => "no_bucket_designated".to_string(),
+            EphiBasis::TagsUnreadable => "tags_unreadable".to_string(),
+        }
+    }
+
     /// One sentence for the report.
     pub fn describe(&self) -> String {
         match &self.basis {
@@ -529,6 +545,8 @@ fn read_meta(
             .map(str::to_string),
         review_period,
         ephi_selectors: ephi_selectors(path, &value)?,
+        exclusions: custody::exclusions(path, &value, warnings)?,
+        collector: custody::collector(path, &value, warnings)?,
         scope: sorted_keys(value.get("scope").cloned().unwrap_or(Value::Null)),
         account_public_access_block,
     })

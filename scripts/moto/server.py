@@ -141,6 +141,44 @@ def _refuse_assume_role_without_role():
 _refuse_assume_role_without_role()
 
 
+def _stable_assumed_role_id():
+    """moto 5.2.5 answers an assumed role's AssumedRoleId (GetCallerIdentity's UserId) with a
+    random `AROA...` on every call when the role does not exist in moto's IAM (tests step into a
+    fresh account through a role moto never created). AWS answers `<the role's unique id>:<session
+    name>`, the same on every call: collect records it as the collecting principal, and shards of
+    one organisation collection must record the same bytes. For such a role the id is derived
+    from the role ARN instead."""
+    import base64
+    import hashlib
+
+    from moto.sts.models import AssumedRole
+
+    original = AssumedRole.user_id
+
+    def user_id(self):
+        answer = original.fget(self)
+        role_id, _, session = answer.partition(":")
+        if role_id.startswith("AROA") and self._known_role():
+            return answer
+        digest = base64.b32encode(hashlib.sha256(self.role_arn.encode()).digest()).decode()
+        return "AROA" + digest[:17] + ":" + session
+
+    def known_role(self):
+        from moto.iam.models import iam_backends
+
+        try:
+            iam_backends[self.account_id][self.partition].get_role_by_arn(arn=self.role_arn)
+            return True
+        except Exception:
+            return False
+
+    AssumedRole._known_role = known_role
+    AssumedRole.user_id = property(user_id)
+
+
+_stable_assumed_role_id()
+
+
 def _grant_every_permission():
     """moto 5.2.5 keeps a canned ACL's grant of several permissions as one grant (log-delivery-write:
     LogDelivery READ_ACP and WRITE; public-read-write: AllUsers READ and WRITE) and a header grant

@@ -427,6 +427,8 @@ pub fn policy_findings(
                 reason,
                 evidence,
                 facts: Default::default(),
+                ephi: None,
+                ephi_basis: None,
             });
         };
         let Some(entry) = file.entry(&policy.name) else {

@@ -126,6 +126,7 @@ impl Audit {
         findings.changes = std::mem::take(&mut evaluated.changes);
         findings.access_review = std::mem::take(&mut evaluated.access_review);
         let warnings = (evaluated.warnings.iter().map(ToString::to_string))
+            .chain(evaluated.scope.custody_warnings())
             .chain(applied.unmatched.iter().map(ToString::to_string))
             .map(Warning)
             .collect();

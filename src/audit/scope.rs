@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::controls::Catalog;
 use crate::evaluate::{self, changes, EvaluateOptions};
 use crate::findings::{AccessReview, Finding, SnapshotRef, Status, Timeline};
-use crate::schema::{Operation, Timestamp};
+use crate::schema::{Collector, Operation, ScopeExclusion, Timestamp};
 use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
 use crate::snapshot::strict::SnapshotWarning;
 use crate::snapshot::{
@@ -57,6 +57,9 @@ pub struct AccountResult {
     pub not_collected: Option<String>,
     /// Every bucket of the account, in scope or not, in name order.
     pub buckets: Vec<BucketListing>,
+    /// Who collected the account (in an organisation, the role assumed in it); `None` when
+    /// not recorded or not collected.
+    pub collector: Option<Collector>,
     pub regions: Vec<String>,
     /// Whether the account's CloudTrail files hold LookupEvents (the change timeline's source).
     pub lookup_events_collected: bool,
@@ -84,6 +87,11 @@ pub struct Scope {
     pub review_period: Option<ReviewPeriod>,
     /// The scope as collect recorded it (include/exclude globs, tag selectors, regions).
     pub selection: Value,
+    /// The scope's exclusions, with their justification and approver.
+    pub exclusions: Vec<ScopeExclusion>,
+    /// Who ran the collection (an organisation's management-side principal) and with which
+    /// options; `None` when the snapshot does not record it.
+    pub collector: Option<Collector>,
     /// The snapshot directory; evidence references are relative to it.
     pub root: PathBuf,
     /// Every file, sorted by path, with the SHA-256 it had when read.
@@ -130,6 +138,30 @@ impl Scope {
             ),
             None => format!("AWS account {}", self.account_id),
         }
+    }
+
+    /// What an auditor must be told about the chain of custody: a collector not recorded,
+    /// exclusions without justification or approver.
+    pub fn custody_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.collector.is_none() {
+            warnings.push(
+                "snapshot.json records no collector: who collected the evidence, and with which options, is not recorded (collector not recorded)".to_string(),
+            );
+        }
+        for account in &self.accounts {
+            if account.collector.is_none()
+                && account.not_collected.is_none()
+                && self.organisation.is_some()
+            {
+                warnings.push(format!(
+                    "accounts/{}/snapshot.json records no collector (collector not recorded)",
+                    account.id
+                ));
+            }
+        }
+        warnings.extend(self.exclusions.iter().filter_map(ScopeExclusion::warning));
+        warnings
     }
 
     /// The end of the review period, else the collection time.
@@ -179,6 +211,8 @@ fn evaluate_account(
             regions: snapshot.meta.regions.clone(),
             review_period: snapshot.meta.review_period.clone(),
             selection: snapshot.meta.scope.clone(),
+            exclusions: snapshot.meta.exclusions.clone(),
+            collector: snapshot.meta.collector.clone(),
             root: snapshot.root.clone(),
             files: snapshot.files.clone(),
             digest: snapshot.digest.clone(),
@@ -216,6 +250,8 @@ fn evaluate_organisation(
             regions: Vec::new(),
             review_period: header.review_period.clone(),
             selection: header.scope.clone(),
+            exclusions: header.exclusions.clone(),
+            collector: header.collector.clone(),
             root: org.root.clone(),
             files: org.files.clone(),
             digest: org.digest.clone(),
@@ -224,7 +260,7 @@ fn evaluate_organisation(
         findings: Vec::new(),
         changes: Timeline::default(),
         access_review: AccessReview::default(),
-        warnings: Vec::new(),
+        warnings: header.warnings.clone(),
     };
     for (id, account) in &header.accounts {
         if account.not_collected_reason().is_some() {
@@ -291,21 +327,43 @@ fn judge_account(
         .map(|r| format!("{prefix}{r}"))
         .collect();
     not_collected_refs.sort();
+    let buckets: Vec<BucketListing> = (snapshot.buckets.iter())
+        .zip(evaluate::ephi::designate(
+            &snapshot.buckets,
+            &evaluate::ephi::Selectors::new(&snapshot.meta.ephi_selectors),
+        ))
+        .map(|(b, ephi)| b.listing(ephi))
+        .collect();
+    mark_ephi(&mut out.findings[first..], &buckets);
     out.scope.accounts.push(AccountResult {
         id: snapshot.meta.account_id.clone(),
         name: member.and_then(|account| account.name.clone()),
         not_collected: None,
-        buckets: (snapshot.buckets.iter())
-            .zip(evaluate::ephi::designate(
-                &snapshot.buckets,
-                &evaluate::ephi::Selectors::new(&snapshot.meta.ephi_selectors),
-            ))
-            .map(|(b, ephi)| b.listing(ephi))
-            .collect(),
+        buckets,
+        collector: snapshot.meta.collector.clone(),
         regions: snapshot.meta.regions.clone(),
         lookup_events_collected: snapshot.trails.lookup_events_recorded(),
         not_collected_refs,
     });
+}
+
+/// Marks the findings on a bucket with the bucket's ePHI designation (wherever a bucket is
+/// named, DESIGN §8). A designating tag value is masked like every identifier the reports show.
+fn mark_ephi(findings: &mut [Finding], buckets: &[BucketListing]) {
+    let designations: std::collections::HashMap<&str, _> = buckets
+        .iter()
+        .filter_map(|b| b.ephi.as_ref().map(|d| (b.name.as_str(), d)))
+        .collect();
+    for finding in findings {
+        let Some(name) = finding.subject.strip_prefix("s3://") else {
+            continue;
+        };
+        if let Some(designation) = designations.get(name) {
+            finding.ephi = Some(designation.ephi);
+            let basis = designation.basis_code();
+            finding.ephi_basis = Some(evaluate::names::mask_identifiers(&basis).into_owned());
+        }
+    }
 }
 
 /// The one error finding of an account that was not collected, and its (empty) result.
@@ -330,6 +388,8 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
             ),
             evidence: account.not_collected_evidence().into_iter().collect(),
             facts: Default::default(),
+            ephi: None,
+            ephi_basis: None,
         });
     }
     out.scope.accounts.push(AccountResult {
@@ -337,6 +397,7 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
         name: account.name.clone(),
         not_collected: Some(reason),
         buckets: Vec::new(),
+        collector: None,
         regions: Vec::new(),
         lookup_events_collected: false,
         not_collected_refs: Vec::new(),

@@ -42,7 +42,8 @@ pub use scope::{Scope, ScopeError};
 pub use writer::WriteError;
 
 use crate::schema::{
-    Operation, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR, META_FILE, SNAPSHOT_FORMAT,
+    CallerIdentity, CollectionOptions, Collector, Operation, ACCESS_LOGS_DIR, BUCKETS_DIR,
+    CLOUDTRAIL_DIR, META_FILE, SNAPSHOT_FORMAT,
 };
 use clients::Clients;
 use limit::{Limiter, Pacer};
@@ -69,6 +70,8 @@ pub struct CollectSummary {
     pub elapsed: Duration,
     /// Temporaries of killed runs into the same `--out`, removed before writing.
     pub stale_removed: Vec<PathBuf>,
+    /// What the user should read (scope exclusions without justification or approver).
+    pub warnings: Vec<String>,
 }
 
 /// Why a collection produced no snapshot. Every variant says what to do about it.
@@ -231,6 +234,7 @@ async fn collect(
         clients: &clients,
         account_id: &identity.account_id,
         partition: &identity.partition,
+        caller: &identity.caller(),
     };
     let totals = account.collect(limiter, writer, buckets, progress).await?;
     Ok(CollectSummary {
@@ -243,6 +247,7 @@ async fn collect(
         failed_calls: totals.failed_calls,
         elapsed: started.elapsed(),
         stale_removed,
+        warnings: plan.scope.warnings(),
     })
 }
 
@@ -257,6 +262,21 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// The `collector` member of a snapshot.json collected by `caller` through `clients` under
+    /// this plan. The endpoint recorded is the one in effect (`--endpoint-url` or
+    /// `AWS_ENDPOINT_URL`).
+    pub(crate) fn collector_json(
+        &self,
+        args: &CollectArgs,
+        clients: &Clients,
+        caller: &CallerIdentity,
+    ) -> Value {
+        let mut collector = collector(args, caller);
+        collector.options.scope_file = self.scope.file.clone();
+        collector.options.endpoint_url = clients.endpoint().map(str::to_owned);
+        serde_json::to_value(collector).expect("plain data")
+    }
+
     /// Checks the dates, regions and scope file before anything is asked of AWS.
     pub(crate) fn from_args(
         args: &CollectArgs,
@@ -314,6 +334,35 @@ pub(crate) struct Identity {
     pub(crate) account_id: String,
     pub(crate) partition: String,
     pub(crate) arn: String,
+    pub(crate) user_id: String,
+}
+
+impl Identity {
+    /// The answer as the snapshot's `collector` records it.
+    pub(crate) fn caller(&self) -> CallerIdentity {
+        CallerIdentity {
+            user_id: self.user_id.clone(),
+            account: self.account_id.clone(),
+            arn: self.arn.clone(),
+        }
+    }
+}
+
+/// The chain-of-custody record of a run: who collected (`caller`) and with which options.
+pub(crate) fn collector(args: &CollectArgs, caller: &CallerIdentity) -> Collector {
+    Collector {
+        caller: caller.clone(),
+        options: CollectionOptions {
+            regions: args.regions.clone(),
+            scope_file: None,
+            since: args.since.map(rfc3339),
+            until: args.until.map(rfc3339),
+            concurrency: args.concurrency as u64,
+            endpoint_url: args.endpoint_url.clone(),
+            profile: args.profile.clone(),
+            organization_mode: args.org.org,
+        },
+    }
 }
 
 /// GetCallerIdentity; a failure stops the run (no credentials, endpoint unreachable).
@@ -337,6 +386,7 @@ pub(crate) async fn identify(
         account_id: identity.account().unwrap_or_default().to_owned(),
         partition,
         arn,
+        user_id: identity.user_id().unwrap_or_default().to_owned(),
     })
 }
 
@@ -358,6 +408,8 @@ pub(crate) struct AccountRun<'a> {
     pub(crate) clients: &'a Clients,
     pub(crate) account_id: &'a str,
     pub(crate) partition: &'a str,
+    /// The principal collecting this account (in an organisation, the role assumed in it).
+    pub(crate) caller: &'a CallerIdentity,
 }
 
 impl AccountRun<'_> {
@@ -463,6 +515,7 @@ impl AccountRun<'_> {
             "scope": shared.scope.to_json(),
             "review_period": { "since": rfc3339(plan.since), "until": rfc3339(plan.until) },
         });
+        snapshot["collector"] = plan.collector_json(args, clients, self.caller);
         let mut account = Map::new();
         account.insert(
             Operation::S3ControlGetPublicAccessBlock

@@ -28,7 +28,7 @@ use super::{
     endpoint_text, fatal, identify, list_buckets, result, rfc3339, AccountRun, CollectArgs,
     CollectError, Identity, Plan, Progress,
 };
-use crate::schema::{Operation, ACCOUNTS_DIR, META_FILE, ORG_SNAPSHOT_FORMAT};
+use crate::schema::{CallerIdentity, Operation, ACCOUNTS_DIR, META_FILE, ORG_SNAPSHOT_FORMAT};
 
 /// The member of an account's header entry that records AssumeRole's answer.
 const ASSUME_ROLE: &str = Operation::AssumeRole.aws_name();
@@ -53,6 +53,8 @@ pub struct OrgCollectSummary {
     pub elapsed: Duration,
     /// Temporaries of killed runs into the same `--out`, removed before writing.
     pub stale_removed: Vec<PathBuf>,
+    /// What the user should read (scope exclusions without justification or approver).
+    pub warnings: Vec<String>,
 }
 
 /// An organisation member as ListAccounts describes it.
@@ -130,6 +132,7 @@ async fn collect_org(
         failed_calls: 0,
         elapsed: Duration::ZERO,
         stale_removed: org_writer.stale_removed().to_vec(),
+        warnings: plan.scope.warnings(),
     };
     for (position, account_id) in mine.iter().enumerate() {
         progress.phase(
@@ -137,12 +140,12 @@ async fn collect_org(
             0,
         );
         let mut entry = json!({ "name": names.get(account_id.as_str()).copied().unwrap_or("") });
-        let account_clients =
+        let (account_clients, principal) =
             match enter_account(args, &limiter, &clients, &caller, account_id, &session_name).await
             {
-                Ok((assumed, account_clients)) => {
+                Ok((assumed, account_clients, principal)) => {
                     entry[ASSUME_ROLE] = assumed;
-                    account_clients
+                    (account_clients, principal)
                 }
                 Err(refusal) => {
                     summary
@@ -180,6 +183,7 @@ async fn collect_org(
             clients: &account_clients,
             account_id,
             partition: &caller.partition,
+            caller: &principal,
         };
         let totals = run
             .collect(account_limiter, account_writer, buckets, progress)
@@ -193,7 +197,7 @@ async fn collect_org(
 
     let organization =
         json!({ "id": organization_id, "management_account_id": management_account_id });
-    let header = org_header(
+    let mut header = org_header(
         args,
         &plan,
         &caller.partition,
@@ -201,6 +205,7 @@ async fn collect_org(
         &selected,
         entries,
     );
+    header["collector"] = plan.collector_json(args, &clients, &caller.caller());
     org_writer.write_json(META_FILE, &header)?;
     summary.out = org_writer.commit()?;
     summary.api_calls += limiter.calls();
@@ -209,8 +214,9 @@ async fn collect_org(
 }
 
 /// Into one member account: the caller's own needs no role (its credentials are already that
-/// account's); any other is entered by AssumeRole. The AssumeRole RESULT to record, and the
-/// clients for the account, or the refusal to record.
+/// account's); any other is entered by AssumeRole. The AssumeRole RESULT to record, the
+/// clients for the account and the principal they act as (what GetCallerIdentity answers for
+/// them), or the refusal to record.
 async fn enter_account(
     args: &CollectArgs,
     limiter: &Limiter,
@@ -218,16 +224,16 @@ async fn enter_account(
     caller: &Identity,
     account_id: &str,
     session_name: &str,
-) -> Result<(Value, Clients), Value> {
+) -> Result<(Value, Clients, CallerIdentity), Value> {
     if account_id == caller.account_id {
         let assumed = result::ok(json!({"AssumedRoleUser": {"Arn": caller.arn}}));
-        return Ok((assumed, clients.clone()));
+        return Ok((assumed, clients.clone(), caller.caller()));
     }
     let role_arn = format!(
         "arn:{}:iam::{account_id}:role/{}",
         caller.partition, args.org.role_name
     );
-    let (assumed_arn, credentials) = assume_role(
+    let (assumed_arn, assumed_id, credentials) = assume_role(
         limiter,
         clients,
         &role_arn,
@@ -236,7 +242,14 @@ async fn enter_account(
     )
     .await?;
     let assumed = result::ok(json!({"AssumedRoleUser": {"Arn": assumed_arn}}));
-    Ok((assumed, clients.with_credentials(credentials)))
+    // GetCallerIdentity with the assumed credentials answers exactly this; asking would be one
+    // more call per account and one more way to fail.
+    let principal = CallerIdentity {
+        user_id: assumed_id,
+        account: account_id.to_owned(),
+        arn: assumed_arn,
+    };
+    Ok((assumed, clients.with_credentials(credentials), principal))
 }
 
 /// The organisation snapshot's header (docs/organizations.md).
@@ -380,7 +393,7 @@ async fn assume_role(
     role_arn: &str,
     session_name: &str,
     external_id: Option<&str>,
-) -> Result<(String, aws_sdk_sts::config::Credentials), Value> {
+) -> Result<(String, String, aws_sdk_sts::config::Credentials), Value> {
     let mut request = clients
         .sts()
         .assume_role()
@@ -411,7 +424,11 @@ async fn assume_role(
         .assumed_role_user()
         .map(|u| u.arn().to_owned())
         .unwrap_or_else(|| role_arn.to_owned());
-    Ok((arn, credentials))
+    let assumed_id = output
+        .assumed_role_user()
+        .map(|u| u.assumed_role_id().to_owned())
+        .unwrap_or_default();
+    Ok((arn, assumed_id, credentials))
 }
 
 /// "code: message" of an error RESULT, for the summary line.

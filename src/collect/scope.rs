@@ -2,7 +2,11 @@
 //!
 //! ```yaml
 //! include: ["phi-*", "claims-*"]   # bucket name globs (* and ?); empty = every bucket
-//! exclude: ["*-tmp"]               # wins over include
+//! exclude:                        # wins over include; each with who decided it and why
+//!   - pattern: "*-tmp"
+//!     justification: "scratch space; the data handling standard forbids PHI there"
+//!     approver: "J. Doe, Security Officer"
+//!   - "sandbox-*"                    # a bare glob is accepted, with a warning
 //! tags: { phi: "true" }            # every selector must match; "*" = tag present, any value
 //! regions: [us-east-1, eu-west-1]  # empty = every region
 //! ephi:                            # tags that also designate a bucket as holding ePHI
@@ -11,6 +15,8 @@
 //! Besides the `ephi:` selectors, a bucket holds ePHI when tagged `phi` = true/yes or
 //! `data-classification` = phi/ephi (keys and values compared case-insensitively; the evaluator
 //! decides, from the selectors recorded in snapshot.json's `scope`).
+//! An exclusion without `justification` and `approver` is accepted but never silently: collect
+//! prints a warning, and every report of the snapshot shows it.
 //! Out-of-scope buckets are still listed in the snapshot (with the reason), so an auditor sees what
 //! was left out and why. When a bucket's tags cannot be read, a tag selector cannot prove the
 //! bucket out of scope, so it stays in scope: leaving a PHI bucket unevaluated is the worse error.
@@ -23,6 +29,9 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use serde_saphyr::Spanned;
+use sha2::{Digest, Sha256};
+
+use crate::schema::{ScopeExclusion, ScopeFileRef};
 
 /// A problem in the scope file, located by file, line and field.
 #[derive(Debug, thiserror::Error)]
@@ -80,13 +89,48 @@ struct ScopeFile {
     #[serde(default)]
     include: Vec<Spanned<String>>,
     #[serde(default)]
-    exclude: Vec<Spanned<String>>,
+    exclude: Vec<Spanned<ExcludeEntry>>,
     #[serde(default)]
     tags: BTreeMap<String, Spanned<Text>>,
     #[serde(default)]
     regions: Vec<Spanned<String>>,
     #[serde(default)]
     ephi: BTreeMap<String, Spanned<OneOrMany>>,
+}
+
+/// An `exclude` entry: a bare glob, or the glob with its justification and approver.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ExcludeEntry {
+    Glob(String),
+    Documented(DocumentedExclusion),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentedExclusion {
+    pattern: String,
+    #[serde(default)]
+    justification: Option<String>,
+    #[serde(default)]
+    approver: Option<String>,
+}
+
+impl ExcludeEntry {
+    fn into_exclusion(self) -> ScopeExclusion {
+        match self {
+            ExcludeEntry::Glob(pattern) => ScopeExclusion {
+                pattern,
+                justification: None,
+                approver: None,
+            },
+            ExcludeEntry::Documented(d) => ScopeExclusion {
+                pattern: d.pattern,
+                justification: d.justification.filter(|t| !t.trim().is_empty()),
+                approver: d.approver.filter(|t| !t.trim().is_empty()),
+            },
+        }
+    }
 }
 
 /// A tag value, or a list of them.
@@ -110,11 +154,14 @@ impl OneOrMany {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Scope {
     pub include: Vec<String>,
-    pub exclude: Vec<String>,
+    /// Exclusion globs, each with its justification and approver when the file gives them.
+    pub exclude: Vec<ScopeExclusion>,
     pub tags: BTreeMap<String, String>,
     pub regions: Vec<String>,
     /// Tag key → values that designate a bucket as holding ePHI, besides the defaults.
     pub ephi: BTreeMap<String, Vec<String>>,
+    /// The file the scope was read from, with its digest (`None` for the default scope).
+    pub file: Option<ScopeFileRef>,
 }
 
 /// What the scope says of one bucket.
@@ -133,7 +180,23 @@ impl Scope {
             column: 0,
             message: format!("cannot read the scope file: {e}"),
         })?;
-        Self::parse(path, &text)
+        let mut scope = Self::parse(path, &text)?;
+        scope.file = Some(ScopeFileRef {
+            path: path.display().to_string(),
+            sha256: Sha256::digest(text.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        });
+        Ok(scope)
+    }
+
+    /// One warning per exclusion without a justification or an approver.
+    pub fn warnings(&self) -> Vec<String> {
+        self.exclude
+            .iter()
+            .filter_map(ScopeExclusion::warning)
+            .collect()
     }
 
     /// Parses scope YAML; `path` is only used in error messages.
@@ -158,15 +221,29 @@ impl Scope {
             err(line, column, message)
         })?;
 
-        for (field, globs) in [("include", &file.include), ("exclude", &file.exclude)] {
-            for g in globs {
-                if g.value.is_empty() || g.value.contains('/') {
-                    return Err(err(
-                        g.referenced.line(),
-                        g.referenced.column(),
-                        format!("{field}: {:?} is not a bucket name glob (letters, digits, '.', '-', '*', '?')", g.value),
-                    ));
-                }
+        let exclude: Vec<Spanned<ScopeExclusion>> = (file.exclude.into_iter())
+            .map(|e| Spanned {
+                value: e.value.into_exclusion(),
+                referenced: e.referenced,
+                defined: e.defined,
+            })
+            .collect();
+        let globs = (file
+            .include
+            .iter()
+            .map(|g| ("include", &g.value, &g.referenced)))
+        .chain(
+            exclude
+                .iter()
+                .map(|e| ("exclude", &e.value.pattern, &e.referenced)),
+        );
+        for (field, glob, at) in globs {
+            if glob.is_empty() || glob.contains('/') {
+                return Err(err(
+                    at.line(),
+                    at.column(),
+                    format!("{field}: {glob:?} is not a bucket name glob (letters, digits, '.', '-', '*', '?')"),
+                ));
             }
         }
         for r in &file.regions {
@@ -206,9 +283,10 @@ impl Scope {
         Ok(Self {
             ephi,
             include: file.include.into_iter().map(|s| s.value).collect(),
-            exclude: file.exclude.into_iter().map(|s| s.value).collect(),
+            exclude: exclude.into_iter().map(|s| s.value).collect(),
             tags: file.tags.into_iter().map(|(k, v)| (k, v.value.0)).collect(),
             regions: file.regions.into_iter().map(|s| s.value).collect(),
+            file: None,
         })
     }
 
@@ -229,8 +307,8 @@ impl Scope {
 
     /// Decides on the bucket's name and region alone (before its tags are read).
     pub fn decide_by_name(&self, name: &str, region: &str) -> Decision {
-        if let Some(p) = self.exclude.iter().find(|p| glob_match(p, name)) {
-            return Decision::Out(format!("excluded by scope pattern {p:?}"));
+        if let Some(e) = self.exclude.iter().find(|e| glob_match(&e.pattern, name)) {
+            return Decision::Out(format!("excluded by scope pattern {:?}", e.pattern));
         }
         if !self.include.is_empty() && !self.include.iter().any(|p| glob_match(p, name)) {
             return Decision::Out("matches no include pattern of the scope".to_owned());
@@ -356,6 +434,39 @@ mod tests {
         assert_eq!(s.to_json()["ephi"]["hipaa"], json!(["true"]));
         assert!(Scope::default().to_json().get("ephi").is_none());
         let e = Scope::parse(Path::new("s.yaml"), "ephi:\n  phi: []\n").unwrap_err();
+        assert!(e.to_string().starts_with("s.yaml:2:"), "{e}");
+    }
+
+    #[test]
+    fn exclusions_carry_justification_and_approver_and_a_bare_one_warns() {
+        let s = Scope::parse(
+            Path::new("scope.yaml"),
+            "exclude:\n  - \"tmp-*\"\n  - pattern: \"sandbox-*\"\n    justification: \"no PHI by policy\"\n    approver: \"CISO\"\n  - pattern: \"old-*\"\n    justification: \"decommissioned\"\n",
+        )
+        .unwrap();
+        assert_eq!(s.exclude.len(), 3);
+        assert_eq!(s.exclude[1].approver.as_deref(), Some("CISO"));
+        assert!(
+            matches!(s.decide_by_name("sandbox-a", "us-east-1"), Decision::Out(r) if r.contains("sandbox-*"))
+        );
+        assert_eq!(
+            s.warnings(),
+            [
+                "scope exclusion \"tmp-*\" has no justification or approver: buckets it matches were left out of the audit without a recorded reason",
+                "scope exclusion \"old-*\" has no approver: buckets it matches were left out of the audit without a recorded reason",
+            ]
+        );
+        assert_eq!(
+            s.to_json()["exclude"],
+            json!([{"pattern": "tmp-*"}, {"pattern": "sandbox-*", "justification": "no PHI by policy", "approver": "CISO"},
+                   {"pattern": "old-*", "justification": "decommissioned"}])
+        );
+        // A misspelt member is an error naming the line, not an exclusion without approver.
+        let e = Scope::parse(
+            Path::new("s.yaml"),
+            "exclude:\n  - pattern: \"a-*\"\n    aprover: \"x\"\n",
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("s.yaml:2:"), "{e}");
     }
 

@@ -374,6 +374,8 @@ pub fn evaluate_account(
                 reason: verdict.reason.clone(),
                 evidence: verdict.evidence.clone(),
                 facts: verdict.facts.clone(),
+                ephi: None,
+                ephi_basis: None,
             });
         }
     }
@@ -398,6 +400,8 @@ fn evaluate_resources(
         reason: names::mask_identifiers(&verdict.reason).into_owned(),
         evidence: verdict.evidence,
         facts: verdict.facts,
+        ephi: None,
+        ephi_basis: None,
     };
     let bucket_checks: Vec<_> = catalog
         .controls

@@ -8,7 +8,7 @@ use crate::findings::{Finding, Status};
 
 /// `account` stays ninth so that the columns of files written before organisations keep their
 /// positions; the columns after it were added with the finding ids (docs/findings-format.md).
-pub const HEADER: [&str; 16] = [
+pub const HEADER: [&str; 17] = [
     "subject",
     "control",
     "status",
@@ -25,6 +25,7 @@ pub const HEADER: [&str; 16] = [
     "exception_expires",
     "remediation",
     "remediation_cli",
+    "ephi",
 ];
 
 /// Spreadsheets execute a cell that starts with `=`, `+`, `-` or `@` (and some treat a leading
@@ -64,6 +65,15 @@ fn region_of<'a>(regions: &BTreeMap<(&str, String), &'a str>, f: &'a Finding) ->
     }
     match f.subject.strip_prefix("arn:") {
         Some(arn) => arn.split(':').nth(2).unwrap_or(""),
+        None => "",
+    }
+}
+
+/// The `ephi` column: `yes` or `no` for a bucket subject, empty for any other subject.
+pub fn ephi_cell(ephi: Option<bool>) -> &'static str {
+    match ephi {
+        Some(true) => "yes",
+        Some(false) => "no",
         None => "",
     }
 }
@@ -108,6 +118,7 @@ pub fn write_findings_csv(audit: &Audit, out: &mut dyn std::io::Write) -> std::i
             neutralise(exception.map_or("", |e| e.expires.as_str())),
             neutralise(&remediation.0),
             neutralise(&remediation.1),
+            ephi_cell(f.ephi).to_string(),
         ])?;
     }
     writer.flush()

@@ -13,10 +13,10 @@ const TEMPLATE: &str = include_str!("../../report-templates/report.html");
 
 /// Sections kept in templates of their own, included by name from report.html
 /// (`{% include "NAME" %}`). Each is compiled into the binary like the page itself.
-const PARTIALS: &[(&str, &str)] = &[(
-    "coverage.html",
-    include_str!("../../report-templates/coverage.html"),
-)];
+const PARTIALS: &[(&str, &str)] = &[
+    ("coverage.html", include_str!("../../report-templates/coverage.html")),
+    ("custody.html", include_str!("../../report-templates/custody.html")),
+];
 
 pub fn render(model: &ReportModel) -> Result<String, ReportError> {
     let mut tera = tera::Tera::default();

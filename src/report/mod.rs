@@ -5,6 +5,7 @@
 
 pub mod coverage;
 pub mod csv;
+pub mod custody;
 pub mod diff;
 pub mod html;
 pub mod model;

@@ -8,7 +8,6 @@
 //! bucket's counts. The method appendix says so.
 
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -44,6 +43,8 @@ pub struct ReportModel {
     /// "Changes since last review" (`report --previous`), right after the summary; `None`
     /// without a previous bundle, and the section is then absent.
     pub previous: Option<super::previous::PreviousView>,
+    /// Who collected, how, and what the scope left out (Appendix E).
+    pub custody: super::custody::CustodyView,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,7 +68,10 @@ pub struct Cover {
     pub digest: String,
     pub buckets_total: usize,
     pub buckets_in_scope: usize,
+    /// The scope's rules in words: include, exclude, tag selectors, regions.
     pub scope: String,
+    /// The collecting principal's ARN and account, or "collector not recorded".
+    pub collected_by: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -828,6 +832,7 @@ impl ReportModel {
         let mut model = ReportModel {
             cover: cover(scope, report),
             risk: super::risk::RiskView::build(audit),
+            custody: super::custody::CustodyView::build(&audit.scope),
             summary: summary_view(report, &controls, organisation),
             coverage: super::coverage::CoverageView::build(audit, &controls),
             organisation: organisation_view,
@@ -875,10 +880,8 @@ fn cover(scope: &Scope, report: &FindingsReport) -> Cover {
         digest: scope.digest.clone(),
         buckets_total: buckets().count(),
         buckets_in_scope: buckets().filter(|b| b.in_scope).count(),
-        scope: match &scope.selection {
-            Value::Null => "(all buckets)".to_string(),
-            other => other.to_string(),
-        },
+        scope: super::custody::scope_summary(scope),
+        collected_by: super::custody::collected_by(scope),
     }
 }
 

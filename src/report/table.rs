@@ -1,6 +1,6 @@
 //! The terminal table of `evaluate --format table`: grouped by bucket, the worst buckets first,
 //! failures first inside each bucket, wrapped to 100 columns. For an organisation each subject
-//! is prefixed by its account.
+//! is prefixed by its account, and each bucket carries its ePHI designation.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -85,6 +85,12 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
             count(Status::Excepted),
             count(Status::Pass)
         );
+        // A bucket is named with its ePHI designation (DESIGN §8).
+        let counts = match findings.iter().find_map(|f| f.ephi) {
+            Some(true) => format!("ePHI: yes  {counts}"),
+            Some(false) => format!("ePHI: no  {counts}"),
+            None => counts,
+        };
         let heading = format!("{account}{subject}  {counts}");
         // A long subject (a KMS key ARN) puts the counts on a line of their own.
         if heading.chars().count() <= 100 {

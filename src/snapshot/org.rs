@@ -92,6 +92,13 @@ pub struct OrgHeader {
     pub role_name: String,
     pub review_period: Option<ReviewPeriod>,
     pub scope: Value,
+    /// `scope.exclude` with justification and approver.
+    pub exclusions: Vec<crate::schema::ScopeExclusion>,
+    /// The management-side principal that ran `collect --org`, and the options (`None` in
+    /// older snapshots). Each account's own snapshot.json records the role assumed in it.
+    pub collector: Option<crate::schema::Collector>,
+    /// What the header held that phi-audit does not know (in `collector`).
+    pub warnings: Vec<super::SnapshotWarning>,
     pub selected_accounts: Vec<String>,
     /// `(index, count)` of a shard; `None` when unsharded or merged.
     pub shard: Option<(u64, u64)>,
@@ -235,7 +242,11 @@ pub fn parse_header(path: &Path, bytes: &[u8]) -> Result<OrgHeader, SnapshotErro
     for (id, entry) in entries {
         accounts.insert(id.clone(), parse_account(path, id, entry)?);
     }
+    let mut warnings = Vec::new();
     Ok(OrgHeader {
+        exclusions: super::custody::exclusions(path, &value, &mut warnings)?,
+        collector: super::custody::collector(path, &value, &mut warnings)?,
+        warnings,
         collected_at,
         tool_version: value
             .get("tool_version")

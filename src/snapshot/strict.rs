@@ -20,6 +20,10 @@ use std::path::{Path, PathBuf};
 use super::SnapshotError;
 use crate::schema::Timestamp;
 
+/// The prefix of a [`Shape::name`] that is phi-audit's own record (the collector), not an AWS
+/// answer: a missing member is then one phi-audit always writes.
+pub const OWN_RECORD: &str = "phi-audit ";
+
 /// The members one JSON object of an AWS answer may hold.
 #[derive(Debug)]
 pub struct Shape {
@@ -73,6 +77,9 @@ pub enum Kind {
     ListOf(&'static Shape),
     /// Not modelled: any value, not looked into.
     Any,
+    /// `null`, or a value of the inner kind (phi-audit's own records: a required member that
+    /// may be `null` must still be present, so a misspelt one is caught).
+    Nullable(&'static Kind),
 }
 
 /// A member of a recorded answer that phi-audit does not know: read past, reported.
@@ -160,13 +167,16 @@ impl Checker<'_> {
             }
         }
         for member in shape.members.iter().filter(|m| m.required) {
-            let present = map
-                .get(member.name)
-                .is_some_and(|v| !v.is_null() || matches!(member.kind, Kind::NullableString));
+            let present = map.get(member.name).is_some_and(|v| {
+                !v.is_null() || matches!(member.kind, Kind::NullableString | Kind::Nullable(_))
+            });
             if !present {
                 return Err(self.invalid(
                     &format!("{pointer}/{}", escape(member.name)),
-                    format!("is missing; AWS always sends it in {}", shape.name),
+                    match shape.name.strip_prefix(OWN_RECORD) {
+                        Some(name) => format!("is missing; phi-audit always writes it in {name}"),
+                        None => format!("is missing; AWS always sends it in {}", shape.name),
+                    },
                 ));
             }
         }
@@ -189,6 +199,8 @@ impl Checker<'_> {
         let wrong = |what: &str| self.invalid(pointer, format!("must be {what}"));
         match kind {
             Kind::Any => Ok(()),
+            Kind::Nullable(_) if value.is_null() => Ok(()),
+            Kind::Nullable(inner) => self.value(pointer, value, inner),
             Kind::String if value.is_string() => Ok(()),
             Kind::String => Err(wrong("a string")),
             Kind::NullableString if value.is_string() || value.is_null() => Ok(()),

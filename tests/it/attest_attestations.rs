@@ -105,6 +105,8 @@ fn technical(subject: &str, control: &str, status: Status) -> Finding {
         reason: "test".to_string(),
         evidence: vec![],
         facts: Default::default(),
+        ephi: None,
+        ephi_basis: None,
     }
 }
 

@@ -58,6 +58,8 @@ fn finding(subject: &str, control: &str, status: Status) -> Finding {
         reason: "Anyone on the internet can read objects.".to_string(),
         evidence: vec!["buckets/x.json#/calls/GetBucketPolicy".to_string()],
         facts: Default::default(),
+        ephi: None,
+        ephi_basis: None,
     }
 }
 

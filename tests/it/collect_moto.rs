@@ -893,7 +893,8 @@ fn binary_collect_applies_tag_scope() {
     let dir = tempfile::tempdir().unwrap();
     let scope = write_scope(
         dir.path(),
-        &format!("include: [\"{p}-*\"]\ntags:\n  phi: \"true\"\n"),
+        // A bare exclusion (no justification, no approver) is applied, with a warning.
+        &format!("include: [\"{p}-*\"]\nexclude: [\"{p}-gone-*\"]\ntags:\n  phi: \"true\"\n"),
     );
     let out = dir.path().join("snap");
     // The endpoint comes from the standard AWS_ENDPOINT_URL variable this time.
@@ -921,6 +922,12 @@ fn binary_collect_applies_tag_scope() {
     let stderr = String::from_utf8_lossy(&status.stderr);
     assert!(stderr.contains("collected"), "{stderr}");
     assert!(
+        stderr.contains(&format!(
+            "warning: scope exclusion \"{p}-gone-*\" has no justification or approver"
+        )),
+        "{stderr}"
+    );
+    assert!(
         !stderr.contains("testing"),
         "credentials must not be printed: {stderr}"
     );
@@ -932,6 +939,40 @@ fn binary_collect_applies_tag_scope() {
         json!({"since": "2026-01-01T00:00:00Z", "until": "2026-03-31T23:59:59Z"})
     );
     assert_eq!(snap["scope"]["tags"], json!({"phi": "true"}));
+    assert_eq!(
+        snap["scope"]["exclude"],
+        json!([{"pattern": format!("{p}-gone-*")}])
+    );
+    // The chain of custody: who collected (moto's default identity), and how.
+    let collector = &snap["collector"];
+    let caller = &collector["GetCallerIdentity"];
+    assert_eq!(caller["Account"], snap["account_id"], "{collector}");
+    assert!(
+        caller["Arn"].as_str().unwrap().starts_with("arn:aws:"),
+        "{collector}"
+    );
+    assert!(
+        !caller["UserId"].as_str().unwrap().is_empty(),
+        "{collector}"
+    );
+    let scope_sha256: String = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(std::fs::read(&scope).unwrap());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert_eq!(
+        collector["options"],
+        json!({
+            "regions": ["us-east-1"],
+            "scope_file": {"path": scope.display().to_string(), "sha256": scope_sha256},
+            "since": "2026-01-01T00:00:00Z",
+            "until": "2026-03-31T23:59:59Z",
+            "concurrency": 16,
+            "endpoint_url": endpoint,
+            "profile": null,
+            "organization_mode": false,
+        })
+    );
     let b = |s: &str| read_json(&out.join(format!("buckets/{p}-{s}.json")));
     assert_eq!(b("phi")["in_scope"], true);
     assert_eq!(b("phi")["calls"].as_object().unwrap().len(), 13);

@@ -308,6 +308,13 @@ fn org_collection_records_each_account_and_shards_merge_to_the_same_bytes() {
     assert!(legacy["name"].as_str().unwrap().ends_with("-legacy"));
     assert!(!whole.join("accounts").join(&org.without_role).exists());
 
+    // The management-side principal that ran the collection.
+    assert_eq!(
+        header["collector"]["GetCallerIdentity"]["Arn"],
+        org.caller_arn.as_str()
+    );
+    assert_eq!(header["collector"]["options"]["organization_mode"], true);
+
     // The management account: the caller's own credentials, no role assumed.
     assert_eq!(
         accounts[&org.management]["AssumeRole"],
@@ -327,6 +334,12 @@ fn org_collection_records_each_account_and_shards_merge_to_the_same_bytes() {
         let snap = read_json(&sub.join("snapshot.json"));
         assert_eq!(snap["format"], "phi-audit-snapshot/1");
         assert_eq!(snap["account_id"], id.as_str());
+        // Each account records the principal that read it: the role assumed there.
+        let caller = &snap["collector"]["GetCallerIdentity"];
+        assert_eq!(caller["Arn"], arn, "{id}");
+        assert_eq!(caller["Account"], id.as_str());
+        assert!(!caller["UserId"].as_str().unwrap().is_empty(), "{caller}");
+        assert_eq!(snap["collector"]["options"]["organization_mode"], true);
         let mut files: Vec<String> = std::fs::read_dir(sub.join("buckets"))
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

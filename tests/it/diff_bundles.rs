@@ -135,10 +135,10 @@ fn diff(dir: &Path, args: &[&str]) -> (i32, String, String) {
 const EXPECTED_TABLE: &str = r#"phi-audit diff
 old: old.zip
   account 111122223333, collected 2026-10-01T06:00:00Z, generated 2026-10-08T09:00:00Z
-  snapshot digest 70e193e15b7e903baf16ee9feece9b6f170328b7ed73e752025207e3bec4d92e
+  snapshot digest 32ce6ed543ef1a2a0942f56f09161e67cf74851229577f571825d27ca9c6a7c7
 new: new.zip
   account 111122223333, collected 2026-10-08T06:00:00Z, generated 2026-10-08T09:00:00Z
-  snapshot digest 610c2c00992292efc5bd17b7e9ddf90eff8864b6eb62f8cd38366ae2c6b2f0c4
+  snapshot digest 3d7db91af9783757af6eabdf23e145b35cfc1cdae80d3cb80169ae781787f983
 
 New failures (9)
   [high] s3://riverside-partner-referrals s3.world-listable-anonymous (pass -> fail)
@@ -626,7 +626,7 @@ const EXPECTED_HTML_SECTION: &str = r#"Changes since last review
 Previous bundle: old.zip
 Its report generated (UTC): 2026-10-08T09:00:00Z
 Its evidence collected (UTC): 2026-10-01T06:00:00Z
-Its snapshot digest: 70e193e15b7e903baf16ee9feece9b6f170328b7ed73e752025207e3bec4d92e
+Its snapshot digest: 32ce6ed543ef1a2a0942f56f09161e67cf74851229577f571825d27ca9c6a7c7
 Its MANIFEST.sha256 (SHA-256): {OLD_MANIFEST_SHA256}
 New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations
 9 | 1 | 0 | 2 | 1 | 1 | 3
@@ -716,7 +716,7 @@ const EXPECTED_PDF_SECTION: &str = r#"Changes since last review
 Previous bundle old.zip
 Its report generated (UTC) 2026-10-08T09:00:00Z
 Its evidence collected (UTC) 2026-10-01T06:00:00Z
-Its snapshot digest 70e193e15b7e903baf16ee9feece9b6f170328b7ed73e752025207e3bec4d92e
+Its snapshot digest 32ce6ed543ef1a2a0942f56f09161e67cf74851229577f571825d27ca9c6a7c7
 Its MANIFEST.sha256 (SHA-256) {OLD_MANIFEST_SHA256}
 New failures Fixed failures Newly Exceptions expired New buckets Removed buckets Changed
 unassessable configurations

@@ -25,6 +25,7 @@ mod collect_lookup_events;
 mod collect_moto;
 mod collect_org;
 mod coverage;
+mod custody;
 mod diff_bundles;
 mod exposure_cases;
 mod iam_moto;

@@ -248,7 +248,7 @@ fn csv_and_table_name_the_account() {
     assert!(table.starts_with(&format!(
         "phi-audit findings for organisation {ORG_ID} (management account {MANAGEMENT})"
     )));
-    assert!(table.contains(&format!("{MEMBER} s3://riverside-www  (")));
+    assert!(table.contains(&format!("{MEMBER} s3://riverside-www  ePHI: no  (")));
     assert!(table.contains(&format!("{LEGACY} account:{LEGACY}  (0 fail, 1 error")));
     // Finding lines are wrapped to 100 columns (subject lines of long trail ARNs are not, for
     // single accounts either).

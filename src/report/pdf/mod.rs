@@ -27,6 +27,7 @@ use super::risk::RiskView;
 use super::ReportError;
 
 mod coverage;
+mod custody;
 mod sections;
 
 const PAGE_W: f32 = 612.0; // US Letter
@@ -741,13 +742,14 @@ fn cover(model: &ReportModel) -> PageOps {
         ("Regions", c.regions.clone(), BODY),
         ("Review period", c.review_period.clone(), BODY),
         ("Evidence collected (UTC)", c.collected_at.clone(), BODY),
+        ("Collected by", c.collected_by.clone(), BODY),
         ("Report generated (UTC)", c.generated_at.clone(), BODY),
         (
             "Buckets",
             format!("{} found, {} in scope", c.buckets_total, c.buckets_in_scope),
             BODY,
         ),
-        ("Scope", c.scope.clone(), MONO),
+        ("Scope", c.scope.clone(), BODY),
         (
             "Tool",
             format!(

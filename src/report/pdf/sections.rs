@@ -313,6 +313,7 @@ pub(super) fn body(model: &ReportModel) -> Flow {
     exceptions_appendix(&mut flow, &model.exceptions);
     changes_appendix(&mut flow, &model.changes);
     method_appendix(&mut flow, &model.method);
+    super::custody::custody_appendix(&mut flow, &model.custody);
     flow
 }
 
@@ -548,20 +549,21 @@ fn policy_sections(flow: &mut Flow, policies: &[PolicySection]) {
 fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
     flow.heading("Appendix A: Bucket inventory", 1);
     flow.paragraph(
-        "Every bucket the snapshot found, with its tags as collected and the number of findings by status.",
+        "Every bucket the snapshot found, whether it holds ePHI (and on what basis), its tags as collected and the number of findings by status.",
         BODY,
     );
     let cols = columns(&[
-        ("Bucket", 27.0, CELL_MONO, false),
-        ("Region", 9.0, SMALL_CELL, false),
-        ("In scope", 7.0, SMALL_CELL, false),
-        ("Tags", 22.0, SMALL_CELL, false),
+        ("Bucket", 24.0, CELL_MONO, false),
+        ("Region", 8.0, SMALL_CELL, false),
+        ("In scope", 6.5, SMALL_CELL, false),
+        ("ePHI", 10.0, SMALL_CELL, false),
+        ("Tags", 16.5, SMALL_CELL, false),
         ("Fail", 4.5, SMALL_CELL, true),
-        ("Error", 4.5, SMALL_CELL, true),
+        ("Error", 5.5, SMALL_CELL, true),
         ("Excepted", 8.5, SMALL_CELL, true),
         ("Pass", 4.5, SMALL_CELL, true),
-        ("N/A", 3.5, SMALL_CELL, true),
-        ("Worst", 7.0, SMALL_CELL, false),
+        ("N/A", 4.5, SMALL_CELL, true),
+        ("Worst", 6.0, SMALL_CELL, false),
     ]);
     // 10,000 buckets are 10,000 rows: a denser table keeps the appendix a third shorter.
     flow.row_pad = 1.5;
@@ -572,6 +574,7 @@ fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
                 cell(b.name.clone()),
                 cell(b.region.clone()),
                 cell(b.in_scope.clone()),
+                cell(b.ephi.clone()),
                 cell(b.tags.clone()),
                 cell(thousands(b.counts.fail)),
                 cell(thousands(b.counts.error)),

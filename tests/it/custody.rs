@@ -1,0 +1,399 @@
+//! The chain of custody and the ePHI designation, read from the documents an auditor receives
+//! (issue #14 items 1 and 7): the sample's collector on the PDF and HTML covers, a snapshot
+//! without a collector (or with an undocumented scope exclusion) loading with a warning on stderr
+//! and in the report, a misspelt collector member refused, and every bucket finding in
+//! findings.json, findings.csv and the terminal table carrying the designation samples/README.md
+//! states.
+
+use crate::support::bundle::{entry, require_tool};
+use crate::support::phi_audit;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const COLLECTOR_ARN: &str =
+    "arn:aws:sts::111122223333:assumed-role/PhiAuditReadOnly/phi-audit-2026q3";
+const GENERATED_AT: &str = "2026-10-02T09:00:00Z";
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// Builds a bundle of `snapshot` with the sample's attestations and exceptions; returns the
+/// zip's path and the run's stderr.
+fn report(snapshot: &Path, zip: &Path) -> String {
+    let s = samples();
+    let (code, out, err) = phi_audit(&[
+        "report",
+        snapshot.to_str().unwrap(),
+        "--attestations",
+        s.join("attestations.yaml").to_str().unwrap(),
+        "--exceptions",
+        s.join("exceptions.yaml").to_str().unwrap(),
+        "--out",
+        zip.to_str().unwrap(),
+        "--generated-at",
+        GENERATED_AT,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    err
+}
+
+/// The sample bundle (the README's first command), built once per test run.
+fn sample_bundle() -> &'static (PathBuf, String) {
+    static BUNDLE: OnceLock<(PathBuf, String)> = OnceLock::new();
+    BUNDLE.get_or_init(|| {
+        let root =
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("custody-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        let zip = root.join("sample.zip");
+        let err = report(&samples().join("snapshot"), &zip);
+        (zip, err)
+    })
+}
+
+fn text_of(zip: &Path, name: &str) -> String {
+    String::from_utf8(entry(zip, name)).unwrap()
+}
+
+fn pdftotext(zip: &Path, pages: Option<(u32, u32)>) -> String {
+    let tool = require_tool("pdftotext", "poppler-utils");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("report.pdf");
+    std::fs::write(&pdf, entry(zip, "report.pdf")).unwrap();
+    let mut command = Command::new(tool);
+    command.arg("-layout");
+    if let Some((first, last)) = pages {
+        command.args(["-f", &first.to_string(), "-l", &last.to_string()]);
+    }
+    let output = command.arg(&pdf).arg("-").output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The part of report.html between `start` and the next `end` after it.
+fn html_part<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
+    let from = html.find(start).unwrap_or_else(|| panic!("no {start}"));
+    let to = from + html[from..].find(end).unwrap_or_else(|| panic!("no {end}"));
+    &html[from..to]
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A copy of the sample snapshot whose snapshot.json `edit` changes.
+fn edited_sample(dir: &Path, edit: impl FnOnce(&mut Value)) -> PathBuf {
+    let snapshot = dir.join("snapshot");
+    copy_dir(&samples().join("snapshot"), &snapshot);
+    let meta = snapshot.join("snapshot.json");
+    let mut value: Value = serde_json::from_slice(&std::fs::read(&meta).unwrap()).unwrap();
+    edit(&mut value);
+    std::fs::write(&meta, serde_json::to_vec_pretty(&value).unwrap()).unwrap();
+    snapshot
+}
+
+#[test]
+fn the_covers_name_the_sample_collector_window_and_scope() {
+    let (zip, err) = sample_bundle();
+    assert!(!err.contains("collector not recorded"), "{err}");
+    assert!(!err.contains("scope exclusion"), "{err}");
+
+    let cover = pdftotext(zip, Some((1, 1)));
+    for expected in [
+        "Collected by",
+        COLLECTOR_ARN,
+        "(account",
+        "111122223333",
+        "Review period",
+        "2026-07-01T00:00:00Z to 2026-09-30T23:59:59Z",
+        "Evidence collected (UTC)",
+        "2026-10-01T06:00:00Z",
+        "include *; exclude sandbox-* (Appendix E); any region",
+        "phi-audit 0.1.0 (snapshot collected by phi-audit 0.1.0)",
+    ] {
+        assert!(
+            cover.contains(expected),
+            "PDF cover lacks {expected:?}:\n{cover}"
+        );
+    }
+
+    let html = text_of(zip, "report.html");
+    let cover = html_part(&html, "<header id=\"cover\">", "</header>");
+    let collected_by = format!(
+        "<dt>Collected by</dt><dd class=\"mono\">{COLLECTOR_ARN} (account 111122223333)</dd>"
+    );
+    for expected in [
+        collected_by.as_str(),
+        "<dt>Review period</dt><dd>2026-07-01T00:00:00Z to 2026-09-30T23:59:59Z</dd>",
+        "<dt>Scope</dt><dd>include *; exclude sandbox-* (Appendix E); any region</dd>",
+    ] {
+        assert!(
+            cover.contains(expected),
+            "HTML cover lacks {expected:?}:\n{cover}"
+        );
+    }
+}
+
+#[test]
+fn the_custody_appendix_shows_options_and_the_documented_exclusion() {
+    let (zip, _) = sample_bundle();
+    let pdf = pdftotext(zip, None);
+    let appendix = &pdf[pdf
+        .rfind("Appendix E: Collection and scope (chain of custody)")
+        .unwrap()..];
+    let scope_sha256 = {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(std::fs::read(samples().join("scope.yaml")).unwrap());
+        digest
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    for expected in [
+        "AROAYRIVERSIDEAUDIT01:phi-audit-",
+        "samples/scope.yaml (SHA-256",
+        scope_sha256.as_str(),
+        "Profile (--profile)",
+        "riverside-audit",
+        "sandbox-dev-scratch",
+        "Dr. A. Rivera (CISO)",
+        "Developer sandboxes in the shared",
+    ] {
+        assert!(
+            appendix.contains(expected),
+            "Appendix E lacks {expected:?}:\n{appendix}"
+        );
+    }
+    assert!(
+        !appendix.contains("MISSING") && !appendix.contains("Warning"),
+        "{appendix}"
+    );
+
+    let html = text_of(zip, "report.html");
+    let section = html_part(
+        &html,
+        "<section class=\"page\" id=\"appendix-custody\"",
+        "</section>",
+    );
+    assert!(
+        section.contains(&format!("<td class=\"mono\">{COLLECTOR_ARN}</td>")),
+        "{section}"
+    );
+    assert!(
+        section.contains("<td>Dr. A. Rivera (CISO)</td>"),
+        "{section}"
+    );
+    assert!(
+        html.contains("<a href=\"#appendix-custody\">Appendix E"),
+        "not in the contents"
+    );
+}
+
+#[test]
+fn an_old_snapshot_without_collector_and_an_undocumented_exclusion_load_with_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = edited_sample(dir.path(), |meta| {
+        meta.as_object_mut().unwrap().remove("collector");
+        meta["scope"]["exclude"] = serde_json::json!(["sandbox-*"]);
+    });
+    let (code, _, err) = phi_audit(&["evaluate", snapshot.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("(collector not recorded)"), "{err}");
+    assert!(
+        err.contains("warning: scope exclusion \"sandbox-*\" has no justification or approver"),
+        "{err}"
+    );
+
+    let zip = dir.path().join("old.zip");
+    let err = report(&snapshot, &zip);
+    assert!(err.contains("(collector not recorded)"), "{err}");
+    let cover = pdftotext(&zip, Some((1, 1)));
+    assert!(
+        cover.contains("Collected by") && cover.contains("collector not recorded"),
+        "{cover}"
+    );
+    let pdf = pdftotext(&zip, None);
+    let appendix = &pdf[pdf.rfind("Appendix E: Collection and scope").unwrap()..];
+    assert!(
+        appendix.contains("Warning: scope exclusion \"sandbox-*\" has no"),
+        "{appendix}"
+    );
+    assert!(appendix.contains("MISSING"), "{appendix}");
+
+    let html = text_of(&zip, "report.html");
+    assert!(html.contains("<dt>Collected by</dt><dd class=\"mono\">collector not recorded</dd>"));
+    let section = html_part(
+        &html,
+        "<section class=\"page\" id=\"appendix-custody\"",
+        "</section>",
+    );
+    assert!(
+        section.contains("<strong>Warning:</strong> scope exclusion &quot;sandbox-*&quot; has no justification or approver"),
+        "{section}"
+    );
+    assert!(
+        section.contains("<tr class=\"status-fail\"><td class=\"mono\">sandbox-*</td>"),
+        "{section}"
+    );
+    assert!(
+        section.contains("<td>MISSING</td><td>MISSING</td>"),
+        "{section}"
+    );
+}
+
+#[test]
+fn a_misspelt_collector_member_is_bad_input_naming_the_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = edited_sample(dir.path(), |meta| {
+        let caller = meta["collector"]["GetCallerIdentity"]
+            .as_object_mut()
+            .unwrap();
+        let arn = caller.remove("Arn").unwrap();
+        caller.insert("ARN".into(), arn);
+    });
+    let (code, _, err) = phi_audit(&["evaluate", snapshot.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("snapshot.json: /collector/GetCallerIdentity/ARN: differs from the known member `Arn` only by case"),
+        "{err}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = edited_sample(dir.path(), |meta| {
+        let options = meta["collector"]["options"].as_object_mut().unwrap();
+        let value = options.remove("endpoint_url").unwrap();
+        options.insert("endpoint".into(), value);
+    });
+    let (code, _, err) = phi_audit(&["evaluate", snapshot.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("snapshot.json: /collector/options/endpoint_url: is missing; phi-audit always writes it in collector options"),
+        "{err}"
+    );
+}
+
+/// samples/README.md's bucket table: bucket → whether it holds ePHI (`?`: its tags cannot be
+/// read, so it counts as ePHI). Out-of-scope buckets have no findings and are left out.
+fn readme_designations() -> BTreeMap<String, bool> {
+    let readme = std::fs::read_to_string(samples().join("README.md")).unwrap();
+    let mut out = BTreeMap::new();
+    let table = readme
+        .lines()
+        .skip_while(|l| *l != "## The buckets")
+        .skip(1)
+        .take_while(|l| !l.starts_with("## "));
+    for line in table.filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let (name, phi, what) = (cells[1].trim_matches('`'), cells[3], cells[4]);
+        if what.contains("OUT OF SCOPE") {
+            continue;
+        }
+        let ephi = match phi {
+            "yes" | "?" => true,
+            "no" => false,
+            other => panic!("{name}: PHI column {other:?}"),
+        };
+        out.insert(name.to_string(), ephi);
+    }
+    assert_eq!(out.len(), 26, "{out:?}");
+    out
+}
+
+#[test]
+fn every_bucket_finding_carries_the_readme_designation_in_json_csv_and_table() {
+    let expected = readme_designations();
+    let (zip, _) = sample_bundle();
+
+    let findings: Value = serde_json::from_slice(&entry(zip, "findings.json")).unwrap();
+    let mut seen = BTreeMap::new();
+    for f in findings["findings"].as_array().unwrap() {
+        let subject = f["subject"].as_str().unwrap();
+        match subject.strip_prefix("s3://") {
+            Some(bucket) => {
+                let want = expected[bucket];
+                assert_eq!(f["ephi"], want, "{f}");
+                let basis = f["ephi_basis"].as_str().unwrap();
+                let basis_ok = match (bucket, want) {
+                    ("riverside-finance-restricted", _) => basis == "tags_unreadable",
+                    (_, true) => basis.starts_with("tag:"),
+                    (_, false) => basis == "not_designated",
+                };
+                assert!(basis_ok, "{bucket}: {basis}");
+                seen.insert(bucket.to_string(), want);
+            }
+            None => assert!(
+                f.get("ephi").is_none() && f.get("ephi_basis").is_none(),
+                "{f}"
+            ),
+        }
+    }
+    assert_eq!(seen, expected, "every in-scope bucket has findings");
+
+    let csv = entry(zip, "findings.csv");
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (subject, ephi) = (column("subject"), column("ephi"));
+    let mut rows = 0;
+    for row in reader.records().map(Result::unwrap) {
+        let want = match row[subject].strip_prefix("s3://") {
+            Some(bucket) if expected[bucket] => "yes",
+            Some(_) => "no",
+            None => "",
+        };
+        assert_eq!(&row[ephi], want, "{row:?}");
+        rows += 1;
+    }
+    assert_eq!(rows, findings["findings"].as_array().unwrap().len());
+
+    let (code, table, err) = phi_audit(&[
+        "evaluate",
+        samples().join("snapshot").to_str().unwrap(),
+        "--format",
+        "table",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for (bucket, ephi) in &expected {
+        let mark = if *ephi { "yes" } else { "no" };
+        let heading = format!("s3://{bucket}  ePHI: {mark}  (");
+        assert!(
+            table.lines().any(|l| l.starts_with(&heading)),
+            "no heading {heading:?} in the table"
+        );
+    }
+}
+
+#[test]
+fn the_pdf_inventory_has_an_ephi_column() {
+    let (zip, _) = sample_bundle();
+    let pdf = pdftotext(zip, None);
+    let inventory = &pdf[pdf.rfind("Appendix A: Bucket inventory").unwrap()..];
+    let header = inventory.lines().find(|l| l.starts_with("Bucket")).unwrap();
+    assert!(
+        header.contains("ePHI") && header.contains("Tags"),
+        "{header}"
+    );
+    let row = |bucket: &str| {
+        inventory
+            .lines()
+            .find(|l| l.starts_with(bucket))
+            .unwrap_or_else(|| panic!("no row for {bucket}"))
+            .to_string()
+    };
+    assert!(row("riverside-legacy-fax-archive").contains("yes (phi=true)"));
+    assert!(row("riverside-finance-restricted").contains("yes (tags"));
+    let www = row("riverside-www");
+    assert!(www.split_whitespace().nth(3) == Some("no"), "{www}");
+}
