@@ -12,10 +12,9 @@
 //! lopdf here with an /ID derived from the snapshot digest and the generation time.
 
 use printpdf::{
-    BuiltinFont, Color, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextMatrix,
+    Color, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, Point, Pt, Rect,
+    Rgb, TextItem, TextMatrix,
 };
-use sha2::{Digest, Sha256};
 
 use super::model::{
     thousands, BucketRow, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup,
@@ -26,6 +25,8 @@ use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::risk::RiskView;
 use super::ReportError;
 
+mod archive;
+mod fonts;
 mod sections;
 
 const PAGE_W: f32 = 612.0; // US Letter
@@ -50,77 +51,39 @@ enum Font {
 }
 
 impl Font {
-    fn builtin(self) -> BuiltinFont {
+    /// The font's resource name in the PDF (its embedded subset is registered under it).
+    fn id(self) -> &'static str {
         match self {
-            Font::Regular => BuiltinFont::Helvetica,
-            Font::Bold => BuiltinFont::HelveticaBold,
-            Font::Mono => BuiltinFont::Courier,
+            Font::Regular => "FSans",
+            Font::Bold => "FSansBold",
+            Font::Mono => "FSansMono",
         }
     }
 
-    /// Advance width of `c` in thousandths of an em (Adobe's AFM metrics for the standard 14).
-    fn width(self, c: char) -> u16 {
-        if self == Font::Mono {
-            return 600;
-        }
-        let code = c as u32;
-        if !(32..=126).contains(&code) {
-            // Outside ASCII: assume the widest, so wrapped text never overflows its cell.
-            return 1000;
-        }
-        let i = (code - 32) as usize;
-        match self {
-            Font::Regular => HELVETICA[i],
-            _ => HELVETICA_BOLD[i],
-        }
+    const ALL: [Font; 3] = [Font::Regular, Font::Bold, Font::Mono];
+
+    /// Advance width of `c` as printed, in thousandths of an em, from the embedded font itself
+    /// (a character the font lacks is as wide as its `<U+XXXX>` escape).
+    fn width(self, c: char) -> f32 {
+        fonts::char_width(self, c)
     }
 
     fn text_width(self, text: &str, size: f32) -> f32 {
-        text.chars().map(|c| self.width(c) as f32).sum::<f32>() * size / 1000.0
+        text.chars().map(|c| self.width(c)).sum::<f32>() * size / 1000.0
     }
 }
 
-#[rustfmt::skip]
-const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
-    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
-    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-];
-
-#[rustfmt::skip]
-const HELVETICA_BOLD: [u16; 95] = [
-    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
-    975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
-    333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
-    611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
-];
-
-/// Replaces characters the built-in fonts cannot show (they use WinAnsi) and control characters.
+/// `text` as printed in the regular face: characters outside the embedded fonts (and control
+/// characters) become a visible `<U+XXXX>`, never `?`.
 fn printable(text: &str) -> String {
-    text.replace('\u{2026}', "...")
-        .chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => ' ',
-            c if c.is_control() => '?',
-            c if (c as u32) < 0x7f || (0xa0..=0xff).contains(&(c as u32)) => c,
-            '\u{2013}' | '\u{2014}' => '-',
-            '\u{2018}' | '\u{2019}' => '\'',
-            '\u{201c}' | '\u{201d}' => '"',
-            _ => '?',
-        })
-        .collect()
+    fonts::printable(text, Font::Regular)
 }
 
 /// Greedy word wrap by measured width; a word wider than the line (a long bucket name, ARN or
 /// policy) is broken between characters so it never overflows.
 fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
-    let text = printable(text);
-    let space = font.width(' ') as f32 * size / 1000.0;
+    let text = fonts::printable(text, font);
+    let space = font.width(' ') * size / 1000.0;
     let mut lines = Vec::new();
     let mut line = String::new();
     let mut line_w = 0.0f32;
@@ -148,7 +111,7 @@ fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
             let mut fit = 0;
             let mut w = 0.0;
             for &c in &rest {
-                let cw = font.width(c) as f32 * size / 1000.0;
+                let cw = font.width(c) * size / 1000.0;
                 if w + cw > width && fit > 0 {
                     break;
                 }
@@ -302,6 +265,8 @@ enum LinkTarget {
     Anchor(String),
     /// A 0-based index into the body pages.
     BodyPage(usize),
+    /// A web address (a reference), opened by the reader's browser.
+    Uri(String),
 }
 
 #[derive(Default)]
@@ -318,10 +283,11 @@ impl PageOps {
         if text.is_empty() {
             return;
         }
+        let text = fonts::printable(text, style.font);
         let key = (style.font, (style.size * 100.0) as u32);
         if self.font != Some(key) {
             self.text.push(Op::SetFont {
-                font: PdfFontHandle::Builtin(style.font.builtin()),
+                font: PdfFontHandle::External(printpdf::FontId(style.font.id().to_string())),
                 size: Pt(style.size),
             });
             self.font = Some(key);
@@ -347,7 +313,7 @@ impl PageOps {
             matrix: TextMatrix::Translate(Pt(x), Pt(y)),
         });
         self.text.push(Op::ShowText {
-            items: vec![TextItem::Text(text.to_string())],
+            items: vec![TextItem::Text(text)],
         });
     }
 
@@ -410,7 +376,18 @@ impl PageOps {
     fn into_ops(self, page_of: &dyn Fn(&LinkTarget) -> Option<usize>) -> Vec<Op> {
         let mut ops = self.graphics;
         for ([x, y, w, h], target) in &self.links {
-            if let Some(page) = page_of(target) {
+            let action = match target {
+                LinkTarget::Uri(uri) => Some(printpdf::Actions::Uri(uri.clone())),
+                _ => page_of(target).map(|page| {
+                    printpdf::Actions::Goto(printpdf::Destination::Xyz {
+                        page,
+                        left: None,
+                        top: None,
+                        zoom: None,
+                    })
+                }),
+            };
+            if let Some(action) = action {
                 ops.push(Op::LinkAnnotation {
                     link: printpdf::LinkAnnotation::new(
                         Rect {
@@ -421,12 +398,7 @@ impl PageOps {
                             mode: None,
                             winding_order: None,
                         },
-                        printpdf::Actions::Goto(printpdf::Destination::Xyz {
-                            page,
-                            left: None,
-                            top: None,
-                            zoom: None,
-                        }),
+                        action,
                         Some(printpdf::BorderArray::Solid([0.0, 0.0, 0.0])),
                         None,
                         None,
@@ -847,7 +819,7 @@ fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, to
     page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_bottom + 10.0, 0.5, 0.6);
     page.text_at(MARGIN_X, y_bottom, "snapshot digest", small);
     page.text_at(
-        MARGIN_X + 56.0,
+        MARGIN_X + small.font.text_width("snapshot digest ", small.size),
         y_bottom,
         &printable(&c.digest),
         Style {
@@ -872,29 +844,13 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
     pages.extend(body.pages);
     let total = pages.len();
 
-    let mut doc = PdfDocument::new(&format!(
-        "HIPAA Security Rule evidence: {}",
-        model.cover.header_subject
-    ));
-    let info = &mut doc.metadata.info;
-    info.author = "phi-audit".to_string();
-    info.creator = format!("phi-audit {}", model.cover.tool_version);
-    info.producer = format!("phi-audit {} (printpdf)", model.cover.tool_version);
-    info.subject = format!(
-        "Snapshot {} collected {}",
-        model.cover.digest, model.cover.collected_at
-    );
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&model.cover.generated_at) {
-        if let Ok(date) = printpdf::OffsetDateTime::from_unix_timestamp(t.timestamp()) {
-            info.creation_date = date;
-            info.modification_date = date;
-            info.metadata_date = date;
-        }
-    }
+    // The document information and XMP metadata are written by archive::serialise.
+    let mut doc = PdfDocument::new("report");
     let mut pdf_pages = Vec::with_capacity(total);
     let page_of = |target: &LinkTarget| match target {
         LinkTarget::BodyPage(p) => Some(p + first_body_page + 1),
         LinkTarget::Anchor(a) => anchors.get(a).map(|p| p + first_body_page + 1),
+        LinkTarget::Uri(_) => None,
     };
     for (i, mut page) in pages.into_iter().enumerate() {
         add_running_header(&mut page, model, i + 1, total);
@@ -904,6 +860,7 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
             page.into_ops(&page_of),
         ));
     }
+    embed_fonts(&mut doc, &pdf_pages)?;
     doc.with_pages(pdf_pages);
     // Outline (bookmarks) with fixed ids: printpdf's own ids are random.
     for (i, entry) in toc.iter().enumerate() {
@@ -917,37 +874,49 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
             );
         }
     }
-
-    let mut warnings = Vec::new();
-    let options = PdfSaveOptions {
-        optimize: true,
-        subset_fonts: false,
-        secure: true,
-        image_optimization: None,
-    };
-    let mut lopdf_doc = doc.to_lopdf_document(&options, &mut warnings);
-    let id =
-        Sha256::digest(format!("{}|{}", model.cover.digest, model.cover.generated_at).as_bytes());
-    let id_text = crate::snapshot::hex(&id[..16]);
-    lopdf_doc.trailer.set(
-        "ID",
-        lopdf::Object::Array(vec![
-            lopdf::Object::String(
-                id_text.clone().into_bytes(),
-                lopdf::StringFormat::Hexadecimal,
-            ),
-            lopdf::Object::String(id_text.into_bytes(), lopdf::StringFormat::Hexadecimal),
-        ]),
-    );
-    lopdf_doc.compress();
-    let mut bytes = Vec::new();
-    lopdf_doc
-        .save_to(&mut bytes)
-        .map_err(|e| ReportError::Pdf(e.to_string()))?;
+    let bytes = archive::serialise(&doc, &archive::Identity::of(model))?;
     Ok(Pdf {
         bytes,
         pages: total,
     })
+}
+
+/// Registers, under each font's id, the subset of its face that the pages use.
+fn embed_fonts(doc: &mut PdfDocument, pages: &[PdfPage]) -> Result<(), ReportError> {
+    let mut used: std::collections::BTreeMap<String, std::collections::BTreeSet<char>> =
+        std::collections::BTreeMap::new();
+    for page in pages {
+        let mut current = None;
+        for op in &page.ops {
+            match op {
+                Op::SetFont {
+                    font: PdfFontHandle::External(id),
+                    ..
+                } => current = Some(id.0.clone()),
+                Op::ShowText { items } => {
+                    let Some(font) = &current else { continue };
+                    let set = used.entry(font.clone()).or_default();
+                    for item in items {
+                        if let TextItem::Text(text) = item {
+                            set.extend(text.chars());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for font in Font::ALL {
+        let Some(chars) = used.get(font.id()) else {
+            continue;
+        };
+        let parsed = fonts::subset(font, chars).map_err(ReportError::Pdf)?;
+        doc.resources.fonts.map.insert(
+            printpdf::FontId(font.id().to_string()),
+            printpdf::PdfFont::new(parsed),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -976,7 +945,7 @@ mod tests {
     }
 
     #[test]
-    fn printable_replaces_what_winansi_cannot_show() {
-        assert_eq!(printable("a\tb\u{1F600}c é"), "a b?c é");
+    fn printable_escapes_what_the_fonts_cannot_show() {
+        assert_eq!(printable("a\tb\u{1F600}c é"), "a b<U+1F600>c é");
     }
 }
