@@ -119,11 +119,7 @@ fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
                 fit += 1;
             }
             if fit < rest.len() {
-                if let Some(at) = rest[..fit].iter().rposition(|c| "/-.#_:".contains(*c)) {
-                    if at + 1 >= fit / 3 {
-                        fit = at + 1;
-                    }
-                }
+                fit = break_point(&rest[..fit]);
             }
             let piece: String = rest.drain(..fit).collect();
             if rest.is_empty() {
@@ -141,6 +137,78 @@ fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
         lines.push(String::new());
     }
     lines
+}
+
+/// Where to break an identifier too long for its line, given the `fit` characters that fit: after
+/// a `/` or `#` past the first third (a JSON pointer or path stays readable), else after any of
+/// `-._:,;=&?` in the last two thirds, else before a capital that follows a small letter
+/// (`PutBucket|PublicAccessBlock`), else between characters. Returns how many characters to keep.
+fn break_point(fit: &[char]) -> usize {
+    let n = fit.len();
+    let after = |set: &str, from: usize| {
+        fit.iter()
+            .rposition(|c| set.contains(*c))
+            .map(|at| at + 1)
+            .filter(|&at| at >= from && at < n)
+    };
+    after("/#", n / 3)
+        .or_else(|| after("/#-._:,;=&?", n / 3))
+        .or_else(|| {
+            (n / 3..n)
+                .rev()
+                .find(|&i| i > 0 && fit[i].is_uppercase() && fit[i - 1].is_lowercase())
+        })
+        .unwrap_or(n)
+}
+
+/// The web addresses in `text` (references print as `Title <https://...>`).
+fn urls_in(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || "<>\"".contains(c))
+        .filter(|w| w.starts_with("https://") || w.starts_with("http://"))
+        .map(|w| w.trim_end_matches([';', ',', ')', '.']).to_string())
+        .collect()
+}
+
+/// Byte spans of one wrapped line that belong to a URL of `urls`, each with its full address:
+/// a URL that starts on the line, or the rest of one a previous line broke (`open`).
+fn url_spans(
+    line: &str,
+    urls: &[String],
+    open: &mut Option<String>,
+) -> Vec<(usize, usize, String)> {
+    let mut spans = Vec::new();
+    let end_of = |from: usize| {
+        line[from..]
+            .find(|c: char| c.is_whitespace() || "<>\"".contains(c))
+            .map_or(line.len(), |e| from + e)
+    };
+    if let Some((url, done)) = open.take().and_then(|u| {
+        let end = end_of(0);
+        let rest = &line[..end];
+        (!rest.is_empty() && u.contains(rest)).then(|| (u.clone(), u.ends_with(rest)))
+    }) {
+        let end = end_of(0);
+        spans.push((0, end, url.clone()));
+        if !done {
+            *open = Some(url);
+        }
+    }
+    let mut from = 0;
+    while let Some(at) = line[from..].find("http").map(|a| from + a) {
+        let end = end_of(at);
+        let piece = line[at..end].trim_end_matches([';', ',', ')', '.']);
+        if let Some(url) = urls
+            .iter()
+            .find(|u| u.starts_with(piece) && piece.len() >= 8)
+        {
+            spans.push((at, at + piece.len(), url.clone()));
+            if piece.len() < url.len() && end == line.len() {
+                *open = Some(url.clone());
+            }
+        }
+        from = end.max(at + 4);
+    }
+    spans
 }
 
 #[derive(Clone, Copy)]
@@ -220,6 +288,73 @@ fn columns(spec: &[(&'static str, f32, Style, bool)]) -> Vec<Column> {
             width: w / total * CONTENT_W,
             style,
             right,
+        })
+        .collect()
+}
+
+/// A column never gets narrower than its widest word (a status, an API name, a header) needs,
+/// up to this share of the page; longer identifiers break at `/` and the like (see `wrap`).
+const FIT_CAP: f32 = 0.3 * CONTENT_W;
+
+/// The widest space-separated word of `text` in `style`, plus the cell padding.
+fn widest_word(text: &str, style: Style) -> f32 {
+    fonts::printable(text, style.font)
+        .split(' ')
+        .map(|w| style.font.text_width(w, style.size))
+        .fold(0.0, f32::max)
+        + 2.0 * CELL_PAD
+        + 0.5
+}
+
+/// `cols` with widths adjusted to their content: a column narrower than its widest word (capped
+/// at [`FIT_CAP`]) is widened, the width taken from the others in proportion to their room to
+/// spare, so a status word or an API name never splits mid-word.
+fn fit_columns(cols: &[Column], rows: &[Vec<Cell>]) -> Vec<Column> {
+    let mut need: Vec<f32> = cols
+        .iter()
+        .map(|c| widest_word(c.header, CELL_HEAD))
+        .collect();
+    for row in rows.iter().filter(|r| r.len() == cols.len()) {
+        for ((n, c), cell) in need.iter_mut().zip(cols).zip(row) {
+            *n = n.max(widest_word(&cell.text, cell.style.unwrap_or(c.style)));
+        }
+    }
+    let need: Vec<f32> = need.into_iter().map(|n| n.min(FIT_CAP)).collect();
+    let deficit: f32 = cols
+        .iter()
+        .zip(&need)
+        .map(|(c, n)| (n - c.width).max(0.0))
+        .sum();
+    let spare: f32 = cols
+        .iter()
+        .zip(&need)
+        .map(|(c, n)| (c.width - n).max(0.0))
+        .sum();
+    let widths: Vec<f32> = if deficit <= 0.0 {
+        cols.iter().map(|c| c.width).collect()
+    } else if spare > deficit {
+        cols.iter()
+            .zip(&need)
+            .map(|(c, &n)| {
+                if c.width < n {
+                    n
+                } else {
+                    c.width - deficit * (c.width - n) / spare
+                }
+            })
+            .collect()
+    } else {
+        // Not enough room for every word: share the page in proportion to the needs.
+        let total: f32 = need.iter().sum();
+        need.iter().map(|n| n / total * CONTENT_W).collect()
+    };
+    cols.iter()
+        .zip(widths)
+        .map(|(c, width)| Column {
+            header: c.header,
+            width,
+            style: c.style,
+            right: c.right,
         })
         .collect()
 }
@@ -467,10 +602,19 @@ impl Flow {
 
     fn paragraph_at(&mut self, text: &str, style: Style, x: f32, width: f32) {
         let lead = leading(style);
+        let urls = urls_in(text);
+        let mut open: Option<String> = None;
         for line in wrap(text, style.font, style.size, width) {
             self.ensure(lead);
             self.y -= lead;
             let y = self.y + 2.0;
+            for (start, end, url) in url_spans(&line, &urls, &mut open) {
+                let left = x + style.font.text_width(&line[..start], style.size);
+                let w = style.font.text_width(&line[start..end], style.size);
+                self.page()
+                    .links
+                    .push(([left, y - 2.0, w, style.size + 2.0], LinkTarget::Uri(url)));
+            }
             self.page().text_at(x, y, &line, style);
         }
         self.y -= lead * 0.35;
@@ -501,8 +645,12 @@ impl Flow {
             },
         };
         if level == 1 {
-            if self.y < TOP {
+            // A major section starts a new page unless this one is less than half full: no
+            // page is left nearly empty by a short section before it.
+            if self.y < TOP - 0.5 * (TOP - BOTTOM) {
                 self.new_page();
+            } else if self.y < TOP {
+                self.y -= 22.0;
             }
         } else {
             // Keep a heading with at least a few lines of what follows.
@@ -601,6 +749,8 @@ impl Flow {
     ///
     /// A row of a single cell spans the whole width (the subjects of a large finding group).
     fn table(&mut self, cols: &[Column], rows: &[Vec<Cell>]) {
+        let fitted = fit_columns(cols, rows);
+        let cols = &fitted[..];
         let head_h = leading(CELL_HEAD) * 2.0 + 2.0 * CELL_PAD;
         self.ensure(head_h + 3.0 * leading(CELL));
         self.table_header(cols);
