@@ -37,6 +37,9 @@ const BOTTOM: f32 = 52.0; // above the running footer
 const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
 const CELL_PAD: f32 = 3.0;
 
+/// What the method appendix says about the fonts and the characters they lack.
+const FONT_NOTE: &str = "Text in this PDF: it is set in DejaVu Sans and DejaVu Sans Mono, embedded in the file (they cover Latin, Greek and Cyrillic, among others). A character outside them (a Chinese or Japanese character, an emoji) is printed as its Unicode code point, <U+XXXX> (for example <U+6771> for the first character of \"Tokyo\" in Japanese), never replaced or dropped; report.html and findings.json show the text itself.";
+
 /// The rendered document.
 pub struct Pdf {
     pub bytes: Vec<u8>,
@@ -1095,7 +1098,76 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_break_at_separators_or_camel_case() {
+        let at = |s: &str| {
+            let chars: Vec<char> = s.chars().collect();
+            let keep = break_point(&chars);
+            chars[..keep].iter().collect::<String>()
+        };
+        assert_eq!(at("evidence/buckets/riverside-pat"), "evidence/buckets/");
+        assert_eq!(at("riverside-patient-educ"), "riverside-patient-");
+        assert_eq!(at("PutBucketPublicAccessBloc"), "PutBucketPublicAccess");
+        assert_eq!(at("abcdefghij"), "abcdefghij");
+    }
+
+    #[test]
+    fn columns_fit_status_words_and_api_names() {
+        let cols = columns(&[
+            ("Status", 2.0, CELL, false),
+            ("Event", 8.0, CELL, false),
+            ("Reason", 90.0, CELL, false),
+        ]);
+        let rows = vec![vec![
+            styled("EXCEPTED", status_style("excepted")),
+            cell("PutBucketPublicAccessBlock"),
+            cell("a long reason ".repeat(20)),
+        ]];
+        let fitted = fit_columns(&cols, &rows);
+        let total: f32 = fitted.iter().map(|c| c.width).sum();
+        assert!((total - CONTENT_W).abs() < 0.01, "{total}");
+        let status = status_style("excepted");
+        assert!(
+            fitted[0].width - 2.0 * CELL_PAD >= status.font.text_width("EXCEPTED", status.size)
+        );
+        assert!(
+            fitted[1].width - 2.0 * CELL_PAD
+                >= CELL
+                    .font
+                    .text_width("PutBucketPublicAccessBlock", CELL.size)
+        );
+        for (c, text, style) in [
+            (&fitted[0], "EXCEPTED", status),
+            (&fitted[1], "PutBucketPublicAccessBlock", CELL),
+        ] {
+            assert_eq!(
+                wrap(text, style.font, style.size, c.width - 2.0 * CELL_PAD).len(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn urls_in_wrapped_text_are_found_whole() {
+        let text = "References: S3 guide <https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html>; eCFR";
+        let urls = urls_in(text);
+        assert_eq!(
+            urls,
+            ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html"]
+        );
+        let mut open = None;
+        let mut linked = Vec::new();
+        for line in wrap(text, Font::Regular, 8.0, 150.0) {
+            for (start, end, url) in url_spans(&line, &urls, &mut open) {
+                assert_eq!(url, urls[0]);
+                linked.push(line[start..end].to_string());
+            }
+        }
+        assert_eq!(linked.concat(), urls[0]);
+        assert!(linked.len() > 1, "the URL wraps over lines: {linked:?}");
+    }
+
+    #[test]
     fn printable_escapes_what_the_fonts_cannot_show() {
-        assert_eq!(printable("a\tb\u{1F600}c é"), "a b<U+1F600>c é");
+        assert_eq!(printable("a\tb\u{1F691}c é"), "a b<U+1F691>c é");
     }
 }

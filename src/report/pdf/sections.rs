@@ -649,6 +649,7 @@ fn method_appendix(flow: &mut Flow, method: &MethodView) {
     for note in &method.notes {
         flow.paragraph(note, BODY);
     }
+    flow.paragraph(FONT_NOTE, BODY);
     flow.heading("Which API answers decide each control", 3);
     let cols = columns(&[
         ("Control", 32.0, CELL, false),
