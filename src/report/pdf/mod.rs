@@ -28,6 +28,7 @@ use super::ReportError;
 mod archive;
 mod fonts;
 mod sections;
+mod unread;
 
 const PAGE_W: f32 = 612.0; // US Letter
 const PAGE_H: f32 = 792.0;
@@ -297,7 +298,7 @@ fn columns(spec: &[(&'static str, f32, Style, bool)]) -> Vec<Column> {
 
 /// A column never gets narrower than its widest word (a status, an API name, a header) needs,
 /// up to this share of the page; longer identifiers break at `/` and the like (see `wrap`).
-const FIT_CAP: f32 = 0.3 * CONTENT_W;
+const FIT_CAP: f32 = 0.25 * CONTENT_W;
 
 /// The widest space-separated word of `text` in `style`, plus the cell padding.
 fn widest_word(text: &str, style: Style) -> f32 {
