@@ -348,9 +348,22 @@ fn fit_columns(cols: &[Column], rows: &[Vec<Cell>]) -> Vec<Column> {
             })
             .collect()
     } else {
-        // Not enough room for every word: share the page in proportion to the needs.
-        let total: f32 = need.iter().sum();
-        need.iter().map(|n| n / total * CONTENT_W).collect()
+        // Not enough room for every word: the smaller needs (a status, a time, an API name) are
+        // met in full and the largest (long identifiers, which break at `/` and the like) share
+        // what is left equally.
+        let mut sorted = need.clone();
+        sorted.sort_by(f32::total_cmp);
+        let (mut rest, mut left) = (CONTENT_W, sorted.len() as f32);
+        let mut level = f32::MAX;
+        for n in sorted {
+            if n * left > rest {
+                level = rest / left;
+                break;
+            }
+            rest -= n;
+            left -= 1.0;
+        }
+        need.iter().map(|n| n.min(level)).collect()
     };
     cols.iter()
         .zip(widths)
