@@ -34,6 +34,7 @@ mod iam_snapshot;
 mod kms_controls;
 mod org_evaluate;
 mod oscal;
+mod pdf_archive;
 mod report_browser;
 mod report_risk;
 mod sample;

@@ -12,10 +12,9 @@
 //! lopdf here with an /ID derived from the snapshot digest and the generation time.
 
 use printpdf::{
-    BuiltinFont, Color, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rect, Rgb, TextItem, TextMatrix,
+    Color, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, Point, Pt, Rect,
+    Rgb, TextItem, TextMatrix,
 };
-use sha2::{Digest, Sha256};
 
 use super::model::{
     thousands, BucketRow, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup,
@@ -28,7 +27,10 @@ use super::ReportError;
 
 mod coverage;
 mod custody;
+mod archive;
+mod fonts;
 mod sections;
+mod unread;
 
 const PAGE_W: f32 = 612.0; // US Letter
 const PAGE_H: f32 = 792.0;
@@ -37,6 +39,9 @@ const TOP: f32 = PAGE_H - 58.0; // first baseline area below the running header
 const BOTTOM: f32 = 52.0; // above the running footer
 const CONTENT_W: f32 = PAGE_W - 2.0 * MARGIN_X;
 const CELL_PAD: f32 = 3.0;
+
+/// What the method appendix says about the fonts and the characters they lack.
+const FONT_NOTE: &str = "Text in this PDF: it is set in DejaVu Sans and DejaVu Sans Mono, embedded in the file (they cover Latin, Greek and Cyrillic, among others). A character outside them (a Chinese or Japanese character, an emoji) is printed as its Unicode code point, <U+XXXX> (for example <U+6771> for the first character of \"Tokyo\" in Japanese), never replaced or dropped; report.html and findings.json show the text itself.";
 
 /// The rendered document.
 pub struct Pdf {
@@ -52,77 +57,39 @@ enum Font {
 }
 
 impl Font {
-    fn builtin(self) -> BuiltinFont {
+    /// The font's resource name in the PDF (its embedded subset is registered under it).
+    fn id(self) -> &'static str {
         match self {
-            Font::Regular => BuiltinFont::Helvetica,
-            Font::Bold => BuiltinFont::HelveticaBold,
-            Font::Mono => BuiltinFont::Courier,
+            Font::Regular => "FSans",
+            Font::Bold => "FSansBold",
+            Font::Mono => "FSansMono",
         }
     }
 
-    /// Advance width of `c` in thousandths of an em (Adobe's AFM metrics for the standard 14).
-    fn width(self, c: char) -> u16 {
-        if self == Font::Mono {
-            return 600;
-        }
-        let code = c as u32;
-        if !(32..=126).contains(&code) {
-            // Outside ASCII: assume the widest, so wrapped text never overflows its cell.
-            return 1000;
-        }
-        let i = (code - 32) as usize;
-        match self {
-            Font::Regular => HELVETICA[i],
-            _ => HELVETICA_BOLD[i],
-        }
+    const ALL: [Font; 3] = [Font::Regular, Font::Bold, Font::Mono];
+
+    /// Advance width of `c` as printed, in thousandths of an em, from the embedded font itself
+    /// (a character the font lacks is as wide as its `<U+XXXX>` escape).
+    fn width(self, c: char) -> f32 {
+        fonts::char_width(self, c)
     }
 
     fn text_width(self, text: &str, size: f32) -> f32 {
-        text.chars().map(|c| self.width(c) as f32).sum::<f32>() * size / 1000.0
+        text.chars().map(|c| self.width(c)).sum::<f32>() * size / 1000.0
     }
 }
 
-#[rustfmt::skip]
-const HELVETICA: [u16; 95] = [
-    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556,
-    1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556,
-    333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500, 222, 833, 556, 556,
-    556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
-];
-
-#[rustfmt::skip]
-const HELVETICA_BOLD: [u16; 95] = [
-    278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278,
-    556, 556, 556, 556, 556, 556, 556, 556, 556, 556, 333, 333, 584, 584, 584, 611,
-    975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
-    667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556,
-    333, 556, 611, 556, 611, 556, 333, 611, 611, 278, 278, 556, 278, 889, 611, 611,
-    611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
-];
-
-/// Replaces characters the built-in fonts cannot show (they use WinAnsi) and control characters.
+/// `text` as printed in the regular face: characters outside the embedded fonts (and control
+/// characters) become a visible `<U+XXXX>`, never `?`.
 fn printable(text: &str) -> String {
-    text.replace('\u{2026}', "...")
-        .chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => ' ',
-            c if c.is_control() => '?',
-            c if (c as u32) < 0x7f || (0xa0..=0xff).contains(&(c as u32)) => c,
-            '\u{2013}' | '\u{2014}' => '-',
-            '\u{2018}' | '\u{2019}' => '\'',
-            '\u{201c}' | '\u{201d}' => '"',
-            _ => '?',
-        })
-        .collect()
+    fonts::printable(text, Font::Regular)
 }
 
 /// Greedy word wrap by measured width; a word wider than the line (a long bucket name, ARN or
 /// policy) is broken between characters so it never overflows.
 fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
-    let text = printable(text);
-    let space = font.width(' ') as f32 * size / 1000.0;
+    let text = fonts::printable(text, font);
+    let space = font.width(' ') * size / 1000.0;
     let mut lines = Vec::new();
     let mut line = String::new();
     let mut line_w = 0.0f32;
@@ -150,7 +117,7 @@ fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
             let mut fit = 0;
             let mut w = 0.0;
             for &c in &rest {
-                let cw = font.width(c) as f32 * size / 1000.0;
+                let cw = font.width(c) * size / 1000.0;
                 if w + cw > width && fit > 0 {
                     break;
                 }
@@ -158,11 +125,7 @@ fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
                 fit += 1;
             }
             if fit < rest.len() {
-                if let Some(at) = rest[..fit].iter().rposition(|c| "/-.#_:".contains(*c)) {
-                    if at + 1 >= fit / 3 {
-                        fit = at + 1;
-                    }
-                }
+                fit = break_point(&rest[..fit]);
             }
             let piece: String = rest.drain(..fit).collect();
             if rest.is_empty() {
@@ -180,6 +143,78 @@ fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
         lines.push(String::new());
     }
     lines
+}
+
+/// Where to break an identifier too long for its line, given the `fit` characters that fit: after
+/// a `/` or `#` past the first third (a JSON pointer or path stays readable), else after any of
+/// `-._:,;=&?` in the last two thirds, else before a capital that follows a small letter
+/// (`PutBucket|PublicAccessBlock`), else between characters. Returns how many characters to keep.
+fn break_point(fit: &[char]) -> usize {
+    let n = fit.len();
+    let after = |set: &str, from: usize| {
+        fit.iter()
+            .rposition(|c| set.contains(*c))
+            .map(|at| at + 1)
+            .filter(|&at| at >= from && at < n)
+    };
+    after("/#", n / 3)
+        .or_else(|| after("/#-._:,;=&?", n / 3))
+        .or_else(|| {
+            (n / 3..n)
+                .rev()
+                .find(|&i| i > 0 && fit[i].is_uppercase() && fit[i - 1].is_lowercase())
+        })
+        .unwrap_or(n)
+}
+
+/// The web addresses in `text` (references print as `Title <https://...>`).
+fn urls_in(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || "<>\"".contains(c))
+        .filter(|w| w.starts_with("https://") || w.starts_with("http://"))
+        .map(|w| w.trim_end_matches([';', ',', ')', '.']).to_string())
+        .collect()
+}
+
+/// Byte spans of one wrapped line that belong to a URL of `urls`, each with its full address:
+/// a URL that starts on the line, or the rest of one a previous line broke (`open`).
+fn url_spans(
+    line: &str,
+    urls: &[String],
+    open: &mut Option<String>,
+) -> Vec<(usize, usize, String)> {
+    let mut spans = Vec::new();
+    let end_of = |from: usize| {
+        line[from..]
+            .find(|c: char| c.is_whitespace() || "<>\"".contains(c))
+            .map_or(line.len(), |e| from + e)
+    };
+    if let Some((url, done)) = open.take().and_then(|u| {
+        let end = end_of(0);
+        let rest = &line[..end];
+        (!rest.is_empty() && u.contains(rest)).then(|| (u.clone(), u.ends_with(rest)))
+    }) {
+        let end = end_of(0);
+        spans.push((0, end, url.clone()));
+        if !done {
+            *open = Some(url);
+        }
+    }
+    let mut from = 0;
+    while let Some(at) = line[from..].find("http").map(|a| from + a) {
+        let end = end_of(at);
+        let piece = line[at..end].trim_end_matches([';', ',', ')', '.']);
+        if let Some(url) = urls
+            .iter()
+            .find(|u| u.starts_with(piece) && piece.len() >= 8)
+        {
+            spans.push((at, at + piece.len(), url.clone()));
+            if piece.len() < url.len() && end == line.len() {
+                *open = Some(url.clone());
+            }
+        }
+        from = end.max(at + 4);
+    }
+    spans
 }
 
 #[derive(Clone, Copy)]
@@ -263,6 +298,86 @@ fn columns(spec: &[(&'static str, f32, Style, bool)]) -> Vec<Column> {
         .collect()
 }
 
+/// A column never gets narrower than its widest word (a status, an API name, a header) needs,
+/// up to this share of the page; longer identifiers break at `/` and the like (see `wrap`).
+const FIT_CAP: f32 = 0.25 * CONTENT_W;
+
+/// The widest space-separated word of `text` in `style`, plus the cell padding.
+fn widest_word(text: &str, style: Style) -> f32 {
+    fonts::printable(text, style.font)
+        .split(' ')
+        .map(|w| style.font.text_width(w, style.size))
+        .fold(0.0, f32::max)
+        + 2.0 * CELL_PAD
+        + 0.5
+}
+
+/// `cols` with widths adjusted to their content: a column narrower than its widest word (capped
+/// at [`FIT_CAP`]) is widened, the width taken from the others in proportion to their room to
+/// spare, so a status word or an API name never splits mid-word.
+fn fit_columns(cols: &[Column], rows: &[Vec<Cell>]) -> Vec<Column> {
+    let mut need: Vec<f32> = cols
+        .iter()
+        .map(|c| widest_word(c.header, CELL_HEAD))
+        .collect();
+    for row in rows.iter().filter(|r| r.len() == cols.len()) {
+        for ((n, c), cell) in need.iter_mut().zip(cols).zip(row) {
+            *n = n.max(widest_word(&cell.text, cell.style.unwrap_or(c.style)));
+        }
+    }
+    let need: Vec<f32> = need.into_iter().map(|n| n.min(FIT_CAP)).collect();
+    let deficit: f32 = cols
+        .iter()
+        .zip(&need)
+        .map(|(c, n)| (n - c.width).max(0.0))
+        .sum();
+    let spare: f32 = cols
+        .iter()
+        .zip(&need)
+        .map(|(c, n)| (c.width - n).max(0.0))
+        .sum();
+    let widths: Vec<f32> = if deficit <= 0.0 {
+        cols.iter().map(|c| c.width).collect()
+    } else if spare > deficit {
+        cols.iter()
+            .zip(&need)
+            .map(|(c, &n)| {
+                if c.width < n {
+                    n
+                } else {
+                    c.width - deficit * (c.width - n) / spare
+                }
+            })
+            .collect()
+    } else {
+        // Not enough room for every word: the smaller needs (a status, a time, an API name) are
+        // met in full and the largest (long identifiers, which break at `/` and the like) share
+        // what is left equally.
+        let mut sorted = need.clone();
+        sorted.sort_by(f32::total_cmp);
+        let (mut rest, mut left) = (CONTENT_W, sorted.len() as f32);
+        let mut level = f32::MAX;
+        for n in sorted {
+            if n * left > rest {
+                level = rest / left;
+                break;
+            }
+            rest -= n;
+            left -= 1.0;
+        }
+        need.iter().map(|n| n.min(level)).collect()
+    };
+    cols.iter()
+        .zip(widths)
+        .map(|(c, width)| Column {
+            header: c.header,
+            width,
+            style: c.style,
+            right: c.right,
+        })
+        .collect()
+}
+
 /// One cell's content: text and an optional style override (status colours).
 struct Cell {
     text: String,
@@ -304,6 +419,8 @@ enum LinkTarget {
     Anchor(String),
     /// A 0-based index into the body pages.
     BodyPage(usize),
+    /// A web address (a reference), opened by the reader's browser.
+    Uri(String),
 }
 
 #[derive(Default)]
@@ -320,10 +437,11 @@ impl PageOps {
         if text.is_empty() {
             return;
         }
+        let text = fonts::printable(text, style.font);
         let key = (style.font, (style.size * 100.0) as u32);
         if self.font != Some(key) {
             self.text.push(Op::SetFont {
-                font: PdfFontHandle::Builtin(style.font.builtin()),
+                font: PdfFontHandle::External(printpdf::FontId(style.font.id().to_string())),
                 size: Pt(style.size),
             });
             self.font = Some(key);
@@ -349,7 +467,7 @@ impl PageOps {
             matrix: TextMatrix::Translate(Pt(x), Pt(y)),
         });
         self.text.push(Op::ShowText {
-            items: vec![TextItem::Text(text.to_string())],
+            items: vec![TextItem::Text(text)],
         });
     }
 
@@ -412,7 +530,18 @@ impl PageOps {
     fn into_ops(self, page_of: &dyn Fn(&LinkTarget) -> Option<usize>) -> Vec<Op> {
         let mut ops = self.graphics;
         for ([x, y, w, h], target) in &self.links {
-            if let Some(page) = page_of(target) {
+            let action = match target {
+                LinkTarget::Uri(uri) => Some(printpdf::Actions::Uri(uri.clone())),
+                _ => page_of(target).map(|page| {
+                    printpdf::Actions::Goto(printpdf::Destination::Xyz {
+                        page,
+                        left: None,
+                        top: None,
+                        zoom: None,
+                    })
+                }),
+            };
+            if let Some(action) = action {
                 ops.push(Op::LinkAnnotation {
                     link: printpdf::LinkAnnotation::new(
                         Rect {
@@ -423,12 +552,7 @@ impl PageOps {
                             mode: None,
                             winding_order: None,
                         },
-                        printpdf::Actions::Goto(printpdf::Destination::Xyz {
-                            page,
-                            left: None,
-                            top: None,
-                            zoom: None,
-                        }),
+                        action,
                         Some(printpdf::BorderArray::Solid([0.0, 0.0, 0.0])),
                         None,
                         None,
@@ -497,10 +621,19 @@ impl Flow {
 
     fn paragraph_at(&mut self, text: &str, style: Style, x: f32, width: f32) {
         let lead = leading(style);
+        let urls = urls_in(text);
+        let mut open: Option<String> = None;
         for line in wrap(text, style.font, style.size, width) {
             self.ensure(lead);
             self.y -= lead;
             let y = self.y + 2.0;
+            for (start, end, url) in url_spans(&line, &urls, &mut open) {
+                let left = x + style.font.text_width(&line[..start], style.size);
+                let w = style.font.text_width(&line[start..end], style.size);
+                self.page()
+                    .links
+                    .push(([left, y - 2.0, w, style.size + 2.0], LinkTarget::Uri(url)));
+            }
             self.page().text_at(x, y, &line, style);
         }
         self.y -= lead * 0.35;
@@ -531,8 +664,12 @@ impl Flow {
             },
         };
         if level == 1 {
-            if self.y < TOP {
+            // A major section starts a new page unless this one is less than half full: no
+            // page is left nearly empty by a short section before it.
+            if self.y < TOP - 0.5 * (TOP - BOTTOM) {
                 self.new_page();
+            } else if self.y < TOP {
+                self.y -= 22.0;
             }
         } else {
             // Keep a heading with at least a few lines of what follows.
@@ -631,6 +768,8 @@ impl Flow {
     ///
     /// A row of a single cell spans the whole width (the subjects of a large finding group).
     fn table(&mut self, cols: &[Column], rows: &[Vec<Cell>]) {
+        let fitted = fit_columns(cols, rows);
+        let cols = &fitted[..];
         let head_h = leading(CELL_HEAD) * 2.0 + 2.0 * CELL_PAD;
         self.ensure(head_h + 3.0 * leading(CELL));
         self.table_header(cols);
@@ -850,7 +989,7 @@ fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, to
     page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_bottom + 10.0, 0.5, 0.6);
     page.text_at(MARGIN_X, y_bottom, "snapshot digest", small);
     page.text_at(
-        MARGIN_X + 56.0,
+        MARGIN_X + small.font.text_width("snapshot digest ", small.size),
         y_bottom,
         &printable(&c.digest),
         Style {
@@ -875,29 +1014,13 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
     pages.extend(body.pages);
     let total = pages.len();
 
-    let mut doc = PdfDocument::new(&format!(
-        "HIPAA Security Rule evidence: {}",
-        model.cover.header_subject
-    ));
-    let info = &mut doc.metadata.info;
-    info.author = "phi-audit".to_string();
-    info.creator = format!("phi-audit {}", model.cover.tool_version);
-    info.producer = format!("phi-audit {} (printpdf)", model.cover.tool_version);
-    info.subject = format!(
-        "Snapshot {} collected {}",
-        model.cover.digest, model.cover.collected_at
-    );
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&model.cover.generated_at) {
-        if let Ok(date) = printpdf::OffsetDateTime::from_unix_timestamp(t.timestamp()) {
-            info.creation_date = date;
-            info.modification_date = date;
-            info.metadata_date = date;
-        }
-    }
+    // The document information and XMP metadata are written by archive::serialise.
+    let mut doc = PdfDocument::new("report");
     let mut pdf_pages = Vec::with_capacity(total);
     let page_of = |target: &LinkTarget| match target {
         LinkTarget::BodyPage(p) => Some(p + first_body_page + 1),
         LinkTarget::Anchor(a) => anchors.get(a).map(|p| p + first_body_page + 1),
+        LinkTarget::Uri(_) => None,
     };
     for (i, mut page) in pages.into_iter().enumerate() {
         add_running_header(&mut page, model, i + 1, total);
@@ -907,6 +1030,7 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
             page.into_ops(&page_of),
         ));
     }
+    embed_fonts(&mut doc, &pdf_pages)?;
     doc.with_pages(pdf_pages);
     // Outline (bookmarks) with fixed ids: printpdf's own ids are random.
     for (i, entry) in toc.iter().enumerate() {
@@ -920,37 +1044,49 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
             );
         }
     }
-
-    let mut warnings = Vec::new();
-    let options = PdfSaveOptions {
-        optimize: true,
-        subset_fonts: false,
-        secure: true,
-        image_optimization: None,
-    };
-    let mut lopdf_doc = doc.to_lopdf_document(&options, &mut warnings);
-    let id =
-        Sha256::digest(format!("{}|{}", model.cover.digest, model.cover.generated_at).as_bytes());
-    let id_text = crate::snapshot::hex(&id[..16]);
-    lopdf_doc.trailer.set(
-        "ID",
-        lopdf::Object::Array(vec![
-            lopdf::Object::String(
-                id_text.clone().into_bytes(),
-                lopdf::StringFormat::Hexadecimal,
-            ),
-            lopdf::Object::String(id_text.into_bytes(), lopdf::StringFormat::Hexadecimal),
-        ]),
-    );
-    lopdf_doc.compress();
-    let mut bytes = Vec::new();
-    lopdf_doc
-        .save_to(&mut bytes)
-        .map_err(|e| ReportError::Pdf(e.to_string()))?;
+    let bytes = archive::serialise(&doc, &archive::Identity::of(model))?;
     Ok(Pdf {
         bytes,
         pages: total,
     })
+}
+
+/// Registers, under each font's id, the subset of its face that the pages use.
+fn embed_fonts(doc: &mut PdfDocument, pages: &[PdfPage]) -> Result<(), ReportError> {
+    let mut used: std::collections::BTreeMap<String, std::collections::BTreeSet<char>> =
+        std::collections::BTreeMap::new();
+    for page in pages {
+        let mut current = None;
+        for op in &page.ops {
+            match op {
+                Op::SetFont {
+                    font: PdfFontHandle::External(id),
+                    ..
+                } => current = Some(id.0.clone()),
+                Op::ShowText { items } => {
+                    let Some(font) = &current else { continue };
+                    let set = used.entry(font.clone()).or_default();
+                    for item in items {
+                        if let TextItem::Text(text) = item {
+                            set.extend(text.chars());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    for font in Font::ALL {
+        let Some(chars) = used.get(font.id()) else {
+            continue;
+        };
+        let parsed = fonts::subset(font, chars).map_err(ReportError::Pdf)?;
+        doc.resources.fonts.map.insert(
+            printpdf::FontId(font.id().to_string()),
+            printpdf::PdfFont::new(parsed),
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -979,7 +1115,76 @@ mod tests {
     }
 
     #[test]
-    fn printable_replaces_what_winansi_cannot_show() {
-        assert_eq!(printable("a\tb\u{1F600}c é"), "a b?c é");
+    fn identifiers_break_at_separators_or_camel_case() {
+        let at = |s: &str| {
+            let chars: Vec<char> = s.chars().collect();
+            let keep = break_point(&chars);
+            chars[..keep].iter().collect::<String>()
+        };
+        assert_eq!(at("evidence/buckets/riverside-pat"), "evidence/buckets/");
+        assert_eq!(at("riverside-patient-educ"), "riverside-patient-");
+        assert_eq!(at("PutBucketPublicAccessBloc"), "PutBucketPublicAccess");
+        assert_eq!(at("abcdefghij"), "abcdefghij");
+    }
+
+    #[test]
+    fn columns_fit_status_words_and_api_names() {
+        let cols = columns(&[
+            ("Status", 2.0, CELL, false),
+            ("Event", 8.0, CELL, false),
+            ("Reason", 90.0, CELL, false),
+        ]);
+        let rows = vec![vec![
+            styled("EXCEPTED", status_style("excepted")),
+            cell("PutBucketPublicAccessBlock"),
+            cell("a long reason ".repeat(20)),
+        ]];
+        let fitted = fit_columns(&cols, &rows);
+        let total: f32 = fitted.iter().map(|c| c.width).sum();
+        assert!((total - CONTENT_W).abs() < 0.01, "{total}");
+        let status = status_style("excepted");
+        assert!(
+            fitted[0].width - 2.0 * CELL_PAD >= status.font.text_width("EXCEPTED", status.size)
+        );
+        assert!(
+            fitted[1].width - 2.0 * CELL_PAD
+                >= CELL
+                    .font
+                    .text_width("PutBucketPublicAccessBlock", CELL.size)
+        );
+        for (c, text, style) in [
+            (&fitted[0], "EXCEPTED", status),
+            (&fitted[1], "PutBucketPublicAccessBlock", CELL),
+        ] {
+            assert_eq!(
+                wrap(text, style.font, style.size, c.width - 2.0 * CELL_PAD).len(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn urls_in_wrapped_text_are_found_whole() {
+        let text = "References: S3 guide <https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html>; eCFR";
+        let urls = urls_in(text);
+        assert_eq!(
+            urls,
+            ["https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html"]
+        );
+        let mut open = None;
+        let mut linked = Vec::new();
+        for line in wrap(text, Font::Regular, 8.0, 150.0) {
+            for (start, end, url) in url_spans(&line, &urls, &mut open) {
+                assert_eq!(url, urls[0]);
+                linked.push(line[start..end].to_string());
+            }
+        }
+        assert_eq!(linked.concat(), urls[0]);
+        assert!(linked.len() > 1, "the URL wraps over lines: {linked:?}");
+    }
+
+    #[test]
+    fn printable_escapes_what_the_fonts_cannot_show() {
+        assert_eq!(printable("a\tb\u{1F691}c é"), "a b<U+1F691>c é");
     }
 }

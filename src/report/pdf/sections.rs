@@ -53,15 +53,19 @@ const MUTED_CELL: Style = Style {
 /// Groups of more subjects than this list them in a full-width row under the group's row.
 const INLINE_SUBJECTS: usize = 4;
 
-fn findings_table(flow: &mut Flow, groups: &[FindingGroup]) {
+fn findings_table(flow: &mut Flow, groups: &[FindingGroup], unread: &unread::Unread) {
     let cols = columns(&[
         ("Status", 8.0, CELL, false),
-        ("Subject", 34.0, CELL_MONO, false),
-        ("Reason", 36.0, CELL, false),
-        ("Evidence", 22.0, CELL_MONO, false),
+        ("Subject", 27.0, CELL_MONO, false),
+        ("Reason", 35.0, CELL, false),
+        ("Evidence", 30.0, CELL_MONO, false),
     ]);
     let mut rows: Vec<Vec<Cell>> = Vec::new();
     for g in groups {
+        if let Some(row) = unread.row(g) {
+            rows.push(row);
+            continue;
+        }
         let many = g.subjects.len() > INLINE_SUBJECTS;
         let subjects = if many {
             format!("{} subjects, listed below", g.subjects.len())
@@ -87,7 +91,7 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup]) {
     flow.table(&cols, &rows);
 }
 
-fn control_detail(flow: &mut Flow, d: &ControlDetail) {
+fn control_detail(flow: &mut Flow, d: &ControlDetail, unread: &unread::Unread) {
     flow.heading_in_toc(&format!("{}: {}", d.id, d.title), 3, true);
     let page = flow.pages.len() - 1;
     flow.anchors.insert(d.anchor.clone(), page);
@@ -132,7 +136,7 @@ fn control_detail(flow: &mut Flow, d: &ControlDetail) {
     if d.groups.is_empty() {
         flow.paragraph("No failing, error or excepted findings.", BODY);
     } else {
-        findings_table(flow, &d.groups);
+        findings_table(flow, &d.groups, unread);
     }
     let mut passed = d.passed_note.clone();
     if !d.passed_subjects.is_empty() {
@@ -301,13 +305,15 @@ pub(super) fn body(model: &ReportModel) -> Flow {
     risk_summary(&mut flow, &model.risk);
     executive_summary(&mut flow, &model.summary);
     super::coverage::coverage_section(&mut flow, &model.coverage);
+    let unread = unread::Unread::of(&model.safeguards);
+    unread.section(&mut flow);
     if let Some(previous) = &model.previous {
         previous_section(&mut flow, previous);
     }
     if let Some(org) = &model.organisation {
         organisation_summary(&mut flow, org);
     }
-    safeguard_sections(&mut flow, &model.safeguards);
+    safeguard_sections(&mut flow, &model.safeguards, &unread);
     policy_sections(&mut flow, &model.policies);
     inventory_appendix(&mut flow, &model.inventory);
     exceptions_appendix(&mut flow, &model.exceptions);
@@ -423,7 +429,7 @@ fn executive_summary(flow: &mut Flow, s: &SummaryView) {
     }
 }
 
-fn safeguard_sections(flow: &mut Flow, safeguards: &[SafeguardSection]) {
+fn safeguard_sections(flow: &mut Flow, safeguards: &[SafeguardSection], unread: &unread::Unread) {
     for section in safeguards {
         if let Some(account) = &section.account {
             flow.heading(&format!("Account {} {}", account.id, account.name), 1);
@@ -454,7 +460,7 @@ fn safeguard_sections(flow: &mut Flow, safeguards: &[SafeguardSection]) {
             keys_table(flow, &section.keys);
         }
         for detail in &section.details {
-            control_detail(flow, detail);
+            control_detail(flow, detail, unread);
         }
     }
 }
@@ -672,6 +678,7 @@ fn method_appendix(flow: &mut Flow, method: &MethodView) {
     for note in &method.notes {
         flow.paragraph(note, BODY);
     }
+    flow.paragraph(FONT_NOTE, BODY);
     flow.heading("Which API answers decide each control", 3);
     let cols = columns(&[
         ("Control", 32.0, CELL, false),
