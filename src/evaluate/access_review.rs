@@ -331,6 +331,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
             policy,
         });
     }
+    let places = Places::new(details, &names, &sources);
     let index: HashMap<&str, usize> = (sources.iter().enumerate())
         .map(|(i, (b, _))| (b.name.as_str(), i))
         .collect();
@@ -404,6 +405,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
                 list.sort();
                 list.dedup();
             }
+            let evidence = via.iter().map(|v| places.locate(v)).collect();
             out.entries.push(AccessEntry {
                 account: account.to_string(),
                 bucket: bucket.subject.clone(),
@@ -413,6 +415,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
                 write: write.access,
                 manage: manage.access,
                 via,
+                evidence,
                 notes,
             });
         }
@@ -420,6 +423,57 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
     out.entries
         .sort_by(|a, b| (&a.bucket, &a.principal).cmp(&(&b.bucket, &b.principal)));
     out
+}
+
+/// Where each policy a `via` names is recorded: `file#pointer` of its document (the bucket
+/// policy: the recorded GetBucketPolicy, whose policy is one string).
+struct Places(HashMap<String, String>);
+
+impl Places {
+    fn new(
+        details: &AuthorizationDetails,
+        names: &Names,
+        buckets: &[(&crate::snapshot::Bucket, String)],
+    ) -> Places {
+        let mut places = HashMap::new();
+        let mut add = |sources: &[String], inline: &[NamedDocument]| {
+            for (source, policy) in sources.iter().zip(inline) {
+                places.insert(source.clone(), format!("{DETAILS_REF}#{}", policy.pointer));
+            }
+        };
+        for (user, sources) in details.users.iter().zip(&names.users) {
+            add(sources, &user.inline);
+        }
+        for group in &details.groups {
+            add(&names.groups[&group.name], &group.inline);
+        }
+        for (role, sources) in details.roles.iter().zip(&names.roles) {
+            add(sources, &role.inline);
+        }
+        for policy in &details.policies {
+            places.insert(
+                policy.arn.clone(),
+                format!("{DETAILS_REF}#{}", policy.pointer),
+            );
+        }
+        for (bucket, subject) in buckets {
+            places.insert(
+                subject.clone(),
+                bucket.evidence_ref(crate::schema::Operation::GetBucketPolicy),
+            );
+        }
+        Places(places)
+    }
+
+    /// `policy#/Statement/<i>` → where that statement is recorded.
+    fn locate(&self, via: &str) -> String {
+        let (source, statement) = via.split_once('#').unwrap_or((via, ""));
+        match self.0.get(source) {
+            Some(place) if place.starts_with(DETAILS_REF) => format!("{place}{statement}"),
+            Some(place) => place.clone(),
+            None => DETAILS_REF.to_string(),
+        }
+    }
 }
 
 /// An ePHI bucket under review: its subject, ARN and bucket-policy statements.

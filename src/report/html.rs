@@ -13,7 +13,10 @@ const TEMPLATE: &str = include_str!("../../report-templates/report.html");
 
 /// Sections kept in templates of their own, included by name from report.html
 /// (`{% include "NAME" %}`). Each is compiled into the binary like the page itself.
-const PARTIALS: &[(&str, &str)] = &[];
+const PARTIALS: &[(&str, &str)] = &[(
+    "access.html",
+    include_str!("../../report-templates/access.html"),
+)];
 
 pub fn render(model: &ReportModel) -> Result<String, ReportError> {
     let mut tera = tera::Tera::default();

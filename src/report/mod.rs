@@ -3,6 +3,7 @@
 //! since the previous bundle), [`html`] and [`pdf`] (how), and [`oscal`] (the findings as an
 //! OSCAL assessment-results document).
 
+pub mod access;
 pub mod csv;
 pub mod diff;
 pub mod html;

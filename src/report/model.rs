@@ -36,6 +36,8 @@ pub struct ReportModel {
     pub safeguards: Vec<SafeguardSection>,
     pub policies: Vec<PolicySection>,
     pub inventory: Vec<BucketRow>,
+    /// Who can reach each ePHI bucket (the access review).
+    pub access: super::access::AccessView,
     pub exceptions: Vec<ExceptionView>,
     pub changes: ChangesView,
     pub method: MethodView,
@@ -773,6 +775,7 @@ impl ReportModel {
             safeguards,
             policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
             inventory: inventory(scope, report),
+            access: super::access::AccessView::build(audit),
             exceptions: exception_views(&audit.exceptions, judged_at),
             changes: changes(scope, &report.changes, &refs),
             method: method_view(&controls, organisation),
@@ -1071,7 +1074,7 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
 }
 
 /// The inventory's ePHI cell: the designation, and on what basis.
-fn ephi_cell(designation: &crate::snapshot::EphiDesignation) -> String {
+pub(crate) fn ephi_cell(designation: &crate::snapshot::EphiDesignation) -> String {
     use crate::snapshot::EphiBasis;
     match &designation.basis {
         EphiBasis::Tag { key, value } if designation.ephi => {

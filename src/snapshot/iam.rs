@@ -55,6 +55,9 @@ impl Default for IamEvidence {
 pub struct NamedDocument {
     pub name: String,
     pub document: PolicyDocument,
+    /// Where the document sits in its file (`/ok/UserDetailList/0/UserPolicyList/1/PolicyDocument`),
+    /// so the access review can point at the statements it cites.
+    pub pointer: String,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +104,8 @@ pub struct ManagedPolicy {
     pub default_version: String,
     /// The default version's document (the only one in force).
     pub document: PolicyDocument,
+    /// Where the default version's document sits in its file.
+    pub pointer: String,
     /// Non-default versions: not in force, kept so the review can say what they would grant.
     pub other_versions: Vec<NamedDocument>,
 }
@@ -448,13 +453,11 @@ fn inline(
 ) -> Result<Vec<NamedDocument>, SnapshotError> {
     (list.into_iter().enumerate())
         .map(|(i, p)| {
+            let at = format!("{pointer}/{i}/PolicyDocument");
             Ok(NamedDocument {
-                document: document(
-                    path,
-                    &format!("{pointer}/{i}/PolicyDocument"),
-                    &p.policy_document,
-                )?,
+                document: document(path, &at, &p.policy_document)?,
                 name: p.policy_name,
+                pointer: at,
             })
         })
         .collect()
@@ -519,11 +522,8 @@ fn managed(path: &Path, i: usize, p: RawPolicy) -> Result<ManagedPolicy, Snapsho
     let mut default = None;
     let mut other_versions = Vec::new();
     for (v, version) in p.policy_version_list.into_iter().enumerate() {
-        let doc = document(
-            path,
-            &format!("{at}/PolicyVersionList/{v}/Document"),
-            &version.document,
-        )?;
+        let pointer = format!("{at}/PolicyVersionList/{v}/Document");
+        let doc = document(path, &pointer, &version.document)?;
         if version.is_default_version {
             if version.version_id != p.default_version_id {
                 return Err(invalid(
@@ -532,15 +532,16 @@ fn managed(path: &Path, i: usize, p: RawPolicy) -> Result<ManagedPolicy, Snapsho
                     format!("is true but DefaultVersionId is {}", p.default_version_id),
                 ));
             }
-            default = Some(doc);
+            default = Some((doc, pointer));
         } else {
             other_versions.push(NamedDocument {
                 name: version.version_id,
                 document: doc,
+                pointer,
             });
         }
     }
-    let document = default.ok_or_else(|| {
+    let (document, pointer) = default.ok_or_else(|| {
         invalid(
             path,
             format!("{at}/PolicyVersionList"),
@@ -552,6 +553,7 @@ fn managed(path: &Path, i: usize, p: RawPolicy) -> Result<ManagedPolicy, Snapsho
         name: p.policy_name,
         default_version: p.default_version_id,
         document,
+        pointer,
         other_versions,
     })
 }

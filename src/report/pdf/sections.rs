@@ -288,6 +288,7 @@ pub(super) fn body(model: &ReportModel) -> Flow {
         organisation_summary(&mut flow, org);
     }
     safeguard_sections(&mut flow, &model.safeguards);
+    super::access::access_section(&mut flow, &model.access);
     policy_sections(&mut flow, &model.policies);
     inventory_appendix(&mut flow, &model.inventory);
     exceptions_appendix(&mut flow, &model.exceptions);
