@@ -450,3 +450,93 @@ fn account_access(
     );
     out
 }
+
+/// The columns of `access-review.csv`.
+pub const CSV_HEADER: [&str; 11] = [
+    "account",
+    "bucket",
+    "ephi",
+    "principal",
+    "type",
+    "read",
+    "write",
+    "manage",
+    "via",
+    "evidence",
+    "notes",
+];
+
+/// What the CSV's read, write and manage cells say where the review could not be made.
+pub const NOT_ASSESSED: &str = "not assessed";
+
+/// `access-review.csv`: one row per access-review entry (findings.json's `access_review`),
+/// in (account, bucket, principal) order, with the bucket's ePHI basis; then one row per
+/// account or bucket whose review could not be made, its rights `not assessed` and `notes` saying
+/// why, so that a missing review never reads as "nobody". Cells are neutralised as in
+/// findings.csv.
+pub fn write_access_csv(audit: &Audit, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use super::csv::neutralise;
+    let mut writer = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(out);
+    writer.write_record(CSV_HEADER)?;
+    let refs = BundleRefs::new(audit);
+    let mut basis: BTreeMap<(&str, String), String> = BTreeMap::new();
+    for account in &audit.scope.accounts {
+        for b in &account.buckets {
+            if let Some(d) = &b.ephi {
+                basis.insert(
+                    (account.id.as_str(), format!("s3://{}", b.name)),
+                    ephi_cell(d),
+                );
+            }
+        }
+    }
+    let review = &audit.findings.access_review;
+    for e in &review.entries {
+        let ephi = basis.get(&(e.account.as_str(), e.bucket.clone()));
+        let evidence: Vec<String> = e.evidence.iter().map(|r| refs.path(r)).collect();
+        writer.write_record([
+            neutralise(&e.account),
+            neutralise(&e.bucket),
+            neutralise(ephi.map_or("", String::as_str)),
+            neutralise(&e.principal),
+            neutralise(&e.kind),
+            e.read.as_str().to_string(),
+            e.write.as_str().to_string(),
+            e.manage.as_str().to_string(),
+            neutralise(&e.via.join(" ")),
+            neutralise(&evidence.join(" ")),
+            neutralise(&e.notes.join("; ")),
+        ])?;
+    }
+    for (key, why) in &review.not_assessed {
+        let (account, bucket) = match key.strip_prefix("account:") {
+            Some(account) => (account.to_string(), String::new()),
+            // A bucket key: its account is the one whose entries name it, or the only one.
+            None => (
+                (review.entries.iter())
+                    .find(|e| &e.bucket == key)
+                    .map(|e| e.account.clone())
+                    .or_else(|| audit.scope.accounts.first().map(|a| a.id.clone()))
+                    .unwrap_or_default(),
+                key.clone(),
+            ),
+        };
+        let ephi = basis.get(&(account.as_str(), bucket.clone()));
+        writer.write_record([
+            neutralise(&account),
+            neutralise(&bucket),
+            neutralise(ephi.map_or("", String::as_str)),
+            String::new(),
+            String::new(),
+            NOT_ASSESSED.to_string(),
+            NOT_ASSESSED.to_string(),
+            NOT_ASSESSED.to_string(),
+            String::new(),
+            String::new(),
+            neutralise(why),
+        ])?;
+    }
+    writer.flush()
+}
