@@ -382,18 +382,8 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
             {
                 continue;
             }
-            let mut via: Vec<String> = [&read, &write, &manage]
-                .iter()
-                .flat_map(|d| d.via.iter().cloned())
-                .collect();
-            via.sort();
-            via.dedup();
-            let mut notes: Vec<String> = [&read, &write, &manage]
-                .iter()
-                .flat_map(|d| d.notes.iter().cloned())
-                .collect();
-            notes.sort();
-            notes.dedup();
+            let via = merged([&read.via, &write.via, &manage.via]);
+            let notes = merged([&read.notes, &write.notes, &manage.notes]);
             let hits: Vec<String> = via
                 .iter()
                 .filter(|v| unscoped.contains(*v))
@@ -422,6 +412,14 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
     }
     out.entries
         .sort_by(|a, b| (&a.bucket, &a.principal).cmp(&(&b.bucket, &b.principal)));
+    out
+}
+
+/// The three lists as one, sorted, each item once.
+fn merged(lists: [&Vec<String>; 3]) -> Vec<String> {
+    let mut out: Vec<String> = lists.into_iter().flatten().cloned().collect();
+    out.sort();
+    out.dedup();
     out
 }
 

@@ -155,3 +155,39 @@ pub(super) fn access_section(flow: &mut Flow, view: &AccessView) {
         }
     }
 }
+
+/// The access part of "Changes since last review".
+pub(super) fn previous_access(flow: &mut Flow, p: &PreviousView) {
+    flow.heading(
+        &format!("Access to ePHI gained or lost ({})", p.access.len()),
+        3,
+    );
+    if p.access.is_empty() {
+        flow.paragraph("None.", MUTED);
+    } else {
+        let cols = columns(&[
+            ("Change", 9.0, CELL, false),
+            ("Bucket", 22.0, CELL_MONO, false),
+            ("Principal", 27.0, CELL_MONO, false),
+            ("Gained", 14.0, CELL, false),
+            ("Lost", 14.0, CELL, false),
+            ("Through (this review)", 14.0, CELL_MONO, false),
+        ]);
+        let rows: Vec<Vec<Cell>> = (p.access.iter())
+            .map(|c| {
+                vec![
+                    cell(c.change.clone()),
+                    cell(c.bucket.clone()),
+                    cell(format!("{} ({})", c.principal, c.kind)),
+                    cell(c.gained.clone()),
+                    cell(c.lost.clone()),
+                    cell(c.via.clone()),
+                ]
+            })
+            .collect();
+        flow.table(&cols, &rows);
+    }
+    for note in &p.access_not_compared {
+        flow.paragraph(note, status_style("error"));
+    }
+}

@@ -233,6 +233,7 @@ fn previous_section(flow: &mut Flow, p: &PreviousView) {
         let rows = config_rows(&p.configurations);
         flow.table(&cols, &rows);
     }
+    super::access::previous_access(flow, p);
     flow.paragraph(&p.note, MUTED);
 }
 
