@@ -140,18 +140,22 @@ pub fn compare(old: &AccessSide, new: &AccessSide) -> AccessDiff {
             format!("{why}: access changes are not listed"),
         );
     }
-    for (label, side) in [("previous", old), ("new", new)] {
-        for (key, why) in side
-            .review
-            .not_assessed
-            .iter()
-            .filter(|(k, _)| k.starts_with("s3://"))
-        {
-            out.not_compared.insert(
-                key.clone(),
-                format!("in the {label} bundle, {why}: its changes may come from that policy"),
-            );
-        }
+    let unreadable = |side: &AccessSide, key: &str| side.review.not_assessed.get(key).cloned();
+    let buckets: BTreeSet<&String> = (old.review.not_assessed.keys())
+        .chain(new.review.not_assessed.keys())
+        .filter(|k| k.starts_with("s3://"))
+        .collect();
+    for key in buckets {
+        let (label, why) = match (unreadable(old, key), unreadable(new, key)) {
+            (Some(_), Some(why)) => ("in both bundles", why),
+            (Some(why), None) => ("in the previous bundle", why),
+            (None, Some(why)) => ("in the new bundle", why),
+            (None, None) => continue,
+        };
+        out.not_compared.insert(
+            key.clone(),
+            format!("{label}, {why}: its changes may come from that policy"),
+        );
     }
     let compared = |account: &str| old.reviewed.contains(account) && new.reviewed.contains(account);
     let (before, after) = (old.entries(), new.entries());

@@ -177,7 +177,7 @@ fn diff_and_report_previous_list_who_gained_and_lost_access() {
     );
     assert_eq!(
         diff["access_changes"]["not_compared"]["s3://riverside-finance-restricted"],
-        json!("in the new bundle, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes are not shown: its changes may come from that policy")
+        json!("in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes are not shown: its changes may come from that policy")
     );
     assert!(diff["access_changes"]["not_compared"]
         .as_object()

@@ -197,8 +197,17 @@ Changed configurations (3)
   riverside-research-deid GetBucketVersioning
     /ok/Status: absent -> "Enabled"
 
+Access to ePHI gained or lost (2)
+  removed s3://riverside-legacy-scans-2015 user/it-admin: read: yes -> no, write: yes -> no,
+    manage: yes -> no
+  added s3://riverside-phi-new-intake user/it-admin: read: no -> yes, write: no -> yes, manage: no
+    -> yes
+  not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with
+  AccessDenied (Access Denied): grants the bucket policy makes are not shown: its changes may come
+  from that policy
+
 Summary: new failures 9, fixed failures 1, newly unassessable 0, exceptions expired 2, new buckets
-1, removed buckets 1, changed configurations 3
+1, removed buckets 1, changed configurations 3, access changes 2
 "#;
 
 #[test]
@@ -239,7 +248,8 @@ fn the_json_has_the_documented_shape_and_the_same_bytes_every_time() {
             "expired_exceptions",
             "new_buckets",
             "removed_buckets",
-            "changed_configurations"
+            "changed_configurations",
+            "access_changes"
         ]
     );
     assert_eq!(value["format"], "phi-audit-diff/1");
