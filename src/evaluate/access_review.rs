@@ -45,6 +45,9 @@ pub struct AccountReview {
     pub unscoped: BTreeMap<String, Vec<String>>,
 }
 
+/// Where identity policies are recorded (the authorization details, `iam/policies.json`).
+const IAM_PREFIX: &str = "iam/";
+
 /// The evidence reference of the authorization details.
 pub const DETAILS_REF: &str = "iam/GetAccountAuthorizationDetails.json";
 
@@ -227,11 +230,15 @@ fn names(details: &AuthorizationDetails) -> Names {
     }
 }
 
-fn subjects<'a>(details: &'a AuthorizationDetails, names: &'a Names) -> Vec<Subject<'a>> {
+fn subjects<'a>(
+    details: &'a AuthorizationDetails,
+    looked_up: &'a BTreeMap<String, Evidence<ManagedPolicy>>,
+    names: &'a Names,
+) -> Vec<Subject<'a>> {
+    // The listed policies, and those read with GetPolicy because the listing lacked them.
     let builder = Builder {
-        policies: details
-            .policies
-            .iter()
+        policies: (details.policies.iter())
+            .chain(looked_up.values().filter_map(Evidence::found))
             .map(|p| (p.arn.as_str(), p))
             .collect(),
     };
@@ -298,7 +305,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
         Evidence::NotConfigured => return out,
     };
     let names = names(details);
-    let subjects = subjects(details, &names);
+    let subjects = subjects(details, &snapshot.iam.looked_up, &names);
     let mut sources = Vec::new();
     let mut buckets = Vec::new();
     for (bucket, ephi) in snapshot.buckets.iter().zip(&designations) {
@@ -331,7 +338,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
             policy,
         });
     }
-    let places = Places::new(details, &names, &sources);
+    let places = Places::new(details, &snapshot.iam.looked_up, &names, &sources);
     let index: HashMap<&str, usize> = (sources.iter().enumerate())
         .map(|(i, (b, _))| (b.name.as_str(), i))
         .collect();
@@ -383,7 +390,8 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
                 continue;
             }
             let via = merged([&read.via, &write.via, &manage.via]);
-            let notes = merged([&read.notes, &write.notes, &manage.notes]);
+            let mut notes = merged([&read.notes, &write.notes, &manage.notes]);
+            notes.extend(lookup_notes(subject, &snapshot.iam.looked_up));
             let hits: Vec<String> = via
                 .iter()
                 .filter(|v| unscoped.contains(*v))
@@ -415,6 +423,26 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
     out
 }
 
+/// Why a policy the review could not see is missing: GetPolicy or GetPolicyVersion failed, or
+/// the snapshot holds no answer for it (collected before phi-audit looked policies up).
+fn lookup_notes(
+    subject: &Subject,
+    looked_up: &BTreeMap<String, Evidence<ManagedPolicy>>,
+) -> Vec<String> {
+    let boundary = match &subject.boundary {
+        Boundary::Unknown(arn) => Some(*arn),
+        _ => None,
+    };
+    (subject.unknown.iter().copied().chain(boundary))
+        .map(|arn| match looked_up.get(arn) {
+            Some(Evidence::Unavailable(why)) => format!("{arn} could not be read: {why}"),
+            _ => format!(
+                "{arn} is neither listed by GetAccountAuthorizationDetails nor read with GetPolicy"
+            ),
+        })
+        .collect()
+}
+
 /// The three lists as one, sorted, each item once.
 fn merged(lists: [&Vec<String>; 3]) -> Vec<String> {
     let mut out: Vec<String> = lists.into_iter().flatten().cloned().collect();
@@ -430,6 +458,7 @@ struct Places(HashMap<String, String>);
 impl Places {
     fn new(
         details: &AuthorizationDetails,
+        looked_up: &BTreeMap<String, Evidence<ManagedPolicy>>,
         names: &Names,
         buckets: &[(&crate::snapshot::Bucket, String)],
     ) -> Places {
@@ -454,6 +483,10 @@ impl Places {
                 format!("{DETAILS_REF}#{}", policy.pointer),
             );
         }
+        for policy in looked_up.values().filter_map(Evidence::found) {
+            // Already `iam/policies.json#<pointer>`.
+            places.insert(policy.arn.clone(), policy.pointer.clone());
+        }
         for (bucket, subject) in buckets {
             places.insert(
                 subject.clone(),
@@ -467,7 +500,7 @@ impl Places {
     fn locate(&self, via: &str) -> String {
         let (source, statement) = via.split_once('#').unwrap_or((via, ""));
         match self.0.get(source) {
-            Some(place) if place.starts_with(DETAILS_REF) => format!("{place}{statement}"),
+            Some(place) if place.starts_with(IAM_PREFIX) => format!("{place}{statement}"),
             Some(place) => place.clone(),
             None => DETAILS_REF.to_string(),
         }

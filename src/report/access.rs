@@ -134,7 +134,7 @@ fn short_name(arn: &str) -> String {
 /// `arn:aws:iam::aws:policy/AdministratorAccess#/Statement/0` → `AdministratorAccess, statement 0`;
 /// `group/doctors/inline/read#/Statement/1` → `group/doctors inline read, statement 1`;
 /// `s3://b#/Statement/2` → `bucket policy, statement 2`.
-fn via_label(via: &str) -> String {
+pub(crate) fn via_label(via: &str) -> String {
     let (source, pointer) = via.split_once('#').unwrap_or((via, ""));
     let statement = pointer
         .strip_prefix("/Statement/")

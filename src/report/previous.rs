@@ -59,6 +59,7 @@ pub struct AccessChangeRow {
     /// `read: no -> yes; write: no -> conditional`.
     pub gained: String,
     pub lost: String,
+    /// The deciding statements, short: `AdministratorAccess, statement 0`.
     pub via: String,
 }
 
@@ -220,7 +221,10 @@ impl PreviousView {
                     kind: c.kind.clone(),
                     gained: c.gained.join("; "),
                     lost: c.lost.join("; "),
-                    via: c.via.join(" "),
+                    via: (c.via.iter())
+                        .map(|v| super::access::via_label(v))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 })
                 .collect(),
             access_not_compared: (diff.access_changes.not_compared.iter())

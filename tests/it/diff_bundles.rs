@@ -424,7 +424,7 @@ fn a_bundle_compared_with_itself_shows_no_change() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.ends_with(
         "Summary: new failures 0, fixed failures 0, newly unassessable 0, exceptions expired 0, new buckets\n\
-         0, removed buckets 0, changed configurations 0\n"
+         0, removed buckets 0, changed configurations 0, access changes 0\n"
     ), "{out}");
 }
 
@@ -638,8 +638,8 @@ Its report generated (UTC): 2026-10-08T09:00:00Z
 Its evidence collected (UTC): 2026-10-01T06:00:00Z
 Its snapshot digest: 70e193e15b7e903baf16ee9feece9b6f170328b7ed73e752025207e3bec4d92e
 Its MANIFEST.sha256 (SHA-256): {OLD_MANIFEST_SHA256}
-New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations
-9 | 1 | 0 | 2 | 1 | 1 | 3
+New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations | Access to ePHI gained or lost
+9 | 1 | 0 | 2 | 1 | 1 | 3 | 2
 New failures (9)
 Subject | Control | Severity | Change | Reason (this review)
 s3://riverside-partner-referrals | s3.world-listable-anonymous | high | pass -> fail | Anyone on the internet can list the objects: the bucket ACL grants READ to AllUsers.
@@ -671,6 +671,11 @@ Bucket | API call | What changed (before -> after)
 riverside-partner-referrals | GetBucketAcl | /ok/Grants added: {"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}
 riverside-phi-claims-837 | GetBucketPolicy | /ok/Policy/Statement/0/Sid: "DenyNonTlsObjectAccess" -> "<script>alert(\"sid\")</script>"
 riverside-research-deid | GetBucketVersioning | /ok/Status: absent -> "Enabled"
+Access to ePHI gained or lost (2)
+Change | Bucket | Principal | Gained | Lost | Through (this review)
+removed | s3://riverside-legacy-scans-2015 | arn:aws:iam::111122223333:user/it-admin (user) |  | read: yes -> no; write: yes -> no; manage: yes -> no | arn:aws:iam::aws:policy/AdministratorAccess#/Statement/0
+added | s3://riverside-phi-new-intake | arn:aws:iam::111122223333:user/it-admin (user) | read: no -> yes; write: no -> yes; manage: no -> yes |  | arn:aws:iam::aws:policy/AdministratorAccess#/Statement/0
+Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes are not shown: its changes may come from that policy.
 The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;
 
 #[test]
@@ -728,9 +733,9 @@ Its report generated (UTC) 2026-10-08T09:00:00Z
 Its evidence collected (UTC) 2026-10-01T06:00:00Z
 Its snapshot digest 70e193e15b7e903baf16ee9feece9b6f170328b7ed73e752025207e3bec4d92e
 Its MANIFEST.sha256 (SHA-256) {OLD_MANIFEST_SHA256}
-New failures Fixed failures Newly Exceptions expired New buckets Removed buckets Changed
-unassessable configurations
-9 1 0 2 1 1 3
+New failures Fixed failures Newly Exceptions New buckets Removed Changed Access to ePHI
+unassessable expired buckets configurations gained or lost
+9 1 0 2 1 1 3 2
 New failures (9)
 Subject Control Severity Change Reason (this review)
 s3://riverside-partner- s3.world-listable- high pass -> fail Anyone on the internet can list the objects: the
@@ -790,6 +795,19 @@ AllUsers"},"Permission":"READ"}
 riverside-phi-claims-837 GetBucketPolicy /ok/Policy/Statement/0/Sid: "DenyNonTlsObjectAccess" ->
 "<script>alert(\"sid\")</script>"
 riverside-research-deid GetBucketVersioning /ok/Status: absent -> "Enabled"
+Access to ePHI gained or lost (2)
+Change Bucket Principal Gained Lost Through (this
+review)
+removed s3://riverside-legacy- arn:aws:iam::111122223333:user/ read: yes -> no; arn:aws:iam::
+scans-2015 it-admin (user) write: yes -> no; aws:policy/
+manage: yes -> no AdministratorAcc
+ess#/Statement/0
+added s3://riverside-phi-new- arn:aws:iam::111122223333:user/ read: no -> yes; arn:aws:iam::
+intake it-admin (user) write: no -> yes; aws:policy/
+manage: no -> yes AdministratorAcc
+ess#/Statement/0
+Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes
+are not shown: its changes may come from that policy.
 The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and
 control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is
 changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;

@@ -166,12 +166,12 @@ pub(super) fn previous_access(flow: &mut Flow, p: &PreviousView) {
         flow.paragraph("None.", MUTED);
     } else {
         let cols = columns(&[
-            ("Change", 9.0, CELL, false),
-            ("Bucket", 22.0, CELL_MONO, false),
-            ("Principal", 27.0, CELL_MONO, false),
-            ("Gained", 14.0, CELL, false),
-            ("Lost", 14.0, CELL, false),
-            ("Through (this review)", 14.0, CELL_MONO, false),
+            ("Change", 8.0, CELL, false),
+            ("Bucket", 20.0, CELL_MONO, false),
+            ("Principal", 24.0, CELL_MONO, false),
+            ("Gained", 15.0, CELL, false),
+            ("Lost", 15.0, CELL, false),
+            ("Through (this review)", 18.0, CELL, false),
         ]);
         let rows: Vec<Vec<Cell>> = (p.access.iter())
             .map(|c| {
