@@ -409,6 +409,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn policies_named_but_not_listed_are_looked_up() {
+        let details = json!({"ok": {
+            "UserDetailList": [{"AttachedManagedPolicies": [{"PolicyArn": "arn:p/Listed"}, {"PolicyArn": "arn:p/Attached"}],
+                                "PermissionsBoundary": {"PermissionsBoundaryArn": "arn:p/Boundary"}}],
+            "GroupDetailList": [{"AttachedManagedPolicies": [{"PolicyArn": "arn:p/Attached"}]}],
+            "RoleDetailList": [{"PermissionsBoundary": {"PermissionsBoundaryArn": "arn:p/Listed"}}],
+            "Policies": [{"Arn": "arn:p/Listed"}]}});
+        assert_eq!(
+            unlisted_policies(&details),
+            ["arn:p/Attached", "arn:p/Boundary"]
+        );
+        assert!(unlisted_policies(&json!({"error": {"code": "AccessDenied"}})).is_empty());
+    }
+
+    #[test]
     fn documents_are_url_decoded_into_json() {
         let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
         assert_eq!(

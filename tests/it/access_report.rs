@@ -339,3 +339,109 @@ fn without_identity_evidence_the_review_says_not_assessed_never_nobody() {
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(lines[1].starts_with("111122223333,,,,,not assessed,not assessed,not assessed,,,\"the snapshot holds no identity evidence"), "{csv}");
 }
+
+/// The sample with ClaimsBilling (billing-lee's only policy) taken out of the authorization
+/// details, and `iam/policies.json` as given (`None`: no such file).
+fn without_listed_policy(dir: &Path, policies: Option<Value>) -> (PathBuf, Value) {
+    let snapshot = sample_copy(dir, "snapshot");
+    let path = snapshot.join(DETAILS);
+    let mut details: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let list = details["ok"]["Policies"].as_array_mut().unwrap();
+    let at = (list.iter())
+        .position(|p| p["Arn"] == "arn:aws:iam::111122223333:policy/ClaimsBilling")
+        .unwrap();
+    let removed = list.remove(at);
+    std::fs::write(&path, serde_json::to_vec_pretty(&details).unwrap()).unwrap();
+    if let Some(policies) = policies {
+        std::fs::write(
+            snapshot.join("iam/policies.json"),
+            serde_json::to_vec_pretty(&policies).unwrap(),
+        )
+        .unwrap();
+    }
+    (snapshot, removed)
+}
+
+fn claims_entry_of_billing_lee(snapshot: &Path) -> Option<Value> {
+    let (_, out, err) = phi_audit(&[
+        "evaluate",
+        snapshot.to_str().unwrap(),
+        "--format",
+        "json",
+        "--generated-at",
+        "2026-10-08T09:00:00Z",
+    ]);
+    let report: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {err}"));
+    (report["access_review"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter())
+    .find(|e| {
+        e["bucket"] == "s3://riverside-phi-claims-837"
+            && e["principal"] == "arn:aws:iam::111122223333:user/billing-lee"
+    })
+    .cloned()
+}
+
+#[test]
+fn a_policy_the_details_do_not_list_is_read_from_get_policy_or_left_conditional() {
+    let dir = tempfile::tempdir().unwrap();
+    // Without iam/policies.json: conditional, and the note says why.
+    let (snapshot, removed) = without_listed_policy(dir.path(), None);
+    let entry = claims_entry_of_billing_lee(&snapshot).unwrap();
+    assert_eq!(entry["read"], "conditional");
+    let notes = entry["notes"].to_string();
+    assert!(
+        notes.contains("neither listed by GetAccountAuthorizationDetails nor read with GetPolicy"),
+        "{notes}"
+    );
+
+    // Read with GetPolicy + GetPolicyVersion: the default version decides, as if listed.
+    let default = (removed["PolicyVersionList"].as_array().unwrap().iter())
+        .find(|v| v["IsDefaultVersion"] == true)
+        .unwrap()
+        .clone();
+    let arn = removed["Arn"].clone();
+    let found = json!({"policies": [{"arn": arn, "calls": {
+        "GetPolicy": {"ok": {"Policy": {"PolicyName": "ClaimsBilling", "Arn": arn, "DefaultVersionId": default["VersionId"]}}},
+        "GetPolicyVersion": {"ok": {"PolicyVersion": default}}}}]});
+    let dir = tempfile::tempdir().unwrap();
+    let (snapshot, _) = without_listed_policy(dir.path(), Some(found.clone()));
+    let entry = claims_entry_of_billing_lee(&snapshot).unwrap();
+    assert_eq!(
+        (&entry["read"], &entry["write"], &entry["manage"]),
+        (&json!("yes"), &json!("yes"), &json!("no"))
+    );
+    assert_eq!(
+        entry["evidence"],
+        json!(["iam/policies.json#/policies/0/calls/GetPolicyVersion/ok/PolicyVersion/Document/Statement/0"])
+    );
+    assert!(entry.get("notes").is_none(), "{entry}");
+
+    // GetPolicy refused: still conditional, never a silent "no", and the note names the call.
+    let refused = json!({"policies": [{"arn": arn, "calls": {
+        "GetPolicy": {"error": {"code": "AccessDenied", "message": "not authorized"}}}}]});
+    let dir = tempfile::tempdir().unwrap();
+    let (snapshot, _) = without_listed_policy(dir.path(), Some(refused));
+    let entry = claims_entry_of_billing_lee(&snapshot).unwrap();
+    assert_eq!(entry["read"], "conditional");
+    let notes = entry["notes"].to_string();
+    assert!(
+        notes.contains("could not be read: GetPolicy failed with AccessDenied"),
+        "{notes}"
+    );
+
+    // A version that is not the default is bad input naming file and pointer.
+    let mut wrong = found;
+    wrong["policies"][0]["calls"]["GetPolicyVersion"]["ok"]["PolicyVersion"]["IsDefaultVersion"] =
+        json!(false);
+    let dir = tempfile::tempdir().unwrap();
+    let (snapshot, _) = without_listed_policy(dir.path(), Some(wrong));
+    let (code, _, err) = phi_audit(&["evaluate", snapshot.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("policies.json"), "{err}");
+    assert!(
+        err.contains("/policies/0/calls/GetPolicyVersion/ok/PolicyVersion/VersionId"),
+        "{err}"
+    );
+}

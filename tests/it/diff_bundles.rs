@@ -673,8 +673,8 @@ riverside-phi-claims-837 | GetBucketPolicy | /ok/Policy/Statement/0/Sid: "DenyNo
 riverside-research-deid | GetBucketVersioning | /ok/Status: absent -> "Enabled"
 Access to ePHI gained or lost (2)
 Change | Bucket | Principal | Gained | Lost | Through (this review)
-removed | s3://riverside-legacy-scans-2015 | arn:aws:iam::111122223333:user/it-admin (user) |  | read: yes -> no; write: yes -> no; manage: yes -> no | arn:aws:iam::aws:policy/AdministratorAccess#/Statement/0
-added | s3://riverside-phi-new-intake | arn:aws:iam::111122223333:user/it-admin (user) | read: no -> yes; write: no -> yes; manage: no -> yes |  | arn:aws:iam::aws:policy/AdministratorAccess#/Statement/0
+removed | s3://riverside-legacy-scans-2015 | arn:aws:iam::111122223333:user/it-admin (user) |  | read: yes -> no; write: yes -> no; manage: yes -> no | AdministratorAccess, statement 0
+added | s3://riverside-phi-new-intake | arn:aws:iam::111122223333:user/it-admin (user) | read: no -> yes; write: no -> yes; manage: no -> yes |  | AdministratorAccess, statement 0
 Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes are not shown: its changes may come from that policy.
 The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;
 
@@ -796,16 +796,13 @@ riverside-phi-claims-837 GetBucketPolicy /ok/Policy/Statement/0/Sid: "DenyNonTls
 "<script>alert(\"sid\")</script>"
 riverside-research-deid GetBucketVersioning /ok/Status: absent -> "Enabled"
 Access to ePHI gained or lost (2)
-Change Bucket Principal Gained Lost Through (this
-review)
-removed s3://riverside-legacy- arn:aws:iam::111122223333:user/ read: yes -> no; arn:aws:iam::
-scans-2015 it-admin (user) write: yes -> no; aws:policy/
-manage: yes -> no AdministratorAcc
-ess#/Statement/0
-added s3://riverside-phi-new- arn:aws:iam::111122223333:user/ read: no -> yes; arn:aws:iam::
-intake it-admin (user) write: no -> yes; aws:policy/
-manage: no -> yes AdministratorAcc
-ess#/Statement/0
+Change Bucket Principal Gained Lost Through (this review)
+removed s3://riverside-legacy- arn:aws:iam::111122223333: read: yes -> no; write: AdministratorAccess,
+scans-2015 user/it-admin (user) yes -> no; manage: statement 0
+yes -> no
+added s3://riverside-phi-new- arn:aws:iam::111122223333: read: no -> yes; write: AdministratorAccess,
+intake user/it-admin (user) no -> yes; manage: statement 0
+no -> yes
 Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes
 are not shown: its changes may come from that policy.
 The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and
