@@ -494,6 +494,11 @@ pub struct AccessEntry {
     /// The deciding statements: `<policy ARN or user|group|role/<name>/inline/<policy>>#/Statement/<i>`,
     /// or `s3://bucket#/Statement/<i>` for the bucket policy.
     pub via: Vec<String>,
+    /// Where each `via` statement is recorded, in the same order: the policy document in
+    /// `iam/GetAccountAuthorizationDetails.json` (`…#/ok/Policies/3/PolicyVersionList/1/Document/Statement/0`),
+    /// or the bucket's recorded GetBucketPolicy (whose policy is one string).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
     /// Why an answer is conditional, in words (an unreadable policy, a condition).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

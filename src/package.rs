@@ -21,9 +21,9 @@ use zip::{CompressionMethod, ZipWriter};
 
 use crate::audit::Audit;
 use crate::bundle::format::{
-    manifest_line, unsafe_name, ATTESTATIONS_DIR, CATALOG_POLICIES, CHANGES, EVIDENCE_DIR,
-    FINDINGS_CSV, FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF, SIGNATURE,
-    TIMESTAMP,
+    manifest_line, unsafe_name, ACCESS_CSV, ATTESTATIONS_DIR, CATALOG_POLICIES, CHANGES,
+    EVIDENCE_DIR, FINDINGS_CSV, FINDINGS_JSON, MANIFEST, OSCAL, README, REPORT_HTML, REPORT_PDF,
+    SIGNATURE, TIMESTAMP,
 };
 use crate::bundle::sign::SecretKey;
 use crate::bundle::timestamp::{Attested, TimestampError, Timestamper};
@@ -126,6 +126,12 @@ pub fn write(
     let (html_bytes, pdf_bytes, pdf_pages) = (html.len(), pdf.bytes.len(), pdf.pages);
     let findings = &audit.findings;
     let mut entries = vec![
+        Entry {
+            name: ACCESS_CSV.to_string(),
+            source: Source::Generated(Box::new(|out: &mut dyn Write| {
+                report::access::write_access_csv(audit, out)
+            })),
+        },
         Entry {
             name: FINDINGS_CSV.to_string(),
             source: Source::Generated(Box::new(|out: &mut dyn Write| {
@@ -546,6 +552,8 @@ fn readme(audit: &Audit, options: &Options<'_>, model: &report::model::ReportMod
          report.html      the same report as a single self-contained web page\n\
          findings.csv     one row per finding (cells that a spreadsheet would run as formulas are\n\
          \x20                prefixed with an apostrophe)\n\
+         access-review.csv  who can read, write or manage each ePHI bucket: one row per bucket\n\
+         \x20                and IAM user or role (neutralised like findings.csv)\n\
          findings.json    the same findings, machine-readable (format phi-audit-findings/1)\n\
          {previous_entry}\
          oscal/           assessment-results.json: the same findings as a NIST OSCAL 1.1.2\n\

@@ -32,6 +32,10 @@ pub const KMS_ALIASES_STEM: &str = "aliases";
 /// The account's identity evidence: `iam/<Operation>.json`, one RESULT each
 /// ([`Operation::IAM`]).
 pub const IAM_DIR: &str = "iam";
+/// The stem of `iam/policies.json`: the managed policies (attached or set as a boundary) that
+/// GetAccountAuthorizationDetails did not list, each read with GetPolicy and GetPolicyVersion
+/// (`#/policies/<i>/calls/<name>`); present only when there were any.
+pub const IAM_POLICIES_STEM: &str = "policies";
 /// The sub-directories of a single-account snapshot.
 pub const SNAPSHOT_DIRS: [&str; 5] = [
     BUCKETS_DIR,
@@ -80,7 +84,9 @@ impl Service {
 /// * DescribeKey, GetKeyRotationStatus, GetKeyPolicy and ListGrants:
 ///   `kms/<region>/<key-id>.json#/calls/<name>`;
 /// * ListAliases: `kms/<region>/aliases.json#/calls/ListAliases`.
-/// * the IAM operations ([`Operation::IAM`]): the whole file `iam/<name>.json` is the RESULT.
+/// * the IAM operations ([`Operation::IAM`]): the whole file `iam/<name>.json` is the RESULT;
+/// * GetPolicy and GetPolicyVersion ([`Operation::POLICY`]):
+///   `iam/policies.json#/policies/<i>/calls/<name>`.
 ///
 /// New services (IAM, KMS) add variants here and nowhere else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -117,6 +123,10 @@ pub enum Operation {
     GetCredentialReport,
     /// IAM: account-wide counts, the root user's MFA and access keys among them.
     GetAccountSummary,
+    /// IAM: a managed policy the authorization details did not list (its default version id).
+    GetPolicy,
+    /// IAM: that policy's default version (its document).
+    GetPolicyVersion,
 }
 
 impl Operation {
@@ -152,8 +162,11 @@ impl Operation {
         Operation::GetAccountSummary,
     ];
 
+    /// The calls recorded per policy in `iam/policies.json`, in the order they are made.
+    pub const POLICY: [Operation; 2] = [Operation::GetPolicy, Operation::GetPolicyVersion];
+
     /// Every recorded operation.
-    pub const ALL: [Operation; 28] = [
+    pub const ALL: [Operation; 30] = [
         Operation::GetBucketLocation,
         Operation::GetBucketAcl,
         Operation::GetBucketPolicy,
@@ -182,6 +195,8 @@ impl Operation {
         Operation::GetAccountAuthorizationDetails,
         Operation::GetCredentialReport,
         Operation::GetAccountSummary,
+        Operation::GetPolicy,
+        Operation::GetPolicyVersion,
     ];
 
     /// The operation's name in the AWS API: the member a snapshot records it under.
@@ -216,6 +231,8 @@ impl Operation {
             Operation::GetAccountAuthorizationDetails => "GetAccountAuthorizationDetails",
             Operation::GetCredentialReport => "GetCredentialReport",
             Operation::GetAccountSummary => "GetAccountSummary",
+            Operation::GetPolicy => "GetPolicy",
+            Operation::GetPolicyVersion => "GetPolicyVersion",
         }
     }
 
@@ -234,7 +251,9 @@ impl Operation {
             | Operation::ListAliases => Service::Kms,
             Operation::GetAccountAuthorizationDetails
             | Operation::GetCredentialReport
-            | Operation::GetAccountSummary => Service::Iam,
+            | Operation::GetAccountSummary
+            | Operation::GetPolicy
+            | Operation::GetPolicyVersion => Service::Iam,
             _ => Service::S3,
         }
     }
@@ -282,6 +301,11 @@ impl Operation {
         Operation::IAM
             .contains(&self)
             .then(|| format!("{IAM_DIR}/{}.json", self.aws_name()))
+    }
+
+    /// `iam/policies.json`.
+    pub fn iam_policies_file() -> String {
+        format!("{IAM_DIR}/{IAM_POLICIES_STEM}.json")
     }
 
     /// True when some recorded operation has this AWS name (for the catalog's evidence lists).

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 
 use crate::schema::{
     Collector, Operation, ScopeExclusion, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR,
-    IAM_DIR, KMS_ALIASES_STEM, KMS_DIR, META_FILE, SNAPSHOT_FORMAT,
+    IAM_DIR, IAM_POLICIES_STEM, KMS_ALIASES_STEM, KMS_DIR, META_FILE, SNAPSHOT_FORMAT,
 };
 use aws::*;
 use policy::PolicyDocument;
@@ -359,6 +359,11 @@ impl Snapshot {
                         stem.to_string(),
                         cloudtrail::parse_access_log(&path, &value, &mut warnings)?,
                     );
+                }
+                IAM_DIR if stem == IAM_POLICIES_STEM => {
+                    let value = parse_json(&path, &bytes)?;
+                    let file = Operation::iam_policies_file();
+                    iam::read_policies(&path, &file, &value, &mut identity, &mut warnings)?;
                 }
                 IAM_DIR => {
                     let operation = (Operation::IAM.into_iter())

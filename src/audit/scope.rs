@@ -302,7 +302,13 @@ fn judge_account(
         }
     }
     let account_id = &snapshot.meta.account_id;
+    let first_entry = out.access_review.entries.len();
     out.access_review.entries.extend(review.entries);
+    for entry in &mut out.access_review.entries[first_entry..] {
+        for reference in &mut entry.evidence {
+            reference.insert_str(0, &prefix);
+        }
+    }
     out.access_review.not_assessed.extend(review.not_assessed);
     if review.every_bucket_counted {
         out.access_review

@@ -14,6 +14,8 @@ pub const REPORT_PDF: &str = "report.pdf";
 pub const REPORT_HTML: &str = "report.html";
 pub const FINDINGS_JSON: &str = "findings.json";
 pub const FINDINGS_CSV: &str = "findings.csv";
+/// The access review, one row per (ePHI bucket, principal) (docs/findings-format.md).
+pub const ACCESS_CSV: &str = "access-review.csv";
 /// The findings as a NIST OSCAL 1.1.2 assessment-results document.
 pub const OSCAL: &str = "oscal/assessment-results.json";
 /// With `report --previous`: what `phi-audit diff OLD NEW --format json` prints.

@@ -7,6 +7,7 @@
 //! objects, and so does the snapshot. A document that does not decode to JSON is kept as the
 //! decoded text, for the reader to reject with its pointer.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_sdk_iam::types::{
@@ -44,6 +45,105 @@ pub async fn collect(limiter: &Limiter, client: &Client) -> Vec<(Operation, Valu
             account_summary(limiter, client).await,
         ),
     ]
+}
+
+/// The managed policies the identities name (attached, or set as a permissions boundary) that
+/// the authorization details do not list, in ARN order.
+pub fn unlisted_policies(details: &Value) -> Vec<String> {
+    let Some(ok) = details.get("ok") else {
+        return Vec::new();
+    };
+    let listed: BTreeSet<&str> = (ok["Policies"].as_array().into_iter().flatten())
+        .filter_map(|p| p["Arn"].as_str())
+        .collect();
+    let mut named = BTreeSet::new();
+    for list in ["UserDetailList", "GroupDetailList", "RoleDetailList"] {
+        for identity in ok[list].as_array().into_iter().flatten() {
+            let attached = identity["AttachedManagedPolicies"]
+                .as_array()
+                .into_iter()
+                .flatten();
+            named.extend(attached.filter_map(|a| a["PolicyArn"].as_str()));
+            named.extend(identity["PermissionsBoundary"]["PermissionsBoundaryArn"].as_str());
+        }
+    }
+    (named.into_iter())
+        .filter(|arn| !listed.contains(arn))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `iam/policies.json` (docs/snapshot-format.md): each policy of [`unlisted_policies`] read
+/// with GetPolicy, then GetPolicyVersion of its default version; `None` when the details list
+/// every policy (or could not be read). Also the number of failed calls.
+pub async fn look_up_policies(
+    limiter: &Limiter,
+    client: &Client,
+    details: &Value,
+) -> Option<(Value, usize)> {
+    let arns = unlisted_policies(details);
+    if arns.is_empty() {
+        return None;
+    }
+    let (mut policies, mut failed) = (Vec::new(), 0);
+    for arn in arns {
+        let outcome = limiter
+            .call(client.get_policy().policy_arn(&arn).send())
+            .await;
+        let default = (outcome.as_ref().ok())
+            .and_then(|o| o.policy())
+            .and_then(|p| p.default_version_id())
+            .map(str::to_string);
+        let mut calls = serde_json::Map::new();
+        calls.insert(
+            Operation::GetPolicy.aws_name().to_string(),
+            record(
+                outcome,
+                |o| json!({"Policy": o.policy().map(policy_summary)}),
+            ),
+        );
+        if let Some(default) = default {
+            let outcome = limiter
+                .call(
+                    (client.get_policy_version())
+                        .policy_arn(&arn)
+                        .version_id(default)
+                        .send(),
+                )
+                .await;
+            calls.insert(
+                Operation::GetPolicyVersion.aws_name().to_string(),
+                record(
+                    outcome,
+                    |o| json!({"PolicyVersion": o.policy_version().map(version)}),
+                ),
+            );
+        }
+        failed += (calls.values())
+            .filter(|r| super::result::is_collection_failure(r))
+            .count();
+        policies.push(json!({"arn": arn, "calls": calls}));
+    }
+    Some((json!({"policies": policies}), failed))
+}
+
+fn policy_summary(p: &aws_sdk_iam::types::Policy) -> Value {
+    Obj::new()
+        .str("PolicyName", p.policy_name())
+        .str("PolicyId", p.policy_id())
+        .str("Arn", p.arn())
+        .str("Path", p.path())
+        .str("DefaultVersionId", p.default_version_id())
+        .int("AttachmentCount", p.attachment_count().map(i64::from))
+        .int(
+            "PermissionsBoundaryUsageCount",
+            p.permissions_boundary_usage_count().map(i64::from),
+        )
+        .bool("IsAttachable", Some(p.is_attachable()))
+        .str("Description", p.description())
+        .time("CreateDate", p.create_date())
+        .time("UpdateDate", p.update_date())
+        .build()
 }
 
 /// Every page of GetAccountAuthorizationDetails, merged into one answer.
@@ -307,6 +407,21 @@ fn managed_policy(p: &ManagedPolicyDetail) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policies_named_but_not_listed_are_looked_up() {
+        let details = json!({"ok": {
+            "UserDetailList": [{"AttachedManagedPolicies": [{"PolicyArn": "arn:p/Listed"}, {"PolicyArn": "arn:p/Attached"}],
+                                "PermissionsBoundary": {"PermissionsBoundaryArn": "arn:p/Boundary"}}],
+            "GroupDetailList": [{"AttachedManagedPolicies": [{"PolicyArn": "arn:p/Attached"}]}],
+            "RoleDetailList": [{"PermissionsBoundary": {"PermissionsBoundaryArn": "arn:p/Listed"}}],
+            "Policies": [{"Arn": "arn:p/Listed"}]}});
+        assert_eq!(
+            unlisted_policies(&details),
+            ["arn:p/Attached", "arn:p/Boundary"]
+        );
+        assert!(unlisted_policies(&json!({"error": {"code": "AccessDenied"}})).is_empty());
+    }
 
     #[test]
     fn documents_are_url_decoded_into_json() {

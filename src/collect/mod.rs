@@ -427,6 +427,13 @@ impl AccountRun<'_> {
         let account_pab =
             s3::account_public_access_block(&limiter, &clients.s3control(), self.account_id).await;
         let identity = iam::collect(&limiter, &clients.iam()).await;
+        let details = (identity.iter())
+            .find(|(op, _)| *op == Operation::GetAccountAuthorizationDetails)
+            .map(|(_, result)| result);
+        let looked_up = match details {
+            Some(details) => iam::look_up_policies(&limiter, &clients.iam(), details).await,
+            None => None,
+        };
 
         let shared = Arc::new(Shared {
             clients: clients.clone(),
@@ -536,6 +543,10 @@ impl AccountRun<'_> {
             iam_failed += usize::from(result::is_collection_failure(result));
             let file = operation.iam_file().expect("an IAM operation");
             shared.writer.write_json(&file, result)?;
+        }
+        if let Some((policies, failed)) = looked_up {
+            iam_failed += failed;
+            (shared.writer).write_json(&Operation::iam_policies_file(), &policies)?;
         }
 
         // Every task has been joined, so nothing writes into the directory any more.

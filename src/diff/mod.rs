@@ -31,7 +31,10 @@
 //!
 //! The findings of a removed bucket are not listed one by one: the bucket is listed as removed.
 //! An exception that lapsed is listed under `expired_exceptions` only, not also as a new failure.
+//!
+//! `access_changes`: access to ePHI gained and lost, from the two access reviews ([`access`]).
 
+pub mod access;
 pub mod previous;
 
 use serde::Serialize;
@@ -43,7 +46,9 @@ use std::path::{Path, PathBuf};
 use zip::ZipArchive;
 
 use crate::bundle::format::{unsafe_name, EVIDENCE_DIR, FINDINGS_JSON, MANIFEST};
-use crate::findings::{ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status};
+use crate::findings::{
+    AccessReview, ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status,
+};
 use crate::snapshot::{hex, SnapshotFile};
 use sha2::{Digest, Sha256};
 
@@ -108,6 +113,8 @@ pub struct BundleDiff {
     pub new_buckets: Vec<BucketRef>,
     pub removed_buckets: Vec<BucketRef>,
     pub changed_configurations: Vec<ConfigChange>,
+    /// Access to ePHI gained and lost ([`access`]).
+    pub access_changes: access::AccessDiff,
 }
 
 impl BundleDiff {
@@ -197,6 +204,8 @@ pub struct BundleFindings {
     pub generated_at: String,
     pub snapshot: SnapshotRef,
     pub findings: Vec<Finding>,
+    #[serde(default)]
+    pub access_review: AccessReview,
 }
 
 /// What `diff` reads from one bundle.
@@ -219,6 +228,7 @@ impl BundleContents {
             generated_at: &self.findings.generated_at,
             snapshot: &self.findings.snapshot,
             findings: &self.findings.findings,
+            access_review: &self.findings.access_review,
             buckets: &self.buckets,
         }
     }
@@ -233,6 +243,7 @@ pub struct DiffSide<'a> {
     pub generated_at: &'a str,
     pub snapshot: &'a SnapshotRef,
     pub findings: &'a [Finding],
+    pub access_review: &'a AccessReview,
     /// Per bucket (bucket file name without `.json`): the bucket file as parsed JSON.
     pub buckets: &'a BTreeMap<String, Value>,
 }
@@ -249,6 +260,7 @@ pub fn report_side<'a>(
         generated_at: &report.generated_at,
         snapshot: &report.snapshot,
         findings: &report.findings,
+        access_review: &report.access_review,
         buckets,
     }
 }
@@ -526,6 +538,10 @@ pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
         new_buckets,
         removed_buckets,
         changed_configurations,
+        access_changes: access::compare(
+            &access::AccessSide::of(old.access_review, old.findings),
+            &access::AccessSide::of(new.access_review, new.findings),
+        ),
     }
 }
 

@@ -45,6 +45,9 @@ pub struct AccountReview {
     pub unscoped: BTreeMap<String, Vec<String>>,
 }
 
+/// Where identity policies are recorded (the authorization details, `iam/policies.json`).
+const IAM_PREFIX: &str = "iam/";
+
 /// The evidence reference of the authorization details.
 pub const DETAILS_REF: &str = "iam/GetAccountAuthorizationDetails.json";
 
@@ -227,11 +230,15 @@ fn names(details: &AuthorizationDetails) -> Names {
     }
 }
 
-fn subjects<'a>(details: &'a AuthorizationDetails, names: &'a Names) -> Vec<Subject<'a>> {
+fn subjects<'a>(
+    details: &'a AuthorizationDetails,
+    looked_up: &'a BTreeMap<String, Evidence<ManagedPolicy>>,
+    names: &'a Names,
+) -> Vec<Subject<'a>> {
+    // The listed policies, and those read with GetPolicy because the listing lacked them.
     let builder = Builder {
-        policies: details
-            .policies
-            .iter()
+        policies: (details.policies.iter())
+            .chain(looked_up.values().filter_map(Evidence::found))
             .map(|p| (p.arn.as_str(), p))
             .collect(),
     };
@@ -298,7 +305,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
         Evidence::NotConfigured => return out,
     };
     let names = names(details);
-    let subjects = subjects(details, &names);
+    let subjects = subjects(details, &snapshot.iam.looked_up, &names);
     let mut sources = Vec::new();
     let mut buckets = Vec::new();
     for (bucket, ephi) in snapshot.buckets.iter().zip(&designations) {
@@ -331,6 +338,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
             policy,
         });
     }
+    let places = Places::new(details, &snapshot.iam.looked_up, &names, &sources);
     let index: HashMap<&str, usize> = (sources.iter().enumerate())
         .map(|(i, (b, _))| (b.name.as_str(), i))
         .collect();
@@ -381,18 +389,9 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
             {
                 continue;
             }
-            let mut via: Vec<String> = [&read, &write, &manage]
-                .iter()
-                .flat_map(|d| d.via.iter().cloned())
-                .collect();
-            via.sort();
-            via.dedup();
-            let mut notes: Vec<String> = [&read, &write, &manage]
-                .iter()
-                .flat_map(|d| d.notes.iter().cloned())
-                .collect();
-            notes.sort();
-            notes.dedup();
+            let via = merged([&read.via, &write.via, &manage.via]);
+            let mut notes = merged([&read.notes, &write.notes, &manage.notes]);
+            notes.extend(lookup_notes(subject, &snapshot.iam.looked_up));
             let hits: Vec<String> = via
                 .iter()
                 .filter(|v| unscoped.contains(*v))
@@ -404,6 +403,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
                 list.sort();
                 list.dedup();
             }
+            let evidence = via.iter().map(|v| places.locate(v)).collect();
             out.entries.push(AccessEntry {
                 account: account.to_string(),
                 bucket: bucket.subject.clone(),
@@ -413,6 +413,7 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
                 write: write.access,
                 manage: manage.access,
                 via,
+                evidence,
                 notes,
             });
         }
@@ -420,6 +421,90 @@ pub fn review(snapshot: &Snapshot) -> AccountReview {
     out.entries
         .sort_by(|a, b| (&a.bucket, &a.principal).cmp(&(&b.bucket, &b.principal)));
     out
+}
+
+/// Why a policy the review could not see is missing: GetPolicy or GetPolicyVersion failed, or
+/// the snapshot holds no answer for it (collected before phi-audit looked policies up).
+fn lookup_notes(
+    subject: &Subject,
+    looked_up: &BTreeMap<String, Evidence<ManagedPolicy>>,
+) -> Vec<String> {
+    let boundary = match &subject.boundary {
+        Boundary::Unknown(arn) => Some(*arn),
+        _ => None,
+    };
+    (subject.unknown.iter().copied().chain(boundary))
+        .map(|arn| match looked_up.get(arn) {
+            Some(Evidence::Unavailable(why)) => format!("{arn} could not be read: {why}"),
+            _ => format!(
+                "{arn} is neither listed by GetAccountAuthorizationDetails nor read with GetPolicy"
+            ),
+        })
+        .collect()
+}
+
+/// The three lists as one, sorted, each item once.
+fn merged(lists: [&Vec<String>; 3]) -> Vec<String> {
+    let mut out: Vec<String> = lists.into_iter().flatten().cloned().collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Where each policy a `via` names is recorded: `file#pointer` of its document (the bucket
+/// policy: the recorded GetBucketPolicy, whose policy is one string).
+struct Places(HashMap<String, String>);
+
+impl Places {
+    fn new(
+        details: &AuthorizationDetails,
+        looked_up: &BTreeMap<String, Evidence<ManagedPolicy>>,
+        names: &Names,
+        buckets: &[(&crate::snapshot::Bucket, String)],
+    ) -> Places {
+        let mut places = HashMap::new();
+        let mut add = |sources: &[String], inline: &[NamedDocument]| {
+            for (source, policy) in sources.iter().zip(inline) {
+                places.insert(source.clone(), format!("{DETAILS_REF}#{}", policy.pointer));
+            }
+        };
+        for (user, sources) in details.users.iter().zip(&names.users) {
+            add(sources, &user.inline);
+        }
+        for group in &details.groups {
+            add(&names.groups[&group.name], &group.inline);
+        }
+        for (role, sources) in details.roles.iter().zip(&names.roles) {
+            add(sources, &role.inline);
+        }
+        for policy in &details.policies {
+            places.insert(
+                policy.arn.clone(),
+                format!("{DETAILS_REF}#{}", policy.pointer),
+            );
+        }
+        for policy in looked_up.values().filter_map(Evidence::found) {
+            // Already `iam/policies.json#<pointer>`.
+            places.insert(policy.arn.clone(), policy.pointer.clone());
+        }
+        for (bucket, subject) in buckets {
+            places.insert(
+                subject.clone(),
+                bucket.evidence_ref(crate::schema::Operation::GetBucketPolicy),
+            );
+        }
+        Places(places)
+    }
+
+    /// `policy#/Statement/<i>` → where that statement is recorded.
+    fn locate(&self, via: &str) -> String {
+        let (source, statement) = via.split_once('#').unwrap_or((via, ""));
+        match self.0.get(source) {
+            Some(place) if place.starts_with(IAM_PREFIX) => format!("{place}{statement}"),
+            Some(place) => place.clone(),
+            None => DETAILS_REF.to_string(),
+        }
+    }
 }
 
 /// An ePHI bucket under review: its subject, ARN and bucket-policy statements.

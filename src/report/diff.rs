@@ -10,6 +10,7 @@ use std::fmt::Write;
 
 use super::table::{wrap, WIDTH};
 use super::ReportError;
+use crate::diff::access::{AccessChange, AccessDiff};
 use crate::diff::{BucketRef, BundleDiff, BundleSide, ConfigChange, StatusChange};
 
 const TEMPLATE_NAME: &str = "diff.html";
@@ -158,6 +159,56 @@ fn config_section(out: &mut String, changes: &[ConfigChange]) {
     }
 }
 
+/// One line of an access change: `added s3://b user/x: read: no -> yes`.
+pub(crate) fn access_line(change: &AccessChange) -> String {
+    let who = (change
+        .principal
+        .split_once(":user/")
+        .map(|(_, n)| format!("user/{n}")))
+    .or_else(|| {
+        change
+            .principal
+            .split_once(":role/")
+            .map(|(_, n)| format!("role/{n}"))
+    })
+    .unwrap_or_else(|| change.principal.clone());
+    let moves: Vec<&str> = (change.gained.iter().chain(&change.lost))
+        .map(String::as_str)
+        .collect();
+    format!(
+        "{} {} {who}: {}",
+        change.change,
+        change.bucket,
+        moves.join(", ")
+    )
+}
+
+fn access_section(out: &mut String, access: &AccessDiff) {
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Access to ePHI gained or lost ({})",
+        access.changes.len()
+    );
+    if access.changes.is_empty() {
+        let _ = writeln!(out, "  none");
+    }
+    for change in &access.changes {
+        for (i, line) in wrap(&access_line(change), WIDTH - 4)
+            .into_iter()
+            .enumerate()
+        {
+            let indent = if i == 0 { "  " } else { "    " };
+            let _ = writeln!(out, "{indent}{line}");
+        }
+    }
+    for (key, why) in &access.not_compared {
+        for line in wrap(&format!("not compared: {key}: {why}"), WIDTH - 2) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+}
+
 /// `diff --format table`: every section, readable in 100 columns. A changed API answer is shown
 /// as the JSON pointers that differ (each line cut to the width); `--format json` gives the
 /// answers in full.
@@ -183,17 +234,19 @@ pub fn table(diff: &BundleDiff) -> String {
     bucket_section(&mut out, "New buckets", &diff.new_buckets);
     bucket_section(&mut out, "Removed buckets", &diff.removed_buckets);
     config_section(&mut out, &diff.changed_configurations);
+    access_section(&mut out, &diff.access_changes);
     let _ = writeln!(out);
     let summary = format!(
         "Summary: new failures {}, fixed failures {}, newly unassessable {}, exceptions expired {}, \
-         new buckets {}, removed buckets {}, changed configurations {}",
+         new buckets {}, removed buckets {}, changed configurations {}, access changes {}",
         diff.new_failures.len(),
         diff.fixed_failures.len(),
         diff.newly_unassessable.len(),
         diff.expired_exceptions.len(),
         diff.new_buckets.len(),
         diff.removed_buckets.len(),
-        diff.changed_configurations.len()
+        diff.changed_configurations.len(),
+        diff.access_changes.changes.len()
     );
     for line in wrap(&summary, WIDTH) {
         let _ = writeln!(out, "{line}");

@@ -16,6 +16,7 @@ const TEMPLATE: &str = include_str!("../../report-templates/report.html");
 const PARTIALS: &[(&str, &str)] = &[
     ("coverage.html", include_str!("../../report-templates/coverage.html")),
     ("custody.html", include_str!("../../report-templates/custody.html")),
+    ("access.html", include_str!("../../report-templates/access.html")),
 ];
 
 pub fn render(model: &ReportModel) -> Result<String, ReportError> {

@@ -4,6 +4,7 @@
 //! OSCAL assessment-results document).
 
 pub mod coverage;
+pub mod access;
 pub mod csv;
 pub mod custody;
 pub mod diff;

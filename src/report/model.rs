@@ -37,6 +37,8 @@ pub struct ReportModel {
     pub safeguards: Vec<SafeguardSection>,
     pub policies: Vec<PolicySection>,
     pub inventory: Vec<BucketRow>,
+    /// Who can reach each ePHI bucket (the access review).
+    pub access: super::access::AccessView,
     pub exceptions: Vec<ExceptionView>,
     pub changes: ChangesView,
     pub method: MethodView,
@@ -839,6 +841,7 @@ impl ReportModel {
             safeguards,
             policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
             inventory: inventory(scope, report),
+            access: super::access::AccessView::build(audit),
             exceptions: exception_views(&audit.exceptions, judged_at),
             changes: changes(scope, &report.changes, &refs),
             method: method_view(&controls, organisation),
@@ -1132,7 +1135,7 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
 }
 
 /// The inventory's ePHI cell: the designation, and on what basis.
-fn ephi_cell(designation: &crate::snapshot::EphiDesignation) -> String {
+pub(crate) fn ephi_cell(designation: &crate::snapshot::EphiDesignation) -> String {
     use crate::snapshot::EphiBasis;
     match &designation.basis {
         EphiBasis::Tag { key, value } if designation.ephi => {
@@ -1351,7 +1354,7 @@ fn method_notes() -> Vec<String> {
         "Public exposure is judged as AWS judges it: ACL grants and bucket policies together, with Block Public Access at bucket and account level and Object Ownership (BucketOwnerEnforced) applied; a grant that Block Public Access neutralises passes but is reported as latent.".to_string(),
         "Presentation: each control is described once, under the first 164.312 safeguard it supports; other safeguards it supports list it with its counts, and a safeguard whose controls are all described under another has no section of its own (the 164.312 coverage table lists them). Each control names, for every safeguard it supports, the catalog's one-sentence reason for the mapping. Failing, error and excepted findings are listed in full; subjects that fail with the same reason and evidence are listed together in one row. Passing subjects are named when a control has at most 50 of them, otherwise counted; the bucket inventory appendix and findings.csv give every subject's result.".to_string(),
         "Configuration changes (Appendix C) are the security-relevant S3 calls (bucket policy, ACL, encryption, versioning, logging, Block Public Access, ownership, replication, lifecycle, object lock, tagging and bucket creation or deletion) that CloudTrail LookupEvents recorded in the review period, as listed in findings.json under \"changes\"; refused calls are shown as attempts.".to_string(),
-        "Identity: who can read, write or manage each ePHI bucket (findings.json \"access_review\"; the iam.* controls) is judged from the account's IAM users, groups, roles, their inline and managed policies (default versions only), permissions boundaries and the bucket policy, as AWS's policy evaluation logic judges a request from the same account; a condition on the deciding statement makes an answer conditional. Outside this review: service control policies (SCPs), session policies, KMS key policies, ACL grants to IAM identities, and principals of other accounts.".to_string(),
+        "Identity: who can read, write or manage each ePHI bucket (findings.json \"access_review\"; the iam.* controls) is judged from the account's IAM users, groups, roles, their inline and managed policies (default versions only), permissions boundaries and the bucket policy, as AWS's policy evaluation logic judges a request from the same account; a condition on the deciding statement makes an answer conditional; a managed policy or boundary the account's authorization details do not list is read with GetPolicy and GetPolicyVersion (evidence/iam/policies.json), and one that could not be read makes the answer conditional, with the reason. The Access review section lists the answers per ePHI bucket, access-review.csv every row. Outside this review: service control policies (SCPs), session policies, KMS key policies, ACL grants to IAM identities, and principals of other accounts.".to_string(),
         "Integrity: MANIFEST.sha256 lists the SHA-256 of every file in the bundle; the snapshot digest on every page is the SHA-256 over the sorted \"<sha256>  <path>\" lines of the files under evidence/ (see README.txt).".to_string(),
     ]
 }

@@ -14,7 +14,7 @@ use crate::diff::previous::ChangesSincePrevious;
 use crate::diff::{BucketRef, StatusChange};
 
 /// What is counted, in the order shown: the titles of the lists.
-pub const CATEGORIES: [&str; 7] = [
+pub const CATEGORIES: [&str; 8] = [
     "New failures",
     "Fixed failures",
     "Newly unassessable",
@@ -22,6 +22,7 @@ pub const CATEGORIES: [&str; 7] = [
     "New buckets",
     "Removed buckets",
     "Changed configurations",
+    "Access to ePHI gained or lost",
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -41,7 +42,25 @@ pub struct PreviousView {
     pub status_sections: Vec<StatusSection>,
     pub bucket_sections: Vec<BucketSection>,
     pub configurations: Vec<ConfigRow>,
+    /// Who was added to or removed from which ePHI bucket, and whose rights changed.
+    pub access: Vec<AccessChangeRow>,
+    /// What of the access review could not be compared, and why.
+    pub access_not_compared: Vec<String>,
     pub note: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessChangeRow {
+    /// `added`, `removed` or `changed`.
+    pub change: String,
+    pub bucket: String,
+    pub principal: String,
+    pub kind: String,
+    /// `read: no -> yes; write: no -> conditional`.
+    pub gained: String,
+    pub lost: String,
+    /// The deciding statements, short: `AdministratorAccess, statement 0`.
+    pub via: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -166,7 +185,7 @@ impl PreviousView {
             .iter()
             .map(|s| s.items.len())
             .chain(bucket_sections.iter().map(|s| s.items.len()))
-            .chain([configurations.len()]);
+            .chain([configurations.len(), diff.access_changes.changes.len()]);
         let counts: Vec<Count> = CATEGORIES
             .iter()
             .zip(sizes)
@@ -194,6 +213,23 @@ impl PreviousView {
             status_sections,
             bucket_sections,
             configurations,
+            access: (diff.access_changes.changes.iter())
+                .map(|c| AccessChangeRow {
+                    change: c.change.clone(),
+                    bucket: c.bucket.clone(),
+                    principal: c.principal.clone(),
+                    kind: c.kind.clone(),
+                    gained: c.gained.join("; "),
+                    lost: c.lost.join("; "),
+                    via: (c.via.iter())
+                        .map(|v| super::access::via_label(v))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                })
+                .collect(),
+            access_not_compared: (diff.access_changes.not_compared.iter())
+                .map(|(key, why)| format!("Not compared: {key}: {why}."))
+                .collect(),
             note: format!(
                 "The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. \
                  Findings are compared by subject and control; API answers as parsed JSON, bucket policies as parsed documents. \

@@ -29,6 +29,9 @@ pub struct IamEvidence {
     pub authorization: Evidence<AuthorizationDetails>,
     pub credential_report: Evidence<CredentialReport>,
     pub summary: Evidence<AccountSummary>,
+    /// `iam/policies.json`: managed policies the authorization details did not list, read with
+    /// GetPolicy and GetPolicyVersion, by ARN: the default version, or why it could not be read.
+    pub looked_up: BTreeMap<String, Evidence<ManagedPolicy>>,
 }
 
 impl Default for IamEvidence {
@@ -46,6 +49,7 @@ impl Default for IamEvidence {
             authorization: absent(Operation::GetAccountAuthorizationDetails),
             credential_report: absent(Operation::GetCredentialReport),
             summary: absent(Operation::GetAccountSummary),
+            looked_up: BTreeMap::new(),
         }
     }
 }
@@ -55,6 +59,9 @@ impl Default for IamEvidence {
 pub struct NamedDocument {
     pub name: String,
     pub document: PolicyDocument,
+    /// Where the document sits in its file (`/ok/UserDetailList/0/UserPolicyList/1/PolicyDocument`),
+    /// so the access review can point at the statements it cites.
+    pub pointer: String,
 }
 
 #[derive(Debug, Clone)]
@@ -101,6 +108,10 @@ pub struct ManagedPolicy {
     pub default_version: String,
     /// The default version's document (the only one in force).
     pub document: PolicyDocument,
+    /// Where the default version's document sits: `<file>#<pointer>` relative to the snapshot
+    /// root for a policy of `iam/policies.json`, a pointer into the authorization details
+    /// otherwise.
+    pub pointer: String,
     /// Non-default versions: not in force, kept so the review can say what they would grant.
     pub other_versions: Vec<NamedDocument>,
 }
@@ -357,7 +368,156 @@ impl AccountSummary {
     };
 }
 
-answers!(RawDetails, RawReport, AccountSummary);
+answers!(
+    RawDetails,
+    RawReport,
+    AccountSummary,
+    RawGetPolicy,
+    RawGetPolicyVersion
+);
+
+/// GetPolicy as recorded (`aws iam get-policy`): the policy's default version id.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RawGetPolicy {
+    policy: RawPolicySummary,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RawPolicySummary {
+    arn: String,
+    #[serde(default)]
+    policy_name: Option<String>,
+    default_version_id: String,
+}
+
+const POLICY_SUMMARY: Shape = Shape {
+    name: "Policy",
+    members: &[
+        Member::optional("PolicyName", Kind::String),
+        Member::optional("PolicyId", Kind::String),
+        Member::required("Arn", Kind::String),
+        Member::optional("Path", Kind::String),
+        Member::required("DefaultVersionId", Kind::String),
+        Member::optional("AttachmentCount", Kind::Integer),
+        Member::optional("PermissionsBoundaryUsageCount", Kind::Integer),
+        Member::optional("IsAttachable", Kind::Bool),
+        Member::optional("Description", Kind::String),
+        Member::optional("CreateDate", Kind::Time),
+        Member::optional("UpdateDate", Kind::Time),
+        Member::optional("Tags", Kind::ListOf(&TAG)),
+    ],
+};
+
+impl RawGetPolicy {
+    pub const SHAPE: Shape = Shape {
+        name: "GetPolicyResponse",
+        members: &[Member::required("Policy", Kind::Object(&POLICY_SUMMARY))],
+    };
+}
+
+/// GetPolicyVersion as recorded (`aws iam get-policy-version`): the document, decoded.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RawGetPolicyVersion {
+    policy_version: RawVersion,
+}
+
+impl RawGetPolicyVersion {
+    pub const SHAPE: Shape = Shape {
+        name: "GetPolicyVersionResponse",
+        members: &[Member::required("PolicyVersion", Kind::Object(&VERSION))],
+    };
+}
+
+/// An answer that is not the policy: why it could not be read.
+fn not_found<T>(evidence: Evidence<T>) -> Evidence<ManagedPolicy> {
+    match evidence {
+        Evidence::Unavailable(why) => Evidence::Unavailable(why),
+        _ => Evidence::NotConfigured,
+    }
+}
+
+/// `iam/policies.json`: `{"policies": [{"arn", "calls": {"GetPolicy", "GetPolicyVersion"}}]}`.
+/// GetPolicyVersion is absent when GetPolicy failed (it needs the default version id).
+pub fn read_policies(
+    path: &Path,
+    file: &str,
+    value: &Value,
+    iam: &mut IamEvidence,
+    warnings: &mut Vec<SnapshotWarning>,
+) -> Result<(), SnapshotError> {
+    let list = (value.get("policies").and_then(Value::as_array))
+        .ok_or_else(|| invalid(path, "/policies", "is missing or not a list"))?;
+    for (i, item) in list.iter().enumerate() {
+        let at = format!("/policies/{i}");
+        let arn = (item.get("arn").and_then(Value::as_str))
+            .ok_or_else(|| invalid(path, format!("{at}/arn"), "is missing or not a string"))?;
+        let call = |op: Operation| item.get("calls").and_then(|c| c.get(op.aws_name()));
+        let get = call(Operation::GetPolicy)
+            .ok_or_else(|| invalid(path, format!("{at}/calls/GetPolicy"), "is missing"))?;
+        let summary: Evidence<RawGetPolicy> = typed_result(
+            path,
+            &format!("{at}/calls/GetPolicy"),
+            get,
+            Operation::GetPolicy,
+            warnings,
+        )?;
+        let summary = match summary {
+            Evidence::Found(raw) => raw.policy,
+            other => {
+                iam.looked_up.insert(arn.to_string(), not_found(other));
+                continue;
+            }
+        };
+        if summary.arn != arn {
+            let message = format!("is {}, not the policy's arn {arn}", summary.arn);
+            return Err(invalid(
+                path,
+                format!("{at}/calls/GetPolicy/ok/Policy/Arn"),
+                message,
+            ));
+        }
+        let version_at = format!("{at}/calls/GetPolicyVersion");
+        let version = call(Operation::GetPolicyVersion)
+            .ok_or_else(|| invalid(path, &version_at, "is missing although GetPolicy answered"))?;
+        let version: Evidence<RawGetPolicyVersion> = typed_result(
+            path,
+            &version_at,
+            version,
+            Operation::GetPolicyVersion,
+            warnings,
+        )?;
+        let entry = match version {
+            Evidence::Found(raw) => {
+                let v = raw.policy_version;
+                let pointer = format!("{version_at}/ok/PolicyVersion/Document");
+                if !v.is_default_version || v.version_id != summary.default_version_id {
+                    return Err(invalid(
+                        path,
+                        format!("{version_at}/ok/PolicyVersion/VersionId"),
+                        format!(
+                            "is {}, not the default version {}",
+                            v.version_id, summary.default_version_id
+                        ),
+                    ));
+                }
+                Evidence::Found(ManagedPolicy {
+                    arn: arn.to_string(),
+                    name: summary.policy_name,
+                    default_version: summary.default_version_id,
+                    document: document(path, &pointer, &v.document)?,
+                    pointer: format!("{file}#{pointer}"),
+                    other_versions: Vec::new(),
+                })
+            }
+            other => not_found(other),
+        };
+        iam.looked_up.insert(arn.to_string(), entry);
+    }
+    Ok(())
+}
 
 /// One row of the credential report (the columns phi-audit reads).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -448,13 +608,11 @@ fn inline(
 ) -> Result<Vec<NamedDocument>, SnapshotError> {
     (list.into_iter().enumerate())
         .map(|(i, p)| {
+            let at = format!("{pointer}/{i}/PolicyDocument");
             Ok(NamedDocument {
-                document: document(
-                    path,
-                    &format!("{pointer}/{i}/PolicyDocument"),
-                    &p.policy_document,
-                )?,
+                document: document(path, &at, &p.policy_document)?,
                 name: p.policy_name,
+                pointer: at,
             })
         })
         .collect()
@@ -519,11 +677,8 @@ fn managed(path: &Path, i: usize, p: RawPolicy) -> Result<ManagedPolicy, Snapsho
     let mut default = None;
     let mut other_versions = Vec::new();
     for (v, version) in p.policy_version_list.into_iter().enumerate() {
-        let doc = document(
-            path,
-            &format!("{at}/PolicyVersionList/{v}/Document"),
-            &version.document,
-        )?;
+        let pointer = format!("{at}/PolicyVersionList/{v}/Document");
+        let doc = document(path, &pointer, &version.document)?;
         if version.is_default_version {
             if version.version_id != p.default_version_id {
                 return Err(invalid(
@@ -532,15 +687,16 @@ fn managed(path: &Path, i: usize, p: RawPolicy) -> Result<ManagedPolicy, Snapsho
                     format!("is true but DefaultVersionId is {}", p.default_version_id),
                 ));
             }
-            default = Some(doc);
+            default = Some((doc, pointer));
         } else {
             other_versions.push(NamedDocument {
                 name: version.version_id,
                 document: doc,
+                pointer,
             });
         }
     }
-    let document = default.ok_or_else(|| {
+    let (document, pointer) = default.ok_or_else(|| {
         invalid(
             path,
             format!("{at}/PolicyVersionList"),
@@ -552,6 +708,7 @@ fn managed(path: &Path, i: usize, p: RawPolicy) -> Result<ManagedPolicy, Snapsho
         name: p.policy_name,
         default_version: p.default_version_id,
         document,
+        pointer,
         other_versions,
     })
 }

@@ -197,8 +197,17 @@ Changed configurations (3)
   riverside-research-deid GetBucketVersioning
     /ok/Status: absent -> "Enabled"
 
+Access to ePHI gained or lost (2)
+  removed s3://riverside-legacy-scans-2015 user/it-admin: read: yes -> no, write: yes -> no,
+    manage: yes -> no
+  added s3://riverside-phi-new-intake user/it-admin: read: no -> yes, write: no -> yes, manage: no
+    -> yes
+  not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with
+  AccessDenied (Access Denied): grants the bucket policy makes are not shown: its changes may come
+  from that policy
+
 Summary: new failures 9, fixed failures 1, newly unassessable 0, exceptions expired 2, new buckets
-1, removed buckets 1, changed configurations 3
+1, removed buckets 1, changed configurations 3, access changes 2
 "#;
 
 #[test]
@@ -239,7 +248,8 @@ fn the_json_has_the_documented_shape_and_the_same_bytes_every_time() {
             "expired_exceptions",
             "new_buckets",
             "removed_buckets",
-            "changed_configurations"
+            "changed_configurations",
+            "access_changes"
         ]
     );
     assert_eq!(value["format"], "phi-audit-diff/1");
@@ -414,7 +424,7 @@ fn a_bundle_compared_with_itself_shows_no_change() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.ends_with(
         "Summary: new failures 0, fixed failures 0, newly unassessable 0, exceptions expired 0, new buckets\n\
-         0, removed buckets 0, changed configurations 0\n"
+         0, removed buckets 0, changed configurations 0, access changes 0\n"
     ), "{out}");
 }
 
@@ -628,8 +638,8 @@ Its report generated (UTC): 2026-10-08T09:00:00Z
 Its evidence collected (UTC): 2026-10-01T06:00:00Z
 Its snapshot digest: 32ce6ed543ef1a2a0942f56f09161e67cf74851229577f571825d27ca9c6a7c7
 Its MANIFEST.sha256 (SHA-256): {OLD_MANIFEST_SHA256}
-New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations
-9 | 1 | 0 | 2 | 1 | 1 | 3
+New failures | Fixed failures | Newly unassessable | Exceptions expired | New buckets | Removed buckets | Changed configurations | Access to ePHI gained or lost
+9 | 1 | 0 | 2 | 1 | 1 | 3 | 2
 New failures (9)
 Subject | Control | Severity | Change | Reason (this review)
 s3://riverside-partner-referrals | s3.world-listable-anonymous | high | pass -> fail | Anyone on the internet can list the objects: the bucket ACL grants READ to AllUsers.
@@ -661,6 +671,11 @@ Bucket | API call | What changed (before -> after)
 riverside-partner-referrals | GetBucketAcl | /ok/Grants added: {"Grantee":{"Type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}
 riverside-phi-claims-837 | GetBucketPolicy | /ok/Policy/Statement/0/Sid: "DenyNonTlsObjectAccess" -> "<script>alert(\"sid\")</script>"
 riverside-research-deid | GetBucketVersioning | /ok/Status: absent -> "Enabled"
+Access to ePHI gained or lost (2)
+Change | Bucket | Principal | Gained | Lost | Through (this review)
+removed | s3://riverside-legacy-scans-2015 | arn:aws:iam::111122223333:user/it-admin (user) |  | read: yes -> no; write: yes -> no; manage: yes -> no | AdministratorAccess, statement 0
+added | s3://riverside-phi-new-intake | arn:aws:iam::111122223333:user/it-admin (user) | read: no -> yes; write: no -> yes; manage: no -> yes |  | AdministratorAccess, statement 0
+Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes are not shown: its changes may come from that policy.
 The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;
 
 #[test]
@@ -718,9 +733,9 @@ Its report generated (UTC) 2026-10-08T09:00:00Z
 Its evidence collected (UTC) 2026-10-01T06:00:00Z
 Its snapshot digest 32ce6ed543ef1a2a0942f56f09161e67cf74851229577f571825d27ca9c6a7c7
 Its MANIFEST.sha256 (SHA-256) {OLD_MANIFEST_SHA256}
-New failures Fixed failures Newly Exceptions expired New buckets Removed buckets Changed
-unassessable configurations
-9 1 0 2 1 1 3
+New failures Fixed failures Newly Exceptions New buckets Removed Changed Access to ePHI
+unassessable expired buckets configurations gained or lost
+9 1 0 2 1 1 3 2
 New failures (9)
 Subject Control Severity Change Reason (this review)
 s3://riverside-partner- s3.world-listable- high pass -> fail Anyone on the internet can list the objects: the
@@ -780,6 +795,16 @@ AllUsers"},"Permission":"READ"}
 riverside-phi-claims-837 GetBucketPolicy /ok/Policy/Statement/0/Sid: "DenyNonTlsObjectAccess" ->
 "<script>alert(\"sid\")</script>"
 riverside-research-deid GetBucketVersioning /ok/Status: absent -> "Enabled"
+Access to ePHI gained or lost (2)
+Change Bucket Principal Gained Lost Through (this review)
+removed s3://riverside-legacy- arn:aws:iam::111122223333: read: yes -> no; write: AdministratorAccess,
+scans-2015 user/it-admin (user) yes -> no; manage: statement 0
+yes -> no
+added s3://riverside-phi-new- arn:aws:iam::111122223333: read: no -> yes; write: AdministratorAccess,
+intake user/it-admin (user) no -> yes; manage: statement 0
+no -> yes
+Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes
+are not shown: its changes may come from that policy.
 The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and
 control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is
 changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;

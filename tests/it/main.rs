@@ -7,6 +7,7 @@
 
 mod support;
 
+mod access_report;
 mod architecture;
 mod attest_attestations;
 mod attest_cli;

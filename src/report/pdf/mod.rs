@@ -29,6 +29,7 @@ mod coverage;
 mod custody;
 mod archive;
 mod fonts;
+mod access;
 mod sections;
 mod unread;
 

@@ -256,6 +256,7 @@ fn previous_section(flow: &mut Flow, p: &PreviousView) {
         let rows = config_rows(&p.configurations);
         flow.table(&cols, &rows);
     }
+    super::access::previous_access(flow, p);
     flow.paragraph(&p.note, MUTED);
 }
 
@@ -314,6 +315,7 @@ pub(super) fn body(model: &ReportModel) -> Flow {
         organisation_summary(&mut flow, org);
     }
     safeguard_sections(&mut flow, &model.safeguards, &unread);
+    super::access::access_section(&mut flow, &model.access);
     policy_sections(&mut flow, &model.policies);
     inventory_appendix(&mut flow, &model.inventory);
     exceptions_appendix(&mut flow, &model.exceptions);
