@@ -3,8 +3,10 @@
 //! since the previous bundle), [`html`] and [`pdf`] (how), and [`oscal`] (the findings as an
 //! OSCAL assessment-results document).
 
+pub mod charts;
 pub mod csv;
 pub mod diff;
+pub mod facets;
 pub mod html;
 pub mod model;
 pub mod oscal;

@@ -26,6 +26,7 @@ use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::risk::RiskView;
 use super::ReportError;
 
+mod charts;
 mod sections;
 
 const PAGE_W: f32 = 612.0; // US Letter
