@@ -7,9 +7,7 @@
 //! Only drawing helpers live here; text goes through the engine's `PageOps::text_at`.
 
 use super::*;
-use crate::report::charts::{
-    BarChart, Charts, Matrix, BAR_W, BAR_X, CELL_X, NUMBERS_X, VIEW_W,
-};
+use crate::report::charts::{BarChart, Charts, Matrix, BAR_W, BAR_X, CELL_X, NUMBERS_X, VIEW_W};
 
 /// Page points per view box unit.
 fn scale() -> f32 {
@@ -103,7 +101,8 @@ fn segment(page: &mut PageOps, from: (f32, f32), to: (f32, f32), width: f32, gre
     page.graphics.push(Op::SetOutlineColor {
         col: rgb((grey, grey, grey)),
     });
-    page.graphics.push(Op::SetOutlineThickness { pt: Pt(width) });
+    page.graphics
+        .push(Op::SetOutlineThickness { pt: Pt(width) });
     page.graphics.push(Op::DrawLine {
         line: Line {
             points: vec![point(from.0, from.1), point(to.0, to.1)],
@@ -317,7 +316,8 @@ fn matrix(flow: &mut Flow, chart: &Matrix) {
             row.label.clone()
         };
         let label = fit(&label, LABEL_MONO, CELL_X as f32 * s - 6.0);
-        flow.page().text_at(MARGIN_X, base + 3.5, &label, LABEL_MONO);
+        flow.page()
+            .text_at(MARGIN_X, base + 3.5, &label, LABEL_MONO);
         for c in &row.cells {
             let area = [
                 x_of(c.x as f32) + 0.8,
