@@ -33,6 +33,7 @@ mod kms_controls;
 mod org_evaluate;
 mod oscal;
 mod report_browser;
+mod report_charts;
 mod report_risk;
 mod sample;
 mod timestamp;
