@@ -33,10 +33,10 @@ pub const ROW_H: u32 = 22;
 /// Space above the first row (column heads) in the matrices.
 pub const HEAD_H: u32 = 34;
 /// Where matrix cells start (after the row label).
-pub const CELL_X: u32 = 250;
+pub const CELL_X: u32 = 290;
 /// The PDF lists at most this many heat map rows (ePHI and failing buckets first); the rest are
 /// counted, and the HTML report and the inventory appendix list every bucket.
-pub const PDF_HEATMAP_ROWS: usize = 40;
+pub const PDF_HEATMAP_ROWS: usize = 30;
 
 /// The statuses in drawing order, each with the label shown for it.
 pub const STATUSES: [(Status, &str); 5] = [
@@ -418,10 +418,11 @@ fn trend(previous: &PreviousView, fail_now: usize) -> BarChart {
         count(CATEGORIES[3]),
     );
     let still = fail_now.saturating_sub(new + expired);
+    // Drawn as what they are now: failing (hatched), or fixed (plain).
     let values = [
         ("New failures", "fail", new),
-        ("Exceptions expired (now failing)", "error", expired),
-        ("Still failing", "excepted", still),
+        ("Exceptions expired (now failing)", "fail", expired),
+        ("Still failing", "fail", still),
         ("Fixed failures", "pass", fixed),
     ];
     let scale = values.iter().map(|v| v.2).max().unwrap_or(0);
