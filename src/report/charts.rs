@@ -533,3 +533,50 @@ impl Charts {
         self.bars.push(trend(previous, fail_now));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(fail: usize, error: usize, excepted: usize, pass: usize, na: usize) -> StatusCounts {
+        StatusCounts {
+            fail,
+            error,
+            excepted,
+            pass,
+            not_applicable: na,
+            total: fail + error + excepted + pass + na,
+        }
+    }
+
+    #[test]
+    fn a_bar_is_its_statuses_in_order_and_fills_its_width() {
+        let segs = status_segments(&counts(3, 1, 0, 20, 2));
+        let statuses: Vec<&str> = segs.iter().map(|s| s.status.as_str()).collect();
+        assert_eq!(statuses, ["fail", "error", "pass", "not_applicable"]);
+        let last = segs.last().unwrap();
+        let end = last.x.parse::<f64>().unwrap() + last.w.parse::<f64>().unwrap();
+        assert!((end - (BAR_X + BAR_W) as f64).abs() < 0.2, "{end}");
+        assert_eq!(segs.iter().map(|s| s.count).sum::<usize>(), 26);
+        assert!(
+            segs[2].labelled && !segs[1].labelled,
+            "1 of 26 is too thin for its count"
+        );
+        assert!(status_segments(&StatusCounts::default()).is_empty());
+    }
+
+    #[test]
+    fn a_cell_names_its_worst_status_with_how_many() {
+        assert_eq!(cell_label(&counts(2, 5, 1, 9, 0)), "2 fail");
+        assert_eq!(cell_label(&counts(0, 5, 1, 9, 0)), "5 error");
+        assert_eq!(cell_label(&counts(0, 0, 1, 9, 0)), "1 exc.");
+        assert_eq!(cell_label(&counts(0, 0, 0, 9, 1)), "pass");
+        assert_eq!(cell_label(&counts(0, 0, 0, 0, 1)), "n/a");
+        assert_eq!(cell_label(&StatusCounts::default()), "-");
+        assert_eq!(worst(&StatusCounts::default()), "none");
+        assert_eq!(
+            counts_text(&counts(1200, 0, 0, 3, 0)),
+            "fail 1,200, error 0, excepted 0, pass 3, n/a 0"
+        );
+    }
+}

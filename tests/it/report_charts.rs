@@ -149,7 +149,8 @@ fn the_pictures_draw_the_counts_of_findings_json() {
     }
     let heatmap = figure(&page, "chart-heatmap");
     let row = Regex::new(r#"(?s)(<g class="matrix-row"[^>]*>)(.*?)</g>"#).unwrap();
-    let cell = Regex::new(r#"<rect data-key="([^"]+)" data-status="(\w+)"[^>]*>"#).unwrap();
+    let cell =
+        Regex::new(r#"<rect class="cell" data-key="([^"]+)" data-status="(\w+)"[^>]*>"#).unwrap();
     let bucket_of = Regex::new(r#"data-bucket="([^"]+)" data-ephi="(yes|no)""#).unwrap();
     let mut rows: Vec<(String, bool, Vec<(String, Counts)>)> = Vec::new();
     for r in row.captures_iter(heatmap) {

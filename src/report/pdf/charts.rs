@@ -354,3 +354,37 @@ pub(super) fn charts(flow: &mut Flow, charts: &Charts) {
         matrix(flow, chart);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hatching_stays_inside_its_rectangle() {
+        for rising in [true, false] {
+            let mut page = PageOps::default();
+            let area = [100.0, 200.0, 37.0, 11.0];
+            hatch(&mut page, area, 3.0, rising, 0.3);
+            let mut lines = 0;
+            for op in &page.graphics {
+                if let Op::DrawLine { line } = op {
+                    lines += 1;
+                    for p in &line.points {
+                        let (x, y) = (p.p.x.0, p.p.y.0);
+                        assert!((100.0 - 1e-3..=137.0 + 1e-3).contains(&x), "x {x}");
+                        assert!((200.0 - 1e-3..=211.0 + 1e-3).contains(&y), "y {y}");
+                    }
+                }
+            }
+            assert_eq!(lines, 15, "one line every 3 pt across 37 + 11");
+        }
+    }
+
+    #[test]
+    fn labels_that_do_not_fit_are_cut_visibly() {
+        let cut = fit(&"riverside-".repeat(10), LABEL_MONO, 60.0);
+        assert!(cut.ends_with("..."));
+        assert!(LABEL_MONO.font.text_width(&cut, LABEL_MONO.size) <= 60.0);
+        assert_eq!(fit("short", LABEL, 60.0), "short");
+    }
+}
