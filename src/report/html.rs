@@ -56,6 +56,6 @@ fn allow_script(html: String) -> String {
         return html;
     };
     let hash = base64::engine::general_purpose::STANDARD
-        .encode(Sha256::digest(html[start..end].as_bytes()));
+        .encode(Sha256::digest(&html.as_bytes()[start..end]));
     html.replacen(SCRIPT_HASH_PLACEHOLDER, &hash, 1)
 }

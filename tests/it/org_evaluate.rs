@@ -666,7 +666,7 @@ fn the_accounts_picture_draws_each_accounts_findings_per_specification() {
             let count = |status: &str| {
                 (findings["findings"].as_array().unwrap().iter())
                     .filter(|f| {
-                        f["account"] == &r[1]
+                        f["account"] == r[1]
                             && f["status"] == status
                             && !f["control"].as_str().unwrap().starts_with("admin.")
                             && (f["safeguards"].as_array().unwrap().iter()).any(|s| s == &c[1])

@@ -16,6 +16,9 @@ const STATUSES: [&str; 5] = ["fail", "error", "excepted", "pass", "not_applicabl
 
 type Counts = BTreeMap<String, usize>;
 
+/// A heat map row as drawn: its bucket, whether it is marked ePHI, its cells by family.
+type DrawnRow = (String, bool, Vec<(String, Counts)>);
+
 fn findings(html: &Path) -> Vec<Value> {
     let json: Value =
         serde_json::from_slice(&std::fs::read(html.with_file_name("findings.json")).unwrap())
@@ -152,7 +155,7 @@ fn the_pictures_draw_the_counts_of_findings_json() {
     let cell =
         Regex::new(r#"<rect class="cell" data-key="([^"]+)" data-status="(\w+)"[^>]*>"#).unwrap();
     let bucket_of = Regex::new(r#"data-bucket="([^"]+)" data-ephi="(yes|no)""#).unwrap();
-    let mut rows: Vec<(String, bool, Vec<(String, Counts)>)> = Vec::new();
+    let mut rows: Vec<DrawnRow> = Vec::new();
     for r in row.captures_iter(heatmap) {
         let b = bucket_of.captures(&r[1]).unwrap();
         let (bucket, ephi) = (b[1].to_string(), &b[2] == "yes");
