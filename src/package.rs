@@ -118,7 +118,9 @@ pub fn write(
     out: &Path,
 ) -> Result<BundleSummary, BundleError> {
     let mut model = report::model::ReportModel::build(audit);
-    model.previous = options.previous.map(report::previous::PreviousView::build);
+    if let Some(previous) = options.previous {
+        model.set_previous(report::previous::PreviousView::build(previous));
+    }
     let html = report::html::render(&model)?;
     let pdf = report::pdf::render(&model)?;
     let oscal = report::oscal::AssessmentResults::new(audit)

@@ -1,5 +1,7 @@
-//! `report.html`: the report as one self-contained page (inline CSS, no scripts, no external
-//! assets), rendered with Tera from `report-templates/report.html`.
+//! `report.html`: the report as one self-contained page (inline CSS and SVG, one small inline
+//! script for the filters, no external assets), rendered with Tera from
+//! `report-templates/report.html`. Its Content-Security-Policy allows no script but that one,
+//! by its SHA-256, computed here from the rendered page (so the same page gives the same hash).
 //!
 //! Autoescape is on (the template's name ends in `.html`), so every value that came from AWS —
 //! bucket names, tag values, policy statement ids quoted in reasons — is HTML-escaped. The
@@ -17,7 +19,11 @@ const PARTIALS: &[(&str, &str)] = &[
     ("coverage.html", include_str!("../../report-templates/coverage.html")),
     ("custody.html", include_str!("../../report-templates/custody.html")),
     ("access.html", include_str!("../../report-templates/access.html")),
+    ("charts.html", include_str!("../../report-templates/charts.html")),
 ];
+
+/// What the template's Content-Security-Policy holds in place of the script's hash.
+const SCRIPT_HASH_PLACEHOLDER: &str = "SCRIPT-HASH";
 
 pub fn render(model: &ReportModel) -> Result<String, ReportError> {
     let mut tera = tera::Tera::default();
@@ -37,5 +43,21 @@ pub fn render(model: &ReportModel) -> Result<String, ReportError> {
     if !html.ends_with('\n') {
         html.push('\n');
     }
-    Ok(html)
+    Ok(allow_script(html))
+}
+
+/// The page with its Content-Security-Policy naming the SHA-256 of its one inline script (the
+/// text between `<script>` and `</script>`, as CSP hashes it).
+fn allow_script(html: String) -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let Some(start) = html.rfind("<script>").map(|i| i + "<script>".len()) else {
+        return html;
+    };
+    let Some(end) = html[start..].find("</script>").map(|i| start + i) else {
+        return html;
+    };
+    let hash = base64::engine::general_purpose::STANDARD
+        .encode(Sha256::digest(&html.as_bytes()[start..end]));
+    html.replacen(SCRIPT_HASH_PLACEHOLDER, &hash, 1)
 }

@@ -5,9 +5,11 @@
 
 pub mod coverage;
 pub mod access;
+pub mod charts;
 pub mod csv;
 pub mod custody;
 pub mod diff;
+pub mod facets;
 pub mod html;
 pub mod model;
 pub mod oscal;

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
+use super::facets::{EphiIndex, RowFacets};
 use super::refs::{BundleRefs, EvidenceLink};
 use crate::attest::{Attestation, ExceptionUse};
 use crate::audit::{Audit, Organisation, Scope};
@@ -47,6 +48,8 @@ pub struct ReportModel {
     pub previous: Option<super::previous::PreviousView>,
     /// Who collected, how, and what the scope left out (Appendix E).
     pub custody: super::custody::CustodyView,
+    /// The pictures (`report::charts`), drawn from the same counts as the tables.
+    pub charts: super::charts::Charts,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -93,7 +96,7 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
-    fn add(&mut self, status: Status) {
+    pub(crate) fn add(&mut self, status: Status) {
         match status {
             Status::Fail => self.fail += 1,
             Status::Error => self.error += 1,
@@ -104,7 +107,7 @@ impl StatusCounts {
         self.total += 1;
     }
 
-    fn merge(&mut self, other: &StatusCounts) {
+    pub(crate) fn merge(&mut self, other: &StatusCounts) {
         self.fail += other.fail;
         self.error += other.error;
         self.excepted += other.excepted;
@@ -306,6 +309,8 @@ pub struct FindingGroup {
     pub subjects: Vec<String>,
     /// Each finding of the group, in subject order: its id (the HTML anchor) and its evidence.
     pub members: Vec<GroupMember>,
+    /// What report.html's filters read from the row.
+    pub facets: RowFacets,
 }
 
 /// One finding of a [`FindingGroup`].
@@ -378,6 +383,8 @@ pub struct BucketRow {
     pub tags: String,
     pub counts: StatusCounts,
     pub worst: String,
+    /// What report.html's filters read from the row.
+    pub facets: RowFacets,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -582,6 +589,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                 } else {
                     (generic_reason, generic_evidence)
                 };
+                let facets = RowFacets::of(&members);
                 let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
                 subjects.sort();
                 let mut members: Vec<GroupMember> =
@@ -595,6 +603,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                     evidence,
                     subjects,
                     members,
+                    facets,
                 }
             },
         )
@@ -831,12 +840,16 @@ impl ReportModel {
                 without_pointer_pages(safeguard_sections(&controls, "", true)),
             ),
         };
+        let summary = summary_view(report, &controls, organisation);
+        let charts =
+            super::charts::Charts::build(audit, &summary.matrix, organisation_view.as_ref());
         let mut model = ReportModel {
             cover: cover(scope, report),
             risk: super::risk::RiskView::build(audit),
             custody: super::custody::CustodyView::build(&audit.scope),
-            summary: summary_view(report, &controls, organisation),
+            summary,
             coverage: super::coverage::CoverageView::build(audit, &controls),
+            charts,
             organisation: organisation_view,
             safeguards,
             policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
@@ -851,10 +864,26 @@ impl ReportModel {
             .flat_map(|s| s.details.iter_mut())
             .flat_map(|d| d.groups.iter_mut())
             .chain((model.policies.iter_mut()).flat_map(|p| p.admin_findings.iter_mut()));
+        let ephi = EphiIndex::of(scope);
         for group in groups {
             group.link(&refs);
+            group.facets.ephi = ephi.facet(&group.facets);
+        }
+        for row in &mut model.inventory {
+            row.facets.ephi = ephi.facet(&row.facets);
         }
         model
+    }
+}
+
+impl ReportModel {
+    /// Adds "Changes since last review" (`report --previous`) and its picture.
+    pub fn set_previous(&mut self, previous: super::previous::PreviousView) {
+        let fail_now = (self.summary.by_status.iter())
+            .find(|c| c.label == Status::Fail.as_str())
+            .map_or(0, |c| c.count);
+        self.charts.with_previous(&previous, fail_now);
+        self.previous = Some(previous);
     }
 }
 
@@ -1037,6 +1066,7 @@ fn policy_sections(
                             evidence: compact_evidence(&f.evidence),
                             subjects: vec![f.subject.clone()],
                             members: vec![GroupMember::of(f)],
+                            facets: RowFacets::of(&[f]),
                         }
                     }))
                     .collect(),
@@ -1070,12 +1100,14 @@ fn attestation_view(a: &Attestation, judged_at: NaiveDate) -> AttestationView {
 
 /// Every bucket, in scope or not, in account then name order, with its findings counted.
 fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
-    let mut per_subject: BTreeMap<(&str, &str), (StatusCounts, Option<Severity>)> = BTreeMap::new();
+    type PerSubject<'a> = (StatusCounts, Option<Severity>, Vec<&'a Finding>);
+    let mut per_subject: BTreeMap<(&str, &str), PerSubject> = BTreeMap::new();
     for f in &report.findings {
         let entry = per_subject
             .entry((f.account.as_str(), f.subject.as_str()))
             .or_default();
         entry.0.add(f.status);
+        entry.2.push(f);
         if f.status == Status::Fail {
             entry.1 = Some(entry.1.map_or(f.severity, |s| s.min(f.severity)));
         }
@@ -1085,10 +1117,14 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
     for account in &scope.accounts {
         for b in &account.buckets {
             let subject = format!("s3://{}", b.name);
-            let (counts, worst) = per_subject
+            let (counts, worst, findings) = per_subject
                 .get(&(account.id.as_str(), subject.as_str()))
                 .cloned()
                 .unwrap_or_default();
+            // A bucket without findings (out of scope) still names its bucket and account.
+            let mut facets = RowFacets::of(&findings);
+            facets.bucket = b.name.clone();
+            facets.account = account.id.clone();
             rows.push(BucketRow {
                 name: if several_accounts {
                     format!("{} / {}", account.id, b.name)
@@ -1128,6 +1164,7 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
                 worst: worst
                     .map(|s| s.as_str().to_string())
                     .unwrap_or_else(|| "-".to_string()),
+                facets,
             });
         }
     }

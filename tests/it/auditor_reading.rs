@@ -484,8 +484,9 @@ fn html_rows(html: &str, start: &str) -> Vec<Vec<String>> {
     let table = &html[at..];
     let table = &table[..table.find("</table>").unwrap()];
     let tbody = &table[table.find("<tbody>").unwrap()..];
+    // Rows open with `<tr>` or, where the filters act on them, `<tr data-row …>`.
     tbody
-        .split("<tr>")
+        .split("<tr")
         .skip(1)
         .map(|row| {
             row.split("<td")

@@ -177,7 +177,13 @@ fn html_report_has_every_section_and_escapes_aws_content() {
         "the AccessDenied policy read is an error finding"
     );
     // Injection: the hostile Sid and tags appear escaped, never as markup.
-    assert!(!html.contains("<script>"), "a policy Sid became markup");
+    // The page's one script is its own filter script, after everything else.
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "a policy Sid became markup"
+    );
+    assert!(html.contains("<script>\n(function () {\n  \"use strict\";\n  var form = document.getElementById(\"filters\");"));
     assert!(!html.contains("<img src=x"), "a tag value became markup");
     assert!(!html.contains("<b>owner</b>"), "a tag key became markup");
     assert!(
@@ -185,10 +191,14 @@ fn html_report_has_every_section_and_escapes_aws_content() {
             || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
     );
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
-    // Self-contained: no external resources, no scripts.
+    // Self-contained: no external resources, no script but its own, which its
+    // Content-Security-Policy allows by hash (and nothing else).
     assert!(!html.contains("<link"));
     assert!(!html.contains("src=\"http"));
-    assert!(!html.contains("<script"));
+    assert!(!html.contains("<script src"));
+    assert!(html.contains(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src 'sha256-"
+    ));
     assert!(html.contains("@media print"));
     // Printed pages carry the running heads: account, times, digest, page X of Y.
     assert!(html.contains("@top-left { content: \"phi-audit | AWS account 111122223333\""));

@@ -702,7 +702,12 @@ fn report_html_has_the_changes_section_right_after_the_summary() {
         html.contains("<li><a href=\"#changes-since-previous\">Changes since last review</a></li>")
     );
     // What came from AWS is escaped; the full answers are there too.
-    assert!(!html.contains("<script"), "the hostile Sid is escaped");
+    // The one script is the page's own filter script; the Sid is text.
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "the hostile Sid is escaped"
+    );
     let start = html.find("id=\"changes-since-previous\"").unwrap();
     let section = &html[start..start + html[start..].find("</section>").unwrap()];
     let details: Vec<&str> = section.split("<details>").skip(1).collect();
@@ -1020,4 +1025,62 @@ fn a_key_whose_state_and_policy_changed_is_listed() {
             .any(|f| f["subject"] == arn.as_str() && f["control"] == "kms.key-not-usable"),
         "{out}"
     );
+}
+
+/// The picture of this review against the previous one draws the counts of the embedded
+/// changes-since-previous.json, and "still failing" is every other failure of findings.json.
+#[test]
+fn the_previous_review_picture_draws_the_embedded_comparison() {
+    let dir = tempfile::tempdir().unwrap();
+    bundles_with_previous(dir.path());
+    let new = dir.path().join("new.zip");
+    let changes: Value =
+        serde_json::from_str(&entry_text(&new, "changes-since-previous.json")).unwrap();
+    let findings: Value = serde_json::from_str(&entry_text(&new, "findings.json")).unwrap();
+    let len = |key: &str| changes[key].as_array().unwrap().len();
+    let failing = (findings["findings"].as_array().unwrap().iter())
+        .filter(|f| f["status"] == "fail")
+        .count();
+    let html = entry_text(&new, "report.html");
+    let start = html
+        .find("id=\"chart-trend\"")
+        .expect("the picture is drawn");
+    let figure = &html[start..start + html[start..].find("</figure>").unwrap()];
+    let bar =
+        regex::Regex::new(r#"<g class="bar" data-key="([^"]+)" data-total="(\d+)">"#).unwrap();
+    let drawn: Vec<(String, usize)> = bar
+        .captures_iter(figure)
+        .map(|c| (c[1].to_string(), c[2].parse().unwrap()))
+        .collect();
+    let expected = vec![
+        ("New failures".to_string(), len("new_failures")),
+        (
+            "Exceptions expired (now failing)".to_string(),
+            len("expired_exceptions"),
+        ),
+        (
+            "Still failing".to_string(),
+            failing - len("new_failures") - len("expired_exceptions"),
+        ),
+        ("Fixed failures".to_string(), len("fixed_failures")),
+    ];
+    assert_eq!(drawn, expected);
+    assert!(expected[0].1 > 0 && expected[3].1 > 0, "{expected:?}");
+    // The PDF prints the same numbers beside the bars.
+    let pdf = dir.path().join("new.pdf");
+    std::fs::write(&pdf, bundle_support::entry(&new, "report.pdf")).unwrap();
+    let text = pdftotext_layout(&pdf);
+    for (label, n) in &expected {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(label.as_str()))
+            .unwrap_or_else(|| panic!("report.pdf draws {label}"));
+        assert!(
+            line.trim_end().ends_with(&format!(" {n}")),
+            "{label}: {line:?} should end with {n}"
+        );
+    }
+    // A bundle made without --previous has no such picture.
+    let old = entry_text(&dir.path().join("old.zip"), "report.html");
+    assert!(!old.contains("chart-trend"));
 }

@@ -37,6 +37,7 @@ mod org_evaluate;
 mod oscal;
 mod pdf_archive;
 mod report_browser;
+mod report_charts;
 mod report_risk;
 mod sample;
 mod timestamp;

@@ -641,3 +641,56 @@ fn diff_of_two_org_bundles_names_the_account_of_each_change() {
     assert!(failures.iter().all(|s| *s == expected), "{failures:?}");
     assert!(diff["new_buckets"].as_array().unwrap().is_empty());
 }
+
+/// The accounts x specifications picture draws, per account and specification, the counts of
+/// that account's findings in findings.json (administrative findings aside, as in the tables).
+#[test]
+fn the_accounts_picture_draws_each_accounts_findings_per_specification() {
+    let b = org_bundle();
+    let findings: Value = serde_json::from_slice(&entry(&b.bundle, "findings.json")).unwrap();
+    let html = String::from_utf8(entry(&b.bundle, "report.html")).unwrap();
+    let start = html
+        .find("id=\"chart-accounts\"")
+        .expect("the picture is drawn");
+    let figure = &html[start..start + html[start..].find("</figure>").unwrap()];
+    let row = regex::Regex::new(r#"(?s)<g class="matrix-row" data-account="(\d+)"[^>]*>(.*?)</g>"#)
+        .unwrap();
+    let cell = regex::Regex::new(
+        r#"<rect class="cell" data-key="([^"]+)" data-status="\w+" data-fail="(\d+)" data-error="(\d+)" data-excepted="(\d+)" data-pass="(\d+)""#,
+    )
+    .unwrap();
+    let mut accounts = Vec::new();
+    for r in row.captures_iter(figure) {
+        accounts.push(r[1].to_string());
+        let mut cells = 0;
+        for c in cell.captures_iter(&r[2]) {
+            let count = |status: &str| {
+                (findings["findings"].as_array().unwrap().iter())
+                    .filter(|f| {
+                        f["account"] == r[1]
+                            && f["status"] == status
+                            && !f["control"].as_str().unwrap().starts_with("admin.")
+                            && (f["safeguards"].as_array().unwrap().iter()).any(|s| s == &c[1])
+                    })
+                    .count()
+            };
+            for (i, status) in ["fail", "error", "excepted", "pass"].iter().enumerate() {
+                assert_eq!(
+                    c[i + 2].parse::<usize>().unwrap(),
+                    count(status),
+                    "account {} x {}: {status}",
+                    &r[1],
+                    &c[1]
+                );
+            }
+            cells += 1;
+        }
+        assert!(cells >= 9, "a cell per specification: {cells}");
+    }
+    let mut listed: Vec<String> = (findings["findings"].as_array().unwrap().iter())
+        .map(|f| f["account"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(accounts, listed, "one row per account, in id order");
+}

@@ -30,6 +30,7 @@ mod custody;
 mod archive;
 mod fonts;
 mod access;
+mod charts;
 mod sections;
 mod unread;
 

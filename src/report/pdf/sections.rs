@@ -303,6 +303,7 @@ fn cut_line(text: &str, limit: usize) -> String {
 pub(super) fn body(model: &ReportModel) -> Flow {
     let mut flow = Flow::new();
     flow.heading("Executive summary", 1);
+    super::charts::charts(&mut flow, &model.charts);
     risk_summary(&mut flow, &model.risk);
     executive_summary(&mut flow, &model.summary);
     super::coverage::coverage_section(&mut flow, &model.coverage);

@@ -51,6 +51,8 @@ impl Browser {
         let profile = tempfile::tempdir().unwrap().keep();
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
+            // The page's console messages, for `console_errors`.
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": chromium,
                 // As the machine's notes prescribe for root in a closed network.
@@ -71,6 +73,12 @@ impl Browser {
             .as_str()
             .unwrap_or_else(|| panic!("no session: {created}"))
             .to_string();
+        // Printing a 70-page report on a busy 2-core machine takes longer than the 10 s default.
+        browser.session_call(
+            "POST",
+            "/timeouts",
+            Some(json!({"script": 120_000, "pageLoad": 120_000})),
+        );
         browser
     }
 
@@ -115,6 +123,66 @@ impl Browser {
     pub fn text(&mut self, element: &str) -> String {
         let t = self.session_call("GET", &format!("/element/{element}/text"), None);
         t.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Runs `script` (a function body; `arguments` are `args`) in the page; its return value.
+    pub fn execute(&mut self, script: &str, args: Value) -> Value {
+        self.session_call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// Clicks an element (an `<option>` is chosen this way), as a user would.
+    pub fn click(&mut self, element: &str) {
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/click"),
+            Some(json!({})),
+        );
+    }
+
+    /// Types `text` into an element.
+    pub fn type_into(&mut self, element: &str, text: &str) {
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/value"),
+            Some(json!({ "text": text })),
+        );
+    }
+
+    /// Empties a text input.
+    pub fn clear(&mut self, element: &str) {
+        self.session_call(
+            "POST",
+            &format!("/element/{element}/clear"),
+            Some(json!({})),
+        );
+    }
+
+    /// The page printed to PDF (WebDriver's print command, Letter paper).
+    pub fn print_pdf(&mut self) -> Vec<u8> {
+        use base64::Engine;
+        let printed = self.session_call(
+            "POST",
+            "/print",
+            Some(json!({"page": {"width": 21.59, "height": 27.94}, "background": true})),
+        );
+        base64::engine::general_purpose::STANDARD
+            .decode(printed.as_str().expect("the PDF as base64"))
+            .expect("base64")
+    }
+
+    /// The console messages of level SEVERE (errors, refused scripts) since the last call.
+    pub fn console_errors(&mut self) -> Vec<String> {
+        let log = self.session_call("POST", "/se/log", Some(json!({"type": "browser"})));
+        log.as_array()
+            .unwrap_or_else(|| panic!("no browser log: {log}"))
+            .iter()
+            .filter(|entry| entry["level"] == "SEVERE")
+            .map(|entry| entry["message"].to_string())
+            .collect()
     }
 
     fn session_call(&mut self, method: &str, path: &str, body: Option<Value>) -> Value {
