@@ -98,12 +98,32 @@ struct ScopeFile {
     ephi: BTreeMap<String, Spanned<OneOrMany>>,
 }
 
-/// An `exclude` entry: a bare glob, or the glob with its justification and approver.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// An `exclude` entry: a bare glob, or the glob with its justification and approver. Read by
+/// hand rather than as an untagged enum, so a misspelt member is named in the error.
+#[derive(Debug)]
 enum ExcludeEntry {
     Glob(String),
     Documented(DocumentedExclusion),
+}
+
+impl<'de> Deserialize<'de> for ExcludeEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = ExcludeEntry;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a bucket name glob, or {pattern, justification, approver}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ExcludeEntry, E> {
+                Ok(ExcludeEntry::Glob(v.to_owned()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<ExcludeEntry, A::Error> {
+                DocumentedExclusion::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(ExcludeEntry::Documented)
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -467,7 +487,8 @@ mod tests {
             "exclude:\n  - pattern: \"a-*\"\n    aprover: \"x\"\n",
         )
         .unwrap_err();
-        assert!(e.to_string().starts_with("s.yaml:2:"), "{e}");
+        assert!(e.to_string().starts_with("s.yaml:3:"), "{e}");
+        assert!(e.to_string().contains("unknown field `aprover`"), "{e}");
     }
 
     #[test]

@@ -161,7 +161,7 @@ impl Checker<'_> {
                     pointer: at,
                     message: format!(
                         "`{name}` is not a member of {} that phi-audit knows; it was ignored",
-                        shape.name
+                        shape.name.strip_prefix(OWN_RECORD).unwrap_or(shape.name)
                     ),
                 });
             }

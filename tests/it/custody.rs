@@ -397,3 +397,94 @@ fn the_pdf_inventory_has_an_ephi_column() {
     let www = row("riverside-www");
     assert!(www.split_whitespace().nth(3) == Some("no"), "{www}");
 }
+
+/// Copies the sample snapshot as account `account` (its id replaced in every file).
+fn copy_as_account(from: &Path, to: &Path, account: &str) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_as_account(&e.path(), &target, account);
+        } else {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            std::fs::write(target, text.replace("111122223333", account)).unwrap();
+        }
+    }
+}
+
+#[test]
+fn an_organisation_names_the_management_side_principal_and_each_accounts_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (management, member) = ("111122223333", "222233334444");
+    for account in [management, member] {
+        copy_as_account(
+            &samples().join("snapshot"),
+            &dir.path().join("accounts").join(account),
+            account,
+        );
+    }
+    let caller = "arn:aws:iam::111122223333:user/org-auditor";
+    let header = serde_json::json!({
+        "format": "phi-audit-org-snapshot/1",
+        "collected_at": "2026-10-01T06:00:00Z",
+        "tool_version": "0.1.0",
+        "collector": {
+            "GetCallerIdentity": {"UserId": "AIDAORGAUDITOR", "Account": management, "Arn": caller},
+            "options": {"regions": [], "scope_file": null, "since": null,
+                        "until": "2026-09-30T23:59:59Z", "concurrency": 8, "endpoint_url": null,
+                        "profile": null, "organization_mode": true}
+        },
+        "partition": "aws",
+        "organization": {"id": "o-riverside01", "management_account_id": management},
+        "role_name": "OrganizationAccountAccessRole",
+        "external_id": false,
+        "selection": {"accounts": [], "exclude_accounts": []},
+        "review_period": {"since": "2026-07-01T00:00:00Z", "until": "2026-09-30T23:59:59Z"},
+        "scope": {"include": ["*"], "exclude": ["sandbox-*"], "tags": {}},
+        "selected_accounts": [management, member],
+        "accounts": {
+            management: {"name": "Clinic", "AssumeRole": {"ok": {"AssumedRoleUser": {"Arn": caller}}}},
+            member: {"name": "Claims", "AssumeRole": {"ok": {"AssumedRoleUser": {"Arn": "arn:aws:sts::222233334444:assumed-role/PhiAuditReadOnly/phi-audit-2026q3"}}}}
+        }
+    });
+    std::fs::write(
+        dir.path().join("snapshot.json"),
+        serde_json::to_vec_pretty(&header).unwrap(),
+    )
+    .unwrap();
+    let audit = crate::support::bundle::audit_of(dir.path(), GENERATED_AT, None);
+    let view = phi_audit::report::custody::CustodyView::build(&audit.scope);
+    let rows: Vec<(&str, &str, &str)> = (view.collectors.iter())
+        .map(|c| (c.role.as_str(), c.account.as_str(), c.principal.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Management side", management, caller),
+            ("Account 111122223333", management, COLLECTOR_ARN),
+            (
+                "Account 222233334444",
+                member,
+                "arn:aws:sts::222233334444:assumed-role/PhiAuditReadOnly/phi-audit-2026q3"
+            ),
+        ]
+    );
+    assert!(view
+        .options
+        .iter()
+        .any(|o| o.label == "Organisation mode (--org)" && o.value == "yes"));
+    // The header's bare exclusion is not silently accepted.
+    assert_eq!(view.exclusions[0].approver, "MISSING");
+    assert!(
+        audit.warnings.iter().any(|w| w
+            .to_string()
+            .starts_with("scope exclusion \"sandbox-*\" has no justification or approver")),
+        "{:?}",
+        audit.warnings
+    );
+    assert_eq!(
+        phi_audit::report::custody::collected_by(&audit.scope),
+        format!("{caller} (account {management})")
+    );
+}
