@@ -743,30 +743,37 @@ unassessable expired buckets configurations gained or lost
 9 1 0 2 1 1 3 2
 New failures (9)
 Subject Control Severity Change Reason (this review)
-s3://riverside-partner- s3.world-listable- high pass -> fail Anyone on the internet can list the objects: the
-referrals anonymous bucket ACL grants READ to AllUsers.
-s3://riverside-phi-new-intake s3.access-log-delivery- medium new subject -> fail The target bucket riverside-s3-access-logs neither
-missing allows logging.s3.amazonaws.com to write
-s3://riverside-s3-access-logs/riverside-phi-lab-
-results/ for this bucket in its policy nor grants
-LogDelivery WRITE in an enforced ACL, so logs
-cannot be delivered.
-s3://riverside-phi-new-intake s3.data-events-not-logged high new subject -> fail No logging trail records this bucket's object reads or
-writes (riverside-legacy-trail selects reads and
+s3://riverside-partner- s3.world-listable-anonymous high pass -> fail Anyone on the internet can list the
+referrals objects: the bucket ACL grants READ to
+AllUsers.
+s3://riverside-phi-new-intake s3.access-log-delivery-missing medium new subject The target bucket
+-> fail riverside-s3-access-logs neither allows
+logging.s3.amazonaws.com to write
+s3://riverside-s3-access-logs/
+riverside-phi-lab-results/ for this bucket
+in its policy nor grants LogDelivery WRITE
+in an enforced ACL, so logs cannot be
+delivered.
+s3://riverside-phi-new-intake s3.data-events-not-logged high new subject No logging trail records this bucket's
+-> fail object reads or writes
+(riverside-legacy-trail selects reads and
 writes but is not logging).
-s3://riverside-phi-new-intake s3.lifecycle-missing low new subject -> fail No lifecycle configuration governs retention of
-objects or old versions.
-s3://riverside-phi-new-intake s3.mfa-delete-disabled low new subject -> fail MFA delete has never been configured: a single
-stolen key can permanently delete object versions.
-s3://riverside-phi-new-intake s3.object-lock-disabled low new subject -> fail Object Lock is not enabled, so objects can be
-deleted or overwritten before their retention ends.
-s3://riverside-phi-new-intake s3.public-access-block- medium new subject -> fail Block Public Access is incomplete:
-incomplete RestrictPublicBuckets off at both bucket and
-account level.
-s3://riverside-phi-new-intake s3.replication-disabled low new subject -> fail No replication is configured: there is no second
-copy of the data.
-s3://riverside-phi-new-intake s3.tls-not-enforced high new subject -> fail Plain-HTTP requests are not fully denied: no
-statement denies requests when
+s3://riverside-phi-new-intake s3.lifecycle-missing low new subject No lifecycle configuration governs
+-> fail retention of objects or old versions.
+s3://riverside-phi-new-intake s3.mfa-delete-disabled low new subject MFA delete has never been configured: a
+-> fail single stolen key can permanently delete
+object versions.
+s3://riverside-phi-new-intake s3.object-lock-disabled low new subject Object Lock is not enabled, so objects
+-> fail can be deleted or overwritten before
+their retention ends.
+Subject Control Severity Change Reason (this review)
+s3://riverside-phi-new-intake s3.public-access-block- medium new subject Block Public Access is incomplete:
+incomplete -> fail RestrictPublicBuckets off at both bucket
+and account level.
+s3://riverside-phi-new-intake s3.replication-disabled low new subject No replication is configured: there is no
+-> fail second copy of the data.
+s3://riverside-phi-new-intake s3.tls-not-enforced high new subject Plain-HTTP requests are not fully denied:
+-> fail no statement denies requests when
 aws:SecureTransport is false.
 Fixed failures (1)
 Subject Control Severity Change Reason (this review)
@@ -775,17 +782,18 @@ Newly unassessable (0)
 None.
 Exceptions expired (2)
 Subject Control Severity Change Reason (this review)
-s3://riverside-www s3.public-access-block- medium excepted -> fail Block Public Access is incomplete:
-incomplete IgnorePublicAcls, RestrictPublicBuckets off at both
-bucket and account level. An exception approved by
-J. Smith (Privacy Officer) on 2026-08-01 expired on
+s3://riverside-www s3.public-access-block- medium excepted -> Block Public Access is incomplete:
+incomplete fail IgnorePublicAcls, RestrictPublicBuckets off
+at both bucket and account level. An
+exception approved by J. Smith (Privacy
+Officer) on 2026-08-01 expired on
 2027-01-31.
-Subject Control Severity Change Reason (this review)
-s3://riverside-www s3.world-readable- critical excepted -> fail Anyone on the internet can read objects: the bucket
-anonymous policy's statement "PublicReadGetObject" allows
-s3:GetObject to everyone. An exception approved
-by J. Smith (Privacy Officer) on 2026-08-01 expired
-on 2027-01-31.
+s3://riverside-www s3.world-readable-anonymous critical excepted -> Anyone on the internet can read objects:
+fail the bucket policy's statement
+"PublicReadGetObject" allows
+s3:GetObject to everyone. An exception
+approved by J. Smith (Privacy Officer) on
+2026-08-01 expired on 2027-01-31.
 New buckets (1)
 Bucket Region Scope
 riverside-phi-new-intake us-east-1 in scope
@@ -826,7 +834,7 @@ fn report_pdf_has_the_changes_section_right_after_the_summary() {
     .unwrap();
     let text = pdftotext_layout(&pdf);
     let pages: Vec<&str> = text.split('\u{c}').collect();
-    // The section starts on its own page, after the summary's, before the first safeguard's.
+    // The section follows the summary and comes before the first safeguard.
     let starts = |title: &str| {
         pages
             .iter()
@@ -844,13 +852,19 @@ fn report_pdf_has_the_changes_section_right_after_the_summary() {
     );
     // Its text, without the running heads, one line per printed line, spaces collapsed.
     let old_manifest = bundle_support::entry(&dir.path().join("old.zip"), "MANIFEST.sha256");
-    let section: Vec<String> = pages[changes..safeguard]
+    // Sections share a page when the one before ends early: from its title to the next one's.
+    let section: Vec<String> = pages[changes..=safeguard]
         .iter()
         .flat_map(|p| p.lines())
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|l| {
-            !l.is_empty() && !l.starts_with("phi-audit | ") && !l.starts_with("snapshot digest ")
+            !l.is_empty()
+                && !l.starts_with("phi-audit | ")
+                && !l.starts_with("collected ")
+                && !l.starts_with("snapshot digest ")
         })
+        .skip_while(|l| l != "Changes since last review")
+        .take_while(|l| l != "164.312(a)(1) Access control")
         .collect();
     let expected =
         EXPECTED_PDF_SECTION.replace("{OLD_MANIFEST_SHA256}", &sha256_hex(&old_manifest));

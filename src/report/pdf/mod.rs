@@ -704,7 +704,12 @@ impl Flow {
 
     /// A key/value list (the cover, attestations).
     fn fields(&mut self, rows: &[(&str, String, Style)]) {
-        let key_w = 150.0;
+        // The keys' column fits the longest key (bold), at least 150 pt, at most half the page.
+        let key_w = rows
+            .iter()
+            .map(|(key, _, _)| Font::Bold.text_width(key, BODY.size) + 10.0)
+            .fold(150.0, f32::max)
+            .min(CONTENT_W / 2.0);
         for (key, value, style) in rows {
             let lines = wrap(value, style.font, style.size, CONTENT_W - key_w);
             let lead = leading(BODY).max(leading(*style));
@@ -984,8 +989,15 @@ fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, to
         c.collected_at, c.generated_at
     );
     let w = small.font.text_width(&right, small.size);
-    page.text_at(PAGE_W - MARGIN_X - w, y_top, &printable(&right), small);
-    page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_top - 5.0, 0.5, 0.6);
+    let left_w = small.font.text_width(&c.header_subject, small.size) + 160.0;
+    // A long subject (an organisation) puts the times on a line of their own.
+    let y_right = if left_w + w + 12.0 > CONTENT_W {
+        y_top - 9.0
+    } else {
+        y_top
+    };
+    page.text_at(PAGE_W - MARGIN_X - w, y_right, &printable(&right), small);
+    page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_right - 5.0, 0.5, 0.6);
 
     let y_bottom = 30.0;
     page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_bottom + 10.0, 0.5, 0.6);
