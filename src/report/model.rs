@@ -832,7 +832,13 @@ impl ReportModel {
             coverage: super::coverage::CoverageView::build(audit, &controls),
             organisation: organisation_view,
             safeguards,
-            policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
+            policies: policy_sections(
+                &controls,
+                report,
+                &audit.attestations(),
+                judged_at,
+                organisation,
+            ),
             inventory: inventory(scope, report),
             exceptions: exception_views(&audit.exceptions, judged_at),
             changes: changes(scope, &report.changes, &refs),
@@ -967,6 +973,7 @@ fn policy_sections(
     report: &FindingsReport,
     attestations: &[Attestation],
     judged_at: NaiveDate,
+    organisation: bool,
 ) -> Vec<PolicySection> {
     let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
     for c in controls {
@@ -1034,7 +1041,18 @@ fn policy_sections(
                         }
                     }))
                     .collect(),
-                controls: technical.iter().map(|c| control_row(c, "")).collect(),
+                controls: technical
+                    .iter()
+                    .map(|c| {
+                        let mut row = control_row(c, "");
+                        if organisation {
+                            // The details are per account; the organisation summary leads there.
+                            row.detail_in = "each account".to_string();
+                            row.detail_anchor = ORGANISATION_ANCHOR.to_string();
+                        }
+                        row
+                    })
+                    .collect(),
                 counts,
             }
         })
