@@ -10,7 +10,9 @@
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{anchor, control_row, is_admin, thousands, ControlInfo, ControlRow};
+use super::model::{
+    anchor, control_row, is_admin, thousands, ControlInfo, ControlRow, ORGANISATION_ANCHOR,
+};
 use crate::audit::Audit;
 use crate::controls::specs::{Reach, Specification, SPECIFICATIONS};
 use crate::findings::{Finding, Status};
@@ -188,7 +190,15 @@ impl CoverageView {
                     .filter(|p| p.safeguards.iter().any(|s| s == spec.id))
                     .map(|p| (p.name.clone(), admin_of(&p.name)))
                     .collect();
-                coverage_row(spec, controls, &technical, &policies, &ephi)
+                let mut row = coverage_row(spec, controls, &technical, &policies, &ephi);
+                if audit.scope.organisation.is_some() {
+                    // The details are per account; the organisation summary leads to them.
+                    for c in &mut row.controls {
+                        c.detail_in = "each account".to_string();
+                        c.detail_anchor = ORGANISATION_ANCHOR.to_string();
+                    }
+                }
+                row
             })
             .collect();
         CoverageView {

@@ -852,7 +852,13 @@ impl ReportModel {
             charts,
             organisation: organisation_view,
             safeguards,
-            policies: policy_sections(&controls, report, &audit.attestations(), judged_at),
+            policies: policy_sections(
+                &controls,
+                report,
+                &audit.attestations(),
+                judged_at,
+                organisation,
+            ),
             inventory: inventory(scope, report),
             access: super::access::AccessView::build(audit),
             exceptions: exception_views(&audit.exceptions, judged_at),
@@ -1002,6 +1008,7 @@ fn policy_sections(
     report: &FindingsReport,
     attestations: &[Attestation],
     judged_at: NaiveDate,
+    organisation: bool,
 ) -> Vec<PolicySection> {
     let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
     for c in controls {
@@ -1070,7 +1077,18 @@ fn policy_sections(
                         }
                     }))
                     .collect(),
-                controls: technical.iter().map(|c| control_row(c, "")).collect(),
+                controls: technical
+                    .iter()
+                    .map(|c| {
+                        let mut row = control_row(c, "");
+                        if organisation {
+                            // The details are per account; the organisation summary leads there.
+                            row.detail_in = "each account".to_string();
+                            row.detail_anchor = ORGANISATION_ANCHOR.to_string();
+                        }
+                        row
+                    })
+                    .collect(),
                 counts,
             }
         })

@@ -402,6 +402,14 @@ fn the_report_leads_with_an_organisation_summary_of_the_right_counts() {
     let summary_at = html.find("<h2>Organisation summary</h2>").unwrap();
     let first_safeguard = html.find("<h2>164.312(a)(1) Access control</h2>").unwrap();
     assert!(summary_at < first_safeguard, "the summary comes first");
+    // Every in-page link (the coverage table's, the accounts' sections') has its anchor.
+    for href in html.split("href=\"#").skip(1) {
+        let anchor = href.split('"').next().unwrap();
+        assert!(
+            html.contains(&format!("id=\"{anchor}\"")),
+            "no anchor #{anchor}"
+        );
+    }
 
     let rows = table_rows(&html, "org-accounts");
     assert_eq!(rows.len(), 3);
