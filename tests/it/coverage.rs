@@ -281,6 +281,8 @@ fn finding(control: &str, status: Status) -> Finding {
         reason: String::new(),
         evidence: Vec::new(),
         facts: Default::default(),
+        ephi: None,
+        ephi_basis: None,
     }
 }
 
