@@ -1,8 +1,9 @@
 //! The filter facets of a report row (issue #18 item 2): what report.html's filter script reads
 //! from a row's data attributes (`data-status`, `data-severity`, `data-spec`, `data-account`,
-//! `data-ephi`, `data-bucket`; docs: notes' shared conventions). Each facet is a space-separated
-//! list of the values that apply to the row; an empty facet is left off the row (a row without
-//! an attribute is not narrowed by that facet).
+//! `data-ephi`, `data-bucket`; docs/bundle-layout.md "Pictures and filters in the report"). Each
+//! facet is a space-separated list of the values that apply to the row. The template leaves
+//! `data-ephi` and `data-bucket` off rows about no bucket (a row without an attribute is not
+//! narrowed by that facet); an inventory row always carries every facet.
 
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -664,7 +664,7 @@ fn the_accounts_picture_draws_each_accounts_findings_per_specification() {
     let row = regex::Regex::new(r#"(?s)<g class="matrix-row" data-account="(\d+)"[^>]*>(.*?)</g>"#)
         .unwrap();
     let cell = regex::Regex::new(
-        r#"<rect class="cell" data-key="([^"]+)" data-status="\w+" data-fail="(\d+)" data-error="(\d+)" data-excepted="(\d+)" data-pass="(\d+)""#,
+        r#"<rect class="cell" data-key="([^"]+)" data-status="\w+" data-counts="(\d+) (\d+) (\d+) (\d+) \d+""#,
     )
     .unwrap();
     let mut accounts = Vec::new();

@@ -35,17 +35,18 @@ fn figure<'a>(page: &'a str, id: &str) -> &'a str {
     &page[start..end]
 }
 
-/// The `data-fail` … `data-not_applicable` attributes of one tag.
+/// The `data-counts="fail error excepted pass n/a"` attribute of one tag.
 fn data_counts(tag: &str) -> Counts {
+    let re = Regex::new(r#"data-counts="([\d ]+)""#).unwrap();
+    let counts = re
+        .captures(tag)
+        .unwrap_or_else(|| panic!("no counts in {tag}"));
+    let numbers: Vec<usize> = counts[1].split(' ').map(|n| n.parse().unwrap()).collect();
+    assert_eq!(numbers.len(), STATUSES.len(), "{tag}");
     STATUSES
         .iter()
-        .map(|s| {
-            let re = Regex::new(&format!(r#"data-{s}="(\d+)""#)).unwrap();
-            let n = re.captures(tag).unwrap_or_else(|| panic!("{s} in {tag}"))[1]
-                .parse()
-                .unwrap();
-            (s.to_string(), n)
-        })
+        .map(|s| s.to_string())
+        .zip(numbers)
         .collect()
 }
 
