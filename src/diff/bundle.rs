@@ -339,6 +339,41 @@ mod tests {
     }
 
     #[test]
+    fn an_entry_over_its_limit_is_refused_naming_the_limit() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.zip");
+        let mut zip = zip::ZipWriter::new(File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default();
+        zip.start_file("evidence/buckets/b.json", options).unwrap();
+        zip.write_all(br#"{"calls": {}}"#).unwrap();
+        zip.finish().unwrap();
+
+        let mut bundle = Bundle::open(&path).unwrap();
+        let error = bundle
+            .read_entry(0, 4, |reader| {
+                let mut bytes = Vec::new();
+                reader.read_to_end(&mut bytes).map_err(|e| e.to_string())
+            })
+            .unwrap_err();
+        assert!(matches!(error, DiffError::TooLarge { limit: 4, .. }));
+        let text = error.to_string();
+        assert!(
+            text.contains("evidence/buckets/b.json is larger than 4 bytes")
+                && text.contains("hostile"),
+            "{text}"
+        );
+        assert_eq!(
+            bundle.bucket("b").unwrap(),
+            Some(serde_json::json!({"calls": {}}))
+        );
+        assert!(matches!(
+            bundle.stream_findings(&mut |_, _| {}),
+            Err(DiffError::NoFindings { .. })
+        ));
+    }
+
+    #[test]
     fn findings_are_visited_in_order_and_the_rest_skipped() {
         let text = r#"{"format":"x","generated_at":"2026-10-02T00:00:00Z",
             "snapshot":{"collected_at":"c","account_id":"1","digest":"d"},

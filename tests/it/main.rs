@@ -25,6 +25,7 @@ mod collect_lookup_events;
 mod collect_moto;
 mod collect_org;
 mod diff_bundles;
+mod diff_scale;
 mod exposure_cases;
 mod iam_moto;
 mod iam_review;
