@@ -321,7 +321,7 @@ mod tests {
 
     #[test]
     fn the_limit_refuses_one_byte_more_and_accepts_exactly_it() {
-        let data = vec![7u8; 10];
+        let data = [7u8; 10];
         let read_all = |limit: u64| {
             let mut limited = Limited {
                 inner: Box::new(&data[..]),
