@@ -23,7 +23,7 @@
 //! - one `finding` per control, status and reason, holding for every subject that got that
 //!   verdict: state `satisfied` (pass, not applicable) or `not-satisfied` (fail; `error` with
 //!   reason `not-assessed`, never satisfied; `excepted` with reason `risk-accepted`), the
-//!   phi-audit status, severity and subject count as props, the observations of every subject
+//!   phi-audit status and subject count as props (severity is the objective's), the observations of every subject
 //!   it holds for (so each finding still leads to its evidence), the control's risk for
 //!   failures, and — for fail, error and excepted — one `finding-id` prop per finding (its
 //!   subject in the prop's remarks). Passes are summarised: a pass's id derives from account,
@@ -210,25 +210,24 @@ impl<'a> AssessmentResults<'a> {
         // Every reference is followable: `../` and its bundle path (`report::refs`).
         let path = self.refs.bundle_file(file);
         let href = Some(format!("../{}", self.refs.link(file).href));
-        let (collected, description, evidence_description) = if path.starts_with(EVIDENCE_DIR) {
+        // Short and fixed texts: there are tens of thousands of these at 10,000 buckets.
+        let (collected, evidence_description) = if path.starts_with(EVIDENCE_DIR) {
             (
                 &self.collected_at,
-                format!("Recorded evidence {path} of {subject}, from the snapshot."),
-                "The API answers as collected, byte for byte; each finding resting on this file names its JSON pointers in ../findings.json.",
+                "The API answers as collected, byte for byte.",
             )
         } else if path.starts_with(CATALOG_DIR) {
             (
                 &self.generated_at,
-                format!("{path}, the administrative policy definitions of the control catalog used, for {subject}."),
-                "The catalog's policy definitions as used, carried in the bundle.",
+                "The catalog's policy definitions as used.",
             )
         } else {
             (
                 &self.generated_at,
-                format!("Attestation, exception or policy document {path} for {subject}, as given to the report."),
-                "The attestation or exception file or policy document as given.",
+                "The attestation, exception or policy file as given.",
             )
         };
+        let description = format!("Evidence {path} for {subject}.");
         Observation {
             uuid,
             description,
@@ -268,7 +267,6 @@ impl<'a> AssessmentResults<'a> {
         };
         let mut props = Vec::with_capacity(2 + members.len());
         props.extend(prop("status", status.as_str()));
-        props.extend(prop("severity", findings[members[0]].severity.as_str()));
         props.extend(prop("subjects", &members.len().to_string()));
         // The findings an auditor acts on keep their ids, each beside its subject; passes are
         // summarised (their ids derive from account, subject and control).
