@@ -236,8 +236,9 @@ fn run_report(
             .transpose()?,
     };
     let audit = audit(&args.snapshot, &args.judgement, generated_at)?;
+    let mut previous = previous;
     let changes = previous
-        .as_ref()
+        .as_mut()
         .map(|p| p.changes_until(&args.out, &audit))
         .transpose()?;
     if let Some(diff) = changes.as_ref().map(|c| &c.diff) {
@@ -393,9 +394,16 @@ fn run_diff(args: &DiffArgs, out: &mut Stdout) -> Result<Outcome, CliError> {
         out.flush()?;
         return Ok(Outcome::Tampered);
     }
-    let old = crate::diff::read_bundle(&args.old, &args.old.display().to_string())?;
-    let new = crate::diff::read_bundle(&args.new, &args.new.display().to_string())?;
-    let diff = crate::diff::compare(&old.side(), &new.side());
+    let mut old = crate::diff::OldSide::read(&args.old, &args.old.display().to_string())?;
+    let new_label = args.new.display().to_string();
+    let mut new = crate::diff::Bundle::open(&args.new)?;
+    let diff = crate::diff::compare(
+        &mut old,
+        crate::diff::NewSide::Bundle {
+            label: &new_label,
+            bundle: &mut new,
+        },
+    )?;
     if !diff.same_account {
         eprintln!(
             "warning: the bundles are of different accounts ({} and {})",

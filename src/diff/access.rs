@@ -65,17 +65,25 @@ pub struct AccessSide<'a> {
 
 impl<'a> AccessSide<'a> {
     /// An account was reviewed when the review has entries for it, or identity findings were
-    /// made for it, and the review does not say it was not assessed.
-    pub fn of(review: &'a AccessReview, findings: &'a [Finding]) -> AccessSide<'a> {
+    /// made for it (`identity_accounts`: the accounts of the side's `iam.*` findings), and the
+    /// review does not say it was not assessed.
+    pub fn of(review: &'a AccessReview, identity_accounts: &'a BTreeSet<String>) -> AccessSide<'a> {
         let mut reviewed: BTreeSet<&str> =
             review.entries.iter().map(|e| e.account.as_str()).collect();
-        reviewed.extend(
-            (findings.iter())
-                .filter(|f| f.control.starts_with("iam.") && !f.account.is_empty())
-                .map(|f| f.account.as_str()),
-        );
+        reviewed.extend(identity_accounts.iter().map(String::as_str));
         reviewed.retain(|a| !review.not_assessed.contains_key(&format!("account:{a}")));
         AccessSide { review, reviewed }
+    }
+
+    /// Notes `finding`'s account in `accounts` when it is an identity finding (what
+    /// [`AccessSide::of`] needs of a side's findings, gathered while they stream past).
+    pub fn note_identity(accounts: &mut BTreeSet<String>, finding: &Finding) {
+        if finding.control.starts_with("iam.")
+            && !finding.account.is_empty()
+            && !accounts.contains(&finding.account)
+        {
+            accounts.insert(finding.account.clone());
+        }
     }
 
     fn entries(&self) -> BTreeMap<(&'a str, &'a str, &'a str), &'a AccessEntry> {
@@ -230,7 +238,10 @@ mod tests {
             entry("phi-b", "grows", Yes, Yes),
             entry("phi-b", "shrinks", Conditional, No),
         ]);
-        let diff = compare(&AccessSide::of(&old, &[]), &AccessSide::of(&new, &[]));
+        let diff = compare(
+            &AccessSide::of(&old, &BTreeSet::new()),
+            &AccessSide::of(&new, &BTreeSet::new()),
+        );
         let shown: Vec<(String, String, Vec<String>, Vec<String>)> = (diff.changes.iter())
             .map(|c| {
                 let who = c.principal.rsplit('/').next().unwrap().to_string();
@@ -279,8 +290,8 @@ mod tests {
         // A previous bundle without an access review must not make everyone look added.
         let new = review(vec![entry("phi-a", "admin", Access::Yes, Access::Yes)]);
         let diff = compare(
-            &AccessSide::of(&AccessReview::default(), &[]),
-            &AccessSide::of(&new, &[]),
+            &AccessSide::of(&AccessReview::default(), &BTreeSet::new()),
+            &AccessSide::of(&new, &BTreeSet::new()),
         );
         assert!(diff.changes.is_empty());
         assert!(diff.not_compared["account:111122223333"]
@@ -292,8 +303,8 @@ mod tests {
             "GetAccountAuthorizationDetails failed".into(),
         );
         let diff = compare(
-            &AccessSide::of(&new, &[]),
-            &AccessSide::of(&unreadable, &[]),
+            &AccessSide::of(&new, &BTreeSet::new()),
+            &AccessSide::of(&unreadable, &BTreeSet::new()),
         );
         assert!(diff.changes.is_empty());
         assert!(diff.not_compared["account:111122223333"].contains("new bundle"));
@@ -314,8 +325,12 @@ mod tests {
             "safeguards": [], "policies": [], "reason": "", "evidence": []
         }))
         .unwrap();
-        let findings = [finding];
-        let diff = compare(&AccessSide::of(&old, &[]), &AccessSide::of(&new, &findings));
+        let mut accounts = BTreeSet::new();
+        AccessSide::note_identity(&mut accounts, &finding);
+        let diff = compare(
+            &AccessSide::of(&old, &BTreeSet::new()),
+            &AccessSide::of(&new, &accounts),
+        );
         assert_eq!(diff.changes.len(), 1);
         assert_eq!(diff.changes[0].change, "removed");
         assert!(diff.not_compared["s3://phi-a"].contains("new bundle"));

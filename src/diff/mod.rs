@@ -2,12 +2,15 @@
 //!
 //! Both bundles are verified first (see [`crate::verify`]); only intact bundles are compared.
 //! Each bundle's `findings.json` and `evidence/buckets/*.json` are read straight from the zip,
-//! never extracted, with the same entry-name checks as `verify`. The comparison ([`compare`])
-//! works on two [`DiffSide`]s, each borrowed either from a bundle read this way
-//! ([`BundleContents::side`]) or from a report still in memory and its snapshot directory
-//! ([`report_side`], used by `report --previous`, see [`previous`]); it produces a
-//! [`BundleDiff`]. Rendering it (table, JSON, HTML) is separate and deterministic: the same two
-//! bundles always give the same bytes.
+//! never extracted, with the same entry-name checks as `verify`, and never whole ([`bundle`]):
+//! OLD's findings are streamed into a compact index (the status of each account, subject and
+//! control, the strings stored once), NEW's are streamed through the comparison one at a time,
+//! and the evidence files are compared a pair at a time. So a comparison needs memory for what
+//! changed, not for the bundles, whatever their size. OLD is always a bundle ([`OldSide`]);
+//! NEW ([`NewSide`]) is a bundle or a report still in memory with its snapshot directory (used
+//! by `report --previous`, see [`previous`]). [`compare`] produces a [`BundleDiff`]. Rendering
+//! it (table, JSON, HTML) is separate and deterministic: the same two bundles always give the
+//! same bytes.
 //!
 //! What is listed, each sorted by subject (or bucket), then control (or operation):
 //! - `new_failures`: `fail` in NEW, anything else (or absent) in OLD — except expired exceptions;
@@ -35,28 +38,23 @@
 //! `access_changes`: access to ePHI gained and lost, from the two access reviews ([`access`]).
 
 pub mod access;
+pub mod bundle;
 pub mod previous;
 
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use zip::ZipArchive;
 
-use crate::bundle::format::{unsafe_name, EVIDENCE_DIR, FINDINGS_JSON, MANIFEST};
-use crate::findings::{
-    AccessReview, ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status,
-};
+pub use bundle::{Bundle, FindingsHead, EVIDENCE_LIMIT, FINDINGS_LIMIT};
+
+use crate::bundle::format::{EVIDENCE_DIR, FINDINGS_JSON};
+use crate::findings::{ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status};
 use crate::snapshot::{hex, SnapshotFile};
 use sha2::{Digest, Sha256};
 
 /// The `format` of `diff --format json`.
 pub const DIFF_FORMAT: &str = "phi-audit-diff/1";
-
-/// The largest entry read into memory from a bundle (a real one is far smaller).
-const ENTRY_LIMIT: u64 = 64 << 20;
 
 const ACCOUNTS_PREFIX: &str = "accounts/";
 
@@ -194,89 +192,261 @@ pub enum DiffError {
         entry: String,
         message: String,
     },
+    #[error(
+        "{path}: {entry} is larger than {}, the most phi-audit reads of one bundle entry (a guard \
+         against hostile bundles; no real bundle comes near it)",
+        byte_size(*limit)
+    )]
+    TooLarge {
+        path: PathBuf,
+        entry: String,
+        limit: u64,
+    },
     #[error("{path}: changed since the snapshot was read (its SHA-256 is now {actual}); collect or copy the snapshot again")]
     SnapshotChanged { path: PathBuf, actual: String },
 }
 
-/// The part of `findings.json` that `diff` reads (the summary and timeline are not needed).
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct BundleFindings {
-    pub generated_at: String,
-    pub snapshot: SnapshotRef,
-    pub findings: Vec<Finding>,
-    #[serde(default)]
-    pub access_review: AccessReview,
+/// A limit in words: `64 GiB (68719476736 bytes)`.
+fn byte_size(bytes: u64) -> String {
+    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+        format!("{} GiB ({bytes} bytes)", bytes >> 30)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
-/// What `diff` reads from one bundle.
-#[derive(Debug, Clone)]
-pub struct BundleContents {
+/// The OLD side of a comparison: a bundle, its findings reduced to a compact index.
+#[derive(Debug)]
+pub struct OldSide {
+    /// How the side is named in the diff (the bundle path as given, or its file name).
     pub label: String,
-    pub findings: BundleFindings,
-    /// Per bucket (file name without `.json`): the bucket file as parsed JSON.
-    pub buckets: BTreeMap<String, Value>,
+    pub head: FindingsHead,
     /// The SHA-256 of the bundle's `MANIFEST.sha256` (what a signature or a hand-over note
     /// names), or `None` when the bundle has no manifest.
     pub manifest_sha256: Option<String>,
+    index: FindingIndex,
+    /// The accounts of OLD's identity (`iam.*`) findings, for the access comparison.
+    identity_accounts: BTreeSet<String>,
+    bundle: Bundle,
 }
 
-impl BundleContents {
-    /// This bundle as one side of a comparison.
-    pub fn side(&self) -> DiffSide<'_> {
-        DiffSide {
-            label: &self.label,
-            generated_at: &self.findings.generated_at,
-            snapshot: &self.findings.snapshot,
-            findings: &self.findings.findings,
-            access_review: &self.findings.access_review,
-            buckets: &self.buckets,
+impl OldSide {
+    /// Reads the bundle at `path` as the OLD side: its manifest's digest and its findings,
+    /// streamed into the index; its evidence files are read later, one at a time.
+    pub fn read(path: &Path, label: &str) -> Result<OldSide, DiffError> {
+        let mut bundle = Bundle::open(path)?;
+        let manifest_sha256 = bundle.manifest_sha256()?;
+        let mut index = FindingIndex::default();
+        let mut identity_accounts = BTreeSet::new();
+        let head = bundle.stream_findings(&mut |_, finding| {
+            access::AccessSide::note_identity(&mut identity_accounts, &finding);
+            index.insert(&finding)
+        })?;
+        Ok(OldSide {
+            label: label.to_string(),
+            head,
+            manifest_sha256,
+            index,
+            identity_accounts,
+            bundle,
+        })
+    }
+}
+
+/// The NEW side of a comparison.
+pub enum NewSide<'a> {
+    /// A bundle (`diff OLD NEW`), its findings streamed through the comparison.
+    Bundle {
+        label: &'a str,
+        bundle: &'a mut Bundle,
+    },
+    /// A report that is being written (`report --previous`): its findings after exceptions,
+    /// and the files of its snapshot (`root`, as loaded: each must still have the SHA-256 the
+    /// snapshot recorded, so the comparison sees exactly the evidence the findings were judged
+    /// on).
+    Report {
+        label: &'a str,
+        report: &'a FindingsReport,
+        root: &'a Path,
+        files: &'a [SnapshotFile],
+    },
+}
+
+/// A compact key part: an index into [`FindingIndex::names`].
+type Name = u32;
+/// The account part of a key when findings are matched without their account.
+const ANY_ACCOUNT: Name = Name::MAX;
+
+/// OLD's findings reduced to what the comparison reads of them: the status of each
+/// (account, subject, control), the three strings stored once each and keyed by index.
+#[derive(Debug, Default)]
+struct FindingIndex {
+    names: HashMap<Box<str>, Name>,
+    /// The status, and the finding's position in the file (when two findings share a key,
+    /// the later one counts, as it always has).
+    statuses: HashMap<(Name, Name, Name), (Status, u32)>,
+    count: u32,
+}
+
+impl FindingIndex {
+    fn name(&mut self, text: &str) -> Name {
+        if let Some(&name) = self.names.get(text) {
+            return name;
+        }
+        let name = Name::try_from(self.names.len()).expect("fewer than 2^32 names");
+        self.names.insert(text.into(), name);
+        name
+    }
+
+    fn insert(&mut self, finding: &Finding) {
+        let key = (
+            self.name(&finding.account),
+            self.name(&finding.subject),
+            self.name(&finding.control),
+        );
+        self.statuses.insert(key, (finding.status, self.count));
+        self.count += 1;
+    }
+
+    /// Matches findings by subject and control alone from now on (a bundle written before
+    /// organisations, or one side not of an organisation): the later of two findings counts.
+    fn forget_accounts(&mut self) {
+        let mut statuses: HashMap<(Name, Name, Name), (Status, u32)> = HashMap::new();
+        for ((_, subject, control), (status, at)) in self.statuses.drain() {
+            let slot = statuses
+                .entry((ANY_ACCOUNT, subject, control))
+                .or_insert((status, at));
+            if at > slot.1 {
+                *slot = (status, at);
+            }
+        }
+        self.statuses = statuses;
+    }
+
+    /// The status OLD gave `finding`'s key (without its account when `by_account` is false).
+    fn status(&self, finding: &Finding, by_account: bool) -> Option<Status> {
+        let account = if by_account {
+            *self.names.get(finding.account.as_str())?
+        } else {
+            ANY_ACCOUNT
+        };
+        let subject = *self.names.get(finding.subject.as_str())?;
+        let control = *self.names.get(finding.control.as_str())?;
+        self.statuses.get(&(account, subject, control)).map(|s| s.0)
+    }
+}
+
+/// Which list a status change goes to.
+#[derive(Debug, Clone, Copy)]
+enum ChangeKind {
+    NewFailure,
+    Fixed,
+    Unassessable,
+    ExpiredException,
+}
+
+/// The status changes found so far, NEW's findings visited one at a time against OLD's index.
+struct StatusChanges<'o> {
+    old: &'o mut FindingIndex,
+    old_organisation: bool,
+    /// Set by the first finding: whether findings are matched by account too.
+    organisations: Option<bool>,
+    /// Per (account or "", subject, control): the change, in the order they are listed.
+    found: BTreeMap<(String, String, String), (ChangeKind, StatusChange)>,
+}
+
+impl<'o> StatusChanges<'o> {
+    fn new(old: &'o mut OldSide) -> Self {
+        StatusChanges {
+            old_organisation: old.head.snapshot.organization_id.is_some(),
+            old: &mut old.index,
+            organisations: None,
+            found: BTreeMap::new(),
         }
     }
-}
 
-/// One side of a comparison: what [`compare`] reads, borrowed from a bundle
-/// ([`BundleContents::side`]) or from a report in memory ([`report_side`]).
-#[derive(Debug, Clone, Copy)]
-pub struct DiffSide<'a> {
-    /// How the side is named in the diff (the bundle path as given, or its file name).
-    pub label: &'a str,
-    pub generated_at: &'a str,
-    pub snapshot: &'a SnapshotRef,
-    pub findings: &'a [Finding],
-    pub access_review: &'a AccessReview,
-    /// Per bucket (bucket file name without `.json`): the bucket file as parsed JSON.
-    pub buckets: &'a BTreeMap<String, Value>,
-}
+    /// Compares one NEW finding; `new_organisation` is whether NEW is an organisation's.
+    fn visit(&mut self, new_organisation: bool, finding: &Finding) {
+        let organisations = *self.organisations.get_or_insert_with(|| {
+            let both = self.old_organisation && new_organisation;
+            if !both {
+                self.old.forget_accounts();
+            }
+            both
+        });
+        let previous = self.old.status(finding, organisations);
+        let kind = match (previous, finding.status) {
+            (Some(Status::Excepted), Status::Fail) if exception_expired(finding) => {
+                Some(ChangeKind::ExpiredException)
+            }
+            (p, Status::Fail) if p != Some(Status::Fail) => Some(ChangeKind::NewFailure),
+            (p, Status::Error) if p != Some(Status::Error) => Some(ChangeKind::Unassessable),
+            (Some(Status::Fail), Status::Pass | Status::Excepted | Status::NotApplicable) => {
+                Some(ChangeKind::Fixed)
+            }
+            _ => None,
+        };
+        let account = if organisations { &finding.account } else { "" };
+        let key = (
+            account.to_string(),
+            finding.subject.clone(),
+            finding.control.clone(),
+        );
+        let Some(kind) = kind else {
+            // A later finding with the same key decides (findings.json never has two).
+            self.found.remove(&key);
+            return;
+        };
+        let change = StatusChange {
+            subject: if organisations {
+                format!("{} {}", finding.account, finding.subject)
+            } else {
+                finding.subject.clone()
+            },
+            control: finding.control.clone(),
+            severity: finding.severity,
+            before: previous,
+            after: finding.status,
+            reason: finding.reason.clone(),
+        };
+        self.found.insert(key, (kind, change));
+    }
 
-/// A report that is being written, as one side of a comparison: its findings (after
-/// exceptions) and the bucket files of its snapshot ([`snapshot_buckets`]).
-pub fn report_side<'a>(
-    label: &'a str,
-    report: &'a FindingsReport,
-    buckets: &'a BTreeMap<String, Value>,
-) -> DiffSide<'a> {
-    DiffSide {
-        label,
-        generated_at: &report.generated_at,
-        snapshot: &report.snapshot,
-        findings: &report.findings,
-        access_review: &report.access_review,
-        buckets,
+    /// The four lists, each in (account, subject, control) order.
+    fn finish(self) -> [Vec<StatusChange>; 4] {
+        let mut lists: [Vec<StatusChange>; 4] = Default::default();
+        for (kind, change) in self.found.into_values() {
+            lists[kind as usize].push(change);
+        }
+        lists
     }
 }
 
-/// The bucket files of a loaded snapshot, parsed, keyed as a bundle of it would key them
-/// (`buckets/<name>.json` is `evidence/buckets/<name>.json` in the bundle). Each file must still
-/// have the SHA-256 the snapshot recorded when it was loaded, so the comparison sees exactly the
-/// evidence the findings were judged on.
-pub fn snapshot_buckets(
-    root: &Path,
-    files: &[SnapshotFile],
-) -> Result<BTreeMap<String, Value>, DiffError> {
-    let mut buckets = BTreeMap::new();
-    for file in files {
-        let Some(bucket) = bucket_of_path(&file.path) else {
-            continue;
+/// The bucket and key files of one side, read one at a time.
+enum Evidence<'a> {
+    Bundle(&'a mut Bundle),
+    Snapshot {
+        root: &'a Path,
+        files: BTreeMap<String, &'a SnapshotFile>,
+    },
+}
+
+impl Evidence<'_> {
+    fn names(&self) -> Vec<&String> {
+        match self {
+            Evidence::Bundle(bundle) => bundle.evidence_names().collect(),
+            Evidence::Snapshot { files, .. } => files.keys().collect(),
+        }
+    }
+
+    /// The file named `name` (see [`bucket_of_path`]), parsed; `None` when the side has none.
+    fn load(&mut self, name: &str) -> Result<Option<Value>, DiffError> {
+        let (root, file) = match self {
+            Evidence::Bundle(bundle) => return bundle.bucket(name),
+            Evidence::Snapshot { root, files } => match files.get(name) {
+                Some(file) => (*root, *file),
+                None => return Ok(None),
+            },
         };
         let path = root.join(&file.path);
         let bytes = std::fs::read(&path).map_err(|source| DiffError::Io {
@@ -287,90 +457,100 @@ pub fn snapshot_buckets(
         if actual != file.sha256 {
             return Err(DiffError::SnapshotChanged { path, actual });
         }
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| DiffError::BadEntry {
+        let value = serde_json::from_slice(&bytes).map_err(|e| DiffError::BadEntry {
             path: root.to_path_buf(),
             entry: file.path.clone(),
             message: e.to_string(),
         })?;
-        buckets.insert(bucket, value);
+        Ok(Some(value))
     }
-    Ok(buckets)
 }
 
-/// Reads `findings.json` and `evidence/buckets/*.json` from a bundle, in memory.
-pub fn read_bundle(path: &Path, label: &str) -> Result<BundleContents, DiffError> {
-    let file = File::open(path).map_err(|source| DiffError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let not_a_zip = |e: zip::result::ZipError| DiffError::NotAZip {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+/// What the bucket and key files say changed: new and removed buckets, changed answers.
+struct EvidenceChanges {
+    new_buckets: Vec<BucketRef>,
+    removed_buckets: Vec<BucketRef>,
+    changed_configurations: Vec<ConfigChange>,
+}
+
+/// Walks the files of both sides in name order, one pair in memory at a time.
+fn compare_evidence(
+    old: &mut Evidence<'_>,
+    new: &mut Evidence<'_>,
+) -> Result<EvidenceChanges, DiffError> {
+    let names: BTreeSet<String> = (old.names().into_iter())
+        .chain(new.names())
+        .cloned()
+        .collect();
+    let mut changes = EvidenceChanges {
+        new_buckets: Vec::new(),
+        removed_buckets: Vec::new(),
+        changed_configurations: Vec::new(),
     };
-    let mut archive = ZipArchive::new(BufReader::new(file)).map_err(not_a_zip)?;
-    let mut findings = None;
-    let mut buckets = BTreeMap::new();
-    let mut manifest_sha256 = None;
-    for index in 0..archive.len() {
-        let entry = archive.by_index(index).map_err(not_a_zip)?;
-        let name = String::from_utf8_lossy(entry.name_raw()).into_owned();
-        if let Some(why) = unsafe_name(&name) {
-            return Err(DiffError::UnsafeEntry {
-                path: path.to_path_buf(),
-                entry: name,
-                why,
+    for name in &names {
+        match (old.load(name)?, new.load(name)?) {
+            (Some(old_file), Some(new_file)) => changes
+                .changed_configurations
+                .extend(changed_calls(name, &old_file, &new_file)),
+            (None, Some(file)) if !is_key_file(name) => {
+                changes.new_buckets.push(bucket_ref(name, &file))
+            }
+            (Some(file), None) if !is_key_file(name) => {
+                changes.removed_buckets.push(bucket_ref(name, &file))
+            }
+            _ => {}
+        }
+    }
+    Ok(changes)
+}
+
+fn calls_of(file: &Value) -> Option<&serde_json::Map<String, Value>> {
+    file.get("calls").and_then(Value::as_object)
+}
+
+/// Each recorded API call of a bucket (or key) whose RESULT differs between the two files.
+fn changed_calls(bucket: &str, old_file: &Value, new_file: &Value) -> Vec<ConfigChange> {
+    let (old_calls, new_calls) = (calls_of(old_file), calls_of(new_file));
+    let operations: BTreeSet<&String> = (old_calls.into_iter().flat_map(|c| c.keys()))
+        .chain(new_calls.into_iter().flat_map(|c| c.keys()))
+        .collect();
+    let mut changes = Vec::new();
+    for operation in operations {
+        let normal = |calls: Option<&serde_json::Map<String, Value>>| {
+            calls
+                .and_then(|c| c.get(operation))
+                .map(|v| canonical(operation, v))
+                .unwrap_or(Value::Null)
+        };
+        let (before, after) = (normal(old_calls), normal(new_calls));
+        if before != after {
+            changes.push(ConfigChange {
+                bucket: bucket.to_string(),
+                operation: operation.clone(),
+                before,
+                after,
             });
         }
-        let bucket = bucket_of_entry(&name);
-        if name != FINDINGS_JSON && name != MANIFEST && bucket.is_none() {
-            continue;
-        }
-        let bad = |message: String| DiffError::BadEntry {
-            path: path.to_path_buf(),
-            entry: name.clone(),
-            message,
-        };
-        let mut bytes = Vec::new();
-        entry
-            .take(ENTRY_LIMIT)
-            .read_to_end(&mut bytes)
-            .map_err(|e| bad(e.to_string()))?;
-        if name == MANIFEST {
-            manifest_sha256 = Some(hex(&Sha256::digest(&bytes)));
-            continue;
-        }
-        match bucket {
-            None => {
-                let report: BundleFindings =
-                    serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-                findings = Some(report);
-            }
-            Some(bucket) => {
-                let value: Value =
-                    serde_json::from_slice(&bytes).map_err(|e| bad(e.to_string()))?;
-                buckets.insert(bucket, value);
-            }
-        }
     }
-    let findings = findings.ok_or_else(|| DiffError::NoFindings {
-        path: path.to_path_buf(),
-    })?;
-    Ok(BundleContents {
-        label: label.to_string(),
-        findings,
-        buckets,
-        manifest_sha256,
-    })
+    changes
 }
 
-fn bundle_side(side: &DiffSide<'_>) -> BundleSide {
-    let s = side.snapshot;
+/// The bucket and key files of a loaded snapshot, keyed as a bundle of it would key them
+/// (`buckets/<name>.json` is `evidence/buckets/<name>.json` in the bundle).
+fn snapshot_evidence(files: &[SnapshotFile]) -> BTreeMap<String, &SnapshotFile> {
+    files
+        .iter()
+        .filter_map(|file| bucket_of_path(&file.path).map(|name| (name, file)))
+        .collect()
+}
+
+fn bundle_side(label: &str, generated_at: &str, snapshot: &SnapshotRef) -> BundleSide {
     BundleSide {
-        bundle: side.label.to_string(),
-        account_id: s.account_id.clone(),
-        collected_at: s.collected_at.clone(),
-        generated_at: side.generated_at.to_string(),
-        digest: s.digest.clone(),
+        bundle: label.to_string(),
+        account_id: snapshot.account_id.clone(),
+        collected_at: snapshot.collected_at.clone(),
+        generated_at: generated_at.to_string(),
+        digest: snapshot.digest.clone(),
     }
 }
 
@@ -430,103 +610,74 @@ fn bucket_ref(name: &str, file: &Value) -> BucketRef {
     }
 }
 
-/// The findings keyed by (account, subject, control); the account only when `by_account`
-/// (bundles written before organisations have none).
-fn by_key(findings: &[Finding], by_account: bool) -> BTreeMap<(&str, &str, &str), &Finding> {
-    findings
-        .iter()
-        .map(|f| {
-            let account = if by_account { f.account.as_str() } else { "" };
-            ((account, f.subject.as_str(), f.control.as_str()), f)
-        })
-        .collect()
-}
-
-/// Compares two sides (two bundles, or a bundle and the report being written).
-pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
-    let organisations =
-        old.snapshot.organization_id.is_some() && new.snapshot.organization_id.is_some();
-    let (before, after) = (
-        by_key(old.findings, organisations),
-        by_key(new.findings, organisations),
-    );
-
-    let mut new_failures = Vec::new();
-    let mut fixed_failures = Vec::new();
-    let mut newly_unassessable = Vec::new();
-    let mut expired_exceptions = Vec::new();
-    for (key, finding) in &after {
-        let previous = before.get(key).map(|f| f.status);
-        let change = StatusChange {
-            subject: if organisations {
-                format!("{} {}", finding.account, finding.subject)
-            } else {
-                finding.subject.clone()
-            },
-            control: finding.control.clone(),
-            severity: finding.severity,
-            before: previous,
-            after: finding.status,
-            reason: finding.reason.clone(),
-        };
-        match (previous, finding.status) {
-            (Some(Status::Excepted), Status::Fail) if exception_expired(finding) => {
-                expired_exceptions.push(change)
+/// Compares two sides: OLD, a bundle, with NEW, a bundle or the report being written. OLD's
+/// findings are already an index; NEW's are visited one at a time against it, then the
+/// evidence files of both are walked in name order, one pair at a time.
+pub fn compare(old: &mut OldSide, new: NewSide<'_>) -> Result<BundleDiff, DiffError> {
+    let old_label = old.label.clone();
+    let old_side = bundle_side(&old_label, &old.head.generated_at, &old.head.snapshot);
+    let (new_side, status_lists, access_changes, evidence) = match new {
+        NewSide::Bundle { label, bundle } => {
+            let mut identity_accounts = BTreeSet::new();
+            let mut changes = StatusChanges::new(old);
+            // Findings that came before the document's `snapshot` wait for it (phi-audit
+            // writes `snapshot` first, so there are none).
+            let mut waiting = Vec::new();
+            let head = bundle.stream_findings(&mut |snapshot, finding| {
+                access::AccessSide::note_identity(&mut identity_accounts, &finding);
+                match snapshot {
+                    Some(s) => changes.visit(s.organization_id.is_some(), &finding),
+                    None => waiting.push(finding),
+                }
+            })?;
+            for finding in &waiting {
+                changes.visit(head.snapshot.organization_id.is_some(), finding);
             }
-            (p, Status::Fail) if p != Some(Status::Fail) => new_failures.push(change),
-            (p, Status::Error) if p != Some(Status::Error) => newly_unassessable.push(change),
-            (Some(Status::Fail), Status::Pass | Status::Excepted | Status::NotApplicable) => {
-                fixed_failures.push(change)
-            }
-            _ => {}
+            let status_lists = changes.finish();
+            let access_changes = access::compare(
+                &access::AccessSide::of(&old.head.access_review, &old.identity_accounts),
+                &access::AccessSide::of(&head.access_review, &identity_accounts),
+            );
+            let side = bundle_side(label, &head.generated_at, &head.snapshot);
+            let evidence = compare_evidence(
+                &mut Evidence::Bundle(&mut old.bundle),
+                &mut Evidence::Bundle(bundle),
+            )?;
+            (side, status_lists, access_changes, evidence)
         }
-    }
-
-    let new_buckets = new
-        .buckets
-        .iter()
-        .filter(|(name, _)| !is_key_file(name) && !old.buckets.contains_key(*name))
-        .map(|(name, file)| bucket_ref(name, file))
-        .collect();
-    let removed_buckets = old
-        .buckets
-        .iter()
-        .filter(|(name, _)| !is_key_file(name) && !new.buckets.contains_key(*name))
-        .map(|(name, file)| bucket_ref(name, file))
-        .collect();
-
-    let mut changed_configurations = Vec::new();
-    for (bucket, old_file) in old.buckets {
-        let Some(new_file) = new.buckets.get(bucket) else {
-            continue;
-        };
-        let calls = |file: &Value| file.get("calls").and_then(Value::as_object).cloned();
-        let (old_calls, new_calls) = (
-            calls(old_file).unwrap_or_default(),
-            calls(new_file).unwrap_or_default(),
-        );
-        let operations: BTreeSet<&String> = old_calls.keys().chain(new_calls.keys()).collect();
-        for operation in operations {
-            let normal = |calls: &serde_json::Map<String, Value>| {
-                calls
-                    .get(operation)
-                    .map(|v| canonical(operation, v))
-                    .unwrap_or(Value::Null)
-            };
-            let (before, after) = (normal(&old_calls), normal(&new_calls));
-            if before != after {
-                changed_configurations.push(ConfigChange {
-                    bucket: bucket.clone(),
-                    operation: operation.clone(),
-                    before,
-                    after,
-                });
+        NewSide::Report {
+            label,
+            report,
+            root,
+            files,
+        } => {
+            let mut changes = StatusChanges::new(old);
+            let new_organisation = report.snapshot.organization_id.is_some();
+            for finding in &report.findings {
+                changes.visit(new_organisation, finding);
             }
+            let status_lists = changes.finish();
+            let mut identity_accounts = BTreeSet::new();
+            for finding in &report.findings {
+                access::AccessSide::note_identity(&mut identity_accounts, finding);
+            }
+            let access_changes = access::compare(
+                &access::AccessSide::of(&old.head.access_review, &old.identity_accounts),
+                &access::AccessSide::of(&report.access_review, &identity_accounts),
+            );
+            let side = bundle_side(label, &report.generated_at, &report.snapshot);
+            let evidence = compare_evidence(
+                &mut Evidence::Bundle(&mut old.bundle),
+                &mut Evidence::Snapshot {
+                    root,
+                    files: snapshot_evidence(files),
+                },
+            )?;
+            (side, status_lists, access_changes, evidence)
         }
-    }
-
-    let (old_side, new_side) = (bundle_side(old), bundle_side(new));
-    BundleDiff {
+    };
+    let [new_failures, fixed_failures, newly_unassessable, expired_exceptions] = status_lists;
+    Ok(BundleDiff {
         format: DIFF_FORMAT.to_string(),
         same_account: old_side.account_id == new_side.account_id,
         old: old_side,
@@ -535,14 +686,11 @@ pub fn compare(old: &DiffSide<'_>, new: &DiffSide<'_>) -> BundleDiff {
         fixed_failures,
         newly_unassessable,
         expired_exceptions,
-        new_buckets,
-        removed_buckets,
-        changed_configurations,
-        access_changes: access::compare(
-            &access::AccessSide::of(old.access_review, old.findings),
-            &access::AccessSide::of(new.access_review, new.findings),
-        ),
-    }
+        new_buckets: evidence.new_buckets,
+        removed_buckets: evidence.removed_buckets,
+        changed_configurations: evidence.changed_configurations,
+        access_changes,
+    })
 }
 
 #[cfg(test)]

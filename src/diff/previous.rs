@@ -6,6 +6,7 @@
 //! not present changes measured against evidence nobody can vouch for. The comparison
 //! ([`super::compare`]) then runs against the report still in memory — its findings after
 //! exceptions and its snapshot's bucket files — never against a re-read of the zip being written.
+//! The previous bundle stays open in between, and its findings are kept only as a compact index.
 //!
 //! Both sides are named by their file name only, so the bundle records no directory of the
 //! machine that made it, and `phi-audit diff OLD.zip NEW.zip --format json` run beside the two
@@ -14,7 +15,7 @@
 use std::path::{Path, PathBuf};
 
 use super::DiffError;
-use super::{compare, read_bundle, report_side, snapshot_buckets, BundleContents, BundleDiff};
+use super::{compare, BundleDiff, NewSide, OldSide};
 use crate::audit::Audit;
 use crate::bundle::format::MANIFEST;
 use crate::bundle::verify::{verify, VerifyError};
@@ -34,11 +35,12 @@ pub enum PreviousError {
     Contents(#[from] DiffError),
 }
 
-/// A previous bundle that verified intact, read into memory.
-#[derive(Debug, Clone)]
+/// A previous bundle that verified intact, open for the comparison: its findings indexed, its
+/// evidence files read when compared.
+#[derive(Debug)]
 pub struct PreviousBundle {
     pub path: PathBuf,
-    pub contents: BundleContents,
+    pub old: OldSide,
     /// The SHA-256 of its `MANIFEST.sha256`: what identifies the whole bundle.
     pub manifest_sha256: String,
 }
@@ -75,20 +77,19 @@ impl PreviousBundle {
                 listing: report.render(),
             });
         }
-        let contents = read_bundle(path, &file_label(path))?;
+        let old = OldSide::read(path, &file_label(path))?;
         // A bundle that verified has a manifest; this only guards against a change in between.
-        let manifest_sha256 =
-            contents
-                .manifest_sha256
-                .clone()
-                .ok_or_else(|| DiffError::BadEntry {
-                    path: path.to_path_buf(),
-                    entry: MANIFEST.to_string(),
-                    message: "missing".to_string(),
-                })?;
+        let manifest_sha256 = old
+            .manifest_sha256
+            .clone()
+            .ok_or_else(|| DiffError::BadEntry {
+                path: path.to_path_buf(),
+                entry: MANIFEST.to_string(),
+                message: "missing".to_string(),
+            })?;
         Ok(PreviousBundle {
             path: path.to_path_buf(),
-            contents,
+            old,
             manifest_sha256,
         })
     }
@@ -96,16 +97,18 @@ impl PreviousBundle {
     /// Compares this bundle with the audit whose bundle will be written to `out`: its findings
     /// after exceptions, and its snapshot's bucket files.
     pub fn changes_until(
-        &self,
+        &mut self,
         out: &Path,
         audit: &Audit,
     ) -> Result<ChangesSincePrevious, DiffError> {
-        let buckets = snapshot_buckets(&audit.scope.root, &audit.scope.files)?;
         let label = file_label(out);
-        let diff = compare(
-            &self.contents.side(),
-            &report_side(&label, &audit.findings, &buckets),
-        );
+        let new = NewSide::Report {
+            label: &label,
+            report: &audit.findings,
+            root: &audit.scope.root,
+            files: &audit.scope.files,
+        };
+        let diff = compare(&mut self.old, new)?;
         Ok(ChangesSincePrevious {
             diff,
             previous_manifest_sha256: self.manifest_sha256.clone(),

@@ -16,10 +16,22 @@ const TEMPLATE: &str = include_str!("../../report-templates/report.html");
 /// Sections kept in templates of their own, included by name from report.html
 /// (`{% include "NAME" %}`). Each is compiled into the binary like the page itself.
 const PARTIALS: &[(&str, &str)] = &[
-    ("coverage.html", include_str!("../../report-templates/coverage.html")),
-    ("custody.html", include_str!("../../report-templates/custody.html")),
-    ("access.html", include_str!("../../report-templates/access.html")),
-    ("charts.html", include_str!("../../report-templates/charts.html")),
+    (
+        "coverage.html",
+        include_str!("../../report-templates/coverage.html"),
+    ),
+    (
+        "custody.html",
+        include_str!("../../report-templates/custody.html"),
+    ),
+    (
+        "access.html",
+        include_str!("../../report-templates/access.html"),
+    ),
+    (
+        "charts.html",
+        include_str!("../../report-templates/charts.html"),
+    ),
 ];
 
 /// What the template's Content-Security-Policy holds in place of the script's hash.

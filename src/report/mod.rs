@@ -3,9 +3,9 @@
 //! since the previous bundle), [`html`] and [`pdf`] (how), and [`oscal`] (the findings as an
 //! OSCAL assessment-results document).
 
-pub mod coverage;
 pub mod access;
 pub mod charts;
+pub mod coverage;
 pub mod csv;
 pub mod custody;
 pub mod diff;

@@ -8,18 +8,30 @@
 //! - `local-definitions/objectives-and-methods`: one objective per catalog control, carrying
 //!   the catalog's title, description, remediation and 45 CFR 164.312 mapping once, so that
 //!   the findings only point at it (`target` type `objective-id`);
-//! - one `observation` per recorded piece of evidence (an API answer, an attestation or an
-//!   exception entry), with a `relevant-evidence` href into the bundle: `../evidence/<file>#
-//!   <JSON pointer>` or `../attestations/<file>#<pointer>`. Findings on one bucket share most
-//!   of their evidence (24 controls rest on ~12 answers), so one observation per answer keeps
-//!   the document proportional to the evidence instead of findings × evidence;
-//! - one `finding` per control and subject: state `satisfied` (pass, not applicable) or
-//!   `not-satisfied` (fail; `error` with reason `not-assessed`, never satisfied; `excepted`
-//!   with reason `risk-accepted`), the phi-audit status, severity, 164.312 safeguards and Dash
-//!   policies as props, and the observations it rests on.
+//! - `local-definitions/inventory-items` of the result: one inventory item per subject (bucket,
+//!   trail, KMS key, Dash policy, account), with its account and, for a bucket, its region and
+//!   ePHI designation as props;
+//! - one `observation` per subject and evidence file (a bucket's file, a trail's region file,
+//!   an attestation or exception file), naming the subject's inventory item in `subjects` and
+//!   linking the file in `relevant-evidence`: `../evidence/<file>` or `../attestations/<file>`
+//!   (findings.json names the JSON pointers within it). Findings on one bucket rest on one or
+//!   two files, so this keeps the document proportional to the subjects, not to the findings;
+//!   then one observation per ePHI bucket of the access review (who can read, write, manage)
+//!   and per account whose review was not assessed;
+//! - one `risk` per control that failed somewhere (status `open`, or `deviation-approved` when
+//!   every failure is excepted), carrying the catalog's title and description;
+//! - one `finding` per control, status and reason, holding for every subject that got that
+//!   verdict: state `satisfied` (pass, not applicable) or `not-satisfied` (fail; `error` with
+//!   reason `not-assessed`, never satisfied; `excepted` with reason `risk-accepted`), the
+//!   phi-audit status and subject count as props (severity is the objective's), the observations of every subject
+//!   it holds for (so each finding still leads to its evidence), the control's risk for
+//!   failures, and — for fail, error and excepted — one `finding-id` prop per finding (its
+//!   subject in the prop's remarks). Passes are summarised: a pass's id derives from account,
+//!   subject and control (docs/findings-format.md). At 10,000 buckets the ~240,000 findings
+//!   are a few hundred OSCAL findings.
 //!
-//! The document is streamed (findings and observations one per line), like `findings.json`:
-//! for 10,000 buckets there are ~240,000 findings. Every UUID is name-based (RFC 4122
+//! The document is streamed (observations, risks and findings one per line), like
+//! `findings.json`. Every UUID is name-based (RFC 4122
 //! version 5, from the snapshot digest and what it names), never random, so the same inputs
 //! and `--generated-at` give the same bytes. Structs, not `serde_json::Value`, fix the key
 //! order whatever serde_json features other crates switch on.
@@ -27,12 +39,12 @@
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde::Serialize;
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 
 use super::refs::BundleRefs;
 use crate::audit::{Audit, Scope};
-use crate::bundle::format::CATALOG_DIR;
+use crate::bundle::format::{CATALOG_DIR, EVIDENCE_DIR};
 use crate::controls::{Catalog, Control, SAFEGUARDS};
 use crate::findings::{Finding, FindingsReport, Status};
 
@@ -64,10 +76,6 @@ pub struct AssessmentResults<'a> {
     findings: &'a FindingsReport,
     /// Where each reference sits in the bundle.
     refs: BundleRefs,
-    evidence_files: HashSet<&'a str>,
-    /// Bucket answers the evidence names but the snapshot never recorded (`NotCollected`):
-    /// their observation links the file, not a pointer that would name nothing.
-    not_collected: HashSet<String>,
     /// SHA-1 over the UUID name space and `urn:phi-audit:<snapshot digest>:`, cloned for
     /// each UUID (hundreds of thousands of them for a large account).
     name_prefix: Sha1,
@@ -87,10 +95,6 @@ impl<'a> AssessmentResults<'a> {
             catalog: &audit.catalog,
             findings,
             refs: BundleRefs::new(audit),
-            evidence_files: scope.files.iter().map(|f| f.path.as_str()).collect(),
-            not_collected: (scope.accounts.iter())
-                .flat_map(|a| a.not_collected_refs.iter().cloned())
-                .collect(),
             name_prefix: {
                 let mut hasher = Sha1::new();
                 hasher.update(NAMESPACE_URL);
@@ -118,10 +122,12 @@ impl<'a> AssessmentResults<'a> {
         format_uuid_v5(&hasher.finalize())
     }
 
-    /// Streams the document: a header line, one line per observation and finding, a footer.
+    /// Streams the document: a header line, one line per observation, risk and finding, a
+    /// footer.
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
-        let header = self.header();
-        // Written piecewise so that the two big arrays are streamed into the one result.
+        let plan = Plan::of(self);
+        let header = self.header(&plan);
+        // Written piecewise so that the big arrays are streamed into the one result.
         out.write_all(b"{\"assessment-results\":{\"uuid\":")?;
         serde_json::to_writer(&mut *out, &header.uuid)?;
         out.write_all(b",\n\"metadata\":")?;
@@ -134,111 +140,114 @@ impl<'a> AssessmentResults<'a> {
         // The result's fixed fields, without the closing brace, then the streamed arrays.
         let result = serde_json::to_vec(&header.result)?;
         out.write_all(&result[..result.len() - 1])?;
-        // Sorted, so the order does not depend on which finding names a reference first.
-        let references: BTreeSet<&str> = self
-            .findings
-            .findings
-            .iter()
-            .flat_map(|f| f.evidence.iter().map(String::as_str))
-            .collect();
-        let observation_uuids: HashMap<&str, String> = references
-            .iter()
-            .map(|r| (*r, self.uuid("observation", r)))
-            .collect();
-        self.write_observations(out, &references, &observation_uuids)?;
-        self.write_findings(out, &observation_uuids)?;
+        self.write_observations(out, &plan)?;
+        self.write_risks(out, &plan)?;
+        self.write_findings(out, &plan)?;
         out.write_all(b"}],\n\"back-matter\":")?;
         serde_json::to_writer(&mut *out, &header.back_matter)?;
         out.write_all(b"}}\n")
     }
 
-    fn write_observations(
-        &self,
-        out: &mut dyn Write,
-        references: &BTreeSet<&str>,
-        uuids: &HashMap<&str, String>,
-    ) -> io::Result<()> {
-        if references.is_empty() {
+    /// One observation per subject and evidence file, then the access review's.
+    fn write_observations(&self, out: &mut dyn Write, plan: &Plan<'_>) -> io::Result<()> {
+        let access = self.access_observations(plan);
+        if plan.observations.is_empty() && access.is_empty() {
             return Ok(()); // OSCAL arrays may not be empty: leave the key out.
         }
         out.write_all(b",\n\"observations\":[")?;
-        for (i, reference) in references.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            let uuid = uuids[reference].clone();
-            serde_json::to_writer(&mut *out, &self.observation(reference, uuid))?;
+        let mut first = true;
+        let mut separator = |out: &mut dyn Write| {
+            let bytes: &[u8] = if first { b"\n" } else { b",\n" };
+            first = false;
+            out.write_all(bytes)
+        };
+        for (&(account, subject, file), uuid) in &plan.observations {
+            separator(out)?;
+            let subject_uuid = plan.subjects[&(account, subject)].clone();
+            let observation = self.observation(subject, file, uuid.clone(), subject_uuid);
+            serde_json::to_writer(&mut *out, &observation)?;
+        }
+        for observation in &access {
+            separator(out)?;
+            serde_json::to_writer(&mut *out, observation)?;
         }
         out.write_all(b"]")
     }
 
-    fn write_findings(
-        &self,
-        out: &mut dyn Write,
-        observation_uuids: &HashMap<&str, String>,
-    ) -> io::Result<()> {
-        if self.findings.findings.is_empty() {
+    /// One risk per control that failed somewhere (excepted failures included).
+    fn write_risks(&self, out: &mut dyn Write, plan: &Plan<'_>) -> io::Result<()> {
+        if plan.risks.is_empty() {
+            return Ok(());
+        }
+        out.write_all(b",\n\"risks\":[")?;
+        for (i, (control, risk)) in plan.risks.iter().enumerate() {
+            out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *out, &self.risk(control, risk))?;
+        }
+        out.write_all(b"]")
+    }
+
+    /// One finding per control, status and reason, naming every subject it holds for.
+    fn write_findings(&self, out: &mut dyn Write, plan: &Plan<'_>) -> io::Result<()> {
+        if plan.groups.is_empty() {
             return Ok(());
         }
         out.write_all(b",\n\"findings\":[")?;
-        for (i, finding) in self.findings.findings.iter().enumerate() {
+        for (i, (key, members)) in plan.groups.iter().enumerate() {
             out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut *out, &self.finding(finding, observation_uuids))?;
+            serde_json::to_writer(&mut *out, &self.finding(plan, *key, members))?;
         }
         out.write_all(b"]")
     }
 
-    fn observation(&self, reference: &str, uuid: String) -> Observation {
-        let (file, _) = reference.split_once('#').unwrap_or((reference, ""));
+    fn observation(
+        &self,
+        subject: &str,
+        file: &str,
+        uuid: String,
+        subject_uuid: String,
+    ) -> Observation {
         // Every reference is followable: `../` and its bundle path (`report::refs`).
-        let href = Some(format!("../{}", self.refs.link(reference).href));
-        let (collected, description, evidence_description) = if self
-            .not_collected
-            .contains(reference)
-        {
+        let path = self.refs.bundle_file(file);
+        let href = Some(format!("../{}", self.refs.link(file).href));
+        // Short and fixed texts: there are tens of thousands of these at 10,000 buckets.
+        let (collected, evidence_description) = if path.starts_with(EVIDENCE_DIR) {
             (
                 &self.collected_at,
-                format!(
-                    "Not collected: the snapshot holds no answer at {reference}, so nothing is \
-                     known from it (findings resting on it are not assessed)."
-                ),
-                "The bucket's evidence file, which lacks this answer.",
+                "The API answers as collected, byte for byte.",
             )
-        } else if self.evidence_files.contains(file) {
-            (
-                &self.collected_at,
-                format!("Recorded evidence {reference} from the snapshot."),
-                "The API answer as collected, byte for byte; the fragment is a JSON pointer into the file.",
-            )
-        } else if self.refs.bundle_file(file).starts_with(CATALOG_DIR) {
+        } else if path.starts_with(CATALOG_DIR) {
             (
                 &self.generated_at,
-                format!("{reference}, the administrative policy definitions of the control catalog used."),
-                "The catalog's policy definitions as used, carried in the bundle; the fragment is a JSON pointer into its YAML.",
+                "The catalog's policy definitions as used.",
             )
         } else {
             (
                 &self.generated_at,
-                format!("Attestation, exception or policy document {reference}, as given to the report."),
-                "The attestation or exception file or policy document as given; the fragment is a JSON pointer into its YAML.",
+                "The attestation, exception or policy file as given.",
             )
         };
+        let description = format!("Evidence {path} for {subject}.");
         Observation {
             uuid,
             description,
             methods: ["EXAMINE"],
-            collected: collected.clone(),
-            relevant_evidence: [RelevantEvidence {
+            subjects: Some(vec![SubjectRef {
+                subject_uuid,
+                kind: "inventory-item",
+            }]),
+            relevant_evidence: vec![RelevantEvidence {
                 href,
-                description: evidence_description,
+                description: evidence_description.to_string(),
             }],
+            collected: collected.clone(),
+            remarks: None,
         }
     }
 
-    fn finding(
-        &self,
-        finding: &Finding,
-        observation_uuids: &HashMap<&str, String>,
-    ) -> OscalFinding {
-        let (state, reason) = match finding.status {
+    fn finding(&self, plan: &Plan<'_>, key: GroupKey<'_>, members: &[usize]) -> OscalFinding {
+        let (control, status, reason) = key;
+        let (state, status_reason) = match status {
             Status::Pass => ("satisfied", "pass"),
             Status::NotApplicable => ("satisfied", "not-applicable"),
             Status::Fail => ("not-satisfied", "fail"),
@@ -247,53 +256,82 @@ impl<'a> AssessmentResults<'a> {
             // The control is still not met; a documented exception accepted the risk.
             Status::Excepted => ("not-satisfied", "risk-accepted"),
         };
-        let mut props = Vec::with_capacity(3 + finding.safeguards.len() + finding.policies.len());
-        props.extend(prop("finding-id", &finding.id()));
-        props.extend(prop("subject", &finding.subject));
-        props.extend(prop("status", finding.status.as_str()));
-        props.extend(prop("severity", finding.severity.as_str()));
-        props.extend(
-            finding
-                .safeguards
-                .iter()
-                .filter_map(|s| prop("hipaa-safeguard", s)),
-        );
-        props.extend(
-            finding
-                .policies
-                .iter()
-                .filter_map(|p| prop("dash-policy", p)),
-        );
-        let related: Vec<RelatedObservation> = finding
-            .evidence
-            .iter()
-            .map(|reference| RelatedObservation {
-                observation_uuid: observation_uuids[reference.as_str()].clone(),
-            })
-            .collect();
-        OscalFinding {
-            uuid: self.uuid(
-                "finding",
-                &format!("{}\u{0}{}", finding.subject, finding.control),
+        let findings = &self.findings.findings;
+        let organisation = self.findings.snapshot.organization_id.is_some();
+        let named = |f: &Finding| {
+            if organisation {
+                format!("{} {}", f.account, f.subject)
+            } else {
+                f.subject.clone()
+            }
+        };
+        let mut props = Vec::with_capacity(2 + members.len());
+        props.extend(prop("status", status.as_str()));
+        props.extend(prop("subjects", &members.len().to_string()));
+        // The findings an auditor acts on keep their ids, each beside its subject; passes are
+        // summarised (their ids derive from account, subject and control).
+        if !matches!(status, Status::Pass | Status::NotApplicable) {
+            for &i in members {
+                props.extend(prop("finding-id", &findings[i].id()).map(|mut p| {
+                    p.remarks = Some(named(&findings[i]));
+                    p
+                }));
+            }
+        }
+        let mut seen = HashSet::new();
+        let mut related = Vec::new();
+        for &i in members {
+            let f = &findings[i];
+            for reference in &f.evidence {
+                let file = reference
+                    .split_once('#')
+                    .map_or(reference.as_str(), |r| r.0);
+                let uuid = &plan.observations[&(f.account.as_str(), f.subject.as_str(), file)];
+                if seen.insert(uuid) {
+                    related.push(RelatedObservation {
+                        observation_uuid: uuid.clone(),
+                    });
+                }
+            }
+        }
+        let title = match members {
+            [only] => format!("{control} on {}", named(&findings[*only])),
+            _ => format!(
+                "{control}: {} on {} subjects",
+                status.as_str(),
+                members.len()
             ),
-            title: format!("{} on {}", finding.control, finding.subject),
-            description: finding.reason.clone(),
+        };
+        OscalFinding {
+            uuid: self.uuid("finding", &format!("{control}\u{0}{status}\u{0}{reason}")),
+            title,
+            description: reason.to_string(),
             props,
             target: Target {
                 kind: "objective-id",
-                target_id: finding.control.clone(),
-                status: TargetStatus { state, reason },
-                implementation_status: (finding.status == Status::NotApplicable).then_some(
+                target_id: control.to_string(),
+                status: TargetStatus {
+                    state,
+                    reason: status_reason,
+                },
+                implementation_status: (status == Status::NotApplicable).then_some(
                     ImplementationStatus {
                         state: "not-applicable",
                     },
                 ),
             },
             related_observations: (!related.is_empty()).then_some(related),
+            related_risks: plan.risks.get(control).and_then(|risk| {
+                matches!(status, Status::Fail | Status::Excepted).then(|| {
+                    vec![RelatedRisk {
+                        risk_uuid: risk.uuid.clone(),
+                    }]
+                })
+            }),
         }
     }
 
-    fn header(&self) -> Header {
+    fn header(&self, plan: &Plan<'_>) -> Header {
         let f = self.findings;
         let organisation = self.scope.recorded_name().and_then(string_value);
         let who = match (&organisation, &f.snapshot.organization_id) {
@@ -311,7 +349,7 @@ impl<'a> AssessmentResults<'a> {
         let metadata = self.metadata(organisation, &who);
         let plan_uuid = self.uuid("assessment-plan", "method");
         let controls: Vec<&Control> = self.catalog.controls.iter().collect();
-        let result = self.result_head(&who, &controls);
+        let result = self.result_head(&who, &controls, plan);
         Header {
             uuid: self.uuid("assessment-results", &self.generated_at),
             metadata,
@@ -376,7 +414,7 @@ impl<'a> AssessmentResults<'a> {
         }
     }
 
-    fn result_head(&self, who: &str, controls: &[&Control]) -> ResultHead {
+    fn result_head(&self, who: &str, controls: &[&Control], plan: &Plan<'_>) -> ResultHead {
         let f = self.findings;
         let tool_uuid = self.uuid("component", "phi-audit");
         let mut result_props = Vec::new();
@@ -424,6 +462,7 @@ impl<'a> AssessmentResults<'a> {
                 },
             ],
             local_definitions: ResultLocalDefinitions {
+                inventory_items: (!plan.subjects.is_empty()).then(|| self.inventory(plan)),
                 assessment_assets: AssessmentAssets {
                     components: [Component {
                         uuid: tool_uuid.clone(),
@@ -464,6 +503,241 @@ impl<'a> AssessmentResults<'a> {
                 }],
             },
         }
+    }
+}
+
+/// A group of findings written as one OSCAL finding: control, status and reason.
+type GroupKey<'f> = (&'f str, Status, &'f str);
+
+/// A risk: one per control that failed (or whose failure is excepted) somewhere.
+struct PlannedRisk {
+    uuid: String,
+    failed: usize,
+    excepted: usize,
+}
+
+/// What the document lists, worked out from the findings before anything is written: the
+/// subjects (inventory items), one observation per subject and evidence file, the findings
+/// grouped by control, status and reason, and the risks.
+struct Plan<'f> {
+    /// Per (account, subject): its inventory item's UUID.
+    subjects: BTreeMap<(&'f str, &'f str), String>,
+    /// Per (account, subject, evidence file as findings.json names it): the observation's UUID.
+    observations: BTreeMap<(&'f str, &'f str, &'f str), String>,
+    /// Per group: its findings, as indices into the findings, in their order.
+    groups: BTreeMap<GroupKey<'f>, Vec<usize>>,
+    risks: BTreeMap<&'f str, PlannedRisk>,
+}
+
+impl<'f> Plan<'f> {
+    fn of(doc: &AssessmentResults<'f>) -> Plan<'f> {
+        let mut plan = Plan {
+            subjects: BTreeMap::new(),
+            observations: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            risks: BTreeMap::new(),
+        };
+        for (i, f) in doc.findings.findings.iter().enumerate() {
+            let (account, subject) = (f.account.as_str(), f.subject.as_str());
+            plan.subjects
+                .entry((account, subject))
+                .or_insert_with(|| doc.uuid("inventory-item", &format!("{account}\u{0}{subject}")));
+            for reference in &f.evidence {
+                let file = reference
+                    .split_once('#')
+                    .map_or(reference.as_str(), |r| r.0);
+                plan.observations
+                    .entry((account, subject, file))
+                    .or_insert_with(|| {
+                        doc.uuid(
+                            "observation",
+                            &format!("{account}\u{0}{subject}\u{0}{file}"),
+                        )
+                    });
+            }
+            plan.groups
+                .entry((f.control.as_str(), f.status, f.reason.as_str()))
+                .or_default()
+                .push(i);
+            if matches!(f.status, Status::Fail | Status::Excepted) {
+                let risk = plan
+                    .risks
+                    .entry(f.control.as_str())
+                    .or_insert_with(|| PlannedRisk {
+                        uuid: doc.uuid("risk", &f.control),
+                        failed: 0,
+                        excepted: 0,
+                    });
+                match f.status {
+                    Status::Fail => risk.failed += 1,
+                    _ => risk.excepted += 1,
+                }
+            }
+        }
+        plan
+    }
+}
+
+impl AssessmentResults<'_> {
+    /// The subjects as inventory items: what each is, its account, and for a bucket its
+    /// region and ePHI designation.
+    fn inventory(&self, plan: &Plan<'_>) -> Vec<InventoryItem> {
+        let buckets: HashMap<(&str, &str), &crate::snapshot::BucketListing> =
+            (self.scope.accounts.iter())
+                .flat_map(|a| {
+                    a.buckets
+                        .iter()
+                        .map(move |b| ((a.id.as_str(), b.name.as_str()), b))
+                })
+                .collect();
+        let mut items = Vec::with_capacity(plan.subjects.len());
+        for (&(account, subject), uuid) in &plan.subjects {
+            let mut props = Vec::new();
+            props.extend(prop("subject", subject));
+            props.extend(prop("account-id", account));
+            let bucket = subject
+                .strip_prefix("s3://")
+                .and_then(|name| buckets.get(&(account, name)));
+            let description = if let Some(bucket) = bucket {
+                props.extend(prop("region", &bucket.region));
+                if let Some(ephi) = &bucket.ephi {
+                    props.extend(prop("ephi", if ephi.ephi { "yes" } else { "no" }));
+                }
+                format!(
+                    "Amazon S3 bucket {} ({}) of AWS account {account}",
+                    bucket.name, bucket.region
+                )
+            } else if subject.starts_with("arn:") && subject.contains(":cloudtrail:") {
+                format!("AWS CloudTrail trail {subject}")
+            } else if subject.starts_with("arn:") && subject.contains(":kms:") {
+                format!("AWS KMS key {subject}")
+            } else if let Some(policy) = subject.strip_prefix("policy:") {
+                format!("Dash administrative policy \"{policy}\" (attested documents)")
+            } else if let Some(id) = subject.strip_prefix("account:") {
+                format!("AWS account {id} (account-level settings)")
+            } else {
+                format!("{subject} of AWS account {account}")
+            };
+            items.push(InventoryItem {
+                uuid: uuid.clone(),
+                description,
+                props,
+            });
+        }
+        items
+    }
+
+    fn risk(&self, control: &str, risk: &PlannedRisk) -> Risk {
+        let found = self.catalog.controls.iter().find(|c| c.id == control);
+        let mut props = Vec::new();
+        props.extend(prop("control-id", control));
+        if let Some(c) = found {
+            props.extend(prop("severity", c.severity.as_str()));
+        }
+        Risk {
+            uuid: risk.uuid.clone(),
+            title: found.map_or_else(|| control.to_string(), |c| c.title.clone()),
+            description: found.map_or_else(
+                || format!("Control {control} is not met."),
+                |c| c.description.clone(),
+            ),
+            statement: format!(
+                "Control {control} is not met on {} subject(s), {} of them under a documented \
+                 exception. The findings that target objective {control} with reason fail or \
+                 risk-accepted name each subject.",
+                risk.failed + risk.excepted,
+                risk.excepted
+            ),
+            props,
+            // Open while any failure stands; accepted when every one is excepted.
+            status: if risk.failed > 0 {
+                "open"
+            } else {
+                "deviation-approved"
+            },
+        }
+    }
+
+    /// The access review (findings.json `access_review`): one observation per ePHI bucket
+    /// listing who can read, write or manage it, and one per account not assessed.
+    fn access_observations(&self, plan: &Plan<'_>) -> Vec<Observation> {
+        let review = &self.findings.access_review;
+        let evidence = || {
+            vec![RelevantEvidence {
+                href: Some("../findings.json#/access_review".to_string()),
+                description: "The access review in findings.json, decided from the account's \
+                              IAM evidence under ../evidence/ (each entry's `via` names the \
+                              deciding statements)."
+                    .to_string(),
+            }]
+        };
+        let mut observations = Vec::new();
+        for (account, why) in &review.not_assessed {
+            let subject = format!("account:{account}");
+            observations.push(Observation {
+                uuid: self.uuid("access-review", account),
+                description: format!(
+                    "Access review of AWS account {account} not assessed: {why}. Who can reach \
+                     its ePHI buckets is unknown, never none."
+                ),
+                methods: ["EXAMINE"],
+                subjects: plan
+                    .subjects
+                    .get(&(account.as_str(), subject.as_str()))
+                    .map(|uuid| {
+                        vec![SubjectRef {
+                            subject_uuid: uuid.clone(),
+                            kind: "inventory-item",
+                        }]
+                    }),
+                relevant_evidence: evidence(),
+                collected: self.collected_at.clone(),
+                remarks: None,
+            });
+        }
+        let mut by_bucket: BTreeMap<(&str, &str), Vec<&crate::findings::AccessEntry>> =
+            BTreeMap::new();
+        for entry in &review.entries {
+            by_bucket
+                .entry((entry.account.as_str(), entry.bucket.as_str()))
+                .or_default()
+                .push(entry);
+        }
+        for ((account, bucket), entries) in by_bucket {
+            let lines: Vec<String> = entries
+                .iter()
+                .map(|e| {
+                    format!(
+                        "- {} ({}): read {}, write {}, manage {}; via {}",
+                        e.principal,
+                        e.kind,
+                        e.read.as_str(),
+                        e.write.as_str(),
+                        e.manage.as_str(),
+                        e.via.join(", ")
+                    )
+                })
+                .collect();
+            observations.push(Observation {
+                uuid: self.uuid("access-review", &format!("{account}\u{0}{bucket}")),
+                description: format!(
+                    "Access review of ePHI bucket {bucket}: {} IAM principal(s) can read, write \
+                     or manage it (the entries are listed in the remarks).",
+                    entries.len()
+                ),
+                methods: ["EXAMINE"],
+                subjects: plan.subjects.get(&(account, bucket)).map(|uuid| {
+                    vec![SubjectRef {
+                        subject_uuid: uuid.clone(),
+                        kind: "inventory-item",
+                    }]
+                }),
+                relevant_evidence: evidence(),
+                collected: self.collected_at.clone(),
+                remarks: Some(lines.join("\n")),
+            });
+        }
+        observations
     }
 }
 
@@ -708,6 +982,8 @@ struct ResultHead {
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
 struct ResultLocalDefinitions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    inventory_items: Option<Vec<InventoryItem>>,
     assessment_assets: AssessmentAssets,
 }
 
@@ -769,19 +1045,55 @@ struct SelectControl {
 
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
+struct InventoryItem {
+    uuid: String,
+    description: String,
+    props: Vec<Prop<String>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
 struct Observation {
     uuid: String,
     description: String,
     methods: [&'static str; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subjects: Option<Vec<SubjectRef>>,
+    relevant_evidence: Vec<RelevantEvidence>,
     collected: String,
-    relevant_evidence: [RelevantEvidence; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remarks: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct SubjectRef {
+    subject_uuid: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
 #[derive(Serialize)]
 struct RelevantEvidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     href: Option<String>,
-    description: &'static str,
+    description: String,
+}
+
+#[derive(Serialize)]
+struct Risk {
+    uuid: String,
+    title: String,
+    description: String,
+    statement: String,
+    props: Vec<Prop<String>>,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct RelatedRisk {
+    risk_uuid: String,
 }
 
 #[derive(Serialize)]
@@ -794,6 +1106,8 @@ struct OscalFinding {
     target: Target,
     #[serde(skip_serializing_if = "Option::is_none")]
     related_observations: Option<Vec<RelatedObservation>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    related_risks: Option<Vec<RelatedRisk>>,
 }
 
 #[derive(Serialize)]

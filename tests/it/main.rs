@@ -28,6 +28,7 @@ mod collect_org;
 mod coverage;
 mod custody;
 mod diff_bundles;
+mod diff_scale;
 mod exposure_cases;
 mod iam_moto;
 mod iam_review;

@@ -91,7 +91,8 @@ fn the_pictures_draw_the_counts_of_findings_json() {
     for (spec, _) in SAFEGUARDS {
         let mut counts = zero();
         for f in &findings {
-            let mapped = (f["safeguards"].as_array().unwrap().iter()).any(|s| s.as_str() == Some(spec));
+            let mapped =
+                (f["safeguards"].as_array().unwrap().iter()).any(|s| s.as_str() == Some(spec));
             if mapped && !f["control"].as_str().unwrap().starts_with("admin.") {
                 *counts.get_mut(f["status"].as_str().unwrap()).unwrap() += 1;
             }

@@ -25,12 +25,12 @@ use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::risk::RiskView;
 use super::ReportError;
 
+mod access;
+mod archive;
+mod charts;
 mod coverage;
 mod custody;
-mod archive;
 mod fonts;
-mod access;
-mod charts;
 mod sections;
 mod unread;
 
