@@ -738,8 +738,9 @@ Its report generated (UTC) 2026-10-08T09:00:00Z
 Its evidence collected (UTC) 2026-10-01T06:00:00Z
 Its snapshot digest 32ce6ed543ef1a2a0942f56f09161e67cf74851229577f571825d27ca9c6a7c7
 Its MANIFEST.sha256 (SHA-256) {OLD_MANIFEST_SHA256}
-New failures Fixed failures Newly Exceptions New buckets Removed Changed Access to ePHI
-unassessable expired buckets configurations gained or lost
+New failures Fixed failures Newly Exceptions New buckets Removed Changed Access to
+unassessable expired buckets configurations ePHI gained
+or lost
 9 1 0 2 1 1 3 2
 New failures (9)
 Subject Control Severity Change Reason (this review)
@@ -766,7 +767,6 @@ object versions.
 s3://riverside-phi-new-intake s3.object-lock-disabled low new subject Object Lock is not enabled, so objects
 -> fail can be deleted or overwritten before
 their retention ends.
-Subject Control Severity Change Reason (this review)
 s3://riverside-phi-new-intake s3.public-access-block- medium new subject Block Public Access is incomplete:
 incomplete -> fail RestrictPublicBuckets off at both bucket
 and account level.
@@ -809,18 +809,22 @@ riverside-phi-claims-837 GetBucketPolicy /ok/Policy/Statement/0/Sid: "DenyNonTls
 "<script>alert(\"sid\")</script>"
 riverside-research-deid GetBucketVersioning /ok/Status: absent -> "Enabled"
 Access to ePHI gained or lost (2)
-Change Bucket Principal Gained Lost Through (this review)
-removed s3://riverside-legacy- arn:aws:iam::111122223333: read: yes -> no; write: AdministratorAccess,
-scans-2015 user/it-admin (user) yes -> no; manage: statement 0
+Change Bucket Principal Gained Lost Through (this
+review)
+removed s3://riverside-legacy-scans- arn:aws:iam::111122223333: read: yes -> AdministratorAccess,
+2015 user/it-admin (user) no; write: yes statement 0
+-> no; manage:
 yes -> no
-added s3://riverside-phi-new- arn:aws:iam::111122223333: read: no -> yes; write: AdministratorAccess,
-intake user/it-admin (user) no -> yes; manage: statement 0
-no -> yes
-Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants the bucket policy makes
-are not shown: its changes may come from that policy.
-The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by subject and
-control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed answer before and after, is
-changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;
+added s3://riverside-phi-new-intake arn:aws:iam::111122223333: read: no -> AdministratorAccess,
+user/it-admin (user) yes; write: no statement 0
+-> yes;
+manage: no ->
+yes
+Not compared: s3://riverside-finance-restricted: in both bundles, GetBucketPolicy failed with AccessDenied (Access Denied): grants
+the bucket policy makes are not shown: its changes may come from that policy.
+The previous bundle was verified intact (every file against its MANIFEST.sha256) before the comparison. Findings are compared by
+subject and control; API answers as parsed JSON, bucket policies as parsed documents. The full comparison, with every changed
+answer before and after, is changes-since-previous.json in this bundle (phi-audit diff old.zip new.zip --format json gives the same)."#;
 
 #[test]
 fn report_pdf_has_the_changes_section_right_after_the_summary() {

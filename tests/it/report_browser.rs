@@ -95,7 +95,15 @@ return Array.prototype.map.call(document.querySelectorAll("tr[data-row]"), funct
     inventory: inventory,
     cells: Array.prototype.map.call(row.cells, function (c) { return c.textContent; }),
     visible: row.getClientRects().length > 0,
-    text: row.textContent
+    text: row.textContent,
+    attrs: {
+      status: row.getAttribute("data-status"),
+      severity: row.getAttribute("data-severity"),
+      spec: row.getAttribute("data-spec"),
+      account: row.getAttribute("data-account"),
+      ephi: row.getAttribute("data-ephi"),
+      bucket: row.getAttribute("data-bucket")
+    }
   };
 });"##;
 
@@ -106,6 +114,8 @@ struct Row {
     bucket: String,
     visible: bool,
     text: String,
+    /// The row's data attributes by facet (absent: the row is not narrowed by that facet).
+    attrs: BTreeMap<String, String>,
 }
 
 fn rows(browser: &mut Browser) -> Vec<Row> {
@@ -125,6 +135,9 @@ fn rows(browser: &mut Browser) -> Vec<Row> {
             },
             visible: r["visible"] == true,
             text: r["text"].as_str().unwrap().to_string(),
+            attrs: (r["attrs"].as_object().unwrap().iter())
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect(),
         })
         .collect()
 }
@@ -161,6 +174,15 @@ impl Truth {
     /// Whether the row should show under `facet` = `value`: some finding it stands for has it
     /// (rows of no bucket are not narrowed by the bucket facets).
     fn shows(&self, row: &Row, facet: &str, value: &str) -> bool {
+        if row.ids.is_empty() && row.bucket.is_empty() {
+            // A row that stands for no finding (the access review's): its own attributes
+            // decide, as the shared convention says; an absent one does not narrow it.
+            return match row.attrs.get(facet) {
+                None => true,
+                Some(v) if facet == "bucket" => v.split_whitespace().any(|n| n.contains(value)),
+                Some(v) => v.split_whitespace().any(|x| x == value),
+            };
+        }
         let findings = self.of(row);
         let buckets: Vec<String> = if row.bucket.is_empty() {
             (findings.iter())
