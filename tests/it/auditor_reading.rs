@@ -3,7 +3,6 @@
 //! reference resolves, ids are stable and tables add up (issue #14).
 
 use crate::support::bundle::{extract, require_tool};
-use crate::support::phi_audit;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -23,19 +22,7 @@ fn sample() -> &'static Sample {
         std::fs::create_dir_all(&root).unwrap();
         let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
         let zip = root.join("bundle.zip");
-        let (code, out, err) = phi_audit(&[
-            "report",
-            s.join("snapshot").to_str().unwrap(),
-            "--attestations",
-            s.join("attestations.yaml").to_str().unwrap(),
-            "--exceptions",
-            s.join("exceptions.yaml").to_str().unwrap(),
-            "--out",
-            zip.to_str().unwrap(),
-            "--generated-at",
-            "2026-10-02T09:00:00Z",
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
+        crate::support::bundle::report_sample(&s.join("snapshot"), &zip);
         let dir = root.join("extracted");
         extract(&zip, &dir);
         Sample { zip, dir }

@@ -1,14 +1,11 @@
 //! Golden content of the bundle of `samples/` (the README's first command): what the auditor
 //! reads in the HTML, the PDF's extracted text and the CSV for the Riverside Family Clinic.
 
+use crate::support::bundle::samples;
 use crate::support::bundle::*;
 use crate::support::phi_audit;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
 
 struct Sample {
     _dir: tempfile::TempDir,
@@ -21,19 +18,7 @@ fn sample_bundle() -> Sample {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("riverside.zip");
     let s = samples();
-    let (code, out, err) = phi_audit(&[
-        "report",
-        s.join("snapshot").to_str().unwrap(),
-        "--attestations",
-        s.join("attestations.yaml").to_str().unwrap(),
-        "--exceptions",
-        s.join("exceptions.yaml").to_str().unwrap(),
-        "--out",
-        bundle.to_str().unwrap(),
-        "--generated-at",
-        "2026-10-02T09:00:00Z",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
+    crate::support::bundle::report_sample(&s.join("snapshot"), &bundle);
     let pdf = dir.path().join("report.pdf");
     std::fs::write(&pdf, entry(&bundle, "report.pdf")).unwrap();
     let tool = require_tool("pdftotext", "poppler-utils");

@@ -3,6 +3,7 @@
 //! conclusions agree with findings.json, "Met" never stands over a failing or error finding, and
 //! a catalog mapping without its rationale is refused at its line.
 
+use crate::support::bundle::samples;
 use crate::support::bundle::{entry, require_tool};
 use crate::support::phi_audit;
 use phi_audit::audit::{Audit, Judgement};
@@ -15,27 +16,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
-
 /// The README's first command: the sample bundle.
 fn sample_bundle(dir: &Path) -> PathBuf {
     let bundle = dir.join("riverside-evidence.zip");
     let s = samples();
-    let (code, out, err) = phi_audit(&[
-        "report",
-        s.join("snapshot").to_str().unwrap(),
-        "--attestations",
-        s.join("attestations.yaml").to_str().unwrap(),
-        "--exceptions",
-        s.join("exceptions.yaml").to_str().unwrap(),
-        "--generated-at",
-        "2026-10-02T09:00:00Z",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
+    crate::support::bundle::report_sample(&s.join("snapshot"), &bundle);
     bundle
 }
 

@@ -6,6 +6,7 @@
 //! states.
 
 use crate::support::bundle::{entry, require_tool};
+use crate::support::bundle::{report_sample, samples};
 use crate::support::phi_audit;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -17,30 +18,6 @@ const COLLECTOR_ARN: &str =
     "arn:aws:sts::111122223333:assumed-role/PhiAuditReadOnly/phi-audit-2026q3";
 const GENERATED_AT: &str = "2026-10-02T09:00:00Z";
 
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
-
-/// Builds a bundle of `snapshot` with the sample's attestations and exceptions; returns the
-/// zip's path and the run's stderr.
-fn report(snapshot: &Path, zip: &Path) -> String {
-    let s = samples();
-    let (code, out, err) = phi_audit(&[
-        "report",
-        snapshot.to_str().unwrap(),
-        "--attestations",
-        s.join("attestations.yaml").to_str().unwrap(),
-        "--exceptions",
-        s.join("exceptions.yaml").to_str().unwrap(),
-        "--out",
-        zip.to_str().unwrap(),
-        "--generated-at",
-        GENERATED_AT,
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
-    err
-}
-
 /// The sample bundle (the README's first command), built once per test run.
 fn sample_bundle() -> &'static (PathBuf, String) {
     static BUNDLE: OnceLock<(PathBuf, String)> = OnceLock::new();
@@ -50,7 +27,7 @@ fn sample_bundle() -> &'static (PathBuf, String) {
         let _ = std::fs::remove_dir_all(&root);
         std::fs::create_dir_all(&root).unwrap();
         let zip = root.join("sample.zip");
-        let err = report(&samples().join("snapshot"), &zip);
+        let err = report_sample(&samples().join("snapshot"), &zip);
         (zip, err)
     })
 }
@@ -217,7 +194,7 @@ fn an_old_snapshot_without_collector_and_an_undocumented_exclusion_load_with_war
     );
 
     let zip = dir.path().join("old.zip");
-    let err = report(&snapshot, &zip);
+    let err = report_sample(&snapshot, &zip);
     assert!(err.contains("(collector not recorded)"), "{err}");
     let cover = pdftotext(&zip, Some((1, 1)));
     assert!(

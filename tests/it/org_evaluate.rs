@@ -2,6 +2,7 @@
 //! three accounts built from `samples/snapshot` with the account id rewritten, one of them
 //! recorded as not collected.
 
+use crate::support::bundle::samples;
 use crate::support::bundle::*;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -13,10 +14,6 @@ const MANAGEMENT: &str = "111122223333";
 const MEMBER: &str = "222233334444";
 const LEGACY: &str = "333344445555";
 const ORG_ID: &str = "o-riverside01";
-
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
 
 /// Copies `from` into `to`, with the sample's account id replaced by `account` in every file.
 fn copy_as_account(from: &Path, to: &Path, account: &str) {

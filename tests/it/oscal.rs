@@ -4,7 +4,6 @@
 //! must fail the same validator, proving it is live (patterns with \p{..} included).
 
 use crate::support::bundle::*;
-use crate::support::phi_audit;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -36,19 +35,7 @@ fn schema_errors(validator: &jsonschema::Validator, document: &Value) -> Vec<Str
 fn sample_bundle(dir: &Path) -> PathBuf {
     let bundle = dir.join("riverside.zip");
     let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let (code, out, err) = phi_audit(&[
-        "report",
-        s.join("snapshot").to_str().unwrap(),
-        "--attestations",
-        s.join("attestations.yaml").to_str().unwrap(),
-        "--exceptions",
-        s.join("exceptions.yaml").to_str().unwrap(),
-        "--out",
-        bundle.to_str().unwrap(),
-        "--generated-at",
-        "2026-10-02T09:00:00Z",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
+    crate::support::bundle::report_sample(&s.join("snapshot"), &bundle);
     bundle
 }
 

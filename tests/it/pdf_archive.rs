@@ -4,7 +4,6 @@
 //! `<U+XXXX>` (read back with pdftotext), and no body page left nearly empty.
 
 use crate::support::bundle::*;
-use crate::support::phi_audit;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,19 +41,7 @@ fn sample_pdf() -> &'static (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let s = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
         let zip = dir.path().join("bundle.zip");
-        let (code, out, err) = phi_audit(&[
-            "report",
-            s.join("snapshot").to_str().unwrap(),
-            "--attestations",
-            s.join("attestations.yaml").to_str().unwrap(),
-            "--exceptions",
-            s.join("exceptions.yaml").to_str().unwrap(),
-            "--out",
-            zip.to_str().unwrap(),
-            "--generated-at",
-            GENERATED_AT,
-        ]);
-        assert_eq!(code, 0, "{out}{err}");
+        crate::support::bundle::report_sample(&s.join("snapshot"), &zip);
         let pdf = dir.path().join("report.pdf");
         std::fs::write(&pdf, entry(&zip, "report.pdf")).unwrap();
         (dir, pdf)

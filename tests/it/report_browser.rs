@@ -4,7 +4,6 @@
 
 use crate::support::browser::Browser;
 use crate::support::bundle::{extract, require_tool};
-use crate::support::phi_audit;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,19 +14,7 @@ pub(crate) fn sample_report() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let bundle = dir.path().join("riverside.zip");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
-    let (code, out, err) = phi_audit(&[
-        "report",
-        samples.join("snapshot").to_str().unwrap(),
-        "--attestations",
-        samples.join("attestations.yaml").to_str().unwrap(),
-        "--exceptions",
-        samples.join("exceptions.yaml").to_str().unwrap(),
-        "--out",
-        bundle.to_str().unwrap(),
-        "--generated-at",
-        "2026-10-02T09:00:00Z",
-    ]);
-    assert_eq!(code, 0, "{out}{err}");
+    crate::support::bundle::report_sample(&samples.join("snapshot"), &bundle);
     let unzipped = dir.path().join("bundle");
     extract(&bundle, &unzipped);
     let html = unzipped.join("report.html");

@@ -2,15 +2,11 @@
 //! ePHI buckets the findings name, in the order an auditor asks, before any count.
 
 use crate::support::bundle::entry;
+use crate::support::bundle::samples;
 use crate::support::phi_audit;
 use phi_audit::audit::{Audit, Judgement};
 use phi_audit::report::risk::RiskView;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-
-fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
 
 fn sample_audit() -> Audit {
     let s = samples();

@@ -16,6 +16,32 @@ pub const EVIL_SID: &str = "=HYPERLINK(\"http://x.test\")<script>alert(1)</scrip
 pub const EVIL_TAG_VALUE: &str = "=cmd|' /C calc'!A0 <img src=x onerror=alert(1)>";
 
 /// The path of an external tool, or a panic that says how to install it: tests never skip.
+/// The sample clinic: `samples/` (snapshot, attestations, exceptions).
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// The README's first command on `snapshot` (the sample's attestations and exceptions,
+/// `--generated-at` [`GENERATED_AT`]), writing `zip`; panics with its output when it fails.
+/// Returns its stderr (the warnings).
+pub fn report_sample(snapshot: &Path, zip: &Path) -> String {
+    let s = samples();
+    let (code, out, err) = crate::support::phi_audit(&[
+        "report",
+        snapshot.to_str().unwrap(),
+        "--attestations",
+        s.join("attestations.yaml").to_str().unwrap(),
+        "--exceptions",
+        s.join("exceptions.yaml").to_str().unwrap(),
+        "--out",
+        zip.to_str().unwrap(),
+        "--generated-at",
+        GENERATED_AT,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    err
+}
+
 pub fn require_tool(name: &str, package: &str) -> PathBuf {
     let found = std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
