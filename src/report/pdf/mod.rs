@@ -1,12 +1,16 @@
-//! `report.pdf`: the auditor's document, laid out by hand with printpdf's built-in fonts
-//! (Helvetica, Courier), so no font files are embedded and all text is extractable.
+//! `report.pdf`: the auditor's document, laid out by hand with printpdf. Its fonts are DejaVu
+//! Sans, Sans Bold and Sans Mono, shipped in `assets/fonts/` and embedded as subsets
+//! (`fonts.rs`: widths, coverage, and the visible `<U+XXXX>` escape for what they lack); the
+//! PDF/A-2b identification (XMP, sRGB output intent, language) is `archive.rs`.
 //!
-//! The layout is a small flow engine: paragraphs and tables are wrapped with the standard AFM
-//! character widths; a table row that does not fit moves to the next page (a row taller than a
-//! page is split across pages) and the header row is repeated on every page. Every page gets a
-//! header (account, collection and generation times) and a footer (snapshot digest, "page X of
-//! Y"), added once the page count is known. Body pages are laid out first so the table of
-//! contents can give page numbers.
+//! The layout is a small flow engine: paragraphs and tables are wrapped with the fonts' own
+//! character widths (columns never narrower than their widest word, long identifiers broken at
+//! `/`, `#` and the like); a table row that does not fit moves to the next page (a row taller
+//! than a page is split across pages) and the header row is repeated on every page. Every page
+//! gets a header (account, collection and generation times) and a footer (snapshot digest,
+//! "page X of Y"), added once the page count is known. Body pages are laid out first so the
+//! table of contents can give page numbers. The sections are child modules (`sections.rs` and
+//! one file per section of its own), which see the engine's private items.
 //!
 //! Determinism: printpdf puts a random /ID in the trailer, so the document is serialised through
 //! lopdf here with an /ID derived from the snapshot digest and the generation time.
