@@ -89,7 +89,13 @@ pub struct Bar {
     pub segments: Vec<Segment>,
     /// The numbers beside the bar: `fail 3, error 1, excepted 0, pass 20, n/a 2`.
     pub text: String,
+    /// Written inside a bar with no findings, so an empty bar never reads as a clean one
+    /// (empty when the bar has findings).
+    pub empty_note: String,
 }
+
+/// What an empty specification bar says: no control judged it (see the coverage table).
+const NO_FINDINGS: &str = "no findings: see the 164.312 coverage table";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Segment {
@@ -224,6 +230,11 @@ fn spec_chart(matrix: &[MatrixRow]) -> BarChart {
             total: m.counts.total,
             segments: status_segments(&m.counts),
             text: counts_text(&m.counts),
+            empty_note: if m.counts.total == 0 {
+                NO_FINDINGS.to_string()
+            } else {
+                String::new()
+            },
         })
         .collect();
     BarChart {
@@ -437,6 +448,7 @@ fn trend(previous: &PreviousView, fail_now: usize) -> BarChart {
             total: *n,
             segments: segments(&[(pattern, *n)], scale),
             text: thousands(*n),
+            empty_note: String::new(),
         })
         .collect();
     BarChart {

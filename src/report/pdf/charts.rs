@@ -269,6 +269,10 @@ fn bar_chart(flow: &mut Flow, chart: &BarChart) {
                 );
             }
         }
+        if !bar.empty_note.is_empty() {
+            let note = fit(&bar.empty_note, NUMBERS, BAR_W as f32 * s - 8.0);
+            (flow.page()).text_at(x_of(BAR_X as f32) + 4.0, base + 2.5, &note, NUMBERS);
+        }
         let numbers = fit(
             &bar.text,
             NUMBERS,
