@@ -414,7 +414,12 @@ fn account_access(
         principals.extend(here.iter().map(|e| e.principal.as_str()));
         let (broad, own): (Vec<&AccessEntry>, Vec<&AccessEntry>) =
             (here.iter()).partition(|e| folded.get(e.principal.as_str()) == Some(&way(e)));
-        let note = bucket_notes.get(&subject).cloned().unwrap_or_default();
+        // A sentence of its own: the bucket's "Also: …" follows it.
+        let note = match bucket_notes.get(&subject) {
+            Some(n) if !n.ends_with('.') => format!("{n}."),
+            Some(n) => n.clone(),
+            None => String::new(),
+        };
         if own.is_empty() && note.is_empty() {
             if broad.is_empty() {
                 out.nobody.push(name.clone());
