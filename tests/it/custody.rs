@@ -6,7 +6,7 @@
 //! states.
 
 use crate::support::bundle::{entry, require_tool};
-use crate::support::bundle::{report_sample, samples};
+use crate::support::bundle::{report_sample, samples, GENERATED_AT};
 use crate::support::phi_audit;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -16,7 +16,6 @@ use std::sync::OnceLock;
 
 const COLLECTOR_ARN: &str =
     "arn:aws:sts::111122223333:assumed-role/PhiAuditReadOnly/phi-audit-2026q3";
-const GENERATED_AT: &str = "2026-10-02T09:00:00Z";
 
 /// The sample bundle (the README's first command), built once per test run.
 fn sample_bundle() -> &'static (PathBuf, String) {
