@@ -303,8 +303,9 @@ fn cut_line(text: &str, limit: usize) -> String {
 pub(super) fn body(model: &ReportModel) -> Flow {
     let mut flow = Flow::new();
     flow.heading("Executive summary", 1);
-    super::charts::charts(&mut flow, &model.charts);
+    // What an auditor must know first, then the pictures, then the counts.
     risk_summary(&mut flow, &model.risk);
+    super::charts::charts(&mut flow, &model.charts);
     executive_summary(&mut flow, &model.summary);
     super::coverage::coverage_section(&mut flow, &model.coverage);
     let unread = unread::Unread::of(&model.safeguards);
