@@ -20,6 +20,7 @@ use crate::diff::previous::{PreviousBundle, PreviousError};
 use crate::diff::DiffError;
 use crate::evaluate::EvaluateOptions;
 use crate::package::{BundleError, Options};
+use crate::parallel::Threads;
 use crate::report;
 
 /// Why a command could not do its job.
@@ -173,12 +174,19 @@ fn judgement(args: &JudgementArgs, generated_at: String) -> Judgement {
         controls: args.controls.clone(),
         evaluate: EvaluateOptions {
             access_log_max_age_hours: args.access_log_max_age,
+            threads: threads(args),
         },
         attestations: args.admin.attestations.clone(),
         exceptions: args.admin.exceptions.clone(),
         as_of: args.admin.as_of,
         generated_at,
     }
+}
+
+/// `--threads N`, else every core.
+fn threads(args: &JudgementArgs) -> Threads {
+    args.threads
+        .map_or_else(Threads::available, |n| Threads::new(n.into()))
 }
 
 /// Builds the audit and prints its warnings (on stderr, so they never corrupt JSON or CSV).

@@ -13,6 +13,7 @@
 //! - [`bundle`]: the evidence bundle's format, its verification, signing and time-stamping;
 //!   [`package`] writes it.
 //! - [`tempfiles`]: the names of in-progress outputs, and the sweep of those a killed run left.
+//! - [`parallel`]: work spread over threads with results kept in input order.
 //! - [`cli`]: the thin command-line layer over them.
 
 pub mod attest;
@@ -25,6 +26,7 @@ pub mod diff;
 pub mod evaluate;
 pub mod findings;
 pub mod package;
+pub mod parallel;
 pub mod report;
 pub mod schema;
 pub mod snapshot;

@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::parallel::{self, Threads};
 use crate::schema::{
     Collector, Operation, ScopeExclusion, Timestamp, ACCESS_LOGS_DIR, BUCKETS_DIR, CLOUDTRAIL_DIR,
     IAM_DIR, IAM_POLICIES_STEM, KMS_ALIASES_STEM, KMS_DIR, META_FILE, SNAPSHOT_FORMAT,
@@ -307,8 +308,15 @@ impl Snapshot {
         self.buckets.iter().filter(|bucket| bucket.in_scope)
     }
 
-    /// Loads and checks a snapshot directory.
+    /// Loads and checks a snapshot directory, on the calling thread.
     pub fn load(root: &Path) -> Result<Snapshot, SnapshotError> {
+        Snapshot::load_with(root, Threads::ONE)
+    }
+
+    /// Loads and checks a snapshot directory, reading, hashing and parsing its files on up to
+    /// `threads` threads. The result, its warnings and the first error are those of reading the
+    /// files one by one in path order.
+    pub fn load_with(root: &Path, threads: Threads) -> Result<Snapshot, SnapshotError> {
         let meta_path = root.join(META_FILE);
         if !meta_path.is_file() {
             return Err(SnapshotError::Invalid {
@@ -320,6 +328,7 @@ impl Snapshot {
         let mut files = Vec::new();
         collect_files(root, root, &mut files)?;
         files.sort();
+        let read = parallel::map(&files, threads, |relative| read_file(root, relative));
 
         let mut hashed = Vec::with_capacity(files.len());
         let mut meta = None;
@@ -329,23 +338,27 @@ impl Snapshot {
         let mut keys = kms::Kms::default();
         let mut identity = iam::IamEvidence::default();
         let mut warnings = Vec::new();
-        for relative in &files {
-            let path = root.join(relative);
-            let bytes = std::fs::read(&path).map_err(|source| SnapshotError::Io {
-                path: path.clone(),
-                source,
-            })?;
+        for (relative, file) in files.iter().zip(read) {
+            let file = file?;
             hashed.push(SnapshotFile {
                 path: relative.clone(),
-                sha256: hex(&Sha256::digest(&bytes)),
+                sha256: file.sha256,
             });
-            let (dir, file) = relative.rsplit_once('/').unwrap_or(("", relative.as_str()));
-            let Some(stem) = file.strip_suffix(".json") else {
-                continue;
+            let (bytes, path, stem, dir) = match file.content {
+                Content::Other => continue,
+                Content::Bucket(bucket, mut own) => {
+                    warnings.append(&mut own);
+                    buckets.push(*bucket);
+                    continue;
+                }
+                Content::Json { bytes, stem, dir } => (bytes, root.join(relative), stem, dir),
             };
-            match dir {
+            let (stem, file) = (
+                stem.as_str(),
+                relative.rsplit('/').next().unwrap_or(relative),
+            );
+            match dir.as_str() {
                 "" if file == META_FILE => meta = Some(read_meta(&path, &bytes, &mut warnings)?),
-                BUCKETS_DIR => buckets.push(read_bucket(&path, stem, &bytes, &mut warnings)?),
                 CLOUDTRAIL_DIR => {
                     let value = parse_json(&path, &bytes)?;
                     trails.regions.insert(
@@ -409,6 +422,50 @@ impl Snapshot {
             digest,
         })
     }
+}
+
+/// One snapshot file as read on a worker thread: its hash, and a bucket file already parsed.
+struct ReadFile {
+    sha256: String,
+    content: Content,
+}
+
+enum Content {
+    /// Not a `.json` file: hashed only.
+    Other,
+    /// A bucket file, parsed, with the warnings it gave.
+    Bucket(Box<Bucket>, Vec<SnapshotWarning>),
+    /// Any other JSON file, parsed in order on the calling thread.
+    Json {
+        bytes: Vec<u8>,
+        stem: String,
+        dir: String,
+    },
+}
+
+/// Reads, hashes and (for a bucket file) parses the snapshot file at `relative`.
+fn read_file(root: &Path, relative: &str) -> Result<ReadFile, SnapshotError> {
+    let path = root.join(relative);
+    let bytes = std::fs::read(&path).map_err(|source| SnapshotError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let (dir, file) = relative.rsplit_once('/').unwrap_or(("", relative));
+    let content = match file.strip_suffix(".json") {
+        None => Content::Other,
+        Some(stem) if dir == BUCKETS_DIR => {
+            let mut warnings = Vec::new();
+            let bucket = read_bucket(&path, stem, &bytes, &mut warnings)?;
+            Content::Bucket(Box::new(bucket), warnings)
+        }
+        Some(stem) => Content::Json {
+            bytes,
+            stem: stem.to_string(),
+            dir: dir.to_string(),
+        },
+    };
+    Ok(ReadFile { sha256, content })
 }
 
 /// The snapshot digest over already hashed files (see [`Snapshot::digest`]).

@@ -199,7 +199,7 @@ fn evaluate_account(
     catalog: &Catalog,
     options: EvaluateOptions,
 ) -> Result<Evaluated, SnapshotError> {
-    let snapshot = Snapshot::load(root)?;
+    let snapshot = Snapshot::load_with(root, options.threads)?;
     let mut out = Evaluated {
         scope: Scope {
             organisation: None,
@@ -232,7 +232,7 @@ fn evaluate_organisation(
     catalog: &Catalog,
     options: EvaluateOptions,
 ) -> Result<Evaluated, SnapshotError> {
-    let org = OrgSnapshot::load(root)?;
+    let org = OrgSnapshot::load_with(root, options.threads)?;
     let header = &org.header;
     let organisation = Organisation {
         id: header.organization.id.clone(),
@@ -267,7 +267,7 @@ fn evaluate_organisation(
             not_collected(account, catalog, &mut out);
             continue;
         }
-        let snapshot = Snapshot::load(&org.account_dir(id))?;
+        let snapshot = Snapshot::load_with(&org.account_dir(id), options.threads)?;
         judge_account(&snapshot, Some(account), catalog, options, &mut out);
         // `snapshot` is dropped here, before the next account is read.
     }

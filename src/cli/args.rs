@@ -129,6 +129,10 @@ pub struct JudgementArgs {
     /// count as not delivered.
     #[arg(long, value_name = "HOURS", default_value_t = 48, value_parser = clap::value_parser!(i64).range(1..=8760))]
     pub access_log_max_age: i64,
+    /// Threads to read, judge and write on (default: every core). The output is the same
+    /// bytes on any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub admin: AdminArgs,
 }

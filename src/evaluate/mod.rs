@@ -24,24 +24,29 @@ use std::collections::BTreeMap;
 
 use crate::controls::Catalog;
 use crate::findings::{Facts, Finding, Status};
+use crate::parallel::{self, Threads};
 use crate::schema::{Operation, Timestamp};
 use crate::snapshot::cloudtrail::{AccessLogEvidence, CloudTrail, TrailEvidence};
 use crate::snapshot::kms::Kms;
 use crate::snapshot::{Bucket, Evidence, Snapshot, SnapshotMeta};
 use access::AccessContext;
 
-/// Thresholds the evaluation takes as values.
+/// Thresholds the evaluation takes as values, and how many threads it may judge buckets on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EvaluateOptions {
     /// Server access logs older than this before the end of the review period count as not
     /// delivered (`s3.access-log-delivery-missing`).
     pub access_log_max_age_hours: i64,
+    /// Buckets are judged on up to this many threads; the findings are the same, in the same
+    /// order, on any number.
+    pub threads: Threads,
 }
 
 impl Default for EvaluateOptions {
     fn default() -> Self {
         EvaluateOptions {
             access_log_max_age_hours: 48,
+            threads: Threads::ONE,
         }
     }
 }
@@ -423,14 +428,16 @@ fn evaluate_resources(
                 .map(|(_, f)| (c, *f))
         })
         .collect();
-    let mut findings = Vec::with_capacity(snapshot.buckets.len() * bucket_checks.len());
-    for bucket in snapshot.in_scope_buckets() {
+    let buckets: Vec<&Bucket> = snapshot.in_scope_buckets().collect();
+    let judged = parallel::map(&buckets, options.threads, |bucket| {
         let context = BucketContext::new(bucket, &account);
         let subject = bucket.subject();
-        for (control, check) in &bucket_checks {
-            findings.push(finding(&subject, control, check(&context)));
-        }
-    }
+        (bucket_checks.iter())
+            .map(|(control, check)| finding(&subject, control, check(&context)))
+            .collect::<Vec<_>>()
+    });
+    let mut findings = Vec::with_capacity(buckets.len() * bucket_checks.len());
+    findings.extend(judged.into_iter().flatten());
     for trail in &account.trails {
         for (control, check) in &trail_checks {
             findings.push(finding(&trail.trail.trail_arn, control, check(trail)));

@@ -13,6 +13,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("findings", 0),
     ("schema", 0),
     ("tempfiles", 0),
+    ("parallel", 0),
     ("bundle::format", 0),
     // Reading and writing evidence; the catalog; the bundle's signature and timestamp.
     ("snapshot", 1),

@@ -1,0 +1,199 @@
+//! Work spread over threads, results kept in input order: the one place phi-audit runs anything
+//! in parallel. Every output must be the same bytes whatever the thread count (a test compares a
+//! run on one thread with a run on several), so results are returned, or handed on, in the order
+//! of their inputs — never in the order the threads happen to finish them.
+//!
+//! How many threads is a value the caller passes ([`Threads`]); nothing here reads the machine
+//! except [`Threads::available`], which the command line calls once.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+/// How many threads a stage may use (at least one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Threads(NonZeroUsize);
+
+impl Threads {
+    /// Everything on the calling thread.
+    pub const ONE: Threads = Threads(NonZeroUsize::MIN);
+
+    /// `n` threads; zero means one.
+    pub fn new(n: usize) -> Threads {
+        Threads(NonZeroUsize::new(n).unwrap_or(NonZeroUsize::MIN))
+    }
+
+    /// As many as the machine offers this process.
+    pub fn available() -> Threads {
+        Threads(std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN))
+    }
+
+    pub fn get(self) -> usize {
+        self.0.get()
+    }
+}
+
+impl Default for Threads {
+    fn default() -> Self {
+        Threads::ONE
+    }
+}
+
+/// Applies `f` to every item on up to `threads` threads; the results come back in item order.
+/// Items are taken a few at a time from a shared counter, so a slow item does not hold up a
+/// whole share of the work.
+pub fn map<T: Sync, R: Send>(items: &[T], threads: Threads, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = threads.get().min(items.len());
+    if workers <= 1 {
+        return items.iter().map(f).collect();
+    }
+    // Small enough to balance, large enough that the counter is not contended.
+    let chunk = (items.len() / (workers * 16)).clamp(1, 64);
+    let next = AtomicUsize::new(0);
+    let done: Vec<Vec<(usize, R)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let start = next.fetch_add(chunk, Ordering::Relaxed);
+                        if start >= items.len() {
+                            return out;
+                        }
+                        let end = (start + chunk).min(items.len());
+                        out.extend((start..end).map(|i| (i, f(&items[i]))));
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(join).collect()
+    });
+    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
+    for (i, result) in done.into_iter().flatten() {
+        slots[i] = Some(result);
+    }
+    slots
+        .into_iter()
+        .map(|slot| slot.expect("every item is mapped once"))
+        .collect()
+}
+
+/// Produces every item on up to `threads` worker threads, starting them in `start` order (a
+/// permutation of the item indices: the slowest first), and hands each result to `consume` on
+/// the calling thread in item order. `consume` stops everything by returning an error; a result
+/// that arrives early waits (it should be small: a compressed entry, not a document).
+pub fn pipeline<T: Sync, R: Send, E>(
+    items: &[T],
+    start: &[usize],
+    threads: Threads,
+    produce: impl Fn(&T) -> R + Sync,
+    mut consume: impl FnMut(usize, R) -> Result<(), E>,
+) -> Result<(), E> {
+    debug_assert_eq!(start.len(), items.len());
+    let workers = threads.get().min(items.len());
+    if workers <= 1 {
+        for (i, item) in items.iter().enumerate() {
+            consume(i, produce(item))?;
+        }
+        return Ok(());
+    }
+    let next = AtomicUsize::new(0);
+    // Set when the consumer gave up: the workers stop taking new items.
+    let stop = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let (sender, receiver) = mpsc::channel::<(usize, R)>();
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (next, stop, produce) = (&next, &stop, &produce);
+            scope.spawn(move || loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= start.len() || stop.load(Ordering::Relaxed) != 0 {
+                    return;
+                }
+                let i = start[k];
+                if sender.send((i, produce(&items[i]))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(sender);
+        let mut waiting = BTreeMap::new();
+        let mut due = 0;
+        for (i, result) in receiver {
+            waiting.insert(i, result);
+            while let Some(result) = waiting.remove(&due) {
+                if let Err(e) = consume(due, result) {
+                    stop.store(1, Ordering::Relaxed);
+                    return Err(e);
+                }
+                due += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// A worker's result, or its panic carried on to the caller.
+fn join<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_keeps_item_order_on_any_number_of_threads() {
+        let items: Vec<u64> = (0..1000).collect();
+        let one = map(&items, Threads::ONE, |x| x * x);
+        for n in [2, 3, 8] {
+            assert_eq!(map(&items, Threads::new(n), |x| x * x), one, "{n} threads");
+        }
+        assert_eq!(one[999], 998_001);
+    }
+
+    #[test]
+    fn pipeline_consumes_in_item_order_whatever_the_start_order() {
+        let items: Vec<usize> = (0..200).collect();
+        let start: Vec<usize> = (0..200).rev().collect();
+        let mut seen = Vec::new();
+        pipeline(
+            &items,
+            &start,
+            Threads::new(4),
+            |x| x * 2,
+            |i, r| {
+                seen.push((i, r));
+                Ok::<(), ()>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, (0..200).map(|i| (i, i * 2)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn pipeline_stops_at_the_consumers_error() {
+        let items: Vec<usize> = (0..100).collect();
+        let start: Vec<usize> = (0..100).collect();
+        let mut consumed = 0;
+        let result = pipeline(
+            &items,
+            &start,
+            Threads::new(3),
+            |x| *x,
+            |i, _| {
+                consumed += 1;
+                if i == 10 {
+                    Err(i)
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert_eq!(result, Err(10));
+        assert_eq!(consumed, 11);
+    }
+}
