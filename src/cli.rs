@@ -261,6 +261,7 @@ fn run_report(
         sign_key: key.as_ref(),
         previous: changes.as_ref(),
         timestamper: tsa.as_ref().map(|t| t as &dyn Timestamper),
+        threads: threads(&args.judgement),
     };
     let summary = crate::package::write(&audit, &options, &args.out)?;
     report_stale(&summary.stale_removed);
