@@ -22,6 +22,9 @@ use crate::schema::Operation;
 use crate::snapshot::kms::{aliases_ref, KeyEvidence, KeyMetadata};
 use crate::snapshot::{Evidence, Unavailable};
 
+/// A key finding's reason names at most this many of the subjects the key protects per kind.
+pub const NAMED_IN_REASON: usize = 10;
+
 /// The actions that give plaintext of data under the key, or the power to grant that.
 pub const DECRYPT_ACTIONS: [&str; 4] = [
     "kms:Decrypt",
@@ -316,8 +319,18 @@ impl KeyContext<'_> {
     }
 
     /// ` It protects ePHI in s3://a; the bucket(s) s3://b; the log files of arn:...` (or a
-    /// note that nothing in scope uses it).
+    /// note that nothing in scope uses it). Each list names at most [`NAMED_IN_REASON`] and
+    /// counts the rest: the finding's `facts.key.protects` lists every one.
     fn protects_text(&self) -> String {
+        fn named(subjects: &[String], what: &str) -> String {
+            match subjects.len().checked_sub(NAMED_IN_REASON) {
+                Some(more) if more > 0 => format!(
+                    "{} and {more} more {what}",
+                    subjects[..NAMED_IN_REASON].join(", ")
+                ),
+                _ => subjects.join(", "),
+            }
+        }
         if self.protects.is_empty() {
             return " No in-scope bucket or trail in this snapshot uses it.".to_string();
         }
@@ -325,13 +338,13 @@ impl KeyContext<'_> {
         let (buckets, trails) = rest.split_at(self.buckets - self.ephi_buckets);
         let mut parts = Vec::new();
         if !ephi.is_empty() {
-            parts.push(format!("ePHI in {}", ephi.join(", ")));
+            parts.push(format!("ePHI in {}", named(ephi, "ePHI buckets")));
         }
         if !buckets.is_empty() {
-            parts.push(format!("the bucket(s) {}", buckets.join(", ")));
+            parts.push(format!("the bucket(s) {}", named(buckets, "buckets")));
         }
         if !trails.is_empty() {
-            parts.push(format!("the log files of {}", trails.join(", ")));
+            parts.push(format!("the log files of {}", named(trails, "trails")));
         }
         format!(" It protects {}.", parts.join("; "))
     }

@@ -25,6 +25,10 @@ use crate::snapshot::Evidence;
 /// Passing subjects are named per control up to this many; above it they are only counted.
 pub const PASS_LIST_LIMIT: usize = 50;
 
+/// report.pdf names at most this many subjects of one group of findings (with their evidence);
+/// it counts the rest, which report.html, findings.csv and findings.json list one by one.
+pub const PDF_GROUP_LIMIT: usize = 50;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportModel {
     pub cover: Cover,
@@ -311,6 +315,10 @@ pub struct FindingGroup {
     pub members: Vec<GroupMember>,
     /// What report.html's filters read from the row.
     pub facets: RowFacets,
+    /// For a group of more than [`PDF_GROUP_LIMIT`] subjects: the evidence of the ones the PDF
+    /// names (the first, in subject order), written as [`FindingGroup::evidence`] is.
+    #[serde(skip)]
+    pub named_evidence: String,
 }
 
 /// One finding of a [`FindingGroup`].
@@ -345,6 +353,12 @@ impl FindingGroup {
             all.extend(m.references.iter().cloned());
         }
         self.evidence = refs.compact(&all);
+        if self.members.len() > PDF_GROUP_LIMIT {
+            let named: Vec<String> = (self.members[..PDF_GROUP_LIMIT].iter())
+                .flat_map(|m| m.references.iter().cloned())
+                .collect();
+            self.named_evidence = refs.compact(&named);
+        }
     }
 }
 
@@ -604,6 +618,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                     subjects,
                     members,
                     facets,
+                    named_evidence: String::new(),
                 }
             },
         )
@@ -1074,6 +1089,7 @@ fn policy_sections(
                             subjects: vec![f.subject.clone()],
                             members: vec![GroupMember::of(f)],
                             facets: RowFacets::of(&[f]),
+                            named_evidence: String::new(),
                         }
                     }))
                     .collect(),

@@ -4,16 +4,22 @@
 //! lapses, and security changes made by the root user or by principals CloudTrail could not
 //! identify. Every item names its subjects and links to where the report details them; an item
 //! with nothing to report says so, so an empty list is never mistaken for an unexamined one.
+//!
+//! The summary is read in minutes at any size: an item names at most [`NAMED`] subjects, the
+//! most severe first, and says how many more there are and where every one of them is listed.
 
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::anchor;
+use super::model::{anchor, thousands};
 use crate::attest::ExceptionState;
 use crate::audit::{Audit, Scope};
 use crate::controls::{Catalog, Risk};
-use crate::findings::{Finding, Status};
+use crate::findings::{Finding, Severity, Status};
 use crate::snapshot::EphiBasis;
+
+/// The most subjects an item names; the rest are counted, with where to find them.
+pub const NAMED: usize = 20;
 
 /// Anchors of the appendices the items link to (the report's own section ids).
 pub const EXCEPTIONS_ANCHOR: &str = "appendix-exceptions";
@@ -34,7 +40,11 @@ pub struct RiskItem {
     pub verdict: String,
     /// Nothing to report.
     pub clear: bool,
+    /// At most [`NAMED`], the most severe first.
     pub entries: Vec<RiskEntry>,
+    /// When more than [`NAMED`]: how many more, and where every one is listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub more: Option<String>,
 }
 
 /// One subject of an item: what is wrong with it, and where the report details it.
@@ -133,7 +143,7 @@ fn title_of<'a>(catalog: &'a Catalog, control: &'a str) -> &'a str {
 
 /// The failing findings of `risk`'s controls on ePHI buckets, one entry per bucket.
 fn risk_item(risk: Risk, audit: &Audit, ephi: &EphiBuckets) -> RiskItem {
-    let mut per_subject: BTreeMap<String, (Vec<&str>, String)> = BTreeMap::new();
+    let mut per_subject: BTreeMap<String, (Vec<&str>, String, Severity)> = BTreeMap::new();
     for finding in &audit.findings.findings {
         let risky = audit
             .catalog
@@ -144,31 +154,64 @@ fn risk_item(risk: Risk, audit: &Audit, ephi: &EphiBuckets) -> RiskItem {
         }
         let entry = per_subject
             .entry(subject_name(&audit.scope, finding))
-            .or_insert_with(|| (Vec::new(), control_anchor(&audit.scope, finding)));
+            .or_insert_with(|| {
+                let anchor = control_anchor(&audit.scope, finding);
+                (Vec::new(), anchor, finding.severity)
+            });
         entry.0.push(title_of(&audit.catalog, &finding.control));
+        entry.2 = entry.2.min(finding.severity);
     }
-    let entries: Vec<RiskEntry> = per_subject
+    let mut ranked: Vec<(Severity, RiskEntry)> = per_subject
         .into_iter()
-        .map(|(subject, (titles, anchor))| RiskEntry {
-            subject,
-            detail: titles.join("; "),
-            anchor,
+        .map(|(subject, (titles, anchor, worst))| {
+            let detail = titles.join("; ");
+            (
+                worst,
+                RiskEntry {
+                    subject,
+                    detail,
+                    anchor,
+                },
+            )
         })
         .collect();
-    item(risk.title(), "ePHI bucket", entries)
+    // Most severe first; by name within a severity (the map's order, kept by a stable sort).
+    ranked.sort_by_key(|(worst, _)| *worst);
+    let entries = ranked.into_iter().map(|(_, entry)| entry).collect();
+    let whereabouts = "each is listed under its control in the safeguard sections, and in \
+                       findings.csv (ephi = true, status = fail)";
+    item(risk.title(), "ePHI bucket", entries, whereabouts)
 }
 
-fn item(title: &str, what: &str, entries: Vec<RiskEntry>) -> RiskItem {
+/// An item from all its entries: the verdict counts them all, the list names the first
+/// [`NAMED`], and `whereabouts` says where the rest are.
+fn item(title: &str, what: &str, mut entries: Vec<RiskEntry>, whereabouts: &str) -> RiskItem {
+    let plural = |n: usize| match n {
+        1 => format!("1 {what}"),
+        n => format!("{} {what}s", thousands(n)),
+    };
     let verdict = match entries.len() {
         0 => "None found.".to_string(),
-        1 => format!("1 {what}."),
-        n => format!("{n} {what}s."),
+        n => format!("{}.", plural(n)),
     };
+    let more = entries
+        .len()
+        .checked_sub(NAMED)
+        .filter(|n| *n > 0)
+        .map(|n| {
+            let (count, verb) = match n {
+                1 => (format!("1 more {what}"), "is"),
+                n => (format!("{} more {what}s", thousands(n)), "are"),
+            };
+            format!("{count} {verb} not named here: {whereabouts}.")
+        });
+    entries.truncate(NAMED);
     RiskItem {
         title: title.to_string(),
         clear: entries.is_empty(),
         verdict,
         entries,
+        more,
     }
 }
 
@@ -198,7 +241,14 @@ fn not_assessed(audit: &Audit) -> RiskItem {
             anchor,
         })
         .collect();
-    item("Subjects that could not be assessed", "subject", entries)
+    let whereabouts = "each is listed under 'Evidence that could not be read' after the coverage \
+                       table, and in findings.csv (status = error)";
+    item(
+        "Subjects that could not be assessed",
+        "subject",
+        entries,
+        whereabouts,
+    )
 }
 
 /// Missing, overdue or changed attestations; expired exceptions and exceptions that matched
@@ -230,7 +280,8 @@ fn administrative_lapses(audit: &Audit) -> RiskItem {
             anchor: EXCEPTIONS_ANCHOR.to_string(),
         });
     }
-    item("Administrative lapses", "lapse", entries)
+    let whereabouts = "each is on its policy's page and in Appendix B";
+    item("Administrative lapses", "lapse", entries, whereabouts)
 }
 
 /// Bucket security changes in the period made by the root user or by an unidentified caller.
@@ -254,5 +305,6 @@ fn unattributed_changes(audit: &Audit) -> RiskItem {
         "Security changes by the root user or unidentified principals",
         "change",
         entries,
+        "each is in Appendix C",
     )
 }

@@ -23,7 +23,7 @@ use printpdf::{
 use super::model::{
     thousands, BucketRow, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup,
     KeyRow, MethodView, OrganisationView, PolicySection, ReportModel, SafeguardSection,
-    StatusCounts, SummaryView,
+    StatusCounts, SummaryView, PDF_GROUP_LIMIT,
 };
 use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::risk::RiskView;

@@ -67,24 +67,40 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup], unread: &unread::Unr
             continue;
         }
         let many = g.subjects.len() > INLINE_SUBJECTS;
-        let subjects = if many {
-            format!("{} subjects, listed below", g.subjects.len())
-        } else {
-            g.subjects.join(", ")
+        let capped = g.subjects.len() > PDF_GROUP_LIMIT;
+        let subjects = match (many, capped) {
+            (false, _) => g.subjects.join(", "),
+            (true, false) => format!("{} subjects, listed below", thousands(g.subjects.len())),
+            (true, true) => format!(
+                "{} subjects; the first {PDF_GROUP_LIMIT} are listed below",
+                thousands(g.subjects.len())
+            ),
+        };
+        let evidence = match capped {
+            true => format!("{} (the first {PDF_GROUP_LIMIT})", g.named_evidence),
+            false => g.evidence.clone(),
         };
         rows.push(vec![
             styled(g.status.to_uppercase(), status_style(&g.status)),
             cell(subjects),
             cell(g.reason.clone()),
-            cell(g.evidence.clone()),
+            cell(evidence),
         ]);
         if many {
             // Several names to a line across the page, instead of one per line in a column.
+            let named = &g.subjects[..g.subjects.len().min(PDF_GROUP_LIMIT)];
+            let rest = match g.subjects.len() - named.len() {
+                0 => String::new(),
+                n => format!(
+                    "; and {} more, each listed with its evidence in report.html, findings.csv and findings.json",
+                    thousands(n)
+                ),
+            };
             rows.push(vec![cell(format!(
-                "{} ({}): {}",
+                "{} ({}): {}{rest}",
                 g.status.to_uppercase(),
-                g.subjects.len(),
-                g.subjects.join(", ")
+                thousands(g.subjects.len()),
+                named.join(", ")
             ))]);
         }
     }
@@ -354,6 +370,9 @@ fn risk_summary(flow: &mut Flow, risk: &RiskView) {
             })
             .collect();
         flow.table(&cols, &rows);
+        if let Some(more) = &item.more {
+            flow.paragraph(more, MUTED);
+        }
     }
 }
 

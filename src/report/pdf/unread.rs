@@ -13,6 +13,18 @@ pub(super) const ANCHOR: &str = "unreadable-evidence";
 /// An error repeated under this many controls or more is listed once.
 const REPEATED: usize = 3;
 
+/// The subjects of a row: the first [`PDF_GROUP_LIMIT`], and how many more.
+fn named(subjects: &[String]) -> String {
+    match subjects.len().checked_sub(PDF_GROUP_LIMIT) {
+        Some(more) if more > 0 => format!(
+            "{} and {} more (report.html and findings.csv list each)",
+            subjects[..PDF_GROUP_LIMIT].join(", "),
+            thousands(more)
+        ),
+        _ => subjects.join(", "),
+    }
+}
+
 /// One repeated cause: the subjects, the unreadable answers, why, and the controls.
 struct Entry {
     subjects: Vec<String>,
@@ -50,7 +62,10 @@ impl Unread {
                     .entry((g.subjects.join(", "), g.evidence.clone()))
                     .or_insert_with(|| Entry {
                         subjects: g.subjects.clone(),
-                        evidence: g.evidence.clone(),
+                        evidence: match g.named_evidence.is_empty() {
+                            true => g.evidence.clone(),
+                            false => format!("{} (the first {PDF_GROUP_LIMIT})", g.named_evidence),
+                        },
                         causes: Vec::new(),
                         controls: Vec::new(),
                     });
@@ -78,7 +93,7 @@ impl Unread {
             .get(&(g.subjects.join(", "), g.evidence.clone()))?;
         Some(vec![
             styled("ERROR", status_style("error")),
-            cell(g.subjects.join(", ")),
+            cell(named(&g.subjects)),
             cell(format!("Not assessed: {}.", e.causes.join("; "))),
             linked(
                 format!(
@@ -113,7 +128,7 @@ impl Unread {
             .values()
             .map(|e| {
                 vec![
-                    cell(e.subjects.join(", ")),
+                    cell(named(&e.subjects)),
                     cell(e.causes.join("; ")),
                     cell(e.evidence.clone()),
                     cell(e.controls.join(", ")),
