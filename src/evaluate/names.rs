@@ -63,6 +63,10 @@ fn patterns() -> &'static [Pattern] {
 /// (`j*******@example.com`). Every pattern applies (an ownership tag's e-mail address is masked
 /// too: masking is never wrong, only less informative).
 pub fn mask_identifiers(text: &str) -> Cow<'_, str> {
+    // Every pattern needs a digit, or an `@` for an address: most reasons have neither.
+    if !text.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
+        return Cow::Borrowed(text);
+    }
     let mut masked: Option<String> = None;
     for pattern in patterns() {
         let current = masked.as_deref().unwrap_or(text);

@@ -98,16 +98,22 @@ impl EphiBuckets {
         }
         let mut note = if untagged > 0 && tagged == 0 {
             format!(
-                "No in-scope bucket carries an ePHI designation tag, so all {untagged} in-scope buckets count as holding ePHI."
+                "No in-scope bucket carries an ePHI designation tag, so all {} in-scope buckets count as holding ePHI.",
+                thousands(untagged)
             )
         } else {
-            format!("{tagged} of {in_scope} in-scope buckets hold ePHI by their tags.")
+            format!(
+                "{} of {} in-scope buckets hold ePHI by their tags.",
+                thousands(tagged),
+                thousands(in_scope)
+            )
         };
         match unreadable {
             0 => {}
             1 => note.push_str(" 1 more counts as ePHI because its tags could not be read."),
             n => note.push_str(&format!(
-                " {n} more count as ePHI because their tags could not be read."
+                " {} more count as ePHI because their tags could not be read.",
+                thousands(n)
             )),
         }
         note.push_str(" The items below concern those buckets; the inventory shows each bucket's designation.");

@@ -36,6 +36,7 @@ mod iam_snapshot;
 mod kms_controls;
 mod org_evaluate;
 mod oscal;
+mod parallel_output;
 mod pdf_archive;
 mod report_browser;
 mod report_charts;
