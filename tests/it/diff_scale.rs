@@ -5,6 +5,7 @@
 //! spend minutes rendering a 5,000-bucket PDF in a debug build.
 
 use crate::support::bundle::audit_of;
+use crate::support::fixtures::gen_fleet;
 use crate::support::phi_audit;
 
 use serde_json::{json, Value};
@@ -12,7 +13,6 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const BUCKETS: usize = 5001;
 const GENERATED_AT: &str = "2026-10-02T00:00:00Z";
@@ -20,17 +20,7 @@ const ADDED: &str = "riverside-phi-scale-added";
 
 /// `scripts/gen-fleet.py`'s snapshot of `BUCKETS` buckets in `out`.
 fn generate(out: &Path) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("python3")
-        .arg(root.join("scripts/gen-fleet.py"))
-        .args(["--buckets", &BUCKETS.to_string(), "--out"])
-        .arg(out)
-        .arg("--templates")
-        .arg(root.join("samples/snapshot"))
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("python3 runs");
-    assert!(status.success(), "gen-fleet.py failed");
+    gen_fleet(out, &["--buckets", &BUCKETS.to_string()]);
 }
 
 fn files_under(dir: &Path) -> Vec<PathBuf> {

@@ -6,26 +6,10 @@
 //! whole bundle.
 
 use crate::support::bundle::{samples, GENERATED_AT};
+use crate::support::fixtures::gen_fleet;
 use crate::support::phi_audit;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-/// `scripts/gen-fleet.py` with `args`, into `out`.
-fn generate(out: &Path, args: &[&str]) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let status = Command::new("python3")
-        .arg(root.join("scripts/gen-fleet.py"))
-        .args(args)
-        .arg("--out")
-        .arg(out)
-        .arg("--templates")
-        .arg(root.join("samples/snapshot"))
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("python3 runs");
-    assert!(status.success(), "gen-fleet.py {args:?} failed");
-}
 
 /// `phi-audit ARGS --threads N`'s stdout; panics with its output when it fails.
 fn run(args: &[&str], threads: &str) -> String {
@@ -79,7 +63,7 @@ fn same_bytes_on_any_thread_count(snapshot: &Path, extra: &[&str], dir: &Path) {
 fn a_generated_account_gives_the_same_bytes_on_one_thread_and_on_four() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("snapshot");
-    generate(&snapshot, &["--buckets", "300", "--seed", "7"]);
+    gen_fleet(&snapshot, &["--buckets", "300", "--seed", "7"]);
     same_bytes_on_any_thread_count(&snapshot, &[], dir.path());
 }
 
@@ -87,7 +71,7 @@ fn a_generated_account_gives_the_same_bytes_on_one_thread_and_on_four() {
 fn a_generated_organisation_gives_the_same_bytes_on_one_thread_and_on_four() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("snapshot");
-    generate(&snapshot, &["--buckets", "80", "--accounts", "3"]);
+    gen_fleet(&snapshot, &["--buckets", "80", "--accounts", "3"]);
     same_bytes_on_any_thread_count(&snapshot, &[], dir.path());
 }
 

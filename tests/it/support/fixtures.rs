@@ -237,3 +237,20 @@ pub fn good_trail_region() -> Value {
         "LookupEvents": ok(json!({"Events": []})),
     })
 }
+
+/// `scripts/gen-fleet.py ARGS --out OUT` with the sample's templates: a generated snapshot
+/// (`--buckets N`, `--accounts N` for an organisation, `--seed N`).
+pub fn gen_fleet(out: &std::path::Path, args: &[&str]) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = std::process::Command::new("python3")
+        .arg(root.join("scripts/gen-fleet.py"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .arg("--templates")
+        .arg(root.join("samples/snapshot"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("python3 runs");
+    assert!(status.success(), "gen-fleet.py {args:?} failed");
+}
