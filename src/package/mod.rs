@@ -17,7 +17,7 @@ mod zipfile;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use crate::audit::Audit;
 use crate::bundle::format::{
@@ -121,23 +121,27 @@ pub fn write(
             source,
         }
     };
+    // report.pdf is started first (the slowest), report.html after the findings: the two reports
+    // are the largest in memory, and are never rendered at the same time.
+    let one_report_at_a_time = &Mutex::new(());
     let mut entries = vec![
-        generated(ACCESS_CSV, move |out| {
+        generated(ACCESS_CSV, 5, move |out| {
             report::access::write_access_csv(audit, out).map_err(io(ACCESS_CSV))
         }),
-        generated(FINDINGS_CSV, move |out| {
+        generated(FINDINGS_CSV, 2, move |out| {
             report::csv::write_findings_csv(audit, out).map_err(io(FINDINGS_CSV))
         }),
-        generated(FINDINGS_JSON, move |out| {
+        generated(FINDINGS_JSON, 1, move |out| {
             report::write_findings_json(findings, out).map_err(io(FINDINGS_JSON))
         }),
-        generated(OSCAL, move |out| oscal.write(out).map_err(io(OSCAL))),
-        generated(REPORT_HTML, move |out| {
-            let html = report::html::render(model)?;
-            let _ = html_bytes.set(html.len());
-            out.write_all(html.as_bytes()).map_err(io(REPORT_HTML))
+        generated(OSCAL, 3, move |out| oscal.write(out).map_err(io(OSCAL))),
+        generated(REPORT_HTML, 4, move |out| {
+            let _turn = one_report_at_a_time.lock();
+            let _ = html_bytes.set(report::html::render_to(model, out)?);
+            Ok(())
         }),
-        generated(REPORT_PDF, move |out| {
+        generated(REPORT_PDF, 0, move |out| {
+            let _turn = one_report_at_a_time.lock();
             let rendered = report::pdf::render(model)?;
             out.write_all(&rendered.bytes).map_err(io(REPORT_PDF))?;
             let _ = pdf.set((rendered.pages, rendered.bytes.len()));
@@ -187,14 +191,18 @@ pub fn write(
     Ok(summary)
 }
 
-/// An entry written by `generate` when a worker reaches it.
+/// An entry written by `generate` when a worker reaches it; `start` ranks when it is started.
 fn generated<'a>(
     name: &str,
+    start: u8,
     generate: impl Fn(&mut dyn Write) -> Result<(), BundleError> + Sync + 'a,
 ) -> Entry<'a> {
     Entry {
         name: name.to_string(),
-        source: Source::Generated(Box::new(generate)),
+        source: Source::Generated {
+            generate: Box::new(generate),
+            start,
+        },
     }
 }
 

@@ -3,9 +3,10 @@
 //! A worker renders, hashes and deflates a batch of consecutive entries into a small zip of its
 //! own, in memory; the calling thread copies those already-compressed entries into the bundle in
 //! entry order ([`crate::parallel::pipeline`]). Deflate at a fixed level gives the same bytes on
-//! any thread, so the bundle is the same bytes on one thread or many. The slowest entries
-//! (report.pdf, report.html, OSCAL, findings) are started first; what a worker holds between
-//! producing a batch and its copy is compressed, so memory does not grow with the evidence.
+//! any thread, so the bundle is the same bytes on one thread or many. The generated entries
+//! (the reports, OSCAL, findings) are started first, in the order the caller ranks them; what a
+//! worker holds between producing a batch and its copy is compressed, so memory does not grow
+//! with the evidence.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use sha2::{Digest, Sha256};
@@ -26,8 +27,12 @@ pub(super) type Generator<'a> = Box<dyn Fn(&mut dyn Write) -> Result<(), BundleE
 
 pub(super) enum Source<'a> {
     Bytes(Vec<u8>),
-    /// Produced as it is written: for 10,000 buckets findings.json alone is ~170 MB.
-    Generated(Generator<'a>),
+    /// Produced as it is written: for 10,000 buckets findings.json alone is ~170 MB. Generated
+    /// entries are started by their rank (the lowest first), before everything else.
+    Generated {
+        generate: Generator<'a>,
+        start: u8,
+    },
     /// A file copied byte for byte; its SHA-256 must still be the one the snapshot recorded.
     File {
         path: PathBuf,
@@ -107,7 +112,7 @@ fn produce(entry: &Entry, out: &mut dyn Write, buffer: &mut [u8]) -> Result<Stri
             out.write_all(bytes).map_err(io_error(&entry.name))?;
             Ok(hex(&Sha256::digest(bytes)))
         }
-        Source::Generated(generate) => {
+        Source::Generated { generate, .. } => {
             let mut hashing = Hashing {
                 inner: out,
                 hasher: Sha256::new(),
@@ -160,15 +165,15 @@ fn batches(entries: &[Entry]) -> Vec<std::ops::Range<usize>> {
         let size = match &entry.source {
             Source::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
             Source::Bytes(bytes) => bytes.len() as u64,
-            Source::Generated(_) => BATCH_BYTES,
+            Source::Generated { .. } => BATCH_BYTES,
         };
         let full = i - start >= BATCH_ENTRIES || bytes + size > BATCH_BYTES;
-        if i > start && (full || matches!(entry.source, Source::Generated(_))) {
+        if i > start && (full || matches!(entry.source, Source::Generated { .. })) {
             batches.push(start..i);
             (start, bytes) = (i, 0);
         }
         bytes += size;
-        if matches!(entry.source, Source::Generated(_)) {
+        if matches!(entry.source, Source::Generated { .. }) {
             batches.push(start..i + 1);
             (start, bytes) = (i + 1, 0);
         }
@@ -179,19 +184,20 @@ fn batches(entries: &[Entry]) -> Vec<std::ops::Range<usize>> {
     batches
 }
 
-/// The order batches are started in: generated ones last-entry first (report.pdf, the slowest,
-/// comes last in the zip), then the rest in zip order.
+/// The order batches are started in: the generated entries by their rank, then the rest in zip
+/// order.
 fn start_order(entries: &[Entry], batches: &[std::ops::Range<usize>]) -> Vec<usize> {
-    let generated = |b: &std::ops::Range<usize>| {
-        entries[b.clone()]
-            .iter()
-            .any(|e| matches!(e.source, Source::Generated(_)))
+    let rank = |b: &std::ops::Range<usize>| {
+        (entries[b.clone()].iter())
+            .filter_map(|e| match e.source {
+                Source::Generated { start, .. } => Some(start),
+                _ => None,
+            })
+            .min()
     };
-    let mut order: Vec<usize> = (0..batches.len())
-        .rev()
-        .filter(|&i| generated(&batches[i]))
-        .collect();
-    order.extend((0..batches.len()).filter(|&i| !generated(&batches[i])));
+    let mut order: Vec<usize> = (0..batches.len()).collect();
+    // `None` (no generated entry) sorts first, so it is mapped past every rank.
+    order.sort_by_key(|&i| (rank(&batches[i]).map_or(u16::MAX, u16::from), i));
     order
 }
 

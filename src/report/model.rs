@@ -39,6 +39,9 @@ pub struct ReportModel {
     pub coverage: super::coverage::CoverageView,
     /// Organisation snapshots only: per account, per safeguard counts.
     pub organisation: Option<OrganisationView>,
+    /// Not in the page's template context: report.html renders each section with its own
+    /// (`report::html`), and lists them in its contents from [`SafeguardSection::contents`].
+    #[serde(skip)]
     pub safeguards: Vec<SafeguardSection>,
     pub policies: Vec<PolicySection>,
     pub inventory: Vec<BucketRow>,
@@ -174,6 +177,41 @@ pub struct SafeguardSection {
     /// The encryption safeguard's "Keys" part: every KMS key judged, in ARN order (empty
     /// elsewhere).
     pub keys: Vec<KeyRow>,
+}
+
+/// What the contents list reads of a [`SafeguardSection`]: its heading and its controls'.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionContents<'a> {
+    pub account: Option<&'a AccountHeading>,
+    pub id: &'a str,
+    pub title: &'a str,
+    pub anchor: &'a str,
+    pub details: Vec<DetailContents<'a>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DetailContents<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub anchor: &'a str,
+}
+
+impl SafeguardSection {
+    pub fn contents(&self) -> SectionContents<'_> {
+        SectionContents {
+            account: self.account.as_ref(),
+            id: &self.id,
+            title: &self.title,
+            anchor: &self.anchor,
+            details: (self.details.iter())
+                .map(|d| DetailContents {
+                    id: &d.id,
+                    title: &d.title,
+                    anchor: &d.anchor,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The safeguard whose section carries the Keys part.
