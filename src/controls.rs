@@ -11,7 +11,7 @@ use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::findings::Severity;
+use crate::findings::{Names, Severity};
 use crate::schema::Operation;
 
 pub mod policies;
@@ -81,11 +81,11 @@ pub struct Control {
     pub title: String,
     pub description: String,
     pub severity: Severity,
-    pub safeguards: Vec<String>,
+    pub safeguards: Names,
     /// Why the control evidences each of its safeguards: one sentence per safeguard, keyed by
     /// its id (the catalog refuses a safeguard without one, or one for a safeguard not mapped).
     pub rationale: BTreeMap<String, String>,
-    pub policies: Vec<String>,
+    pub policies: Names,
     /// The API answers that decide this control (for the report's method appendix).
     pub evidence: Vec<String>,
     pub remediation: Remediation,
@@ -597,9 +597,9 @@ fn validate(
         title: non_empty(&raw.title, "title")?,
         description: non_empty(&raw.description, "description")?,
         severity,
-        safeguards,
+        safeguards: safeguards.into(),
         rationale,
-        policies,
+        policies: policies.into(),
         evidence,
         remediation: Remediation {
             summary: non_empty(&raw.remediation.summary, "remediation.summary")?,

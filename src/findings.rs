@@ -6,6 +6,12 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
+
+/// A list of names that every finding of a control carries alike (its safeguards, its
+/// policies): shared with the catalog's control, so a finding holds a reference-counted pointer
+/// instead of its own copy of each name.
+pub type Names = Arc<[String]>;
 
 /// The verdict of one control on one subject. The declaration order is the one order of
 /// statuses, worst first: reports sort and group by it (`Ord`).
@@ -110,8 +116,8 @@ pub struct Finding {
     pub control: String,
     pub status: Status,
     pub severity: Severity,
-    pub safeguards: Vec<String>,
-    pub policies: Vec<String>,
+    pub safeguards: Names,
+    pub policies: Names,
     /// One sentence an auditor understands.
     pub reason: String,
     /// JSON-pointer references into the snapshot, e.g. `buckets/b.json#/calls/GetBucketAcl`.

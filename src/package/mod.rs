@@ -103,61 +103,13 @@ pub fn write(
     options: &Options<'_>,
     out: &Path,
 ) -> Result<BundleSummary, BundleError> {
-    let mut model = report::model::ReportModel::build(audit);
-    if let Some(previous) = options.previous {
-        model.set_previous(report::previous::PreviousView::build(previous));
-    }
-    let model = &model;
-    let oscal = report::oscal::AssessmentResults::new(audit)
-        .map_err(|e| BundleError::Input(e.to_string()))?;
-    let oscal = &oscal;
-    let findings = &audit.findings;
-    // Set by the workers that render the two reports, for the summary.
-    let (html_bytes, pdf) = (OnceLock::new(), OnceLock::new());
-    let (html_bytes, pdf) = (&html_bytes, &pdf);
-    let io = |name: &'static str| {
-        move |source| BundleError::Io {
-            path: PathBuf::from(name),
-            source,
-        }
-    };
-    // report.pdf is started first (the slowest), report.html after the findings: the two reports
-    // are the largest in memory, and are never rendered at the same time.
-    let one_report_at_a_time = &Mutex::new(());
-    let mut entries = vec![
-        generated(ACCESS_CSV, 5, move |out| {
-            report::access::write_access_csv(audit, out).map_err(io(ACCESS_CSV))
-        }),
-        generated(FINDINGS_CSV, 2, move |out| {
-            report::csv::write_findings_csv(audit, out).map_err(io(FINDINGS_CSV))
-        }),
-        generated(FINDINGS_JSON, 1, move |out| {
-            report::write_findings_json(findings, out).map_err(io(FINDINGS_JSON))
-        }),
-        generated(OSCAL, 3, move |out| oscal.write(out).map_err(io(OSCAL))),
-        generated(REPORT_HTML, 4, move |out| {
-            let _turn = one_report_at_a_time.lock();
-            let _ = html_bytes.set(report::html::render_to(model, out)?);
-            Ok(())
-        }),
-        generated(REPORT_PDF, 0, move |out| {
-            let _turn = one_report_at_a_time.lock();
-            let rendered = report::pdf::render(model)?;
-            out.write_all(&rendered.bytes).map_err(io(REPORT_PDF))?;
-            let _ = pdf.set((rendered.pages, rendered.bytes.len()));
-            Ok(())
-        }),
-    ];
-    if let Some(previous) = options.previous {
-        entries.push(Entry {
-            name: CHANGES.to_string(),
-            source: Source::Bytes(previous.json().into_bytes()),
-        });
-    }
+    let rendered = Rendered::default();
+    let said = readme::Said::of(options);
+    let mut entries = documents(audit, &said, &rendered);
     entries.extend(evidence_entries(audit));
     entries.extend(admin_entries(audit)?);
     // The administrative findings cite the catalog's policy definitions: carry the ones used.
-    let cites_catalog = (findings.findings.iter())
+    let cites_catalog = (audit.findings.findings.iter())
         .any(|f| (f.evidence.iter()).any(|e| e.starts_with(report::refs::CATALOG_PREFIX)));
     if cites_catalog {
         entries.push(Entry {
@@ -165,7 +117,10 @@ pub fn write(
             source: Source::Bytes(audit.catalog.policies_source.clone().into_bytes()),
         });
     }
-    entries.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    // README.txt first, then in byte order of the names.
+    entries.sort_by(|a, b| {
+        (a.name != README, a.name.as_bytes()).cmp(&(b.name != README, b.name.as_bytes()))
+    });
     // Two attestations may name the same document.
     entries.dedup_by(|a, b| {
         a.name == b.name
@@ -177,18 +132,91 @@ pub fn write(
             pair[0].name
         )));
     }
-    let readme = readme::readme(audit, options, model);
-    entries.insert(
-        0,
-        Entry {
-            name: README.to_string(),
-            source: Source::Bytes(readme.into_bytes()),
-        },
-    );
-    let mut summary = write_atomically(out, |file| write_zip(file, &entries, findings, options))?;
-    (summary.pdf_pages, summary.pdf_bytes) = pdf.get().copied().unwrap_or_default();
-    summary.html_bytes = html_bytes.get().copied().unwrap_or_default();
+    let mut summary = write_atomically(out, |file| {
+        write_zip(file, &entries, &audit.findings, options)
+    })?;
+    (summary.pdf_pages, summary.pdf_bytes) = rendered.pdf.get().copied().unwrap_or_default();
+    summary.html_bytes = rendered.html_bytes.get().copied().unwrap_or_default();
     Ok(summary)
+}
+
+/// What the workers leave for the closing summary, and the report model they share.
+#[derive(Default)]
+struct Rendered {
+    /// Built by the first worker that needs it (the one rendering report.pdf); the findings,
+    /// OSCAL and the evidence do not wait for it.
+    model: OnceLock<report::model::ReportModel>,
+    one_report_at_a_time: Mutex<()>,
+    html_bytes: OnceLock<usize>,
+    pdf: OnceLock<(usize, usize)>,
+}
+
+/// The documents the audit is rendered into, each produced when a worker reaches it. report.pdf
+/// is started first (the slowest, and it builds the model), report.html after the findings: the
+/// two reports are the largest in memory, and are never rendered at the same time.
+fn documents<'a>(
+    audit: &'a Audit,
+    said: &'a readme::Said<'a>,
+    rendered: &'a Rendered,
+) -> Vec<Entry<'a>> {
+    let previous = said.previous;
+    let model = move || {
+        rendered.model.get_or_init(|| {
+            let mut model = report::model::ReportModel::build(audit);
+            if let Some(previous) = previous {
+                model.set_previous(report::previous::PreviousView::build(previous));
+            }
+            model
+        })
+    };
+    let io = |name: &'static str| {
+        move |source| BundleError::Io {
+            path: PathBuf::from(name),
+            source,
+        }
+    };
+    let one_report_at_a_time = &rendered.one_report_at_a_time;
+    let mut entries = vec![
+        generated(REPORT_PDF, 0, move |out| {
+            let _turn = one_report_at_a_time.lock();
+            let pdf = report::pdf::render(model())?;
+            out.write_all(&pdf.bytes).map_err(io(REPORT_PDF))?;
+            let _ = rendered.pdf.set((pdf.pages, pdf.bytes.len()));
+            Ok(())
+        }),
+        generated(FINDINGS_JSON, 1, move |out| {
+            report::write_findings_json(&audit.findings, out).map_err(io(FINDINGS_JSON))
+        }),
+        generated(README, 2, move |out| {
+            let text = readme::readme(audit, said, model());
+            out.write_all(text.as_bytes()).map_err(io(README))
+        }),
+        generated(FINDINGS_CSV, 3, move |out| {
+            report::csv::write_findings_csv(audit, out).map_err(io(FINDINGS_CSV))
+        }),
+        generated(OSCAL, 4, move |out| {
+            let oscal = report::oscal::AssessmentResults::new(audit)
+                .map_err(|e| BundleError::Input(e.to_string()))?;
+            oscal.write(out).map_err(io(OSCAL))
+        }),
+        generated(REPORT_HTML, 5, move |out| {
+            let _turn = one_report_at_a_time.lock();
+            let _ = rendered
+                .html_bytes
+                .set(report::html::render_to(model(), out)?);
+            Ok(())
+        }),
+        generated(ACCESS_CSV, 6, move |out| {
+            report::access::write_access_csv(audit, out).map_err(io(ACCESS_CSV))
+        }),
+    ];
+    if let Some(previous) = previous {
+        entries.push(Entry {
+            name: CHANGES.to_string(),
+            source: Source::Bytes(previous.json().into_bytes()),
+        });
+    }
+    entries
 }
 
 /// An entry written by `generate` when a worker reaches it; `start` ranks when it is started.

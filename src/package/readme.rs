@@ -39,14 +39,33 @@ fn readme_previous(previous: Option<&ChangesSincePrevious>) -> (String, String) 
     (entry, paragraph)
 }
 
+/// What README.txt says besides the audit: the comparison, the signing key, the TSA. Taken
+/// from the bundle's options before the workers start (a time-stamping client stays on the
+/// calling thread).
+pub(super) struct Said<'a> {
+    pub previous: Option<&'a ChangesSincePrevious>,
+    pub sign_key: Option<&'a crate::bundle::sign::SecretKey>,
+    pub timestamp_source: Option<String>,
+}
+
+impl<'a> Said<'a> {
+    pub fn of(options: &Options<'a>) -> Said<'a> {
+        Said {
+            previous: options.previous,
+            sign_key: options.sign_key,
+            timestamp_source: options.timestamper.map(|t| t.source().to_string()),
+        }
+    }
+}
+
 pub(super) fn readme(
     audit: &Audit,
-    options: &Options<'_>,
+    options: &Said<'_>,
     model: &report::model::ReportModel,
 ) -> String {
     let f = &audit.findings;
     let (previous_entry, previous_paragraph) = readme_previous(options.previous);
-    let timestamp_source = options.timestamper.map(|t| t.source());
+    let timestamp_source = options.timestamp_source.as_deref();
     let timestamped = match timestamp_source {
         Some(source) => format!(
             "\nThis bundle carries a trusted timestamp: MANIFEST.sha256.tsr is an RFC 3161 time-stamp\n\

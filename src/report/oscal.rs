@@ -746,7 +746,7 @@ fn objective(control: &Control) -> LocalObjective {
     let mut props = Vec::new();
     props.extend(prop("family", &control.family));
     props.extend(prop("severity", control.severity.as_str()));
-    for safeguard in &control.safeguards {
+    for safeguard in control.safeguards.iter() {
         let title = SAFEGUARDS
             .iter()
             .find(|(id, _)| id == safeguard)

@@ -100,8 +100,8 @@ fn technical(subject: &str, control: &str, status: Status) -> Finding {
         control: control.to_string(),
         status,
         severity: Severity::High,
-        safeguards: vec!["164.312(a)(1)".to_string()],
-        policies: vec![SYSTEM_ACCESS.to_string()],
+        safeguards: vec!["164.312(a)(1)".to_string()].into(),
+        policies: vec![SYSTEM_ACCESS.to_string()].into(),
         reason: "test".to_string(),
         evidence: vec![],
         facts: Default::default(),
@@ -153,9 +153,9 @@ fn a_current_attestation_passes_and_states_who_when_and_how_its_controls_fared()
         "Owned by M. Chen (IT Security Manager); attested by Dr. A. Rivera (CISO) on 2026-03-02; \
          next review due 2027-03-02; its 21 technical controls on 2 buckets: 2 pass, 1 fail, 1 error."
     );
-    assert_eq!(missing.policies, vec![SYSTEM_ACCESS.to_string()]);
+    assert_eq!(*missing.policies, [SYSTEM_ACCESS.to_string()]);
     let policy = catalog().policy(SYSTEM_ACCESS).unwrap().clone();
-    assert_eq!(missing.safeguards, policy.safeguards);
+    assert_eq!(*missing.safeguards, policy.safeguards[..]);
     assert_eq!(missing.severity, Severity::High, "from the catalog");
     assert!(missing
         .evidence
