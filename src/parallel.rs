@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 /// How many threads a stage may use (at least one).
@@ -100,7 +100,7 @@ pub fn pipeline<T: Sync, R: Send, E>(
     }
     let next = AtomicUsize::new(0);
     // Set when the consumer gave up: the workers stop taking new items.
-    let stop = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let (sender, receiver) = mpsc::channel::<(usize, R)>();
         for _ in 0..workers {
@@ -108,7 +108,7 @@ pub fn pipeline<T: Sync, R: Send, E>(
             let (next, stop, produce) = (&next, &stop, &produce);
             scope.spawn(move || loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
-                if k >= start.len() || stop.load(Ordering::Relaxed) != 0 {
+                if k >= start.len() || stop.load(Ordering::Relaxed) {
                     return;
                 }
                 let i = start[k];
@@ -124,7 +124,7 @@ pub fn pipeline<T: Sync, R: Send, E>(
             waiting.insert(i, result);
             while let Some(result) = waiting.remove(&due) {
                 if let Err(e) = consume(due, result) {
-                    stop.store(1, Ordering::Relaxed);
+                    stop.store(true, Ordering::Relaxed);
                     return Err(e);
                 }
                 due += 1;
