@@ -166,6 +166,7 @@ pub fn apply_for(
         if let Some(ledger) = ledger.as_mut() {
             ledger.apply(&mut policy);
         }
+        findings.reserve_exact(policy.len());
         findings.extend(policy);
     }
     let (exceptions, unmatched) = ledger.map(|l| l.finish()).unwrap_or_default();

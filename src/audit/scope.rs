@@ -293,7 +293,12 @@ fn judge_account(
     let prefix = id.map(|id| format!("accounts/{id}/")).unwrap_or_default();
     let first = out.findings.len();
     let (findings, review) = evaluate::evaluate_account(snapshot, catalog, options);
-    out.findings.extend(findings);
+    if out.findings.is_empty() {
+        out.findings = findings;
+    } else {
+        out.findings.reserve_exact(findings.len());
+        out.findings.extend(findings);
+    }
     if !prefix.is_empty() {
         for finding in &mut out.findings[first..] {
             for reference in &mut finding.evidence {

@@ -365,6 +365,7 @@ pub fn evaluate_account(
         return (findings, review);
     }
     let verdicts = identity::verdicts(snapshot, &review, period_end(&snapshot.meta));
+    findings.reserve_exact(verdicts.len());
     for control in catalog.controls.iter() {
         for (subject, id, verdict) in verdicts.iter().filter(|(_, id, _)| *id == control.id) {
             let _ = id;
@@ -429,15 +430,43 @@ fn evaluate_resources(
         })
         .collect();
     let buckets: Vec<&Bucket> = snapshot.in_scope_buckets().collect();
-    let judged = parallel::map(&buckets, options.threads, |bucket| {
-        let context = BucketContext::new(bucket, &account);
-        let subject = bucket.subject();
-        (bucket_checks.iter())
-            .map(|(control, check)| finding(&subject, control, check(&context)))
-            .collect::<Vec<_>>()
-    });
-    let mut findings = Vec::with_capacity(buckets.len() * bucket_checks.len());
-    findings.extend(judged.into_iter().flatten());
+    let key_checks: Vec<_> = catalog
+        .controls
+        .iter()
+        .filter_map(|c| {
+            KEY_CONTROLS
+                .iter()
+                .find(|(id, _)| *id == c.id)
+                .map(|(_, f)| (c, *f))
+        })
+        .collect();
+    let keys = keys::key_contexts(&account);
+    // Sized once: a vector of a quarter of a million findings must not double to add a few.
+    let capacity = buckets.len() * bucket_checks.len()
+        + account.trails.len() * trail_checks.len()
+        + 1
+        + keys.len() * key_checks.len();
+    let mut findings = Vec::with_capacity(capacity);
+    // Each bucket's findings move into the one vector as they arrive, in bucket order, so the
+    // buckets' own vectors never all exist beside it.
+    let in_order: Vec<usize> = (0..buckets.len()).collect();
+    let judged = parallel::pipeline(
+        &buckets,
+        &in_order,
+        options.threads,
+        |bucket| {
+            let context = BucketContext::new(bucket, &account);
+            let subject = bucket.subject();
+            (bucket_checks.iter())
+                .map(|(control, check)| finding(&subject, control, check(&context)))
+                .collect::<Vec<_>>()
+        },
+        |_, judged| {
+            findings.extend(judged);
+            Ok::<(), std::convert::Infallible>(())
+        },
+    );
+    let Ok(()) = judged;
     for trail in &account.trails {
         for (control, check) in &trail_checks {
             findings.push(finding(&trail.trail.trail_arn, control, check(trail)));
@@ -455,17 +484,7 @@ fn evaluate_resources(
             ));
         }
     }
-    let key_checks: Vec<_> = catalog
-        .controls
-        .iter()
-        .filter_map(|c| {
-            KEY_CONTROLS
-                .iter()
-                .find(|(id, _)| *id == c.id)
-                .map(|(_, f)| (c, *f))
-        })
-        .collect();
-    for key in keys::key_contexts(&account) {
+    for key in keys {
         for (control, check) in &key_checks {
             findings.push(finding(&key.arn, control, check(&key)));
         }
