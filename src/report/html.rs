@@ -71,9 +71,12 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     for (name, text) in PARTIALS.iter().chain(templates.iter()) {
         tera.add_raw_template(name, text).map_err(template_error)?;
     }
+    // The largest parts of the page are in the context only while their part of the page is
+    // rendered: the pictures in the head, each section on its own, the inventory in the tail.
     let mut context = tera::Context::from_serialize(model).map_err(template_error)?;
     let contents: Vec<_> = model.safeguards.iter().map(|s| s.contents()).collect();
     context.insert("contents", &contents);
+    context.insert("charts", &model.charts);
     // Tera writes many small pieces; the deflater compresses large ones better.
     let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut counted = Counted {
@@ -83,12 +86,14 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     };
     tera.render_to(TEMPLATE_NAME, &context, &mut counted)
         .map_err(template_error)?;
+    context.remove("charts");
     for section in &model.safeguards {
         let mut one = tera::Context::new();
         one.insert("s", section);
         tera.render_to(SECTION_NAME, &one, &mut counted)
             .map_err(template_error)?;
     }
+    context.insert("inventory", &model.inventory);
     tera.render_to(TAIL_NAME, &context, &mut counted)
         .map_err(template_error)?;
     if counted.last != Some(b'\n') {

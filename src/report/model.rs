@@ -44,6 +44,9 @@ pub struct ReportModel {
     #[serde(skip)]
     pub safeguards: Vec<SafeguardSection>,
     pub policies: Vec<PolicySection>,
+    /// Not in the page's template context: report.html's tail, after the sections, is
+    /// rendered with it added (`report::html`).
+    #[serde(skip)]
     pub inventory: Vec<BucketRow>,
     /// Who can reach each ePHI bucket (the access review).
     pub access: super::access::AccessView,
@@ -55,7 +58,9 @@ pub struct ReportModel {
     pub previous: Option<super::previous::PreviousView>,
     /// Who collected, how, and what the scope left out (Appendix E).
     pub custody: super::custody::CustodyView,
-    /// The pictures (`report::charts`), drawn from the same counts as the tables.
+    /// The pictures (`report::charts`), drawn from the same counts as the tables. Not in the
+    /// page's template context: only report.html's head, before the sections, has them.
+    #[serde(skip)]
     pub charts: super::charts::Charts,
 }
 

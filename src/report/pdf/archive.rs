@@ -48,8 +48,9 @@ impl Identity {
     }
 }
 
-/// The finished file: printpdf's document with the archive identification added.
-pub(super) fn serialise(doc: &PdfDocument, id: &Identity) -> Result<Vec<u8>, ReportError> {
+/// The finished file: printpdf's document with the archive identification added. The
+/// document's pages are dropped as soon as lopdf holds their content streams.
+pub(super) fn serialise(doc: PdfDocument, id: &Identity) -> Result<Vec<u8>, ReportError> {
     let options = PdfSaveOptions {
         optimize: true,
         subset_fonts: false,
@@ -58,6 +59,7 @@ pub(super) fn serialise(doc: &PdfDocument, id: &Identity) -> Result<Vec<u8>, Rep
     };
     let mut warnings = Vec::new();
     let mut pdf = doc.to_lopdf_document(&options, &mut warnings);
+    drop(doc);
     pdf.version = "1.7".to_string();
     let digest = Sha256::digest(id.id_seed.as_bytes());
     let file_id = Object::String(digest[..16].to_vec(), StringFormat::Hexadecimal);

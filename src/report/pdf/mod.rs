@@ -534,7 +534,10 @@ impl PageOps {
 
     /// The page's operations; links become annotations to `page_of(target)` (1-based).
     fn into_ops(self, page_of: &dyn Fn(&LinkTarget) -> Option<usize>) -> Vec<Op> {
-        let mut ops = self.graphics;
+        // Sized exactly: a report of a thousand pages holds every page's operations at once.
+        let mut ops =
+            Vec::with_capacity(self.graphics.len() + self.links.len() + self.text.len() + 2);
+        ops.extend(self.graphics);
         for ([x, y, w, h], target) in &self.links {
             let action = match target {
                 LinkTarget::Uri(uri) => Some(printpdf::Actions::Uri(uri.clone())),
@@ -1062,7 +1065,7 @@ pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
             );
         }
     }
-    let bytes = archive::serialise(&doc, &archive::Identity::of(model))?;
+    let bytes = archive::serialise(doc, &archive::Identity::of(model))?;
     Ok(Pdf {
         bytes,
         pages: total,
