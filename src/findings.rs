@@ -13,6 +13,93 @@ use std::sync::Arc;
 /// instead of its own copy of each name.
 pub type Names = Arc<[String]>;
 
+/// A finding's text (its subject, account, control, reason and evidence references): shared,
+/// not copied, by every finding that says the same thing. A bucket's two dozen findings share
+/// its subject and most of its evidence references, and ten thousand buckets' passes share a
+/// few hundred reasons ([`Interner`]). Reads, compares and serialises as the string it holds.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text(Arc<str>);
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::from("")
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::borrow::Borrow<str> for Text {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text(Arc::from(s))
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text(Arc::from(s))
+    }
+}
+
+impl From<&String> for Text {
+    fn from(s: &String) -> Self {
+        Text::from(s.as_str())
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.0, f)
+    }
+}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        *self.0 == *other
+    }
+}
+
+impl PartialEq<&str> for Text {
+    fn eq(&self, other: &&str) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<String> for Text {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
 /// The verdict of one control on one subject. The declaration order is the one order of
 /// statuses, worst first: reports sort and group by it (`Ord`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -107,21 +194,21 @@ impl fmt::Display for Severity {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Finding {
     /// `s3://bucket`, `account:<id>`, a trail ARN or `policy:<name>`.
-    pub subject: String,
+    pub subject: Text,
     /// The 12-digit AWS account the subject belongs to (docs/organizations.md); `policy:`
     /// findings carry the management (or the single) account. Absent in findings.json written
     /// before organisations, hence the default.
-    #[serde(default)]
-    pub account: String,
-    pub control: String,
+    #[serde(default = "no_account")]
+    pub account: Text,
+    pub control: Text,
     pub status: Status,
     pub severity: Severity,
     pub safeguards: Names,
     pub policies: Names,
     /// One sentence an auditor understands.
-    pub reason: String,
+    pub reason: Text,
     /// JSON-pointer references into the snapshot, e.g. `buckets/b.json#/calls/GetBucketAcl`.
-    pub evidence: Vec<String>,
+    pub evidence: Vec<Text>,
     /// What the reason says, as typed facts; absent from findings.json when there are none.
     #[serde(default, skip_serializing_if = "Facts::is_empty")]
     pub facts: Facts,
@@ -132,7 +219,37 @@ pub struct Finding {
     /// On what grounds [`Finding::ephi`] was decided: `tag:<key>=<value>`, `not_designated`,
     /// `no_bucket_designated` or `tags_unreadable` (docs/findings-format.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ephi_basis: Option<String>,
+    pub ephi_basis: Option<Text>,
+}
+
+/// Hands out one shared [`Text`] per distinct string it is given.
+#[derive(Debug, Default)]
+pub struct Interner(std::collections::HashSet<Text>);
+
+impl Interner {
+    /// The shared copy of `s`, made on first use.
+    pub fn text(&mut self, s: &str) -> Text {
+        if let Some(shared) = self.0.get(s) {
+            return shared.clone();
+        }
+        let shared = Text::from(s);
+        self.0.insert(shared.clone());
+        shared
+    }
+
+    /// The shared copy of `text`'s string: `text` itself when it is the first.
+    pub fn share(&mut self, text: Text) -> Text {
+        if let Some(shared) = self.0.get(&text) {
+            return shared.clone();
+        }
+        self.0.insert(text.clone());
+        text
+    }
+}
+
+/// findings.json written before organisations has no `account`.
+fn no_account() -> Text {
+    Text::default()
 }
 
 /// A finding's stable id: `f-` and the first 16 hex digits of the SHA-256 of its account,
@@ -166,7 +283,7 @@ impl Serialize for Finding {
             safeguards: &'a [String],
             policies: &'a [String],
             reason: &'a str,
-            evidence: &'a [String],
+            evidence: &'a [Text],
             #[serde(skip_serializing_if = "Facts::is_empty")]
             facts: &'a Facts,
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -314,7 +431,7 @@ impl Summary {
         // The same bucket name may be a subject in two accounts of an organisation.
         let mut subjects = std::collections::BTreeSet::new();
         for finding in findings {
-            subjects.insert((finding.account.as_str(), finding.subject.as_str()));
+            subjects.insert((&*finding.account, &*finding.subject));
             let status = status_index(finding.status);
             by_status[status] += 1;
             if finding.status == Status::Fail {
@@ -324,7 +441,7 @@ impl Summary {
                     .expect("listed");
                 by_severity[severity] += 1;
             }
-            by_control.entry(finding.control.as_str()).or_default()[status] += 1;
+            by_control.entry(&*finding.control).or_default()[status] += 1;
         }
         let named = |counts: &[usize; 5], names: [&str; 5], keep_zero: bool| {
             names
@@ -356,7 +473,7 @@ impl Summary {
                 .iter()
                 .position(|x| *x == finding.status)
                 .expect("listed");
-            counts.entry(finding.account.as_str()).or_default()[status] += 1;
+            counts.entry(&*finding.account).or_default()[status] += 1;
         }
         counts
             .into_iter()

@@ -344,9 +344,9 @@ impl Coverage {
         let mut by_status = BTreeMap::new();
         for finding in findings
             .iter()
-            .filter(|f| policy.controls.contains(&f.control))
+            .filter(|f| policy.controls.iter().any(|c| **c == *f.control))
         {
-            subjects.insert((SubjectKind::of(&finding.subject), finding.subject.as_str()));
+            subjects.insert((SubjectKind::of(&finding.subject), &*finding.subject));
             *by_status.entry(finding.status).or_insert(0) += 1;
         }
         let mut kinds: BTreeMap<SubjectKind, usize> = BTreeMap::new();
@@ -417,15 +417,15 @@ pub fn policy_findings(
                 return;
             };
             findings.push(Finding {
-                subject: subject.clone(),
-                account: account.to_string(),
-                control: control.to_string(),
+                subject: subject.as_str().into(),
+                account: account.into(),
+                control: control.into(),
                 status,
                 severity: entry.severity,
                 safeguards: policy.safeguards.clone().into(),
                 policies: vec![policy.name.clone()].into(),
-                reason,
-                evidence,
+                reason: reason.into(),
+                evidence: evidence.into_iter().map(Into::into).collect(),
                 facts: Default::default(),
                 ephi: None,
                 ephi_basis: None,

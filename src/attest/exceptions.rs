@@ -249,7 +249,7 @@ impl<'a> Ledger<'a> {
                 .iter()
                 .enumerate()
                 .filter(|(_, e)| {
-                    e.exception.control == finding.control
+                    *e.exception.control == *finding.control
                         && wildcard::matches(&e.exception.subject, &finding.subject, false)
                 })
                 .map(|(i, _)| i)
@@ -269,14 +269,15 @@ impl<'a> Ledger<'a> {
                     "{} An exception approved by {} on {} covers failures of this control here, \
                      but not evidence that could not be assessed.",
                     finding.reason, e.approver, e.approved_on
-                );
+                )
+                .into();
                 continue;
             }
             for &i in &matching {
-                self.matched[i].push(finding.subject.clone());
+                self.matched[i].push(finding.subject.to_string());
             }
             let reference = file.evidence_ref(entry);
-            finding.evidence.push(reference.clone());
+            finding.evidence.push(reference.as_str().into());
             let state = self.state(e);
             finding.facts.exception = Some(Box::new(AppliedException {
                 entry: reference,
@@ -294,13 +295,15 @@ impl<'a> Ledger<'a> {
                         e.approved_on,
                         e.justification.trim_end_matches('.'),
                         finding.reason
-                    );
+                    )
+                    .into();
                 }
                 ExceptionState::Expired => {
                     finding.reason = format!(
                         "{} An exception approved by {} on {} expired on {}.",
                         finding.reason, e.approver, e.approved_on, e.expires
-                    );
+                    )
+                    .into();
                 }
             }
         }

@@ -9,12 +9,12 @@
 //! [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
 
 use serde_json::Value;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::controls::Catalog;
 use crate::evaluate::{self, changes, EvaluateOptions};
-use crate::findings::{AccessReview, Finding, SnapshotRef, Status, Timeline};
+use crate::findings::{AccessReview, Finding, SnapshotRef, Status, Text, Timeline};
 use crate::schema::{Collector, Operation, ScopeExclusion, Timestamp};
 use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
 use crate::snapshot::strict::SnapshotWarning;
@@ -300,9 +300,13 @@ fn judge_account(
         out.findings.extend(findings);
     }
     if !prefix.is_empty() {
+        // A reference shared by several findings stays shared once prefixed.
+        let mut prefixed: HashMap<Text, Text> = HashMap::new();
         for finding in &mut out.findings[first..] {
             for reference in &mut finding.evidence {
-                reference.insert_str(0, &prefix);
+                let to = (prefixed.entry(reference.clone()))
+                    .or_insert_with(|| Text::from(format!("{prefix}{reference}")));
+                *reference = to.clone();
             }
         }
     }
@@ -361,18 +365,22 @@ fn judge_account(
 /// Marks the findings on a bucket with the bucket's ePHI designation (wherever a bucket is
 /// named, DESIGN §8). A designating tag value is masked like every identifier the reports show.
 fn mark_ephi(findings: &mut [Finding], buckets: &[BucketListing]) {
-    let designations: std::collections::HashMap<&str, _> = buckets
+    // Per bucket, its designation and its basis as text all its findings share.
+    let designations: HashMap<&str, (bool, Text)> = buckets
         .iter()
-        .filter_map(|b| b.ephi.as_ref().map(|d| (b.name.as_str(), d)))
+        .filter_map(|b| {
+            let d = b.ephi.as_ref()?;
+            let basis = Text::from(&*evaluate::names::mask_identifiers(&d.basis_code()));
+            Some((b.name.as_str(), (d.ephi, basis)))
+        })
         .collect();
     for finding in findings {
         let Some(name) = finding.subject.strip_prefix("s3://") else {
             continue;
         };
-        if let Some(designation) = designations.get(name) {
-            finding.ephi = Some(designation.ephi);
-            let basis = designation.basis_code();
-            finding.ephi_basis = Some(evaluate::names::mask_identifiers(&basis).into_owned());
+        if let Some((ephi, basis)) = designations.get(name) {
+            finding.ephi = Some(*ephi);
+            finding.ephi_basis = Some(basis.clone());
         }
     }
 }
@@ -382,9 +390,9 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
     let reason = account.not_collected_reason().unwrap_or_default();
     if let Some(control) = catalog.get(ACCOUNT_NOT_COLLECTED) {
         out.findings.push(Finding {
-            subject: format!("account:{}", account.id),
-            account: account.id.clone(),
-            control: control.id.clone(),
+            subject: format!("account:{}", account.id).into(),
+            account: account.id.as_str().into(),
+            control: control.id.as_str().into(),
             status: Status::Error,
             severity: control.severity,
             safeguards: control.safeguards.clone(),
@@ -396,8 +404,11 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
                     .as_ref()
                     .map(|n| format!(" ({n})"))
                     .unwrap_or_default()
-            ),
-            evidence: account.not_collected_evidence().into_iter().collect(),
+            )
+            .into(),
+            evidence: (account.not_collected_evidence().into_iter())
+                .map(Into::into)
+                .collect(),
             facts: Default::default(),
             ephi: None,
             ephi_basis: None,

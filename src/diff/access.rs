@@ -80,9 +80,9 @@ impl<'a> AccessSide<'a> {
     pub fn note_identity(accounts: &mut BTreeSet<String>, finding: &Finding) {
         if finding.control.starts_with("iam.")
             && !finding.account.is_empty()
-            && !accounts.contains(&finding.account)
+            && !accounts.contains(&*finding.account)
         {
-            accounts.insert(finding.account.clone());
+            accounts.insert(finding.account.to_string());
         }
     }
 

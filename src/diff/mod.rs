@@ -326,12 +326,12 @@ impl FindingIndex {
     /// The status OLD gave `finding`'s key (without its account when `by_account` is false).
     fn status(&self, finding: &Finding, by_account: bool) -> Option<Status> {
         let account = if by_account {
-            *self.names.get(finding.account.as_str())?
+            *self.names.get(&*finding.account)?
         } else {
             ANY_ACCOUNT
         };
-        let subject = *self.names.get(finding.subject.as_str())?;
-        let control = *self.names.get(finding.control.as_str())?;
+        let subject = *self.names.get(&*finding.subject)?;
+        let control = *self.names.get(&*finding.control)?;
         self.statuses.get(&(account, subject, control)).map(|s| s.0)
     }
 }
@@ -389,8 +389,8 @@ impl<'o> StatusChanges<'o> {
         let account = if organisations { &finding.account } else { "" };
         let key = (
             account.to_string(),
-            finding.subject.clone(),
-            finding.control.clone(),
+            finding.subject.to_string(),
+            finding.control.to_string(),
         );
         let Some(kind) = kind else {
             // A later finding with the same key decides (findings.json never has two).
@@ -401,13 +401,13 @@ impl<'o> StatusChanges<'o> {
             subject: if organisations {
                 format!("{} {}", finding.account, finding.subject)
             } else {
-                finding.subject.clone()
+                finding.subject.to_string()
             },
-            control: finding.control.clone(),
+            control: finding.control.to_string(),
             severity: finding.severity,
             before: previous,
             after: finding.status,
-            reason: finding.reason.clone(),
+            reason: finding.reason.to_string(),
         };
         self.found.insert(key, (kind, change));
     }

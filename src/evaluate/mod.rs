@@ -22,8 +22,8 @@ pub mod wildcard;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
-use crate::controls::Catalog;
-use crate::findings::{Facts, Finding, Status};
+use crate::controls::{Catalog, Control};
+use crate::findings::{Facts, Finding, Interner, Status, Text};
 use crate::parallel::{self, Threads};
 use crate::schema::{Operation, Timestamp};
 use crate::snapshot::cloudtrail::{AccessLogEvidence, CloudTrail, TrailEvidence};
@@ -370,15 +370,19 @@ pub fn evaluate_account(
         for (subject, id, verdict) in verdicts.iter().filter(|(_, id, _)| *id == control.id) {
             let _ = id;
             findings.push(Finding {
-                subject: subject.clone(),
-                account: snapshot.meta.account_id.clone(),
-                control: control.id.clone(),
+                subject: Text::from(subject.as_str()),
+                account: Text::from(snapshot.meta.account_id.as_str()),
+                control: Text::from(control.id.as_str()),
                 status: verdict.status,
                 severity: control.severity,
                 safeguards: control.safeguards.clone(),
                 policies: control.policies.clone(),
-                reason: verdict.reason.clone(),
-                evidence: verdict.evidence.clone(),
+                reason: Text::from(verdict.reason.as_str()),
+                evidence: verdict
+                    .evidence
+                    .iter()
+                    .map(|e| Text::from(e.as_str()))
+                    .collect(),
                 facts: verdict.facts.clone(),
                 ephi: None,
                 ephi_basis: None,
@@ -394,52 +398,11 @@ fn evaluate_resources(
     options: EvaluateOptions,
 ) -> Vec<Finding> {
     let account = AccountContext::new(snapshot, options);
-    let finding = |subject: &str, control: &crate::controls::Control, verdict: Verdict| Finding {
-        subject: subject.to_string(),
-        account: snapshot.meta.account_id.clone(),
-        control: control.id.clone(),
-        status: verdict.status,
-        severity: control.severity,
-        safeguards: control.safeguards.clone(),
-        policies: control.policies.clone(),
-        // Reasons are shown everywhere: never with an identifier in them.
-        reason: names::mask_identifiers(&verdict.reason).into_owned(),
-        evidence: verdict.evidence,
-        facts: verdict.facts,
-        ephi: None,
-        ephi_basis: None,
-    };
-    let bucket_checks: Vec<_> = catalog
-        .controls
-        .iter()
-        .filter_map(|c| {
-            BUCKET_CONTROLS
-                .iter()
-                .find(|(id, _)| *id == c.id)
-                .map(|(_, f)| (c, *f))
-        })
-        .collect();
-    let trail_checks: Vec<_> = catalog
-        .controls
-        .iter()
-        .filter_map(|c| {
-            TRAIL_CONTROLS
-                .iter()
-                .find(|(id, _)| *id == c.id)
-                .map(|(_, f)| (c, *f))
-        })
-        .collect();
+    let account_id = Text::from(snapshot.meta.account_id.as_str());
+    let bucket_checks = checks(catalog, BUCKET_CONTROLS);
+    let trail_checks = checks(catalog, TRAIL_CONTROLS);
+    let key_checks = checks(catalog, KEY_CONTROLS);
     let buckets: Vec<&Bucket> = snapshot.in_scope_buckets().collect();
-    let key_checks: Vec<_> = catalog
-        .controls
-        .iter()
-        .filter_map(|c| {
-            KEY_CONTROLS
-                .iter()
-                .find(|(id, _)| *id == c.id)
-                .map(|(_, f)| (c, *f))
-        })
-        .collect();
     let keys = keys::key_contexts(&account);
     // Sized once: a vector of a quarter of a million findings must not double to add a few.
     let capacity = buckets.len() * bucket_checks.len()
@@ -447,6 +410,9 @@ fn evaluate_resources(
         + 1
         + keys.len() * key_checks.len();
     let mut findings = Vec::with_capacity(capacity);
+    // One copy of each reason in the account (ten thousand buckets' passes say a few hundred
+    // things); each bucket's evidence references are shared by its own findings.
+    let mut reasons = Interner::default();
     // Each bucket's findings move into the one vector as they arrive, in bucket order, so the
     // buckets' own vectors never all exist beside it.
     let in_order: Vec<usize> = (0..buckets.len()).collect();
@@ -456,38 +422,89 @@ fn evaluate_resources(
         options.threads,
         |bucket| {
             let context = BucketContext::new(bucket, &account);
-            let subject = bucket.subject();
+            let subject = Text::from(bucket.subject());
+            let mut texts = Interner::default();
             (bucket_checks.iter())
-                .map(|(control, check)| finding(&subject, control, check(&context)))
+                .map(|(control, id, check)| {
+                    let verdict = check(&context);
+                    finding(&account_id, &subject, (control, id), verdict, &mut texts)
+                })
                 .collect::<Vec<_>>()
         },
         |_, judged| {
-            findings.extend(judged);
+            findings.extend(judged.into_iter().map(|mut f| {
+                f.reason = reasons.share(f.reason);
+                f
+            }));
             Ok::<(), std::convert::Infallible>(())
         },
     );
     let Ok(()) = judged;
+    let mut issue = |subject: &Text, control, verdict| {
+        findings.push(finding(
+            &account_id,
+            subject,
+            control,
+            verdict,
+            &mut reasons,
+        ));
+    };
     for trail in &account.trails {
-        for (control, check) in &trail_checks {
-            findings.push(finding(&trail.trail.trail_arn, control, check(trail)));
+        let subject = Text::from(trail.trail.trail_arn.as_str());
+        for (control, id, check) in &trail_checks {
+            issue(&subject, (control, id), check(trail));
         }
     }
-    if let Some((control, _)) = trail_checks
-        .iter()
-        .find(|(c, _)| c.id == "cloudtrail.not-logging")
+    if let Some((control, id, _)) =
+        (trail_checks.iter()).find(|(c, _, _)| c.id == "cloudtrail.not-logging")
     {
         if let Some(verdict) = audit_trail::account_trail_verdict(&account) {
-            findings.push(finding(
-                &format!("account:{}", snapshot.meta.account_id),
-                control,
-                verdict,
-            ));
+            let subject = Text::from(format!("account:{}", snapshot.meta.account_id));
+            issue(&subject, (control, id), verdict);
         }
     }
     for key in keys {
-        for (control, check) in &key_checks {
-            findings.push(finding(&key.arn, control, check(&key)));
+        let subject = Text::from(key.arn.as_str());
+        for (control, id, check) in &key_checks {
+            issue(&subject, (control, id), check(&key));
         }
     }
     findings
+}
+
+/// The catalog's controls that `table` judges, in catalog order, each with its id as shared
+/// text and its check.
+fn checks<'c, F: Copy>(catalog: &'c Catalog, table: &[(&str, F)]) -> Vec<(&'c Control, Text, F)> {
+    (catalog.controls.iter())
+        .filter_map(|c| {
+            let (_, check) = table.iter().find(|(id, _)| *id == c.id)?;
+            Some((c, Text::from(c.id.as_str()), *check))
+        })
+        .collect()
+}
+
+/// A control's verdict on a subject as a finding of `account`: the catalog adds severity and
+/// mappings; equal texts are shared through `texts`.
+fn finding(
+    account: &Text,
+    subject: &Text,
+    (control, id): (&Control, &Text),
+    verdict: Verdict,
+    texts: &mut Interner,
+) -> Finding {
+    Finding {
+        subject: subject.clone(),
+        account: account.clone(),
+        control: id.clone(),
+        status: verdict.status,
+        severity: control.severity,
+        safeguards: control.safeguards.clone(),
+        policies: control.policies.clone(),
+        // Reasons are shown everywhere: never with an identifier in them.
+        reason: texts.text(&names::mask_identifiers(&verdict.reason)),
+        evidence: verdict.evidence.iter().map(|e| texts.text(e)).collect(),
+        facts: verdict.facts,
+        ephi: None,
+        ephi_basis: None,
+    }
 }

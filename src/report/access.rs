@@ -167,13 +167,10 @@ impl<'a> Identity<'a> {
         {
             if f.subject.starts_with("account:") {
                 if f.status == Status::Error {
-                    unassessed
-                        .entry(f.account.as_str())
-                        .or_default()
-                        .push(&f.control);
+                    unassessed.entry(&*f.account).or_default().push(&f.control);
                 }
             } else {
-                (by_principal.entry((f.account.as_str(), f.subject.as_str())))
+                (by_principal.entry((&*f.account, &*f.subject)))
                     .or_default()
                     .push(f);
             }
@@ -192,7 +189,7 @@ fn access_word(access: Access) -> String {
 /// Everything of a row but its place (bucket or reach).
 fn row(entry: &AccessEntry, identity: &Identity, refs: &BundleRefs, buckets: &str) -> AccessRow {
     let findings = (identity.by_principal)
-        .get(&(entry.account.as_str(), entry.principal.as_str()))
+        .get(&(&*entry.account, entry.principal.as_str()))
         .map(Vec::as_slice)
         .unwrap_or_default();
     let mut items: Vec<IdentityItem> = (findings.iter())
@@ -205,7 +202,7 @@ fn row(entry: &AccessEntry, identity: &Identity, refs: &BundleRefs, buckets: &st
             anchor: f.id(),
         })
         .collect();
-    if let Some(controls) = identity.unassessed.get(entry.account.as_str()) {
+    if let Some(controls) = identity.unassessed.get(&*entry.account) {
         items.push(IdentityItem {
             text: format!("not assessed: {}", controls.join(", ")),
             anchor: String::new(),
@@ -499,7 +496,7 @@ pub fn write_access_csv(audit: &Audit, out: &mut dyn std::io::Write) -> std::io:
     }
     let review = &audit.findings.access_review;
     for e in &review.entries {
-        let ephi = basis.get(&(e.account.as_str(), e.bucket.clone()));
+        let ephi = basis.get(&(&*e.account, e.bucket.clone()));
         let evidence: Vec<String> = e.evidence.iter().map(|r| refs.path(r)).collect();
         writer.write_record([
             neutralise(&e.account),

@@ -314,15 +314,12 @@ fn heatmap(audit: &Audit) -> Matrix {
         let Some(bucket) = f.subject.strip_prefix("s3://") else {
             continue;
         };
-        let family = family_of
-            .get(f.control.as_str())
-            .copied()
-            .unwrap_or("other");
+        let family = family_of.get(&*f.control).copied().unwrap_or("other");
         if !used_families.iter().any(|u| u == family) {
             used_families.push(family.to_string());
         }
         per_bucket
-            .entry((f.account.as_str(), bucket))
+            .entry((&*f.account, bucket))
             .or_default()
             .entry(family.to_string())
             .or_default()

@@ -117,7 +117,7 @@ impl Verdict {
             Verdict::Met
         } else if administrative
             .iter()
-            .any(|f| f.control == "admin.attestation-missing" && f.status == Status::Pass)
+            .any(|f| &*f.control == "admin.attestation-missing" && f.status == Status::Pass)
         {
             Verdict::Attested
         } else {
@@ -144,7 +144,7 @@ fn attestation_state(findings: &[&Finding]) -> (String, bool) {
     let failing = |control: &str, status: Status| {
         findings
             .iter()
-            .any(|f| f.control == control && f.status == status)
+            .any(|f| &*f.control == control && f.status == status)
     };
     if findings.is_empty() {
         ("not judged (no attestations file given)".to_string(), true)
@@ -171,7 +171,7 @@ impl CoverageView {
         let findings = &audit.findings.findings;
         let admin_of = |policy: &str| -> Vec<&Finding> {
             let subject = format!("policy:{policy}");
-            findings.iter().filter(|f| f.subject == subject).collect()
+            findings.iter().filter(|f| *f.subject == *subject).collect()
         };
         let rows = SPECIFICATIONS
             .iter()
@@ -271,7 +271,7 @@ fn subjects_with<'a>(findings: &[&'a Finding], status: Status) -> BTreeSet<(&'a 
     findings
         .iter()
         .filter(|f| f.status == status)
-        .map(|f| (f.account.as_str(), f.subject.as_str()))
+        .map(|f| (&*f.account, &*f.subject))
         .collect()
 }
 
@@ -290,7 +290,7 @@ fn conclusion(
         .collect();
     let count = |status: Status| technical.iter().filter(|f| f.status == status).count();
     let passing = subjects_with(technical, Status::Pass);
-    let controls: BTreeSet<&str> = technical.iter().map(|f| f.control.as_str()).collect();
+    let controls: BTreeSet<&str> = technical.iter().map(|f| &*f.control).collect();
     let errors = subjects_with(technical, Status::Error);
     let mut line = match verdict {
         Verdict::NotMet if count(Status::Fail) == 0 => format!(

@@ -60,7 +60,7 @@ fn regions(audit: &Audit) -> BTreeMap<(&str, String), &str> {
 }
 
 fn region_of<'a>(regions: &BTreeMap<(&str, String), &'a str>, f: &'a Finding) -> &'a str {
-    if let Some(region) = regions.get(&(f.account.as_str(), f.subject.clone())) {
+    if let Some(region) = regions.get(&(&*f.account, f.subject.to_string())) {
         return region;
     }
     match f.subject.strip_prefix("arn:") {

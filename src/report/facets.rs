@@ -41,7 +41,7 @@ impl RowFacets {
                     .iter()
                     .flat_map(|f| f.safeguards.iter().map(String::as_str)),
             ),
-            account: list(findings.iter().map(|f| f.account.as_str())),
+            account: list(findings.iter().map(|f| &*f.account)),
             ephi: String::new(),
             bucket: list(
                 findings

@@ -19,7 +19,7 @@ use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
 use crate::controls::{placeholders_in, Catalog, POLICIES, SPECIFICATIONS};
 use crate::evaluate::names::mask_identifiers;
-use crate::findings::{Finding, FindingsReport, Severity, Status, Timeline};
+use crate::findings::{Finding, FindingsReport, Severity, Status, Text, Timeline};
 use crate::snapshot::Evidence;
 
 /// Passing subjects are named per control up to this many; above it they are only counted.
@@ -242,12 +242,12 @@ fn key_rows(controls: &[ControlInfo]) -> Vec<KeyRow> {
             continue;
         };
         let subject = if finding.account.is_empty() {
-            finding.subject.clone()
+            finding.subject.to_string()
         } else {
             format!("{} {}", finding.account, finding.subject)
         };
         rows.entry(subject).or_insert_with(|| KeyRow {
-            arn: finding.subject.clone(),
+            arn: finding.subject.to_string(),
             state: key.state.clone(),
             rotation: key.rotation.clone(),
             decrypt: key.decrypt.clone(),
@@ -372,14 +372,14 @@ pub struct GroupMember {
     pub id: String,
     /// Its references as findings.json gives them; [`ReportModel::build`] links them.
     #[serde(skip)]
-    pub references: Vec<String>,
+    pub references: Vec<Text>,
     pub evidence: Vec<EvidenceLink>,
 }
 
 impl GroupMember {
     fn of(f: &Finding) -> GroupMember {
         GroupMember {
-            subject: f.subject.clone(),
+            subject: f.subject.to_string(),
             id: f.id(),
             references: f.evidence.clone(),
             evidence: Vec::new(),
@@ -397,7 +397,7 @@ impl FindingGroup {
         }
         self.evidence = refs.compact(&all);
         if self.members.len() > PDF_GROUP_LIMIT {
-            let named: Vec<String> = (self.members[..PDF_GROUP_LIMIT].iter())
+            let named: Vec<Text> = (self.members[..PDF_GROUP_LIMIT].iter())
                 .flat_map(|m| m.references.iter().cloned())
                 .collect();
             self.named_evidence = refs.compact(&named);
@@ -583,16 +583,20 @@ fn generic_reason_and_evidence(finding: &Finding) -> (String, String) {
                 .collect();
             (generalise(&finding.reason, bucket), compact_evidence(&refs))
         }
-        None => (finding.reason.clone(), compact_evidence(&finding.evidence)),
+        None => (
+            finding.reason.to_string(),
+            compact_evidence(&finding.evidence),
+        ),
     }
 }
 
 /// `a.json#/calls/X a.json#/calls/Y b.json#/p` → `a.json #/calls/X #/calls/Y; b.json #/p`: the
 /// same references, each file named once, so the evidence column stays readable.
-pub fn compact_evidence(refs: &[String]) -> String {
+pub fn compact_evidence<S: AsRef<str>>(refs: &[S]) -> String {
     let mut files: Vec<(&str, Vec<&str>)> = Vec::new();
     for r in refs {
-        let (file, pointer) = r.split_once('#').unwrap_or((r.as_str(), ""));
+        let r = r.as_ref();
+        let (file, pointer) = r.split_once('#').unwrap_or((r, ""));
         match files.iter_mut().find(|(f, _)| *f == file) {
             Some((_, pointers)) => pointers.push(pointer),
             None => files.push((file, vec![pointer])),
@@ -626,7 +630,7 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
             continue;
         }
         let (reason, evidence) = generic_reason_and_evidence(f);
-        let key = (f.status, f.severity, f.control.as_str(), reason, evidence);
+        let key = (f.status, f.severity, &*f.control, reason, evidence);
         groups
             .entry(key)
             .or_insert_with(|| (Vec::new(), f.status))
@@ -640,14 +644,15 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                 // One subject: its own words. Several: `<bucket>` stands for each of them.
                 let (reason, evidence) = if members.len() == 1 {
                     (
-                        members[0].reason.clone(),
+                        members[0].reason.to_string(),
                         compact_evidence(&members[0].evidence),
                     )
                 } else {
                     (generic_reason, generic_evidence)
                 };
                 let facets = RowFacets::of(&members);
-                let mut subjects: Vec<String> = members.iter().map(|f| f.subject.clone()).collect();
+                let mut subjects: Vec<String> =
+                    members.iter().map(|f| f.subject.to_string()).collect();
                 subjects.sort();
                 let mut members: Vec<GroupMember> =
                     members.iter().map(|f| GroupMember::of(f)).collect();
@@ -757,10 +762,10 @@ pub(crate) fn control_infos<'a>(
         .map(|(i, c)| (c.id.clone(), i))
         .collect();
     for f in findings {
-        let i = *index.entry(f.control.clone()).or_insert_with(|| {
+        let i = *index.entry(f.control.to_string()).or_insert_with(|| {
             controls.push(ControlInfo {
-                id: f.control.clone(),
-                title: f.control.clone(),
+                id: f.control.to_string(),
+                title: f.control.to_string(),
                 severity: f.severity,
                 description: String::new(),
                 safeguards: f.safeguards.to_vec(),
@@ -1091,7 +1096,7 @@ fn policy_sections(
             let admin: Vec<&Finding> = report
                 .findings
                 .iter()
-                .filter(|f| f.subject == subject)
+                .filter(|f| *f.subject == *subject)
                 .collect();
             let attestation = attestations
                 .iter()
@@ -1126,10 +1131,10 @@ fn policy_sections(
                         FindingGroup {
                             status: f.status.as_str().to_string(),
                             severity: f.severity.as_str().to_string(),
-                            control: f.control.clone(),
-                            reason: f.reason.clone(),
+                            control: f.control.to_string(),
+                            reason: f.reason.to_string(),
                             evidence: compact_evidence(&f.evidence),
-                            subjects: vec![f.subject.clone()],
+                            subjects: vec![f.subject.to_string()],
                             members: vec![GroupMember::of(f)],
                             facets: RowFacets::of(&[f]),
                             named_evidence: String::new(),
@@ -1180,9 +1185,7 @@ fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
     type PerSubject<'a> = (StatusCounts, Option<Severity>, Vec<&'a Finding>);
     let mut per_subject: BTreeMap<(&str, &str), PerSubject> = BTreeMap::new();
     for f in &report.findings {
-        let entry = per_subject
-            .entry((f.account.as_str(), f.subject.as_str()))
-            .or_default();
+        let entry = per_subject.entry((&*f.account, &*f.subject)).or_default();
         entry.0.add(f.status);
         entry.2.push(f);
         if f.status == Status::Fail {
@@ -1329,7 +1332,7 @@ fn control_detail(c: &ControlInfo, prefix: &str) -> ControlDetail {
         .findings
         .iter()
         .filter(|f| f.status == Status::Pass)
-        .map(|f| f.subject.clone())
+        .map(|f| f.subject.to_string())
         .collect();
     passed.sort();
     let passed_note = match passed.len() {
@@ -1390,7 +1393,7 @@ fn organisation_view(
     let mut sections = Vec::new();
     for account in accounts {
         let prefix = format!("account-{}", account.id);
-        let findings = || report.findings.iter().filter(|f| f.account == account.id);
+        let findings = || report.findings.iter().filter(|f| *f.account == *account.id);
         let mut counts = StatusCounts::default();
         for f in findings() {
             counts.add(f.status);

@@ -262,7 +262,7 @@ impl<'a> AssessmentResults<'a> {
             if organisation {
                 format!("{} {}", f.account, f.subject)
             } else {
-                f.subject.clone()
+                f.subject.to_string()
             }
         };
         let mut props = Vec::with_capacity(2 + members.len());
@@ -283,10 +283,8 @@ impl<'a> AssessmentResults<'a> {
         for &i in members {
             let f = &findings[i];
             for reference in &f.evidence {
-                let file = reference
-                    .split_once('#')
-                    .map_or(reference.as_str(), |r| r.0);
-                let uuid = &plan.observations[&(f.account.as_str(), f.subject.as_str(), file)];
+                let file = reference.split_once('#').map_or(&**reference, |r| r.0);
+                let uuid = &plan.observations[&(&*f.account, &*f.subject, file)];
                 if seen.insert(uuid) {
                     related.push(RelatedObservation {
                         observation_uuid: uuid.clone(),
@@ -538,14 +536,12 @@ impl<'f> Plan<'f> {
             risks: BTreeMap::new(),
         };
         for (i, f) in doc.findings.findings.iter().enumerate() {
-            let (account, subject) = (f.account.as_str(), f.subject.as_str());
+            let (account, subject) = (&*f.account, &*f.subject);
             plan.subjects
                 .entry((account, subject))
                 .or_insert_with(|| doc.uuid("inventory-item", &format!("{account}\u{0}{subject}")));
             for reference in &f.evidence {
-                let file = reference
-                    .split_once('#')
-                    .map_or(reference.as_str(), |r| r.0);
+                let file = reference.split_once('#').map_or(&**reference, |r| r.0);
                 plan.observations
                     .entry((account, subject, file))
                     .or_insert_with(|| {
@@ -556,13 +552,13 @@ impl<'f> Plan<'f> {
                     });
             }
             plan.groups
-                .entry((f.control.as_str(), f.status, f.reason.as_str()))
+                .entry((&*f.control, f.status, &*f.reason))
                 .or_default()
                 .push(i);
             if matches!(f.status, Status::Fail | Status::Excepted) {
                 let risk = plan
                     .risks
-                    .entry(f.control.as_str())
+                    .entry(&*f.control)
                     .or_insert_with(|| PlannedRisk {
                         uuid: doc.uuid("risk", &f.control),
                         failed: 0,
@@ -699,7 +695,7 @@ impl AssessmentResults<'_> {
             BTreeMap::new();
         for entry in &review.entries {
             by_bucket
-                .entry((entry.account.as_str(), entry.bucket.as_str()))
+                .entry((&*entry.account, entry.bucket.as_str()))
                 .or_default()
                 .push(entry);
         }

@@ -85,10 +85,10 @@ impl BundleRefs {
 
     /// [`Self::link`]'s text of each reference, the same file named once:
     /// `evidence/a.json #/calls/X #/calls/Y; evidence/b.json #/p`.
-    pub fn compact(&self, refs: &[String]) -> String {
+    pub fn compact<S: AsRef<str>>(&self, refs: &[S]) -> String {
         let mut files: Vec<(String, Vec<String>)> = Vec::new();
         for r in refs {
-            let text = self.link(r).text;
+            let text = self.link(r.as_ref()).text;
             let (file, pointer) = match text.split_once('#') {
                 Some((f, p)) if !f.ends_with(' ') => (f.to_string(), format!("#{p}")),
                 _ => (text, String::new()),

@@ -122,7 +122,7 @@ impl EphiBuckets {
 
     fn holds(&self, finding: &Finding) -> bool {
         self.subjects
-            .contains(&(finding.account.clone(), finding.subject.clone()))
+            .contains(&(finding.account.to_string(), finding.subject.to_string()))
     }
 }
 
@@ -139,7 +139,7 @@ fn control_anchor(scope: &Scope, finding: &Finding) -> String {
 fn subject_name(scope: &Scope, finding: &Finding) -> String {
     match scope.organisation {
         Some(_) => format!("{} {}", finding.account, finding.subject),
-        None => finding.subject.clone(),
+        None => finding.subject.to_string(),
     }
 }
 
@@ -240,7 +240,7 @@ fn not_assessed(audit: &Audit) -> RiskItem {
         .map(|(subject, (findings, anchor))| RiskEntry {
             // Every listed subject has at least one finding.
             detail: match findings.len() {
-                1 => findings[0].reason.clone(),
+                1 => findings[0].reason.to_string(),
                 n => format!("{n} controls not assessed, e.g. {}", findings[0].reason),
             },
             subject,
@@ -266,7 +266,7 @@ fn administrative_lapses(audit: &Audit) -> RiskItem {
         .iter()
         .filter(|f| f.control.starts_with("admin.") && f.status == Status::Fail)
         .map(|f| RiskEntry {
-            subject: f.subject.clone(),
+            subject: f.subject.to_string(),
             detail: title_of(&audit.catalog, &f.control).to_string(),
             anchor: anchor("policy", f.subject.trim_start_matches("policy:")),
         })

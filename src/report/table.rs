@@ -11,7 +11,7 @@ pub const WIDTH: usize = 100;
 
 /// Sort key of a finding inside its group: failures by severity, then errors, then the rest.
 fn finding_key(f: &Finding) -> (Status, Severity, &str) {
-    (f.status, f.severity, f.control.as_str())
+    (f.status, f.severity, &*f.control)
 }
 
 pub fn render(report: &FindingsReport) -> String {
@@ -27,14 +27,11 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
     for f in &report.findings {
         // Only an organisation's table names accounts; a single account's keys them all alike.
         let account = if organisation.is_some() {
-            f.account.as_str()
+            &*f.account
         } else {
             ""
         };
-        groups
-            .entry((account, f.subject.as_str()))
-            .or_default()
-            .push(f);
+        groups.entry((account, &*f.subject)).or_default().push(f);
     }
     let mut groups: Vec<((&str, &str), Vec<&Finding>)> = groups.into_iter().collect();
     for (_, findings) in &mut groups {
@@ -101,9 +98,7 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
         let mut passed = Vec::new();
         for f in findings {
             match f.status {
-                Status::Pass | Status::NotApplicable if !f.is_latent() => {
-                    passed.push(f.control.as_str())
-                }
+                Status::Pass | Status::NotApplicable if !f.is_latent() => passed.push(&*f.control),
                 _ => {
                     let label = if f.is_latent() {
                         "LATENT".to_string()

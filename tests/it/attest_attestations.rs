@@ -95,14 +95,14 @@ fn find<'a>(findings: &'a [Finding], policy: &str, control: &str) -> &'a Finding
 
 fn technical(subject: &str, control: &str, status: Status) -> Finding {
     Finding {
-        subject: subject.to_string(),
-        account: "111122223333".to_string(),
-        control: control.to_string(),
+        subject: subject.into(),
+        account: "111122223333".into(),
+        control: control.into(),
         status,
         severity: Severity::High,
         safeguards: vec!["164.312(a)(1)".to_string()].into(),
         policies: vec![SYSTEM_ACCESS.to_string()].into(),
-        reason: "test".to_string(),
+        reason: "test".into(),
         evidence: vec![],
         facts: Default::default(),
         ephi: None,
@@ -159,7 +159,8 @@ fn a_current_attestation_passes_and_states_who_when_and_how_its_controls_fared()
     assert_eq!(missing.severity, Severity::High, "from the catalog");
     assert!(missing
         .evidence
-        .contains(&"attestations.yaml#/attestations/0".to_string()));
+        .iter()
+        .any(|e| e == "attestations.yaml#/attestations/0"));
     assert_eq!(
         find(&findings, SYSTEM_ACCESS, "admin.attestation-expired").status,
         Status::Pass
@@ -170,7 +171,7 @@ fn a_current_attestation_passes_and_states_who_when_and_how_its_controls_fared()
         "admin.attestation-document-changed",
     );
     assert_eq!(document.status, Status::Pass, "{}", document.reason);
-    assert!(document.evidence.contains(&"policies/doc.md".to_string()));
+    assert!(document.evidence.iter().any(|e| e == "policies/doc.md"));
 }
 
 #[test]

@@ -48,15 +48,15 @@ fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
 
 fn finding(subject: &str, control: &str, status: Status) -> Finding {
     Finding {
-        subject: subject.to_string(),
-        account: "111122223333".to_string(),
-        control: control.to_string(),
+        subject: subject.into(),
+        account: "111122223333".into(),
+        control: control.into(),
         status,
         severity: Severity::Critical,
         safeguards: vec!["164.312(a)(1)".to_string()].into(),
         policies: vec!["System Access Policy".to_string()].into(),
-        reason: "Anyone on the internet can read objects.".to_string(),
-        evidence: vec!["buckets/x.json#/calls/GetBucketPolicy".to_string()],
+        reason: "Anyone on the internet can read objects.".into(),
+        evidence: vec!["buckets/x.json#/calls/GetBucketPolicy".into()],
         facts: Default::default(),
         ephi: None,
         ephi_basis: None,
@@ -184,7 +184,7 @@ fn an_exception_is_valid_through_its_expiry_day() {
 #[test]
 fn exceptions_never_turn_error_into_anything_else() {
     let mut error = finding("s3://b", READABLE, Status::Error);
-    error.reason = "Not assessed: GetBucketPolicy failed with AccessDenied.".to_string();
+    error.reason = "Not assessed: GetBucketPolicy failed with AccessDenied.".into();
     let applied = apply(
         &yaml(&[entry("s3://b", READABLE)]),
         "2026-09-30",

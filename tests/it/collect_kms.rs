@@ -80,7 +80,7 @@ fn key_findings(out: &std::path::Path) -> BTreeMap<(String, String), Finding> {
     phi_audit::evaluate::evaluate(&snapshot, &catalog)
         .into_iter()
         .filter(|f| f.control.starts_with("kms."))
-        .map(|f| ((f.subject.clone(), f.control.clone()), f))
+        .map(|f| ((f.subject.to_string(), f.control.to_string()), f))
         .collect()
 }
 

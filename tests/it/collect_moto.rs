@@ -1018,7 +1018,12 @@ fn verdicts(out: &Path) -> std::collections::BTreeMap<(String, String), (Status,
     let catalog = phi_audit::audit::builtin_catalog().unwrap();
     phi_audit::evaluate::evaluate(&snapshot, &catalog)
         .into_iter()
-        .map(|f| ((f.subject, f.control), (f.status, f.reason)))
+        .map(|f| {
+            (
+                (f.subject.to_string(), f.control.to_string()),
+                (f.status, f.reason.to_string()),
+            )
+        })
         .collect()
 }
 

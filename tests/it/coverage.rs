@@ -256,14 +256,14 @@ fn the_samples_conclusions_follow_its_findings_json() {
 
 fn finding(control: &str, status: Status) -> Finding {
     Finding {
-        subject: "s3://b".to_string(),
-        account: "111122223333".to_string(),
-        control: control.to_string(),
+        subject: "s3://b".into(),
+        account: "111122223333".into(),
+        control: control.into(),
         status,
         severity: Severity::High,
         safeguards: vec!["164.312(c)(1)".to_string()].into(),
         policies: vec!["Data Integrity Policy".to_string()].into(),
-        reason: String::new(),
+        reason: "".into(),
         evidence: Vec::new(),
         facts: Default::default(),
         ephi: None,

@@ -188,7 +188,7 @@ fn evaluate(dir: &Path) -> (Vec<AccessEntry>, BTreeMap<String, String>, Verdicts
     let verdicts = findings
         .iter()
         .filter(|f| f.control.starts_with("iam."))
-        .map(|f| ((f.subject.clone(), f.control.clone()), f.status))
+        .map(|f| ((f.subject.to_string(), f.control.to_string()), f.status))
         .collect();
     (review.entries, review.not_assessed, verdicts)
 }
