@@ -89,7 +89,7 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     context.remove("charts");
     for section in &model.safeguards {
         let mut one = tera::Context::new();
-        one.insert("s", section);
+        one.insert("s", &section.linked(&model.refs));
         tera.render_to(SECTION_NAME, &one, &mut counted)
             .map_err(template_error)?;
     }

@@ -62,6 +62,10 @@ pub struct ReportModel {
     /// page's template context: only report.html's head, before the sections, has them.
     #[serde(skip)]
     pub charts: super::charts::Charts,
+    /// How the bundle names each evidence reference: report.html links a section's findings
+    /// with it as the section renders ([`SafeguardSection::linked`]).
+    #[serde(skip)]
+    pub refs: BundleRefs,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -370,9 +374,11 @@ pub struct GroupMember {
     pub subject: String,
     /// The finding's stable id (`Finding::id`), the anchor of its row.
     pub id: String,
-    /// Its references as findings.json gives them; [`ReportModel::build`] links them.
+    /// Its references as findings.json gives them.
     #[serde(skip)]
     pub references: Vec<Text>,
+    /// The references as links: filled only while report.html renders the member's section
+    /// ([`SafeguardSection::linked`]) or, for a policy page, by [`ReportModel::build`].
     pub evidence: Vec<EvidenceLink>,
 }
 
@@ -388,13 +394,11 @@ impl GroupMember {
 }
 
 impl FindingGroup {
-    /// Names every reference as the bundle does, with its link.
+    /// Names the group's references as the bundle does (its evidence cell and the PDF's).
     fn link(&mut self, refs: &BundleRefs) {
-        let mut all = Vec::new();
-        for m in &mut self.members {
-            m.evidence = m.references.iter().map(|r| refs.link(r)).collect();
-            all.extend(m.references.iter().cloned());
-        }
+        let all: Vec<Text> = (self.members.iter())
+            .flat_map(|m| m.references.iter().cloned())
+            .collect();
         self.evidence = refs.compact(&all);
         if self.members.len() > PDF_GROUP_LIMIT {
             let named: Vec<Text> = (self.members[..PDF_GROUP_LIMIT].iter())
@@ -402,6 +406,26 @@ impl FindingGroup {
                 .collect();
             self.named_evidence = refs.compact(&named);
         }
+    }
+
+    /// Gives each member its references as links (report.html's rows).
+    fn link_members(&mut self, refs: &BundleRefs) {
+        for m in &mut self.members {
+            m.evidence = m.references.iter().map(|r| refs.link(r)).collect();
+        }
+    }
+}
+
+impl SafeguardSection {
+    /// The section with each finding's references as links, as report.html shows it: made
+    /// for one section at a time while the page renders, since every failing finding's links
+    /// at once would be the largest part of a large account's report model.
+    pub fn linked(&self, refs: &BundleRefs) -> SafeguardSection {
+        let mut linked = self.clone();
+        for group in (linked.details.iter_mut()).flat_map(|d| d.groups.iter_mut()) {
+            group.link_members(refs);
+        }
+        linked
     }
 }
 
@@ -928,14 +952,20 @@ impl ReportModel {
             changes: changes(scope, &report.changes, &refs),
             method: method_view(&controls, organisation),
             previous: None,
+            refs: refs.clone(),
         };
+        let ephi = EphiIndex::of(scope);
         let groups = (model.safeguards.iter_mut())
             .flat_map(|s| s.details.iter_mut())
-            .flat_map(|d| d.groups.iter_mut())
-            .chain((model.policies.iter_mut()).flat_map(|p| p.admin_findings.iter_mut()));
-        let ephi = EphiIndex::of(scope);
+            .flat_map(|d| d.groups.iter_mut());
         for group in groups {
             group.link(&refs);
+            group.facets.ephi = ephi.facet(&group.facets);
+        }
+        // The policy pages are in the page's own template context: linked now.
+        for group in (model.policies.iter_mut()).flat_map(|p| p.admin_findings.iter_mut()) {
+            group.link(&refs);
+            group.link_members(&refs);
             group.facets.ephi = ephi.facet(&group.facets);
         }
         for row in &mut model.inventory {

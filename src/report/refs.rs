@@ -23,6 +23,7 @@ pub struct EvidenceLink {
 }
 
 /// What tells the references apart: the administrative files and the answers never recorded.
+#[derive(Debug, Clone, Default)]
 pub struct BundleRefs {
     admin: HashSet<String>,
     not_collected: HashSet<String>,
