@@ -422,27 +422,84 @@ pub struct Summary {
 
 impl Summary {
     pub fn of(findings: &[Finding]) -> Summary {
-        // Counted in arrays indexed by status and severity, keyed by borrowed control ids:
-        // hundreds of thousands of findings should not mean as many string allocations.
-        let status_index = |s: Status| Status::ALL.iter().position(|x| *x == s).expect("listed");
-        let mut by_status = [0usize; 5];
-        let mut by_severity = [0usize; 5];
-        let mut by_control: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
-        // The same bucket name may be a subject in two accounts of an organisation.
-        let mut subjects = std::collections::BTreeSet::new();
+        let mut tally = Tally::default();
+        tally.add(findings);
+        tally.summary(false)
+    }
+
+    /// Per account: counts by status, every status named (for `summary.accounts`).
+    pub fn per_account(findings: &[Finding]) -> BTreeMap<String, BTreeMap<String, usize>> {
+        let mut tally = Tally::default();
+        tally.add(findings);
+        tally.summary(true).accounts
+    }
+}
+
+/// The counts of a [`Summary`], kept as findings pass by (`evaluate` writes findings.json as it
+/// judges, holding none of them), and whether any failure or unknown reached each severity.
+/// Counted in arrays indexed by status and severity: hundreds of thousands of findings should
+/// not mean as many string allocations.
+#[derive(Debug, Default)]
+pub struct Tally {
+    findings: usize,
+    by_status: [usize; 5],
+    failures_by_severity: [usize; 5],
+    /// Failures and errors by severity (what [`FindingsReport::reaches`] asks).
+    unresolved_by_severity: [usize; 5],
+    by_control: BTreeMap<Text, [usize; 5]>,
+    by_account: BTreeMap<Text, [usize; 5]>,
+    /// The same bucket name may be a subject in two accounts of an organisation.
+    subjects: std::collections::HashSet<(Text, Text)>,
+}
+
+fn status_index(status: Status) -> usize {
+    Status::ALL
+        .iter()
+        .position(|s| *s == status)
+        .expect("listed")
+}
+
+fn severity_index(severity: Severity) -> usize {
+    Severity::ALL
+        .iter()
+        .position(|s| *s == severity)
+        .expect("listed")
+}
+
+impl Tally {
+    pub fn add(&mut self, findings: &[Finding]) {
         for finding in findings {
-            subjects.insert((&*finding.account, &*finding.subject));
+            self.findings += 1;
             let status = status_index(finding.status);
-            by_status[status] += 1;
+            let severity = severity_index(finding.severity);
+            self.by_status[status] += 1;
             if finding.status == Status::Fail {
-                let severity = Severity::ALL
-                    .iter()
-                    .position(|x| *x == finding.severity)
-                    .expect("listed");
-                by_severity[severity] += 1;
+                self.failures_by_severity[severity] += 1;
             }
-            by_control.entry(&*finding.control).or_default()[status] += 1;
+            if matches!(finding.status, Status::Fail | Status::Error) {
+                self.unresolved_by_severity[severity] += 1;
+            }
+            count(&mut self.by_control, &finding.control)[status] += 1;
+            count(&mut self.by_account, &finding.account)[status] += 1;
+            if !self
+                .subjects
+                .contains(&(finding.account.clone(), finding.subject.clone()))
+            {
+                self.subjects
+                    .insert((finding.account.clone(), finding.subject.clone()));
+            }
         }
+    }
+
+    /// What a `--fail-on` gate needs of the findings counted.
+    pub fn gate(&self) -> Gate {
+        Gate {
+            unresolved_by_severity: self.unresolved_by_severity,
+        }
+    }
+
+    /// The summary; `accounts` (per account counts) only for an organisation.
+    pub fn summary(&self, organisation: bool) -> Summary {
         let named = |counts: &[usize; 5], names: [&str; 5], keep_zero: bool| {
             names
                 .iter()
@@ -452,41 +509,52 @@ impl Summary {
                 .collect::<BTreeMap<String, usize>>()
         };
         let status_names = Status::ALL.map(Status::as_str);
+        let by = |counts: &BTreeMap<Text, [usize; 5]>, keep_zero: bool| {
+            (counts.iter())
+                .map(|(key, counts)| (key.to_string(), named(counts, status_names, keep_zero)))
+                .collect()
+        };
         Summary {
-            subjects: subjects.len(),
-            findings: findings.len(),
-            by_status: named(&by_status, status_names, true),
-            failures_by_severity: named(&by_severity, Severity::ALL.map(Severity::as_str), true),
-            by_control: by_control
-                .into_iter()
-                .map(|(control, counts)| (control.to_string(), named(&counts, status_names, false)))
-                .collect(),
-            accounts: BTreeMap::new(),
+            subjects: self.subjects.len(),
+            findings: self.findings,
+            by_status: named(&self.by_status, status_names, true),
+            failures_by_severity: named(
+                &self.failures_by_severity,
+                Severity::ALL.map(Severity::as_str),
+                true,
+            ),
+            by_control: by(&self.by_control, false),
+            accounts: if organisation {
+                by(&self.by_account, true)
+            } else {
+                BTreeMap::new()
+            },
         }
     }
+}
 
-    /// Per account: counts by status, every status named (for `summary.accounts`).
-    pub fn per_account(findings: &[Finding]) -> BTreeMap<String, BTreeMap<String, usize>> {
-        let mut counts: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
-        for finding in findings {
-            let status = Status::ALL
-                .iter()
-                .position(|x| *x == finding.status)
-                .expect("listed");
-            counts.entry(&*finding.account).or_default()[status] += 1;
-        }
-        counts
-            .into_iter()
-            .map(|(account, counts)| {
-                let by_status = Status::ALL
-                    .iter()
-                    .zip(counts)
-                    .map(|(status, n)| (status.as_str().to_string(), n))
-                    .collect();
-                (account.to_string(), by_status)
-            })
-            .collect()
+/// How many findings failed or could not be assessed, by severity: enough to tell whether a
+/// `--fail-on` threshold is reached once the findings themselves are gone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gate {
+    unresolved_by_severity: [usize; 5],
+}
+
+impl Gate {
+    /// True when some finding at or above `threshold` failed, or could not be assessed: an
+    /// unknown is not allowed to slip through a gate that a failure would stop.
+    pub fn reaches(&self, threshold: Severity) -> bool {
+        (Severity::ALL.iter().zip(self.unresolved_by_severity))
+            .any(|(severity, n)| n > 0 && severity.at_least(threshold))
     }
+}
+
+/// The counts of `key`, made on first use without copying a key already there.
+fn count<'m>(counts: &'m mut BTreeMap<Text, [usize; 5]>, key: &Text) -> &'m mut [usize; 5] {
+    if !counts.contains_key(key) {
+        counts.insert(key.clone(), [0; 5]);
+    }
+    counts.get_mut(key).expect("inserted")
 }
 
 /// One security-relevant configuration change to a bucket, from CloudTrail (issue #7).
@@ -551,15 +619,22 @@ pub const FINDINGS_FORMAT: &str = "phi-audit-findings/1";
 
 impl FindingsReport {
     pub fn new(generated_at: String, snapshot: SnapshotRef, findings: Vec<Finding>) -> Self {
-        let mut summary = Summary::of(&findings);
-        if snapshot.organization_id.is_some() {
-            summary.accounts = Summary::per_account(&findings);
-        }
+        let mut tally = Tally::default();
+        tally.add(&findings);
+        let mut report = FindingsReport::counted(generated_at, snapshot, &tally);
+        report.findings = findings;
+        report
+    }
+
+    /// The document without its findings, its summary from `tally` (what a streamed
+    /// findings.json holds besides the findings it wrote).
+    pub fn counted(generated_at: String, snapshot: SnapshotRef, tally: &Tally) -> Self {
+        let summary = tally.summary(snapshot.organization_id.is_some());
         FindingsReport {
             format: FINDINGS_FORMAT.to_string(),
             generated_at,
             snapshot,
-            findings,
+            findings: Vec::new(),
             summary,
             changes: Timeline::default(),
             access_review: AccessReview::default(),

@@ -25,7 +25,7 @@ use std::path::{Component, Path, PathBuf};
 use super::source::{file_name, read, AttestError, Source};
 use super::{Attestation, AttestedDocument};
 use crate::controls::{Catalog, PolicyDefinition};
-use crate::findings::{Finding, Status};
+use crate::findings::{Finding, Status, Text};
 use crate::snapshot::hex;
 
 pub const MISSING: &str = "admin.attestation-missing";
@@ -298,6 +298,50 @@ pub struct Coverage {
     pub by_status: BTreeMap<Status, usize>,
 }
 
+/// A policy's [`Coverage`], counted as findings pass by: its controls' distinct subjects and
+/// their findings by status.
+#[derive(Debug)]
+pub struct CoverageTally<'p> {
+    policy: &'p PolicyDefinition,
+    subjects: std::collections::HashSet<Text>,
+    by_status: BTreeMap<Status, usize>,
+}
+
+impl<'p> CoverageTally<'p> {
+    pub fn new(policy: &'p PolicyDefinition) -> Self {
+        CoverageTally {
+            policy,
+            subjects: Default::default(),
+            by_status: BTreeMap::new(),
+        }
+    }
+
+    pub fn add(&mut self, findings: &[Finding]) {
+        let controls = &self.policy.controls;
+        for finding in findings
+            .iter()
+            .filter(|f| controls.iter().any(|c| *c == *f.control))
+        {
+            if !self.subjects.contains(&finding.subject) {
+                self.subjects.insert(finding.subject.clone());
+            }
+            *self.by_status.entry(finding.status).or_insert(0) += 1;
+        }
+    }
+
+    pub fn coverage(&self) -> Coverage {
+        let mut kinds: BTreeMap<SubjectKind, usize> = BTreeMap::new();
+        for subject in &self.subjects {
+            *kinds.entry(SubjectKind::of(subject)).or_insert(0) += 1;
+        }
+        Coverage {
+            controls: self.policy.controls.len(),
+            subjects: kinds.into_iter().collect(),
+            by_status: self.by_status.clone(),
+        }
+    }
+}
+
 /// What a finding's subject is (docs/findings-format.md), for counting in words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SubjectKind {
@@ -340,24 +384,9 @@ impl SubjectKind {
 
 impl Coverage {
     pub fn of(policy: &PolicyDefinition, findings: &[Finding]) -> Coverage {
-        let mut subjects = std::collections::BTreeSet::new();
-        let mut by_status = BTreeMap::new();
-        for finding in findings
-            .iter()
-            .filter(|f| policy.controls.iter().any(|c| **c == *f.control))
-        {
-            subjects.insert((SubjectKind::of(&finding.subject), &*finding.subject));
-            *by_status.entry(finding.status).or_insert(0) += 1;
-        }
-        let mut kinds: BTreeMap<SubjectKind, usize> = BTreeMap::new();
-        for (kind, _) in subjects {
-            *kinds.entry(kind).or_insert(0) += 1;
-        }
-        Coverage {
-            controls: policy.controls.len(),
-            subjects: kinds.into_iter().collect(),
-            by_status,
-        }
+        let mut tally = CoverageTally::new(policy);
+        tally.add(findings);
+        tally.coverage()
     }
 
     /// E.g. "its 9 technical controls on 24 buckets and 2 trails: 180 pass, 12 fail, 2 error".
@@ -397,19 +426,19 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The administrative findings of every catalog policy: three per policy, in catalog order.
-/// `technical` are the findings the policies' controls produced (after exceptions), for the
-/// coverage sentence.
+/// `coverage` is how each catalog policy's technical controls fared (after exceptions), in
+/// catalog order, for the coverage sentence.
 pub fn policy_findings(
     catalog: &Catalog,
     file: &AttestationFile,
-    technical: &[Finding],
+    coverage: &[Coverage],
     period_end: NaiveDate,
     account: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (k, policy) in catalog.policies.iter().enumerate() {
         let subject = format!("policy:{}", policy.name);
-        let coverage = Coverage::of(policy, technical).sentence();
+        let coverage = coverage.get(k).cloned().unwrap_or_default().sentence();
         let definition_ref = format!("controls/policies.yaml#/policies/{k}");
         let mut push = |control: &str, status: Status, reason: String, evidence: Vec<String>| {
             // The catalog is checked to define every admin control when it loads.

@@ -148,31 +148,78 @@ pub fn apply_for(
     policy_account: &str,
 ) -> Applied {
     let mut findings = findings;
-    let mut ledger = admin
-        .exceptions
-        .as_ref()
-        .map(|file| exceptions::Ledger::new(file, admin.period_end));
-    if let Some(ledger) = ledger.as_mut() {
-        ledger.apply(&mut findings);
-    }
-    if let Some(file) = &admin.attestations {
-        let mut policy = attestations::policy_findings(
-            catalog,
-            file,
-            &findings,
-            admin.period_end,
-            policy_account,
-        );
-        if let Some(ledger) = ledger.as_mut() {
-            ledger.apply(&mut policy);
-        }
-        findings.reserve_exact(policy.len());
-        findings.extend(policy);
-    }
-    let (exceptions, unmatched) = ledger.map(|l| l.finish()).unwrap_or_default();
+    let mut step = Step::new(catalog, admin);
+    step.apply(&mut findings);
+    let policy = step.policy_findings(policy_account);
+    findings.reserve_exact(policy.len());
+    findings.extend(policy);
+    let (exceptions, unmatched) = step.finish();
     Applied {
         findings,
         exceptions,
         unmatched,
+    }
+}
+
+/// The administrative step taken as the findings pass by, in batches: each batch is excepted
+/// and counted towards its policies' coverage; the policy findings come after the last.
+pub struct Step<'a> {
+    catalog: &'a Catalog,
+    admin: &'a Administrative,
+    ledger: Option<exceptions::Ledger<'a>>,
+    /// Per catalog policy, in catalog order; only with an attestations file.
+    coverage: Vec<attestations::CoverageTally<'a>>,
+}
+
+impl<'a> Step<'a> {
+    pub fn new(catalog: &'a Catalog, admin: &'a Administrative) -> Self {
+        let coverage = match admin.attestations {
+            Some(_) => (catalog.policies.iter())
+                .map(attestations::CoverageTally::new)
+                .collect(),
+            None => Vec::new(),
+        };
+        Step {
+            catalog,
+            admin,
+            ledger: (admin.exceptions.as_ref())
+                .map(|file| exceptions::Ledger::new(file, admin.period_end)),
+            coverage,
+        }
+    }
+
+    /// Applies the exceptions to technical findings and counts them.
+    pub fn apply(&mut self, findings: &mut [Finding]) {
+        if let Some(ledger) = self.ledger.as_mut() {
+            ledger.apply(findings);
+        }
+        for tally in &mut self.coverage {
+            tally.add(findings);
+        }
+    }
+
+    /// Each policy's findings (three per policy, exceptions applied), judged from its
+    /// attestation and its controls' coverage; none without an attestations file.
+    pub fn policy_findings(&mut self, policy_account: &str) -> Vec<Finding> {
+        let Some(file) = &self.admin.attestations else {
+            return Vec::new();
+        };
+        let coverage: Vec<Coverage> = self.coverage.iter().map(|t| t.coverage()).collect();
+        let mut policy = attestations::policy_findings(
+            self.catalog,
+            file,
+            &coverage,
+            self.admin.period_end,
+            policy_account,
+        );
+        if let Some(ledger) = self.ledger.as_mut() {
+            ledger.apply(&mut policy);
+        }
+        policy
+    }
+
+    /// What each exception did, and the ones that matched nothing.
+    pub fn finish(self) -> (Vec<ExceptionUse>, Vec<Unmatched>) {
+        self.ledger.map(|l| l.finish()).unwrap_or_default()
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::attest::{self, Administrative, AttestError, Attestation, ExceptionUse, RiskException};
 use crate::controls::{Catalog, CatalogError};
 use crate::evaluate::{self, EvaluateOptions};
-use crate::findings::FindingsReport;
+use crate::findings::{Finding, FindingsReport, Gate, Tally};
 use crate::snapshot::SnapshotError;
 
 pub use scope::{AccountResult, Organisation, Scope};
@@ -68,6 +68,39 @@ pub enum AuditError {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Attest(#[from] AttestError),
+    /// The sink refused the findings: the output failed, not the input.
+    #[error("could not write the findings: {0}")]
+    Output(std::io::Error),
+}
+
+impl From<scope::EvaluateError> for AuditError {
+    fn from(e: scope::EvaluateError) -> Self {
+        match e {
+            scope::EvaluateError::Snapshot(e) => AuditError::Snapshot(e),
+            scope::EvaluateError::Output(e) => AuditError::Output(e),
+        }
+    }
+}
+
+/// What receives the findings of an audit as they are judged, in their final order (the
+/// technical findings account by account, then the policy findings).
+pub trait FindingSink {
+    /// Called once with the scope, before any finding.
+    fn open(&mut self, scope: &Scope) -> std::io::Result<()>;
+    /// A batch of findings, after the administrative step.
+    fn take(&mut self, findings: Vec<Finding>) -> std::io::Result<()>;
+}
+
+/// Keeps every finding in memory (what [`Audit::build`] does).
+impl FindingSink for Vec<Finding> {
+    fn open(&mut self, _: &Scope) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn take(&mut self, findings: Vec<Finding>) -> std::io::Result<()> {
+        self.extend(findings);
+        Ok(())
+    }
 }
 
 /// Something the user should read besides the findings (printed by the command line).
@@ -95,39 +128,62 @@ pub struct Audit {
     /// Per exception: its state and the subjects it matched.
     pub exceptions: Vec<ExceptionUse>,
     pub warnings: Vec<Warning>,
+    /// Whether a `--fail-on` threshold is reached, counted as the findings were made (a
+    /// streamed audit holds none).
+    pub gate: Gate,
 }
 
 impl Audit {
-    /// Loads and judges the snapshot at `root`.
+    /// Loads and judges the snapshot at `root`, every finding kept.
     pub fn build(root: &Path, judgement: &Judgement) -> Result<Audit, AuditError> {
+        let mut findings = Vec::new();
+        let mut audit = Audit::judge(root, judgement, &mut findings)?;
+        audit.findings.findings = findings;
+        Ok(audit)
+    }
+
+    /// Loads and judges the snapshot at `root`, handing the findings to `sink` as they are
+    /// made: the audit returned holds none of them, only their summary.
+    pub fn judge(
+        root: &Path,
+        judgement: &Judgement,
+        sink: &mut dyn FindingSink,
+    ) -> Result<Audit, AuditError> {
         let catalog = load_catalog(judgement.controls.as_deref())?;
-        let mut evaluated = scope::evaluate(root, &catalog, judgement.evaluate)?;
+        let opened = scope::open(root, judgement.evaluate.threads)?;
         let period_end = judgement
             .as_of
-            .unwrap_or_else(|| evaluated.scope.period_end().date_naive());
+            .unwrap_or_else(|| opened.scope.period_end().date_naive());
         let admin = Administrative::load(
             judgement.attestations.as_deref(),
             judgement.exceptions.as_deref(),
             &catalog,
             period_end,
         )?;
+        sink.open(&opened.scope).map_err(AuditError::Output)?;
+        let mut step = attest::Step::new(&catalog, &admin);
+        let mut tally = Tally::default();
+        let mut pass_on = |mut batch: Vec<Finding>| {
+            step.apply(&mut batch);
+            tally.add(&batch);
+            sink.take(batch)
+        };
+        let evaluated = opened.evaluate(&catalog, judgement.evaluate, &mut pass_on)?;
         // The policies are the snapshot's account's, or the organisation's management account's.
-        let applied = attest::apply_for(
-            std::mem::take(&mut evaluated.findings),
-            &catalog,
-            &admin,
-            &evaluated.scope.account_id,
-        );
-        let mut findings = FindingsReport::new(
+        let policy = step.policy_findings(&evaluated.scope.account_id);
+        tally.add(&policy);
+        sink.take(policy).map_err(AuditError::Output)?;
+        let (exceptions, unmatched) = step.finish();
+        let mut findings = FindingsReport::counted(
             judgement.generated_at.clone(),
             evaluated.scope.reference(),
-            applied.findings,
+            &tally,
         );
-        findings.changes = std::mem::take(&mut evaluated.changes);
-        findings.access_review = std::mem::take(&mut evaluated.access_review);
+        findings.changes = evaluated.changes;
+        findings.access_review = evaluated.access_review;
         let warnings = (evaluated.warnings.iter().map(ToString::to_string))
             .chain(evaluated.scope.custody_warnings())
-            .chain(applied.unmatched.iter().map(ToString::to_string))
+            .chain(unmatched.iter().map(ToString::to_string))
             .map(Warning)
             .collect();
         let admin_files = [&judgement.attestations, &judgement.exceptions]
@@ -141,8 +197,9 @@ impl Audit {
             findings,
             admin,
             admin_files,
-            exceptions: applied.exceptions,
+            exceptions,
             warnings,
+            gate: tally.gate(),
         })
     }
 

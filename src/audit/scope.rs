@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use crate::controls::Catalog;
 use crate::evaluate::{self, changes, EvaluateOptions};
 use crate::findings::{AccessReview, Finding, SnapshotRef, Status, Text, Timeline};
+use crate::parallel::Threads;
 use crate::schema::{Collector, Operation, ScopeExclusion, Timestamp};
 use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
 use crate::snapshot::strict::SnapshotWarning;
@@ -170,10 +171,10 @@ impl Scope {
     }
 }
 
-/// The evaluator's findings for every account, with the scope they came from.
+/// What the evaluation of every account leaves besides its findings, which went to the sink
+/// as they were made.
 pub struct Evaluated {
     pub scope: Scope,
-    pub findings: Vec<Finding>,
     pub changes: Timeline,
     /// Who can reach each account's ePHI buckets.
     pub access_review: AccessReview,
@@ -181,135 +182,178 @@ pub struct Evaluated {
     pub warnings: Vec<SnapshotWarning>,
 }
 
-/// Loads the snapshot at `root` (one account or an organisation) and evaluates every account.
-pub fn evaluate(
-    root: &Path,
-    catalog: &Catalog,
-    options: EvaluateOptions,
-) -> Result<Evaluated, SnapshotError> {
+/// Where the findings go, batch by batch, in their final order; a sink stops the evaluation
+/// by refusing a batch (an output that failed).
+pub type Emit<'e> = dyn FnMut(Vec<Finding>) -> std::io::Result<()> + 'e;
+
+/// Why an evaluation stopped: bad evidence, or a sink that refused its findings.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error("could not write the findings: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// A snapshot opened for evaluation: its scope (every fact of its header, no account judged
+/// yet) and the evidence to judge.
+pub struct Opened {
+    pub scope: Scope,
+    source: Source,
+    warnings: Vec<SnapshotWarning>,
+}
+
+enum Source {
+    /// One account's snapshot, loaded whole.
+    Account(Box<Snapshot>),
+    /// An organisation's header; each account is loaded as it is judged.
+    Organisation(OrgSnapshot),
+}
+
+/// Opens the snapshot at `root`: one account (loaded whole) or an organisation (its header).
+pub fn open(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> {
     if is_org_snapshot(root) {
-        evaluate_organisation(root, catalog, options)
+        open_organisation(root, threads)
     } else {
-        evaluate_account(root, catalog, options)
+        open_account(root, threads)
     }
 }
 
-fn evaluate_account(
-    root: &Path,
-    catalog: &Catalog,
-    options: EvaluateOptions,
-) -> Result<Evaluated, SnapshotError> {
-    let snapshot = Snapshot::load_with(root, options.threads)?;
-    let mut out = Evaluated {
-        scope: Scope {
-            organisation: None,
-            account_id: snapshot.meta.account_id.clone(),
-            recorded_organisation: snapshot.meta.organization.clone(),
-            collected_at: snapshot.meta.collected_at.clone(),
-            tool_version: snapshot.meta.tool_version.clone(),
-            partition: snapshot.meta.partition.clone(),
-            regions: snapshot.meta.regions.clone(),
-            review_period: snapshot.meta.review_period.clone(),
-            selection: snapshot.meta.scope.clone(),
-            exclusions: snapshot.meta.exclusions.clone(),
-            collector: snapshot.meta.collector.clone(),
-            root: snapshot.root.clone(),
-            files: snapshot.files.clone(),
-            digest: snapshot.digest.clone(),
-            accounts: Vec::with_capacity(1),
-        },
-        findings: Vec::new(),
-        changes: Timeline::default(),
-        access_review: AccessReview::default(),
-        warnings: Vec::new(),
+fn open_account(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> {
+    let snapshot = Snapshot::load_with(root, threads)?;
+    let scope = Scope {
+        organisation: None,
+        account_id: snapshot.meta.account_id.clone(),
+        recorded_organisation: snapshot.meta.organization.clone(),
+        collected_at: snapshot.meta.collected_at.clone(),
+        tool_version: snapshot.meta.tool_version.clone(),
+        partition: snapshot.meta.partition.clone(),
+        regions: snapshot.meta.regions.clone(),
+        review_period: snapshot.meta.review_period.clone(),
+        selection: snapshot.meta.scope.clone(),
+        exclusions: snapshot.meta.exclusions.clone(),
+        collector: snapshot.meta.collector.clone(),
+        root: snapshot.root.clone(),
+        files: snapshot.files.clone(),
+        digest: snapshot.digest.clone(),
+        accounts: Vec::with_capacity(1),
     };
-    judge_account(&snapshot, None, catalog, options, &mut out);
-    Ok(out)
+    Ok(Opened {
+        scope,
+        source: Source::Account(Box::new(snapshot)),
+        warnings: Vec::new(),
+    })
 }
 
-fn evaluate_organisation(
-    root: &Path,
-    catalog: &Catalog,
-    options: EvaluateOptions,
-) -> Result<Evaluated, SnapshotError> {
-    let org = OrgSnapshot::load_with(root, options.threads)?;
+fn open_organisation(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> {
+    let org = OrgSnapshot::load_with(root, threads)?;
     let header = &org.header;
     let organisation = Organisation {
         id: header.organization.id.clone(),
         name: header.organization.name.clone(),
         management_account_id: header.organization.management_account_id.clone(),
     };
-    let mut out = Evaluated {
-        scope: Scope {
-            account_id: organisation.management_account_id.clone(),
-            organisation: Some(organisation),
-            recorded_organisation: None,
-            collected_at: header.collected_at.clone(),
-            tool_version: header.tool_version.clone(),
-            partition: header.partition.clone(),
-            regions: Vec::new(),
-            review_period: header.review_period.clone(),
-            selection: header.scope.clone(),
-            exclusions: header.exclusions.clone(),
-            collector: header.collector.clone(),
-            root: org.root.clone(),
-            files: org.files.clone(),
-            digest: org.digest.clone(),
-            accounts: Vec::with_capacity(header.accounts.len()),
-        },
-        findings: Vec::new(),
-        changes: Timeline::default(),
-        access_review: AccessReview::default(),
-        warnings: header.warnings.clone(),
+    let scope = Scope {
+        account_id: organisation.management_account_id.clone(),
+        organisation: Some(organisation),
+        recorded_organisation: None,
+        collected_at: header.collected_at.clone(),
+        tool_version: header.tool_version.clone(),
+        partition: header.partition.clone(),
+        regions: Vec::new(),
+        review_period: header.review_period.clone(),
+        selection: header.scope.clone(),
+        exclusions: header.exclusions.clone(),
+        collector: header.collector.clone(),
+        root: org.root.clone(),
+        files: org.files.clone(),
+        digest: org.digest.clone(),
+        accounts: Vec::with_capacity(header.accounts.len()),
     };
-    for (id, account) in &header.accounts {
-        if account.not_collected_reason().is_some() {
-            not_collected(account, catalog, &mut out);
-            continue;
-        }
-        let snapshot = Snapshot::load_with(&org.account_dir(id), options.threads)?;
-        judge_account(&snapshot, Some(account), catalog, options, &mut out);
-        // `snapshot` is dropped here, before the next account is read.
-    }
-    let mut regions: Vec<String> = (out.scope.accounts.iter())
-        .flat_map(|a| a.regions.iter().cloned())
-        .collect();
-    regions.sort();
-    regions.dedup();
-    out.scope.regions = regions;
-    Ok(out)
+    Ok(Opened {
+        scope,
+        warnings: header.warnings.clone(),
+        source: Source::Organisation(org),
+    })
 }
 
-/// Evaluates one loaded account into `out`. `member` is the account's entry in an
-/// organisation's header: its evidence references get `accounts/<id>/`, its changes name it.
+impl Opened {
+    /// Evaluates every account, handing each batch of findings to `emit` as it is made: an
+    /// organisation's accounts in id order, each loaded, judged and dropped before the next.
+    pub fn evaluate(
+        self,
+        catalog: &Catalog,
+        options: EvaluateOptions,
+        emit: &mut Emit<'_>,
+    ) -> Result<Evaluated, EvaluateError> {
+        let mut out = Evaluated {
+            scope: self.scope,
+            changes: Timeline::default(),
+            access_review: AccessReview::default(),
+            warnings: self.warnings,
+        };
+        match self.source {
+            Source::Account(snapshot) => {
+                judge_account(&snapshot, None, catalog, options, &mut out, emit)?;
+            }
+            Source::Organisation(org) => {
+                for (id, account) in &org.header.accounts {
+                    if account.not_collected_reason().is_some() {
+                        not_collected(account, catalog, &mut out, emit)?;
+                        continue;
+                    }
+                    let snapshot = Snapshot::load_with(&org.account_dir(id), options.threads)?;
+                    judge_account(&snapshot, Some(account), catalog, options, &mut out, emit)?;
+                    // `snapshot` is dropped here, before the next account is read.
+                }
+                let mut regions: Vec<String> = (out.scope.accounts.iter())
+                    .flat_map(|a| a.regions.iter().cloned())
+                    .collect();
+                regions.sort();
+                regions.dedup();
+                out.scope.regions = regions;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Evaluates one loaded account into `out`, its findings into `emit`. `member` is the
+/// account's entry in an organisation's header: its evidence references get `accounts/<id>/`,
+/// its changes name it.
 fn judge_account(
     snapshot: &Snapshot,
     member: Option<&OrgAccount>,
     catalog: &Catalog,
     options: EvaluateOptions,
     out: &mut Evaluated,
-) {
+    emit: &mut Emit<'_>,
+) -> Result<(), EvaluateError> {
     let id = member.map(|account| account.id.as_str());
     let prefix = id.map(|id| format!("accounts/{id}/")).unwrap_or_default();
-    let first = out.findings.len();
-    let (findings, review) = evaluate::evaluate_account(snapshot, catalog, options);
-    if out.findings.is_empty() {
-        out.findings = findings;
-    } else {
-        out.findings.reserve_exact(findings.len());
-        out.findings.extend(findings);
-    }
-    if !prefix.is_empty() {
-        // A reference shared by several findings stays shared once prefixed.
-        let mut prefixed: HashMap<Text, Text> = HashMap::new();
-        for finding in &mut out.findings[first..] {
-            for reference in &mut finding.evidence {
-                let to = (prefixed.entry(reference.clone()))
-                    .or_insert_with(|| Text::from(format!("{prefix}{reference}")));
-                *reference = to.clone();
+    let buckets: Vec<BucketListing> = (snapshot.buckets.iter())
+        .zip(evaluate::ephi::designate(
+            &snapshot.buckets,
+            &evaluate::ephi::Selectors::new(&snapshot.meta.ephi_selectors),
+        ))
+        .map(|(b, ephi)| b.listing(ephi))
+        .collect();
+    let designations = designations(&buckets);
+    // A reference shared by several findings stays shared once prefixed.
+    let mut prefixed: HashMap<Text, Text> = HashMap::new();
+    let review = evaluate::judge_account(snapshot, catalog, options, &mut |mut batch| {
+        for finding in &mut batch {
+            if !prefix.is_empty() {
+                for reference in &mut finding.evidence {
+                    let to = (prefixed.entry(reference.clone()))
+                        .or_insert_with(|| Text::from(format!("{prefix}{reference}")));
+                    *reference = to.clone();
+                }
             }
+            mark_ephi(finding, &designations);
         }
-    }
+        emit(batch)
+    })?;
     let account_id = &snapshot.meta.account_id;
     let first_entry = out.access_review.entries.len();
     out.access_review.entries.extend(review.entries);
@@ -342,14 +386,6 @@ fn judge_account(
         .map(|r| format!("{prefix}{r}"))
         .collect();
     not_collected_refs.sort();
-    let buckets: Vec<BucketListing> = (snapshot.buckets.iter())
-        .zip(evaluate::ephi::designate(
-            &snapshot.buckets,
-            &evaluate::ephi::Selectors::new(&snapshot.meta.ephi_selectors),
-        ))
-        .map(|(b, ephi)| b.listing(ephi))
-        .collect();
-    mark_ephi(&mut out.findings[first..], &buckets);
     out.scope.accounts.push(AccountResult {
         id: snapshot.meta.account_id.clone(),
         name: member.and_then(|account| account.name.clone()),
@@ -360,36 +396,44 @@ fn judge_account(
         lookup_events_collected: snapshot.trails.lookup_events_recorded(),
         not_collected_refs,
     });
+    Ok(())
 }
 
-/// Marks the findings on a bucket with the bucket's ePHI designation (wherever a bucket is
-/// named, DESIGN §8). A designating tag value is masked like every identifier the reports show.
-fn mark_ephi(findings: &mut [Finding], buckets: &[BucketListing]) {
-    // Per bucket, its designation and its basis as text all its findings share.
-    let designations: HashMap<&str, (bool, Text)> = buckets
+/// Per designated bucket, by name: whether it holds ePHI, and on what basis as text all its
+/// findings share. A designating tag value is masked like every identifier the reports show.
+fn designations(buckets: &[BucketListing]) -> HashMap<&str, (bool, Text)> {
+    buckets
         .iter()
         .filter_map(|b| {
             let d = b.ephi.as_ref()?;
             let basis = Text::from(&*evaluate::names::mask_identifiers(&d.basis_code()));
             Some((b.name.as_str(), (d.ephi, basis)))
         })
-        .collect();
-    for finding in findings {
-        let Some(name) = finding.subject.strip_prefix("s3://") else {
-            continue;
-        };
-        if let Some((ephi, basis)) = designations.get(name) {
-            finding.ephi = Some(*ephi);
-            finding.ephi_basis = Some(basis.clone());
-        }
+        .collect()
+}
+
+/// Marks a finding on a bucket with the bucket's ePHI designation (wherever a bucket is
+/// named, DESIGN §8).
+fn mark_ephi(finding: &mut Finding, designations: &HashMap<&str, (bool, Text)>) {
+    let Some(name) = finding.subject.strip_prefix("s3://") else {
+        return;
+    };
+    if let Some((ephi, basis)) = designations.get(name) {
+        finding.ephi = Some(*ephi);
+        finding.ephi_basis = Some(basis.clone());
     }
 }
 
 /// The one error finding of an account that was not collected, and its (empty) result.
-fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
+fn not_collected(
+    account: &OrgAccount,
+    catalog: &Catalog,
+    out: &mut Evaluated,
+    emit: &mut Emit<'_>,
+) -> std::io::Result<()> {
     let reason = account.not_collected_reason().unwrap_or_default();
     if let Some(control) = catalog.get(ACCOUNT_NOT_COLLECTED) {
-        out.findings.push(Finding {
+        emit(vec![Finding {
             subject: format!("account:{}", account.id).into(),
             account: account.id.as_str().into(),
             control: control.id.as_str().into(),
@@ -412,7 +456,7 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
             facts: Default::default(),
             ephi: None,
             ephi_basis: None,
-        });
+        }])?;
     }
     out.scope.accounts.push(AccountResult {
         id: account.id.clone(),
@@ -424,6 +468,7 @@ fn not_collected(account: &OrgAccount, catalog: &Catalog, out: &mut Evaluated) {
         lookup_events_collected: false,
         not_collected_refs: Vec::new(),
     });
+    Ok(())
 }
 
 /// The references of bucket answers that are absent from the snapshot.

@@ -359,16 +359,33 @@ pub fn evaluate_account(
     catalog: &Catalog,
     options: EvaluateOptions,
 ) -> (Vec<Finding>, access_review::AccountReview) {
-    let mut findings = evaluate_resources(snapshot, catalog, options);
+    let mut findings = Vec::new();
+    let review = judge_account(snapshot, catalog, options, &mut |batch| {
+        findings.extend(batch);
+        Ok(())
+    })
+    .expect("findings kept in memory are never refused");
+    (findings, review)
+}
+
+/// Hands on the findings of one account as they are made, in [`evaluate_account`]'s order: each
+/// bucket's as it is judged, then the trails' and keys', then the identity controls'. `emit`
+/// stops the evaluation by refusing a batch (an output that failed); nothing is held after it.
+pub fn judge_account(
+    snapshot: &Snapshot,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+    emit: &mut dyn FnMut(Vec<Finding>) -> std::io::Result<()>,
+) -> std::io::Result<access_review::AccountReview> {
+    evaluate_resources(snapshot, catalog, options, emit)?;
     let review = access_review::review(snapshot);
     if !snapshot.iam.collected {
-        return (findings, review);
+        return Ok(review);
     }
     let verdicts = identity::verdicts(snapshot, &review, period_end(&snapshot.meta));
-    findings.reserve_exact(verdicts.len());
+    let mut findings = Vec::with_capacity(verdicts.len());
     for control in catalog.controls.iter() {
-        for (subject, id, verdict) in verdicts.iter().filter(|(_, id, _)| *id == control.id) {
-            let _ = id;
+        for (subject, _, verdict) in verdicts.iter().filter(|(_, id, _)| *id == control.id) {
             findings.push(Finding {
                 subject: Text::from(subject.as_str()),
                 account: Text::from(snapshot.meta.account_id.as_str()),
@@ -389,34 +406,28 @@ pub fn evaluate_account(
             });
         }
     }
-    (findings, review)
+    emit(findings)?;
+    Ok(review)
 }
 
 fn evaluate_resources(
     snapshot: &Snapshot,
     catalog: &Catalog,
     options: EvaluateOptions,
-) -> Vec<Finding> {
+    emit: &mut dyn FnMut(Vec<Finding>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let account = AccountContext::new(snapshot, options);
     let account_id = Text::from(snapshot.meta.account_id.as_str());
     let bucket_checks = checks(catalog, BUCKET_CONTROLS);
     let trail_checks = checks(catalog, TRAIL_CONTROLS);
     let key_checks = checks(catalog, KEY_CONTROLS);
     let buckets: Vec<&Bucket> = snapshot.in_scope_buckets().collect();
-    let keys = keys::key_contexts(&account);
-    // Sized once: a vector of a quarter of a million findings must not double to add a few.
-    let capacity = buckets.len() * bucket_checks.len()
-        + account.trails.len() * trail_checks.len()
-        + 1
-        + keys.len() * key_checks.len();
-    let mut findings = Vec::with_capacity(capacity);
     // One copy of each reason in the account (ten thousand buckets' passes say a few hundred
     // things); each bucket's evidence references are shared by its own findings.
     let mut reasons = Interner::default();
-    // Each bucket's findings move into the one vector as they arrive, in bucket order, so the
-    // buckets' own vectors never all exist beside it.
+    // Each bucket's findings are handed on as they arrive, in bucket order.
     let in_order: Vec<usize> = (0..buckets.len()).collect();
-    let judged = parallel::pipeline(
+    parallel::pipeline(
         &buckets,
         &in_order,
         options.threads,
@@ -431,15 +442,17 @@ fn evaluate_resources(
                 })
                 .collect::<Vec<_>>()
         },
-        |_, judged| {
-            findings.extend(judged.into_iter().map(|mut f| {
-                f.reason = reasons.share(f.reason);
-                f
-            }));
-            Ok::<(), std::convert::Infallible>(())
+        |_, mut judged| {
+            for f in &mut judged {
+                f.reason = reasons.share(f.reason.clone());
+            }
+            emit(judged)
         },
+    )?;
+    let keys = keys::key_contexts(&account);
+    let mut findings = Vec::with_capacity(
+        account.trails.len() * trail_checks.len() + 1 + keys.len() * key_checks.len(),
     );
-    let Ok(()) = judged;
     let mut issue = |subject: &Text, control, verdict| {
         findings.push(finding(
             &account_id,
@@ -469,7 +482,7 @@ fn evaluate_resources(
             issue(&subject, (control, id), check(&key));
         }
     }
-    findings
+    emit(findings)
 }
 
 /// The catalog's controls that `table` judges, in catalog order, each with its id as shared
