@@ -207,7 +207,7 @@ enum Source {
     /// One account's snapshot, loaded whole.
     Account(Box<Snapshot>),
     /// An organisation's header; each account is loaded as it is judged.
-    Organisation(OrgSnapshot),
+    Organisation(Box<OrgSnapshot>),
 }
 
 /// Opens the snapshot at `root`: one account (loaded whole) or an organisation (its header).
@@ -273,7 +273,7 @@ fn open_organisation(root: &Path, threads: Threads) -> Result<Opened, SnapshotEr
     Ok(Opened {
         scope,
         warnings: header.warnings.clone(),
-        source: Source::Organisation(org),
+        source: Source::Organisation(Box::new(org)),
     })
 }
 
