@@ -72,6 +72,7 @@ impl CliError {
         use ErrorKind::*;
         match self {
             CliError::Output(_) | CliError::Runtime(_) => Environment,
+            CliError::Audit(AuditError::Output(_)) => Environment,
             CliError::Report(_) => Internal,
             CliError::Bundle(err) => match err {
                 BundleError::Io { .. } | BundleError::Zip { .. } => Environment,
@@ -202,20 +203,43 @@ fn run_evaluate(
     out: &mut Stdout,
 ) -> Result<Outcome, CliError> {
     let generated_at = generated_at(args.generated_at.as_deref(), now)?;
-    let audit = audit(&args.snapshot, &args.judgement, generated_at)?;
-    let report = &audit.findings;
     let mut buffered = std::io::BufWriter::new(&mut *out.0);
-    let written = match args.format {
-        OutputFormat::Table => report::table::write_table(report, &mut buffered),
-        // Streamed: for thousands of buckets the document is larger than the findings.
-        OutputFormat::Json => report::write_findings_json(report, &mut buffered),
-        OutputFormat::Csv => report::csv::write_findings_csv(&audit, &mut buffered),
+    let audit = match args.format {
+        // Streamed as the buckets are judged: no finding is held.
+        OutputFormat::Json => {
+            let judgement = judgement(&args.judgement, generated_at.clone());
+            let mut json = report::json::FindingsJson::new(&mut buffered, generated_at);
+            let audit = match Audit::judge(&args.snapshot, &judgement, &mut json) {
+                Ok(audit) => audit,
+                Err(e) => {
+                    // Only an organisation's later account can fail this late (docs/cli.md).
+                    if json.written() > 0 {
+                        eprintln!(
+                            "phi-audit: standard output holds an incomplete findings.json ({} findings before the error): discard it",
+                            json.written()
+                        );
+                    }
+                    return Err(e.into());
+                }
+            };
+            json.finish(&audit.findings).map_err(CliError::Output)?;
+            warn(&audit.warnings);
+            audit
+        }
+        OutputFormat::Table => {
+            let audit = audit(&args.snapshot, &args.judgement, generated_at)?;
+            report::table::write_table(&audit.findings, &mut buffered).map_err(CliError::Output)?;
+            audit
+        }
+        OutputFormat::Csv => {
+            let audit = audit(&args.snapshot, &args.judgement, generated_at)?;
+            report::csv::write_findings_csv(&audit, &mut buffered).map_err(CliError::Output)?;
+            audit
+        }
     };
-    written
-        .and_then(|()| buffered.flush())
-        .map_err(CliError::Output)?;
+    buffered.flush().map_err(CliError::Output)?;
     match args.fail_on {
-        Some(threshold) if report.reaches(threshold.into()) => Ok(Outcome::ThresholdReached),
+        Some(threshold) if audit.gate.reaches(threshold.into()) => Ok(Outcome::ThresholdReached),
         _ => Ok(Outcome::Done),
     }
 }

@@ -640,14 +640,6 @@ impl FindingsReport {
             access_review: AccessReview::default(),
         }
     }
-
-    /// True when some finding at or above `threshold` failed, or could not be assessed: an
-    /// unknown is not allowed to slip through a gate that a failure would stop.
-    pub fn reaches(&self, threshold: Severity) -> bool {
-        self.findings.iter().any(|f| {
-            matches!(f.status, Status::Fail | Status::Error) && f.severity.at_least(threshold)
-        })
-    }
 }
 
 /// Whether a principal can do something to an ePHI bucket.

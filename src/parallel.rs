@@ -82,7 +82,9 @@ pub fn map<T: Sync, R: Send>(items: &[T], threads: Threads, f: impl Fn(&T) -> R 
 /// Produces every item on up to `threads` worker threads, starting them in `start` order (a
 /// permutation of the item indices: the slowest first), and hands each result to `consume` on
 /// the calling thread in item order. `consume` stops everything by returning an error; a result
-/// that arrives early waits (it should be small: a compressed entry, not a document).
+/// that arrives early waits (it should be small: a compressed entry, not a document). When
+/// `consume` is the slower side (writing what the workers judge), the workers wait for it: at
+/// most [`AHEAD`] results per worker are queued, so memory follows the queue, not the items.
 pub fn pipeline<T: Sync, R: Send, E>(
     items: &[T],
     start: &[usize],
@@ -102,7 +104,7 @@ pub fn pipeline<T: Sync, R: Send, E>(
     // Set when the consumer gave up: the workers stop taking new items.
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {
-        let (sender, receiver) = mpsc::channel::<(usize, R)>();
+        let (sender, receiver) = mpsc::sync_channel::<(usize, R)>(workers * AHEAD);
         for _ in 0..workers {
             let sender = sender.clone();
             let (next, stop, produce) = (&next, &stop, &produce);
@@ -133,6 +135,9 @@ pub fn pipeline<T: Sync, R: Send, E>(
         Ok(())
     })
 }
+
+/// How many finished results per worker may wait for the consumer of a [`pipeline`].
+pub const AHEAD: usize = 8;
 
 /// A worker's result, or its panic carried on to the caller.
 fn join<R>(handle: std::thread::ScopedJoinHandle<'_, R>) -> R {

@@ -332,7 +332,8 @@ impl Snapshot {
 
         let mut hashed = Vec::with_capacity(files.len());
         let mut meta = None;
-        let mut buckets = Vec::new();
+        // Sized once: ten thousand buckets are 9 MB, and a doubling vector holds up to twice that.
+        let mut buckets = Vec::with_capacity(files.len());
         let mut trails = cloudtrail::CloudTrail::default();
         let mut access_log_evidence = BTreeMap::new();
         let mut keys = kms::Kms::default();

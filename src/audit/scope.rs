@@ -5,7 +5,7 @@
 //! to the snapshot root. An organisation snapshot is an audit of every account in its header, in
 //! id order, each loaded from `accounts/<id>/`, evaluated exactly as a single account, prefixed
 //! with `accounts/<id>/`, and dropped before the next is read, so memory is bounded by the largest
-//! account plus the findings. An account that could not be collected gives one
+//! account plus what the sink keeps of the findings ([`crate::audit::FindingSink`]). An account that could not be collected gives one
 //! [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
 
 use serde_json::Value;

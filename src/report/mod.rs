@@ -11,6 +11,7 @@ pub mod custody;
 pub mod diff;
 pub mod facets;
 pub mod html;
+pub mod json;
 pub mod model;
 pub mod oscal;
 pub mod pdf;
@@ -37,7 +38,8 @@ pub fn findings_json(report: &FindingsReport) -> String {
     String::from_utf8(bytes).expect("serde_json writes UTF-8")
 }
 
-/// Streams `findings.json` to a writer.
+/// Streams `findings.json` to a writer from the findings held whole (the bundle's; `evaluate
+/// --format json` writes the same bytes as it judges, [`json::FindingsJson`]).
 pub fn write_findings_json(
     report: &FindingsReport,
     out: &mut dyn std::io::Write,

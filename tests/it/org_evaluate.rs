@@ -286,6 +286,39 @@ fn a_subtree_of_another_account_is_rejected_naming_the_file() {
     assert!(err.contains("999988887777"), "{err}");
 }
 
+/// evaluate --format json writes as it judges: an account that turns out malformed when its
+/// turn comes stops the run, and what was written before it is plainly not a document.
+#[test]
+fn a_malformed_later_account_stops_a_streamed_evaluation_and_says_the_output_is_incomplete() {
+    let org = org_fixture();
+    let later = [MANAGEMENT, MEMBER].into_iter().max().unwrap();
+    let bucket = org.path().join(format!(
+        "accounts/{later}/buckets/riverside-phi-ehr-exports.json"
+    ));
+    assert!(bucket.is_file(), "{}", bucket.display());
+    std::fs::write(&bucket, "{\"bad\":").unwrap();
+    let root = org.path().to_str().unwrap();
+    let (code, out, err) = run(&["evaluate", root, "--format", "json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(&format!(
+            "accounts/{later}/buckets/riverside-phi-ehr-exports.json"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("incomplete findings.json"), "{err}");
+    assert!(
+        out.contains("\"findings\": ["),
+        "nothing was streamed: {out}"
+    );
+    assert!(serde_json::from_str::<Value>(&out).is_err());
+    // The other formats write once every finding is made: nothing, and no such note.
+    let (code, out, err) = run(&["evaluate", root, "--format", "csv"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(!err.contains("incomplete"), "{err}");
+}
+
 #[test]
 fn stray_directories_and_bad_headers_are_rejected() {
     // A sub-tree for an account the header does not list.

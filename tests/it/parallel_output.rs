@@ -3,9 +3,10 @@
 //! how many there are or in which order they finish. Each case runs `--threads 1` against
 //! `--threads 4` on a generated account, a generated organisation and the sample with its
 //! attestations and exceptions, and compares the bytes of evaluate's JSON and CSV and of the
-//! whole bundle.
+//! whole bundle. evaluate's JSON, written as the buckets are judged, must also be the bytes of the
+//! bundle's findings.json, written from the findings held whole.
 
-use crate::support::bundle::{samples, GENERATED_AT};
+use crate::support::bundle::{entry, samples, GENERATED_AT};
 use crate::support::fixtures::gen_fleet;
 use crate::support::phi_audit;
 
@@ -24,6 +25,7 @@ fn run(args: &[&str], threads: &str) -> String {
 /// Evaluates and reports `snapshot` on one thread and on four; every output must be the same.
 fn same_bytes_on_any_thread_count(snapshot: &Path, extra: &[&str], dir: &Path) {
     let snapshot = snapshot.to_str().unwrap();
+    let mut streamed = String::new();
     for format in ["json", "csv"] {
         let mut args = vec!["evaluate", snapshot, "--format", format];
         args.extend(extra);
@@ -37,6 +39,9 @@ fn same_bytes_on_any_thread_count(snapshot: &Path, extra: &[&str], dir: &Path) {
             one == four,
             "evaluate --format {format} differs on 4 threads"
         );
+        if format == "json" {
+            streamed = one;
+        }
     }
     let bundles: Vec<PathBuf> = ["1", "4"]
         .iter()
@@ -53,6 +58,10 @@ fn same_bytes_on_any_thread_count(snapshot: &Path, extra: &[&str], dir: &Path) {
         one == std::fs::read(&bundles[1]).unwrap(),
         "the bundle differs on 4 threads ({})",
         bundles[0].display()
+    );
+    assert!(
+        streamed.as_bytes() == entry(&bundles[0], "findings.json"),
+        "evaluate --format json is not the bundle's findings.json"
     );
     // The bundle is whole: verify recomputes every entry's hash against the manifest.
     let (code, out, err) = phi_audit(&["verify", bundles[1].to_str().unwrap()]);
