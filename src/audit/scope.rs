@@ -246,7 +246,9 @@ fn open_account(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> 
 }
 
 fn open_organisation(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> {
-    let org = OrgSnapshot::load_with(root, threads)?;
+    let mut org = OrgSnapshot::load_with(root, threads)?;
+    // The file list moves to the scope: a hundred thousand buckets' paths and digests, once.
+    let files = std::mem::take(&mut org.files);
     let header = &org.header;
     let organisation = Organisation {
         id: header.organization.id.clone(),
@@ -266,7 +268,7 @@ fn open_organisation(root: &Path, threads: Threads) -> Result<Opened, SnapshotEr
         exclusions: header.exclusions.clone(),
         collector: header.collector.clone(),
         root: org.root.clone(),
-        files: org.files.clone(),
+        files,
         digest: org.digest.clone(),
         accounts: Vec::with_capacity(header.accounts.len()),
     };
