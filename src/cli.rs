@@ -209,19 +209,8 @@ fn run_evaluate(
         OutputFormat::Json => {
             let judgement = judgement(&args.judgement, generated_at.clone());
             let mut json = report::json::FindingsJson::new(&mut buffered, generated_at);
-            let audit = match Audit::judge(&args.snapshot, &judgement, &mut json) {
-                Ok(audit) => audit,
-                Err(e) => {
-                    // Only an organisation's later account can fail this late (docs/cli.md).
-                    if json.written() > 0 {
-                        eprintln!(
-                            "phi-audit: standard output holds an incomplete findings.json ({} findings before the error): discard it",
-                            json.written()
-                        );
-                    }
-                    return Err(e.into());
-                }
-            };
+            let audit = Audit::judge(&args.snapshot, &judgement, &mut json)
+                .inspect_err(|_| incomplete("findings.json", json.written()))?;
             json.finish(&audit.findings).map_err(CliError::Output)?;
             warn(&audit.warnings);
             audit
@@ -231,9 +220,21 @@ fn run_evaluate(
             report::table::write_table(&audit.findings, &mut buffered).map_err(CliError::Output)?;
             audit
         }
+        // Streamed as the buckets are judged.
         OutputFormat::Csv => {
-            let audit = audit(&args.snapshot, &args.judgement, generated_at)?;
-            report::csv::write_findings_csv(&audit, &mut buffered).map_err(CliError::Output)?;
+            let judgement = judgement(&args.judgement, generated_at);
+            let mut csv = report::csv::FindingsCsv::new(&mut buffered);
+            let audit = match Audit::judge(&args.snapshot, &judgement, &mut csv) {
+                Ok(audit) => audit,
+                Err(e) => {
+                    incomplete("findings.csv", csv.written());
+                    // Its last row says so too; an output that fails here has failed already.
+                    let _ = csv.abandon();
+                    return Err(e.into());
+                }
+            };
+            csv.finish().map_err(CliError::Output)?;
+            warn(&audit.warnings);
             audit
         }
     };
@@ -241,6 +242,16 @@ fn run_evaluate(
     match args.fail_on {
         Some(threshold) if audit.gate.reaches(threshold.into()) => Ok(Outcome::ThresholdReached),
         _ => Ok(Outcome::Done),
+    }
+}
+
+/// Says that a streamed document stopped by an error (only an organisation's later account can
+/// fail that late, docs/cli.md) is not to be used.
+fn incomplete(document: &str, written: usize) {
+    if written > 0 {
+        eprintln!(
+            "phi-audit: standard output holds an incomplete {document} ({written} findings before the error): discard it"
+        );
     }
 }
 

@@ -15,7 +15,7 @@ pub mod exceptions;
 mod source;
 
 use chrono::NaiveDate;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use attestations::{AttestationEntry, AttestationFile, Coverage, DocumentCheck, SubjectKind};
 pub use exceptions::{ExceptionEntry, ExceptionFile, ExceptionState, ExceptionUse, Unmatched};
@@ -113,6 +113,22 @@ impl Administrative {
             .as_ref()
             .map(ExceptionFile::exceptions)
             .unwrap_or_default()
+    }
+
+    /// The policy documents the attestations name and that could be read: (path relative to
+    /// the attestations file, as the attestation gives it; file on disk). One that could not be
+    /// read is reported by its administrative finding instead.
+    pub fn attested_documents(&self) -> Vec<(String, PathBuf)> {
+        (self.attestations.iter())
+            .flat_map(|file| file.entries.iter())
+            .filter(|e| e.document_path.is_file())
+            .filter_map(|e| {
+                e.attestation
+                    .document
+                    .as_ref()
+                    .map(|d| (d.path.clone(), e.document_path.clone()))
+            })
+            .collect()
     }
 }
 

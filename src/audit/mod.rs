@@ -19,7 +19,7 @@ use crate::evaluate::{self, EvaluateOptions};
 use crate::findings::{Finding, FindingsReport, Gate, Tally};
 use crate::snapshot::SnapshotError;
 
-pub use scope::{AccountResult, Organisation, Scope};
+pub use scope::{AccountResult, Judged, Organisation, Scope};
 
 /// Every control id a catalog must define: the evaluator's, the administrative ones judged by
 /// [`crate::attest`], and the organisation one judged by [`scope`].
@@ -82,18 +82,34 @@ impl From<scope::EvaluateError> for AuditError {
     }
 }
 
+/// What a [`FindingSink`] is told before the first finding: everything the findings are
+/// judged against.
+pub struct Opening<'a> {
+    /// The header's facts; its `accounts` are not judged yet (each is announced to
+    /// [`FindingSink::account`] before its findings).
+    pub scope: &'a Scope,
+    pub catalog: &'a Catalog,
+    /// The attestations and exceptions, loaded, and the files they came from.
+    pub admin: &'a Administrative,
+    pub admin_files: &'a [PathBuf],
+}
+
 /// What receives the findings of an audit as they are judged, in their final order (the
 /// technical findings account by account, then the policy findings).
 pub trait FindingSink {
-    /// Called once with the scope, before any finding.
-    fn open(&mut self, scope: &Scope) -> std::io::Result<()>;
+    /// Called once, before any finding.
+    fn open(&mut self, opening: &Opening<'_>) -> std::io::Result<()>;
+    /// The account whose findings come next.
+    fn account(&mut self, _account: &AccountResult) -> std::io::Result<()> {
+        Ok(())
+    }
     /// A batch of findings, after the administrative step.
     fn take(&mut self, findings: Vec<Finding>) -> std::io::Result<()>;
 }
 
 /// Keeps every finding in memory (what [`Audit::build`] does).
 impl FindingSink for Vec<Finding> {
-    fn open(&mut self, _: &Scope) -> std::io::Result<()> {
+    fn open(&mut self, _: &Opening<'_>) -> std::io::Result<()> {
         Ok(())
     }
 
@@ -160,13 +176,27 @@ impl Audit {
             &catalog,
             period_end,
         )?;
-        sink.open(&opened.scope).map_err(AuditError::Output)?;
+        let admin_files: Vec<PathBuf> = [&judgement.attestations, &judgement.exceptions]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        sink.open(&Opening {
+            scope: &opened.scope,
+            catalog: &catalog,
+            admin: &admin,
+            admin_files: &admin_files,
+        })
+        .map_err(AuditError::Output)?;
         let mut step = attest::Step::new(&catalog, &admin);
         let mut tally = Tally::default();
-        let mut pass_on = |mut batch: Vec<Finding>| {
-            step.apply(&mut batch);
-            tally.add(&batch);
-            sink.take(batch)
+        let mut pass_on = |judged: Judged<'_>| match judged {
+            Judged::Account(account) => sink.account(account),
+            Judged::Findings(mut batch) => {
+                step.apply(&mut batch);
+                tally.add(&batch);
+                sink.take(batch)
+            }
         };
         let evaluated = opened.evaluate(&catalog, judgement.evaluate, &mut pass_on)?;
         // The policies are the snapshot's account's, or the organisation's management account's.
@@ -185,11 +215,6 @@ impl Audit {
             .chain(evaluated.scope.custody_warnings())
             .chain(unmatched.iter().map(ToString::to_string))
             .map(Warning)
-            .collect();
-        let admin_files = [&judgement.attestations, &judgement.exceptions]
-            .into_iter()
-            .flatten()
-            .cloned()
             .collect();
         Ok(Audit {
             scope: evaluated.scope,
@@ -221,17 +246,6 @@ impl Audit {
     /// the attestations file, as the attestation gives it; file on disk). One that could not be
     /// read is reported by its administrative finding instead.
     pub fn attested_documents(&self) -> Vec<(String, PathBuf)> {
-        self.admin
-            .attestations
-            .iter()
-            .flat_map(|file| file.entries.iter())
-            .filter(|e| e.document_path.is_file())
-            .filter_map(|e| {
-                e.attestation
-                    .document
-                    .as_ref()
-                    .map(|d| (d.path.clone(), e.document_path.clone()))
-            })
-            .collect()
+        self.admin.attested_documents()
     }
 }

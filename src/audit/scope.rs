@@ -182,9 +182,18 @@ pub struct Evaluated {
     pub warnings: Vec<SnapshotWarning>,
 }
 
-/// Where the findings go, batch by batch, in their final order; a sink stops the evaluation
-/// by refusing a batch (an output that failed).
-pub type Emit<'e> = dyn FnMut(Vec<Finding>) -> std::io::Result<()> + 'e;
+/// What the evaluation hands on as it goes, in the final order: each account (before its
+/// findings), then its findings batch by batch.
+pub enum Judged<'a> {
+    /// The account whose findings come next: what a writer needs of it besides its findings
+    /// (its buckets' regions, its unrecorded answers).
+    Account(&'a AccountResult),
+    Findings(Vec<Finding>),
+}
+
+/// Where the accounts and findings go ([`Judged`]); a sink stops the evaluation by refusing one
+/// (an output that failed).
+pub type Emit<'e> = dyn FnMut(Judged<'_>) -> std::io::Result<()> + 'e;
 
 /// Why an evaluation stopped: bad evidence, or a sink that refused its findings.
 #[derive(Debug, thiserror::Error)]
@@ -333,14 +342,9 @@ fn judge_account(
 ) -> Result<(), EvaluateError> {
     let id = member.map(|account| account.id.as_str());
     let prefix = id.map(|id| format!("accounts/{id}/")).unwrap_or_default();
-    let buckets: Vec<BucketListing> = (snapshot.buckets.iter())
-        .zip(evaluate::ephi::designate(
-            &snapshot.buckets,
-            &evaluate::ephi::Selectors::new(&snapshot.meta.ephi_selectors),
-        ))
-        .map(|(b, ephi)| b.listing(ephi))
-        .collect();
-    let designations = designations(&buckets);
+    let account = account_result(snapshot, member, &prefix);
+    emit(Judged::Account(&account))?;
+    let designations = designations(&account.buckets);
     // A reference shared by several findings stays shared once prefixed.
     let mut prefixed: HashMap<Text, Text> = HashMap::new();
     let review = evaluate::judge_account(snapshot, catalog, options, &mut |mut batch| {
@@ -354,8 +358,9 @@ fn judge_account(
             }
             mark_ephi(finding, &designations);
         }
-        emit(batch)
+        emit(Judged::Findings(batch))
     })?;
+    drop(designations);
     let account_id = &snapshot.meta.account_id;
     let first_entry = out.access_review.entries.len();
     out.access_review.entries.extend(review.entries);
@@ -383,12 +388,26 @@ fn judge_account(
     out.warnings.extend(snapshot.warnings.iter().cloned());
     out.changes.changes.extend(changes.changes);
     out.changes.not_collected.extend(changes.not_collected);
+    out.scope.accounts.push(account);
+    Ok(())
+}
+
+/// What the report keeps of a collected account once its evidence is gone; `prefix` is its
+/// evidence references' (`accounts/<id>/` in an organisation).
+fn account_result(snapshot: &Snapshot, member: Option<&OrgAccount>, prefix: &str) -> AccountResult {
+    let buckets: Vec<BucketListing> = (snapshot.buckets.iter())
+        .zip(evaluate::ephi::designate(
+            &snapshot.buckets,
+            &evaluate::ephi::Selectors::new(&snapshot.meta.ephi_selectors),
+        ))
+        .map(|(b, ephi)| b.listing(ephi))
+        .collect();
     let mut not_collected_refs: Vec<String> = unrecorded_answers(snapshot)
         .into_iter()
         .map(|r| format!("{prefix}{r}"))
         .collect();
     not_collected_refs.sort();
-    out.scope.accounts.push(AccountResult {
+    AccountResult {
         id: snapshot.meta.account_id.clone(),
         name: member.and_then(|account| account.name.clone()),
         not_collected: None,
@@ -397,8 +416,7 @@ fn judge_account(
         regions: snapshot.meta.regions.clone(),
         lookup_events_collected: snapshot.trails.lookup_events_recorded(),
         not_collected_refs,
-    });
-    Ok(())
+    }
 }
 
 /// Per designated bucket, by name: whether it holds ePHI, and on what basis as text all its
@@ -434,8 +452,19 @@ fn not_collected(
     emit: &mut Emit<'_>,
 ) -> std::io::Result<()> {
     let reason = account.not_collected_reason().unwrap_or_default();
+    let result = AccountResult {
+        id: account.id.clone(),
+        name: account.name.clone(),
+        not_collected: Some(reason.clone()),
+        buckets: Vec::new(),
+        collector: None,
+        regions: Vec::new(),
+        lookup_events_collected: false,
+        not_collected_refs: Vec::new(),
+    };
+    emit(Judged::Account(&result))?;
     if let Some(control) = catalog.get(ACCOUNT_NOT_COLLECTED) {
-        emit(vec![Finding {
+        emit(Judged::Findings(vec![Finding {
             subject: format!("account:{}", account.id).into(),
             account: account.id.as_str().into(),
             control: control.id.as_str().into(),
@@ -458,18 +487,9 @@ fn not_collected(
             facts: Default::default(),
             ephi: None,
             ephi_basis: None,
-        }])?;
+        }]))?;
     }
-    out.scope.accounts.push(AccountResult {
-        id: account.id.clone(),
-        name: account.name.clone(),
-        not_collected: Some(reason),
-        buckets: Vec::new(),
-        collector: None,
-        regions: Vec::new(),
-        lookup_events_collected: false,
-        not_collected_refs: Vec::new(),
-    });
+    out.scope.accounts.push(result);
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 use serde::Serialize;
 use std::io::{self, Write};
 
-use crate::audit::{FindingSink, Scope};
+use crate::audit::{FindingSink, Opening};
 use crate::findings::{Finding, FindingsReport, SnapshotRef, FINDINGS_FORMAT};
 
 /// The document, written member by member into `out`.
@@ -70,8 +70,8 @@ impl<W: Write> FindingsJson<W> {
 }
 
 impl<W: Write> FindingSink for FindingsJson<W> {
-    fn open(&mut self, scope: &Scope) -> io::Result<()> {
-        self.head(FINDINGS_FORMAT, &scope.reference())
+    fn open(&mut self, opening: &Opening<'_>) -> io::Result<()> {
+        self.head(FINDINGS_FORMAT, &opening.scope.reference())
     }
 
     fn take(&mut self, findings: Vec<Finding>) -> io::Result<()> {

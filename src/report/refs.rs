@@ -6,7 +6,9 @@
 //! `catalog/` for the catalog's policy definitions (`controls/…` in findings.json). One rule, here.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 
+use crate::attest::Administrative;
 use crate::audit::Audit;
 use crate::bundle::format::{ATTESTATIONS_DIR, CATALOG_DIR, EVIDENCE_DIR};
 
@@ -31,15 +33,23 @@ pub struct BundleRefs {
 
 impl BundleRefs {
     pub fn new(audit: &Audit) -> BundleRefs {
-        let mut admin: HashSet<String> = (audit.admin_files.iter())
+        let mut refs = BundleRefs::administrative(&audit.admin_files, &audit.admin);
+        refs.not_collected = (audit.scope.accounts.iter())
+            .flat_map(|a| a.not_collected_refs.iter().cloned())
+            .collect();
+        refs
+    }
+
+    /// The references of the administrative files alone (every reference [`Self::path`] and
+    /// [`Self::bundle_file`] tell apart), before any account is judged.
+    pub fn administrative(admin_files: &[PathBuf], admin: &Administrative) -> BundleRefs {
+        let mut files: HashSet<String> = (admin_files.iter())
             .filter_map(|p| p.file_name().and_then(|n| n.to_str()).map(str::to_string))
             .collect();
-        admin.extend(audit.attested_documents().into_iter().map(|(r, _)| r));
+        files.extend(admin.attested_documents().into_iter().map(|(r, _)| r));
         BundleRefs {
-            admin,
-            not_collected: (audit.scope.accounts.iter())
-                .flat_map(|a| a.not_collected_refs.iter().cloned())
-                .collect(),
+            admin: files,
+            not_collected: HashSet::new(),
         }
     }
 

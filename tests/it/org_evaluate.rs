@@ -254,10 +254,15 @@ fn csv_and_table_name_the_account() {
     }
 }
 
+/// Rejected before the first finding: neither streamed format has written a byte.
 fn rejected(root: &Path) -> String {
+    let (code, out, err) = run(&["evaluate", root.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(code, 2, "accepted: {out}");
+    assert!(out.is_empty(), "{out}");
+    assert!(!err.contains("incomplete"), "{err}");
     let (code, out, err) = run(&["evaluate", root.to_str().unwrap(), "--format", "json"]);
     assert_eq!(code, 2, "accepted: {out}");
-    assert!(out.is_empty());
+    assert!(out.is_empty(), "{out}");
     err
 }
 
@@ -312,8 +317,21 @@ fn a_malformed_later_account_stops_a_streamed_evaluation_and_says_the_output_is_
         "nothing was streamed: {out}"
     );
     assert!(serde_json::from_str::<Value>(&out).is_err());
-    // The other formats write once every finding is made: nothing, and no such note.
+    // The CSV streams too: its last row says it is incomplete, so that a spreadsheet never
+    // shows part of the findings as the whole.
     let (code, out, err) = run(&["evaluate", root, "--format", "csv"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("incomplete findings.csv"), "{err}");
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(rows.len() > 2, "nothing was streamed: {out}");
+    let last = rows.last().unwrap();
+    assert!(
+        last.starts_with("INCOMPLETE: phi-audit stopped with an error after ")
+            && last.contains(",error,"),
+        "{last}"
+    );
+    // The table is written once every finding is made: nothing, and no such note.
+    let (code, out, err) = run(&["evaluate", root]);
     assert_eq!(code, 2, "{err}");
     assert!(out.is_empty(), "{out}");
     assert!(!err.contains("incomplete"), "{err}");

@@ -3,8 +3,8 @@
 //! how many there are or in which order they finish. Each case runs `--threads 1` against
 //! `--threads 4` on a generated account, a generated organisation and the sample with its
 //! attestations and exceptions, and compares the bytes of evaluate's JSON and CSV and of the
-//! whole bundle. evaluate's JSON, written as the buckets are judged, must also be the bytes of the
-//! bundle's findings.json, written from the findings held whole.
+//! whole bundle. evaluate's JSON and CSV, written as the buckets are judged, must also be the
+//! bytes of the bundle's findings.json and findings.csv, written from the findings held whole.
 
 use crate::support::bundle::{entry, samples, GENERATED_AT};
 use crate::support::fixtures::gen_fleet;
@@ -25,7 +25,7 @@ fn run(args: &[&str], threads: &str) -> String {
 /// Evaluates and reports `snapshot` on one thread and on four; every output must be the same.
 fn same_bytes_on_any_thread_count(snapshot: &Path, extra: &[&str], dir: &Path) {
     let snapshot = snapshot.to_str().unwrap();
-    let mut streamed = String::new();
+    let mut streamed = Vec::new();
     for format in ["json", "csv"] {
         let mut args = vec!["evaluate", snapshot, "--format", format];
         args.extend(extra);
@@ -39,9 +39,7 @@ fn same_bytes_on_any_thread_count(snapshot: &Path, extra: &[&str], dir: &Path) {
             one == four,
             "evaluate --format {format} differs on 4 threads"
         );
-        if format == "json" {
-            streamed = one;
-        }
+        streamed.push((format, one));
     }
     let bundles: Vec<PathBuf> = ["1", "4"]
         .iter()
@@ -59,10 +57,12 @@ fn same_bytes_on_any_thread_count(snapshot: &Path, extra: &[&str], dir: &Path) {
         "the bundle differs on 4 threads ({})",
         bundles[0].display()
     );
-    assert!(
-        streamed.as_bytes() == entry(&bundles[0], "findings.json"),
-        "evaluate --format json is not the bundle's findings.json"
-    );
+    for (format, out) in streamed {
+        assert!(
+            out.as_bytes() == entry(&bundles[0], &format!("findings.{format}")),
+            "evaluate --format {format} is not the bundle's findings.{format}"
+        );
+    }
     // The bundle is whole: verify recomputes every entry's hash against the manifest.
     let (code, out, err) = phi_audit(&["verify", bundles[1].to_str().unwrap()]);
     assert_eq!(code, 0, "{out}{err}");
