@@ -360,7 +360,6 @@ fn judge_account(
         }
         emit(Judged::Findings(batch))
     })?;
-    drop(designations);
     let account_id = &snapshot.meta.account_id;
     let first_entry = out.access_review.entries.len();
     out.access_review.entries.extend(review.entries);
