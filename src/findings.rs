@@ -444,7 +444,7 @@ pub struct Tally {
     findings: usize,
     by_status: [usize; 5],
     failures_by_severity: [usize; 5],
-    /// Failures and errors by severity (what [`FindingsReport::reaches`] asks).
+    /// Failures and errors by severity (what [`Gate::reaches`] asks).
     unresolved_by_severity: [usize; 5],
     by_control: BTreeMap<Text, [usize; 5]>,
     by_account: BTreeMap<Text, [usize; 5]>,

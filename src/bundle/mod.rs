@@ -2,8 +2,8 @@
 //! byte and checkable with standard tools.
 //!
 //! Layered bottom to top:
-//! - [`format`]: the layout itself — entry names, the manifest's line format, the rules for a safe
-//!   entry name. Everything that reads or writes a bundle takes these from here.
+//! - [`format`](mod@format): the layout itself — entry names, the manifest's line format, the
+//!   rules for a safe entry name. Everything that reads or writes a bundle takes these from here.
 //! - [`sign`] and [`timestamp`]: the minisign signature and the RFC 3161 token over the manifest.
 //! - [`verify`]: proves a bundle is what was written (format, sign, timestamp; never the writer).
 //!

@@ -4,7 +4,7 @@
 //! This module owns the organisation layer only: the member list (DescribeOrganization,
 //! ListAccounts), the selection (`--accounts`, `--exclude-accounts`, `--shard`), one AssumeRole
 //! per member account, and the organisation header. Each account is collected by the
-//! single-account collector ([`super::AccountRun`]) into `accounts/<id>/`, one account after
+//! single-account collector (`super::AccountRun`) into `accounts/<id>/`, one account after
 //! another, so memory is bounded by one account's buckets in flight, not by the organisation.
 //!
 //! Only failures that make the whole run meaningless stop it (no credentials, Organizations

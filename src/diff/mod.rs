@@ -1,6 +1,6 @@
 //! `phi-audit diff OLD.zip NEW.zip`: what changed between two evidence bundles.
 //!
-//! Both bundles are verified first (see [`crate::verify`]); only intact bundles are compared.
+//! Both bundles are verified first (see [`crate::bundle::verify`]); only intact bundles are compared.
 //! Each bundle's `findings.json` and `evidence/buckets/*.json` are read straight from the zip,
 //! never extracted, with the same entry-name checks as `verify`, and never whole ([`bundle`]):
 //! OLD's findings are streamed into a compact index (the status of each account, subject and

@@ -501,7 +501,7 @@ fn public_deny_covers_with(
 
 /// The Allow statements of a resource policy (such as a KMS key policy, whose one resource is
 /// `arn`) that give `action` on `arn` to everyone without a condition in `pins` or
-/// [`RESTRICTING_KEYS`] pinning the caller, unless a public Deny takes the action away. The
+/// `RESTRICTING_KEYS` pinning the caller, unless a public Deny takes the action away. The
 /// same rules as a bucket policy's public grants ([`public_policy_grants`]).
 pub fn public_allows_on<'d>(
     document: &'d PolicyDocument,
