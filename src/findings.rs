@@ -420,21 +420,6 @@ pub struct Summary {
     pub accounts: BTreeMap<String, BTreeMap<String, usize>>,
 }
 
-impl Summary {
-    pub fn of(findings: &[Finding]) -> Summary {
-        let mut tally = Tally::default();
-        tally.add(findings);
-        tally.summary(false)
-    }
-
-    /// Per account: counts by status, every status named (for `summary.accounts`).
-    pub fn per_account(findings: &[Finding]) -> BTreeMap<String, BTreeMap<String, usize>> {
-        let mut tally = Tally::default();
-        tally.add(findings);
-        tally.summary(true).accounts
-    }
-}
-
 /// The counts of a [`Summary`], kept as findings pass by (`evaluate` writes findings.json as it
 /// judges, holding none of them), and whether any failure or unknown reached each severity.
 /// Counted in arrays indexed by status and severity: hundreds of thousands of findings should
@@ -479,15 +464,9 @@ impl Tally {
             if matches!(finding.status, Status::Fail | Status::Error) {
                 self.unresolved_by_severity[severity] += 1;
             }
-            count(&mut self.by_control, &finding.control)[status] += 1;
-            count(&mut self.by_account, &finding.account)[status] += 1;
-            if !self
-                .subjects
-                .contains(&(finding.account.clone(), finding.subject.clone()))
-            {
-                self.subjects
-                    .insert((finding.account.clone(), finding.subject.clone()));
-            }
+            self.by_control.entry(finding.control.clone()).or_default()[status] += 1;
+            self.by_account.entry(finding.account.clone()).or_default()[status] += 1;
+            (self.subjects).insert((finding.account.clone(), finding.subject.clone()));
         }
     }
 
@@ -547,14 +526,6 @@ impl Gate {
         (Severity::ALL.iter().zip(self.unresolved_by_severity))
             .any(|(severity, n)| n > 0 && severity.at_least(threshold))
     }
-}
-
-/// The counts of `key`, made on first use without copying a key already there.
-fn count<'m>(counts: &'m mut BTreeMap<Text, [usize; 5]>, key: &Text) -> &'m mut [usize; 5] {
-    if !counts.contains_key(key) {
-        counts.insert(key.clone(), [0; 5]);
-    }
-    counts.get_mut(key).expect("inserted")
 }
 
 /// One security-relevant configuration change to a bucket, from CloudTrail (issue #7).

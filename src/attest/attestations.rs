@@ -322,9 +322,7 @@ impl<'p> CoverageTally<'p> {
             .iter()
             .filter(|f| controls.iter().any(|c| *c == *f.control))
         {
-            if !self.subjects.contains(&finding.subject) {
-                self.subjects.insert(finding.subject.clone());
-            }
+            self.subjects.insert(finding.subject.clone());
             *self.by_status.entry(finding.status).or_insert(0) += 1;
         }
     }

@@ -5,8 +5,8 @@
 //! to the snapshot root. An organisation snapshot is an audit of every account in its header, in
 //! id order, each loaded from `accounts/<id>/`, evaluated exactly as a single account, prefixed
 //! with `accounts/<id>/`, and dropped before the next is read, so memory is bounded by the largest
-//! account plus what the sink keeps of the findings ([`crate::audit::FindingSink`]). An account that could not be collected gives one
-//! [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
+//! account plus what the sink keeps of the findings ([`crate::audit::FindingSink`]). An account
+//! that could not be collected gives one [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
 
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -229,7 +229,9 @@ pub fn open(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> {
 }
 
 fn open_account(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> {
-    let snapshot = Snapshot::load_with(root, threads)?;
+    let mut snapshot = Snapshot::load_with(root, threads)?;
+    // The file list moves to the scope; judging never reads it.
+    let files = std::mem::take(&mut snapshot.files);
     let scope = Scope {
         organisation: None,
         account_id: snapshot.meta.account_id.clone(),
@@ -243,7 +245,7 @@ fn open_account(root: &Path, threads: Threads) -> Result<Opened, SnapshotError> 
         exclusions: snapshot.meta.exclusions.clone(),
         collector: snapshot.meta.collector.clone(),
         root: snapshot.root.clone(),
-        files: snapshot.files.clone(),
+        files,
         digest: snapshot.digest.clone(),
         accounts: Vec::with_capacity(1),
     };

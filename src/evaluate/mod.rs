@@ -384,12 +384,14 @@ pub fn judge_account(
     }
     let verdicts = identity::verdicts(snapshot, &review, period_end(&snapshot.meta));
     let mut findings = Vec::with_capacity(verdicts.len());
+    let account = Text::from(snapshot.meta.account_id.as_str());
     for control in catalog.controls.iter() {
+        let id = Text::from(control.id.as_str());
         for (subject, _, verdict) in verdicts.iter().filter(|(_, id, _)| *id == control.id) {
             findings.push(Finding {
                 subject: Text::from(subject.as_str()),
-                account: Text::from(snapshot.meta.account_id.as_str()),
-                control: Text::from(control.id.as_str()),
+                account: account.clone(),
+                control: id.clone(),
                 status: verdict.status,
                 severity: control.severity,
                 safeguards: control.safeguards.clone(),
