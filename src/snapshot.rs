@@ -352,6 +352,11 @@ impl Snapshot {
                     buckets.push(*bucket);
                     continue;
                 }
+                Content::AccessLog(stem, evidence, mut own) => {
+                    warnings.append(&mut own);
+                    access_log_evidence.insert(stem, evidence);
+                    continue;
+                }
                 Content::Json { bytes, stem, dir } => (bytes, root.join(relative), stem, dir),
             };
             let (stem, file) = (
@@ -365,13 +370,6 @@ impl Snapshot {
                     trails.regions.insert(
                         stem.to_string(),
                         cloudtrail::parse_region(&path, stem, &value, &mut warnings)?,
-                    );
-                }
-                ACCESS_LOGS_DIR => {
-                    let value = parse_json(&path, &bytes)?;
-                    access_log_evidence.insert(
-                        stem.to_string(),
-                        cloudtrail::parse_access_log(&path, &value, &mut warnings)?,
                     );
                 }
                 IAM_DIR if stem == IAM_POLICIES_STEM => {
@@ -425,7 +423,8 @@ impl Snapshot {
     }
 }
 
-/// One snapshot file as read on a worker thread: its hash, and a bucket file already parsed.
+/// One snapshot file as read on a worker thread: its hash, and a bucket or access-log file
+/// already parsed (there is one of each per bucket).
 struct ReadFile {
     sha256: String,
     content: Content,
@@ -436,6 +435,8 @@ enum Content {
     Other,
     /// A bucket file, parsed, with the warnings it gave.
     Bucket(Box<Bucket>, Vec<SnapshotWarning>),
+    /// An access-log listing (its stem names the bucket), parsed, with the warnings it gave.
+    AccessLog(String, cloudtrail::AccessLogEvidence, Vec<SnapshotWarning>),
     /// Any other JSON file, parsed in order on the calling thread.
     Json {
         bytes: Vec<u8>,
@@ -444,7 +445,7 @@ enum Content {
     },
 }
 
-/// Reads, hashes and (for a bucket file) parses the snapshot file at `relative`.
+/// Reads, hashes and (for a bucket or access-log file) parses the snapshot file at `relative`.
 fn read_file(root: &Path, relative: &str) -> Result<ReadFile, SnapshotError> {
     let path = root.join(relative);
     let bytes = std::fs::read(&path).map_err(|source| SnapshotError::Io {
@@ -459,6 +460,12 @@ fn read_file(root: &Path, relative: &str) -> Result<ReadFile, SnapshotError> {
             let mut warnings = Vec::new();
             let bucket = read_bucket(&path, stem, &bytes, &mut warnings)?;
             Content::Bucket(Box::new(bucket), warnings)
+        }
+        Some(stem) if dir == ACCESS_LOGS_DIR => {
+            let mut warnings = Vec::new();
+            let value = parse_json(&path, &bytes)?;
+            let evidence = cloudtrail::parse_access_log(&path, &value, &mut warnings)?;
+            Content::AccessLog(stem.to_string(), evidence, warnings)
         }
         Some(stem) => Content::Json {
             bytes,
@@ -478,14 +485,15 @@ pub fn digest_of(files: &[SnapshotFile]) -> String {
     hex(&hasher.finalize())
 }
 
+/// Lower-case hex, two digits a byte.
 pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 fn collect_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), SnapshotError> {

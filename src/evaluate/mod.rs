@@ -436,7 +436,8 @@ fn evaluate_resources(
         |bucket| {
             let context = BucketContext::new(bucket, &account);
             let subject = Text::from(bucket.subject());
-            let mut texts = Interner::default();
+            // A bucket's findings say a few dozen distinct things: room for them from the start.
+            let mut texts = Interner::with_capacity(2 * bucket_checks.len());
             (bucket_checks.iter())
                 .map(|(control, id, check)| {
                     let verdict = check(&context);

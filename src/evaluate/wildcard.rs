@@ -131,6 +131,11 @@ pub fn matches_some_with_prefix(pattern: &str, prefix: &str, fold_case: bool) ->
 /// True when the pattern matches every string that starts with `prefix`: after the prefix,
 /// only `*`s remain (at least one).
 pub fn matches_all_with_prefix(pattern: &str, prefix: &str, fold_case: bool) -> bool {
+    if is_literal(pattern) {
+        // One string, never all of the endless strings that start with `prefix` (the bucket
+        // ARN of a statement that lists both the bucket and its objects).
+        return false;
+    }
     if let Some(head) = trailing_star(pattern) {
         return starts_with(prefix, head, fold_case);
     }
@@ -204,8 +209,15 @@ mod tests {
             objects,
             false
         ));
-        // The bucket ARN itself is not an object.
+        // The bucket ARN itself is not an object, nor is any one object all of them.
         assert!(!matches_some_with_prefix("arn:aws:s3:::b", objects, false));
+        assert!(!matches_all_with_prefix("arn:aws:s3:::b", objects, false));
+        assert!(!matches_all_with_prefix("arn:aws:s3:::b/", objects, false));
+        assert!(!matches_all_with_prefix(
+            "arn:aws:s3:::b/key",
+            objects,
+            false
+        ));
         // `b*` reaches objects of `b` (and of every bucket starting with b).
         assert!(matches_all_with_prefix("arn:aws:s3:::b*", objects, false));
     }

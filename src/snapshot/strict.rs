@@ -115,7 +115,26 @@ pub fn check(
     shape: &Shape,
     warnings: &mut Vec<SnapshotWarning>,
 ) -> Result<(), SnapshotError> {
-    Checker { path, warnings }.object(pointer, value, shape)
+    Checker { path, warnings }.object(&At::Base(pointer), value, shape)
+}
+
+/// Where a value is: the pointer the check started from, then members and list elements. Made
+/// into a JSON pointer only when a message needs one: most answers have no problem to report.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Base(&'a str),
+    Member(&'a At<'a>, &'a str),
+    Element(&'a At<'a>, usize),
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::Base(pointer) => f.write_str(pointer),
+            At::Member(parent, name) => write!(f, "{parent}/{}", escape(name)),
+            At::Element(parent, index) => write!(f, "{parent}/{index}"),
+        }
+    }
 }
 
 struct Checker<'a> {
@@ -124,15 +143,15 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn invalid(&self, pointer: &str, message: String) -> SnapshotError {
+    fn invalid(&self, at: &At, message: String) -> SnapshotError {
         SnapshotError::Invalid {
             path: self.path.to_path_buf(),
-            pointer: pointer.to_string(),
+            pointer: at.to_string(),
             message,
         }
     }
 
-    fn object(&mut self, pointer: &str, value: &Value, shape: &Shape) -> Result<(), SnapshotError> {
+    fn object(&mut self, pointer: &At, value: &Value, shape: &Shape) -> Result<(), SnapshotError> {
         let Value::Object(map) = value else {
             return Err(self.invalid(pointer, format!("must be an object ({})", shape.name)));
         };
@@ -140,7 +159,7 @@ impl Checker<'_> {
         let mut names: Vec<&String> = map.keys().collect();
         names.sort();
         for name in names {
-            let at = format!("{pointer}/{}", escape(name));
+            let at = At::Member(pointer, name);
             if let Some(member) = shape.members.iter().find(|m| m.name == name) {
                 self.member(&at, &map[name], member)?;
             } else if let Some(member) = shape
@@ -158,7 +177,7 @@ impl Checker<'_> {
             } else {
                 self.warnings.push(SnapshotWarning {
                     path: self.path.to_path_buf(),
-                    pointer: at,
+                    pointer: at.to_string(),
                     message: format!(
                         "`{name}` is not a member of {} that phi-audit knows; it was ignored",
                         shape.name.strip_prefix(OWN_RECORD).unwrap_or(shape.name)
@@ -172,7 +191,7 @@ impl Checker<'_> {
             });
             if !present {
                 return Err(self.invalid(
-                    &format!("{pointer}/{}", escape(member.name)),
+                    &At::Member(pointer, member.name),
                     match shape.name.strip_prefix(OWN_RECORD) {
                         Some(name) => format!("is missing; phi-audit always writes it in {name}"),
                         None => format!("is missing; AWS always sends it in {}", shape.name),
@@ -185,7 +204,7 @@ impl Checker<'_> {
 
     fn member(
         &mut self,
-        pointer: &str,
+        pointer: &At,
         value: &Value,
         member: &Member,
     ) -> Result<(), SnapshotError> {
@@ -195,7 +214,7 @@ impl Checker<'_> {
         self.value(pointer, value, &member.kind)
     }
 
-    fn value(&mut self, pointer: &str, value: &Value, kind: &Kind) -> Result<(), SnapshotError> {
+    fn value(&mut self, pointer: &At, value: &Value, kind: &Kind) -> Result<(), SnapshotError> {
         let wrong = |what: &str| self.invalid(pointer, format!("must be {what}"));
         match kind {
             Kind::Any => Ok(()),
@@ -238,7 +257,7 @@ impl Checker<'_> {
                 Value::Array(items) => match items.iter().position(|item| !item.is_string()) {
                     None => Ok(()),
                     Some(i) => {
-                        Err(self.invalid(&format!("{pointer}/{i}"), "must be a string".into()))
+                        Err(self.invalid(&At::Element(pointer, i), "must be a string".into()))
                     }
                 },
                 _ => Err(wrong("a list of strings")),
@@ -248,7 +267,7 @@ impl Checker<'_> {
                 Value::Array(items) => items
                     .iter()
                     .enumerate()
-                    .try_for_each(|(i, item)| self.object(&format!("{pointer}/{i}"), item, shape)),
+                    .try_for_each(|(i, item)| self.object(&At::Element(pointer, i), item, shape)),
                 _ => Err(wrong(&format!("a list of {}", shape.name))),
             },
         }
