@@ -8,7 +8,7 @@ use phi_audit::cli::{run, Cli, ErrorKind, Outcome};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    return_large_blocks();
+    return_freed_memory();
     let cli = Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -28,22 +28,34 @@ fn main() -> ExitCode {
     }
 }
 
-/// glibc's malloc raises its mmap threshold whenever it frees a large block, so later large
-/// blocks (a PDF page's operations, a deflated bundle entry waiting its turn) are carved from
-/// the heap, whose holes the process keeps: at 10,000 buckets that was a quarter of the
-/// report's peak memory (docs/architecture.md). A fixed threshold gives every block of 128 KiB
-/// or more back to the system when it is freed (64 KiB would give a little more back, at twice
-/// the system time of an organisation's evaluation).
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn return_large_blocks() {
-    // SAFETY: mallopt only sets a parameter of the allocator, before any other thread starts.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
-    }
+/// The allocator: mimalloc, not the system's. Judging makes and drops millions of small blocks
+/// (parsed JSON, reasons, evidence references), most of them freed on another thread than the
+/// one that made them; glibc's malloc spent about a quarter of an organisation's evaluation on
+/// them (docs/architecture.md, "What a finding costs in memory").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+extern "C" {
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
 
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn return_large_blocks() {}
+/// Freed memory goes back to the system at once rather than a second later, so the peak is the
+/// memory in use, not what a burst of frees left behind (the libmimalloc-sys crate does not
+/// name this option). `mi_option_purge_delay` is the sixteenth option of mimalloc.h's
+/// `mi_option_e` (v3), whose default is 1000 ms: the delay is set only when the option there
+/// has that default, so another numbering leaves the allocator as it is instead of changing
+/// some other option.
+fn return_freed_memory() {
+    const PURGE_DELAY: std::ffi::c_int = 15;
+    const DEFAULT_PURGE_DELAY: std::ffi::c_long = 1000;
+    // SAFETY: both functions only read or write a value of mimalloc's option table.
+    unsafe {
+        if mi_option_get(PURGE_DELAY) == DEFAULT_PURGE_DELAY {
+            mi_option_set(PURGE_DELAY, 0);
+        }
+    }
+}
 
 /// The error and its causes on one line. Most messages already quote their cause ("path: No
 /// such file"); a cause is added only when it says something the message does not.
