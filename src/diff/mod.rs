@@ -49,7 +49,9 @@ use std::path::{Path, PathBuf};
 pub use bundle::{Bundle, FindingsHead, EVIDENCE_LIMIT, FINDINGS_LIMIT};
 
 use crate::bundle::format::{EVIDENCE_DIR, FINDINGS_JSON};
-use crate::findings::{ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status};
+use crate::findings::{
+    ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status, Text,
+};
 use crate::snapshot::{hex, SnapshotFile};
 use sha2::{Digest, Sha256};
 
@@ -277,14 +279,18 @@ type Name = u32;
 /// The account part of a key when findings are matched without their account.
 const ANY_ACCOUNT: Name = Name::MAX;
 
+/// A map looked up once or more per finding and never iterated for output in its own order:
+/// hashed with foldhash rather than SipHash.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// OLD's findings reduced to what the comparison reads of them: the status of each
 /// (account, subject, control), the three strings stored once each and keyed by index.
 #[derive(Debug, Default)]
 struct FindingIndex {
-    names: HashMap<Box<str>, Name>,
+    names: FastMap<Box<str>, Name>,
     /// The status, and the finding's position in the file (when two findings share a key,
     /// the later one counts, as it always has).
-    statuses: HashMap<(Name, Name, Name), (Status, u32)>,
+    statuses: FastMap<(Name, Name, Name), (Status, u32)>,
     count: u32,
 }
 
@@ -311,7 +317,7 @@ impl FindingIndex {
     /// Matches findings by subject and control alone from now on (a bundle written before
     /// organisations, or one side not of an organisation): the later of two findings counts.
     fn forget_accounts(&mut self) {
-        let mut statuses: HashMap<(Name, Name, Name), (Status, u32)> = HashMap::new();
+        let mut statuses: FastMap<(Name, Name, Name), (Status, u32)> = FastMap::default();
         for ((_, subject, control), (status, at)) in self.statuses.drain() {
             let slot = statuses
                 .entry((ANY_ACCOUNT, subject, control))
@@ -351,8 +357,11 @@ struct StatusChanges<'o> {
     old_organisation: bool,
     /// Set by the first finding: whether findings are matched by account too.
     organisations: Option<bool>,
-    /// Per (account or "", subject, control): the change, in the order they are listed.
-    found: BTreeMap<(String, String, String), (ChangeKind, StatusChange)>,
+    /// Per (account or "", subject, control): the change. Most findings did not change, and
+    /// each of them is looked up here: a hash map of shared texts, put in order at the end.
+    found: FastMap<(Text, Text, Text), (ChangeKind, StatusChange)>,
+    /// The account of every key when findings are not matched by account.
+    no_account: Text,
 }
 
 impl<'o> StatusChanges<'o> {
@@ -361,7 +370,8 @@ impl<'o> StatusChanges<'o> {
             old_organisation: old.head.snapshot.organization_id.is_some(),
             old: &mut old.index,
             organisations: None,
-            found: BTreeMap::new(),
+            found: FastMap::default(),
+            no_account: Text::default(),
         }
     }
 
@@ -386,11 +396,15 @@ impl<'o> StatusChanges<'o> {
             }
             _ => None,
         };
-        let account = if organisations { &finding.account } else { "" };
+        let account = if organisations {
+            &finding.account
+        } else {
+            &self.no_account
+        };
         let key = (
-            account.to_string(),
-            finding.subject.to_string(),
-            finding.control.to_string(),
+            account.clone(),
+            finding.subject.clone(),
+            finding.control.clone(),
         );
         let Some(kind) = kind else {
             // A later finding with the same key decides (findings.json never has two).
@@ -414,8 +428,10 @@ impl<'o> StatusChanges<'o> {
 
     /// The four lists, each in (account, subject, control) order.
     fn finish(self) -> [Vec<StatusChange>; 4] {
+        let mut found: Vec<_> = self.found.into_iter().collect();
+        found.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
         let mut lists: [Vec<StatusChange>; 4] = Default::default();
-        for (kind, change) in self.found.into_values() {
+        for (_, (kind, change)) in found {
             lists[kind as usize].push(change);
         }
         lists
