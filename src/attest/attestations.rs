@@ -303,7 +303,7 @@ pub struct Coverage {
 #[derive(Debug)]
 pub struct CoverageTally<'p> {
     policy: &'p PolicyDefinition,
-    subjects: std::collections::HashSet<Text>,
+    subjects: crate::findings::FastSet<Text>,
     by_status: BTreeMap<Status, usize>,
 }
 

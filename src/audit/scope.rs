@@ -9,12 +9,12 @@
 //! that could not be collected gives one [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
 
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use crate::controls::Catalog;
 use crate::evaluate::{self, changes, EvaluateOptions};
-use crate::findings::{AccessReview, Finding, SnapshotRef, Status, Text, Timeline};
+use crate::findings::{AccessReview, FastMap, Finding, SnapshotRef, Status, Text, Timeline};
 use crate::parallel::Threads;
 use crate::schema::{Collector, Operation, ScopeExclusion, Timestamp};
 use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
@@ -348,7 +348,7 @@ fn judge_account(
     emit(Judged::Account(&account))?;
     let designations = designations(&account.buckets);
     // A reference shared by several findings stays shared once prefixed.
-    let mut prefixed: HashMap<Text, Text> = HashMap::new();
+    let mut prefixed: FastMap<Text, Text> = FastMap::default();
     let review = evaluate::judge_account(snapshot, catalog, options, &mut |mut batch| {
         for finding in &mut batch {
             if !prefix.is_empty() {
@@ -422,7 +422,7 @@ fn account_result(snapshot: &Snapshot, member: Option<&OrgAccount>, prefix: &str
 
 /// Per designated bucket, by name: whether it holds ePHI, and on what basis as text all its
 /// findings share. A designating tag value is masked like every identifier the reports show.
-fn designations(buckets: &[BucketListing]) -> HashMap<&str, (bool, Text)> {
+fn designations(buckets: &[BucketListing]) -> FastMap<&str, (bool, Text)> {
     buckets
         .iter()
         .filter_map(|b| {
@@ -435,7 +435,7 @@ fn designations(buckets: &[BucketListing]) -> HashMap<&str, (bool, Text)> {
 
 /// Marks a finding on a bucket with the bucket's ePHI designation (wherever a bucket is
 /// named, DESIGN §8).
-fn mark_ephi(finding: &mut Finding, designations: &HashMap<&str, (bool, Text)>) {
+fn mark_ephi(finding: &mut Finding, designations: &FastMap<&str, (bool, Text)>) {
     let Some(name) = finding.subject.strip_prefix("s3://") else {
         return;
     };

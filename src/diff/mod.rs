@@ -43,14 +43,14 @@ pub mod previous;
 
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub use bundle::{Bundle, FindingsHead, EVIDENCE_LIMIT, FINDINGS_LIMIT};
 
 use crate::bundle::format::{EVIDENCE_DIR, FINDINGS_JSON};
 use crate::findings::{
-    ExceptionState, Finding, FindingsReport, Severity, SnapshotRef, Status, Text,
+    ExceptionState, FastMap, Finding, FindingsReport, Severity, SnapshotRef, Status, Text,
 };
 use crate::snapshot::{hex, SnapshotFile};
 use sha2::{Digest, Sha256};
@@ -278,10 +278,6 @@ pub enum NewSide<'a> {
 type Name = u32;
 /// The account part of a key when findings are matched without their account.
 const ANY_ACCOUNT: Name = Name::MAX;
-
-/// A map looked up once or more per finding and never iterated for output in its own order:
-/// hashed with foldhash rather than SipHash.
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// OLD's findings reduced to what the comparison reads of them: the status of each
 /// (account, subject, control), the three strings stored once each and keyed by index.
