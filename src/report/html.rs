@@ -10,20 +10,71 @@
 
 use std::io::Write;
 
-use super::model::ReportModel;
+use serde::Serialize;
+
+use super::charts::{BarChart, Charts, Column, Geometry};
+use super::facets::RowFacets;
+use super::model::{FindingGroup, ReportModel, SafeguardSection};
+use super::refs::{BundleRefs, EvidenceLink};
 use super::ReportError;
 
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../report-templates/report.html");
 
 /// Where report.html's safeguard sections go: the page is rendered up to it, then each section
-/// on its own from safeguard.html (so one section's findings at a time are in a template
-/// context, not the whole report's), then the rest of the page.
+/// on its own from safeguard.html, then the rest of the page. A section is rendered a part at a
+/// time as well: its head, then each control (control-detail.html), each of a control's finding
+/// groups (finding-group.html), and a group's subjects and evidence [`MEMBERS_AT_ONCE`]
+/// findings at a time (group-subjects.html, group-evidence.html). One group can name ten
+/// thousand buckets; as template values, with their links, the largest section was a fifth of
+/// a 10,000-bucket report's memory.
 const SECTIONS_MARKER: &str =
     "{#- The safeguard sections (safeguard.html) are rendered here, one at a time: html.rs. -#}";
 const TAIL_NAME: &str = "report-tail.html";
 const SECTION_NAME: &str = "safeguard.html";
 const SECTION: &str = include_str!("../../report-templates/safeguard.html");
+const DETAILS_MARKER: &str =
+    "{#- The controls (control-detail.html) are rendered here, one at a time: html.rs. -#}";
+const SECTION_END_NAME: &str = "safeguard-end.html";
+const DETAIL_NAME: &str = "control-detail.html";
+const DETAIL: &str = include_str!("../../report-templates/control-detail.html");
+const GROUPS_MARKER: &str =
+    "{#- The finding groups (finding-group.html) are rendered here, one at a time: html.rs. -#}";
+const DETAIL_END_NAME: &str = "control-detail-end.html";
+const GROUP_NAME: &str = "finding-group.html";
+const GROUP: &str = include_str!("../../report-templates/finding-group.html");
+const SUBJECTS_MARKER: &str =
+    "{#- The subjects (group-subjects.html) are rendered here, a slice at a time: html.rs. -#}";
+const EVIDENCE_MARKER: &str =
+    "{#- The evidence (group-evidence.html) is rendered here, a slice at a time: html.rs. -#}";
+const GROUP_MIDDLE_NAME: &str = "finding-group-middle.html";
+const GROUP_END_NAME: &str = "finding-group-end.html";
+const SUBJECTS_NAME: &str = "group-subjects.html";
+const SUBJECTS: &str = include_str!("../../report-templates/group-subjects.html");
+const EVIDENCE_NAME: &str = "group-evidence.html";
+const EVIDENCE: &str = include_str!("../../report-templates/group-evidence.html");
+const MEMBERS_AT_ONCE: usize = 512;
+
+/// Where report.html's pictures go. Their matrices are the largest values of the head: the heat
+/// map has a row per bucket and a cell per specification, which as template values were a
+/// fifth of a 10,000-bucket report's memory. So charts.html is rendered with the bar charts
+/// alone, then each matrix from matrix.html, its rows [`MATRIX_ROWS_AT_ONCE`] at a time from
+/// matrix-rows.html. The page reads as if charts.html held them all.
+const CHARTS_MARKER: &str =
+    "{#- The pictures (charts.html) are rendered here, with their matrices a slice at a time: html.rs. -#}";
+const AFTER_CHARTS_NAME: &str = "report-after-charts.html";
+const CHARTS_NAME: &str = "charts.html";
+const CHARTS: &str = include_str!("../../report-templates/charts.html");
+const MATRICES_MARKER: &str =
+    "{#- The matrices (matrix.html) are rendered here, one at a time: html.rs. -#}";
+const CHARTS_END_NAME: &str = "charts-end.html";
+const MATRIX_NAME: &str = "matrix.html";
+const MATRIX: &str = include_str!("../../report-templates/matrix.html");
+const ROWS_MARKER: &str = "{#- The rows (matrix-rows.html) are rendered here: html.rs. -#}";
+const MATRIX_END_NAME: &str = "matrix-end.html";
+const ROWS_NAME: &str = "matrix-rows.html";
+const ROWS: &str = include_str!("../../report-templates/matrix-rows.html");
+const MATRIX_ROWS_AT_ONCE: usize = 256;
 
 /// Sections kept in templates of their own, included by name from report.html
 /// (`{% include "NAME" %}`). Each is compiled into the binary like the page itself.
@@ -40,43 +91,51 @@ const PARTIALS: &[(&str, &str)] = &[
         "access.html",
         include_str!("../../report-templates/access.html"),
     ),
-    (
-        "charts.html",
-        include_str!("../../report-templates/charts.html"),
-    ),
 ];
 
 /// What the template's Content-Security-Policy holds in place of the script's hash.
 const SCRIPT_HASH_PLACEHOLDER: &str = "SCRIPT-HASH";
 
+/// charts.html's context: the pictures without their matrices.
+#[derive(Serialize)]
+struct ChartsHead<'a> {
+    geometry: &'a Geometry,
+    bars: &'a [BarChart],
+}
+
+/// matrix.html's context: a matrix without its rows.
+#[derive(Serialize)]
+struct MatrixHead<'a> {
+    id: &'a str,
+    title: &'a str,
+    note: &'a str,
+    height: u32,
+    columns: &'a [Column],
+}
+
+/// finding-group.html's context: the row without its findings.
+#[derive(Serialize)]
+struct GroupRow<'a> {
+    status: &'a str,
+    reason: &'a str,
+    facets: &'a RowFacets,
+}
+
+/// A finding of group-evidence.html: its references as links.
+#[derive(Serialize)]
+struct Linked {
+    evidence: Vec<EvidenceLink>,
+}
+
 /// Renders the page into `out` as it goes (for 10,000 buckets it is ~60 MB, never held whole);
 /// returns how many bytes were written.
 pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, ReportError> {
-    let template_error = |e: tera::Error| ReportError::Template(format!("{e:?}"));
-    let mut tera = tera::Tera::default();
-    // Counts of a 10,000-bucket account read better as 231,996.
-    tera.register_filter("thousands", |n: i64, _: tera::Kwargs, _: &tera::State| {
-        super::model::thousands(n.max(0) as usize)
-    });
-    let page = allow_script(TEMPLATE);
-    let (head, tail) = page
-        .split_once(SECTIONS_MARKER)
-        .ok_or_else(|| ReportError::Template(format!("{TEMPLATE_NAME} lacks {SECTIONS_MARKER}")))?;
-    // The marker stands where `{%- for s in safeguards %}` stood: whitespace before it goes.
-    let templates = [
-        (TEMPLATE_NAME, head.trim_end()),
-        (SECTION_NAME, SECTION),
-        (TAIL_NAME, tail),
-    ];
-    for (name, text) in PARTIALS.iter().chain(templates.iter()) {
-        tera.add_raw_template(name, text).map_err(template_error)?;
-    }
+    let tera = templates()?;
     // The largest parts of the page are in the context only while their part of the page is
     // rendered: the pictures in the head, each section on its own, the inventory in the tail.
     let mut context = tera::Context::from_serialize(model).map_err(template_error)?;
     let contents: Vec<_> = model.safeguards.iter().map(|s| s.contents()).collect();
     context.insert("contents", &contents);
-    context.insert("charts", &model.charts);
     // Tera writes many small pieces; the deflater compresses large ones better.
     let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut counted = Counted {
@@ -84,18 +143,18 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
         bytes: 0,
         last: None,
     };
-    tera.render_to(TEMPLATE_NAME, &context, &mut counted)
-        .map_err(template_error)?;
-    context.remove("charts");
+    let mut render = |name: &str, context: &tera::Context| {
+        tera.render_to(name, context, &mut counted)
+            .map_err(template_error)
+    };
+    render(TEMPLATE_NAME, &context)?;
+    render_charts(&model.charts, &mut render)?;
+    render(AFTER_CHARTS_NAME, &context)?;
     for section in &model.safeguards {
-        let mut one = tera::Context::new();
-        one.insert("s", &section.linked(&model.refs));
-        tera.render_to(SECTION_NAME, &one, &mut counted)
-            .map_err(template_error)?;
+        render_section(section, &model.refs, &mut render)?;
     }
     context.insert("inventory", &model.inventory);
-    tera.render_to(TAIL_NAME, &context, &mut counted)
-        .map_err(template_error)?;
+    render(TAIL_NAME, &context)?;
     if counted.last != Some(b'\n') {
         (counted.write_all(b"\n")).map_err(|e| ReportError::Template(e.to_string()))?;
     }
@@ -103,6 +162,160 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     // Its buffer only: flushing the zip entry would end a deflate block early.
     (buffered.into_inner()).map_err(|e| ReportError::Template(e.error().to_string()))?;
     Ok(bytes)
+}
+
+fn template_error(e: tera::Error) -> ReportError {
+    ReportError::Template(format!("{e:?}"))
+}
+
+/// The pictures: the bar charts, then each matrix a slice of rows at a time.
+fn render_charts(
+    charts: &Charts,
+    render: &mut dyn FnMut(&str, &tera::Context) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let head = ChartsHead {
+        geometry: &charts.geometry,
+        bars: &charts.bars,
+    };
+    let mut context = tera::Context::new();
+    context.insert("charts", &head);
+    render(CHARTS_NAME, &context)?;
+    for matrix in &charts.matrices {
+        context.insert(
+            "chart",
+            &MatrixHead {
+                id: &matrix.id,
+                title: &matrix.title,
+                note: &matrix.note,
+                height: matrix.height,
+                columns: &matrix.columns,
+            },
+        );
+        render(MATRIX_NAME, &context)?;
+        for rows in matrix.rows.chunks(MATRIX_ROWS_AT_ONCE) {
+            let mut slice = tera::Context::new();
+            slice.insert("rows", rows);
+            render(ROWS_NAME, &slice)?;
+        }
+        render(MATRIX_END_NAME, &context)?;
+    }
+    render(CHARTS_END_NAME, &context)
+}
+
+/// One safeguard section: its head, then each control and each of its finding groups.
+fn render_section(
+    section: &SafeguardSection,
+    refs: &BundleRefs,
+    render: &mut dyn FnMut(&str, &tera::Context) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let mut context = tera::Context::new();
+    context.insert("s", section);
+    render(SECTION_NAME, &context)?;
+    for detail in &section.details {
+        let mut one = tera::Context::new();
+        one.insert("d", detail);
+        render(DETAIL_NAME, &one)?;
+        for group in &detail.groups {
+            render_group(group, refs, render)?;
+        }
+        render(DETAIL_END_NAME, &one)?;
+    }
+    render(SECTION_END_NAME, &context)
+}
+
+/// A finding group's row, with the references of [`MEMBERS_AT_ONCE`] findings at a time as
+/// links.
+fn render_group(
+    group: &FindingGroup,
+    refs: &BundleRefs,
+    render: &mut dyn FnMut(&str, &tera::Context) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let mut context = tera::Context::new();
+    context.insert(
+        "g",
+        &GroupRow {
+            status: &group.status,
+            reason: &group.reason,
+            facets: &group.facets,
+        },
+    );
+    render(GROUP_NAME, &context)?;
+    let slices = group.members.len().div_ceil(MEMBERS_AT_ONCE);
+    let members = || group.members.chunks(MEMBERS_AT_ONCE).enumerate();
+    for (i, members) in members() {
+        let mut slice = tera::Context::new();
+        slice.insert("members", members);
+        slice.insert("more", &(i + 1 < slices));
+        render(SUBJECTS_NAME, &slice)?;
+    }
+    render(GROUP_MIDDLE_NAME, &context)?;
+    for (i, members) in members() {
+        let linked: Vec<Linked> = (members.iter())
+            .map(|m| Linked {
+                evidence: m.references.iter().map(|r| refs.link(r)).collect(),
+            })
+            .collect();
+        let mut slice = tera::Context::new();
+        slice.insert("members", &linked);
+        slice.insert("more", &(i + 1 < slices));
+        render(EVIDENCE_NAME, &slice)?;
+    }
+    render(GROUP_END_NAME, &context)
+}
+
+/// The page's templates, split at their markers. Where a marker stands, the text before it ends
+/// without whitespace when the loop it replaces trimmed it (`{%- for`), as in one template.
+fn templates() -> Result<tera::Tera, ReportError> {
+    let mut tera = tera::Tera::default();
+    // Counts of a 10,000-bucket account read better as 231,996.
+    tera.register_filter("thousands", |n: i64, _: tera::Kwargs, _: &tera::State| {
+        super::model::thousands(n.max(0) as usize)
+    });
+    let page = allow_script(TEMPLATE);
+    let (head, tail) = split(TEMPLATE_NAME, &page, SECTIONS_MARKER)?;
+    let (head, after_charts) = split(TEMPLATE_NAME, head, CHARTS_MARKER)?;
+    let (charts, charts_end) = split(CHARTS_NAME, CHARTS, MATRICES_MARKER)?;
+    let (matrix, matrix_end) = split(MATRIX_NAME, MATRIX, ROWS_MARKER)?;
+    let (section, section_end) = split(SECTION_NAME, SECTION, DETAILS_MARKER)?;
+    let (detail, detail_end) = split(DETAIL_NAME, DETAIL, GROUPS_MARKER)?;
+    let (group, group_rest) = split(GROUP_NAME, GROUP, SUBJECTS_MARKER)?;
+    let (group_middle, group_end) = split(GROUP_NAME, group_rest, EVIDENCE_MARKER)?;
+    // The markers stand where `{%- for … %}` stood: whitespace before them goes; and a part
+    // that a loop's `{%- endfor %}` ended ends without it.
+    let templates = [
+        (TEMPLATE_NAME, head),
+        (CHARTS_NAME, charts.trim_end()),
+        (MATRIX_NAME, matrix.trim_end()),
+        (ROWS_NAME, ROWS.trim_end()),
+        (MATRIX_END_NAME, matrix_end.trim_end()),
+        (CHARTS_END_NAME, charts_end),
+        (AFTER_CHARTS_NAME, after_charts.trim_end()),
+        (SECTION_NAME, section.trim_end()),
+        (DETAIL_NAME, detail.trim_end()),
+        (GROUP_NAME, group),
+        (SUBJECTS_NAME, SUBJECTS.trim_end()),
+        (GROUP_MIDDLE_NAME, group_middle),
+        (EVIDENCE_NAME, EVIDENCE.trim_end()),
+        (GROUP_END_NAME, group_end.trim_end()),
+        (DETAIL_END_NAME, detail_end.trim_end()),
+        (SECTION_END_NAME, section_end),
+        (TAIL_NAME, tail),
+    ];
+    for (name, text) in PARTIALS.iter().chain(templates.iter()) {
+        tera.add_raw_template(name, text).map_err(template_error)?;
+    }
+    Ok(tera)
+}
+
+/// `template` before and after `marker`.
+fn split<'t>(
+    name: &str,
+    template: &'t str,
+    marker: &str,
+) -> Result<(&'t str, &'t str), ReportError> {
+    template
+        .split_once(marker)
+        .ok_or_else(|| ReportError::Template(format!("{name} lacks {marker}")))
 }
 
 /// Passes writes on, counting them and keeping the last byte.

@@ -59,11 +59,11 @@ pub struct ReportModel {
     /// Who collected, how, and what the scope left out (Appendix E).
     pub custody: super::custody::CustodyView,
     /// The pictures (`report::charts`), drawn from the same counts as the tables. Not in the
-    /// page's template context: only report.html's head, before the sections, has them.
+    /// page's template context: report.html renders them a part at a time (`report::html`).
     #[serde(skip)]
     pub charts: super::charts::Charts,
     /// How the bundle names each evidence reference: report.html links a section's findings
-    /// with it as the section renders ([`SafeguardSection::linked`]).
+    /// with it as it renders them (`report::html`), a slice at a time.
     #[serde(skip)]
     pub refs: BundleRefs,
 }
@@ -181,7 +181,9 @@ pub struct SafeguardSection {
     pub counts: StatusCounts,
     pub controls: Vec<ControlRow>,
     /// The controls whose findings are listed here (each control is detailed once, under the
-    /// first safeguard it maps to).
+    /// first safeguard it maps to). Not in the section's template context: report.html
+    /// renders each on its own (`report::html`).
+    #[serde(skip)]
     pub details: Vec<ControlDetail>,
     /// The encryption safeguard's "Keys" part: every KMS key judged, in ARN order (empty
     /// elsewhere).
@@ -326,11 +328,18 @@ pub struct ControlDetail {
     pub remediation_console: String,
     pub references: Vec<ReferenceView>,
     pub counts: StatusCounts,
-    /// Failing, error and excepted findings, worst first.
+    /// Failing, error and excepted findings, worst first. The control's template context has
+    /// only whether there are any: report.html renders each group on its own (`report::html`).
+    #[serde(serialize_with = "any")]
     pub groups: Vec<FindingGroup>,
     pub passed_subjects: Vec<String>,
     /// "All 12 passing subjects are listed" / "9,900 subjects passed; see Appendix A".
     pub passed_note: String,
+}
+
+/// Serialises a list as whether it has any item.
+fn any<T, S: serde::Serializer>(items: &[T], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bool(!items.is_empty())
 }
 
 /// One control → safeguard mapping and why it holds.
@@ -377,8 +386,8 @@ pub struct GroupMember {
     /// Its references as findings.json gives them.
     #[serde(skip)]
     pub references: Vec<Text>,
-    /// The references as links: filled only while report.html renders the member's section
-    /// ([`SafeguardSection::linked`]) or, for a policy page, by [`ReportModel::build`].
+    /// The references as links: filled for a policy page's findings by [`ReportModel::build`];
+    /// a section's are linked as report.html renders them (`report::html`).
     pub evidence: Vec<EvidenceLink>,
 }
 
@@ -413,19 +422,6 @@ impl FindingGroup {
         for m in &mut self.members {
             m.evidence = m.references.iter().map(|r| refs.link(r)).collect();
         }
-    }
-}
-
-impl SafeguardSection {
-    /// The section with each finding's references as links, as report.html shows it: made
-    /// for one section at a time while the page renders, since every failing finding's links
-    /// at once would be the largest part of a large account's report model.
-    pub fn linked(&self, refs: &BundleRefs) -> SafeguardSection {
-        let mut linked = self.clone();
-        for group in (linked.details.iter_mut()).flat_map(|d| d.groups.iter_mut()) {
-            group.link_members(refs);
-        }
-        linked
     }
 }
 
