@@ -4,9 +4,10 @@
 //! A single-account snapshot is an audit of one account whose evidence references are relative
 //! to the snapshot root. An organisation snapshot is an audit of every account in its header, in
 //! id order, each loaded from `accounts/<id>/`, evaluated exactly as a single account, prefixed
-//! with `accounts/<id>/`, and dropped before the next is read, so memory is bounded by the largest
-//! account plus what the sink keeps of the findings ([`crate::audit::FindingSink`]). An account
-//! that could not be collected gives one [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
+//! with `accounts/<id>/`, and dropped once judged; the next is read while one is judged, so memory
+//! is bounded by the two largest accounts plus what the sink keeps of the findings
+//! ([`crate::audit::FindingSink`]). An account that could not be collected gives one
+//! [`ACCOUNT_NOT_COLLECTED`] error finding, never a pass.
 
 use serde_json::Value;
 use std::collections::HashSet;
@@ -292,7 +293,7 @@ fn open_organisation(root: &Path, threads: Threads) -> Result<Opened, SnapshotEr
 
 impl Opened {
     /// Evaluates every account, handing each batch of findings to `emit` as it is made: an
-    /// organisation's accounts in id order, each loaded, judged and dropped before the next.
+    /// organisation's accounts in id order, each loaded, judged and dropped ([`judge_accounts`]).
     pub fn evaluate(
         self,
         catalog: &Catalog,
@@ -310,15 +311,7 @@ impl Opened {
                 judge_account(&snapshot, None, catalog, options, &mut out, emit)?;
             }
             Source::Organisation(org) => {
-                for (id, account) in &org.header.accounts {
-                    if account.not_collected_reason().is_some() {
-                        not_collected(account, catalog, &mut out, emit)?;
-                        continue;
-                    }
-                    let snapshot = Snapshot::load_with(&org.account_dir(id), options.threads)?;
-                    judge_account(&snapshot, Some(account), catalog, options, &mut out, emit)?;
-                    // `snapshot` is dropped here, before the next account is read.
-                }
+                judge_accounts(&org, catalog, options, &mut out, emit)?;
                 let mut regions: Vec<String> = (out.scope.accounts.iter())
                     .flat_map(|a| a.regions.iter().cloned())
                     .collect();
@@ -329,6 +322,45 @@ impl Opened {
         }
         Ok(out)
     }
+}
+
+/// Evaluates every account of an organisation in id order. While one account is judged, the
+/// next collected one is read on a thread of its own: judging leaves the cores idle where it
+/// waits on its one writer, and reading fills them. At most two accounts' evidence is in memory;
+/// each is dropped once judged. A read that fails is reported when its account is reached, after
+/// the findings of the accounts before it, as if read then.
+fn judge_accounts(
+    org: &OrgSnapshot,
+    catalog: &Catalog,
+    options: EvaluateOptions,
+    out: &mut Evaluated,
+    emit: &mut Emit<'_>,
+) -> Result<(), EvaluateError> {
+    let accounts = &org.header.accounts;
+    let collected = |from: usize| {
+        (accounts.iter().enumerate().skip(from))
+            .find(|(_, (_, account))| account.not_collected_reason().is_none())
+            .map(|(i, (id, _))| (i, org.account_dir(id)))
+    };
+    std::thread::scope(|scope| {
+        let read = |(i, dir): (usize, PathBuf)| {
+            let reading = scope.spawn(move || Snapshot::load_with(&dir, options.threads));
+            (i, reading)
+        };
+        let mut next = collected(0).map(read);
+        for (i, account) in accounts.values().enumerate() {
+            let Some((_, reading)) = next.take_if(|(at, _)| *at == i) else {
+                not_collected(account, catalog, out, emit)?;
+                continue;
+            };
+            let snapshot = reading
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+            next = collected(i + 1).map(read);
+            judge_account(&snapshot, Some(account), catalog, options, out, emit)?;
+        }
+        Ok(())
+    })
 }
 
 /// Evaluates one loaded account into `out`, its findings into `emit`. `member` is the
