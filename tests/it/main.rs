@@ -41,6 +41,7 @@ mod pdf_archive;
 mod report_browser;
 mod report_charts;
 mod report_risk;
+mod report_slices;
 mod sample;
 mod timestamp;
 mod verify_tamper;
