@@ -136,6 +136,36 @@ pub fn pipeline<T: Sync, R: Send, E>(
     })
 }
 
+/// Hands every item's result to `consume` in item order, producing the next item's result on a
+/// thread of its own while `consume` works on the one before: reading one input while the
+/// previous is judged. At most two results exist at once. On one thread everything runs on the
+/// calling thread, one item after the other. A panic in `produce` is raised in the caller.
+pub fn read_ahead<T: Sync, R: Send, E>(
+    items: &[T],
+    threads: Threads,
+    produce: impl Fn(&T) -> R + Sync,
+    mut consume: impl FnMut(&T, R) -> Result<(), E>,
+) -> Result<(), E> {
+    if threads.get() == 1 {
+        return items
+            .iter()
+            .try_for_each(|item| consume(item, produce(item)));
+    }
+    std::thread::scope(|scope| {
+        let produce = &produce;
+        let start = |item| scope.spawn(move || produce(item));
+        let mut next = items.first().map(start);
+        for (i, item) in items.iter().enumerate() {
+            let producing = next.take().expect("each item is started before it is due");
+            let result =
+                (producing.join()).unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            next = items.get(i + 1).map(start);
+            consume(item, result)?;
+        }
+        Ok(())
+    })
+}
+
 /// How many finished results per worker may wait for the consumer of a [`pipeline`].
 pub const AHEAD: usize = 8;
 
@@ -200,5 +230,54 @@ mod tests {
         );
         assert_eq!(result, Err(10));
         assert_eq!(consumed, 11);
+    }
+
+    /// Counts the results alive at once.
+    struct Alive<'a>(&'a AtomicUsize, usize);
+
+    impl Drop for Alive<'_> {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn read_ahead_consumes_in_order_with_at_most_two_results_alive() {
+        let items: Vec<usize> = (0..50).collect();
+        for threads in [Threads::ONE, Threads::new(2), Threads::new(4)] {
+            let (alive, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+            let mut seen = Vec::new();
+            let produce = |x: &usize| {
+                let now = alive.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                Alive(&alive, x * 3)
+            };
+            read_ahead(&items, threads, produce, |x, result| {
+                seen.push((*x, result.1));
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            assert_eq!(seen, (0..50).map(|i| (i, i * 3)).collect::<Vec<_>>());
+            let limit = if threads == Threads::ONE { 1 } else { 2 };
+            assert!(most.load(Ordering::SeqCst) <= limit, "{threads:?}");
+        }
+    }
+
+    #[test]
+    fn read_ahead_stops_at_the_consumers_error() {
+        let items: Vec<usize> = (0..100).collect();
+        let produced = AtomicUsize::new(0);
+        let result = read_ahead(
+            &items,
+            Threads::new(2),
+            |x| {
+                produced.fetch_add(1, Ordering::SeqCst);
+                *x
+            },
+            |x, _| if *x == 10 { Err(*x) } else { Ok(()) },
+        );
+        assert_eq!(result, Err(10));
+        // The item after the failing one may have been started; none after it.
+        assert!(produced.load(Ordering::SeqCst) <= 12);
     }
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::controls::Catalog;
 use crate::evaluate::{self, changes, EvaluateOptions};
 use crate::findings::{AccessReview, FastMap, Finding, SnapshotRef, Status, Text, Timeline};
-use crate::parallel::Threads;
+use crate::parallel::{self, Threads};
 use crate::schema::{Collector, Operation, ScopeExclusion, Timestamp};
 use crate::snapshot::org::{is_org_snapshot, OrgAccount, OrgSnapshot};
 use crate::snapshot::strict::SnapshotWarning;
@@ -325,10 +325,10 @@ impl Opened {
 }
 
 /// Evaluates every account of an organisation in id order. While one account is judged, the
-/// next collected one is read on a thread of its own: judging leaves the cores idle where it
-/// waits on its one writer, and reading fills them. At most two accounts' evidence is in memory;
-/// each is dropped once judged. A read that fails is reported when its account is reached, after
-/// the findings of the accounts before it, as if read then.
+/// next one's evidence is read ([`parallel::read_ahead`]): judging leaves the cores idle where
+/// it waits on its one writer, and reading fills them. At most two accounts' evidence is in
+/// memory; each is dropped once judged. A read that fails is reported when its account is
+/// reached, after the findings of the accounts before it, as if read then.
 fn judge_accounts(
     org: &OrgSnapshot,
     catalog: &Catalog,
@@ -336,31 +336,20 @@ fn judge_accounts(
     out: &mut Evaluated,
     emit: &mut Emit<'_>,
 ) -> Result<(), EvaluateError> {
-    let accounts = &org.header.accounts;
-    let collected = |from: usize| {
-        (accounts.iter().enumerate().skip(from))
-            .find(|(_, (_, account))| account.not_collected_reason().is_none())
-            .map(|(i, (id, _))| (i, org.account_dir(id)))
+    let accounts: Vec<(&String, &OrgAccount)> = org.header.accounts.iter().collect();
+    let read = |(id, account): &(&String, &OrgAccount)| {
+        (account.not_collected_reason().is_none())
+            .then(|| Snapshot::load_with(&org.account_dir(id), options.threads))
     };
-    std::thread::scope(|scope| {
-        let read = |(i, dir): (usize, PathBuf)| {
-            let reading = scope.spawn(move || Snapshot::load_with(&dir, options.threads));
-            (i, reading)
-        };
-        let mut next = collected(0).map(read);
-        for (i, account) in accounts.values().enumerate() {
-            let Some((_, reading)) = next.take_if(|(at, _)| *at == i) else {
-                not_collected(account, catalog, out, emit)?;
-                continue;
-            };
-            let snapshot = reading
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-            next = collected(i + 1).map(read);
-            judge_account(&snapshot, Some(account), catalog, options, out, emit)?;
-        }
-        Ok(())
-    })
+    parallel::read_ahead(
+        &accounts,
+        options.threads,
+        read,
+        |(_, account), read| match read {
+            Some(snapshot) => judge_account(&snapshot?, Some(account), catalog, options, out, emit),
+            None => Ok(not_collected(account, catalog, out, emit)?),
+        },
+    )
 }
 
 /// Evaluates one loaded account into `out`, its findings into `emit`. `member` is the
