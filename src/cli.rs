@@ -186,8 +186,11 @@ fn judgement(args: &JudgementArgs, generated_at: String) -> Judgement {
 
 /// `--threads N`, else every core.
 fn threads(args: &JudgementArgs) -> Threads {
-    args.threads
-        .map_or_else(Threads::available, |n| Threads::new(n.into()))
+    threads_or_every_core(args.threads)
+}
+
+fn threads_or_every_core(threads: Option<u16>) -> Threads {
+    threads.map_or_else(Threads::available, |n| Threads::new(n.into()))
 }
 
 /// Builds the audit and prints its warnings (on stderr, so they never corrupt JSON or CSV).
@@ -275,7 +278,7 @@ fn run_report(
         None => args
             .previous
             .as_deref()
-            .map(PreviousBundle::load)
+            .map(|path| PreviousBundle::load(path, threads(&args.judgement)))
             .transpose()?,
     };
     let audit = audit(&args.snapshot, &args.judgement, generated_at)?;
@@ -386,7 +389,7 @@ fn run_collect_then_report(
     let previous = args
         .previous
         .as_deref()
-        .map(PreviousBundle::load)
+        .map(|path| PreviousBundle::load(path, threads(&args.judgement)))
         .transpose()?;
     let snapshot = collect_into(&args.collect, now)?;
     let report = ReportArgs {
@@ -408,8 +411,12 @@ fn run_verify(args: &VerifyArgs, out: &mut Stdout) -> Result<Outcome, CliError> 
         .map(PublicKey::load)
         .transpose()?;
     let tsa = args.tsa_cert.as_deref().map(TsaTrust::load).transpose()?;
-    let report =
-        crate::bundle::verify::verify_with_timestamp(&args.bundle, key.as_ref(), tsa.as_ref())?;
+    let report = crate::bundle::verify::verify_with_timestamp(
+        &args.bundle,
+        key.as_ref(),
+        tsa.as_ref(),
+        threads_or_every_core(args.threads),
+    )?;
     out.write(&report.render())?;
     out.flush()?;
     Ok(if report.intact() {
@@ -419,13 +426,13 @@ fn run_verify(args: &VerifyArgs, out: &mut Stdout) -> Result<Outcome, CliError> 
     })
 }
 
-/// `diff`: verifies both bundles, at once on two cores (a tampered one is refused with its
+/// `diff`: verifies both bundles, at once, each on one core (a tampered one is refused with its
 /// verify listing, exit 1), then compares them.
 fn run_diff(args: &DiffArgs, out: &mut Stdout) -> Result<Outcome, CliError> {
     let mut tampered = false;
     let paths = [&args.old, &args.new];
     let verified = crate::parallel::map(&paths, Threads::available(), |path| {
-        crate::bundle::verify::verify(path, None)
+        crate::bundle::verify::verify(path, None, Threads::ONE)
     });
     for (path, report) in paths.into_iter().zip(verified) {
         let report = report?;

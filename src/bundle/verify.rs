@@ -12,13 +12,16 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use zip::ZipArchive;
 
 use super::format::{parse_manifest, unsafe_name, MANIFEST, OVER_MANIFEST, SIGNATURE, TIMESTAMP};
 use super::sign::{self, BadSignature, PublicKey};
 use super::timestamp::{self, Attested, BadToken, TsaTrust};
+use crate::parallel::{self, Threads};
 use crate::snapshot::hex;
 
 /// The largest manifest or signature file read into memory (a real one is far smaller).
@@ -184,9 +187,14 @@ fn read_small<R: Read>(reader: R) -> std::io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Verifies the bundle at `path`. `Err` only when the zip cannot be read at all.
-pub fn verify(path: &Path, public_key: Option<&PublicKey>) -> Result<VerifyReport, VerifyError> {
-    verify_with_timestamp(path, public_key, None)
+/// Verifies the bundle at `path`, hashing its entries on up to `threads` threads (the report is
+/// the same on any number). `Err` only when the zip cannot be read at all.
+pub fn verify(
+    path: &Path,
+    public_key: Option<&PublicKey>,
+    threads: Threads,
+) -> Result<VerifyReport, VerifyError> {
+    verify_with_timestamp(path, public_key, None, threads)
 }
 
 /// [`verify`], checking the RFC 3161 token against `tsa` (the `--tsa-cert` certificates).
@@ -194,17 +202,19 @@ pub fn verify_with_timestamp(
     path: &Path,
     public_key: Option<&PublicKey>,
     tsa: Option<&TsaTrust>,
+    threads: Threads,
 ) -> Result<VerifyReport, VerifyError> {
-    let file = File::open(path).map_err(|source| VerifyError::Io {
+    let io_error = |source| VerifyError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let file = File::open(path).map_err(io_error)?;
     let not_a_zip = |e: zip::result::ZipError| VerifyError::NotAZip {
         path: path.to_path_buf(),
         message: e.to_string(),
     };
     let mut archive =
-        ZipArchive::new(BufReader::with_capacity(1 << 16, file)).map_err(not_a_zip)?;
+        ZipArchive::new(Positional::new(file).map_err(io_error)?).map_err(not_a_zip)?;
     let mut problems = Vec::new();
     if archive.has_duplicate_names() {
         problems.push("the zip's central directory lists the same name more than once".to_string());
@@ -237,7 +247,7 @@ pub fn verify_with_timestamp(
         manifest_bytes,
     );
     let timestamp = check_timestamp(&mut archive, index_of(TIMESTAMP), tsa, manifest_bytes);
-    let mut entries = hash_entries(&mut archive, &files, &expected);
+    let mut entries = hash_entries(&archive, &files, &expected, threads);
     let present: BTreeSet<&str> = files.iter().map(|(_, n)| n.as_str()).collect();
     for (name, _) in &manifest {
         if !present.contains(name.as_str()) && !OVER_MANIFEST.contains(&name.as_str()) {
@@ -257,7 +267,73 @@ pub fn verify_with_timestamp(
     })
 }
 
-type Archive = ZipArchive<BufReader<File>>;
+type Archive = ZipArchive<Positional>;
+
+/// The bundle file, read at positions through a buffer of its own. A clone shares the open file
+/// and has a cursor and a buffer of its own, so the clones of one archive read side by side.
+#[derive(Clone)]
+struct Positional {
+    file: Arc<File>,
+    len: u64,
+    /// The position of the next byte read.
+    pos: u64,
+    buffer: Box<[u8]>,
+    /// What `buffer` holds that is not read yet: `buffer[start..end]`, the bytes at `pos`.
+    start: usize,
+    end: usize,
+}
+
+impl Positional {
+    fn new(file: File) -> std::io::Result<Positional> {
+        Ok(Positional {
+            len: file.metadata()?.len(),
+            file: Arc::new(file),
+            pos: 0,
+            buffer: vec![0; 1 << 16].into_boxed_slice(),
+            start: 0,
+            end: 0,
+        })
+    }
+}
+
+impl Read for Positional {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.start == self.end {
+            if out.len() >= self.buffer.len() {
+                let n = self.file.read_at(out, self.pos)?;
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            self.end = self.file.read_at(&mut self.buffer, self.pos)?;
+            self.start = 0;
+        }
+        let n = out.len().min(self.end - self.start);
+        out[..n].copy_from_slice(&self.buffer[self.start..self.start + n]);
+        self.start += n;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Positional {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::End(by) => self.len.checked_add_signed(by),
+            SeekFrom::Current(by) => self.pos.checked_add_signed(by),
+        }
+        .ok_or_else(|| std::io::Error::other("seek before the start of the bundle"))?;
+        // A target within the buffer keeps it.
+        let buffered = (self.pos - self.start as u64)..=(self.pos + (self.end - self.start) as u64);
+        if buffered.contains(&target) {
+            self.start = (target - buffered.start()) as usize;
+        } else {
+            (self.start, self.end) = (0, 0);
+        }
+        self.pos = target;
+        Ok(target)
+    }
+}
 
 /// The files to check (zip index, name), and the entries refused for their name or kind.
 type Listing = (Vec<(usize, String)>, Vec<EntryResult>);
@@ -376,54 +452,99 @@ fn check_timestamp(
     }
 }
 
-/// Hashes every entry the manifest covers as a stream, against what the manifest says.
+/// Entries are hashed in batches of consecutive entries, at most this many of about this many
+/// bytes (a larger entry alone), the largest batches started first.
+const BATCH_ENTRIES: usize = 64;
+const BATCH_BYTES: u64 = 1 << 20;
+
+/// Hashes every entry the manifest covers as a stream, against what the manifest says: batches
+/// of entries on up to `threads` threads, each with a clone of the archive, the results in
+/// entry order.
 fn hash_entries(
-    archive: &mut Archive,
+    archive: &Archive,
     files: &[(usize, String)],
     expected: &BTreeMap<&str, &str>,
+    threads: Threads,
 ) -> Vec<EntryResult> {
-    let mut entries = Vec::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    for (index, name) in files {
-        if OVER_MANIFEST.contains(&name.as_str()) {
-            continue;
+    let size = |index: usize| archive.by_index_data(index).map_or(0, |e| e.size());
+    let mut batches: Vec<(&[(usize, String)], u64)> = Vec::new();
+    let mut rest = files;
+    while !rest.is_empty() {
+        let (mut n, mut bytes) = (0, 0);
+        while n < rest.len().min(BATCH_ENTRIES)
+            && (n == 0 || bytes + size(rest[n].0) <= BATCH_BYTES)
+        {
+            bytes += size(rest[n].0);
+            n += 1;
         }
-        let result = |status, detail| EntryResult {
-            name: name.clone(),
-            status,
-            detail,
-        };
-        let Some(want) = expected.get(name.as_str()) else {
-            entries.push(result(
-                EntryStatus::Extra,
-                format!("not listed in {MANIFEST}"),
-            ));
-            continue;
-        };
-        let actual = archive
-            .by_index(*index)
-            .map_err(std::io::Error::other)
-            .and_then(|mut reader| {
-                let mut hasher = Sha256::new();
-                loop {
-                    let n = reader.read(&mut buffer)?;
-                    if n == 0 {
-                        break;
-                    }
-                    hasher.update(&buffer[..n]);
-                }
-                Ok(hex(&hasher.finalize()))
-            });
-        entries.push(match actual {
-            Ok(actual) if actual == *want => result(EntryStatus::Ok, String::new()),
-            Ok(actual) => result(
-                EntryStatus::Changed,
-                format!("SHA-256 is {actual}, manifest says {want}"),
-            ),
-            Err(e) => result(EntryStatus::Changed, format!("cannot be read back: {e}")),
-        });
+        let (batch, after) = rest.split_at(n);
+        batches.push((batch, bytes));
+        rest = after;
     }
+    let mut start: Vec<usize> = (0..batches.len()).collect();
+    start.sort_by_key(|&i| std::cmp::Reverse(batches[i].1));
+    let mut entries = Vec::with_capacity(files.len());
+    let hash = |(batch, _): &(&[(usize, String)], u64)| {
+        let mut archive = archive.clone();
+        let mut buffer = vec![0u8; 1 << 16];
+        (batch.iter())
+            .filter_map(|(index, name)| {
+                check_entry(&mut archive, *index, name, expected, &mut buffer)
+            })
+            .collect::<Vec<_>>()
+    };
+    parallel::pipeline(&batches, &start, threads, hash, |_, results| {
+        entries.extend(results);
+        Ok::<(), ()>(())
+    })
+    .expect("collecting the results never fails");
     entries
+}
+
+/// One entry against the manifest; `None` for the files the manifest cannot cover.
+fn check_entry(
+    archive: &mut Archive,
+    index: usize,
+    name: &str,
+    expected: &BTreeMap<&str, &str>,
+    buffer: &mut [u8],
+) -> Option<EntryResult> {
+    if OVER_MANIFEST.contains(&name) {
+        return None;
+    }
+    let result = |status, detail| EntryResult {
+        name: name.to_string(),
+        status,
+        detail,
+    };
+    let Some(want) = expected.get(name) else {
+        return Some(result(
+            EntryStatus::Extra,
+            format!("not listed in {MANIFEST}"),
+        ));
+    };
+    let actual = archive
+        .by_index(index)
+        .map_err(std::io::Error::other)
+        .and_then(|mut reader| {
+            let mut hasher = Sha256::new();
+            loop {
+                let n = reader.read(buffer)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+            }
+            Ok(hex(&hasher.finalize()))
+        });
+    Some(match actual {
+        Ok(actual) if actual == *want => result(EntryStatus::Ok, String::new()),
+        Ok(actual) => result(
+            EntryStatus::Changed,
+            format!("SHA-256 is {actual}, manifest says {want}"),
+        ),
+        Err(e) => result(EntryStatus::Changed, format!("cannot be read back: {e}")),
+    })
 }
 
 #[cfg(test)]

@@ -192,6 +192,10 @@ pub struct VerifyArgs {
     /// RFC 3161 token fully (imprint, signature, chain, timeStamping usage, validity).
     #[arg(long, value_name = "FILE")]
     pub tsa_cert: Option<PathBuf>,
+    /// Threads to hash the entries on (default: every core). The listing is the same on any
+    /// number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -19,6 +19,7 @@ use super::{compare, BundleDiff, NewSide, OldSide};
 use crate::audit::Audit;
 use crate::bundle::format::MANIFEST;
 use crate::bundle::verify::{verify, VerifyError};
+use crate::parallel::Threads;
 
 /// Why `--previous` was refused (bad input: exit 2).
 #[derive(Debug, thiserror::Error)]
@@ -68,9 +69,9 @@ pub fn file_label(path: &Path) -> String {
 }
 
 impl PreviousBundle {
-    /// Verifies the bundle at `path` (as `diff` does) and reads it.
-    pub fn load(path: &Path) -> Result<PreviousBundle, PreviousError> {
-        let report = verify(path, None).map_err(PreviousError::Unreadable)?;
+    /// Verifies the bundle at `path` (as `diff` does, on up to `threads` threads) and reads it.
+    pub fn load(path: &Path, threads: Threads) -> Result<PreviousBundle, PreviousError> {
+        let report = verify(path, None, threads).map_err(PreviousError::Unreadable)?;
         if !report.intact() {
             return Err(PreviousError::DoesNotVerify {
                 path: path.to_path_buf(),

@@ -3,10 +3,23 @@
 
 use crate::support::bundle::*;
 use crate::support::phi_audit;
-use phi_audit::bundle::sign::SecretKey;
-use phi_audit::bundle::verify::{verify, EntryStatus, SignatureCheck};
+use phi_audit::bundle::sign::{PublicKey, SecretKey};
+use phi_audit::bundle::verify::{EntryStatus, SignatureCheck, VerifyError, VerifyReport};
+use phi_audit::parallel::Threads;
 use std::path::Path;
 use std::process::Command;
+
+/// Verifies on one thread and on four: the listing must be the same.
+fn verify(path: &Path, key: Option<&PublicKey>) -> Result<VerifyReport, VerifyError> {
+    let one = phi_audit::bundle::verify::verify(path, key, Threads::ONE);
+    let four = phi_audit::bundle::verify::verify(path, key, Threads::new(4));
+    match (&one, &four) {
+        (Ok(one), Ok(four)) => assert_eq!(one.render(), four.render()),
+        (Err(one), Err(four)) => assert_eq!(one.to_string(), four.to_string()),
+        _ => panic!("one thread and four disagree on {}", path.display()),
+    }
+    one
+}
 
 fn status_of(report: &phi_audit::bundle::verify::VerifyReport, name: &str) -> Option<EntryStatus> {
     report
