@@ -28,10 +28,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// The allocator: mimalloc, not the system's. Judging makes and drops millions of small blocks
-/// (parsed JSON, reasons, evidence references), most of them freed on another thread than the
-/// one that made them; glibc's malloc spent about a quarter of an organisation's evaluation on
-/// them (docs/architecture.md, "What a finding costs in memory").
+/// The allocator: mimalloc, not the system's, built without transparent huge pages (Cargo.toml:
+/// a 2 MiB huge page is resident whole however little of it is used). Judging makes and drops
+/// millions of small blocks (parsed JSON, reasons, evidence references), most of them freed on
+/// another thread than the one that made them; glibc's malloc spent about a quarter of an
+/// organisation's evaluation on them (docs/architecture.md, "What a finding costs in memory").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
