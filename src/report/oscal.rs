@@ -39,14 +39,14 @@
 use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use serde::Serialize;
 use sha1::{Digest, Sha1};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
 use super::refs::BundleRefs;
 use crate::audit::{Audit, Scope};
 use crate::bundle::format::{CATALOG_DIR, EVIDENCE_DIR};
 use crate::controls::{Catalog, Control, SAFEGUARDS};
-use crate::findings::{Finding, FindingsReport, Status};
+use crate::findings::{FastMap, FastSet, Finding, FindingsReport, Status};
 
 /// The OSCAL release whose schema the document conforms to (tests/data/oscal/).
 pub const OSCAL_VERSION: &str = "1.1.2";
@@ -161,7 +161,7 @@ impl<'a> AssessmentResults<'a> {
             first = false;
             out.write_all(bytes)
         };
-        for (&(account, subject, file), uuid) in &plan.observations {
+        for (&(account, subject, file), uuid) in plan.observations_in_order() {
             separator(out)?;
             let subject_uuid = plan.subjects[&(account, subject)].clone();
             let observation = self.observation(subject, file, uuid.clone(), subject_uuid);
@@ -278,7 +278,7 @@ impl<'a> AssessmentResults<'a> {
                 }));
             }
         }
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::default();
         let mut related = Vec::new();
         for &i in members {
             let f = &findings[i];
@@ -521,17 +521,26 @@ struct Plan<'f> {
     /// Per (account, subject): its inventory item's UUID.
     subjects: BTreeMap<(&'f str, &'f str), String>,
     /// Per (account, subject, evidence file as findings.json names it): the observation's UUID.
-    observations: BTreeMap<(&'f str, &'f str, &'f str), String>,
+    /// Looked up for every reference of every finding, so hashed; written in key order
+    /// ([`Plan::observations_in_order`]).
+    observations: FastMap<(&'f str, &'f str, &'f str), String>,
     /// Per group: its findings, as indices into the findings, in their order.
     groups: BTreeMap<GroupKey<'f>, Vec<usize>>,
     risks: BTreeMap<&'f str, PlannedRisk>,
 }
 
 impl<'f> Plan<'f> {
+    /// The observations in the order of their keys.
+    fn observations_in_order(&self) -> Vec<(&(&'f str, &'f str, &'f str), &String)> {
+        let mut all: Vec<_> = self.observations.iter().collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
     fn of(doc: &AssessmentResults<'f>) -> Plan<'f> {
         let mut plan = Plan {
             subjects: BTreeMap::new(),
-            observations: BTreeMap::new(),
+            observations: FastMap::default(),
             groups: BTreeMap::new(),
             risks: BTreeMap::new(),
         };

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use crate::attest::Administrative;
 use crate::audit::Audit;
 use crate::bundle::format::{ATTESTATIONS_DIR, CATALOG_DIR, EVIDENCE_DIR};
+use crate::findings::FastMap;
 
 /// The catalog's prefix in findings.json's references.
 pub const CATALOG_PREFIX: &str = "controls/";
@@ -97,16 +98,21 @@ impl BundleRefs {
     /// [`Self::link`]'s text of each reference, the same file named once:
     /// `evidence/a.json #/calls/X #/calls/Y; evidence/b.json #/p`.
     pub fn compact<S: AsRef<str>>(&self, refs: &[S]) -> String {
+        // The files in the order first named; a group of ten thousand buckets names as many.
         let mut files: Vec<(String, Vec<String>)> = Vec::new();
+        let mut index: FastMap<String, usize> = FastMap::default();
         for r in refs {
             let text = self.link(r.as_ref()).text;
             let (file, pointer) = match text.split_once('#') {
                 Some((f, p)) if !f.ends_with(' ') => (f.to_string(), format!("#{p}")),
                 _ => (text, String::new()),
             };
-            match files.iter_mut().find(|(f, _)| *f == file) {
-                Some((_, pointers)) => pointers.push(pointer),
-                None => files.push((file, vec![pointer])),
+            match index.get(&file) {
+                Some(&i) => files[i].1.push(pointer),
+                None => {
+                    index.insert(file.clone(), files.len());
+                    files.push((file, vec![pointer]));
+                }
             }
         }
         files
