@@ -136,10 +136,8 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     let mut context = tera::Context::from_serialize(model).map_err(template_error)?;
     let contents: Vec<_> = model.safeguards.iter().map(|s| s.contents()).collect();
     context.insert("contents", &contents);
-    // Tera writes many small pieces; the deflater compresses large ones better.
-    let mut buffered = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut counted = Counted {
-        inner: &mut buffered,
+        inner: out,
         bytes: 0,
         last: None,
     };
@@ -158,10 +156,7 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     if counted.last != Some(b'\n') {
         (counted.write_all(b"\n")).map_err(|e| ReportError::Template(e.to_string()))?;
     }
-    let bytes = counted.bytes;
-    // Its buffer only: flushing the zip entry would end a deflate block early.
-    (buffered.into_inner()).map_err(|e| ReportError::Template(e.error().to_string()))?;
-    Ok(bytes)
+    Ok(counted.bytes)
 }
 
 fn template_error(e: tera::Error) -> ReportError {
