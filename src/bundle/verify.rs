@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use zip::ZipArchive;
@@ -300,11 +299,11 @@ impl Read for Positional {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         if self.start == self.end {
             if out.len() >= self.buffer.len() {
-                let n = self.file.read_at(out, self.pos)?;
+                let n = read_at(&self.file, out, self.pos)?;
                 self.pos += n as u64;
                 return Ok(n);
             }
-            self.end = self.file.read_at(&mut self.buffer, self.pos)?;
+            self.end = read_at(&self.file, &mut self.buffer, self.pos)?;
             self.start = 0;
         }
         let n = out.len().min(self.end - self.start);
@@ -313,6 +312,14 @@ impl Read for Positional {
         self.pos += n as u64;
         Ok(n)
     }
+}
+
+/// Reads at `offset` of `file`, whatever the other readers of the file do.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    #[cfg(unix)]
+    return std::os::unix::fs::FileExt::read_at(file, buf, offset);
+    #[cfg(windows)]
+    return std::os::windows::fs::FileExt::seek_read(file, buf, offset);
 }
 
 impl Seek for Positional {
