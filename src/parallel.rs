@@ -166,6 +166,32 @@ pub fn read_ahead<T: Sync, R: Send, E>(
     })
 }
 
+/// Consecutive items grouped into batches for workers, given each item's size: at most
+/// `max_items` to a batch and at most `max_bytes` of them, except that an item larger than
+/// `max_bytes` (a size of `u64::MAX`: an item that must be alone) makes a batch of its own.
+pub fn batches(
+    sizes: impl IntoIterator<Item = u64>,
+    max_items: usize,
+    max_bytes: u64,
+) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    let mut end = 0;
+    for (i, size) in sizes.into_iter().enumerate() {
+        let fits = i - start < max_items && bytes.saturating_add(size) <= max_bytes;
+        if i > start && !fits {
+            batches.push(start..i);
+            (start, bytes) = (i, 0);
+        }
+        bytes = bytes.saturating_add(size);
+        end = i + 1;
+    }
+    if start < end {
+        batches.push(start..end);
+    }
+    batches
+}
+
 /// How many finished results per worker may wait for the consumer of a [`pipeline`].
 pub const AHEAD: usize = 8;
 
@@ -230,6 +256,16 @@ mod tests {
         );
         assert_eq!(result, Err(10));
         assert_eq!(consumed, 11);
+    }
+
+    #[test]
+    fn batches_hold_consecutive_items_within_their_limits() {
+        assert_eq!(batches([1, 1, 1, 1, 1], 2, 100), vec![0..2, 2..4, 4..5]);
+        assert_eq!(batches([4, 4, 4], 10, 8), vec![0..2, 2..3]);
+        // Larger than the limit, or to be alone: a batch of its own.
+        assert_eq!(batches([1, 20, 1], 10, 8), vec![0..1, 1..2, 2..3]);
+        assert_eq!(batches([1, u64::MAX, 0, 1], 10, 8), vec![0..1, 1..2, 2..4]);
+        assert!(batches([], 10, 8).is_empty());
     }
 
     /// Counts the results alive at once.

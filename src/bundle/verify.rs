@@ -473,28 +473,21 @@ fn hash_entries(
     expected: &BTreeMap<&str, &str>,
     threads: Threads,
 ) -> Vec<EntryResult> {
-    let size = |index: usize| archive.by_index_data(index).map_or(0, |e| e.size());
-    let mut batches: Vec<(&[(usize, String)], u64)> = Vec::new();
-    let mut rest = files;
-    while !rest.is_empty() {
-        let (mut n, mut bytes) = (0, 0);
-        while n < rest.len().min(BATCH_ENTRIES)
-            && (n == 0 || bytes + size(rest[n].0) <= BATCH_BYTES)
-        {
-            bytes += size(rest[n].0);
-            n += 1;
-        }
-        let (batch, after) = rest.split_at(n);
-        batches.push((batch, bytes));
-        rest = after;
-    }
+    let sizes: Vec<u64> = (files.iter())
+        .map(|(index, _)| archive.by_index_data(*index).map_or(0, |e| e.size()))
+        .collect();
+    let batches = parallel::batches(sizes.iter().copied(), BATCH_ENTRIES, BATCH_BYTES);
+    // Declared sizes: a hostile bundle may declare anything.
+    let bytes = |batch: &std::ops::Range<usize>| {
+        (sizes[batch.clone()].iter()).fold(0u64, |sum, size| sum.saturating_add(*size))
+    };
     let mut start: Vec<usize> = (0..batches.len()).collect();
-    start.sort_by_key(|&i| std::cmp::Reverse(batches[i].1));
+    start.sort_by_key(|&i| std::cmp::Reverse(bytes(&batches[i])));
     let mut entries = Vec::with_capacity(files.len());
-    let hash = |(batch, _): &(&[(usize, String)], u64)| {
+    let hash = |batch: &std::ops::Range<usize>| {
         let mut archive = archive.clone();
         let mut buffer = vec![0u8; 1 << 16];
-        (batch.iter())
+        (files[batch.clone()].iter())
             .filter_map(|(index, name)| {
                 check_entry(&mut archive, *index, name, expected, &mut buffer)
             })

@@ -167,29 +167,12 @@ fn pack(batch: &[Entry], options: SimpleFileOptions) -> Result<Packed, BundleErr
 
 /// Consecutive entries that one worker packs: a generated entry alone, files together.
 fn batches(entries: &[Entry]) -> Vec<std::ops::Range<usize>> {
-    let mut batches = Vec::new();
-    let (mut start, mut bytes) = (0, 0u64);
-    for (i, entry) in entries.iter().enumerate() {
-        let size = match &entry.source {
-            Source::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
-            Source::Bytes(bytes) => bytes.len() as u64,
-            Source::Generated { .. } => BATCH_BYTES,
-        };
-        let full = i - start >= BATCH_ENTRIES || bytes + size > BATCH_BYTES;
-        if i > start && (full || matches!(entry.source, Source::Generated { .. })) {
-            batches.push(start..i);
-            (start, bytes) = (i, 0);
-        }
-        bytes += size;
-        if matches!(entry.source, Source::Generated { .. }) {
-            batches.push(start..i + 1);
-            (start, bytes) = (i + 1, 0);
-        }
-    }
-    if start < entries.len() {
-        batches.push(start..entries.len());
-    }
-    batches
+    let sizes = entries.iter().map(|entry| match &entry.source {
+        Source::File { path, .. } => std::fs::metadata(path).map_or(0, |m| m.len()),
+        Source::Bytes(bytes) => bytes.len() as u64,
+        Source::Generated { .. } => u64::MAX,
+    });
+    parallel::batches(sizes, BATCH_ENTRIES, BATCH_BYTES)
 }
 
 /// The order batches are started in: the generated entries by their rank, then the rest in zip

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::charts::{BarChart, Charts, Column, Geometry};
 use super::facets::RowFacets;
-use super::model::{FindingGroup, ReportModel, SafeguardSection};
+use super::model::{FindingGroup, GroupMember, ReportModel, SafeguardSection};
 use super::refs::{BundleRefs, EvidenceLink};
 use super::ReportError;
 
@@ -159,15 +159,15 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     Ok(counted.bytes)
 }
 
+/// Renders the named template with a context into the page.
+type Render<'a> = dyn FnMut(&str, &tera::Context) -> Result<(), ReportError> + 'a;
+
 fn template_error(e: tera::Error) -> ReportError {
     ReportError::Template(format!("{e:?}"))
 }
 
 /// The pictures: the bar charts, then each matrix a slice of rows at a time.
-fn render_charts(
-    charts: &Charts,
-    render: &mut dyn FnMut(&str, &tera::Context) -> Result<(), ReportError>,
-) -> Result<(), ReportError> {
+fn render_charts(charts: &Charts, render: &mut Render<'_>) -> Result<(), ReportError> {
     let head = ChartsHead {
         geometry: &charts.geometry,
         bars: &charts.bars,
@@ -187,11 +187,15 @@ fn render_charts(
             },
         );
         render(MATRIX_NAME, &context)?;
-        for rows in matrix.rows.chunks(MATRIX_ROWS_AT_ONCE) {
-            let mut slice = tera::Context::new();
-            slice.insert("rows", rows);
-            render(ROWS_NAME, &slice)?;
-        }
+        let rows = &matrix.rows;
+        render_slices(
+            render,
+            ROWS_NAME,
+            "rows",
+            rows,
+            MATRIX_ROWS_AT_ONCE,
+            |rows| rows,
+        )?;
         render(MATRIX_END_NAME, &context)?;
     }
     render(CHARTS_END_NAME, &context)
@@ -201,7 +205,7 @@ fn render_charts(
 fn render_section(
     section: &SafeguardSection,
     refs: &BundleRefs,
-    render: &mut dyn FnMut(&str, &tera::Context) -> Result<(), ReportError>,
+    render: &mut Render<'_>,
 ) -> Result<(), ReportError> {
     let mut context = tera::Context::new();
     context.insert("s", section);
@@ -223,7 +227,7 @@ fn render_section(
 fn render_group(
     group: &FindingGroup,
     refs: &BundleRefs,
-    render: &mut dyn FnMut(&str, &tera::Context) -> Result<(), ReportError>,
+    render: &mut Render<'_>,
 ) -> Result<(), ReportError> {
     let mut context = tera::Context::new();
     context.insert(
@@ -235,27 +239,52 @@ fn render_group(
         },
     );
     render(GROUP_NAME, &context)?;
-    let slices = group.members.len().div_ceil(MEMBERS_AT_ONCE);
-    let members = || group.members.chunks(MEMBERS_AT_ONCE).enumerate();
-    for (i, members) in members() {
-        let mut slice = tera::Context::new();
-        slice.insert("members", members);
-        slice.insert("more", &(i + 1 < slices));
-        render(SUBJECTS_NAME, &slice)?;
-    }
+    let members = &group.members;
+    render_slices(
+        render,
+        SUBJECTS_NAME,
+        "members",
+        members,
+        MEMBERS_AT_ONCE,
+        |m| m,
+    )?;
     render(GROUP_MIDDLE_NAME, &context)?;
-    for (i, members) in members() {
-        let linked: Vec<Linked> = (members.iter())
+    let linked = |members: &[GroupMember]| -> Vec<Linked> {
+        (members.iter())
             .map(|m| Linked {
                 evidence: m.references.iter().map(|r| refs.link(r)).collect(),
             })
-            .collect();
-        let mut slice = tera::Context::new();
-        slice.insert("members", &linked);
-        slice.insert("more", &(i + 1 < slices));
-        render(EVIDENCE_NAME, &slice)?;
-    }
+            .collect()
+    };
+    render_slices(
+        render,
+        EVIDENCE_NAME,
+        "members",
+        members,
+        MEMBERS_AT_ONCE,
+        linked,
+    )?;
     render(GROUP_END_NAME, &context)
+}
+
+/// Renders `name` once per slice of `items`, `at_once` at a time: its context holds the slice
+/// (as `view` makes it) under `key`, and `more` when slices follow.
+fn render_slices<'a, T, V: Serialize>(
+    render: &mut Render<'_>,
+    name: &str,
+    key: &'static str,
+    items: &'a [T],
+    at_once: usize,
+    view: impl Fn(&'a [T]) -> V,
+) -> Result<(), ReportError> {
+    let slices = items.len().div_ceil(at_once);
+    for (i, slice) in items.chunks(at_once).enumerate() {
+        let mut context = tera::Context::new();
+        context.insert(key, &view(slice));
+        context.insert("more", &(i + 1 < slices));
+        render(name, &context)?;
+    }
+    Ok(())
 }
 
 /// The page's templates, split at their markers. Where a marker stands, the text before it ends
