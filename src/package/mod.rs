@@ -179,9 +179,8 @@ fn documents<'a>(
     let mut entries = vec![
         generated(REPORT_PDF, 0, move |out| {
             let _turn = one_report_at_a_time.lock();
-            let pdf = report::pdf::render(model())?;
-            out.write_all(&pdf.bytes).map_err(io(REPORT_PDF))?;
-            let _ = rendered.pdf.set((pdf.pages, pdf.bytes.len()));
+            let pdf = report::pdf::render_to(model(), out)?;
+            let _ = rendered.pdf.set((pdf.pages, pdf.bytes as usize));
             Ok(())
         }),
         generated(FINDINGS_JSON, 1, move |out| {

@@ -31,8 +31,7 @@ fn rights(r: &AccessRow) -> [Cell; 3] {
 
 pub(super) fn access_section(flow: &mut Flow, view: &AccessView) {
     flow.heading("Access review: who can reach ePHI", 1);
-    flow.anchors
-        .insert(view.anchor.clone(), flow.pages.len() - 1);
+    flow.anchors.insert(view.anchor.clone(), flow.page_index());
     flow.paragraph(&view.intro, BODY);
     for a in &view.accounts {
         if !a.heading.is_empty() {

@@ -1,20 +1,18 @@
 //! `report.pdf` for the archive: PDF/A-2b identification (XMP metadata with `pdfaid` part 2,
 //! conformance B, title, language and dates; an sRGB output intent from assets/icc; `/Lang`;
-//! printable link annotations; no PDF/X keys) and the deterministic serialisation through lopdf.
+//! printable link annotations, which `document.rs` writes; no PDF/X keys) and the document
+//! information.
 //!
-//! Determinism: printpdf writes a random trailer /ID and its own document information; both are
-//! replaced here by values derived from the report (the snapshot digest and the generation
-//! time, never the clock), so the same inputs give the same bytes.
+//! Determinism: the file's /ID and dates are derived from the report (the snapshot digest and
+//! the generation time, never the clock), so the same inputs give the same bytes.
 //!
 //! Conformance is identified, not certified: the checks the tests run are poppler's (`pdffonts`,
-//! `pdfinfo`) and the structure read back with lopdf; no PDF/A validator runs here.
+//! `pdfinfo`, `pdftotext`); no PDF/A validator runs here.
 
-use lopdf::{Dictionary, Object, Stream, StringFormat};
-use printpdf::{PdfDocument, PdfSaveOptions};
 use sha2::{Digest, Sha256};
 
 use super::super::model::ReportModel;
-use super::super::ReportError;
+use super::file::{text, File, Id};
 
 /// The document's language (the report is written in English).
 pub(super) const LANGUAGE: &str = "en";
@@ -46,126 +44,58 @@ impl Identity {
             id_seed: format!("{}|{}", c.digest, c.generated_at),
         }
     }
-}
 
-/// The finished file: printpdf's document with the archive identification added. The
-/// document's pages are dropped as soon as lopdf holds their content streams.
-pub(super) fn serialise(doc: PdfDocument, id: &Identity) -> Result<Vec<u8>, ReportError> {
-    let options = PdfSaveOptions {
-        optimize: true,
-        subset_fonts: false,
-        secure: true,
-        image_optimization: None,
-    };
-    let mut warnings = Vec::new();
-    let mut pdf = doc.to_lopdf_document(&options, &mut warnings);
-    drop(doc);
-    pdf.version = "1.7".to_string();
-    let digest = Sha256::digest(id.id_seed.as_bytes());
-    let file_id = Object::String(digest[..16].to_vec(), StringFormat::Hexadecimal);
-    pdf.trailer
-        .set("ID", Object::Array(vec![file_id.clone(), file_id]));
-
-    let info = info_dictionary(id);
-    let info_id = pdf.add_object(info);
-    pdf.trailer.set("Info", Object::Reference(info_id));
-
-    let mut metadata = Stream::new(
-        Dictionary::from_iter(vec![
-            ("Type", Object::Name(b"Metadata".to_vec())),
-            ("Subtype", Object::Name(b"XML".to_vec())),
-        ]),
-        xmp(id).into_bytes(),
-    );
-    // PDF/A: the metadata stays readable without a filter.
-    metadata.allows_compression = false;
-    let metadata_id = pdf.add_object(metadata);
-    let icc = Stream::new(
-        Dictionary::from_iter(vec![("N", Object::Integer(3))]),
-        SRGB_ICC.to_vec(),
-    );
-    let icc_id = pdf.add_object(icc);
-    let intent = Dictionary::from_iter(vec![
-        ("Type", Object::Name(b"OutputIntent".to_vec())),
-        ("S", Object::Name(b"GTS_PDFA1".to_vec())),
-        ("OutputConditionIdentifier", text("sRGB IEC61966-2.1")),
-        ("Info", text("sRGB IEC61966-2.1")),
-        ("RegistryName", text("http://www.color.org")),
-        ("DestOutputProfile", Object::Reference(icc_id)),
-    ]);
-
-    let root = pdf
-        .trailer
-        .get(b"Root")
-        .and_then(Object::as_reference)
-        .map_err(|e| ReportError::Pdf(format!("no catalog: {e}")))?;
-    let catalog = pdf
-        .get_object_mut(root)
-        .and_then(Object::as_dict_mut)
-        .map_err(|e| ReportError::Pdf(format!("no catalog: {e}")))?;
-    catalog.set("Metadata", Object::Reference(metadata_id));
-    catalog.set(
-        "OutputIntents",
-        Object::Array(vec![Object::Dictionary(intent)]),
-    );
-    catalog.set("Lang", text(LANGUAGE));
-    // printpdf writes the page mode as a string; it is a name.
-    if let Ok(Object::String(mode, _)) = catalog.get(b"PageMode") {
-        let mode = mode.clone();
-        catalog.set("PageMode", Object::Name(mode));
-    }
-    printable_annotations(&mut pdf);
-    pdf.prune_objects();
-    pdf.renumber_objects();
-    pdf.compress();
-    let mut bytes = Vec::new();
-    pdf.save_to(&mut bytes)
-        .map_err(|e| ReportError::Pdf(e.to_string()))?;
-    Ok(bytes)
-}
-
-/// PDF/A: every annotation is printed (flag 4) and never hidden.
-fn printable_annotations(pdf: &mut lopdf::Document) {
-    for object in pdf.objects.values_mut() {
-        let Ok(dict) = object.as_dict_mut() else {
-            continue;
-        };
-        if let Ok(Object::Array(annots)) = dict.get_mut(b"Annots") {
-            for annot in annots {
-                if let Object::Dictionary(a) = annot {
-                    a.set("F", Object::Integer(4));
-                }
-            }
-        }
+    /// The trailer's /ID: both halves the same, as the document is never updated in place.
+    pub(super) fn file_id(&self) -> String {
+        let digest = Sha256::digest(self.id_seed.as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02X}")).collect();
+        format!("/ID[<{hex}><{hex}>]")
     }
 }
 
-/// A text string: literal when ASCII, else UTF-16BE with its byte-order mark.
-fn text(s: &str) -> Object {
-    if s.is_ascii() {
-        return Object::String(s.as_bytes().to_vec(), StringFormat::Literal);
-    }
-    let mut bytes = vec![0xfe, 0xff];
-    for unit in s.encode_utf16() {
-        bytes.extend_from_slice(&unit.to_be_bytes());
-    }
-    Object::String(bytes, StringFormat::Hexadecimal)
+/// The identification, written: the information dictionary's number and the catalog's own
+/// entries (metadata, output intent, language).
+pub(super) struct Identified {
+    pub info: Id,
+    pub catalog: String,
+}
+
+/// Writes the XMP metadata (uncompressed, as PDF/A asks), the sRGB profile and the information
+/// dictionary.
+pub(super) fn identify(file: &mut File<'_>, id: &Identity) -> std::io::Result<Identified> {
+    let metadata = file.reserve();
+    file.raw_stream(metadata, "/Type/Metadata/Subtype/XML", xmp(id).as_bytes())?;
+    let icc = file.add_stream("/N 3", SRGB_ICC)?;
+    let info = file.add(&info_dictionary(id))?;
+    let intent = format!(
+        "<</Type/OutputIntent/S/GTS_PDFA1/OutputConditionIdentifier{name}/Info{name}/RegistryName{registry}/DestOutputProfile {icc}>>",
+        name = text("sRGB IEC61966-2.1"),
+        registry = text("http://www.color.org"),
+    );
+    Ok(Identified {
+        info,
+        catalog: format!(
+            "/Metadata {metadata}/OutputIntents[{intent}]/Lang{}",
+            text(LANGUAGE)
+        ),
+    })
 }
 
 /// The information dictionary: the same facts as the XMP, and nothing PDF/X.
-fn info_dictionary(id: &Identity) -> Dictionary {
-    let mut info = Dictionary::from_iter(vec![
-        ("Title", text(&id.title)),
-        ("Author", text("phi-audit")),
-        ("Subject", text(&id.subject)),
-        ("Creator", text(&id.tool)),
-        ("Producer", text(&format!("{} (printpdf)", id.tool))),
-    ]);
+fn info_dictionary(id: &Identity) -> String {
+    let mut info = format!(
+        "<</Title{}/Author{}/Subject{}/Creator{}/Producer{}",
+        text(&id.title),
+        text("phi-audit"),
+        text(&id.subject),
+        text(&id.tool),
+        text(&id.tool),
+    );
     if let Some(t) = id.generated {
         let date = text(&t.format("D:%Y%m%d%H%M%S+00'00'").to_string());
-        info.set("CreationDate", date.clone());
-        info.set("ModDate", date);
+        info.push_str(&format!("/CreationDate{date}/ModDate{date}"));
     }
+    info.push_str(">>");
     info
 }
 
@@ -207,7 +137,7 @@ fn xmp(id: &Identity) -> String {
    <xmp:CreatorTool>{tool}</xmp:CreatorTool>
 {dates}  </rdf:Description>
   <rdf:Description rdf:about="" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">
-   <pdf:Producer>{tool} (printpdf)</pdf:Producer>
+   <pdf:Producer>{tool}</pdf:Producer>
   </rdf:Description>
  </rdf:RDF>
 </x:xmpmeta>
@@ -241,10 +171,11 @@ mod tests {
         assert!(x.contains("A &amp; &lt;B&gt;"));
         assert!(x.contains("<xmp:CreateDate>2026-10-02T09:00:00+00:00</xmp:CreateDate>"));
         let info = info_dictionary(&id);
-        assert!(info.get(b"GTS_PDFXVersion").is_err());
-        assert_eq!(
-            info.get(b"CreationDate").unwrap().as_str().unwrap(),
-            b"D:20261002090000+00'00'"
+        assert!(!info.contains("GTS_PDFX"), "{info}");
+        assert!(
+            info.contains("/CreationDate(D:20261002090000+00'00')"),
+            "{info}"
         );
+        assert!(info.contains("/Title(A & <B>)"), "{info}");
     }
 }

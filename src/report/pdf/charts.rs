@@ -1,5 +1,5 @@
-//! The pictures of report.pdf (`report::charts`), drawn as vector shapes with printpdf
-//! operations: filled rectangles and hatch lines (no images), the statuses told apart by
+//! The pictures of report.pdf (`report::charts`), drawn as vector shapes
+//! (`Draw` operations): filled rectangles and hatch lines (no images), the statuses told apart by
 //! pattern (fail hatched, error cross-hatched, excepted dotted, pass plain, not applicable
 //! white) as well as colour, and every number printed as text in or beside its shape. The
 //! geometry is the model's (view box units), scaled to the page width.
@@ -67,65 +67,26 @@ fn on(status: &str, size: f32) -> Style {
     }
 }
 
-fn rgb((r, g, b): (f32, f32, f32)) -> Color {
-    Color::Rgb(Rgb {
-        r,
-        g,
-        b,
-        icc_profile: None,
-    })
-}
-
-fn point(x: f32, y: f32) -> LinePoint {
-    LinePoint {
-        p: Point { x: Pt(x), y: Pt(y) },
-        bezier: false,
-    }
-}
-
-fn rect_fill(page: &mut PageOps, [x, y, w, h]: [f32; 4], colour: (f32, f32, f32)) {
-    page.graphics.push(Op::SetFillColor { col: rgb(colour) });
-    page.graphics.push(Op::DrawRectangle {
-        rectangle: Rect {
-            x: Pt(x),
-            y: Pt(y),
-            width: Pt(w),
-            height: Pt(h),
-            mode: Some(PaintMode::Fill),
-            winding_order: None,
-        },
-    });
+fn rect_fill(page: &mut PageOps, area: [f32; 4], colour: (f32, f32, f32)) {
+    page.graphics.push(Draw::Fill(colour));
+    page.graphics.push(Draw::Rect(area));
 }
 
 fn segment(page: &mut PageOps, from: (f32, f32), to: (f32, f32), width: f32, grey: f32) {
-    page.graphics.push(Op::SetOutlineColor {
-        col: rgb((grey, grey, grey)),
-    });
-    page.graphics
-        .push(Op::SetOutlineThickness { pt: Pt(width) });
-    page.graphics.push(Op::DrawLine {
-        line: Line {
-            points: vec![point(from.0, from.1), point(to.0, to.1)],
-            is_closed: false,
-        },
+    page.graphics.push(Draw::Stroke((grey, grey, grey)));
+    page.graphics.push(Draw::Width(width));
+    page.graphics.push(Draw::Path {
+        points: vec![from, to],
+        closed: false,
     });
 }
 
 fn outline(page: &mut PageOps, [x, y, w, h]: [f32; 4], grey: f32) {
-    page.graphics.push(Op::SetOutlineColor {
-        col: rgb((grey, grey, grey)),
-    });
-    page.graphics.push(Op::SetOutlineThickness { pt: Pt(0.4) });
-    page.graphics.push(Op::DrawLine {
-        line: Line {
-            points: vec![
-                point(x, y),
-                point(x + w, y),
-                point(x + w, y + h),
-                point(x, y + h),
-            ],
-            is_closed: true,
-        },
+    page.graphics.push(Draw::Stroke((grey, grey, grey)));
+    page.graphics.push(Draw::Width(0.4));
+    page.graphics.push(Draw::Path {
+        points: vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)],
+        closed: true,
     });
 }
 
@@ -371,10 +332,9 @@ mod tests {
             hatch(&mut page, area, 3.0, rising, 0.3);
             let mut lines = 0;
             for op in &page.graphics {
-                if let Op::DrawLine { line } = op {
+                if let Draw::Path { points, .. } = op {
                     lines += 1;
-                    for p in &line.points {
-                        let (x, y) = (p.p.x.0, p.p.y.0);
+                    for &(x, y) in points {
                         assert!((100.0 - 1e-3..=137.0 + 1e-3).contains(&x), "x {x}");
                         assert!((200.0 - 1e-3..=211.0 + 1e-3).contains(&y), "y {y}");
                     }

@@ -7,7 +7,7 @@ use crate::report::coverage::CoverageView;
 
 pub(super) fn coverage_section(flow: &mut Flow, coverage: &CoverageView) {
     flow.heading("164.312 coverage", 1);
-    let page = flow.pages.len() - 1;
+    let page = flow.page_index();
     flow.anchors.insert(coverage.anchor.clone(), page);
     flow.paragraph(&coverage.note, BODY);
     flow.paragraph(

@@ -9,7 +9,7 @@ pub(super) const TITLE: &str = "Appendix E: Collection and scope (chain of custo
 
 pub(super) fn custody_appendix(flow: &mut Flow, view: &CustodyView) {
     flow.heading(TITLE, 1);
-    let page = flow.pages.len() - 1;
+    let page = flow.page_index();
     flow.anchors.insert(CUSTODY_ANCHOR.to_string(), page);
     flow.paragraph(
         "Who collected the evidence this report rests on, with which options, and what the scope left out on whose authority, as recorded in snapshot.json.",

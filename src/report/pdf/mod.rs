@@ -1,24 +1,21 @@
-//! `report.pdf`: the auditor's document, laid out by hand with printpdf. Its fonts are DejaVu
-//! Sans, Sans Bold and Sans Mono, shipped in `assets/fonts/` and embedded as subsets
+//! `report.pdf`: the auditor's document, laid out by hand and written as it is laid out. Its fonts
+//! are DejaVu Sans, Sans Bold and Sans Mono, shipped in `assets/fonts/` and embedded as subsets
 //! (`fonts.rs`: widths, coverage, and the visible `<U+XXXX>` escape for what they lack); the
-//! PDF/A-2b identification (XMP, sRGB output intent, language) is `archive.rs`.
+//! PDF/A-2b identification (XMP, sRGB output intent, language) is `archive.rs`; the file's
+//! syntax is `file.rs` and its structure (pages, links, outline, fonts) `document.rs`.
 //!
 //! The layout is a small flow engine: paragraphs and tables are wrapped with the fonts' own
 //! character widths (columns never narrower than their widest word, long identifiers broken at
 //! `/`, `#` and the like); a table row that does not fit moves to the next page (a row taller
 //! than a page is split across pages) and the header row is repeated on every page. Every page
 //! gets a header (account, collection and generation times) and a footer (snapshot digest,
-//! "page X of Y"), added once the page count is known. Body pages are laid out first so the
-//! table of contents can give page numbers. The sections are child modules (`sections.rs` and
-//! one file per section of its own), which see the engine's private items.
+//! "page X of Y", the number added once the page count is known). Body pages are laid out and
+//! written first, so the table of contents can give page numbers; no page is held once the
+//! next has started, so memory does not grow with the document. The sections are child modules
+//! (`sections.rs` and one file per section of its own), which see the engine's private items.
 //!
-//! Determinism: printpdf puts a random /ID in the trailer, so the document is serialised through
-//! lopdf here with an /ID derived from the snapshot digest and the generation time.
-
-use printpdf::{
-    Color, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, Point, Pt, Rect,
-    Rgb, TextItem, TextMatrix,
-};
+//! Determinism: the same model gives the same bytes. Nothing is random and nothing reads the
+//! clock: the trailer's /ID derives from the snapshot digest and the generation time.
 
 use super::model::{
     thousands, BucketRow, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup,
@@ -34,6 +31,8 @@ mod archive;
 mod charts;
 mod coverage;
 mod custody;
+mod document;
+mod file;
 mod fonts;
 mod sections;
 mod unread;
@@ -51,7 +50,8 @@ const FONT_NOTE: &str = "Text in this PDF: it is set in DejaVu Sans and DejaVu S
 
 /// The rendered document.
 pub struct Pdf {
-    pub bytes: Vec<u8>,
+    /// The file's size.
+    pub bytes: u64,
     pub pages: usize,
 }
 
@@ -429,10 +429,37 @@ enum LinkTarget {
     Uri(String),
 }
 
+/// A drawing operation, painted below the page's text.
+#[derive(Debug, PartialEq)]
+enum Draw {
+    /// The fill colour (RGB, 0 to 1).
+    Fill((f32, f32, f32)),
+    /// The stroke colour.
+    Stroke((f32, f32, f32)),
+    /// The stroke width, in points.
+    Width(f32),
+    /// A filled rectangle: x, y, width, height.
+    Rect([f32; 4]),
+    /// A stroked line through `points`, back to the first when `closed`.
+    Path {
+        points: Vec<(f32, f32)>,
+        closed: bool,
+    },
+}
+
+/// A text operation: the font and colour hold until changed.
+enum Text {
+    Font(Font, f32),
+    Color((f32, f32, f32)),
+    /// Text at a baseline position, already printable in the current font.
+    Show(f32, f32, String),
+}
+
+/// One page while it is laid out; written to the file (and dropped) when the next one starts.
 #[derive(Default)]
 struct PageOps {
-    graphics: Vec<Op>,
-    text: Vec<Op>,
+    graphics: Vec<Draw>,
+    text: Vec<Text>,
     font: Option<(Font, u32)>,
     color: Option<(u32, u32, u32)>,
     links: Vec<([f32; 4], LinkTarget)>,
@@ -446,10 +473,7 @@ impl PageOps {
         let text = fonts::printable(text, style.font);
         let key = (style.font, (style.size * 100.0) as u32);
         if self.font != Some(key) {
-            self.text.push(Op::SetFont {
-                font: PdfFontHandle::External(printpdf::FontId(style.font.id().to_string())),
-                size: Pt(style.size),
-            });
+            self.text.push(Text::Font(style.font, style.size));
             self.font = Some(key);
         }
         let c = style.color;
@@ -459,120 +483,78 @@ impl PageOps {
             (c.2 * 1000.0) as u32,
         );
         if self.color != Some(ckey) {
-            self.text.push(Op::SetFillColor {
-                col: Color::Rgb(Rgb {
-                    r: c.0,
-                    g: c.1,
-                    b: c.2,
-                    icc_profile: None,
-                }),
-            });
+            self.text.push(Text::Color(c));
             self.color = Some(ckey);
         }
-        self.text.push(Op::SetTextMatrix {
-            matrix: TextMatrix::Translate(Pt(x), Pt(y)),
-        });
-        self.text.push(Op::ShowText {
-            items: vec![TextItem::Text(text)],
-        });
+        self.text.push(Text::Show(x, y, text));
     }
 
     fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32, grey: f32) {
-        self.graphics.push(Op::SetFillColor {
-            col: Color::Rgb(Rgb {
-                r: grey,
-                g: grey + 0.01,
-                b: grey + 0.02,
-                icc_profile: None,
-            }),
-        });
-        self.graphics.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: Pt(x),
-                y: Pt(y),
-                width: Pt(w),
-                height: Pt(h),
-                mode: Some(PaintMode::Fill),
-                winding_order: None,
-            },
-        });
+        self.graphics
+            .push(Draw::Fill((grey, grey + 0.01, grey + 0.02)));
+        self.graphics.push(Draw::Rect([x, y, w, h]));
     }
 
     fn hline(&mut self, x1: f32, x2: f32, y: f32, width: f32, grey: f32) {
-        self.graphics.push(Op::SetOutlineColor {
-            col: Color::Rgb(Rgb {
-                r: grey,
-                g: grey,
-                b: grey,
-                icc_profile: None,
-            }),
-        });
-        self.graphics
-            .push(Op::SetOutlineThickness { pt: Pt(width) });
-        self.graphics.push(Op::DrawLine {
-            line: Line {
-                points: vec![
-                    LinePoint {
-                        p: Point {
-                            x: Pt(x1),
-                            y: Pt(y),
-                        },
-                        bezier: false,
-                    },
-                    LinePoint {
-                        p: Point {
-                            x: Pt(x2),
-                            y: Pt(y),
-                        },
-                        bezier: false,
-                    },
-                ],
-                is_closed: false,
-            },
+        self.graphics.push(Draw::Stroke((grey, grey, grey)));
+        self.graphics.push(Draw::Width(width));
+        self.graphics.push(Draw::Path {
+            points: vec![(x1, y), (x2, y)],
+            closed: false,
         });
     }
 
-    /// The page's operations; links become annotations to `page_of(target)` (1-based).
-    fn into_ops(self, page_of: &dyn Fn(&LinkTarget) -> Option<usize>) -> Vec<Op> {
-        // Sized exactly: a report of a thousand pages holds every page's operations at once.
-        let mut ops =
-            Vec::with_capacity(self.graphics.len() + self.links.len() + self.text.len() + 2);
-        ops.extend(self.graphics);
-        for ([x, y, w, h], target) in &self.links {
-            let action = match target {
-                LinkTarget::Uri(uri) => Some(printpdf::Actions::Uri(uri.clone())),
-                _ => page_of(target).map(|page| {
-                    printpdf::Actions::Goto(printpdf::Destination::Xyz {
-                        page,
-                        left: None,
-                        top: None,
-                        zoom: None,
-                    })
-                }),
+    /// The page's content stream: the drawing, then the text. Glyphs are numbered by `used`
+    /// as they are first printed.
+    fn content(&self, used: &mut [fonts::Used; 3]) -> Vec<u8> {
+        use file::num;
+        let mut out = Vec::with_capacity(64 * (self.graphics.len() + self.text.len()));
+        let colour = |(r, g, b): (f32, f32, f32), op: &str| {
+            format!("{} {} {} {op}\n", num(r), num(g), num(b))
+        };
+        for draw in &self.graphics {
+            let op = match draw {
+                Draw::Fill(c) => colour(*c, "rg"),
+                Draw::Stroke(c) => colour(*c, "RG"),
+                Draw::Width(w) => format!("{} w\n", num(*w)),
+                Draw::Rect([x, y, w, h]) => {
+                    format!("{} {} {} {} re\nf\n", num(*x), num(*y), num(*w), num(*h))
+                }
+                Draw::Path { points, closed } => {
+                    let mut path = String::new();
+                    for (i, (x, y)) in points.iter().enumerate() {
+                        let op = if i == 0 { "m" } else { "l" };
+                        path.push_str(&format!("{} {} {op}\n", num(*x), num(*y)));
+                    }
+                    path.push_str(if *closed { "h\nS\n" } else { "S\n" });
+                    path
+                }
             };
-            if let Some(action) = action {
-                ops.push(Op::LinkAnnotation {
-                    link: printpdf::LinkAnnotation::new(
-                        Rect {
-                            x: Pt(*x),
-                            y: Pt(*y),
-                            width: Pt(*w),
-                            height: Pt(*h),
-                            mode: None,
-                            winding_order: None,
-                        },
-                        action,
-                        Some(printpdf::BorderArray::Solid([0.0, 0.0, 0.0])),
-                        None,
-                        None,
-                    ),
-                });
+            out.extend_from_slice(op.as_bytes());
+        }
+        if self.text.is_empty() {
+            return out;
+        }
+        out.extend_from_slice(b"BT\n");
+        let mut font = Font::Regular;
+        for text in &self.text {
+            match text {
+                Text::Font(f, size) => {
+                    font = *f;
+                    out.extend_from_slice(format!("/{} {} Tf\n", f.id(), num(*size)).as_bytes());
+                }
+                Text::Color(c) => out.extend_from_slice(colour(*c, "rg").as_bytes()),
+                Text::Show(x, y, s) => {
+                    out.extend_from_slice(
+                        format!("1 0 0 1 {} {} Tm\n", num(*x), num(*y)).as_bytes(),
+                    );
+                    used[font as usize].encode(s, &mut out);
+                    out.extend_from_slice(b" Tj\n");
+                }
             }
         }
-        ops.push(Op::StartTextSection);
-        ops.extend(self.text);
-        ops.push(Op::EndTextSection);
-        ops
+        out.extend_from_slice(b"ET\n");
+        out
     }
 }
 
@@ -584,20 +566,44 @@ struct TocEntry {
     page: usize,
 }
 
-struct Flow {
-    pages: Vec<PageOps>,
+/// Where a flow's finished pages go: the file (`document::Document`), or a list (the cover).
+trait PageSink {
+    fn page(&mut self, page: PageOps);
+}
+
+impl PageSink for Vec<PageOps> {
+    fn page(&mut self, page: PageOps) {
+        self.push(page);
+    }
+}
+
+/// What a flow leaves once its pages are gone: the headings and anchors, by page.
+struct Laid {
+    toc: Vec<TocEntry>,
+    /// Anchor → 0-based page of the flow, for links.
+    anchors: std::collections::BTreeMap<String, usize>,
+}
+
+/// Pages laid out one after another; each is handed to the sink as the next one starts.
+struct Flow<'s> {
+    current: PageOps,
+    /// Pages handed over before the current one.
+    done: usize,
+    sink: &'s mut dyn PageSink,
     y: f32,
     toc: Vec<TocEntry>,
     /// Space above and below the text of a table row.
     row_pad: f32,
-    /// Anchor → 0-based body page, for links.
+    /// Anchor → 0-based page, for links.
     anchors: std::collections::BTreeMap<String, usize>,
 }
 
-impl Flow {
-    fn new() -> Flow {
+impl<'s> Flow<'s> {
+    fn new(sink: &'s mut dyn PageSink) -> Flow<'s> {
         Flow {
-            pages: vec![PageOps::default()],
+            current: PageOps::default(),
+            done: 0,
+            sink,
             y: TOP,
             toc: Vec::new(),
             row_pad: CELL_PAD,
@@ -606,12 +612,27 @@ impl Flow {
     }
 
     fn page(&mut self) -> &mut PageOps {
-        self.pages.last_mut().expect("a page always exists")
+        &mut self.current
+    }
+
+    /// The current page's 0-based number in this flow.
+    fn page_index(&self) -> usize {
+        self.done
     }
 
     fn new_page(&mut self) {
-        self.pages.push(PageOps::default());
+        self.sink.page(std::mem::take(&mut self.current));
+        self.done += 1;
         self.y = TOP;
+    }
+
+    /// Hands over the last page.
+    fn finish(mut self) -> Laid {
+        self.sink.page(std::mem::take(&mut self.current));
+        Laid {
+            toc: self.toc,
+            anchors: self.anchors,
+        }
     }
 
     fn ensure(&mut self, height: f32) {
@@ -700,7 +721,7 @@ impl Flow {
             self.y -= 3.0;
         }
         if in_toc {
-            let page = self.pages.len() - 1;
+            let page = self.page_index();
             self.toc.push(TocEntry {
                 title: printable(text),
                 level,
@@ -864,7 +885,8 @@ impl Flow {
 }
 
 fn cover(model: &ReportModel) -> PageOps {
-    let mut flow = Flow::new();
+    let mut pages = Vec::new();
+    let mut flow = Flow::new(&mut pages);
     let c = &model.cover;
     flow.space(60.0);
     flow.paragraph("phi-audit evidence report", MUTED);
@@ -919,7 +941,8 @@ fn cover(model: &ReportModel) -> PageOps {
         "This document is part of an evidence bundle. MANIFEST.sha256 in the bundle lists the SHA-256 of every file; README.txt explains how to check it with standard tools. The raw API answers this report rests on are under evidence/.",
         MUTED,
     );
-    flow.pages.into_iter().next().expect("one page")
+    flow.finish();
+    pages.into_iter().next().expect("one page")
 }
 
 // Sized for the worst case (every entry a 15 pt level-1 line).
@@ -974,13 +997,11 @@ fn toc_pages(entries: &[TocEntry], first_body_page: usize) -> Vec<PageOps> {
     pages
 }
 
-fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, total: usize) {
+/// The running header (account, collection and generation times) and footer (snapshot digest)
+/// every page carries; the page's number is [`page_label`], written once the count is known.
+fn running_head(page: &mut PageOps, model: &ReportModel) {
     let c = &model.cover;
-    let small = Style {
-        font: Font::Regular,
-        size: 7.0,
-        color: (0.35, 0.35, 0.35),
-    };
+    let small = LABEL;
     let y_top = PAGE_H - 30.0;
     page.text_at(
         MARGIN_X,
@@ -1006,7 +1027,7 @@ fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, to
     page.text_at(PAGE_W - MARGIN_X - w, y_right, &printable(&right), small);
     page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_right - 5.0, 0.5, 0.6);
 
-    let y_bottom = 30.0;
+    let y_bottom = FOOTER_Y;
     page.hline(MARGIN_X, PAGE_W - MARGIN_X, y_bottom + 10.0, 0.5, 0.6);
     page.text_at(MARGIN_X, y_bottom, "snapshot digest", small);
     page.text_at(
@@ -1019,95 +1040,37 @@ fn add_running_header(page: &mut PageOps, model: &ReportModel, number: usize, to
             color: small.color,
         },
     );
+}
+
+/// The footer's "page X of Y", a content stream of its own.
+fn page_label(number: usize, total: usize) -> PageOps {
+    let mut page = PageOps::default();
     let label = format!("page {number} of {total}");
-    let w = small.font.text_width(&label, small.size);
-    page.text_at(PAGE_W - MARGIN_X - w, y_bottom, &label, small);
+    let w = LABEL.font.text_width(&label, LABEL.size);
+    page.text_at(PAGE_W - MARGIN_X - w, FOOTER_Y, &label, LABEL);
+    page
 }
 
-pub fn render(model: &ReportModel) -> Result<Pdf, ReportError> {
-    let body = sections::body(model);
+/// The running header's and footer's text.
+const LABEL: Style = Style {
+    font: Font::Regular,
+    size: 7.0,
+    color: (0.35, 0.35, 0.35),
+};
+
+/// The footer's baseline.
+const FOOTER_Y: f32 = 30.0;
+
+/// Writes report.pdf to `out` as it is laid out: each body page is written when the next one
+/// starts, then the cover and contents (which need the body's page numbers), then each page's
+/// number, the fonts and the document's structure.
+pub fn render_to(model: &ReportModel, out: &mut dyn std::io::Write) -> Result<Pdf, ReportError> {
+    let mut doc = document::Document::start(out, model)?;
+    let body = sections::body(model, &mut doc);
+    let mut front = vec![cover(model)];
     let toc_count = body.toc.len().div_ceil(TOC_PER_PAGE).max(1);
-    let first_body_page = 1 + toc_count;
-    let mut pages = vec![cover(model)];
-    pages.extend(toc_pages(&body.toc, first_body_page));
-    let toc = body.toc;
-    let anchors = body.anchors;
-    pages.extend(body.pages);
-    let total = pages.len();
-
-    // The document information and XMP metadata are written by archive::serialise.
-    let mut doc = PdfDocument::new("report");
-    let mut pdf_pages = Vec::with_capacity(total);
-    let page_of = |target: &LinkTarget| match target {
-        LinkTarget::BodyPage(p) => Some(p + first_body_page + 1),
-        LinkTarget::Anchor(a) => anchors.get(a).map(|p| p + first_body_page + 1),
-        LinkTarget::Uri(_) => None,
-    };
-    for (i, mut page) in pages.into_iter().enumerate() {
-        add_running_header(&mut page, model, i + 1, total);
-        pdf_pages.push(PdfPage::new(
-            printpdf::Mm(PAGE_W * 25.4 / 72.0),
-            printpdf::Mm(PAGE_H * 25.4 / 72.0),
-            page.into_ops(&page_of),
-        ));
-    }
-    embed_fonts(&mut doc, &pdf_pages)?;
-    doc.with_pages(pdf_pages);
-    // Outline (bookmarks) with fixed ids: printpdf's own ids are random.
-    for (i, entry) in toc.iter().enumerate() {
-        if entry.level == 1 {
-            doc.bookmarks.map.insert(
-                printpdf::PageAnnotId(format!("toc{i:05}")),
-                printpdf::PageAnnotation {
-                    name: entry.title.clone(),
-                    page: entry.page + first_body_page + 1,
-                },
-            );
-        }
-    }
-    let bytes = archive::serialise(doc, &archive::Identity::of(model))?;
-    Ok(Pdf {
-        bytes,
-        pages: total,
-    })
-}
-
-/// Registers, under each font's id, the subset of its face that the pages use.
-fn embed_fonts(doc: &mut PdfDocument, pages: &[PdfPage]) -> Result<(), ReportError> {
-    let mut used: std::collections::BTreeMap<String, std::collections::BTreeSet<char>> =
-        std::collections::BTreeMap::new();
-    for page in pages {
-        let mut current = None;
-        for op in &page.ops {
-            match op {
-                Op::SetFont {
-                    font: PdfFontHandle::External(id),
-                    ..
-                } => current = Some(id.0.clone()),
-                Op::ShowText { items } => {
-                    let Some(font) = &current else { continue };
-                    let set = used.entry(font.clone()).or_default();
-                    for item in items {
-                        if let TextItem::Text(text) = item {
-                            set.extend(text.chars());
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    for font in Font::ALL {
-        let Some(chars) = used.get(font.id()) else {
-            continue;
-        };
-        let parsed = fonts::subset(font, chars).map_err(ReportError::Pdf)?;
-        doc.resources.fonts.map.insert(
-            printpdf::FontId(font.id().to_string()),
-            printpdf::PdfFont::new(parsed),
-        );
-    }
-    Ok(())
+    front.extend(toc_pages(&body.toc, 1 + toc_count));
+    doc.finish(front, body, &archive::Identity::of(model))
 }
 
 #[cfg(test)]

@@ -109,7 +109,7 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup], unread: &unread::Unr
 
 fn control_detail(flow: &mut Flow, d: &ControlDetail, unread: &unread::Unread) {
     flow.heading_in_toc(&format!("{}: {}", d.id, d.title), 3, true);
-    let page = flow.pages.len() - 1;
+    let page = flow.page_index();
     flow.anchors.insert(d.anchor.clone(), page);
     flow.paragraph(
         &format!(
@@ -316,8 +316,8 @@ fn cut_line(text: &str, limit: usize) -> String {
     cut
 }
 
-pub(super) fn body(model: &ReportModel) -> Flow {
-    let mut flow = Flow::new();
+pub(super) fn body(model: &ReportModel, sink: &mut dyn PageSink) -> Laid {
+    let mut flow = Flow::new(sink);
     flow.heading("Executive summary", 1);
     // What an auditor must know first, then the pictures, then the counts.
     risk_summary(&mut flow, &model.risk);
@@ -340,7 +340,7 @@ pub(super) fn body(model: &ReportModel) -> Flow {
     changes_appendix(&mut flow, &model.changes);
     method_appendix(&mut flow, &model.method);
     super::custody::custody_appendix(&mut flow, &model.custody);
-    flow
+    flow.finish()
 }
 
 /// What needs attention first: each question with its answer and the subjects it names, linked
@@ -456,7 +456,7 @@ fn safeguard_sections(flow: &mut Flow, safeguards: &[SafeguardSection], unread: 
     for section in safeguards {
         if let Some(account) = &section.account {
             flow.heading(&format!("Account {} {}", account.id, account.name), 1);
-            let page = flow.pages.len() - 1;
+            let page = flow.page_index();
             flow.anchors.insert(account.anchor.clone(), page);
             flow.paragraph(
                 &format!(
@@ -520,7 +520,7 @@ fn keys_table(flow: &mut Flow, keys: &[KeyRow]) {
 fn policy_sections(flow: &mut Flow, policies: &[PolicySection]) {
     for policy in policies {
         flow.heading(&format!("Policy: {}", policy.name), 1);
-        let page = flow.pages.len() - 1;
+        let page = flow.page_index();
         flow.anchors.insert(policy.anchor.clone(), page);
         flow.heading("Attestation", 3);
         if let Some(a) = &policy.attestation {
@@ -620,7 +620,7 @@ fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
 
 fn exceptions_appendix(flow: &mut Flow, exceptions: &[ExceptionView]) {
     flow.heading("Appendix B: Risk exceptions", 1);
-    let page = flow.pages.len() - 1;
+    let page = flow.page_index();
     flow.anchors
         .insert(crate::report::risk::EXCEPTIONS_ANCHOR.to_string(), page);
     if exceptions.is_empty() {
@@ -658,7 +658,7 @@ fn exceptions_appendix(flow: &mut Flow, exceptions: &[ExceptionView]) {
 
 fn changes_appendix(flow: &mut Flow, changes: &ChangesView) {
     flow.heading("Appendix C: Configuration changes in the period", 1);
-    let page = flow.pages.len() - 1;
+    let page = flow.page_index();
     flow.anchors
         .insert(crate::report::risk::CHANGES_ANCHOR.to_string(), page);
     flow.paragraph(&changes.note, BODY);
@@ -730,7 +730,7 @@ fn method_appendix(flow: &mut Flow, method: &MethodView) {
 /// safeguard.
 fn organisation_summary(flow: &mut Flow, org: &OrganisationView) {
     flow.heading("Organisation summary", 1);
-    let page = flow.pages.len() - 1;
+    let page = flow.page_index();
     flow.anchors.insert(org.anchor.clone(), page);
     let name = if org.name.is_empty() {
         String::new()

@@ -111,7 +111,7 @@ impl Unread {
             return;
         }
         flow.heading("Evidence that could not be read", 2);
-        let page = flow.pages.len() - 1;
+        let page = flow.page_index();
         flow.anchors.insert(ANCHOR.to_string(), page);
         flow.paragraph(
             "These API answers could not be read, so every control that rests on them is error (not assessed, never counted as a pass) for these subjects. They are listed here once; each control's findings point here.",
