@@ -133,11 +133,19 @@ pub fn write(
         )));
     }
     let mut summary = write_atomically(out, |file| {
-        write_zip(file, &entries, &audit.findings, options)
+        write_zip(file, spill_dir(out), &entries, &audit.findings, options)
     })?;
     (summary.pdf_pages, summary.pdf_bytes) = rendered.pdf.get().copied().unwrap_or_default();
     summary.html_bytes = rendered.html_bytes.get().copied().unwrap_or_default();
     Ok(summary)
+}
+
+/// The bundle's directory, where compressed entries wait for their turn while it is written.
+fn spill_dir(out: &Path) -> &Path {
+    match out.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }
 
 /// What the workers leave for the closing summary, and the report model they share.

@@ -5,14 +5,16 @@
 //! entry order ([`crate::parallel::pipeline`]). Deflate at a fixed level gives the same bytes on
 //! any thread, so the bundle is the same bytes on one thread or many. The generated entries
 //! (the reports, OSCAL, findings) are started first, in the order the caller ranks them; what a
-//! worker holds between producing a batch and its copy is compressed, so memory does not grow
-//! with the evidence.
+//! worker holds between producing a batch and its copy is compressed, and past [`SPILL_AT`] it
+//! is held in an unnamed file beside the bundle ([`Spill`]), so memory grows with neither the
+//! evidence nor the findings: an organisation's OSCAL, findings and CSV, done while report.pdf
+//! (the bundle's first entry) is still being written, wait on disk.
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{BufWriter, Cursor, Read, Write};
-use std::path::PathBuf;
+use std::io::{BufReader, BufWriter, Cursor, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
@@ -92,8 +94,74 @@ impl<W: Write + ?Sized> Write for Hashing<'_, W> {
 
 /// A batch of entries as a worker leaves it: a zip of its own and each entry's SHA-256.
 struct Packed {
-    zip: Vec<u8>,
+    zip: Spill,
     digests: Vec<String>,
+}
+
+/// A packed batch moves from memory to a file once it is this large.
+const SPILL_AT: usize = 8 << 20;
+
+/// A worker's zip: in memory while it is small, then in an unnamed temporary file in the
+/// bundle's directory (removed by the system when closed, even if the run is killed).
+struct Spill {
+    memory: Cursor<Vec<u8>>,
+    file: Option<File>,
+    dir: PathBuf,
+}
+
+impl Spill {
+    fn new(dir: &Path) -> Spill {
+        Spill {
+            memory: Cursor::new(Vec::new()),
+            file: None,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn to_file(&mut self) -> std::io::Result<&mut File> {
+        let mut file = tempfile::tempfile_in(&self.dir)?;
+        file.write_all(self.memory.get_ref())?;
+        file.seek(SeekFrom::Start(self.memory.position()))?;
+        self.memory = Cursor::new(Vec::new());
+        Ok(self.file.insert(file))
+    }
+}
+
+impl Write for Spill {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(file) = &mut self.file {
+            return file.write(buf);
+        }
+        if self.memory.get_ref().len() + buf.len() > SPILL_AT {
+            return self.to_file()?.write(buf);
+        }
+        self.memory.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Seek for Spill {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        match &mut self.file {
+            Some(file) => file.seek(to),
+            None => self.memory.seek(to),
+        }
+    }
+}
+
+impl Read for Spill {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match &mut self.file {
+            Some(file) => file.read(buf),
+            None => self.memory.read(buf),
+        }
+    }
 }
 
 fn zip_error(name: &str) -> impl Fn(zip::result::ZipError) -> BundleError + '_ {
@@ -151,9 +219,9 @@ fn produce(entry: &Entry, out: &mut dyn Write, buffer: &mut [u8]) -> Result<Stri
     }
 }
 
-/// Renders, hashes and deflates `batch` into a zip of its own.
-fn pack(batch: &[Entry], options: SimpleFileOptions) -> Result<Packed, BundleError> {
-    let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
+/// Renders, hashes and deflates `batch` into a zip of its own, spilled to `dir` when large.
+fn pack(batch: &[Entry], options: SimpleFileOptions, dir: &Path) -> Result<Packed, BundleError> {
+    let mut zip = ZipWriter::new(Spill::new(dir));
     let mut buffer = vec![0u8; 1 << 16];
     let mut digests = Vec::with_capacity(batch.len());
     for entry in batch {
@@ -161,7 +229,7 @@ fn pack(batch: &[Entry], options: SimpleFileOptions) -> Result<Packed, BundleErr
             .map_err(zip_error(&entry.name))?;
         digests.push(produce(entry, &mut zip, &mut buffer)?);
     }
-    let zip = zip.finish().map_err(zip_error("bundle"))?.into_inner();
+    let zip = zip.finish().map_err(zip_error("bundle"))?;
     Ok(Packed { zip, digests })
 }
 
@@ -193,9 +261,10 @@ fn start_order(entries: &[Entry], batches: &[std::ops::Range<usize>]) -> Vec<usi
 }
 
 /// Writes `entries` (in their order), then MANIFEST.sha256 and, as asked, its signature and
-/// timestamp token.
+/// timestamp token. Large compressed entries wait for their turn in `spill_dir`.
 pub(super) fn write_zip(
     file: File,
+    spill_dir: &Path,
     entries: &[Entry],
     findings: &FindingsReport,
     options: &Options<'_>,
@@ -213,11 +282,11 @@ pub(super) fn write_zip(
         &batches,
         &start,
         options.threads,
-        |batch| pack(&entries[batch.clone()], entry_options),
+        |batch| pack(&entries[batch.clone()], entry_options, spill_dir),
         |i, packed| {
             let packed = packed?;
-            let mut archive =
-                ZipArchive::new(Cursor::new(packed.zip)).map_err(zip_error("bundle"))?;
+            let mut archive = ZipArchive::new(BufReader::with_capacity(1 << 16, packed.zip))
+                .map_err(zip_error("bundle"))?;
             for (k, (entry, digest)) in entries[batches[i].clone()]
                 .iter()
                 .zip(packed.digests)
