@@ -99,7 +99,7 @@ struct Packed {
 }
 
 /// A packed batch moves from memory to a file once it is this large.
-const SPILL_AT: usize = 8 << 20;
+const SPILL_AT: usize = 2 << 20;
 
 /// A worker's zip: in memory while it is small, then in an unnamed temporary file in the
 /// bundle's directory (removed by the system when closed, even if the run is killed).

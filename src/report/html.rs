@@ -31,6 +31,14 @@ const TEMPLATE: &str = include_str!("../../report-templates/report.html");
 const SECTIONS_MARKER: &str =
     "{#- The safeguard sections (safeguard.html) are rendered here, one at a time: html.rs. -#}";
 const TAIL_NAME: &str = "report-tail.html";
+/// Where Appendix A's rows go: the inventory has a row per bucket, rendered
+/// [`INVENTORY_AT_ONCE`] at a time from inventory-rows.html.
+const INVENTORY_MARKER: &str =
+    "{#- The inventory (inventory-rows.html) is rendered here, a slice at a time: html.rs. -#}";
+const INVENTORY_NAME: &str = "inventory-rows.html";
+const INVENTORY: &str = include_str!("../../report-templates/inventory-rows.html");
+const TAIL_END_NAME: &str = "report-tail-end.html";
+const INVENTORY_AT_ONCE: usize = 256;
 const SECTION_NAME: &str = "safeguard.html";
 const SECTION: &str = include_str!("../../report-templates/safeguard.html");
 const DETAILS_MARKER: &str =
@@ -132,7 +140,7 @@ struct Linked {
 pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, ReportError> {
     let tera = templates()?;
     // The largest parts of the page are in the context only while their part of the page is
-    // rendered: the pictures in the head, each section on its own, the inventory in the tail.
+    // rendered: the pictures in the head, each section on its own, the inventory a slice at a time.
     let mut context = tera::Context::from_serialize(model).map_err(template_error)?;
     let contents: Vec<_> = model.safeguards.iter().map(|s| s.contents()).collect();
     context.insert("contents", &contents);
@@ -151,8 +159,17 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     for section in &model.safeguards {
         render_section(section, &model.refs, &mut render)?;
     }
-    context.insert("inventory", &model.inventory);
     render(TAIL_NAME, &context)?;
+    let inventory = &model.inventory;
+    render_slices(
+        &mut render,
+        INVENTORY_NAME,
+        "rows",
+        inventory,
+        INVENTORY_AT_ONCE,
+        |rows| rows,
+    )?;
+    render(TAIL_END_NAME, &context)?;
     if counted.last != Some(b'\n') {
         (counted.write_all(b"\n")).map_err(|e| ReportError::Template(e.to_string()))?;
     }
@@ -297,6 +314,7 @@ fn templates() -> Result<tera::Tera, ReportError> {
     });
     let page = allow_script(TEMPLATE);
     let (head, tail) = split(TEMPLATE_NAME, &page, SECTIONS_MARKER)?;
+    let (tail, tail_end) = split(TEMPLATE_NAME, tail, INVENTORY_MARKER)?;
     let (head, after_charts) = split(TEMPLATE_NAME, head, CHARTS_MARKER)?;
     let (charts, charts_end) = split(CHARTS_NAME, CHARTS, MATRICES_MARKER)?;
     let (matrix, matrix_end) = split(MATRIX_NAME, MATRIX, ROWS_MARKER)?;
@@ -323,7 +341,9 @@ fn templates() -> Result<tera::Tera, ReportError> {
         (GROUP_END_NAME, group_end.trim_end()),
         (DETAIL_END_NAME, detail_end.trim_end()),
         (SECTION_END_NAME, section_end),
-        (TAIL_NAME, tail),
+        (TAIL_NAME, tail.trim_end()),
+        (INVENTORY_NAME, INVENTORY.trim_end()),
+        (TAIL_END_NAME, tail_end),
     ];
     for (name, text) in PARTIALS.iter().chain(templates.iter()) {
         tera.add_raw_template(name, text).map_err(template_error)?;

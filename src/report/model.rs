@@ -44,8 +44,8 @@ pub struct ReportModel {
     #[serde(skip)]
     pub safeguards: Vec<SafeguardSection>,
     pub policies: Vec<PolicySection>,
-    /// Not in the page's template context: report.html's tail, after the sections, is
-    /// rendered with it added (`report::html`).
+    /// Not in the page's template context: report.html renders its rows a slice at a time
+    /// (`report::html`).
     #[serde(skip)]
     pub inventory: Vec<BucketRow>,
     /// Who can reach each ePHI bucket (the access review).

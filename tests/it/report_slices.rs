@@ -1,5 +1,5 @@
 //! report.html renders its largest parts a slice at a time (src/report/html.rs): a heat map's
-//! rows, and a finding group's subjects and evidence. At the slices' edges the page must read as
+//! rows, a finding group's subjects and evidence, and the inventory's rows. At the slices' edges the page must read as
 //! if it were rendered whole: every finding named once, a separator between each two findings
 //! and none after the last. The sample is too small to reach an edge, so this renders a
 //! generated fleet whose largest group and heat map each take several slices.
@@ -10,7 +10,8 @@ use phi_audit::report::html;
 use phi_audit::report::model::{FindingGroup, ReportModel};
 
 const BUCKETS: usize = 1400;
-/// html.rs renders a group's findings 512 at a time and a matrix's rows 256 at a time.
+/// html.rs renders a group's findings 512 at a time, and a matrix's rows and the inventory's 256
+/// at a time.
 const MEMBERS_AT_ONCE: usize = 512;
 const ROWS_AT_ONCE: usize = 256;
 
@@ -58,7 +59,7 @@ fn row_reads_as_one(page: &str, group: &FindingGroup) {
 }
 
 #[test]
-fn slices_of_a_large_group_and_of_the_heat_map_read_as_one() {
+fn slices_of_a_large_group_the_heat_map_and_the_inventory_read_as_one() {
     let dir = tempfile::tempdir().unwrap();
     gen_fleet(dir.path(), &["--buckets", &BUCKETS.to_string()]);
     let audit = audit_of(dir.path(), "2026-10-02T00:00:00Z", None);
@@ -97,4 +98,24 @@ fn slices_of_a_large_group_and_of_the_heat_map_read_as_one() {
     for row in &heatmap.rows {
         assert!(drawn.contains(&format!("data-bucket=\"{}\"", row.bucket)));
     }
+
+    // Appendix A: every bucket once and in order, the table closed after the last row.
+    assert!(model.inventory.len() > 2 * ROWS_AT_ONCE);
+    let inventory = cell(&page, "id=\"appendix-inventory\"", "</section>");
+    assert_eq!(
+        inventory.matches("<tr data-row").count(),
+        model.inventory.len()
+    );
+    let mut from = 0;
+    for row in &model.inventory {
+        let name = format!("<td class=\"mono\">{}</td>", row.name);
+        let at = inventory[from..]
+            .find(&name)
+            .unwrap_or_else(|| panic!("{} is not listed, or not in order", row.name));
+        from += at + name.len();
+    }
+    assert!(
+        inventory.contains("</td></tr>\n    </tbody>\n  </table>\n"),
+        "the table ends after its last row"
+    );
 }

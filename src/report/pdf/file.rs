@@ -3,7 +3,7 @@
 //! here holds a page once it is written: report.pdf of 30,000 pages is written in the memory of
 //! one.
 //!
-//! Objects are written as text in the compact style PDF readers and lopdf share
+//! Objects are written as text in the compact style most PDF writers use
 //! (`/Type/Page/Parent 2 0 R`); streams other than the XMP metadata are Flate-compressed. An
 //! object is reserved (its number given out) before it is written, so a page can name its font
 //! or its parent before they exist.
