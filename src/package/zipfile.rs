@@ -118,7 +118,7 @@ impl Spill {
         }
     }
 
-    fn to_file(&mut self) -> std::io::Result<&mut File> {
+    fn spill(&mut self) -> std::io::Result<&mut File> {
         let mut file = tempfile::tempfile_in(&self.dir)?;
         file.write_all(self.memory.get_ref())?;
         file.seek(SeekFrom::Start(self.memory.position()))?;
@@ -133,7 +133,7 @@ impl Write for Spill {
             return file.write(buf);
         }
         if self.memory.get_ref().len() + buf.len() > SPILL_AT {
-            return self.to_file()?.write(buf);
+            return self.spill()?.write(buf);
         }
         self.memory.write(buf)
     }
