@@ -364,17 +364,15 @@ pub struct FindingGroup {
     pub control: String,
     pub reason: String,
     /// Evidence references as the bundle names them (`report::refs`), each file once: every
-    /// subject's own.
+    /// subject's own, or for a group of more than [`PDF_GROUP_LIMIT`] subjects those of the
+    /// ones report.pdf names (the first, in subject order), saying so. report.html links each
+    /// finding's own (`GroupMember::references`).
     pub evidence: String,
     pub subjects: Vec<String>,
     /// Each finding of the group, in subject order: its id (the HTML anchor) and its evidence.
     pub members: Vec<GroupMember>,
     /// What report.html's filters read from the row.
     pub facets: RowFacets,
-    /// For a group of more than [`PDF_GROUP_LIMIT`] subjects: the evidence of the ones the PDF
-    /// names (the first, in subject order), written as [`FindingGroup::evidence`] is.
-    #[serde(skip)]
-    pub named_evidence: String,
 }
 
 /// One finding of a [`FindingGroup`].
@@ -404,16 +402,15 @@ impl GroupMember {
 
 impl FindingGroup {
     /// Names the group's references as the bundle does (its evidence cell and the PDF's).
+    /// A group of ten thousand buckets would name ten thousand files: only the named ones' are
+    /// written.
     fn link(&mut self, refs: &BundleRefs) {
-        let all: Vec<Text> = (self.members.iter())
-            .flat_map(|m| m.references.iter().cloned())
-            .collect();
-        self.evidence = refs.compact(&all);
+        let named = &self.members[..self.members.len().min(PDF_GROUP_LIMIT)];
+        let references: Vec<&Text> = named.iter().flat_map(|m| &m.references).collect();
+        self.evidence = refs.compact(&references);
         if self.members.len() > PDF_GROUP_LIMIT {
-            let named: Vec<Text> = (self.members[..PDF_GROUP_LIMIT].iter())
-                .flat_map(|m| m.references.iter().cloned())
-                .collect();
-            self.named_evidence = refs.compact(&named);
+            self.evidence
+                .push_str(&format!(" (the first {PDF_GROUP_LIMIT})"));
         }
     }
 
@@ -686,7 +683,6 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                     subjects,
                     members,
                     facets,
-                    named_evidence: String::new(),
                 }
             },
         )
@@ -1163,7 +1159,6 @@ fn policy_sections(
                             subjects: vec![f.subject.to_string()],
                             members: vec![GroupMember::of(f)],
                             facets: RowFacets::of(&[f]),
-                            named_evidence: String::new(),
                         }
                     }))
                     .collect(),

@@ -76,15 +76,11 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup], unread: &unread::Unr
                 thousands(g.subjects.len())
             ),
         };
-        let evidence = match capped {
-            true => format!("{} (the first {PDF_GROUP_LIMIT})", g.named_evidence),
-            false => g.evidence.clone(),
-        };
         rows.push(vec![
             styled(g.status.to_uppercase(), status_style(&g.status)),
             cell(subjects),
             cell(g.reason.clone()),
-            cell(evidence),
+            cell(g.evidence.clone()),
         ]);
         if many {
             // Several names to a line across the page, instead of one per line in a column.

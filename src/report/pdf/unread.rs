@@ -62,10 +62,7 @@ impl Unread {
                     .entry((g.subjects.join(", "), g.evidence.clone()))
                     .or_insert_with(|| Entry {
                         subjects: g.subjects.clone(),
-                        evidence: match g.named_evidence.is_empty() {
-                            true => g.evidence.clone(),
-                            false => format!("{} (the first {PDF_GROUP_LIMIT})", g.named_evidence),
-                        },
+                        evidence: g.evidence.clone(),
                         causes: Vec::new(),
                         controls: Vec::new(),
                     });
