@@ -194,3 +194,78 @@ fn no_body_page_is_left_nearly_empty() {
     }
     assert!(short.is_empty(), "pages under a third full: {short:?}");
 }
+
+/// The page objects, in order, from the page tree (written as one flat list of `N 0 R`).
+fn page_objects(bytes: &str) -> Vec<String> {
+    let kids = bytes
+        .split("/Type/Pages/Count ")
+        .nth(1)
+        .and_then(|s| s.split("/Kids[").nth(1))
+        .and_then(|s| s.split(']').next())
+        .expect("a page tree");
+    kids.split(" R")
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .collect()
+}
+
+/// The cross-reference table points at every object, the outline names each major section on
+/// the page where its heading stands, and every internal link goes to a page of the document.
+#[test]
+fn outline_links_and_cross_references_point_where_they_should() {
+    let (_, pdf) = sample_pdf();
+    let raw = std::fs::read(pdf).unwrap();
+    let bytes = String::from_utf8_lossy(&raw).into_owned();
+    // Offsets are bytes: read the table from the raw file.
+    let xref = raw.windows(6).rposition(|w| w == b"\nxref\n").unwrap() + 1;
+    let table = String::from_utf8(raw[xref..].to_vec()).unwrap();
+    let count: usize = table.lines().nth(1).unwrap()[2..].parse().unwrap();
+    for (n, line) in table.lines().skip(3).take(count - 1).enumerate() {
+        let offset: usize = line[..10].parse().unwrap();
+        let head = format!("{} 0 obj\n", n + 1);
+        assert!(
+            raw[offset..].starts_with(head.as_bytes()),
+            "object {}",
+            n + 1
+        );
+    }
+
+    let pages = page_objects(&bytes);
+    assert_eq!(pages.len(), 68);
+    let page_of = |reference: &str| {
+        pages
+            .iter()
+            .position(|p| p == reference)
+            .unwrap_or_else(|| panic!("{reference} is not a page"))
+            + 1
+    };
+    // Outline items (the document information has a /Title too, without a destination).
+    let items: Vec<(&str, usize)> = bytes
+        .split("/Title(")
+        .skip(1)
+        .filter_map(|s| {
+            let (title, rest) = s.split_once(")/Dest[")?;
+            let dest = rest.split(" /XYZ").next()?;
+            Some((title, page_of(dest.trim_end_matches(" R"))))
+        })
+        .collect();
+    assert!(items.len() >= 10, "{items:?}");
+    for (title, page) in &items {
+        let n = page.to_string();
+        let text = poppler("pdftotext", &["-f", &n, "-l", &n], pdf);
+        let title = title.replace("\\(", "(").replace("\\)", ")");
+        assert!(
+            text.contains(&title),
+            "{title}: page {page} does not show it"
+        );
+    }
+    let gotos: Vec<&str> = bytes
+        .split("/S/GoTo/D[")
+        .skip(1)
+        .map(|s| s.split(" /XYZ").next().unwrap())
+        .collect();
+    assert!(gotos.len() >= 40);
+    for reference in gotos {
+        page_of(reference.trim_end_matches(" R"));
+    }
+}
