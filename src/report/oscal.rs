@@ -137,9 +137,14 @@ impl<'a> AssessmentResults<'a> {
         out.write_all(b",\n\"local-definitions\":")?;
         serde_json::to_writer(&mut *out, &header.local_definitions)?;
         out.write_all(b",\n\"results\":[")?;
-        // The result's fixed fields, without the closing brace, then the streamed arrays.
-        let result = serde_json::to_vec(&header.result)?;
-        out.write_all(&result[..result.len() - 1])?;
+        // The result's fixed fields (with its inventory, an item per bucket), without the
+        // closing brace, then the streamed arrays.
+        let mut open = AllButLast {
+            out: &mut *out,
+            held: None,
+        };
+        serde_json::to_writer(&mut open, &header.result)?;
+        debug_assert_eq!(open.held, Some(b'}'));
         self.write_observations(out, &plan)?;
         self.write_risks(out, &plan)?;
         self.write_findings(out, &plan)?;
@@ -1161,6 +1166,31 @@ struct Resource {
 struct Rlink {
     href: &'static str,
     media_type: &'static str,
+}
+
+/// Passes writes on but the last byte, which it holds back: a JSON object written through it
+/// stays open for the arrays streamed after its fields.
+struct AllButLast<'w> {
+    out: &'w mut dyn Write,
+    held: Option<u8>,
+}
+
+impl Write for AllButLast<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let Some((&last, rest)) = buf.split_last() else {
+            return Ok(0);
+        };
+        if let Some(held) = self.held.take() {
+            self.out.write_all(&[held])?;
+        }
+        self.out.write_all(rest)?;
+        self.held = Some(last);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 #[cfg(test)]
