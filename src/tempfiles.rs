@@ -79,6 +79,14 @@ pub fn removal_notice(temp: &Path) -> String {
     }
 }
 
+/// The directory `target` is in (`.` for a bare file name): where its temporaries go.
+pub fn dir_of(target: &Path) -> &Path {
+    match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
 /// Removes, in `target`'s directory, the temporaries for `target` of `kind` whose process no
 /// longer runs, and returns their paths (for the caller to report). The current process's own
 /// temporary, a live process's, and anything that is not what such a run creates (a directory
@@ -88,10 +96,7 @@ pub fn sweep_stale(target: &Path, kind: TempKind) -> io::Result<Vec<PathBuf>> {
     let Some(name) = target.file_name() else {
         return Ok(Vec::new());
     };
-    let dir = match target.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
+    let dir = dir_of(target);
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),

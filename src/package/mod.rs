@@ -30,7 +30,7 @@ use crate::diff::previous::ChangesSincePrevious;
 use crate::findings::FindingsReport;
 use crate::parallel::Threads;
 use crate::report;
-use crate::tempfiles::{sweep_stale, temp_path, TempKind};
+use crate::tempfiles::{dir_of, sweep_stale, temp_path, TempKind};
 pub use readme::README_POWERSHELL_CHECK;
 pub use zipfile::entry_time;
 use zipfile::{write_zip, Entry, Source};
@@ -133,19 +133,11 @@ pub fn write(
         )));
     }
     let mut summary = write_atomically(out, |file| {
-        write_zip(file, spill_dir(out), &entries, &audit.findings, options)
+        write_zip(file, dir_of(out), &entries, &audit.findings, options)
     })?;
     (summary.pdf_pages, summary.pdf_bytes) = rendered.pdf.get().copied().unwrap_or_default();
     summary.html_bytes = rendered.html_bytes.get().copied().unwrap_or_default();
     Ok(summary)
-}
-
-/// The bundle's directory, where compressed entries wait for their turn while it is written.
-fn spill_dir(out: &Path) -> &Path {
-    match out.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
 }
 
 /// What the workers leave for the closing summary, and the report model they share.

@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::model::ReportModel;
 use super::file::{text, File, Id};
+use crate::snapshot::hex;
 
 /// The document's language (the report is written in English).
 pub(super) const LANGUAGE: &str = "en";
@@ -47,9 +48,8 @@ impl Identity {
 
     /// The trailer's /ID: both halves the same, as the document is never updated in place.
     pub(super) fn file_id(&self) -> String {
-        let digest = Sha256::digest(self.id_seed.as_bytes());
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02X}")).collect();
-        format!("/ID[<{hex}><{hex}>]")
+        let id = hex(&Sha256::digest(self.id_seed.as_bytes())[..16]);
+        format!("/ID[<{id}><{id}>]")
     }
 }
 

@@ -67,27 +67,9 @@ fn on(status: &str, size: f32) -> Style {
     }
 }
 
-fn rect_fill(page: &mut PageOps, area: [f32; 4], colour: (f32, f32, f32)) {
-    page.graphics.push(Draw::Fill(colour));
-    page.graphics.push(Draw::Rect(area));
-}
-
-fn segment(page: &mut PageOps, from: (f32, f32), to: (f32, f32), width: f32, grey: f32) {
-    page.graphics.push(Draw::Stroke((grey, grey, grey)));
-    page.graphics.push(Draw::Width(width));
-    page.graphics.push(Draw::Path {
-        points: vec![from, to],
-        closed: false,
-    });
-}
-
 fn outline(page: &mut PageOps, [x, y, w, h]: [f32; 4], grey: f32) {
-    page.graphics.push(Draw::Stroke((grey, grey, grey)));
-    page.graphics.push(Draw::Width(0.4));
-    page.graphics.push(Draw::Path {
-        points: vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)],
-        closed: true,
-    });
+    let corners = vec![(x, y), (x + w, y), (x + w, y + h), (x, y + h)];
+    page.path(corners, true, 0.4, grey);
 }
 
 /// Lines of slope `+1` (`rising`) or `-1` every `step` points, clipped to the rectangle.
@@ -112,14 +94,14 @@ fn hatch(page: &mut PageOps, [x, y, w, h]: [f32; 4], step: f32, rising: bool, gr
                 (x + u, y + v)
             }
         };
-        segment(page, map(u0, v0), map(u1, v1), 0.6, grey);
+        page.path(vec![map(u0, v0), map(u1, v1)], false, 0.6, grey);
         offset += step;
     }
 }
 
 /// A status's pattern over a rectangle: fill, then hatch, cross-hatch or dots.
 fn pattern(page: &mut PageOps, area: [f32; 4], status: &str) {
-    rect_fill(page, area, fill_of(status));
+    page.rect(area, fill_of(status));
     match status {
         "fail" => hatch(page, area, 3.0, true, 0.25),
         "error" => {
@@ -132,7 +114,7 @@ fn pattern(page: &mut PageOps, area: [f32; 4], status: &str) {
             while dy + 0.9 < h {
                 let mut dx = 1.5;
                 while dx + 0.9 < w {
-                    rect_fill(page, [x + dx, y + dy, 0.9, 0.9], (0.2, 0.22, 0.3));
+                    page.rect([x + dx, y + dy, 0.9, 0.9], (0.2, 0.22, 0.3));
                     dx += 3.0;
                 }
                 dy += 3.0;
@@ -166,8 +148,7 @@ fn count_on(page: &mut PageOps, status: &str, centre_x: f32, y: f32, text: &str)
     let style = on(status, 6.5);
     if matches!(status, "error" | "excepted") {
         let w = style.font.text_width(text, style.size);
-        rect_fill(
-            page,
+        page.rect(
             [centre_x - w / 2.0 - 1.0, y - 1.6, w + 2.0, style.size + 1.0],
             (1.0, 1.0, 1.0),
         );

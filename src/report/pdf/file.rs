@@ -126,12 +126,21 @@ pub(super) fn deflate(data: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 /// A number as PDF writes it: at most three decimals, no exponent, no `-0`.
-pub(super) fn num(v: f32) -> String {
-    let rounded = (v * 1000.0).round() / 1000.0;
-    if rounded == 0.0 || !rounded.is_finite() {
-        return "0".to_string();
+pub(super) fn num(v: f32) -> Num {
+    Num(v)
+}
+
+/// [`num`]'s number, written when displayed.
+pub(super) struct Num(f32);
+
+impl std::fmt::Display for Num {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rounded = (self.0 * 1000.0).round() / 1000.0;
+        if rounded == 0.0 || !rounded.is_finite() {
+            return f.write_str("0");
+        }
+        write!(f, "{rounded}")
     }
-    format!("{rounded}")
 }
 
 /// A text string: literal when printable ASCII (with `\`, `(` and `)` escaped), else UTF-16BE
@@ -163,11 +172,11 @@ mod tests {
 
     #[test]
     fn numbers_are_short_and_never_negative_zero() {
-        assert_eq!(num(612.0), "612");
-        assert_eq!(num(0.1), "0.1");
-        assert_eq!(num(48.703125), "48.703");
-        assert_eq!(num(-0.0001), "0");
-        assert_eq!(num(-2.5), "-2.5");
+        assert_eq!(num(612.0).to_string(), "612");
+        assert_eq!(num(0.1).to_string(), "0.1");
+        assert_eq!(num(48.703125).to_string(), "48.703");
+        assert_eq!(num(-0.0001).to_string(), "0");
+        assert_eq!(num(-2.5).to_string(), "-2.5");
     }
 
     #[test]

@@ -208,10 +208,10 @@ impl Used {
 
     /// Appends `text` (already printable in this face) as the hex string of its glyph numbers.
     /// A character without a glyph, which `printable` never lets through, is `.notdef` (0).
-    pub(super) fn encode(&mut self, text: &str, out: &mut Vec<u8>) {
+    pub(super) fn encode(&mut self, text: &str, out: &mut String) {
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let face = face(self.font);
-        out.push(b'<');
+        out.push('<');
         for c in text.chars() {
             let code = match face.glyphs.get(&c) {
                 Some(&(gid, advance)) => *self.code.entry(gid).or_insert_with(|| {
@@ -221,10 +221,10 @@ impl Used {
                 None => 0,
             };
             for shift in [12, 8, 4, 0] {
-                out.push(HEX[usize::from(code >> shift) & 0xf]);
+                out.push(char::from(HEX[usize::from(code >> shift) & 0xf]));
             }
         }
-        out.push(b'>');
+        out.push('>');
     }
 
     /// Writes the face as a Type 0 font of the used glyphs (its subset embedded, its widths and
@@ -336,9 +336,9 @@ mod tests {
     #[test]
     fn glyphs_are_numbered_as_first_printed_and_so_are_the_subsets_ids() {
         let mut used = Used::new(Font::Regular);
-        let mut out = Vec::new();
+        let mut out = String::new();
         used.encode("Zoë Zoë", &mut out);
-        assert_eq!(out, b"<0001000200030004000100020003>".as_slice());
+        assert_eq!(out, "<0001000200030004000100020003>");
         let a = used.subset().unwrap();
         assert_eq!(a, used.subset().unwrap(), "the same glyphs, the same bytes");
         assert!(a.len() < 40_000, "{}", a.len());

@@ -74,6 +74,14 @@ impl Font {
 
     const ALL: [Font; 3] = [Font::Regular, Font::Bold, Font::Mono];
 
+    /// The font's place in [`Font::ALL`] (and in anything kept per font, in that order).
+    fn index(self) -> usize {
+        Font::ALL
+            .iter()
+            .position(|&f| f == self)
+            .expect("every font is in ALL")
+    }
+
     /// Advance width of `c` as printed, in thousandths of an em, from the embedded font itself
     /// (a character the font lacks is as wide as its `<U+XXXX>` escape).
     fn width(self, c: char) -> f32 {
@@ -489,72 +497,77 @@ impl PageOps {
         self.text.push(Text::Show(x, y, text));
     }
 
+    /// A filled rectangle (x, y, width, height).
+    fn rect(&mut self, area: [f32; 4], colour: (f32, f32, f32)) {
+        self.graphics.push(Draw::Fill(colour));
+        self.graphics.push(Draw::Rect(area));
+    }
+
+    /// A grey line `width` points wide through `points`, back to the first when `closed`.
+    fn path(&mut self, points: Vec<(f32, f32)>, closed: bool, width: f32, grey: f32) {
+        self.graphics.push(Draw::Stroke((grey, grey, grey)));
+        self.graphics.push(Draw::Width(width));
+        self.graphics.push(Draw::Path { points, closed });
+    }
+
     fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32, grey: f32) {
-        self.graphics
-            .push(Draw::Fill((grey, grey + 0.01, grey + 0.02)));
-        self.graphics.push(Draw::Rect([x, y, w, h]));
+        self.rect([x, y, w, h], (grey, grey + 0.01, grey + 0.02));
     }
 
     fn hline(&mut self, x1: f32, x2: f32, y: f32, width: f32, grey: f32) {
-        self.graphics.push(Draw::Stroke((grey, grey, grey)));
-        self.graphics.push(Draw::Width(width));
-        self.graphics.push(Draw::Path {
-            points: vec![(x1, y), (x2, y)],
-            closed: false,
-        });
+        self.path(vec![(x1, y), (x2, y)], false, width, grey);
     }
 
     /// The page's content stream: the drawing, then the text. Glyphs are numbered by `used`
     /// as they are first printed.
     fn content(&self, used: &mut [fonts::Used; 3]) -> Vec<u8> {
         use file::num;
-        let mut out = Vec::with_capacity(64 * (self.graphics.len() + self.text.len()));
-        let colour = |(r, g, b): (f32, f32, f32), op: &str| {
-            format!("{} {} {} {op}\n", num(r), num(g), num(b))
+        use std::fmt::Write;
+        // Writing to a String cannot fail: the results of `write!` are left unread.
+        let mut out = String::with_capacity(64 * (self.graphics.len() + self.text.len()));
+        let colour = |out: &mut String, (r, g, b): (f32, f32, f32), op: &str| {
+            let _ = writeln!(out, "{} {} {} {op}", num(r), num(g), num(b));
         };
         for draw in &self.graphics {
-            let op = match draw {
-                Draw::Fill(c) => colour(*c, "rg"),
-                Draw::Stroke(c) => colour(*c, "RG"),
-                Draw::Width(w) => format!("{} w\n", num(*w)),
+            match draw {
+                Draw::Fill(c) => colour(&mut out, *c, "rg"),
+                Draw::Stroke(c) => colour(&mut out, *c, "RG"),
+                Draw::Width(w) => {
+                    let _ = writeln!(out, "{} w", num(*w));
+                }
                 Draw::Rect([x, y, w, h]) => {
-                    format!("{} {} {} {} re\nf\n", num(*x), num(*y), num(*w), num(*h))
+                    let _ = writeln!(out, "{} {} {} {} re\nf", num(*x), num(*y), num(*w), num(*h));
                 }
                 Draw::Path { points, closed } => {
-                    let mut path = String::new();
                     for (i, (x, y)) in points.iter().enumerate() {
                         let op = if i == 0 { "m" } else { "l" };
-                        path.push_str(&format!("{} {} {op}\n", num(*x), num(*y)));
+                        let _ = writeln!(out, "{} {} {op}", num(*x), num(*y));
                     }
-                    path.push_str(if *closed { "h\nS\n" } else { "S\n" });
-                    path
+                    out.push_str(if *closed { "h\nS\n" } else { "S\n" });
                 }
-            };
-            out.extend_from_slice(op.as_bytes());
+            }
         }
         if self.text.is_empty() {
-            return out;
+            return out.into_bytes();
         }
-        out.extend_from_slice(b"BT\n");
+        out.push_str("BT\n");
         let mut font = Font::Regular;
         for text in &self.text {
             match text {
                 Text::Font(f, size) => {
                     font = *f;
-                    out.extend_from_slice(format!("/{} {} Tf\n", f.id(), num(*size)).as_bytes());
+                    let _ = writeln!(out, "/{} {} Tf", f.id(), num(*size));
                 }
-                Text::Color(c) => out.extend_from_slice(colour(*c, "rg").as_bytes()),
+                Text::Color(c) => colour(&mut out, *c, "rg"),
                 Text::Show(x, y, s) => {
-                    out.extend_from_slice(
-                        format!("1 0 0 1 {} {} Tm\n", num(*x), num(*y)).as_bytes(),
-                    );
-                    used[font as usize].encode(s, &mut out);
-                    out.extend_from_slice(b" Tj\n");
+                    let _ = writeln!(out, "1 0 0 1 {} {} Tm", num(*x), num(*y));
+                    used[font.index()].encode(s, &mut out);
+                    out.push_str(" Tj\n");
                 }
             }
         }
-        out.extend_from_slice(b"ET\n");
-        out
+        out.push_str("ET\n");
+        out.into_bytes()
     }
 }
 
