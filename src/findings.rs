@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
+pub mod store;
+
+pub use store::{FindingRef, Reference, SharedReference, Store};
+
 /// A list of names that every finding of a control carries alike (its safeguards, its
 /// policies): shared with the catalog's control, so a finding holds a reference-counted pointer
 /// instead of its own copy of each name.
@@ -273,42 +277,68 @@ fn no_account() -> Text {
 /// same id in every run, every bundle and every document (findings.json and .csv, OSCAL, the
 /// HTML anchors); a different account, subject or control gives another.
 pub fn finding_id(account: &str, subject: &str, control: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(account.as_bytes())
-        .chain_update([0])
-        .chain_update(subject.as_bytes())
-        .chain_update([0])
-        .chain_update(control.as_bytes())
-        .finalize();
-    let mut first = [0; 8];
-    first.copy_from_slice(&digest[..8]);
-    // Sixteen hex digits, leading zeros kept: the first eight bytes, most significant first.
-    format!("f-{:016x}", u64::from_be_bytes(first))
+    FindingId::of(account, subject, control).to_string()
+}
+
+/// A [`finding_id`] as its number: what a report keeps for each of hundreds of thousands of
+/// findings, written as the id (`f-` and 16 hex digits) where it is shown or serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FindingId(u64);
+
+impl FindingId {
+    pub fn of(account: &str, subject: &str, control: &str) -> FindingId {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(account.as_bytes())
+            .chain_update([0])
+            .chain_update(subject.as_bytes())
+            .chain_update([0])
+            .chain_update(control.as_bytes())
+            .finalize();
+        let mut first = [0; 8];
+        first.copy_from_slice(&digest[..8]);
+        FindingId(u64::from_be_bytes(first))
+    }
+}
+
+impl fmt::Display for FindingId {
+    /// Sixteen hex digits, leading zeros kept: the first eight bytes, most significant first.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "f-{:016x}", self.0)
+    }
+}
+
+impl Serialize for FindingId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// findings.json's member order for one finding: `id`, then the fields as declared. One
+/// definition for an owned [`Finding`] and a stored one ([`FindingRef`]), whose references are
+/// kept in parts.
+#[derive(Serialize)]
+struct Wire<'a, E> {
+    id: String,
+    subject: &'a str,
+    account: &'a str,
+    control: &'a str,
+    status: Status,
+    severity: Severity,
+    safeguards: &'a [String],
+    policies: &'a [String],
+    reason: &'a str,
+    evidence: E,
+    #[serde(skip_serializing_if = "Facts::is_empty")]
+    facts: &'a Facts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ephi: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ephi_basis: Option<&'a str>,
 }
 
 impl Serialize for Finding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        /// findings.json's member order: `id`, then the fields as declared.
-        #[derive(Serialize)]
-        struct Wire<'a> {
-            id: String,
-            subject: &'a str,
-            account: &'a str,
-            control: &'a str,
-            status: Status,
-            severity: Severity,
-            safeguards: &'a [String],
-            policies: &'a [String],
-            reason: &'a str,
-            evidence: &'a [Text],
-            #[serde(skip_serializing_if = "Facts::is_empty")]
-            facts: &'a Facts,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            ephi: Option<bool>,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            ephi_basis: Option<&'a str>,
-        }
         Wire {
             id: self.id(),
             subject: &self.subject,
@@ -600,7 +630,8 @@ pub struct FindingsReport {
     pub format: String,
     pub generated_at: String,
     pub snapshot: SnapshotRef,
-    pub findings: Vec<Finding>,
+    /// Every finding, compact ([`Store`]); serialised as the list of findings.
+    pub findings: Store,
     pub summary: Summary,
     /// Who changed bucket security in the review period (docs/findings-format.md, `changes`).
     #[serde(default)]
@@ -618,7 +649,7 @@ impl FindingsReport {
         let mut tally = Tally::default();
         tally.add(&findings);
         let mut report = FindingsReport::counted(generated_at, snapshot, &tally);
-        report.findings = findings;
+        report.findings = findings.into_iter().collect();
         report
     }
 
@@ -630,7 +661,7 @@ impl FindingsReport {
             format: FINDINGS_FORMAT.to_string(),
             generated_at,
             snapshot,
-            findings: Vec::new(),
+            findings: Store::default(),
             summary,
             changes: Timeline::default(),
             access_review: AccessReview::default(),

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::attest::{self, Administrative, AttestError, Attestation, ExceptionUse, RiskException};
 use crate::controls::{Catalog, CatalogError};
 use crate::evaluate::{self, EvaluateOptions};
-use crate::findings::{Finding, FindingsReport, Gate, Tally};
+use crate::findings::{Finding, FindingsReport, Gate, Store, Tally};
 use crate::snapshot::SnapshotError;
 
 pub use scope::{AccountResult, Judged, Organisation, Scope};
@@ -107,11 +107,10 @@ pub trait FindingSink {
     fn take(&mut self, findings: Vec<Finding>) -> std::io::Result<()>;
 }
 
-/// Keeps every finding in memory (what [`Audit::build`] does): the batches as they come, then
-/// one vector of exactly their length. A vector grown batch by batch holds up to twice its
-/// findings: 30 MB more than needed at 10,000 buckets, kept for the whole report.
+/// Keeps every finding in memory (what [`Audit::build`] does), compact: each batch is stored
+/// as it comes ([`Store`]) and dropped.
 #[derive(Default)]
-struct Kept(Vec<Vec<Finding>>);
+struct Kept(Store);
 
 impl FindingSink for Kept {
     fn open(&mut self, _: &Opening<'_>) -> std::io::Result<()> {
@@ -119,18 +118,8 @@ impl FindingSink for Kept {
     }
 
     fn take(&mut self, findings: Vec<Finding>) -> std::io::Result<()> {
-        self.0.push(findings);
+        findings.into_iter().for_each(|f| self.0.push(f));
         Ok(())
-    }
-}
-
-impl Kept {
-    fn into_findings(self) -> Vec<Finding> {
-        let mut all = Vec::with_capacity(self.0.iter().map(Vec::len).sum());
-        for batch in self.0 {
-            all.extend(batch);
-        }
-        all
     }
 }
 
@@ -169,7 +158,8 @@ impl Audit {
     pub fn build(root: &Path, judgement: &Judgement) -> Result<Audit, AuditError> {
         let mut kept = Kept::default();
         let mut audit = Audit::judge(root, judgement, &mut kept)?;
-        audit.findings.findings = kept.into_findings();
+        kept.0.finish();
+        audit.findings.findings = kept.0;
         Ok(audit)
     }
 

@@ -12,7 +12,7 @@
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::findings::{Access, AccessEntry, AccessReview, Finding};
+use crate::findings::{Access, AccessEntry, AccessReview};
 
 /// One (account, bucket, principal) whose access differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -77,12 +77,9 @@ impl<'a> AccessSide<'a> {
 
     /// Notes `finding`'s account in `accounts` when it is an identity finding (what
     /// [`AccessSide::of`] needs of a side's findings, gathered while they stream past).
-    pub fn note_identity(accounts: &mut BTreeSet<String>, finding: &Finding) {
-        if finding.control.starts_with("iam.")
-            && !finding.account.is_empty()
-            && !accounts.contains(&*finding.account)
-        {
-            accounts.insert(finding.account.to_string());
+    pub fn note_identity(accounts: &mut BTreeSet<String>, control: &str, account: &str) {
+        if control.starts_with("iam.") && !account.is_empty() && !accounts.contains(account) {
+            accounts.insert(account.to_string());
         }
     }
 
@@ -319,14 +316,14 @@ mod tests {
             "GetBucketPolicy failed with AccessDenied".into(),
         );
         // The new side reviewed the account: an identity finding was made for it.
-        let finding: Finding = serde_json::from_value(serde_json::json!({
+        let finding: crate::findings::Finding = serde_json::from_value(serde_json::json!({
             "id": "x", "subject": "account:111122223333", "account": "111122223333",
             "control": "iam.root-mfa-disabled", "status": "pass", "severity": "high",
             "safeguards": [], "policies": [], "reason": "", "evidence": []
         }))
         .unwrap();
         let mut accounts = BTreeSet::new();
-        AccessSide::note_identity(&mut accounts, &finding);
+        AccessSide::note_identity(&mut accounts, &finding.control, &finding.account);
         let diff = compare(
             &AccessSide::of(&old, &BTreeSet::new()),
             &AccessSide::of(&new, &accounts),

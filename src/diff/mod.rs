@@ -241,7 +241,11 @@ impl OldSide {
         let mut index = FindingIndex::default();
         let mut identity_accounts = BTreeSet::new();
         let head = bundle.stream_findings(&mut |_, finding| {
-            access::AccessSide::note_identity(&mut identity_accounts, &finding);
+            access::AccessSide::note_identity(
+                &mut identity_accounts,
+                &finding.control,
+                &finding.account,
+            );
             index.insert(&finding)
         })?;
         Ok(OldSide {
@@ -636,7 +640,11 @@ pub fn compare(old: &mut OldSide, new: NewSide<'_>) -> Result<BundleDiff, DiffEr
             // writes `snapshot` first, so there are none).
             let mut waiting = Vec::new();
             let head = bundle.stream_findings(&mut |snapshot, finding| {
-                access::AccessSide::note_identity(&mut identity_accounts, &finding);
+                access::AccessSide::note_identity(
+                    &mut identity_accounts,
+                    &finding.control,
+                    &finding.account,
+                );
                 match snapshot {
                     Some(s) => changes.visit(s.organization_id.is_some(), &finding),
                     None => waiting.push(finding),
@@ -666,12 +674,16 @@ pub fn compare(old: &mut OldSide, new: NewSide<'_>) -> Result<BundleDiff, DiffEr
             let mut changes = StatusChanges::new(old);
             let new_organisation = report.snapshot.organization_id.is_some();
             for finding in &report.findings {
-                changes.visit(new_organisation, finding);
+                changes.visit(new_organisation, &finding.to_finding());
             }
             let status_lists = changes.finish();
             let mut identity_accounts = BTreeSet::new();
             for finding in &report.findings {
-                access::AccessSide::note_identity(&mut identity_accounts, finding);
+                access::AccessSide::note_identity(
+                    &mut identity_accounts,
+                    finding.control(),
+                    finding.account(),
+                );
             }
             let access_changes = access::compare(
                 &access::AccessSide::of(&old.head.access_review, &old.identity_accounts),

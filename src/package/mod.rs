@@ -109,8 +109,10 @@ pub fn write(
     entries.extend(evidence_entries(audit));
     entries.extend(admin_entries(audit)?);
     // The administrative findings cite the catalog's policy definitions: carry the ones used.
-    let cites_catalog = (audit.findings.findings.iter())
-        .any(|f| (f.evidence.iter()).any(|e| e.starts_with(report::refs::CATALOG_PREFIX)));
+    let cites_catalog = (audit.findings.findings.iter()).any(|f| {
+        f.evidence()
+            .any(|e| e.starts_with(report::refs::CATALOG_PREFIX))
+    });
     if cites_catalog {
         entries.push(Entry {
             name: CATALOG_POLICIES.to_string(),

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::ephi_cell;
 use super::refs::{BundleRefs, EvidenceLink};
 use crate::audit::Audit;
-use crate::findings::{Access, AccessEntry, Finding, Status};
+use crate::findings::{Access, AccessEntry, FindingRef, Status, Store};
 
 /// The section's anchor.
 pub const ACCESS_ANCHOR: &str = "access-review";
@@ -152,25 +152,25 @@ pub(crate) fn via_label(via: &str) -> String {
 
 /// The identity findings of each (account, principal).
 struct Identity<'a> {
-    by_principal: BTreeMap<(&'a str, &'a str), Vec<&'a Finding>>,
+    by_principal: BTreeMap<(&'a str, &'a str), Vec<FindingRef<'a>>>,
     /// Accounts whose identity checks could not be made: the controls in error.
     unassessed: BTreeMap<&'a str, Vec<&'a str>>,
 }
 
 impl<'a> Identity<'a> {
-    fn of(findings: &'a [Finding]) -> Identity<'a> {
-        let mut by_principal: BTreeMap<_, Vec<&Finding>> = BTreeMap::new();
+    fn of(findings: &'a Store) -> Identity<'a> {
+        let mut by_principal: BTreeMap<_, Vec<FindingRef<'_>>> = BTreeMap::new();
         let mut unassessed: BTreeMap<_, Vec<&str>> = BTreeMap::new();
-        for f in findings
-            .iter()
-            .filter(|f| f.control.starts_with("iam.ephi-"))
-        {
-            if f.subject.starts_with("account:") {
-                if f.status == Status::Error {
-                    unassessed.entry(&*f.account).or_default().push(&f.control);
+        for f in (findings.iter()).filter(|f| f.control().starts_with("iam.ephi-")) {
+            if f.subject().starts_with("account:") {
+                if f.status() == Status::Error {
+                    unassessed
+                        .entry(f.account().as_str())
+                        .or_default()
+                        .push(f.control());
                 }
             } else {
-                (by_principal.entry((&*f.account, &*f.subject)))
+                (by_principal.entry((f.account().as_str(), f.subject().as_str())))
                     .or_default()
                     .push(f);
             }
@@ -193,11 +193,11 @@ fn row(entry: &AccessEntry, identity: &Identity, refs: &BundleRefs, buckets: &st
         .map(Vec::as_slice)
         .unwrap_or_default();
     let mut items: Vec<IdentityItem> = (findings.iter())
-        .filter(|f| !matches!(f.status, Status::Pass | Status::NotApplicable))
+        .filter(|f| !matches!(f.status(), Status::Pass | Status::NotApplicable))
         .map(|f| IdentityItem {
-            text: match f.status {
-                Status::Fail => short_label(&f.control).to_string(),
-                other => format!("{} ({})", short_label(&f.control), other.as_str()),
+            text: match f.status() {
+                Status::Fail => short_label(f.control()).to_string(),
+                other => format!("{} ({})", short_label(f.control()), other.as_str()),
             },
             anchor: f.id(),
         })
@@ -210,17 +210,17 @@ fn row(entry: &AccessEntry, identity: &Identity, refs: &BundleRefs, buckets: &st
     }
     let worst = findings
         .iter()
-        .map(|f| f.status)
+        .map(|f| f.status())
         .min_by_key(|s| status_rank(*s));
     let severity = (findings.iter())
-        .filter(|f| f.status == Status::Fail)
-        .map(|f| f.severity)
+        .filter(|f| f.status() == Status::Fail)
+        .map(|f| f.severity())
         .min();
     let mut specs: BTreeSet<&str> = BTreeSet::from([ACCESS_SPEC]);
     specs.extend(
         (findings.iter())
-            .filter(|f| f.status != Status::Pass)
-            .flat_map(|f| f.safeguards.iter().map(String::as_str)),
+            .filter(|f| f.status() != Status::Pass)
+            .flat_map(|f| f.safeguards().iter().map(String::as_str)),
     );
     AccessRow {
         principal: entry.principal.clone(),

@@ -311,19 +311,22 @@ fn heatmap(audit: &Audit) -> Matrix {
     let mut per_bucket: BTreeMap<(&str, &str), BTreeMap<String, StatusCounts>> = BTreeMap::new();
     let mut used_families: Vec<String> = Vec::new();
     for f in &audit.findings.findings {
-        let Some(bucket) = f.subject.strip_prefix("s3://") else {
+        let Some(bucket) = f.subject().strip_prefix("s3://") else {
             continue;
         };
-        let family = family_of.get(&*f.control).copied().unwrap_or("other");
+        let family = family_of
+            .get(f.control().as_str())
+            .copied()
+            .unwrap_or("other");
         if !used_families.iter().any(|u| u == family) {
             used_families.push(family.to_string());
         }
         per_bucket
-            .entry((&*f.account, bucket))
+            .entry((f.account().as_str(), bucket))
             .or_default()
             .entry(family.to_string())
             .or_default()
-            .add(f.status);
+            .add(f.status());
     }
     // Families in catalog order, then any other.
     let mut families: Vec<String> = Vec::new();

@@ -15,7 +15,7 @@ use super::model::{
 };
 use crate::audit::Audit;
 use crate::controls::specs::{Reach, Specification, SPECIFICATIONS};
-use crate::findings::{Finding, Status};
+use crate::findings::{FindingRef, Status};
 
 /// The anchor of the section.
 pub const COVERAGE_ANCHOR: &str = "coverage";
@@ -99,12 +99,13 @@ impl Verdict {
     /// The verdict of a specification from its findings: `technical` are the findings of the
     /// controls mapped to it, `administrative` those of the policies addressing it. "Met" is
     /// impossible while any of them is `fail` or `error`.
-    pub fn of(technical: &[&Finding], administrative: &[&Finding]) -> Verdict {
-        let any = |list: &[&Finding], status: Status| list.iter().any(|f| f.status == status);
+    pub fn of(technical: &[FindingRef<'_>], administrative: &[FindingRef<'_>]) -> Verdict {
+        let any =
+            |list: &[FindingRef<'_>], status: Status| list.iter().any(|f| f.status() == status);
         let admin_lapsed = any(administrative, Status::Fail) || any(administrative, Status::Error);
         let judged = technical
             .iter()
-            .any(|f| matches!(f.status, Status::Pass | Status::Excepted));
+            .any(|f| matches!(f.status(), Status::Pass | Status::Excepted));
         if any(technical, Status::Fail) {
             Verdict::NotMet
         } else if any(technical, Status::Error) {
@@ -115,10 +116,9 @@ impl Verdict {
             Verdict::MetWithExceptions
         } else if judged {
             Verdict::Met
-        } else if administrative
-            .iter()
-            .any(|f| &*f.control == "admin.attestation-missing" && f.status == Status::Pass)
-        {
+        } else if administrative.iter().any(|f| {
+            f.control().as_str() == "admin.attestation-missing" && f.status() == Status::Pass
+        }) {
             Verdict::Attested
         } else {
             Verdict::NotAssessedByTool
@@ -140,11 +140,11 @@ fn ephi_subjects(audit: &Audit) -> BTreeSet<(String, String)> {
 }
 
 /// A policy's attestation state, from its administrative findings (`policy:<name>`).
-fn attestation_state(findings: &[&Finding]) -> (String, bool) {
+fn attestation_state(findings: &[FindingRef<'_>]) -> (String, bool) {
     let failing = |control: &str, status: Status| {
         findings
             .iter()
-            .any(|f| &*f.control == control && f.status == status)
+            .any(|f| f.control().as_str() == control && f.status() == status)
     };
     if findings.is_empty() {
         ("not judged (no attestations file given)".to_string(), true)
@@ -157,7 +157,7 @@ fn attestation_state(findings: &[&Finding]) -> (String, bool) {
             "attested, document changed since approval".to_string(),
             true,
         )
-    } else if findings.iter().any(|f| f.status == Status::Error) {
+    } else if findings.iter().any(|f| f.status() == Status::Error) {
         ("attested, approval could not be verified".to_string(), true)
     } else {
         ("attested, current".to_string(), false)
@@ -169,21 +169,24 @@ impl CoverageView {
     pub(crate) fn build(audit: &Audit, controls: &[ControlInfo]) -> CoverageView {
         let ephi = ephi_subjects(audit);
         let findings = &audit.findings.findings;
-        let admin_of = |policy: &str| -> Vec<&Finding> {
+        let admin_of = |policy: &str| -> Vec<FindingRef<'_>> {
             let subject = format!("policy:{policy}");
-            findings.iter().filter(|f| *f.subject == *subject).collect()
+            findings
+                .iter()
+                .filter(|f| **f.subject() == *subject)
+                .collect()
         };
         let rows = SPECIFICATIONS
             .iter()
             .map(|spec| {
-                let technical: Vec<&Finding> = findings
+                let technical: Vec<FindingRef<'_>> = findings
                     .iter()
                     .filter(|f| {
-                        !f.control.starts_with("admin.")
-                            && f.safeguards.iter().any(|s| s == spec.id)
+                        !f.control().starts_with("admin.")
+                            && f.safeguards().iter().any(|s| s == spec.id)
                     })
                     .collect();
-                let policies: Vec<(String, Vec<&Finding>)> = audit
+                let policies: Vec<(String, Vec<FindingRef<'_>>)> = audit
                     .catalog
                     .policies
                     .iter()
@@ -212,8 +215,8 @@ impl CoverageView {
 fn coverage_row(
     spec: &Specification,
     controls: &[ControlInfo],
-    technical: &[&Finding],
-    policies: &[(String, Vec<&Finding>)],
+    technical: &[FindingRef<'_>],
+    policies: &[(String, Vec<FindingRef<'_>>)],
     ephi: &BTreeSet<(String, String)>,
 ) -> CoverageRow {
     let mapped: Vec<ControlRow> = controls
@@ -237,7 +240,7 @@ fn coverage_row(
             }
         })
         .collect();
-    let administrative: Vec<&Finding> = policies
+    let administrative: Vec<FindingRef<'_>> = policies
         .iter()
         .flat_map(|(_, f)| f.iter().copied())
         .collect();
@@ -245,7 +248,7 @@ fn coverage_row(
     let conclusion = conclusion(verdict, technical, &attestations, ephi, spec);
     let worst = [Status::Fail, Status::Error, Status::Excepted, Status::Pass]
         .into_iter()
-        .find(|s| technical.iter().any(|f| f.status == *s));
+        .find(|s| technical.iter().any(|f| f.status() == *s));
     CoverageRow {
         id: spec.id.to_string(),
         title: spec.title.to_string(),
@@ -267,18 +270,18 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The distinct subjects of `findings` with `status`.
-fn subjects_with<'a>(findings: &[&'a Finding], status: Status) -> BTreeSet<(&'a str, &'a str)> {
+fn subjects_with<'a>(findings: &[FindingRef<'a>], status: Status) -> BTreeSet<(&'a str, &'a str)> {
     findings
         .iter()
-        .filter(|f| f.status == status)
-        .map(|f| (&*f.account, &*f.subject))
+        .filter(|f| f.status() == status)
+        .map(|f| (f.account().as_str(), f.subject().as_str()))
         .collect()
 }
 
 /// The one-line conclusion: the verdict, then the numbers it rests on.
 fn conclusion(
     verdict: Verdict,
-    technical: &[&Finding],
+    technical: &[FindingRef<'_>],
     attestations: &[AttestationCell],
     ephi: &BTreeSet<(String, String)>,
     spec: &Specification,
@@ -288,9 +291,9 @@ fn conclusion(
         .filter(|a| a.lapsed)
         .map(|a| format!("{}: {}", a.policy, a.state.trim_start_matches("attested, ")))
         .collect();
-    let count = |status: Status| technical.iter().filter(|f| f.status == status).count();
+    let count = |status: Status| technical.iter().filter(|f| f.status() == status).count();
     let passing = subjects_with(technical, Status::Pass);
-    let controls: BTreeSet<&str> = technical.iter().map(|f| &*f.control).collect();
+    let controls: BTreeSet<&str> = technical.iter().map(|f| f.control().as_str()).collect();
     let errors = subjects_with(technical, Status::Error);
     let mut line = match verdict {
         Verdict::NotMet if count(Status::Fail) == 0 => format!(
@@ -353,11 +356,11 @@ fn conclusion(
 }
 
 /// "Not met: 55 failing findings on 20 subjects, 9 of them ePHI buckets; worst: <title> (3)".
-fn not_met(technical: &[&Finding], ephi: &BTreeSet<(String, String)>) -> String {
-    let failing: Vec<&Finding> = technical
+fn not_met(technical: &[FindingRef<'_>], ephi: &BTreeSet<(String, String)>) -> String {
+    let failing: Vec<FindingRef<'_>> = technical
         .iter()
         .copied()
-        .filter(|f| f.status == Status::Fail)
+        .filter(|f| f.status() == Status::Fail)
         .collect();
     let subjects = subjects_with(&failing, Status::Fail);
     let ephi_count = subjects
@@ -367,7 +370,7 @@ fn not_met(technical: &[&Finding], ephi: &BTreeSet<(String, String)>) -> String 
     // The worst control: highest severity, then most failing subjects, then its id.
     let mut per_control: BTreeMap<&str, (crate::findings::Severity, usize)> = BTreeMap::new();
     for f in &failing {
-        let entry = per_control.entry(&f.control).or_insert((f.severity, 0));
+        let entry = per_control.entry(f.control()).or_insert((f.severity(), 0));
         entry.1 += 1;
     }
     let worst = per_control

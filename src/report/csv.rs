@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::refs::BundleRefs;
 use crate::audit::{AccountResult, Audit, FindingSink, Opening};
 use crate::controls::Catalog;
-use crate::findings::{Finding, Status};
+use crate::findings::{Finding, FindingRef, Status, Store};
 
 /// `account` stays ninth so that the columns of files written before organisations keep their
 /// positions; the columns after it were added with the finding ids (docs/findings-format.md).
@@ -138,42 +138,42 @@ impl<W: Write> FindingsCsv<W> {
 
     /// The region of a subject: a bucket's (from its listing), a trail's (from its ARN); none
     /// for an account or a policy.
-    fn region_of<'f>(&'f self, f: &'f Finding) -> &'f str {
-        let regions = self.regions.get(&*f.account);
-        if let Some(region) = regions.and_then(|r| r.get(&*f.subject)) {
+    fn region_of<'f>(&'f self, f: FindingRef<'f>) -> &'f str {
+        let regions = self.regions.get(f.account().as_str());
+        if let Some(region) = regions.and_then(|r| r.get(f.subject().as_str())) {
             return region;
         }
-        match f.subject.strip_prefix("arn:") {
+        match f.subject().strip_prefix("arn:") {
             Some(arn) => arn.split(':').nth(2).unwrap_or(""),
             None => "",
         }
     }
 
-    fn row(&mut self, f: &Finding) -> io::Result<()> {
+    fn row(&mut self, f: FindingRef<'_>) -> io::Result<()> {
         let catalog = self.catalog.as_ref().expect("a catalog before any finding");
-        let control = catalog.get(&f.control);
-        let exception = f.facts.exception.as_deref();
+        let control = catalog.get(f.control());
+        let exception = f.facts().exception.as_deref();
         // What to do is given where there is something to do.
-        let remediation = match (control, f.status) {
+        let remediation = match (control, f.status()) {
             (Some(c), Status::Fail | Status::Error | Status::Excepted) => (
                 c.remediation.summary.clone(),
-                c.remediation.cli_for(&f.subject),
+                c.remediation.cli_for(f.subject()),
             ),
             _ => (String::new(), String::new()),
         };
-        let evidence = (f.evidence.iter().map(|r| self.refs.path(r)))
+        let evidence = (f.evidence().map(|r| self.refs.path(&r.to_string())))
             .collect::<Vec<_>>()
             .join(" ");
         let record = [
-            neutralise(&f.subject),
-            neutralise(&f.control),
-            f.status.as_str().to_string(),
-            f.severity.as_str().to_string(),
-            neutralise(&f.safeguards.join("; ")),
-            neutralise(&f.policies.join("; ")),
-            neutralise(&f.reason),
+            neutralise(f.subject()),
+            neutralise(f.control()),
+            f.status().as_str().to_string(),
+            f.severity().as_str().to_string(),
+            neutralise(&f.safeguards().join("; ")),
+            neutralise(&f.policies().join("; ")),
+            neutralise(f.reason()),
             neutralise(&evidence),
-            neutralise(&f.account),
+            neutralise(f.account()),
             f.id(),
             neutralise(control.map_or("", |c| c.title.as_str())),
             neutralise(self.region_of(f)),
@@ -181,7 +181,7 @@ impl<W: Write> FindingsCsv<W> {
             neutralise(exception.map_or("", |e| e.expires.as_str())),
             neutralise(&remediation.0),
             neutralise(&remediation.1),
-            ephi_cell(f.ephi).to_string(),
+            ephi_cell(f.ephi()).to_string(),
         ];
         self.writer.write_record(record)?;
         self.written += 1;
@@ -211,6 +211,7 @@ impl<W: Write> FindingSink for FindingsCsv<W> {
     }
 
     fn take(&mut self, findings: Vec<Finding>) -> io::Result<()> {
+        let findings: Store = findings.into_iter().collect();
         findings.iter().try_for_each(|f| self.row(f))
     }
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::audit::Scope;
-use crate::findings::Finding;
+use crate::findings::FindingRef;
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RowFacets {
@@ -32,21 +32,21 @@ fn list<'a>(values: impl Iterator<Item = &'a str>) -> String {
 impl RowFacets {
     /// The facets of a row listing `findings` (one finding group, or one bucket's findings);
     /// `ephi` is left for [`EphiIndex::facet`].
-    pub fn of(findings: &[&Finding]) -> RowFacets {
+    pub fn of(findings: &[FindingRef<'_>]) -> RowFacets {
         RowFacets {
-            status: list(findings.iter().map(|f| f.status.as_str())),
-            severity: list(findings.iter().map(|f| f.severity.as_str())),
+            status: list(findings.iter().map(|f| f.status().as_str())),
+            severity: list(findings.iter().map(|f| f.severity().as_str())),
             spec: list(
                 findings
                     .iter()
-                    .flat_map(|f| f.safeguards.iter().map(String::as_str)),
+                    .flat_map(|f| f.safeguards().iter().map(String::as_str)),
             ),
-            account: list(findings.iter().map(|f| &*f.account)),
+            account: list(findings.iter().map(|f| f.account().as_str())),
             ephi: String::new(),
             bucket: list(
                 findings
                     .iter()
-                    .filter_map(|f| f.subject.strip_prefix("s3://")),
+                    .filter_map(|f| f.subject().strip_prefix("s3://")),
             ),
         }
     }

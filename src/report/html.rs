@@ -269,7 +269,9 @@ fn render_group(
     let linked = |members: &[GroupMember]| -> Vec<Linked> {
         (members.iter())
             .map(|m| Linked {
-                evidence: m.references.iter().map(|r| refs.link(r)).collect(),
+                evidence: (m.references.iter())
+                    .map(|r| refs.link(&r.to_string()))
+                    .collect(),
             })
             .collect()
     };

@@ -45,7 +45,7 @@ impl<W: Write> FindingsJson<W> {
     }
 
     /// One finding, the next in the document's order.
-    pub fn finding(&mut self, finding: &Finding) -> io::Result<()> {
+    pub fn finding(&mut self, finding: &impl Serialize) -> io::Result<()> {
         let separator: &[u8] = if self.written == 0 { b"\n" } else { b",\n" };
         self.out.write_all(separator)?;
         self.out.write_all(b"    ")?;
@@ -245,7 +245,7 @@ mod tests {
         let mut json = FindingsJson::new(Vec::new(), report.generated_at.clone());
         json.head(&report.format, &report.snapshot).unwrap();
         for finding in &report.findings {
-            json.finding(finding).unwrap();
+            json.finding(&finding).unwrap();
         }
         String::from_utf8(json.finish(report).unwrap()).unwrap()
     }

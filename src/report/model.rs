@@ -19,7 +19,10 @@ use crate::audit::{Audit, Organisation, Scope};
 use crate::controls::policies::ORGANIZATION_FAMILY;
 use crate::controls::{placeholders_in, Catalog, POLICIES, SPECIFICATIONS};
 use crate::evaluate::names::mask_identifiers;
-use crate::findings::{Finding, FindingsReport, Severity, Status, Text, Timeline};
+use crate::findings::{
+    FindingId, FindingRef, FindingsReport, Reference, Severity, SharedReference, Status, Text,
+    Timeline,
+};
 use crate::snapshot::Evidence;
 
 /// Passing subjects are named per control up to this many; above it they are only counted.
@@ -244,16 +247,16 @@ pub struct KeyRow {
 fn key_rows(controls: &[ControlInfo]) -> Vec<KeyRow> {
     let mut rows: BTreeMap<String, KeyRow> = BTreeMap::new();
     for finding in controls.iter().flat_map(|c| &c.findings) {
-        let Some(key) = &finding.facts.key else {
+        let Some(key) = &finding.facts().key else {
             continue;
         };
-        let subject = if finding.account.is_empty() {
-            finding.subject.to_string()
+        let subject = if finding.account().is_empty() {
+            finding.subject().to_string()
         } else {
-            format!("{} {}", finding.account, finding.subject)
+            format!("{} {}", finding.account(), finding.subject())
         };
         rows.entry(subject).or_insert_with(|| KeyRow {
-            arn: finding.subject.to_string(),
+            arn: finding.subject().to_string(),
             state: key.state.clone(),
             rotation: key.rotation.clone(),
             decrypt: key.decrypt.clone(),
@@ -368,7 +371,7 @@ pub struct FindingGroup {
     /// ones report.pdf names (the first, in subject order), saying so. report.html links each
     /// finding's own (`GroupMember::references`).
     pub evidence: String,
-    pub subjects: Vec<String>,
+    pub subjects: Vec<Text>,
     /// Each finding of the group, in subject order: its id (the HTML anchor) and its evidence.
     pub members: Vec<GroupMember>,
     /// What report.html's filters read from the row.
@@ -378,23 +381,23 @@ pub struct FindingGroup {
 /// One finding of a [`FindingGroup`].
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupMember {
-    pub subject: String,
+    pub subject: Text,
     /// The finding's stable id (`Finding::id`), the anchor of its row.
-    pub id: String,
+    pub id: FindingId,
     /// Its references as findings.json gives them.
     #[serde(skip)]
-    pub references: Vec<Text>,
+    pub references: Vec<SharedReference>,
     /// The references as links: filled for a policy page's findings by [`ReportModel::build`];
     /// a section's are linked as report.html renders them (`report::html`).
     pub evidence: Vec<EvidenceLink>,
 }
 
 impl GroupMember {
-    fn of(f: &Finding) -> GroupMember {
+    fn of(f: FindingRef<'_>) -> GroupMember {
         GroupMember {
-            subject: f.subject.to_string(),
-            id: f.id(),
-            references: f.evidence.clone(),
+            subject: f.subject().clone(),
+            id: f.id_number(),
+            references: f.evidence().map(Reference::shared).collect(),
             evidence: Vec::new(),
         }
     }
@@ -406,7 +409,9 @@ impl FindingGroup {
     /// written.
     fn link(&mut self, refs: &BundleRefs) {
         let named = &self.members[..self.members.len().min(PDF_GROUP_LIMIT)];
-        let references: Vec<&Text> = named.iter().flat_map(|m| &m.references).collect();
+        let references: Vec<String> = (named.iter().flat_map(|m| &m.references))
+            .map(ToString::to_string)
+            .collect();
         self.evidence = refs.compact(&references);
         if self.members.len() > PDF_GROUP_LIMIT {
             self.evidence
@@ -417,7 +422,9 @@ impl FindingGroup {
     /// Gives each member its references as links (report.html's rows).
     fn link_members(&mut self, refs: &BundleRefs) {
         for m in &mut self.members {
-            m.evidence = m.references.iter().map(|r| refs.link(r)).collect();
+            m.evidence = (m.references.iter())
+                .map(|r| refs.link(&r.to_string()))
+                .collect();
         }
     }
 }
@@ -525,7 +532,7 @@ pub(crate) struct ControlInfo<'a> {
     evidence: Vec<String>,
     remediation: (String, String, String),
     references: Vec<ReferenceView>,
-    findings: Vec<&'a Finding>,
+    findings: Vec<FindingRef<'a>>,
     pub(crate) counts: StatusCounts,
 }
 
@@ -590,21 +597,27 @@ fn generalise(text: &str, name: &str) -> String {
 
 /// The finding's reason and evidence with its own bucket's name generalised to `<bucket>`, so
 /// that findings of many buckets with the same reason group together.
-fn generic_reason_and_evidence(finding: &Finding) -> (String, String) {
-    match finding.subject.strip_prefix("s3://") {
+fn generic_reason_and_evidence(finding: FindingRef<'_>) -> (String, String) {
+    match finding.subject().strip_prefix("s3://") {
         Some(bucket) => {
-            let refs: Vec<String> = finding
-                .evidence
-                .iter()
-                .map(|e| generalise(e, bucket))
+            let refs: Vec<String> = (finding.evidence())
+                .map(|e| generalise(&e.to_string(), bucket))
                 .collect();
-            (generalise(&finding.reason, bucket), compact_evidence(&refs))
+            (
+                generalise(finding.reason(), bucket),
+                compact_evidence(&refs),
+            )
         }
         None => (
-            finding.reason.to_string(),
-            compact_evidence(&finding.evidence),
+            finding.reason().to_string(),
+            compact_evidence(&evidence_of(finding)),
         ),
     }
+}
+
+/// A finding's references, each as one string.
+fn evidence_of(finding: FindingRef<'_>) -> Vec<String> {
+    finding.evidence().map(|r| r.to_string()).collect()
 }
 
 /// `a.json#/calls/X a.json#/calls/Y b.json#/p` → `a.json #/calls/X #/calls/Y; b.json #/p`: the
@@ -640,17 +653,23 @@ pub fn compact_evidence<S: AsRef<str>>(refs: &[S]) -> String {
 /// (status rank, severity, control, reason and evidence with the bucket name generalised).
 type GroupKey<'a> = (Status, Severity, &'a str, String, String);
 
-fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
-    let mut groups: BTreeMap<GroupKey<'_>, (Vec<&Finding>, Status)> = BTreeMap::new();
-    for f in findings {
-        if matches!(f.status, Status::Pass | Status::NotApplicable) {
+fn group_findings(findings: &[FindingRef<'_>]) -> Vec<FindingGroup> {
+    let mut groups: BTreeMap<GroupKey<'_>, (Vec<FindingRef<'_>>, Status)> = BTreeMap::new();
+    for &f in findings {
+        if matches!(f.status(), Status::Pass | Status::NotApplicable) {
             continue;
         }
         let (reason, evidence) = generic_reason_and_evidence(f);
-        let key = (f.status, f.severity, &*f.control, reason, evidence);
+        let key = (
+            f.status(),
+            f.severity(),
+            f.control().as_str(),
+            reason,
+            evidence,
+        );
         groups
             .entry(key)
-            .or_insert_with(|| (Vec::new(), f.status))
+            .or_insert_with(|| (Vec::new(), f.status()))
             .0
             .push(f);
     }
@@ -661,18 +680,17 @@ fn group_findings(findings: &[&Finding]) -> Vec<FindingGroup> {
                 // One subject: its own words. Several: `<bucket>` stands for each of them.
                 let (reason, evidence) = if members.len() == 1 {
                     (
-                        members[0].reason.to_string(),
-                        compact_evidence(&members[0].evidence),
+                        members[0].reason().to_string(),
+                        compact_evidence(&evidence_of(members[0])),
                     )
                 } else {
                     (generic_reason, generic_evidence)
                 };
                 let facets = RowFacets::of(&members);
-                let mut subjects: Vec<String> =
-                    members.iter().map(|f| f.subject.to_string()).collect();
+                let mut subjects: Vec<Text> = members.iter().map(|f| f.subject().clone()).collect();
                 subjects.sort();
                 let mut members: Vec<GroupMember> =
-                    members.iter().map(|f| GroupMember::of(f)).collect();
+                    members.iter().map(|&f| GroupMember::of(f)).collect();
                 members.sort_by(|a, b| a.subject.cmp(&b.subject));
                 FindingGroup {
                     status: status.as_str().to_string(),
@@ -739,7 +757,7 @@ fn mapped_row(c: &ControlInfo, prefix: &str, safeguard: &str) -> ControlRow {
 /// organisation controls are left out of single-account reports, which they cannot concern.
 pub(crate) fn control_infos<'a>(
     catalog: &Catalog,
-    findings: impl Iterator<Item = &'a Finding>,
+    findings: impl Iterator<Item = FindingRef<'a>>,
     organisation: bool,
 ) -> Vec<ControlInfo<'a>> {
     let mut controls: Vec<ControlInfo> = catalog
@@ -778,15 +796,15 @@ pub(crate) fn control_infos<'a>(
         .map(|(i, c)| (c.id.clone(), i))
         .collect();
     for f in findings {
-        let i = *index.entry(f.control.to_string()).or_insert_with(|| {
+        let i = *index.entry(f.control().to_string()).or_insert_with(|| {
             controls.push(ControlInfo {
-                id: f.control.to_string(),
-                title: f.control.to_string(),
-                severity: f.severity,
+                id: f.control().to_string(),
+                title: f.control().to_string(),
+                severity: f.severity(),
                 description: String::new(),
-                safeguards: f.safeguards.to_vec(),
+                safeguards: f.safeguards().to_vec(),
                 rationale: BTreeMap::new(),
-                policies: f.policies.to_vec(),
+                policies: f.policies().to_vec(),
                 evidence: Vec::new(),
                 remediation: (String::new(), String::new(), String::new()),
                 references: Vec::new(),
@@ -796,7 +814,7 @@ pub(crate) fn control_infos<'a>(
             controls.len() - 1
         });
         controls[i].findings.push(f);
-        controls[i].counts.add(f.status);
+        controls[i].counts.add(f.status());
     }
     controls
 }
@@ -1017,7 +1035,7 @@ fn summary_view(
         report
             .findings
             .iter()
-            .filter(|f| f.status == status)
+            .filter(|f| f.status() == status)
             .count()
     };
     let mut top: Vec<&ControlInfo> = controls.iter().filter(|c| c.counts.fail > 0).collect();
@@ -1048,7 +1066,7 @@ fn summary_view(
                 count: report
                     .findings
                     .iter()
-                    .filter(|f| f.status == Status::Fail && f.severity == *s)
+                    .filter(|f| f.status() == Status::Fail && f.severity() == *s)
                     .count(),
             })
             .collect(),
@@ -1115,10 +1133,10 @@ fn policy_sections(
                 counts.merge(&c.counts);
             }
             let subject = format!("policy:{name}");
-            let admin: Vec<&Finding> = report
+            let admin: Vec<FindingRef<'_>> = report
                 .findings
                 .iter()
-                .filter(|f| *f.subject == *subject)
+                .filter(|f| **f.subject() == *subject)
                 .collect();
             let attestation = attestations
                 .iter()
@@ -1126,8 +1144,8 @@ fn policy_sections(
                 .map(|a| attestation_view(a, judged_at));
             // The note never says more than the administrative findings below it.
             let failing: Vec<String> = (admin.iter())
-                .filter(|f| matches!(f.status, Status::Fail | Status::Error))
-                .map(|f| format!("{} ({})", f.control, f.status.as_str().to_uppercase()))
+                .filter(|f| matches!(f.status(), Status::Fail | Status::Error))
+                .map(|f| format!("{} ({})", f.control(), f.status().as_str().to_uppercase()))
                 .collect();
             let attestation_note = match &attestation {
                 None => "No attestation on file for this policy.".to_string(),
@@ -1149,14 +1167,14 @@ fn policy_sections(
                 attestation_note,
                 admin_findings: group_findings(&admin)
                     .into_iter()
-                    .chain(admin.iter().filter(|f| f.status == Status::Pass).map(|f| {
+                    .chain(admin.iter().filter(|f| f.status() == Status::Pass).map(|&f| {
                         FindingGroup {
-                            status: f.status.as_str().to_string(),
-                            severity: f.severity.as_str().to_string(),
-                            control: f.control.to_string(),
-                            reason: f.reason.to_string(),
-                            evidence: compact_evidence(&f.evidence),
-                            subjects: vec![f.subject.to_string()],
+                            status: f.status().as_str().to_string(),
+                            severity: f.severity().as_str().to_string(),
+                            control: f.control().to_string(),
+                            reason: f.reason().to_string(),
+                            evidence: compact_evidence(&evidence_of(f)),
+                            subjects: vec![f.subject().clone()],
                             members: vec![GroupMember::of(f)],
                             facets: RowFacets::of(&[f]),
                         }
@@ -1203,14 +1221,16 @@ fn attestation_view(a: &Attestation, judged_at: NaiveDate) -> AttestationView {
 
 /// Every bucket, in scope or not, in account then name order, with its findings counted.
 fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
-    type PerSubject<'a> = (StatusCounts, Option<Severity>, Vec<&'a Finding>);
+    type PerSubject<'a> = (StatusCounts, Option<Severity>, Vec<FindingRef<'a>>);
     let mut per_subject: BTreeMap<(&str, &str), PerSubject> = BTreeMap::new();
     for f in &report.findings {
-        let entry = per_subject.entry((&*f.account, &*f.subject)).or_default();
-        entry.0.add(f.status);
+        let entry = per_subject
+            .entry((f.account().as_str(), f.subject().as_str()))
+            .or_default();
+        entry.0.add(f.status());
         entry.2.push(f);
-        if f.status == Status::Fail {
-            entry.1 = Some(entry.1.map_or(f.severity, |s| s.min(f.severity)));
+        if f.status() == Status::Fail {
+            entry.1 = Some(entry.1.map_or(f.severity(), |s| s.min(f.severity())));
         }
     }
     let several_accounts = scope.organisation.is_some();
@@ -1352,8 +1372,8 @@ fn control_detail(c: &ControlInfo, prefix: &str) -> ControlDetail {
     let mut passed: Vec<String> = c
         .findings
         .iter()
-        .filter(|f| f.status == Status::Pass)
-        .map(|f| f.subject.to_string())
+        .filter(|f| f.status() == Status::Pass)
+        .map(|f| f.subject().to_string())
         .collect();
     passed.sort();
     let passed_note = match passed.len() {
@@ -1414,10 +1434,15 @@ fn organisation_view(
     let mut sections = Vec::new();
     for account in accounts {
         let prefix = format!("account-{}", account.id);
-        let findings = || report.findings.iter().filter(|f| *f.account == *account.id);
+        let findings = || {
+            report
+                .findings
+                .iter()
+                .filter(|f| **f.account() == *account.id)
+        };
         let mut counts = StatusCounts::default();
         for f in findings() {
-            counts.add(f.status);
+            counts.add(f.status());
         }
         let controls = control_infos(catalog, findings(), true);
         let mut account_sections = safeguard_sections(&controls, &prefix, true);

@@ -46,7 +46,7 @@ use super::refs::BundleRefs;
 use crate::audit::{Audit, Scope};
 use crate::bundle::format::{CATALOG_DIR, EVIDENCE_DIR};
 use crate::controls::{Catalog, Control, SAFEGUARDS};
-use crate::findings::{FastMap, FastSet, Finding, FindingsReport, Status};
+use crate::findings::{FastMap, FastSet, FindingRef, FindingsReport, Status};
 
 /// The OSCAL release whose schema the document conforms to (tests/data/oscal/).
 pub const OSCAL_VERSION: &str = "1.1.2";
@@ -263,11 +263,11 @@ impl<'a> AssessmentResults<'a> {
         };
         let findings = &self.findings.findings;
         let organisation = self.findings.snapshot.organization_id.is_some();
-        let named = |f: &Finding| {
+        let named = |f: FindingRef<'_>| {
             if organisation {
-                format!("{} {}", f.account, f.subject)
+                format!("{} {}", f.account(), f.subject())
             } else {
-                f.subject.to_string()
+                f.subject().to_string()
             }
         };
         let mut props = Vec::with_capacity(2 + members.len());
@@ -277,8 +277,8 @@ impl<'a> AssessmentResults<'a> {
         // summarised (their ids derive from account, subject and control).
         if !matches!(status, Status::Pass | Status::NotApplicable) {
             for &i in members {
-                props.extend(prop("finding-id", &findings[i].id()).map(|mut p| {
-                    p.remarks = Some(named(&findings[i]));
+                props.extend(prop("finding-id", &findings.get(i).id()).map(|mut p| {
+                    p.remarks = Some(named(findings.get(i)));
                     p
                 }));
             }
@@ -286,10 +286,10 @@ impl<'a> AssessmentResults<'a> {
         let mut seen = FastSet::default();
         let mut related = Vec::new();
         for &i in members {
-            let f = &findings[i];
-            for reference in &f.evidence {
-                let file = reference.split_once('#').map_or(&**reference, |r| r.0);
-                let uuid = &plan.observations[&(&*f.account, &*f.subject, file)];
+            let f = findings.get(i);
+            for reference in f.evidence() {
+                let file = reference.file.as_str();
+                let uuid = &plan.observations[&(f.account().as_str(), f.subject().as_str(), file)];
                 if seen.insert(uuid) {
                     related.push(RelatedObservation {
                         observation_uuid: uuid.clone(),
@@ -298,7 +298,7 @@ impl<'a> AssessmentResults<'a> {
             }
         }
         let title = match members {
-            [only] => format!("{control} on {}", named(&findings[*only])),
+            [only] => format!("{control} on {}", named(findings.get(*only))),
             _ => format!(
                 "{control}: {} on {} subjects",
                 status.as_str(),
@@ -550,12 +550,12 @@ impl<'f> Plan<'f> {
             risks: BTreeMap::new(),
         };
         for (i, f) in doc.findings.findings.iter().enumerate() {
-            let (account, subject) = (&*f.account, &*f.subject);
+            let (account, subject) = (f.account().as_str(), f.subject().as_str());
             plan.subjects
                 .entry((account, subject))
                 .or_insert_with(|| doc.uuid("inventory-item", &format!("{account}\u{0}{subject}")));
-            for reference in &f.evidence {
-                let file = reference.split_once('#').map_or(&**reference, |r| r.0);
+            for reference in f.evidence() {
+                let file = reference.file.as_str();
                 plan.observations
                     .entry((account, subject, file))
                     .or_insert_with(|| {
@@ -566,19 +566,19 @@ impl<'f> Plan<'f> {
                     });
             }
             plan.groups
-                .entry((&*f.control, f.status, &*f.reason))
+                .entry((f.control().as_str(), f.status(), f.reason().as_str()))
                 .or_default()
                 .push(i);
-            if matches!(f.status, Status::Fail | Status::Excepted) {
+            if matches!(f.status(), Status::Fail | Status::Excepted) {
                 let risk = plan
                     .risks
-                    .entry(&*f.control)
+                    .entry(f.control().as_str())
                     .or_insert_with(|| PlannedRisk {
-                        uuid: doc.uuid("risk", &f.control),
+                        uuid: doc.uuid("risk", f.control()),
                         failed: 0,
                         excepted: 0,
                     });
-                match f.status {
+                match f.status() {
                     Status::Fail => risk.failed += 1,
                     _ => risk.excepted += 1,
                 }

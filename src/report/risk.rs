@@ -15,7 +15,7 @@ use super::model::{anchor, thousands};
 use crate::attest::ExceptionState;
 use crate::audit::{Audit, Scope};
 use crate::controls::{Catalog, Risk};
-use crate::findings::{Finding, Severity, Status};
+use crate::findings::{FindingRef, Severity, Status};
 use crate::snapshot::EphiBasis;
 
 /// The most subjects an item names; the rest are counted, with where to find them.
@@ -120,26 +120,26 @@ impl EphiBuckets {
         EphiBuckets { subjects, note }
     }
 
-    fn holds(&self, finding: &Finding) -> bool {
+    fn holds(&self, finding: FindingRef<'_>) -> bool {
         self.subjects
-            .contains(&(finding.account.to_string(), finding.subject.to_string()))
+            .contains(&(finding.account().to_string(), finding.subject().to_string()))
     }
 }
 
 /// Where a finding's control is detailed: its own anchor, per account in an organisation.
-fn control_anchor(scope: &Scope, finding: &Finding) -> String {
-    let own = anchor("control", &finding.control);
+fn control_anchor(scope: &Scope, finding: FindingRef<'_>) -> String {
+    let own = anchor("control", finding.control());
     match scope.organisation {
-        Some(_) => format!("account-{}-{own}", finding.account),
+        Some(_) => format!("account-{}-{own}", finding.account()),
         None => own,
     }
 }
 
 /// How a subject is named: prefixed with its account in an organisation.
-fn subject_name(scope: &Scope, finding: &Finding) -> String {
+fn subject_name(scope: &Scope, finding: FindingRef<'_>) -> String {
     match scope.organisation {
-        Some(_) => format!("{} {}", finding.account, finding.subject),
-        None => finding.subject.to_string(),
+        Some(_) => format!("{} {}", finding.account(), finding.subject()),
+        None => finding.subject().to_string(),
     }
 }
 
@@ -153,19 +153,19 @@ fn risk_item(risk: Risk, audit: &Audit, ephi: &EphiBuckets) -> RiskItem {
     for finding in &audit.findings.findings {
         let risky = audit
             .catalog
-            .get(&finding.control)
+            .get(finding.control())
             .is_some_and(|c| c.risk == Some(risk));
-        if !risky || finding.status != Status::Fail || !ephi.holds(finding) {
+        if !risky || finding.status() != Status::Fail || !ephi.holds(finding) {
             continue;
         }
         let entry = per_subject
             .entry(subject_name(&audit.scope, finding))
             .or_insert_with(|| {
                 let anchor = control_anchor(&audit.scope, finding);
-                (Vec::new(), anchor, finding.severity)
+                (Vec::new(), anchor, finding.severity())
             });
-        entry.0.push(title_of(&audit.catalog, &finding.control));
-        entry.2 = entry.2.min(finding.severity);
+        entry.0.push(title_of(&audit.catalog, finding.control()));
+        entry.2 = entry.2.min(finding.severity());
     }
     let mut ranked: Vec<(Severity, RiskEntry)> = per_subject
         .into_iter()
@@ -223,12 +223,12 @@ fn item(title: &str, what: &str, mut entries: Vec<RiskEntry>, whereabouts: &str)
 
 /// Subjects with findings that could not be assessed: nothing is known of those controls.
 fn not_assessed(audit: &Audit) -> RiskItem {
-    let mut per_subject: BTreeMap<String, (Vec<&Finding>, String)> = BTreeMap::new();
+    let mut per_subject: BTreeMap<String, (Vec<FindingRef<'_>>, String)> = BTreeMap::new();
     for finding in audit
         .findings
         .findings
         .iter()
-        .filter(|f| f.status == Status::Error)
+        .filter(|f| f.status() == Status::Error)
     {
         let entry = per_subject
             .entry(subject_name(&audit.scope, finding))
@@ -240,8 +240,8 @@ fn not_assessed(audit: &Audit) -> RiskItem {
         .map(|(subject, (findings, anchor))| RiskEntry {
             // Every listed subject has at least one finding.
             detail: match findings.len() {
-                1 => findings[0].reason.to_string(),
-                n => format!("{n} controls not assessed, e.g. {}", findings[0].reason),
+                1 => findings[0].reason().to_string(),
+                n => format!("{n} controls not assessed, e.g. {}", findings[0].reason()),
             },
             subject,
             anchor,
@@ -264,11 +264,11 @@ fn administrative_lapses(audit: &Audit) -> RiskItem {
         .findings
         .findings
         .iter()
-        .filter(|f| f.control.starts_with("admin.") && f.status == Status::Fail)
+        .filter(|f| f.control().starts_with("admin.") && f.status() == Status::Fail)
         .map(|f| RiskEntry {
-            subject: f.subject.to_string(),
-            detail: title_of(&audit.catalog, &f.control).to_string(),
-            anchor: anchor("policy", f.subject.trim_start_matches("policy:")),
+            subject: f.subject().to_string(),
+            detail: title_of(&audit.catalog, f.control()).to_string(),
+            anchor: anchor("policy", f.subject().trim_start_matches("policy:")),
         })
         .collect();
     for used in &audit.exceptions {

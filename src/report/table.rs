@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::findings::{Finding, FindingsReport, Severity, Status};
+use crate::findings::{FindingRef, FindingsReport, Severity, Status};
 
 pub const WIDTH: usize = 100;
 
 /// Sort key of a finding inside its group: failures by severity, then errors, then the rest.
-fn finding_key(f: &Finding) -> (Status, Severity, &str) {
-    (f.status, f.severity, &*f.control)
+fn finding_key(f: FindingRef<'_>) -> (Status, Severity, &str) {
+    (f.status(), f.severity(), f.control().as_str())
 }
 
 pub fn render(report: &FindingsReport) -> String {
@@ -23,24 +23,28 @@ pub fn render(report: &FindingsReport) -> String {
 /// Streams the table, bucket by bucket.
 pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> std::io::Result<()> {
     let organisation = report.snapshot.organization_id.as_deref();
-    let mut groups: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, &str), Vec<FindingRef<'_>>> = BTreeMap::new();
     for f in &report.findings {
         // Only an organisation's table names accounts; a single account's keys them all alike.
         let account = if organisation.is_some() {
-            &*f.account
+            f.account().as_str()
         } else {
             ""
         };
-        groups.entry((account, &*f.subject)).or_default().push(f);
+        groups
+            .entry((account, f.subject().as_str()))
+            .or_default()
+            .push(f);
     }
-    let mut groups: Vec<((&str, &str), Vec<&Finding>)> = groups.into_iter().collect();
+    let mut groups: Vec<((&str, &str), Vec<FindingRef<'_>>)> = groups.into_iter().collect();
     for (_, findings) in &mut groups {
-        findings.sort_by(|a, b| finding_key(a).cmp(&finding_key(b)));
+        findings.sort_by(|a, b| finding_key(*a).cmp(&finding_key(*b)));
     }
     // The worst bucket first: its worst finding, then how many failures it has, then its name.
     groups.sort_by(|(a_name, a), (b_name, b)| {
-        let worst = |fs: &Vec<&Finding>| fs.first().map(|f| (f.status, f.severity));
-        let fails = |fs: &Vec<&Finding>| fs.iter().filter(|f| f.status == Status::Fail).count();
+        let worst = |fs: &Vec<FindingRef<'_>>| fs.first().map(|f| (f.status(), f.severity()));
+        let fails =
+            |fs: &Vec<FindingRef<'_>>| fs.iter().filter(|f| f.status() == Status::Fail).count();
         worst(a)
             .cmp(&worst(b))
             .then(fails(b).cmp(&fails(a)))
@@ -68,7 +72,7 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
     );
     let _ = writeln!(out, "snapshot digest {}", s.digest);
     for ((account, subject), findings) in &groups {
-        let count = |st: Status| findings.iter().filter(|f| f.status == st).count();
+        let count = |st: Status| findings.iter().filter(|f| f.status() == st).count();
         let _ = writeln!(out);
         let account = if account.is_empty() {
             String::new()
@@ -83,7 +87,7 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
             count(Status::Pass)
         );
         // A bucket is named with its ePHI designation (DESIGN §8).
-        let counts = match findings.iter().find_map(|f| f.ephi) {
+        let counts = match findings.iter().find_map(|f| f.ephi()) {
             Some(true) => format!("ePHI: yes  {counts}"),
             Some(false) => format!("ePHI: no  {counts}"),
             None => counts,
@@ -97,22 +101,24 @@ pub fn write_table(report: &FindingsReport, sink: &mut dyn std::io::Write) -> st
         }
         let mut passed = Vec::new();
         for f in findings {
-            match f.status {
-                Status::Pass | Status::NotApplicable if !f.is_latent() => passed.push(&*f.control),
+            match f.status() {
+                Status::Pass | Status::NotApplicable if !f.is_latent() => {
+                    passed.push(f.control().as_str())
+                }
                 _ => {
                     let label = if f.is_latent() {
                         "LATENT".to_string()
                     } else {
-                        f.status.as_str().to_uppercase()
+                        f.status().as_str().to_uppercase()
                     };
                     let _ = writeln!(
                         out,
                         "  {:<8} {:<8} {}",
                         label,
-                        f.severity.as_str(),
-                        f.control
+                        f.severity().as_str(),
+                        f.control()
                     );
-                    for line in wrap(&f.reason, WIDTH - 6) {
+                    for line in wrap(f.reason(), WIDTH - 6) {
                         let _ = writeln!(out, "      {line}");
                     }
                 }

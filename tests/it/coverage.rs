@@ -8,7 +8,7 @@ use crate::support::bundle::{entry, require_tool};
 use crate::support::phi_audit;
 use phi_audit::audit::{Audit, Judgement};
 use phi_audit::controls::SPECIFICATIONS;
-use phi_audit::findings::{Finding, Severity, Status};
+use phi_audit::findings::{Finding, FindingRef, Severity, Status, Store};
 use phi_audit::report::coverage::{CoverageView, Verdict};
 use phi_audit::report::model::ReportModel;
 use serde_json::Value;
@@ -280,21 +280,21 @@ fn met_is_impossible_with_a_failing_or_error_finding() {
     for a in &statuses {
         for b in &statuses {
             for admin in &statuses {
-                let technical: Vec<Finding> = [a, b]
+                let technical: Store = [a, b]
                     .iter()
                     .filter_map(|s| s.map(|s| finding("s3.versioning-disabled", s)))
                     .collect();
-                let administrative: Vec<Finding> = admin
+                let administrative: Store = admin
                     .iter()
                     .map(|s| finding("admin.attestation-expired", *s))
                     .collect();
-                let t: Vec<&Finding> = technical.iter().collect();
-                let ad: Vec<&Finding> = administrative.iter().collect();
+                let t: Vec<FindingRef> = technical.iter().collect();
+                let ad: Vec<FindingRef> = administrative.iter().collect();
                 let verdict = Verdict::of(&t, &ad);
                 let bad = t
                     .iter()
                     .chain(&ad)
-                    .any(|f| matches!(f.status, Status::Fail | Status::Error));
+                    .any(|f| matches!(f.status(), Status::Fail | Status::Error));
                 if matches!(verdict, Verdict::Met | Verdict::MetWithExceptions) {
                     met += 1;
                     assert!(!bad, "{verdict:?} over {:?} / {:?}", [a, b], admin);
@@ -311,8 +311,8 @@ fn met_is_impossible_with_a_failing_or_error_finding() {
         if row.verdict.starts_with("Met") {
             assert!(
                 !audit.findings.findings.iter().any(|f| {
-                    f.safeguards.contains(&row.id)
-                        && matches!(f.status, Status::Fail | Status::Error)
+                    f.safeguards().contains(&row.id)
+                        && matches!(f.status(), Status::Fail | Status::Error)
                 }),
                 "{}: {}",
                 row.id,

@@ -102,10 +102,10 @@ fn each_risk_item_lists_exactly_the_failing_ephi_buckets_of_its_controls() {
             .findings
             .findings
             .iter()
-            .filter(|f| f.status == phi_audit::findings::Status::Fail)
-            .filter(|f| audit.catalog.get(&f.control).and_then(|c| c.risk) == Some(risk))
-            .filter(|f| ephi.contains(f.subject.as_str()))
-            .map(|f| f.subject.to_string())
+            .filter(|f| f.status() == phi_audit::findings::Status::Fail)
+            .filter(|f| audit.catalog.get(f.control()).and_then(|c| c.risk) == Some(risk))
+            .filter(|f| ephi.contains(f.subject().as_str()))
+            .map(|f| f.subject().to_string())
             .collect();
         assert_eq!(subjects(&view, risk.title()), expected, "{}", risk.title());
     }

@@ -22,7 +22,9 @@ fn every_control_both_passes_and_fails_on_the_sample() {
     let report = sample();
     let mut seen: BTreeMap<&str, BTreeSet<Status>> = BTreeMap::new();
     for f in &report.findings {
-        seen.entry(f.control.as_str()).or_default().insert(f.status);
+        seen.entry(f.control().as_str())
+            .or_default()
+            .insert(f.status());
     }
     let mut missing = Vec::new();
     // The root-user controls judge the one account once each: together they pass and fail.
@@ -57,7 +59,11 @@ fn every_control_both_passes_and_fails_on_the_sample() {
 #[test]
 fn the_sample_covers_unreadable_evidence_and_scope() {
     let report = sample();
-    let subjects: BTreeSet<&str> = report.findings.iter().map(|f| f.subject.as_str()).collect();
+    let subjects: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.subject().as_str())
+        .collect();
     assert!(
         !subjects.iter().any(|s| s.starts_with("s3://sandbox-")),
         "out-of-scope buckets are not evaluated"
@@ -65,29 +71,35 @@ fn the_sample_covers_unreadable_evidence_and_scope() {
     let denied: Vec<_> = report
         .findings
         .iter()
-        .filter(|f| f.subject == "s3://riverside-finance-restricted")
+        .filter(|f| f.subject() == "s3://riverside-finance-restricted")
         .collect();
     assert!(!denied.is_empty());
     assert!(
         denied
             .iter()
-            .all(|f| f.status == Status::Error || f.status == Status::Fail),
+            .all(|f| f.status() == Status::Error || f.status() == Status::Fail),
         "a bucket whose calls were all denied never passes: {:?}",
         denied
             .iter()
-            .filter(|f| f.status == Status::Pass)
-            .map(|f| &f.control)
+            .filter(|f| f.status() == Status::Pass)
+            .map(|f| f.control())
             .collect::<Vec<_>>()
     );
-    assert!(denied.iter().filter(|f| f.status == Status::Error).count() >= 18);
+    assert!(
+        denied
+            .iter()
+            .filter(|f| f.status() == Status::Error)
+            .count()
+            >= 18
+    );
     for f in &report.findings {
         assert!(
-            !f.reason.is_empty() && !f.evidence.is_empty(),
+            !f.reason().is_empty() && f.evidence().len() > 0,
             "{} {}",
-            f.subject,
-            f.control
+            f.subject(),
+            f.control()
         );
-        assert!(f.reason.ends_with('.'), "one sentence: {}", f.reason);
+        assert!(f.reason().ends_with('.'), "one sentence: {}", f.reason());
     }
 }
 
@@ -164,11 +176,11 @@ fn the_evaluator_agrees_with_the_documented_verdicts() {
             let finding = report
                 .findings
                 .iter()
-                .find(|f| f.subject == format!("s3://{bucket}") && f.control == control);
+                .find(|f| *f.subject() == format!("s3://{bucket}") && f.control() == control);
             let cell = cell.trim_matches('*');
             let actual = match finding {
                 None => "–".to_string(),
-                Some(f) => match f.status {
+                Some(f) => match f.status() {
                     Status::Pass if f.is_latent() => "L".to_string(),
                     Status::Pass => "P".to_string(),
                     Status::Fail => "F".to_string(),
@@ -183,7 +195,7 @@ fn the_evaluator_agrees_with_the_documented_verdicts() {
             if !expected_matches {
                 mismatches.push(format!(
                     "{bucket} {code}: README says {cell}, evaluator says {actual}: {}",
-                    finding.map(|f| f.reason.as_str()).unwrap_or("no finding")
+                    finding.map(|f| f.reason().as_str()).unwrap_or("no finding")
                 ));
             }
             checked += 1;
@@ -223,7 +235,9 @@ fn the_trail_verdicts_agree_with_the_documented_ones() {
             let finding = report
                 .findings
                 .iter()
-                .find(|f| f.subject.ends_with(&format!(":trail/{name}")) && f.control == *control)
+                .find(|f| {
+                    f.subject().ends_with(&format!(":trail/{name}")) && f.control() == *control
+                })
                 .unwrap_or_else(|| panic!("no {control} finding for {name}"));
             let expected = if cell.trim_matches('*') == "F" {
                 Status::Fail
@@ -231,9 +245,10 @@ fn the_trail_verdicts_agree_with_the_documented_ones() {
                 Status::Pass
             };
             assert_eq!(
-                finding.status, expected,
+                finding.status(),
+                expected,
                 "{name} {control}: {}",
-                finding.reason
+                finding.reason()
             );
             checked += 1;
         }
@@ -243,7 +258,7 @@ fn the_trail_verdicts_agree_with_the_documented_ones() {
     let not_logging = report
         .findings
         .iter()
-        .filter(|f| f.control == "cloudtrail.not-logging")
+        .filter(|f| f.control() == "cloudtrail.not-logging")
         .count();
     assert_eq!(not_logging, 3);
 }
@@ -277,9 +292,9 @@ fn the_key_verdicts_agree_with_the_documented_ones() {
                 .findings
                 .iter()
                 .find(|f| {
-                    f.subject
+                    f.subject()
                         .starts_with(&format!("arn:aws:kms:{region}:111122223333:key/{prefix}"))
-                        && f.control == *control
+                        && f.control() == *control
                 })
                 .unwrap_or_else(|| panic!("no {control} finding for {prefix}"));
             let expected = if cell.starts_with("**F**") {
@@ -288,9 +303,10 @@ fn the_key_verdicts_agree_with_the_documented_ones() {
                 Status::Pass
             };
             assert_eq!(
-                finding.status, expected,
+                finding.status(),
+                expected,
                 "{prefix} {control}: {}",
-                finding.reason
+                finding.reason()
             );
             checked += 1;
         }
@@ -300,8 +316,8 @@ fn the_key_verdicts_agree_with_the_documented_ones() {
     let keys: std::collections::BTreeSet<&str> = report
         .findings
         .iter()
-        .filter(|f| f.control == "kms.key-not-usable")
-        .map(|f| f.subject.as_str())
+        .filter(|f| f.control() == "kms.key-not-usable")
+        .map(|f| f.subject().as_str())
         .collect();
     assert_eq!(keys.len(), 9);
 }
@@ -312,8 +328,16 @@ fn the_sample_access_review_is_stable() {
     let report = sample();
     insta::assert_json_snapshot!("sample_access_review", report.access_review);
     let identity: Vec<_> = (report.findings.iter())
-        .filter(|f| f.control.starts_with("iam."))
-        .map(|f| format!("{} {} {:?}: {}", f.subject, f.control, f.status, f.reason))
+        .filter(|f| f.control().starts_with("iam."))
+        .map(|f| {
+            format!(
+                "{} {} {:?}: {}",
+                f.subject(),
+                f.control(),
+                f.status(),
+                f.reason()
+            )
+        })
         .collect();
     insta::assert_json_snapshot!("sample_identity_findings", identity);
 }

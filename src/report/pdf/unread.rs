@@ -4,6 +4,7 @@
 //! each control's table gives a one-line row pointing to it instead of repeating the evidence.
 
 use std::collections::BTreeMap;
+use crate::findings::Text;
 
 use super::*;
 
@@ -14,7 +15,7 @@ pub(super) const ANCHOR: &str = "unreadable-evidence";
 const REPEATED: usize = 3;
 
 /// The subjects of a row: the first [`PDF_GROUP_LIMIT`], and how many more.
-fn named(subjects: &[String]) -> String {
+fn named(subjects: &[Text]) -> String {
     match subjects.len().checked_sub(PDF_GROUP_LIMIT) {
         Some(more) if more > 0 => format!(
             "{} and {} more (report.html and findings.csv list each)",
@@ -27,7 +28,7 @@ fn named(subjects: &[String]) -> String {
 
 /// One repeated cause: the subjects, the unreadable answers, why, and the controls.
 struct Entry {
-    subjects: Vec<String>,
+    subjects: Vec<Text>,
     evidence: String,
     causes: Vec<String>,
     controls: Vec<String>,
