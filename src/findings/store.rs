@@ -160,7 +160,8 @@ impl Store {
             facts: if finding.facts.is_empty() {
                 NONE
             } else {
-                self.facts.push(finding.facts);
+                // A copy made here, for the reason `shared` copies.
+                self.facts.push(finding.facts.clone());
                 index(self.facts.len() - 1)
             },
             ephi_basis: finding.ephi_basis.map_or(NONE, |basis| self.shared(basis)),
@@ -187,18 +188,21 @@ impl Store {
         if let Some(&i) = self.text_index.get(text) {
             return i;
         }
-        self.shared(Text::from(text))
-    }
-
-    /// The index of `text`'s string; `text` itself is kept when it is the first.
-    fn shared(&mut self, text: Text) -> u32 {
-        if let Some(&i) = self.text_index.get(&text) {
-            return i;
-        }
         let i = index(self.texts.len());
+        let text = Text::from(text);
         self.texts.push(text.clone());
         self.text_index.insert(text, i);
         i
+    }
+
+    /// The index of `text`'s string, copied on first use. Not `text` itself: it was made on
+    /// the judging thread among the evidence it read, and kept there it would hold on to memory
+    /// the rest of which is freed.
+    fn shared(&mut self, text: Text) -> u32 {
+        match self.text_index.get(&text) {
+            Some(&i) => i,
+            None => self.text(&text),
+        }
     }
 
     /// The index of the control `id`; its names are the first finding's (a control's findings

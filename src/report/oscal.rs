@@ -115,11 +115,16 @@ impl<'a> AssessmentResults<'a> {
 
     /// The version 5 UUID of `urn:phi-audit:<snapshot digest>:<kind>:<key>`.
     fn uuid(&self, kind: &str, key: &str) -> String {
+        self.uuid_of(kind, key).to_string()
+    }
+
+    /// [`AssessmentResults::uuid`] as its bytes.
+    fn uuid_of(&self, kind: &str, key: &str) -> Uuid {
         let mut hasher = self.name_prefix.clone();
         hasher.update(kind.as_bytes());
         hasher.update(b":");
         hasher.update(key.as_bytes());
-        format_uuid_v5(&hasher.finalize())
+        Uuid::v5(&hasher.finalize())
     }
 
     /// Streams the document: a header line, one line per observation, risk and finding, a
@@ -168,8 +173,8 @@ impl<'a> AssessmentResults<'a> {
         };
         for (&(account, subject, file), uuid) in plan.observations_in_order() {
             separator(out)?;
-            let subject_uuid = plan.subjects[&(account, subject)].clone();
-            let observation = self.observation(subject, file, uuid.clone(), subject_uuid);
+            let subject_uuid = plan.subjects[&(account, subject)].to_string();
+            let observation = self.observation(subject, file, uuid.to_string(), subject_uuid);
             serde_json::to_writer(&mut *out, &observation)?;
         }
         for observation in &access {
@@ -250,7 +255,7 @@ impl<'a> AssessmentResults<'a> {
         }
     }
 
-    fn finding(&self, plan: &Plan<'_>, key: GroupKey<'_>, members: &[usize]) -> OscalFinding {
+    fn finding(&self, plan: &Plan<'_>, key: GroupKey<'_>, members: &[u32]) -> OscalFinding {
         let (control, status, reason) = key;
         let (state, status_reason) = match status {
             Status::Pass => ("satisfied", "pass"),
@@ -277,8 +282,9 @@ impl<'a> AssessmentResults<'a> {
         // summarised (their ids derive from account, subject and control).
         if !matches!(status, Status::Pass | Status::NotApplicable) {
             for &i in members {
-                props.extend(prop("finding-id", &findings.get(i).id()).map(|mut p| {
-                    p.remarks = Some(named(findings.get(i)));
+                let f = findings.get(i as usize);
+                props.extend(prop("finding-id", &f.id()).map(|mut p| {
+                    p.remarks = Some(named(f));
                     p
                 }));
             }
@@ -286,19 +292,19 @@ impl<'a> AssessmentResults<'a> {
         let mut seen = FastSet::default();
         let mut related = Vec::new();
         for &i in members {
-            let f = findings.get(i);
+            let f = findings.get(i as usize);
             for reference in f.evidence() {
                 let file = reference.file.as_str();
                 let uuid = &plan.observations[&(f.account().as_str(), f.subject().as_str(), file)];
                 if seen.insert(uuid) {
                     related.push(RelatedObservation {
-                        observation_uuid: uuid.clone(),
+                        observation_uuid: uuid.to_string(),
                     });
                 }
             }
         }
         let title = match members {
-            [only] => format!("{control} on {}", named(findings.get(*only))),
+            [only] => format!("{control} on {}", named(findings.get(*only as usize))),
             _ => format!(
                 "{control}: {} on {} subjects",
                 status.as_str(),
@@ -327,7 +333,7 @@ impl<'a> AssessmentResults<'a> {
             related_risks: plan.risks.get(control).and_then(|risk| {
                 matches!(status, Status::Fail | Status::Excepted).then(|| {
                     vec![RelatedRisk {
-                        risk_uuid: risk.uuid.clone(),
+                        risk_uuid: risk.uuid.to_string(),
                     }]
                 })
             }),
@@ -514,7 +520,7 @@ type GroupKey<'f> = (&'f str, Status, &'f str);
 
 /// A risk: one per control that failed (or whose failure is excepted) somewhere.
 struct PlannedRisk {
-    uuid: String,
+    uuid: Uuid,
     failed: usize,
     excepted: usize,
 }
@@ -524,19 +530,19 @@ struct PlannedRisk {
 /// grouped by control, status and reason, and the risks.
 struct Plan<'f> {
     /// Per (account, subject): its inventory item's UUID.
-    subjects: BTreeMap<(&'f str, &'f str), String>,
+    subjects: BTreeMap<(&'f str, &'f str), Uuid>,
     /// Per (account, subject, evidence file as findings.json names it): the observation's UUID.
     /// Looked up for every reference of every finding, so hashed; written in key order
     /// ([`Plan::observations_in_order`]).
-    observations: FastMap<(&'f str, &'f str, &'f str), String>,
+    observations: FastMap<(&'f str, &'f str, &'f str), Uuid>,
     /// Per group: its findings, as indices into the findings, in their order.
-    groups: BTreeMap<GroupKey<'f>, Vec<usize>>,
+    groups: BTreeMap<GroupKey<'f>, Vec<u32>>,
     risks: BTreeMap<&'f str, PlannedRisk>,
 }
 
 impl<'f> Plan<'f> {
     /// The observations in the order of their keys.
-    fn observations_in_order(&self) -> Vec<(&(&'f str, &'f str, &'f str), &String)> {
+    fn observations_in_order(&self) -> Vec<(&(&'f str, &'f str, &'f str), &Uuid)> {
         let mut all: Vec<_> = self.observations.iter().collect();
         all.sort_unstable_by(|a, b| a.0.cmp(b.0));
         all
@@ -551,15 +557,15 @@ impl<'f> Plan<'f> {
         };
         for (i, f) in doc.findings.findings.iter().enumerate() {
             let (account, subject) = (f.account().as_str(), f.subject().as_str());
-            plan.subjects
-                .entry((account, subject))
-                .or_insert_with(|| doc.uuid("inventory-item", &format!("{account}\u{0}{subject}")));
+            plan.subjects.entry((account, subject)).or_insert_with(|| {
+                doc.uuid_of("inventory-item", &format!("{account}\u{0}{subject}"))
+            });
             for reference in f.evidence() {
                 let file = reference.file.as_str();
                 plan.observations
                     .entry((account, subject, file))
                     .or_insert_with(|| {
-                        doc.uuid(
+                        doc.uuid_of(
                             "observation",
                             &format!("{account}\u{0}{subject}\u{0}{file}"),
                         )
@@ -568,13 +574,13 @@ impl<'f> Plan<'f> {
             plan.groups
                 .entry((f.control().as_str(), f.status(), f.reason().as_str()))
                 .or_default()
-                .push(i);
+                .push(u32::try_from(i).expect("fewer than 2^32 findings"));
             if matches!(f.status(), Status::Fail | Status::Excepted) {
                 let risk = plan
                     .risks
                     .entry(f.control().as_str())
                     .or_insert_with(|| PlannedRisk {
-                        uuid: doc.uuid("risk", f.control()),
+                        uuid: doc.uuid_of("risk", f.control()),
                         failed: 0,
                         excepted: 0,
                     });
@@ -629,7 +635,7 @@ impl AssessmentResults<'_> {
                 format!("{subject} of AWS account {account}")
             };
             items.push(InventoryItem {
-                uuid: uuid.clone(),
+                uuid: uuid.to_string(),
                 description,
                 props,
             });
@@ -645,7 +651,7 @@ impl AssessmentResults<'_> {
             props.extend(prop("severity", c.severity.as_str()));
         }
         Risk {
-            uuid: risk.uuid.clone(),
+            uuid: risk.uuid.to_string(),
             title: found.map_or_else(|| control.to_string(), |c| c.title.clone()),
             description: found.map_or_else(
                 || format!("Control {control} is not met."),
@@ -696,7 +702,7 @@ impl AssessmentResults<'_> {
                     .get(&(account.as_str(), subject.as_str()))
                     .map(|uuid| {
                         vec![SubjectRef {
-                            subject_uuid: uuid.clone(),
+                            subject_uuid: uuid.to_string(),
                             kind: "inventory-item",
                         }]
                     }),
@@ -738,7 +744,7 @@ impl AssessmentResults<'_> {
                 methods: ["EXAMINE"],
                 subjects: plan.subjects.get(&(account, bucket)).map(|uuid| {
                     vec![SubjectRef {
-                        subject_uuid: uuid.clone(),
+                        subject_uuid: uuid.to_string(),
                         kind: "inventory-item",
                     }]
                 }),
@@ -855,21 +861,39 @@ pub fn uuid_v5(name: &str) -> String {
     format_uuid_v5(&hasher.finalize())
 }
 
-/// The first 16 bytes of a SHA-1 digest with the version 5 and RFC 4122 variant bits set.
+/// A version 5 UUID as its 16 bytes: a plan holds one per subject and evidence file (about
+/// 900,000 at 100 accounts × 1,000 buckets), each written out where it is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Uuid([u8; 16]);
+
+impl Uuid {
+    /// The first 16 bytes of a SHA-1 digest with the version 5 and RFC 4122 variant bits set.
+    fn v5(digest: &[u8]) -> Uuid {
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&digest[..16]);
+        b[6] = (b[6] & 0x0f) | 0x50;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        Uuid(b)
+    }
+}
+
+impl std::fmt::Display for Uuid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hex = crate::snapshot::hex(&self.0);
+        write!(
+            f,
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+}
+
 fn format_uuid_v5(digest: &[u8]) -> String {
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&digest[..16]);
-    b[6] = (b[6] & 0x0f) | 0x50;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex = crate::snapshot::hex(&b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    Uuid::v5(digest).to_string()
 }
 
 // The document's parts, in OSCAL's key order. Optional arrays are `None` rather than empty,

@@ -3,8 +3,8 @@
 //! controls unassessed), the PDF lists that once, with every control it leaves unassessed, and
 //! each control's table gives a one-line row pointing to it instead of repeating the evidence.
 
-use std::collections::BTreeMap;
 use crate::findings::Text;
+use std::collections::BTreeMap;
 
 use super::*;
 
