@@ -17,7 +17,7 @@ mod zipfile;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, OnceLock, PoisonError};
 
 use crate::audit::Audit;
 use crate::bundle::format::{
@@ -105,7 +105,7 @@ pub fn write(
 ) -> Result<BundleSummary, BundleError> {
     let rendered = Rendered::default();
     let said = readme::Said::of(options);
-    let mut entries = documents(audit, &said, &rendered);
+    let mut entries = documents(audit, &said, &rendered, options.threads);
     entries.extend(evidence_entries(audit));
     entries.extend(admin_entries(audit)?);
     // The administrative findings cite the catalog's policy definitions: carry the ones used.
@@ -145,43 +145,91 @@ pub fn write(
 /// What the workers leave for the closing summary, and the report model they share.
 #[derive(Default)]
 struct Rendered {
-    /// Built by the first worker that needs it (the one rendering report.pdf); the findings,
-    /// OSCAL and the evidence do not wait for it.
-    model: OnceLock<report::model::ReportModel>,
-    one_report_at_a_time: Mutex<()>,
+    /// The two reports, rendered one at a time under this lock, and the model they share.
+    reports: Mutex<Reports>,
+    /// Told when a report is done (OSCAL waits for both).
+    report_done: Condvar,
     html_bytes: OnceLock<usize>,
     pdf: OnceLock<(usize, usize)>,
 }
 
-/// The documents the audit is rendered into, each produced when a worker reaches it. report.pdf
-/// is started first (the slowest, and it builds the model), report.html after the findings: the
-/// two reports are the largest in memory, and are never rendered at the same time.
-fn documents<'a>(
-    audit: &'a Audit,
-    said: &'a readme::Said<'a>,
-    rendered: &'a Rendered,
-) -> Vec<Entry<'a>> {
-    let previous = said.previous;
-    let model = move || {
-        rendered.model.get_or_init(|| {
+/// The report model, built by the first report to be rendered and dropped after the second:
+/// at 100 accounts × 1,000 buckets it is about 400 MB, which OSCAL's plan would otherwise join.
+#[derive(Default)]
+struct Reports {
+    model: Option<report::model::ReportModel>,
+    done: u8,
+}
+
+/// report.pdf and report.html.
+const REPORTS: u8 = 2;
+
+impl Rendered {
+    /// Renders one report with the model (built on first use), one report at a time. The model
+    /// is dropped once both reports are done, and the report counts as done even when it failed,
+    /// so OSCAL never waits for a report that will not come.
+    fn report<T>(
+        &self,
+        audit: &Audit,
+        previous: Option<&ChangesSincePrevious>,
+        render: impl FnOnce(&report::model::ReportModel) -> Result<T, BundleError>,
+    ) -> Result<T, BundleError> {
+        let mut reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
+        struct Done<'r, 'g>(&'r Rendered, &'g mut Reports);
+        impl Drop for Done<'_, '_> {
+            fn drop(&mut self) {
+                self.1.done += 1;
+                if self.1.done == REPORTS {
+                    self.1.model = None;
+                }
+                self.0.report_done.notify_all();
+            }
+        }
+        let done = Done(self, &mut reports);
+        let model = done.1.model.get_or_insert_with(|| {
             let mut model = report::model::ReportModel::build(audit);
             if let Some(previous) = previous {
                 model.set_previous(report::previous::PreviousView::build(previous));
             }
             model
-        })
-    };
+        });
+        render(model)
+    }
+
+    /// Waits until both reports are done and the model is dropped.
+    fn wait_for_reports(&self) {
+        let reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
+        let _done = (self.report_done)
+            .wait_while(reports, |r| r.done < REPORTS)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+/// The documents the audit is rendered into, each produced when a worker reaches it. report.pdf
+/// is started first (the slowest, and it builds the model), report.html after the findings: the
+/// two reports are the largest in memory, and are never rendered at the same time. OSCAL is
+/// started after both and, on more than one thread, waits for them to finish, so that its plan
+/// and the model are never in memory together. (On one thread the entries are made in zip order,
+/// OSCAL before the reports: it must not wait.)
+fn documents<'a>(
+    audit: &'a Audit,
+    said: &'a readme::Said<'a>,
+    rendered: &'a Rendered,
+    threads: Threads,
+) -> Vec<Entry<'a>> {
+    let previous = said.previous;
     let io = |name: &'static str| {
         move |source| BundleError::Io {
             path: PathBuf::from(name),
             source,
         }
     };
-    let one_report_at_a_time = &rendered.one_report_at_a_time;
+    let oscal_waits = threads.get() > 1;
     let mut entries = vec![
         generated(REPORT_PDF, 0, move |out| {
-            let _turn = one_report_at_a_time.lock();
-            let pdf = report::pdf::render_to(model(), out)?;
+            let pdf = rendered.report(audit, previous, |model| {
+                report::pdf::render_to(model, out).map_err(BundleError::from)
+            })?;
             let _ = rendered.pdf.set((pdf.pages, pdf.bytes as usize));
             Ok(())
         }),
@@ -189,23 +237,26 @@ fn documents<'a>(
             report::write_findings_json(&audit.findings, out).map_err(io(FINDINGS_JSON))
         }),
         generated(README, 2, move |out| {
-            let text = readme::readme(audit, said, model());
+            let text = readme::readme(audit, said, &report::model::ReportModel::cover_of(audit));
             out.write_all(text.as_bytes()).map_err(io(README))
         }),
         generated(FINDINGS_CSV, 3, move |out| {
             report::csv::write_findings_csv(audit, out).map_err(io(FINDINGS_CSV))
         }),
-        generated(OSCAL, 4, move |out| {
+        generated(REPORT_HTML, 4, move |out| {
+            let bytes = rendered.report(audit, previous, |model| {
+                report::html::render_to(model, out).map_err(BundleError::from)
+            })?;
+            let _ = rendered.html_bytes.set(bytes);
+            Ok(())
+        }),
+        generated(OSCAL, 5, move |out| {
+            if oscal_waits {
+                rendered.wait_for_reports();
+            }
             let oscal = report::oscal::AssessmentResults::new(audit)
                 .map_err(|e| BundleError::Input(e.to_string()))?;
             oscal.write(out).map_err(io(OSCAL))
-        }),
-        generated(REPORT_HTML, 5, move |out| {
-            let _turn = one_report_at_a_time.lock();
-            let _ = rendered
-                .html_bytes
-                .set(report::html::render_to(model(), out)?);
-            Ok(())
         }),
         generated(ACCESS_CSV, 6, move |out| {
             report::access::write_access_csv(audit, out).map_err(io(ACCESS_CSV))

@@ -61,7 +61,7 @@ impl<'a> Said<'a> {
 pub(super) fn readme(
     audit: &Audit,
     options: &Said<'_>,
-    model: &report::model::ReportModel,
+    cover: &report::model::Cover,
 ) -> String {
     let f = &audit.findings;
     let (previous_entry, previous_paragraph) = readme_previous(options.previous);
@@ -149,11 +149,11 @@ pub(super) fn readme(
          {signed}{timestamped}\n\
          Every zip entry carries the same timestamp (the generation time, UTC), so the same snapshot\n\
          and generation time always give the same bytes.\n",
-        subject = model.cover.header_subject,
-        organisation = model.cover.organisation,
+        subject = cover.header_subject,
+        organisation = cover.organisation,
         collected = f.snapshot.collected_at,
         generated = f.generated_at,
-        period = model.cover.review_period,
+        period = cover.review_period,
         digest = f.snapshot.digest,
         tool = env!("CARGO_PKG_VERSION"),
         previous_entry = previous_entry,

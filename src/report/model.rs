@@ -986,6 +986,11 @@ impl ReportModel {
 }
 
 impl ReportModel {
+    /// The cover of an audit's report, without building the rest (README.txt names it).
+    pub fn cover_of(audit: &Audit) -> Cover {
+        cover(&audit.scope, &audit.findings)
+    }
+
     /// Adds "Changes since last review" (`report --previous`) and its picture.
     pub fn set_previous(&mut self, previous: super::previous::PreviousView) {
         let fail_now = (self.summary.by_status.iter())
