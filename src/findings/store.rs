@@ -120,9 +120,10 @@ impl Store {
 
     /// The finding at `i`, in the store's order.
     pub fn get(&self, i: usize) -> FindingRef<'_> {
+        assert!(i < self.len(), "finding {i} of {}", self.len());
         FindingRef {
             store: self,
-            record: self.records.get(i),
+            index: i as u32,
         }
     }
 
@@ -130,7 +131,8 @@ impl Store {
     pub fn iter(&self) -> Iter<'_> {
         Iter {
             store: self,
-            records: self.records.0.iter().flatten(),
+            next: 0,
+            len: index(self.len()),
         }
     }
 
@@ -242,17 +244,21 @@ impl<'a> IntoIterator for &'a Store {
 #[derive(Clone)]
 pub struct Iter<'a> {
     store: &'a Store,
-    records: std::iter::Flatten<std::slice::Iter<'a, Vec<Record>>>,
+    next: u32,
+    len: u32,
 }
 
 impl<'a> Iterator for Iter<'a> {
     type Item = FindingRef<'a>;
 
     fn next(&mut self) -> Option<FindingRef<'a>> {
-        let record = self.records.next()?;
+        if self.next == self.len {
+            return None;
+        }
+        self.next += 1;
         Some(FindingRef {
             store: self.store,
-            record,
+            index: self.next - 1,
         })
     }
 }
@@ -286,7 +292,7 @@ impl<'de> Deserialize<'de> for Store {
 #[derive(Clone, Copy)]
 pub struct FindingRef<'a> {
     store: &'a Store,
-    record: &'a Record,
+    index: u32,
 }
 
 static NO_FACTS: Facts = Facts {
@@ -296,21 +302,30 @@ static NO_FACTS: Facts = Facts {
 };
 
 impl<'a> FindingRef<'a> {
+    fn record(&self) -> &'a Record {
+        self.store.records.get(self.index as usize)
+    }
+
+    /// Its place in the store ([`Store::get`]).
+    pub fn index(&self) -> usize {
+        self.index as usize
+    }
+
     fn text(&self, i: u32) -> &'a Text {
         &self.store.texts[i as usize]
     }
 
     fn names(&self) -> &'a ControlNames {
-        &self.store.controls[self.record.control as usize]
+        &self.store.controls[self.record().control as usize]
     }
 
     /// `s3://bucket`, `account:<id>`, a trail or key ARN or `policy:<name>`.
     pub fn subject(&self) -> &'a Text {
-        self.text(self.record.subject)
+        self.text(self.record().subject)
     }
 
     pub fn account(&self) -> &'a Text {
-        self.text(self.record.account)
+        self.text(self.record().account)
     }
 
     pub fn control(&self) -> &'a Text {
@@ -318,11 +333,11 @@ impl<'a> FindingRef<'a> {
     }
 
     pub fn status(&self) -> Status {
-        self.record.status
+        self.record().status
     }
 
     pub fn severity(&self) -> Severity {
-        self.record.severity
+        self.record().severity
     }
 
     pub fn safeguards(&self) -> &'a Names {
@@ -334,13 +349,13 @@ impl<'a> FindingRef<'a> {
     }
 
     pub fn reason(&self) -> &'a Text {
-        self.text(self.record.reason)
+        self.text(self.record().reason)
     }
 
     /// Its evidence references, in order.
     pub fn evidence(&self) -> impl ExactSizeIterator<Item = Reference<'a>> + Clone + 'a {
-        let (store, start) = (self.store, self.record.evidence as usize);
-        (start..start + self.record.evidence_len as usize).map(move |i| {
+        let (store, start) = (self.store, self.record().evidence as usize);
+        (start..start + self.record().evidence_len as usize).map(move |i| {
             let parts = store.references.get(i);
             Reference {
                 file: &store.texts[parts.file as usize],
@@ -350,18 +365,18 @@ impl<'a> FindingRef<'a> {
     }
 
     pub fn facts(&self) -> &'a Facts {
-        match self.record.facts {
+        match self.record().facts {
             NONE => &NO_FACTS,
             i => &self.store.facts[i as usize],
         }
     }
 
     pub fn ephi(&self) -> Option<bool> {
-        self.record.ephi
+        self.record().ephi
     }
 
     pub fn ephi_basis(&self) -> Option<&'a Text> {
-        match self.record.ephi_basis {
+        match self.record().ephi_basis {
             NONE => None,
             i => Some(self.text(i)),
         }

@@ -245,7 +245,8 @@ fn documents<'a>(
         }),
         generated(REPORT_HTML, 4, move |out| {
             let bytes = rendered.report(audit, previous, |model| {
-                report::html::render_to(model, out).map_err(BundleError::from)
+                report::html::render_to(model, &audit.findings.findings, out)
+                    .map_err(BundleError::from)
             })?;
             let _ = rendered.html_bytes.set(bytes);
             Ok(())

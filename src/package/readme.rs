@@ -58,11 +58,7 @@ impl<'a> Said<'a> {
     }
 }
 
-pub(super) fn readme(
-    audit: &Audit,
-    options: &Said<'_>,
-    cover: &report::model::Cover,
-) -> String {
+pub(super) fn readme(audit: &Audit, options: &Said<'_>, cover: &report::model::Cover) -> String {
     let f = &audit.findings;
     let (previous_entry, previous_paragraph) = readme_previous(options.previous);
     let timestamp_source = options.timestamp_source.as_deref();

@@ -17,6 +17,7 @@ use super::facets::RowFacets;
 use super::model::{FindingGroup, GroupMember, ReportModel, SafeguardSection};
 use super::refs::{BundleRefs, EvidenceLink};
 use super::ReportError;
+use crate::findings::Store;
 
 const TEMPLATE_NAME: &str = "report.html";
 const TEMPLATE: &str = include_str!("../../report-templates/report.html");
@@ -136,8 +137,13 @@ struct Linked {
 }
 
 /// Renders the page into `out` as it goes (for 10,000 buckets it is ~60 MB, never held whole);
-/// returns how many bytes were written.
-pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, ReportError> {
+/// returns how many bytes were written. `findings` are the audit's the model was built from:
+/// each finding's references are read from there as its row is written.
+pub fn render_to(
+    model: &ReportModel,
+    findings: &Store,
+    out: &mut dyn Write,
+) -> Result<usize, ReportError> {
     let tera = templates()?;
     // The largest parts of the page are in the context only while their part of the page is
     // rendered: the pictures in the head, each section on its own, the inventory a slice at a time.
@@ -157,7 +163,7 @@ pub fn render_to(model: &ReportModel, out: &mut dyn Write) -> Result<usize, Repo
     render_charts(&model.charts, &mut render)?;
     render(AFTER_CHARTS_NAME, &context)?;
     for section in &model.safeguards {
-        render_section(section, &model.refs, &mut render)?;
+        render_section(section, &model.refs, findings, &mut render)?;
     }
     render(TAIL_NAME, &context)?;
     let inventory = &model.inventory;
@@ -222,6 +228,7 @@ fn render_charts(charts: &Charts, render: &mut Render<'_>) -> Result<(), ReportE
 fn render_section(
     section: &SafeguardSection,
     refs: &BundleRefs,
+    findings: &Store,
     render: &mut Render<'_>,
 ) -> Result<(), ReportError> {
     let mut context = tera::Context::new();
@@ -232,7 +239,7 @@ fn render_section(
         one.insert("d", detail);
         render(DETAIL_NAME, &one)?;
         for group in &detail.groups {
-            render_group(group, refs, render)?;
+            render_group(group, refs, findings, render)?;
         }
         render(DETAIL_END_NAME, &one)?;
     }
@@ -244,6 +251,7 @@ fn render_section(
 fn render_group(
     group: &FindingGroup,
     refs: &BundleRefs,
+    findings: &Store,
     render: &mut Render<'_>,
 ) -> Result<(), ReportError> {
     let mut context = tera::Context::new();
@@ -269,9 +277,7 @@ fn render_group(
     let linked = |members: &[GroupMember]| -> Vec<Linked> {
         (members.iter())
             .map(|m| Linked {
-                evidence: (m.references.iter())
-                    .map(|r| refs.link(&r.to_string()))
-                    .collect(),
+                evidence: GroupMember::links(m.finding, refs, findings),
             })
             .collect()
     };

@@ -20,8 +20,7 @@ use crate::controls::policies::ORGANIZATION_FAMILY;
 use crate::controls::{placeholders_in, Catalog, POLICIES, SPECIFICATIONS};
 use crate::evaluate::names::mask_identifiers;
 use crate::findings::{
-    FindingId, FindingRef, FindingsReport, Reference, Severity, SharedReference, Status, Text,
-    Timeline,
+    FindingId, FindingRef, FindingsReport, Severity, Status, Store, Text, Timeline,
 };
 use crate::snapshot::Evidence;
 
@@ -384,20 +383,28 @@ pub struct GroupMember {
     pub subject: Text,
     /// The finding's stable id (`Finding::id`), the anchor of its row.
     pub id: FindingId,
-    /// Its references as findings.json gives them.
+    /// Where it is in the audit's findings ([`Store::get`]): its references are read from
+    /// there when they are written.
     #[serde(skip)]
-    pub references: Vec<SharedReference>,
+    pub finding: u32,
     /// The references as links: filled for a policy page's findings by [`ReportModel::build`];
     /// a section's are linked as report.html renders them (`report::html`).
     pub evidence: Vec<EvidenceLink>,
 }
 
 impl GroupMember {
+    /// The references of the finding at `finding`, as links.
+    pub fn links(finding: u32, refs: &BundleRefs, findings: &Store) -> Vec<EvidenceLink> {
+        (findings.get(finding as usize).evidence())
+            .map(|r| refs.link(&r.to_string()))
+            .collect()
+    }
+
     fn of(f: FindingRef<'_>) -> GroupMember {
         GroupMember {
             subject: f.subject().clone(),
             id: f.id_number(),
-            references: f.evidence().map(Reference::shared).collect(),
+            finding: f.index() as u32,
             evidence: Vec::new(),
         }
     }
@@ -407,24 +414,24 @@ impl FindingGroup {
     /// Names the group's references as the bundle does (its evidence cell and the PDF's).
     /// A group of ten thousand buckets would name ten thousand files: only the named ones' are
     /// written.
-    fn link(&mut self, refs: &BundleRefs) {
+    fn link(&mut self, refs: &BundleRefs, findings: &Store) {
         let named = &self.members[..self.members.len().min(PDF_GROUP_LIMIT)];
-        let references: Vec<String> = (named.iter().flat_map(|m| &m.references))
-            .map(ToString::to_string)
+        let references: Vec<String> = (named.iter())
+            .flat_map(|m| findings.get(m.finding as usize).evidence())
+            .map(|r| r.to_string())
             .collect();
         self.evidence = refs.compact(&references);
         if self.members.len() > PDF_GROUP_LIMIT {
             self.evidence
                 .push_str(&format!(" (the first {PDF_GROUP_LIMIT})"));
         }
+        self.evidence.shrink_to_fit();
     }
 
     /// Gives each member its references as links (report.html's rows).
-    fn link_members(&mut self, refs: &BundleRefs) {
+    fn link_members(&mut self, refs: &BundleRefs, findings: &Store) {
         for m in &mut self.members {
-            m.evidence = (m.references.iter())
-                .map(|r| refs.link(&r.to_string()))
-                .collect();
+            m.evidence = GroupMember::links(m.finding, refs, findings);
         }
     }
 }
@@ -969,13 +976,13 @@ impl ReportModel {
             .flat_map(|s| s.details.iter_mut())
             .flat_map(|d| d.groups.iter_mut());
         for group in groups {
-            group.link(&refs);
+            group.link(&refs, &report.findings);
             group.facets.ephi = ephi.facet(&group.facets);
         }
         // The policy pages are in the page's own template context: linked now.
         for group in (model.policies.iter_mut()).flat_map(|p| p.admin_findings.iter_mut()) {
-            group.link(&refs);
-            group.link_members(&refs);
+            group.link(&refs, &report.findings);
+            group.link_members(&refs, &report.findings);
             group.facets.ephi = ephi.facet(&group.facets);
         }
         for row in &mut model.inventory {
@@ -1390,7 +1397,7 @@ fn control_detail(c: &ControlInfo, prefix: &str) -> ControlDetail {
         ),
     };
     if passed.len() > PASS_LIST_LIMIT {
-        passed.clear();
+        passed = Vec::new();
     }
     ControlDetail {
         id: c.id.clone(),

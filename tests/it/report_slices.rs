@@ -6,6 +6,7 @@
 
 use crate::support::bundle::audit_of;
 use crate::support::fixtures::gen_fleet;
+use phi_audit::findings::Store;
 use phi_audit::report::html;
 use phi_audit::report::model::{FindingGroup, ReportModel};
 
@@ -26,7 +27,7 @@ fn cell<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
 
 /// The group's row reads as one: its subjects cell names each finding once, in order, with ", "
 /// between them; its evidence cell links each reference, with "; " between findings.
-fn row_reads_as_one(page: &str, group: &FindingGroup) {
+fn row_reads_as_one(page: &str, group: &FindingGroup, findings: &Store) {
     let n = group.members.len();
     let first = format!(
         "<td class=\"subjects\"><span id=\"{}\">",
@@ -48,7 +49,9 @@ fn row_reads_as_one(page: &str, group: &FindingGroup) {
     }
     let after = &page[page.find(&first).unwrap()..];
     let evidence = cell(after, "<td class=\"evidence\">", "</td></tr>");
-    let references: usize = group.members.iter().map(|m| m.references.len()).sum();
+    let references: usize = (group.members.iter())
+        .map(|m| findings.get(m.finding as usize).evidence().len())
+        .sum();
     assert_eq!(evidence.matches("<a href=").count(), references);
     // A finding with no reference still has its separator (references never hold "; ").
     assert_eq!(evidence.matches("; ").count(), n - 1);
@@ -65,7 +68,7 @@ fn slices_of_a_large_group_the_heat_map_and_the_inventory_read_as_one() {
     let audit = audit_of(dir.path(), "2026-10-02T00:00:00Z", None);
     let model = ReportModel::build(&audit);
     let mut page = Vec::new();
-    html::render_to(&model, &mut page).unwrap();
+    html::render_to(&model, &audit.findings.findings, &mut page).unwrap();
     let page = String::from_utf8(page).unwrap();
 
     let groups: Vec<&FindingGroup> = (model.safeguards.iter())
@@ -78,7 +81,7 @@ fn slices_of_a_large_group_the_heat_map_and_the_inventory_read_as_one() {
         "the largest group ({largest}) must take three slices"
     );
     for group in &groups {
-        row_reads_as_one(&page, group);
+        row_reads_as_one(&page, group, &audit.findings.findings);
     }
 
     let heatmap = &model.charts.matrices[0];
