@@ -15,12 +15,13 @@
 //! template only places what it is given; the PDF scales the same numbers to the page.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::model::{thousands, MatrixRow, OrganisationView, StatusCounts};
 use super::previous::{PreviousView, CATEGORIES};
 use crate::audit::Audit;
-use crate::findings::Status;
+use crate::findings::{Status, Text};
 
 /// The SVG view box width; every x below is in these units.
 pub const VIEW_W: u32 = 720;
@@ -127,7 +128,7 @@ pub struct Matrix {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Column {
-    pub key: String,
+    pub key: Text,
     /// The head as drawn (a specification without `164.312`).
     pub label: String,
     pub x: u32,
@@ -151,12 +152,13 @@ pub struct MatrixLine {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Cell {
-    pub key: String,
+    /// Its column's key, shared with the column (a heat map has a cell per bucket and family).
+    pub key: Text,
     /// The worst status among the cell's findings, or `none`.
-    pub status: String,
+    pub status: &'static str,
     pub counts: StatusCounts,
     /// `3 fail`, `1 error`, `1 exc.`, `pass`, `n/a` or `-`.
-    pub label: String,
+    pub label: Cow<'static, str>,
     pub x: u32,
     pub w: u32,
 }
@@ -255,14 +257,14 @@ fn worst(c: &StatusCounts) -> &'static str {
         .unwrap_or("none")
 }
 
-fn cell_label(c: &StatusCounts) -> String {
+fn cell_label(c: &StatusCounts) -> Cow<'static, str> {
     match worst(c) {
-        "fail" => format!("{} fail", thousands(c.fail)),
-        "error" => format!("{} error", thousands(c.error)),
-        "excepted" => format!("{} exc.", thousands(c.excepted)),
-        "pass" => "pass".to_string(),
-        "not_applicable" => "n/a".to_string(),
-        _ => "-".to_string(),
+        "fail" => format!("{} fail", thousands(c.fail)).into(),
+        "error" => format!("{} error", thousands(c.error)).into(),
+        "excepted" => format!("{} exc.", thousands(c.excepted)).into(),
+        "pass" => "pass".into(),
+        "not_applicable" => "n/a".into(),
+        _ => "-".into(),
     }
 }
 
@@ -270,10 +272,10 @@ fn cells(columns: &[Column], counts: &BTreeMap<String, StatusCounts>) -> Vec<Cel
     columns
         .iter()
         .map(|col| {
-            let c = counts.get(&col.key).cloned().unwrap_or_default();
+            let c = counts.get(col.key.as_str()).cloned().unwrap_or_default();
             Cell {
                 key: col.key.clone(),
-                status: worst(&c).to_string(),
+                status: worst(&c),
                 label: cell_label(&c),
                 counts: c,
                 x: col.x,
@@ -290,7 +292,7 @@ fn spread(keys: Vec<(String, String)>) -> Vec<Column> {
     keys.into_iter()
         .enumerate()
         .map(|(i, (key, label))| Column {
-            key,
+            key: Text::from(key),
             label,
             x: CELL_X + i as u32 * w,
             w,

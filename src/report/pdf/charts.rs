@@ -271,11 +271,11 @@ fn matrix(flow: &mut Flow, chart: &Matrix) {
                 c.w as f32 * s - 1.6,
                 CELL_ROW - 1.6,
             ];
-            pattern(flow.page(), area, &c.status);
-            let text = fit(&c.label, on(&c.status, 6.5), area[2] - 2.0);
+            pattern(flow.page(), area, c.status);
+            let text = fit(&c.label, on(c.status, 6.5), area[2] - 2.0);
             count_on(
                 flow.page(),
-                &c.status,
+                c.status,
                 area[0] + area[2] / 2.0,
                 base + 3.8,
                 &text,
