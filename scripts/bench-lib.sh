@@ -22,14 +22,19 @@
 bench_profile=${PROFILE:-release}
 bench_runs=${RUNS:-3}
 
-# bench_build DIR: builds the phi-audit binary of the tree at DIR; prints its path.
+# bench_build DIR: builds the phi-audit binary of the tree at DIR; prints its path. The two
+# trees share a target directory, and cargo would take the other tree's build of phi-audit as
+# fresh (its sources are older than the build): phi-audit's own artifacts are removed first, so
+# it is always compiled from DIR (the dependencies stay built).
 bench_build() {
   local dir=$1 target
   target=${BENCH_TARGET:-$(cd "$(git rev-parse --show-toplevel)" && pwd)/target}
   if [ "$bench_profile" = release ]; then
+    (cd "$dir" && CARGO_TARGET_DIR=$target cargo clean --release --quiet -p phi-audit)
     (cd "$dir" && CARGO_TARGET_DIR=$target cargo build --release --quiet --bin phi-audit)
     echo "$target/release/phi-audit"
   else
+    (cd "$dir" && CARGO_TARGET_DIR=$target cargo clean --quiet -p phi-audit)
     (cd "$dir" && CARGO_TARGET_DIR=$target cargo build --quiet --bin phi-audit)
     echo "$target/debug/phi-audit"
   fi

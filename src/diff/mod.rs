@@ -50,7 +50,8 @@ pub use bundle::{Bundle, FindingsHead, EVIDENCE_LIMIT, FINDINGS_LIMIT};
 
 use crate::bundle::format::{EVIDENCE_DIR, FINDINGS_JSON};
 use crate::findings::{
-    ExceptionState, FastMap, Finding, FindingsReport, Severity, SnapshotRef, Status, Text,
+    AppliedException, ExceptionState, FastMap, Finding, FindingRef, FindingsReport, Severity,
+    SnapshotRef, Status, Text,
 };
 use crate::snapshot::{hex, SnapshotFile};
 use sha2::{Digest, Sha256};
@@ -330,14 +331,14 @@ impl FindingIndex {
     }
 
     /// The status OLD gave `finding`'s key (without its account when `by_account` is false).
-    fn status(&self, finding: &Finding, by_account: bool) -> Option<Status> {
+    fn status(&self, finding: &Compared<'_>, by_account: bool) -> Option<Status> {
         let account = if by_account {
-            *self.names.get(&*finding.account)?
+            *self.names.get(finding.account.as_str())?
         } else {
             ANY_ACCOUNT
         };
-        let subject = *self.names.get(&*finding.subject)?;
-        let control = *self.names.get(&*finding.control)?;
+        let subject = *self.names.get(finding.subject.as_str())?;
+        let control = *self.names.get(finding.control.as_str())?;
         self.statuses.get(&(account, subject, control)).map(|s| s.0)
     }
 }
@@ -376,7 +377,7 @@ impl<'o> StatusChanges<'o> {
     }
 
     /// Compares one NEW finding; `new_organisation` is whether NEW is an organisation's.
-    fn visit(&mut self, new_organisation: bool, finding: &Finding) {
+    fn visit(&mut self, new_organisation: bool, finding: Compared<'_>) {
         let organisations = *self.organisations.get_or_insert_with(|| {
             let both = self.old_organisation && new_organisation;
             if !both {
@@ -384,9 +385,9 @@ impl<'o> StatusChanges<'o> {
             }
             both
         });
-        let previous = self.old.status(finding, organisations);
+        let previous = self.old.status(&finding, organisations);
         let kind = match (previous, finding.status) {
-            (Some(Status::Excepted), Status::Fail) if exception_expired(finding) => {
+            (Some(Status::Excepted), Status::Fail) if exception_expired(&finding) => {
                 Some(ChangeKind::ExpiredException)
             }
             (p, Status::Fail) if p != Some(Status::Fail) => Some(ChangeKind::NewFailure),
@@ -397,7 +398,7 @@ impl<'o> StatusChanges<'o> {
             _ => None,
         };
         let account = if organisations {
-            &finding.account
+            finding.account
         } else {
             &self.no_account
         };
@@ -571,12 +572,48 @@ fn bundle_side(label: &str, generated_at: &str, snapshot: &SnapshotRef) -> Bundl
 }
 
 /// True when a matching risk exception has expired on this finding.
-fn exception_expired(finding: &Finding) -> bool {
-    finding
-        .facts
-        .exception
-        .as_ref()
-        .is_some_and(|e| e.state == ExceptionState::Expired)
+fn exception_expired(finding: &Compared<'_>) -> bool {
+    (finding.exception).is_some_and(|e| e.state == ExceptionState::Expired)
+}
+
+/// What a status comparison reads of one of NEW's findings: a finding read from a bundle, or
+/// one of an audit's stored findings (`report --previous`), neither copied.
+struct Compared<'a> {
+    account: &'a Text,
+    subject: &'a Text,
+    control: &'a Text,
+    status: Status,
+    severity: Severity,
+    reason: &'a Text,
+    exception: Option<&'a AppliedException>,
+}
+
+impl<'a> From<&'a Finding> for Compared<'a> {
+    fn from(f: &'a Finding) -> Self {
+        Compared {
+            account: &f.account,
+            subject: &f.subject,
+            control: &f.control,
+            status: f.status,
+            severity: f.severity,
+            reason: &f.reason,
+            exception: f.facts.exception.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<FindingRef<'a>> for Compared<'a> {
+    fn from(f: FindingRef<'a>) -> Self {
+        Compared {
+            account: f.account(),
+            subject: f.subject(),
+            control: f.control(),
+            status: f.status(),
+            severity: f.severity(),
+            reason: f.reason(),
+            exception: f.facts().exception.as_deref(),
+        }
+    }
 }
 
 /// The same JSON with every object's keys sorted, and a bucket or key policy string parsed, so
@@ -646,12 +683,12 @@ pub fn compare(old: &mut OldSide, new: NewSide<'_>) -> Result<BundleDiff, DiffEr
                     &finding.account,
                 );
                 match snapshot {
-                    Some(s) => changes.visit(s.organization_id.is_some(), &finding),
+                    Some(s) => changes.visit(s.organization_id.is_some(), (&finding).into()),
                     None => waiting.push(finding),
                 }
             })?;
             for finding in &waiting {
-                changes.visit(head.snapshot.organization_id.is_some(), finding);
+                changes.visit(head.snapshot.organization_id.is_some(), finding.into());
             }
             let status_lists = changes.finish();
             let access_changes = access::compare(
@@ -674,7 +711,7 @@ pub fn compare(old: &mut OldSide, new: NewSide<'_>) -> Result<BundleDiff, DiffEr
             let mut changes = StatusChanges::new(old);
             let new_organisation = report.snapshot.organization_id.is_some();
             for finding in &report.findings {
-                changes.visit(new_organisation, &finding.to_finding());
+                changes.visit(new_organisation, finding.into());
             }
             let status_lists = changes.finish();
             let mut identity_accounts = BTreeSet::new();
