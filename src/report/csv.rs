@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::refs::BundleRefs;
 use crate::audit::{AccountResult, Audit, FindingSink, Opening};
 use crate::controls::Catalog;
-use crate::findings::{Finding, FindingRef, Status, Store};
+use crate::findings::{AppliedException, Finding, FindingId, FindingRef, Severity, Status, Text};
 
 /// `account` stays ninth so that the columns of files written before organisations keep their
 /// positions; the columns after it were added with the finding ids (docs/findings-format.md).
@@ -63,9 +63,67 @@ pub fn write_findings_csv(audit: &Audit, out: &mut dyn Write) -> io::Result<()> 
     csv.refs = BundleRefs::new(audit);
     audit.scope.accounts.iter().for_each(|a| csv.add_regions(a));
     for f in &audit.findings.findings {
-        csv.row(f)?;
+        csv.row(f.into())?;
     }
     csv.finish().map(drop)
+}
+
+/// What a row reads of a finding: one being judged (`evaluate --format csv`) or one of an
+/// audit's stored findings, neither copied.
+struct Row<'a> {
+    subject: &'a Text,
+    account: &'a Text,
+    control: &'a Text,
+    status: Status,
+    severity: Severity,
+    safeguards: &'a [String],
+    policies: &'a [String],
+    reason: &'a Text,
+    evidence: References<'a>,
+    exception: Option<&'a AppliedException>,
+    ephi: Option<bool>,
+}
+
+/// A finding's references: whole, or a stored finding's in parts.
+enum References<'a> {
+    Whole(&'a [Text]),
+    Parts(FindingRef<'a>),
+}
+
+impl<'a> From<&'a Finding> for Row<'a> {
+    fn from(f: &'a Finding) -> Self {
+        Row {
+            subject: &f.subject,
+            account: &f.account,
+            control: &f.control,
+            status: f.status,
+            severity: f.severity,
+            safeguards: &f.safeguards,
+            policies: &f.policies,
+            reason: &f.reason,
+            evidence: References::Whole(&f.evidence),
+            exception: f.facts.exception.as_deref(),
+            ephi: f.ephi,
+        }
+    }
+}
+
+impl<'a> From<FindingRef<'a>> for Row<'a> {
+    fn from(f: FindingRef<'a>) -> Self {
+        Row {
+            subject: f.subject(),
+            account: f.account(),
+            control: f.control(),
+            status: f.status(),
+            severity: f.severity(),
+            safeguards: f.safeguards(),
+            policies: f.policies(),
+            reason: f.reason(),
+            evidence: References::Parts(f),
+            exception: f.facts().exception.as_deref(),
+            ephi: f.ephi(),
+        }
+    }
 }
 
 /// findings.csv, a row at a time. `evaluate --format csv` streams it from the judging (a
@@ -138,50 +196,54 @@ impl<W: Write> FindingsCsv<W> {
 
     /// The region of a subject: a bucket's (from its listing), a trail's (from its ARN); none
     /// for an account or a policy.
-    fn region_of<'f>(&'f self, f: FindingRef<'f>) -> &'f str {
-        let regions = self.regions.get(f.account().as_str());
-        if let Some(region) = regions.and_then(|r| r.get(f.subject().as_str())) {
+    fn region_of<'f>(&'f self, f: &Row<'f>) -> &'f str {
+        let regions = self.regions.get(f.account.as_str());
+        if let Some(region) = regions.and_then(|r| r.get(f.subject.as_str())) {
             return region;
         }
-        match f.subject().strip_prefix("arn:") {
+        match f.subject.strip_prefix("arn:") {
             Some(arn) => arn.split(':').nth(2).unwrap_or(""),
             None => "",
         }
     }
 
-    fn row(&mut self, f: FindingRef<'_>) -> io::Result<()> {
+    fn row(&mut self, f: Row<'_>) -> io::Result<()> {
         let catalog = self.catalog.as_ref().expect("a catalog before any finding");
-        let control = catalog.get(f.control());
-        let exception = f.facts().exception.as_deref();
+        let control = catalog.get(f.control);
+        let exception = f.exception;
         // What to do is given where there is something to do.
-        let remediation = match (control, f.status()) {
+        let remediation = match (control, f.status) {
             (Some(c), Status::Fail | Status::Error | Status::Excepted) => (
                 c.remediation.summary.clone(),
-                c.remediation.cli_for(f.subject()),
+                c.remediation.cli_for(f.subject),
             ),
             _ => (String::new(), String::new()),
         };
-        let evidence = (f.evidence().map(|r| self.refs.path(&r.to_string())))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let evidence = match f.evidence {
+            References::Whole(all) => all.iter().map(|r| self.refs.path(r)).collect::<Vec<_>>(),
+            References::Parts(stored) => (stored.evidence())
+                .map(|r| self.refs.path(&r.to_string()))
+                .collect(),
+        }
+        .join(" ");
         let record = [
-            neutralise(f.subject()),
-            neutralise(f.control()),
-            f.status().as_str().to_string(),
-            f.severity().as_str().to_string(),
-            neutralise(&f.safeguards().join("; ")),
-            neutralise(&f.policies().join("; ")),
-            neutralise(f.reason()),
+            neutralise(f.subject),
+            neutralise(f.control),
+            f.status.as_str().to_string(),
+            f.severity.as_str().to_string(),
+            neutralise(&f.safeguards.join("; ")),
+            neutralise(&f.policies.join("; ")),
+            neutralise(f.reason),
             neutralise(&evidence),
-            neutralise(f.account()),
-            f.id(),
+            neutralise(f.account),
+            FindingId::of(f.account, f.subject, f.control).to_string(),
             neutralise(control.map_or("", |c| c.title.as_str())),
-            neutralise(self.region_of(f)),
+            neutralise(self.region_of(&f)),
             neutralise(exception.map_or("", |e| e.approver.as_str())),
             neutralise(exception.map_or("", |e| e.expires.as_str())),
             neutralise(&remediation.0),
             neutralise(&remediation.1),
-            ephi_cell(f.ephi()).to_string(),
+            ephi_cell(f.ephi).to_string(),
         ];
         self.writer.write_record(record)?;
         self.written += 1;
@@ -211,8 +273,7 @@ impl<W: Write> FindingSink for FindingsCsv<W> {
     }
 
     fn take(&mut self, findings: Vec<Finding>) -> io::Result<()> {
-        let findings: Store = findings.into_iter().collect();
-        findings.iter().try_for_each(|f| self.row(f))
+        findings.iter().try_for_each(|f| self.row(f.into()))
     }
 }
 
