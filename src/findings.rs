@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub mod store;
 
-pub use store::{FindingRef, Reference, SharedReference, Store};
+pub use store::{FindingRef, Reference, Store};
 
 /// A list of names that every finding of a control carries alike (its safeguards, its
 /// policies): shared with the catalog's control, so a finding holds a reference-counted pointer

@@ -466,14 +466,7 @@ impl Reference<'_> {
         Text::from(self.to_string())
     }
 
-    /// The reference kept beyond the store's borrow, its texts still shared.
-    pub fn shared(self) -> SharedReference {
-        SharedReference {
-            file: self.file.clone(),
-            pointer: self.pointer.clone(),
-        }
-    }
-
+    /// Whether the reference, as one string, starts with `prefix`.
     pub fn starts_with(&self, prefix: &str) -> bool {
         self.file.starts_with(prefix)
             || (prefix.starts_with(self.file.as_str())
@@ -485,20 +478,6 @@ impl fmt::Display for Reference<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.file)?;
         f.write_str(self.pointer)
-    }
-}
-
-/// A [`Reference`] that owns its (shared) texts. Displays as the reference it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharedReference {
-    pub file: Text,
-    pub pointer: Text,
-}
-
-impl fmt::Display for SharedReference {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.file)?;
-        f.write_str(&self.pointer)
     }
 }
 
