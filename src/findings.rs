@@ -314,47 +314,140 @@ impl Serialize for FindingId {
     }
 }
 
-/// findings.json's member order for one finding: `id`, then the fields as declared. One
-/// definition for an owned [`Finding`] and a stored one ([`FindingRef`]), whose references are
-/// kept in parts.
-#[derive(Serialize)]
-struct Wire<'a, E> {
-    id: String,
-    subject: &'a str,
-    account: &'a str,
-    control: &'a str,
-    status: Status,
-    severity: Severity,
-    safeguards: &'a [String],
-    policies: &'a [String],
-    reason: &'a str,
-    evidence: E,
-    #[serde(skip_serializing_if = "Facts::is_empty")]
-    facts: &'a Facts,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ephi: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ephi_basis: Option<&'a str>,
+/// One finding's fields, borrowed from an owned [`Finding`] or a stored one ([`FindingRef`]):
+/// what findings.json, findings.csv and `diff` read of a finding, neither copied. Serialises as
+/// findings.json's finding.
+#[derive(Clone, Copy)]
+pub struct FindingView<'a> {
+    pub subject: &'a Text,
+    pub account: &'a Text,
+    pub control: &'a Text,
+    pub status: Status,
+    pub severity: Severity,
+    pub safeguards: &'a [String],
+    pub policies: &'a [String],
+    pub reason: &'a Text,
+    pub evidence: Evidence<'a>,
+    pub facts: &'a Facts,
+    pub ephi: Option<bool>,
+    pub ephi_basis: Option<&'a Text>,
+}
+
+/// A finding's evidence references: an owned finding's, whole, or a stored one's, in parts.
+#[derive(Clone, Copy)]
+pub enum Evidence<'a> {
+    Whole(&'a [Text]),
+    Stored(FindingRef<'a>),
+}
+
+impl Evidence<'_> {
+    /// `each` applied to every reference, as one string, in order.
+    pub fn map<T>(&self, mut each: impl FnMut(&str) -> T) -> Vec<T> {
+        match self {
+            Evidence::Whole(all) => all.iter().map(|r| each(r)).collect(),
+            Evidence::Stored(f) => f.evidence().map(|r| each(&r.to_string())).collect(),
+        }
+    }
+}
+
+impl Serialize for Evidence<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Evidence::Whole(all) => all.serialize(serializer),
+            Evidence::Stored(f) => serializer.collect_seq(f.evidence()),
+        }
+    }
+}
+
+impl<'a> From<&'a Finding> for FindingView<'a> {
+    fn from(f: &'a Finding) -> Self {
+        FindingView {
+            subject: &f.subject,
+            account: &f.account,
+            control: &f.control,
+            status: f.status,
+            severity: f.severity,
+            safeguards: &f.safeguards,
+            policies: &f.policies,
+            reason: &f.reason,
+            evidence: Evidence::Whole(&f.evidence),
+            facts: &f.facts,
+            ephi: f.ephi,
+            ephi_basis: f.ephi_basis.as_ref(),
+        }
+    }
+}
+
+impl<'a> From<FindingRef<'a>> for FindingView<'a> {
+    fn from(f: FindingRef<'a>) -> Self {
+        FindingView {
+            subject: f.subject(),
+            account: f.account(),
+            control: f.control(),
+            status: f.status(),
+            severity: f.severity(),
+            safeguards: f.safeguards(),
+            policies: f.policies(),
+            reason: f.reason(),
+            evidence: Evidence::Stored(f),
+            facts: f.facts(),
+            ephi: f.ephi(),
+            ephi_basis: f.ephi_basis(),
+        }
+    }
+}
+
+impl FindingView<'_> {
+    /// The stable id ([`finding_id`]).
+    pub fn id(&self) -> FindingId {
+        FindingId::of(self.account, self.subject, self.control)
+    }
+}
+
+impl Serialize for FindingView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// findings.json's member order: `id`, then the fields as declared.
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            id: String,
+            subject: &'a str,
+            account: &'a str,
+            control: &'a str,
+            status: Status,
+            severity: Severity,
+            safeguards: &'a [String],
+            policies: &'a [String],
+            reason: &'a str,
+            evidence: Evidence<'a>,
+            #[serde(skip_serializing_if = "Facts::is_empty")]
+            facts: &'a Facts,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ephi: Option<bool>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            ephi_basis: Option<&'a str>,
+        }
+        Wire {
+            id: self.id().to_string(),
+            subject: self.subject,
+            account: self.account,
+            control: self.control,
+            status: self.status,
+            severity: self.severity,
+            safeguards: self.safeguards,
+            policies: self.policies,
+            reason: self.reason,
+            evidence: self.evidence,
+            facts: self.facts,
+            ephi: self.ephi,
+            ephi_basis: self.ephi_basis.map(Text::as_str),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Serialize for Finding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        Wire {
-            id: self.id(),
-            subject: &self.subject,
-            account: &self.account,
-            control: &self.control,
-            status: self.status,
-            severity: self.severity,
-            safeguards: &self.safeguards,
-            policies: &self.policies,
-            reason: &self.reason,
-            evidence: &self.evidence,
-            facts: &self.facts,
-            ephi: self.ephi,
-            ephi_basis: self.ephi_basis.as_deref(),
-        }
-        .serialize(serializer)
+        FindingView::from(self).serialize(serializer)
     }
 }
 

@@ -50,8 +50,8 @@ pub use bundle::{Bundle, FindingsHead, EVIDENCE_LIMIT, FINDINGS_LIMIT};
 
 use crate::bundle::format::{EVIDENCE_DIR, FINDINGS_JSON};
 use crate::findings::{
-    AppliedException, ExceptionState, FastMap, Finding, FindingRef, FindingsReport, Severity,
-    SnapshotRef, Status, Text,
+    ExceptionState, FastMap, Finding, FindingView, FindingsReport, Severity, SnapshotRef, Status,
+    Text,
 };
 use crate::snapshot::{hex, SnapshotFile};
 use sha2::{Digest, Sha256};
@@ -331,7 +331,7 @@ impl FindingIndex {
     }
 
     /// The status OLD gave `finding`'s key (without its account when `by_account` is false).
-    fn status(&self, finding: &Compared<'_>, by_account: bool) -> Option<Status> {
+    fn status(&self, finding: &FindingView<'_>, by_account: bool) -> Option<Status> {
         let account = if by_account {
             *self.names.get(finding.account.as_str())?
         } else {
@@ -377,7 +377,7 @@ impl<'o> StatusChanges<'o> {
     }
 
     /// Compares one NEW finding; `new_organisation` is whether NEW is an organisation's.
-    fn visit(&mut self, new_organisation: bool, finding: Compared<'_>) {
+    fn visit(&mut self, new_organisation: bool, finding: FindingView<'_>) {
         let organisations = *self.organisations.get_or_insert_with(|| {
             let both = self.old_organisation && new_organisation;
             if !both {
@@ -572,48 +572,8 @@ fn bundle_side(label: &str, generated_at: &str, snapshot: &SnapshotRef) -> Bundl
 }
 
 /// True when a matching risk exception has expired on this finding.
-fn exception_expired(finding: &Compared<'_>) -> bool {
-    (finding.exception).is_some_and(|e| e.state == ExceptionState::Expired)
-}
-
-/// What a status comparison reads of one of NEW's findings: a finding read from a bundle, or
-/// one of an audit's stored findings (`report --previous`), neither copied.
-struct Compared<'a> {
-    account: &'a Text,
-    subject: &'a Text,
-    control: &'a Text,
-    status: Status,
-    severity: Severity,
-    reason: &'a Text,
-    exception: Option<&'a AppliedException>,
-}
-
-impl<'a> From<&'a Finding> for Compared<'a> {
-    fn from(f: &'a Finding) -> Self {
-        Compared {
-            account: &f.account,
-            subject: &f.subject,
-            control: &f.control,
-            status: f.status,
-            severity: f.severity,
-            reason: &f.reason,
-            exception: f.facts.exception.as_deref(),
-        }
-    }
-}
-
-impl<'a> From<FindingRef<'a>> for Compared<'a> {
-    fn from(f: FindingRef<'a>) -> Self {
-        Compared {
-            account: f.account(),
-            subject: f.subject(),
-            control: f.control(),
-            status: f.status(),
-            severity: f.severity(),
-            reason: f.reason(),
-            exception: f.facts().exception.as_deref(),
-        }
-    }
+fn exception_expired(finding: &FindingView<'_>) -> bool {
+    (finding.facts.exception.as_ref()).is_some_and(|e| e.state == ExceptionState::Expired)
 }
 
 /// The same JSON with every object's keys sorted, and a bucket or key policy string parsed, so

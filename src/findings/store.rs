@@ -424,31 +424,7 @@ impl fmt::Debug for FindingRef<'_> {
 
 impl Serialize for FindingRef<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        super::Wire {
-            id: self.id(),
-            subject: self.subject(),
-            account: self.account(),
-            control: self.control(),
-            status: self.status(),
-            severity: self.severity(),
-            safeguards: self.safeguards(),
-            policies: self.policies(),
-            reason: self.reason(),
-            evidence: References(self.evidence()),
-            facts: self.facts(),
-            ephi: self.ephi(),
-            ephi_basis: self.ephi_basis().map(Text::as_str),
-        }
-        .serialize(serializer)
-    }
-}
-
-/// A finding's references, serialised as the list of strings they are.
-struct References<I>(I);
-
-impl<'a, I: Iterator<Item = Reference<'a>> + Clone> Serialize for References<I> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.clone())
+        super::FindingView::from(*self).serialize(serializer)
     }
 }
 

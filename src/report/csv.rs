@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::refs::BundleRefs;
 use crate::audit::{AccountResult, Audit, FindingSink, Opening};
 use crate::controls::Catalog;
-use crate::findings::{AppliedException, Finding, FindingId, FindingRef, Severity, Status, Text};
+use crate::findings::{Finding, FindingView, Status};
 
 /// `account` stays ninth so that the columns of files written before organisations keep their
 /// positions; the columns after it were added with the finding ids (docs/findings-format.md).
@@ -66,64 +66,6 @@ pub fn write_findings_csv(audit: &Audit, out: &mut dyn Write) -> io::Result<()> 
         csv.row(f.into())?;
     }
     csv.finish().map(drop)
-}
-
-/// What a row reads of a finding: one being judged (`evaluate --format csv`) or one of an
-/// audit's stored findings, neither copied.
-struct Row<'a> {
-    subject: &'a Text,
-    account: &'a Text,
-    control: &'a Text,
-    status: Status,
-    severity: Severity,
-    safeguards: &'a [String],
-    policies: &'a [String],
-    reason: &'a Text,
-    evidence: References<'a>,
-    exception: Option<&'a AppliedException>,
-    ephi: Option<bool>,
-}
-
-/// A finding's references: whole, or a stored finding's in parts.
-enum References<'a> {
-    Whole(&'a [Text]),
-    Parts(FindingRef<'a>),
-}
-
-impl<'a> From<&'a Finding> for Row<'a> {
-    fn from(f: &'a Finding) -> Self {
-        Row {
-            subject: &f.subject,
-            account: &f.account,
-            control: &f.control,
-            status: f.status,
-            severity: f.severity,
-            safeguards: &f.safeguards,
-            policies: &f.policies,
-            reason: &f.reason,
-            evidence: References::Whole(&f.evidence),
-            exception: f.facts.exception.as_deref(),
-            ephi: f.ephi,
-        }
-    }
-}
-
-impl<'a> From<FindingRef<'a>> for Row<'a> {
-    fn from(f: FindingRef<'a>) -> Self {
-        Row {
-            subject: f.subject(),
-            account: f.account(),
-            control: f.control(),
-            status: f.status(),
-            severity: f.severity(),
-            safeguards: f.safeguards(),
-            policies: f.policies(),
-            reason: f.reason(),
-            evidence: References::Parts(f),
-            exception: f.facts().exception.as_deref(),
-            ephi: f.ephi(),
-        }
-    }
 }
 
 /// findings.csv, a row at a time. `evaluate --format csv` streams it from the judging (a
@@ -196,7 +138,7 @@ impl<W: Write> FindingsCsv<W> {
 
     /// The region of a subject: a bucket's (from its listing), a trail's (from its ARN); none
     /// for an account or a policy.
-    fn region_of<'f>(&'f self, f: &Row<'f>) -> &'f str {
+    fn region_of<'f>(&'f self, f: &FindingView<'f>) -> &'f str {
         let regions = self.regions.get(f.account.as_str());
         if let Some(region) = regions.and_then(|r| r.get(f.subject.as_str())) {
             return region;
@@ -207,10 +149,10 @@ impl<W: Write> FindingsCsv<W> {
         }
     }
 
-    fn row(&mut self, f: Row<'_>) -> io::Result<()> {
+    fn row(&mut self, f: FindingView<'_>) -> io::Result<()> {
         let catalog = self.catalog.as_ref().expect("a catalog before any finding");
         let control = catalog.get(f.control);
-        let exception = f.exception;
+        let exception = f.facts.exception.as_deref();
         // What to do is given where there is something to do.
         let remediation = match (control, f.status) {
             (Some(c), Status::Fail | Status::Error | Status::Excepted) => (
@@ -219,13 +161,7 @@ impl<W: Write> FindingsCsv<W> {
             ),
             _ => (String::new(), String::new()),
         };
-        let evidence = match f.evidence {
-            References::Whole(all) => all.iter().map(|r| self.refs.path(r)).collect::<Vec<_>>(),
-            References::Parts(stored) => (stored.evidence())
-                .map(|r| self.refs.path(&r.to_string()))
-                .collect(),
-        }
-        .join(" ");
+        let evidence = f.evidence.map(|r| self.refs.path(r)).join(" ");
         let record = [
             neutralise(f.subject),
             neutralise(f.control),
@@ -236,7 +172,7 @@ impl<W: Write> FindingsCsv<W> {
             neutralise(f.reason),
             neutralise(&evidence),
             neutralise(f.account),
-            FindingId::of(f.account, f.subject, f.control).to_string(),
+            f.id().to_string(),
             neutralise(control.map_or("", |c| c.title.as_str())),
             neutralise(self.region_of(&f)),
             neutralise(exception.map_or("", |e| e.approver.as_str())),
