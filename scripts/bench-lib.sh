@@ -22,6 +22,12 @@
 bench_profile=${PROFILE:-release}
 bench_runs=${RUNS:-3}
 
+# BENCH_WORK: the benchmark's scratch directory (its inputs, outputs and each comparison's runs),
+# removed when the script exits, however it exits. A benchmark writes hundreds of MB per run; left
+# behind, they had filled the disk that CI builds on.
+BENCH_WORK=$(mktemp -d "${TMPDIR:-/tmp}/phi-audit-bench.XXXXXX")
+trap 'rm -rf "$BENCH_WORK"' EXIT
+
 # bench_build DIR: builds the phi-audit binary of the tree at DIR; prints its path. The two
 # trees share a target directory, and cargo would take the other tree's build of phi-audit as
 # fresh (its sources are older than the build): phi-audit's own artifacts are removed first, so
@@ -70,10 +76,12 @@ bench_median() {
 
 # compare LABEL COMMAND: runs COMMAND (a shell string in which "$BIN" is the binary) RUNS times
 # with each binary, interleaved, and prints the median wall time and peak RSS of both and their
-# ratios. The command's output is kept in $BENCH_OUT_NEW / $BENCH_OUT_OLD (its last run).
+# ratios. The command's output is kept in $BENCH_OUT_NEW / $BENCH_OUT_OLD (its last run), until
+# the next comparison.
 compare() {
   local label=$1 command=$2 dir run which
-  dir=$(mktemp -d)
+  if [ -n "${BENCH_OUT_NEW:-}" ]; then rm -rf "$(dirname "$BENCH_OUT_NEW")"; fi
+  dir=$(mktemp -d "$BENCH_WORK/compare.XXXXXX")
   for run in $(seq "$bench_runs"); do
     for which in old new; do
       local bin=$OLD_BIN
