@@ -144,9 +144,9 @@ pub fn write(
 
 /// What the workers leave for the closing summary, and the report model they share.
 #[derive(Default)]
-struct Rendered {
+struct Rendered<'a> {
     /// The two reports, rendered one at a time under this lock, and the model they share.
-    reports: Mutex<Reports>,
+    reports: Mutex<Reports<'a>>,
     /// Told when a report is done (OSCAL waits for both).
     report_done: Condvar,
     html_bytes: OnceLock<usize>,
@@ -156,27 +156,27 @@ struct Rendered {
 /// The report model, built by the first report to be rendered and dropped after the second:
 /// at 100 accounts × 1,000 buckets it is about 400 MB, which OSCAL's plan would otherwise join.
 #[derive(Default)]
-struct Reports {
-    model: Option<report::model::ReportModel>,
+struct Reports<'a> {
+    model: Option<report::model::ReportModel<'a>>,
     done: u8,
 }
 
 /// report.pdf and report.html.
 const REPORTS: u8 = 2;
 
-impl Rendered {
+impl<'a> Rendered<'a> {
     /// Renders one report with the model (built on first use), one report at a time. The model
     /// is dropped once both reports are done, and the report counts as done even when it failed,
     /// so OSCAL never waits for a report that will not come.
     fn report<T>(
         &self,
-        audit: &Audit,
+        audit: &'a Audit,
         previous: Option<&ChangesSincePrevious>,
-        render: impl FnOnce(&report::model::ReportModel) -> Result<T, BundleError>,
+        render: impl FnOnce(&report::model::ReportModel<'a>) -> Result<T, BundleError>,
     ) -> Result<T, BundleError> {
         let mut reports = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
-        struct Done<'r, 'g>(&'r Rendered, &'g mut Reports);
-        impl Drop for Done<'_, '_> {
+        struct Done<'r, 'g, 'a>(&'r Rendered<'a>, &'g mut Reports<'a>);
+        impl Drop for Done<'_, '_, '_> {
             fn drop(&mut self) {
                 self.1.done += 1;
                 if self.1.done == REPORTS {
@@ -214,7 +214,7 @@ impl Rendered {
 fn documents<'a>(
     audit: &'a Audit,
     said: &'a readme::Said<'a>,
-    rendered: &'a Rendered,
+    rendered: &'a Rendered<'a>,
     threads: Threads,
 ) -> Vec<Entry<'a>> {
     let previous = said.previous;
@@ -245,8 +245,7 @@ fn documents<'a>(
         }),
         generated(REPORT_HTML, 4, move |out| {
             let bytes = rendered.report(audit, previous, |model| {
-                report::html::render_to(model, &audit.findings.findings, out)
-                    .map_err(BundleError::from)
+                report::html::render_to(model, out).map_err(BundleError::from)
             })?;
             let _ = rendered.html_bytes.set(bytes);
             Ok(())

@@ -16,11 +16,11 @@
 
 use serde::Serialize;
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::buckets::BucketRows;
 use super::model::{thousands, MatrixRow, OrganisationView, StatusCounts};
 use super::previous::{PreviousView, CATEGORIES};
-use crate::audit::Audit;
 use crate::findings::{Status, Text};
 
 /// The SVG view box width; every x below is in these units.
@@ -52,10 +52,10 @@ pub const STATUSES: [(Status, &str); 5] = [
 /// `--previous`, the comparison), then the matrices (the heat map, then, for organisations,
 /// accounts x specifications). Each has its own `id` (`chart-…`).
 #[derive(Debug, Clone, Serialize)]
-pub struct Charts {
+pub struct Charts<'a> {
     pub geometry: Geometry,
     pub bars: Vec<BarChart>,
-    pub matrices: Vec<Matrix>,
+    pub matrices: Vec<Matrix<'a>>,
 }
 
 /// The constants above, for the template.
@@ -113,13 +113,15 @@ pub struct Segment {
 
 /// Rows x columns, each cell the worst status of its findings with their counts.
 #[derive(Debug, Clone, Serialize)]
-pub struct Matrix {
+pub struct Matrix<'a> {
     pub id: String,
     pub title: String,
     pub note: String,
     pub height: u32,
     pub columns: Vec<Column>,
-    pub rows: Vec<MatrixLine>,
+    /// The rows, read with [`Matrix::lines`].
+    #[serde(skip)]
+    pub rows: Lines<'a>,
     /// The PDF's note on the rows it leaves out (empty when it shows them all).
     pub pdf_rest: String,
     /// How many rows the PDF shows.
@@ -133,6 +135,81 @@ pub struct Column {
     pub label: String,
     pub x: u32,
     pub w: u32,
+}
+
+/// A matrix's rows: made whole (accounts), or a bucket's each, made when it is drawn (the heat
+/// map has one per in-scope bucket: `report::buckets`).
+#[derive(Debug, Clone)]
+pub enum Lines<'a> {
+    Made(Vec<MatrixLine>),
+    Buckets(HeatmapLines<'a>),
+}
+
+/// The heat map's rows: which bucket each is, in drawing order, and each control's column.
+#[derive(Debug, Clone)]
+pub struct HeatmapLines<'a> {
+    buckets: BucketRows<'a>,
+    order: Vec<u32>,
+    column_of: BTreeMap<&'a str, usize>,
+}
+
+impl Matrix<'_> {
+    /// How many rows the matrix has.
+    pub fn len(&self) -> usize {
+        match &self.rows {
+            Lines::Made(rows) => rows.len(),
+            Lines::Buckets(lines) => lines.order.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `n`.
+    pub fn line(&self, n: usize) -> MatrixLine {
+        match &self.rows {
+            Lines::Made(rows) => rows[n].clone(),
+            Lines::Buckets(lines) => lines.line(&self.columns, n),
+        }
+    }
+
+    /// The rows in order.
+    pub fn lines(&self) -> impl Iterator<Item = MatrixLine> + '_ {
+        (0..self.len()).map(|n| self.line(n))
+    }
+}
+
+impl HeatmapLines<'_> {
+    /// Row `n`: its bucket's findings counted per column (control family).
+    fn line(&self, columns: &[Column], n: usize) -> MatrixLine {
+        let i = self.order[n] as usize;
+        let (account, b) = self.buckets.bucket(i);
+        let mut counts = vec![StatusCounts::default(); columns.len()];
+        let mut total = StatusCounts::default();
+        for f in self.buckets.findings(i) {
+            let column = self.column_of.get(f.control().as_str()).copied();
+            // A control outside the catalog counts under "other", the last column.
+            let column = column.unwrap_or(columns.len() - 1);
+            counts[column].add(f.status());
+            total.add(f.status());
+        }
+        let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
+        MatrixLine {
+            label: if self.buckets.audit.scope.organisation.is_some() {
+                format!("{} / {}", account.id, b.name)
+            } else {
+                b.name.clone()
+            },
+            account: account.id.clone(),
+            bucket: b.name.clone(),
+            ephi: if ephi { "yes" } else { "no" }.to_string(),
+            y: HEAD_H + n as u32 * ROW_H,
+            cells: cells(columns, |c| counts[c].clone()),
+            text: counts_text(&total),
+            counts: total,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -268,11 +345,11 @@ fn cell_label(c: &StatusCounts) -> Cow<'static, str> {
     }
 }
 
-fn cells(columns: &[Column], counts: &BTreeMap<String, StatusCounts>) -> Vec<Cell> {
-    columns
-        .iter()
-        .map(|col| {
-            let c = counts.get(col.key.as_str()).cloned().unwrap_or_default();
+/// A row's cells, `counts` giving each column's (by its number).
+fn cells(columns: &[Column], counts: impl Fn(usize) -> StatusCounts) -> Vec<Cell> {
+    (columns.iter().enumerate())
+        .map(|(n, col)| {
+            let c = counts(n);
             Cell {
                 key: col.key.clone(),
                 status: worst(&c),
@@ -301,102 +378,87 @@ fn spread(keys: Vec<(String, String)>) -> Vec<Column> {
 }
 
 /// The bucket x control-family heat map: every in-scope bucket, ePHI ones first, then those
-/// with failures or errors (most failures first), then the rest, each group by name.
-fn heatmap(audit: &Audit) -> Matrix {
-    let family_of: BTreeMap<&str, &str> = audit
-        .catalog
-        .controls
-        .iter()
+/// with failures or errors (most failures first), then the rest, each group by name. Its rows
+/// are made when drawn ([`HeatmapLines`]); here they are only put in order.
+fn heatmap<'a>(buckets: &BucketRows<'a>) -> Matrix<'a> {
+    let audit = buckets.audit;
+    let family_of: BTreeMap<&str, &str> = (audit.catalog.controls.iter())
         .map(|c| (c.id.as_str(), c.family.as_str()))
         .collect();
-    // Per (account, bucket), per family.
-    let mut per_bucket: BTreeMap<(&str, &str), BTreeMap<String, StatusCounts>> = BTreeMap::new();
-    let mut used_families: Vec<String> = Vec::new();
-    for f in &audit.findings.findings {
-        let Some(bucket) = f.subject().strip_prefix("s3://") else {
+    // Each in-scope bucket with what orders it: its rank, its failures.
+    let mut used_families: BTreeSet<&str> = BTreeSet::new();
+    let mut other = false;
+    let mut keyed: Vec<(u8, usize, u32)> = Vec::new();
+    for i in 0..buckets.len() {
+        let mut total = StatusCounts::default();
+        for f in buckets.findings(i) {
+            match family_of.get(f.control().as_str()) {
+                Some(family) => used_families.insert(family),
+                None => std::mem::replace(&mut other, true),
+            };
+            total.add(f.status());
+        }
+        let (_, b) = buckets.bucket(i);
+        if !b.in_scope {
             continue;
-        };
-        let family = family_of
-            .get(f.control().as_str())
-            .copied()
-            .unwrap_or("other");
-        if !used_families.iter().any(|u| u == family) {
-            used_families.push(family.to_string());
         }
-        per_bucket
-            .entry((f.account().as_str(), bucket))
-            .or_default()
-            .entry(family.to_string())
-            .or_default()
-            .add(f.status());
-    }
-    // Families in catalog order, then any other.
-    let mut families: Vec<String> = Vec::new();
-    for c in &audit.catalog.controls {
-        if used_families.contains(&c.family) && !families.contains(&c.family) {
-            families.push(c.family.clone());
-        }
-    }
-    families.extend(used_families.into_iter().filter(|f| f == "other"));
-    let columns = spread(families.iter().map(|f| (f.clone(), f.clone())).collect());
-    let organisation = audit.scope.organisation.is_some();
-    let mut rows: Vec<MatrixLine> = Vec::new();
-    for account in &audit.scope.accounts {
-        for b in account.buckets.iter().filter(|b| b.in_scope) {
-            let counts = per_bucket
-                .get(&(account.id.as_str(), b.name.as_str()))
-                .cloned()
-                .unwrap_or_default();
-            let mut total = StatusCounts::default();
-            for c in counts.values() {
-                total.merge(c);
-            }
-            let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
-            rows.push(MatrixLine {
-                label: if organisation {
-                    format!("{} / {}", account.id, b.name)
-                } else {
-                    b.name.clone()
-                },
-                account: account.id.clone(),
-                bucket: b.name.clone(),
-                ephi: if ephi { "yes" } else { "no" }.to_string(),
-                y: 0,
-                cells: cells(&columns, &counts),
-                text: counts_text(&total),
-                counts: total,
-            });
-        }
-    }
-    let rank = |r: &MatrixLine| {
-        let troubled = r.counts.fail + r.counts.error > 0;
-        match (r.ephi == "yes", troubled) {
+        let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
+        let rank = match (ephi, total.fail + total.error > 0) {
             (true, _) => 0,
             (false, true) => 1,
             (false, false) => 2,
-        }
-    };
-    rows.sort_by(|a, b| {
-        rank(a)
-            .cmp(&rank(b))
-            .then(b.counts.fail.cmp(&a.counts.fail))
-            .then(a.label.cmp(&b.label))
-    });
-    for (i, r) in rows.iter_mut().enumerate() {
-        r.y = HEAD_H + i as u32 * ROW_H;
+        };
+        keyed.push((rank, total.fail, i as u32));
     }
-    let shown = rows
-        .iter()
-        .take_while(|r| rank(r) < 2)
+    // Families in catalog order, then any other.
+    let mut families: Vec<&str> = Vec::new();
+    for c in &audit.catalog.controls {
+        if used_families.contains(c.family.as_str()) && !families.contains(&c.family.as_str()) {
+            families.push(&c.family);
+        }
+    }
+    if other {
+        families.push("other");
+    }
+    let columns = spread(
+        families
+            .iter()
+            .map(|f| (f.to_string(), f.to_string()))
+            .collect(),
+    );
+    let column_of: BTreeMap<&str, usize> = (family_of.iter())
+        .filter_map(|(control, family)| {
+            let column = families.iter().position(|f| f == family)?;
+            Some((*control, column))
+        })
+        .collect();
+    let label = |i: u32| {
+        let (account, b) = buckets.bucket(i as usize);
+        let account: &str = match audit.scope.organisation {
+            Some(_) => &account.id,
+            None => "",
+        };
+        let sep: &[u8] = if account.is_empty() { b"" } else { b" / " };
+        (account.bytes())
+            .chain(sep.iter().copied())
+            .chain(b.name.bytes())
+    };
+    keyed.sort_by(|a, b| {
+        (a.0.cmp(&b.0))
+            .then(b.1.cmp(&a.1))
+            .then_with(|| label(a.2).cmp(label(b.2)))
+    });
+    let shown = (keyed.iter())
+        .take_while(|k| k.0 < 2)
         .count()
         .min(PDF_HEATMAP_ROWS);
-    let ephi_count = rows.iter().filter(|r| r.ephi == "yes").count();
-    let pdf_rest = match rows.len() - shown {
+    let ephi_count = keyed.iter().filter(|k| k.0 == 0).count();
+    let pdf_rest = match keyed.len() - shown {
         0 => String::new(),
         n => format!(
             "{} more in-scope buckets are not drawn here ({} of them with a failure or error): report.html draws every bucket, and Appendix A lists each bucket's counts.",
             thousands(n),
-            thousands(rows[shown..].iter().filter(|r| rank(r) < 2).count())
+            thousands(keyed[shown..].iter().filter(|k| k.0 < 2).count())
         ),
     };
     Matrix {
@@ -406,11 +468,15 @@ fn heatmap(audit: &Audit) -> Matrix {
             "Each in-scope bucket ({} hold ePHI, marked ePHI and listed first; then buckets with failures or errors), each cell the worst status of the bucket's findings in that control family, with how many. Appendix A gives each bucket's counts of every status.",
             thousands(ephi_count)
         ),
-        height: HEAD_H + rows.len() as u32 * ROW_H + 6,
+        height: HEAD_H + keyed.len() as u32 * ROW_H + 6,
         columns,
         pdf_rows: shown,
         pdf_rest,
-        rows,
+        rows: Lines::Buckets(HeatmapLines {
+            buckets: buckets.clone(),
+            order: keyed.into_iter().map(|k| k.2).collect(),
+            column_of,
+        }),
     }
 }
 
@@ -466,7 +532,7 @@ fn trend(previous: &PreviousView, fail_now: usize) -> BarChart {
 }
 
 /// Accounts x specifications, from the organisation summary's per-account counts.
-fn accounts(org: &OrganisationView) -> Matrix {
+fn accounts(org: &OrganisationView) -> Matrix<'static> {
     let first = org.accounts.first();
     let keys: Vec<(String, String)> = first
         .map(|a| {
@@ -500,7 +566,12 @@ fn accounts(org: &OrganisationView) -> Matrix {
                 bucket: String::new(),
                 ephi: String::new(),
                 y: HEAD_H + i as u32 * ROW_H,
-                cells: cells(&columns, &counts),
+                cells: cells(&columns, |n| {
+                    counts
+                        .get(columns[n].key.as_str())
+                        .cloned()
+                        .unwrap_or_default()
+                }),
                 text: counts_text(&a.counts),
                 counts: a.counts.clone(),
             }
@@ -514,18 +585,19 @@ fn accounts(org: &OrganisationView) -> Matrix {
         columns,
         pdf_rows: rows.len(),
         pdf_rest: String::new(),
-        rows,
+        rows: Lines::Made(rows),
     }
 }
 
-impl Charts {
-    /// The pictures of an audit, from the summary's safeguard rows and the organisation view
-    /// the tables show; the trend is added by [`Charts::with_previous`].
+impl<'a> Charts<'a> {
+    /// The pictures of an audit (its buckets: `report::buckets`), from the summary's safeguard
+    /// rows and the organisation view the tables show; the trend is added by
+    /// [`Charts::with_previous`].
     pub fn build(
-        audit: &Audit,
+        buckets: &BucketRows<'a>,
         matrix: &[MatrixRow],
         organisation: Option<&OrganisationView>,
-    ) -> Charts {
+    ) -> Charts<'a> {
         Charts {
             geometry: Geometry {
                 view_w: VIEW_W,
@@ -534,7 +606,7 @@ impl Charts {
                 numbers_x: NUMBERS_X,
             },
             bars: vec![spec_chart(matrix)],
-            matrices: [Some(heatmap(audit)), organisation.map(accounts)]
+            matrices: [Some(heatmap(buckets)), organisation.map(accounts)]
                 .into_iter()
                 .flatten()
                 .collect(),

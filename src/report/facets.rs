@@ -6,7 +6,7 @@
 //! narrowed by that facet); an inventory row always carries every facet.
 
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashMap};
 
 use crate::audit::Scope;
 use crate::findings::FindingRef;
@@ -53,25 +53,22 @@ impl RowFacets {
 }
 
 /// Which bucket holds ePHI (`evaluate::ephi`), by account and bucket name.
-pub struct EphiIndex(BTreeMap<(String, String), bool>);
+pub struct EphiIndex<'a>(HashMap<(&'a str, &'a str), bool>);
 
-impl EphiIndex {
-    pub fn of(scope: &Scope) -> EphiIndex {
-        let mut map = BTreeMap::new();
+impl<'a> EphiIndex<'a> {
+    pub fn of(scope: &'a Scope) -> EphiIndex<'a> {
+        let mut map = HashMap::new();
         for account in &scope.accounts {
             for b in &account.buckets {
                 let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
-                map.insert((account.id.clone(), b.name.clone()), ephi);
+                map.insert((account.id.as_str(), b.name.as_str()), ephi);
             }
         }
         EphiIndex(map)
     }
 
     pub fn holds(&self, account: &str, bucket: &str) -> bool {
-        self.0
-            .get(&(account.to_string(), bucket.to_string()))
-            .copied()
-            .unwrap_or(false)
+        self.0.get(&(account, bucket)).copied().unwrap_or(false)
     }
 
     /// `yes`/`no` for the row's buckets (in any of its accounts); empty for a row of no bucket.

@@ -9,11 +9,12 @@
 //! template is compiled into the binary so the report never depends on files beside it.
 
 use std::io::Write;
+use std::ops::Range;
 
 use serde::Serialize;
 
 use super::charts::{BarChart, Charts, Column, Geometry};
-use super::facets::RowFacets;
+use super::facets::{EphiIndex, RowFacets};
 use super::model::{FindingGroup, GroupMember, ReportModel, SafeguardSection};
 use super::refs::{BundleRefs, EvidenceLink};
 use super::ReportError;
@@ -127,7 +128,15 @@ struct MatrixHead<'a> {
 struct GroupRow<'a> {
     status: &'a str,
     reason: &'a str,
-    facets: &'a RowFacets,
+    facets: RowFacets,
+}
+
+/// What a section's rows are read with: the audit's findings, how the bundle names their
+/// references, and which buckets hold ePHI (the rows' filter facets).
+struct Rows<'a> {
+    findings: &'a Store,
+    refs: &'a BundleRefs,
+    ephi: EphiIndex<'a>,
 }
 
 /// A finding of group-evidence.html: its references as links.
@@ -137,13 +146,15 @@ struct Linked {
 }
 
 /// Renders the page into `out` as it goes (for 10,000 buckets it is ~60 MB, never held whole);
-/// returns how many bytes were written. `findings` are the audit's the model was built from:
-/// each finding's references are read from there as its row is written.
-pub fn render_to(
-    model: &ReportModel,
-    findings: &Store,
-    out: &mut dyn Write,
-) -> Result<usize, ReportError> {
+/// returns how many bytes were written. Each finding's references are read from the audit the
+/// model was built from as its row is written.
+pub fn render_to(model: &ReportModel<'_>, out: &mut dyn Write) -> Result<usize, ReportError> {
+    let audit = model.audit();
+    let rows = Rows {
+        findings: &audit.findings.findings,
+        refs: &model.refs,
+        ephi: EphiIndex::of(&audit.scope),
+    };
     let tera = templates()?;
     // The largest parts of the page are in the context only while their part of the page is
     // rendered: the pictures in the head, each section on its own, the inventory a slice at a time.
@@ -163,7 +174,7 @@ pub fn render_to(
     render_charts(&model.charts, &mut render)?;
     render(AFTER_CHARTS_NAME, &context)?;
     for section in &model.safeguards {
-        render_section(section, &model.refs, findings, &mut render)?;
+        render_section(section, &rows, &mut render)?;
     }
     render(TAIL_NAME, &context)?;
     let inventory = &model.inventory;
@@ -171,9 +182,9 @@ pub fn render_to(
         &mut render,
         INVENTORY_NAME,
         "rows",
-        inventory,
+        inventory.len(),
         INVENTORY_AT_ONCE,
-        |rows| rows,
+        |rows| rows.map(|i| inventory.row(i)).collect::<Vec<_>>(),
     )?;
     render(TAIL_END_NAME, &context)?;
     if counted.last != Some(b'\n') {
@@ -210,14 +221,13 @@ fn render_charts(charts: &Charts, render: &mut Render<'_>) -> Result<(), ReportE
             },
         );
         render(MATRIX_NAME, &context)?;
-        let rows = &matrix.rows;
         render_slices(
             render,
             ROWS_NAME,
             "rows",
-            rows,
+            matrix.len(),
             MATRIX_ROWS_AT_ONCE,
-            |rows| rows,
+            |rows| rows.map(|n| matrix.line(n)).collect::<Vec<_>>(),
         )?;
         render(MATRIX_END_NAME, &context)?;
     }
@@ -227,8 +237,7 @@ fn render_charts(charts: &Charts, render: &mut Render<'_>) -> Result<(), ReportE
 /// One safeguard section: its head, then each control and each of its finding groups.
 fn render_section(
     section: &SafeguardSection,
-    refs: &BundleRefs,
-    findings: &Store,
+    rows: &Rows<'_>,
     render: &mut Render<'_>,
 ) -> Result<(), ReportError> {
     let mut context = tera::Context::new();
@@ -239,7 +248,7 @@ fn render_section(
         one.insert("d", detail);
         render(DETAIL_NAME, &one)?;
         for group in &detail.groups {
-            render_group(group, refs, findings, render)?;
+            render_group(group, rows, render)?;
         }
         render(DETAIL_END_NAME, &one)?;
     }
@@ -250,17 +259,21 @@ fn render_section(
 /// links.
 fn render_group(
     group: &FindingGroup,
-    refs: &BundleRefs,
-    findings: &Store,
+    rows: &Rows<'_>,
     render: &mut Render<'_>,
 ) -> Result<(), ReportError> {
+    let Rows {
+        findings,
+        refs,
+        ephi,
+    } = rows;
     let mut context = tera::Context::new();
     context.insert(
         "g",
         &GroupRow {
             status: &group.status,
             reason: &group.reason,
-            facets: &group.facets,
+            facets: group.facets(findings, ephi),
         },
     );
     render(GROUP_NAME, &context)?;
@@ -269,13 +282,13 @@ fn render_group(
         render,
         SUBJECTS_NAME,
         "members",
-        members,
+        members.len(),
         MEMBERS_AT_ONCE,
-        |m| m,
+        |range| &members[range],
     )?;
     render(GROUP_MIDDLE_NAME, &context)?;
-    let linked = |members: &[GroupMember]| -> Vec<Linked> {
-        (members.iter())
+    let linked = |range: Range<usize>| -> Vec<Linked> {
+        (members[range].iter())
             .map(|m| Linked {
                 evidence: GroupMember::links(m.finding, refs, findings),
             })
@@ -285,28 +298,29 @@ fn render_group(
         render,
         EVIDENCE_NAME,
         "members",
-        members,
+        members.len(),
         MEMBERS_AT_ONCE,
         linked,
     )?;
     render(GROUP_END_NAME, &context)
 }
 
-/// Renders `name` once per slice of `items`, `at_once` at a time: its context holds the slice
-/// (as `view` makes it) under `key`, and `more` when slices follow.
-fn render_slices<'a, T, V: Serialize>(
+/// Renders `name` once per slice of `len` items, `at_once` at a time: its context holds the
+/// slice (as `view` makes it from the items' numbers) under `key`, and `more` when slices
+/// follow.
+fn render_slices<V: Serialize>(
     render: &mut Render<'_>,
     name: &str,
     key: &'static str,
-    items: &'a [T],
+    len: usize,
     at_once: usize,
-    view: impl Fn(&'a [T]) -> V,
+    view: impl Fn(Range<usize>) -> V,
 ) -> Result<(), ReportError> {
-    let slices = items.len().div_ceil(at_once);
-    for (i, slice) in items.chunks(at_once).enumerate() {
+    for start in (0..len).step_by(at_once) {
+        let end = (start + at_once).min(len);
         let mut context = tera::Context::new();
-        context.insert(key, &view(slice));
-        context.insert("more", &(i + 1 < slices));
+        context.insert(key, &view(start..end));
+        context.insert("more", &(end < len));
         render(name, &context)?;
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! OSCAL assessment-results document).
 
 pub mod access;
+pub mod buckets;
 pub mod charts;
 pub mod coverage;
 pub mod csv;

@@ -22,7 +22,6 @@ use crate::evaluate::names::mask_identifiers;
 use crate::findings::{
     FindingId, FindingRef, FindingsReport, Severity, Status, Store, Text, Timeline,
 };
-use crate::snapshot::Evidence;
 
 /// Passing subjects are named per control up to this many; above it they are only counted.
 pub const PASS_LIST_LIMIT: usize = 50;
@@ -32,7 +31,7 @@ pub const PASS_LIST_LIMIT: usize = 50;
 pub const PDF_GROUP_LIMIT: usize = 50;
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ReportModel {
+pub struct ReportModel<'a> {
     pub cover: Cover,
     /// What needs attention first, before any count.
     pub risk: super::risk::RiskView,
@@ -46,10 +45,10 @@ pub struct ReportModel {
     #[serde(skip)]
     pub safeguards: Vec<SafeguardSection>,
     pub policies: Vec<PolicySection>,
-    /// Not in the page's template context: report.html renders its rows a slice at a time
-    /// (`report::html`).
+    /// Appendix A, a row per bucket, made as it is drawn (`report::buckets`). Not in the page's
+    /// template context: report.html renders its rows a slice at a time (`report::html`).
     #[serde(skip)]
-    pub inventory: Vec<BucketRow>,
+    pub inventory: super::buckets::BucketRows<'a>,
     /// Who can reach each ePHI bucket (the access review).
     pub access: super::access::AccessView,
     pub exceptions: Vec<ExceptionView>,
@@ -63,7 +62,7 @@ pub struct ReportModel {
     /// The pictures (`report::charts`), drawn from the same counts as the tables. Not in the
     /// page's template context: report.html renders them a part at a time (`report::html`).
     #[serde(skip)]
-    pub charts: super::charts::Charts,
+    pub charts: super::charts::Charts<'a>,
     /// How the bundle names each evidence reference: report.html links a section's findings
     /// with it as it renders them (`report::html`), a slice at a time.
     #[serde(skip)]
@@ -370,11 +369,11 @@ pub struct FindingGroup {
     /// ones report.pdf names (the first, in subject order), saying so. report.html links each
     /// finding's own (`GroupMember::references`).
     pub evidence: String,
-    pub subjects: Vec<Text>,
-    /// Each finding of the group, in subject order: its id (the HTML anchor) and its evidence.
+    /// Each finding of the group, in subject order: its subject and id (the HTML anchor). Not
+    /// in a template's context with the group: report.html renders them a slice at a time
+    /// (`report::html`), and a policy page's with their links ([`PolicyGroup`]).
+    #[serde(skip)]
     pub members: Vec<GroupMember>,
-    /// What report.html's filters read from the row.
-    pub facets: RowFacets,
 }
 
 /// One finding of a [`FindingGroup`].
@@ -383,12 +382,26 @@ pub struct GroupMember {
     pub subject: Text,
     /// The finding's stable id (`Finding::id`), the anchor of its row.
     pub id: FindingId,
-    /// Where it is in the audit's findings ([`Store::get`]): its references are read from
-    /// there when they are written.
+    /// Where it is in the audit's findings ([`Store::get`]): its references and facets are
+    /// read from there when they are written.
     #[serde(skip)]
     pub finding: u32,
-    /// The references as links: filled for a policy page's findings by [`ReportModel::build`];
-    /// a section's are linked as report.html renders them (`report::html`).
+}
+
+/// A policy page's row of findings: the group with its facets and each finding's references as
+/// links. The page's context holds them all (a policy has a few administrative findings).
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyGroup {
+    #[serde(flatten)]
+    pub group: FindingGroup,
+    pub facets: RowFacets,
+    pub members: Vec<LinkedMember>,
+}
+
+/// A finding of a [`PolicyGroup`]: its id and its references as links.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkedMember {
+    pub id: FindingId,
     pub evidence: Vec<EvidenceLink>,
 }
 
@@ -405,12 +418,38 @@ impl GroupMember {
             subject: f.subject().clone(),
             id: f.id_number(),
             finding: f.index() as u32,
-            evidence: Vec::new(),
         }
     }
 }
 
 impl FindingGroup {
+    /// How many findings (subjects) the group has.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// The first `n` subjects (every one when there are fewer), `, ` between them.
+    pub fn subjects(&self, n: usize) -> String {
+        let names: Vec<&str> = (self.members.iter().take(n))
+            .map(|m| m.subject.as_str())
+            .collect();
+        names.join(", ")
+    }
+
+    /// What report.html's filters read from the group's row, from its findings in `store`.
+    pub fn facets(&self, store: &Store, ephi: &EphiIndex<'_>) -> RowFacets {
+        let findings: Vec<FindingRef<'_>> = (self.members.iter())
+            .map(|m| store.get(m.finding as usize))
+            .collect();
+        let mut facets = RowFacets::of(&findings);
+        facets.ephi = ephi.facet(&facets);
+        facets
+    }
+
     /// Names the group's references as the bundle does (its evidence cell and the PDF's).
     /// A group of ten thousand buckets would name ten thousand files: only the named ones' are
     /// written.
@@ -428,10 +467,21 @@ impl FindingGroup {
         self.evidence.shrink_to_fit();
     }
 
-    /// Gives each member its references as links (report.html's rows).
-    fn link_members(&mut self, refs: &BundleRefs, findings: &Store) {
-        for m in &mut self.members {
-            m.evidence = GroupMember::links(m.finding, refs, findings);
+}
+
+impl PolicyGroup {
+    /// A policy page's row of `group`, linked as the bundle names its references.
+    fn of(mut group: FindingGroup, refs: &BundleRefs, store: &Store, ephi: &EphiIndex<'_>) -> Self {
+        group.link(refs, store);
+        PolicyGroup {
+            facets: group.facets(store, ephi),
+            members: (group.members.iter())
+                .map(|m| LinkedMember {
+                    id: m.id,
+                    evidence: GroupMember::links(m.finding, refs, store),
+                })
+                .collect(),
+            group,
         }
     }
 }
@@ -443,7 +493,7 @@ pub struct PolicySection {
     pub attestation: Option<AttestationView>,
     pub attestation_note: String,
     /// Administrative findings (`admin.*`) on this policy.
-    pub admin_findings: Vec<FindingGroup>,
+    pub admin_findings: Vec<PolicyGroup>,
     /// The technical controls that support this policy.
     pub controls: Vec<ControlRow>,
     pub counts: StatusCounts,
@@ -693,9 +743,6 @@ fn group_findings(findings: &[FindingRef<'_>]) -> Vec<FindingGroup> {
                 } else {
                     (generic_reason, generic_evidence)
                 };
-                let facets = RowFacets::of(&members);
-                let mut subjects: Vec<Text> = members.iter().map(|f| f.subject().clone()).collect();
-                subjects.sort();
                 let mut members: Vec<GroupMember> =
                     members.iter().map(|&f| GroupMember::of(f)).collect();
                 members.sort_by(|a, b| a.subject.cmp(&b.subject));
@@ -705,9 +752,7 @@ fn group_findings(findings: &[FindingRef<'_>]) -> Vec<FindingGroup> {
                     control: control.to_string(),
                     reason,
                     evidence,
-                    subjects,
                     members,
-                    facets,
                 }
             },
         )
@@ -923,10 +968,10 @@ fn without_pointer_pages(sections: Vec<SafeguardSection>) -> Vec<SafeguardSectio
 /// The anchor of the organisation summary, where org-wide tables link to.
 pub const ORGANISATION_ANCHOR: &str = "organisation";
 
-impl ReportModel {
+impl<'a> ReportModel<'a> {
     /// The report of an audit: for an organisation, the organisation summary follows the
     /// executive summary and each account's safeguard sections follow in account-id order.
-    pub fn build(audit: &Audit) -> ReportModel {
+    pub fn build(audit: &'a Audit) -> ReportModel<'a> {
         let scope = &audit.scope;
         let report = &audit.findings;
         let organisation = scope.organisation.is_some();
@@ -945,8 +990,9 @@ impl ReportModel {
             ),
         };
         let summary = summary_view(report, &controls, organisation);
+        let inventory = super::buckets::BucketRows::of(audit);
         let charts =
-            super::charts::Charts::build(audit, &summary.matrix, organisation_view.as_ref());
+            super::charts::Charts::build(&inventory, &summary.matrix, organisation_view.as_ref());
         let mut model = ReportModel {
             cover: cover(scope, report),
             risk: super::risk::RiskView::build(audit),
@@ -956,14 +1002,8 @@ impl ReportModel {
             charts,
             organisation: organisation_view,
             safeguards,
-            policies: policy_sections(
-                &controls,
-                report,
-                &audit.attestations(),
-                judged_at,
-                organisation,
-            ),
-            inventory: inventory(scope, report),
+            policies: policy_sections(&controls, audit, &refs, organisation),
+            inventory,
             access: super::access::AccessView::build(audit),
             exceptions: exception_views(&audit.exceptions, judged_at),
             changes: changes(scope, &report.changes, &refs),
@@ -971,28 +1011,24 @@ impl ReportModel {
             previous: None,
             refs: refs.clone(),
         };
-        let ephi = EphiIndex::of(scope);
         let groups = (model.safeguards.iter_mut())
             .flat_map(|s| s.details.iter_mut())
             .flat_map(|d| d.groups.iter_mut());
         for group in groups {
             group.link(&refs, &report.findings);
-            group.facets.ephi = ephi.facet(&group.facets);
-        }
-        // The policy pages are in the page's own template context: linked now.
-        for group in (model.policies.iter_mut()).flat_map(|p| p.admin_findings.iter_mut()) {
-            group.link(&refs, &report.findings);
-            group.link_members(&refs, &report.findings);
-            group.facets.ephi = ephi.facet(&group.facets);
-        }
-        for row in &mut model.inventory {
-            row.facets.ephi = ephi.facet(&row.facets);
         }
         model
     }
 }
 
-impl ReportModel {
+impl<'a> ReportModel<'a> {
+    /// The audit the report was built from (its findings, its scope).
+    pub fn audit(&self) -> &'a Audit {
+        self.inventory.audit
+    }
+}
+
+impl ReportModel<'_> {
     /// The cover of an audit's report, without building the rest (README.txt names it).
     pub fn cover_of(audit: &Audit) -> Cover {
         cover(&audit.scope, &audit.findings)
@@ -1120,11 +1156,14 @@ fn summary_view(
 /// attestation, its administrative findings and the technical controls that support it.
 fn policy_sections(
     controls: &[ControlInfo],
-    report: &FindingsReport,
-    attestations: &[Attestation],
-    judged_at: NaiveDate,
+    audit: &Audit,
+    refs: &BundleRefs,
     organisation: bool,
 ) -> Vec<PolicySection> {
+    let report = &audit.findings;
+    let attestations = &audit.attestations();
+    let judged_at = audit.admin.period_end;
+    let ephi = &EphiIndex::of(&audit.scope);
     let mut policy_names: Vec<String> = POLICIES.iter().map(|p| p.to_string()).collect();
     for c in controls {
         for p in &c.policies {
@@ -1186,11 +1225,10 @@ fn policy_sections(
                             control: f.control().to_string(),
                             reason: f.reason().to_string(),
                             evidence: compact_evidence(&evidence_of(f)),
-                            subjects: vec![f.subject().clone()],
                             members: vec![GroupMember::of(f)],
-                            facets: RowFacets::of(&[f]),
                         }
                     }))
+                    .map(|g| PolicyGroup::of(g, refs, &report.findings, ephi))
                     .collect(),
                 controls: technical
                     .iter()
@@ -1229,79 +1267,6 @@ fn attestation_view(a: &Attestation, judged_at: NaiveDate) -> AttestationView {
             .unwrap_or_default(),
         current: a.next_review >= judged_at,
     }
-}
-
-/// Every bucket, in scope or not, in account then name order, with its findings counted.
-fn inventory(scope: &Scope, report: &FindingsReport) -> Vec<BucketRow> {
-    type PerSubject<'a> = (StatusCounts, Option<Severity>, Vec<FindingRef<'a>>);
-    let mut per_subject: BTreeMap<(&str, &str), PerSubject> = BTreeMap::new();
-    for f in &report.findings {
-        let entry = per_subject
-            .entry((f.account().as_str(), f.subject().as_str()))
-            .or_default();
-        entry.0.add(f.status());
-        entry.2.push(f);
-        if f.status() == Status::Fail {
-            entry.1 = Some(entry.1.map_or(f.severity(), |s| s.min(f.severity())));
-        }
-    }
-    let several_accounts = scope.organisation.is_some();
-    let mut rows = Vec::new();
-    for account in &scope.accounts {
-        for b in &account.buckets {
-            let subject = format!("s3://{}", b.name);
-            let (counts, worst, findings) = per_subject
-                .get(&(account.id.as_str(), subject.as_str()))
-                .cloned()
-                .unwrap_or_default();
-            // A bucket without findings (out of scope) still names its bucket and account.
-            let mut facets = RowFacets::of(&findings);
-            facets.bucket = b.name.clone();
-            facets.account = account.id.clone();
-            rows.push(BucketRow {
-                name: if several_accounts {
-                    format!("{} / {}", account.id, b.name)
-                } else {
-                    b.name.clone()
-                },
-                region: b.region.clone(),
-                ephi: match &b.ephi {
-                    None => "-".to_string(),
-                    Some(d) => ephi_cell(d),
-                },
-                in_scope: if b.in_scope {
-                    "yes".to_string()
-                } else {
-                    format!(
-                        "no{}",
-                        b.scope_reason
-                            .as_ref()
-                            .map(|r| format!(" ({r})"))
-                            .unwrap_or_default()
-                    )
-                },
-                tags: match &b.tags {
-                    Evidence::Found(tags) => {
-                        let shown = tags
-                            .iter()
-                            .map(|t| format!("{}={}", t.key, t.value))
-                            .collect::<Vec<_>>()
-                            .join("; ");
-                        // Tags are shown, never the identifiers in them (evidence/ keeps them).
-                        mask_identifiers(&shown).into_owned()
-                    }
-                    Evidence::NotConfigured => "(none)".to_string(),
-                    Evidence::Unavailable(why) => format!("(unknown: {why})"),
-                },
-                counts,
-                worst: worst
-                    .map(|s| s.as_str().to_string())
-                    .unwrap_or_else(|| "-".to_string()),
-                facets,
-            });
-        }
-    }
-    rows
 }
 
 /// The inventory's ePHI cell: the designation, and on what basis.

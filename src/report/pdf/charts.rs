@@ -249,7 +249,7 @@ fn matrix(flow: &mut Flow, chart: &Matrix) {
     flow.paragraph(&chart.note, MUTED);
     matrix_heads(flow, chart);
     let s = scale();
-    for row in chart.rows.iter().take(chart.pdf_rows) {
+    for row in chart.lines().take(chart.pdf_rows) {
         if flow.y - CELL_ROW < BOTTOM {
             flow.new_page();
             matrix_heads(flow, chart);

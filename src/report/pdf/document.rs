@@ -22,7 +22,7 @@ struct Written {
 /// The document being written.
 pub(super) struct Document<'w, 'm> {
     file: File<'w>,
-    model: &'m ReportModel,
+    model: &'m ReportModel<'m>,
     used: [Used; 3],
     /// The body's pages, in order.
     body: Vec<Written>,
@@ -32,7 +32,7 @@ pub(super) struct Document<'w, 'm> {
 impl<'w, 'm> Document<'w, 'm> {
     pub(super) fn start(
         out: &'w mut dyn std::io::Write,
-        model: &'m ReportModel,
+        model: &'m ReportModel<'m>,
     ) -> Result<Self, ReportError> {
         Ok(Document {
             file: File::start(out).map_err(write_error)?,

@@ -17,10 +17,11 @@
 //! Determinism: the same model gives the same bytes. Nothing is random and nothing reads the
 //! clock: the trailer's /ID derives from the snapshot digest and the generation time.
 
+use super::buckets::BucketRows;
 use super::model::{
-    thousands, BucketRow, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup,
-    KeyRow, MethodView, OrganisationView, PolicySection, ReportModel, SafeguardSection,
-    StatusCounts, SummaryView, PDF_GROUP_LIMIT,
+    thousands, ChangesView, ControlDetail, ControlRow, ExceptionView, FindingGroup, KeyRow,
+    MethodView, OrganisationView, PolicySection, ReportModel, SafeguardSection, StatusCounts,
+    SummaryView, PDF_GROUP_LIMIT,
 };
 use super::previous::{ConfigRow, PreviousView, CATEGORIES};
 use super::risk::RiskView;
@@ -329,12 +330,16 @@ fn widest_word(text: &str, style: Style) -> f32 {
 /// `cols` with widths adjusted to their content: a column narrower than its widest word (capped
 /// at [`FIT_CAP`]) is widened, the width taken from the others in proportion to their room to
 /// spare, so a status word or an API name never splits mid-word.
-fn fit_columns(cols: &[Column], rows: &[Vec<Cell>]) -> Vec<Column> {
+fn fit_columns<R: AsRef<[Cell]>>(cols: &[Column], rows: impl Iterator<Item = R>) -> Vec<Column> {
     let mut need: Vec<f32> = cols
         .iter()
         .map(|c| widest_word(c.header, CELL_HEAD))
         .collect();
-    for row in rows.iter().filter(|r| r.len() == cols.len()) {
+    for row in rows {
+        let row = row.as_ref();
+        if row.len() != cols.len() {
+            continue;
+        }
         for ((n, c), cell) in need.iter_mut().zip(cols).zip(row) {
             *n = n.max(widest_word(&cell.text, cell.style.unwrap_or(c.style)));
         }
@@ -816,7 +821,17 @@ impl<'s> Flow<'s> {
     ///
     /// A row of a single cell spans the whole width (the subjects of a large finding group).
     fn table(&mut self, cols: &[Column], rows: &[Vec<Cell>]) {
-        let fitted = fit_columns(cols, rows);
+        self.table_of(cols, rows.iter());
+    }
+
+    /// [`Flow::table`] with rows made as they are laid out: `rows` is read twice (its clone
+    /// fits the columns to every row first), so a table of 100,000 buckets is never held.
+    fn table_of<R: AsRef<[Cell]>>(
+        &mut self,
+        cols: &[Column],
+        rows: impl Iterator<Item = R> + Clone,
+    ) {
+        let fitted = fit_columns(cols, rows.clone());
         let cols = &fitted[..];
         let head_h = leading(CELL_HEAD) * 2.0 + 2.0 * CELL_PAD;
         self.ensure(head_h + 3.0 * leading(CELL));
@@ -828,6 +843,7 @@ impl<'s> Flow<'s> {
             right: false,
         }];
         for row in rows {
+            let row = row.as_ref();
             let row_cols: &[Column] = if row.len() == 1 && cols.len() > 1 {
                 &span
             } else {
@@ -1131,12 +1147,12 @@ mod tests {
             ("Event", 8.0, CELL, false),
             ("Reason", 90.0, CELL, false),
         ]);
-        let rows = vec![vec![
+        let rows = [vec![
             styled("EXCEPTED", status_style("excepted")),
             cell("PutBucketPublicAccessBlock"),
             cell("a long reason ".repeat(20)),
         ]];
-        let fitted = fit_columns(&cols, &rows);
+        let fitted = fit_columns(&cols, rows.iter());
         let total: f32 = fitted.iter().map(|c| c.width).sum();
         assert!((total - CONTENT_W).abs() < 0.01, "{total}");
         let status = status_style("excepted");

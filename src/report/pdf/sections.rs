@@ -66,14 +66,14 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup], unread: &unread::Unr
             rows.push(row);
             continue;
         }
-        let many = g.subjects.len() > INLINE_SUBJECTS;
-        let capped = g.subjects.len() > PDF_GROUP_LIMIT;
+        let many = g.len() > INLINE_SUBJECTS;
+        let capped = g.len() > PDF_GROUP_LIMIT;
         let subjects = match (many, capped) {
-            (false, _) => g.subjects.join(", "),
-            (true, false) => format!("{} subjects, listed below", thousands(g.subjects.len())),
+            (false, _) => g.subjects(g.len()),
+            (true, false) => format!("{} subjects, listed below", thousands(g.len())),
             (true, true) => format!(
                 "{} subjects; the first {PDF_GROUP_LIMIT} are listed below",
-                thousands(g.subjects.len())
+                thousands(g.len())
             ),
         };
         rows.push(vec![
@@ -84,8 +84,8 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup], unread: &unread::Unr
         ]);
         if many {
             // Several names to a line across the page, instead of one per line in a column.
-            let named = &g.subjects[..g.subjects.len().min(PDF_GROUP_LIMIT)];
-            let rest = match g.subjects.len() - named.len() {
+            let named = g.len().min(PDF_GROUP_LIMIT);
+            let rest = match g.len() - named {
                 0 => String::new(),
                 n => format!(
                     "; and {} more, each listed with its evidence in report.html, findings.csv and findings.json",
@@ -95,8 +95,8 @@ fn findings_table(flow: &mut Flow, groups: &[FindingGroup], unread: &unread::Unr
             rows.push(vec![cell(format!(
                 "{} ({}): {}{rest}",
                 g.status.to_uppercase(),
-                thousands(g.subjects.len()),
-                named.join(", ")
+                thousands(g.len()),
+                g.subjects(named)
             ))]);
         }
     }
@@ -541,9 +541,8 @@ fn policy_sections(flow: &mut Flow, policies: &[PolicySection]) {
                 ("Reason", 44.0, CELL, false),
                 ("Evidence", 24.0, CELL_MONO, false),
             ]);
-            let rows: Vec<Vec<Cell>> = policy
-                .admin_findings
-                .iter()
+            let rows: Vec<Vec<Cell>> = (policy.admin_findings.iter())
+                .map(|p| &p.group)
                 .map(|g| {
                     vec![
                         styled(g.status.to_uppercase(), status_style(&g.status)),
@@ -571,7 +570,7 @@ fn policy_sections(flow: &mut Flow, policies: &[PolicySection]) {
     }
 }
 
-fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
+fn inventory_appendix(flow: &mut Flow, inventory: &BucketRows<'_>) {
     flow.heading("Appendix A: Bucket inventory", 1);
     flow.paragraph(
         "Every bucket the snapshot found, whether it holds ePHI (and on what basis), its tags as collected and the number of findings by status.",
@@ -592,25 +591,24 @@ fn inventory_appendix(flow: &mut Flow, inventory: &[BucketRow]) {
     ]);
     // 10,000 buckets are 10,000 rows: a denser table keeps the appendix a third shorter.
     flow.row_pad = 1.5;
-    let rows: Vec<Vec<Cell>> = inventory
-        .iter()
-        .map(|b| {
-            vec![
-                cell(b.name.clone()),
-                cell(b.region.clone()),
-                cell(b.in_scope.clone()),
-                cell(b.ephi.clone()),
-                cell(b.tags.clone()),
-                cell(thousands(b.counts.fail)),
-                cell(thousands(b.counts.error)),
-                cell(thousands(b.counts.excepted)),
-                cell(thousands(b.counts.pass)),
-                cell(thousands(b.counts.not_applicable)),
-                cell(b.worst.clone()),
-            ]
-        })
-        .collect();
-    flow.table(&cols, &rows);
+    // A row per bucket, each made as it is laid out (a clone of the rows starts again: the
+    // columns are fitted to every row first).
+    let rows = inventory.iter().map(|b| {
+        vec![
+            cell(b.name),
+            cell(b.region),
+            cell(b.in_scope),
+            cell(b.ephi),
+            cell(b.tags),
+            cell(thousands(b.counts.fail)),
+            cell(thousands(b.counts.error)),
+            cell(thousands(b.counts.excepted)),
+            cell(thousands(b.counts.pass)),
+            cell(thousands(b.counts.not_applicable)),
+            cell(b.worst),
+        ]
+    });
+    flow.table_of(&cols, rows);
     flow.row_pad = CELL_PAD;
 }
 

@@ -60,9 +60,9 @@ impl Unread {
         for detail in safeguards.iter().flat_map(|s| &s.details) {
             for g in detail.groups.iter().filter(|g| g.status == "error") {
                 let entry = all
-                    .entry((g.subjects.join(", "), g.evidence.clone()))
+                    .entry((g.subjects(g.len()), g.evidence.clone()))
                     .or_insert_with(|| Entry {
-                        subjects: g.subjects.clone(),
+                        subjects: g.members.iter().map(|m| m.subject.clone()).collect(),
                         evidence: g.evidence.clone(),
                         causes: Vec::new(),
                         controls: Vec::new(),
@@ -88,10 +88,10 @@ impl Unread {
         }
         let e = self
             .entries
-            .get(&(g.subjects.join(", "), g.evidence.clone()))?;
+            .get(&(g.subjects(g.len()), g.evidence.clone()))?;
         Some(vec![
             styled("ERROR", status_style("error")),
-            cell(named(&g.subjects)),
+            cell(named(&e.subjects)),
             cell(format!("Not assessed: {}.", e.causes.join("; "))),
             linked(
                 format!(
