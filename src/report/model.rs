@@ -466,7 +466,6 @@ impl FindingGroup {
         }
         self.evidence.shrink_to_fit();
     }
-
 }
 
 impl PolicyGroup {

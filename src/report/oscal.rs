@@ -46,7 +46,7 @@ use super::refs::BundleRefs;
 use crate::audit::{Audit, Scope};
 use crate::bundle::format::{CATALOG_DIR, EVIDENCE_DIR};
 use crate::controls::{Catalog, Control, SAFEGUARDS};
-use crate::findings::{FastMap, FastSet, FindingRef, FindingsReport, Status};
+use crate::findings::{FastSet, FindingRef, FindingsReport, Status, Text};
 
 /// The OSCAL release whose schema the document conforms to (tests/data/oscal/).
 pub const OSCAL_VERSION: &str = "1.1.2";
@@ -171,10 +171,11 @@ impl<'a> AssessmentResults<'a> {
             first = false;
             out.write_all(bytes)
         };
-        for (&(account, subject, file), uuid) in plan.observations_in_order() {
+        for o in &plan.observations {
             separator(out)?;
-            let subject_uuid = plan.subjects[&(account, subject)].to_string();
-            let observation = self.observation(subject, file, uuid.to_string(), subject_uuid);
+            let s = &plan.subjects[o.subject as usize];
+            let observation =
+                self.observation(s.subject, o.file, o.uuid.to_string(), s.uuid.to_string());
             serde_json::to_writer(&mut *out, &observation)?;
         }
         for observation in &access {
@@ -294,8 +295,7 @@ impl<'a> AssessmentResults<'a> {
         for &i in members {
             let f = findings.get(i as usize);
             for reference in f.evidence() {
-                let file = reference.file.as_str();
-                let uuid = &plan.observations[&(f.account().as_str(), f.subject().as_str(), file)];
+                let uuid = plan.observation_uuid(f, reference.file);
                 if seen.insert(uuid) {
                     related.push(RelatedObservation {
                         observation_uuid: uuid.to_string(),
@@ -340,7 +340,7 @@ impl<'a> AssessmentResults<'a> {
         }
     }
 
-    fn header(&self, plan: &Plan<'_>) -> Header {
+    fn header<'p>(&'p self, plan: &'p Plan<'a>) -> Header<'p, 'a> {
         let f = self.findings;
         let organisation = self.scope.recorded_name().and_then(string_value);
         let who = match (&organisation, &f.snapshot.organization_id) {
@@ -423,7 +423,12 @@ impl<'a> AssessmentResults<'a> {
         }
     }
 
-    fn result_head(&self, who: &str, controls: &[&Control], plan: &Plan<'_>) -> ResultHead {
+    fn result_head<'p>(
+        &'p self,
+        who: &str,
+        controls: &[&Control],
+        plan: &'p Plan<'a>,
+    ) -> ResultHead<'p, 'a> {
         let f = self.findings;
         let tool_uuid = self.uuid("component", "phi-audit");
         let mut result_props = Vec::new();
@@ -471,7 +476,7 @@ impl<'a> AssessmentResults<'a> {
                 },
             ],
             local_definitions: ResultLocalDefinitions {
-                inventory_items: (!plan.subjects.is_empty()).then(|| self.inventory(plan)),
+                inventory_items: (!plan.subjects.is_empty()).then_some(Inventory { doc: self, plan }),
                 assessment_assets: AssessmentAssets {
                     components: [Component {
                         uuid: tool_uuid.clone(),
@@ -527,49 +532,63 @@ struct PlannedRisk {
 
 /// What the document lists, worked out from the findings before anything is written: the
 /// subjects (inventory items), one observation per subject and evidence file, the findings
-/// grouped by control, status and reason, and the risks.
+/// grouped by control, status and reason, and the risks. At 100 accounts × 1,000 buckets there
+/// are about 900,000 observations: each is 32 bytes here, and its text is made as it is written.
 struct Plan<'f> {
-    /// Per (account, subject): its inventory item's UUID.
-    subjects: BTreeMap<(&'f str, &'f str), Uuid>,
-    /// Per (account, subject, evidence file as findings.json names it): the observation's UUID.
-    /// Looked up for every reference of every finding, so hashed; written in key order
-    /// ([`Plan::observations_in_order`]).
-    observations: FastMap<(&'f str, &'f str, &'f str), Uuid>,
+    /// Each (account, subject) once, in that order, with its inventory item's UUID.
+    subjects: Vec<PlannedSubject<'f>>,
+    /// Each subject's evidence files once, in subject then file order, with the observation's
+    /// UUID.
+    observations: Vec<PlannedObservation<'f>>,
     /// Per group: its findings, as indices into the findings, in their order.
     groups: BTreeMap<GroupKey<'f>, Vec<u32>>,
     risks: BTreeMap<&'f str, PlannedRisk>,
 }
 
-impl<'f> Plan<'f> {
-    /// The observations in the order of their keys.
-    fn observations_in_order(&self) -> Vec<(&(&'f str, &'f str, &'f str), &Uuid)> {
-        let mut all: Vec<_> = self.observations.iter().collect();
-        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        all
-    }
+struct PlannedSubject<'f> {
+    account: &'f str,
+    subject: &'f str,
+    uuid: Uuid,
+}
 
+struct PlannedObservation<'f> {
+    /// Its subject, by its place in [`Plan::subjects`].
+    subject: u32,
+    /// The file as findings.json names it. The findings share one text per file, so two
+    /// references to the same file hold the same text.
+    file: &'f Text,
+    uuid: Uuid,
+}
+
+impl<'f> Plan<'f> {
     fn of(doc: &AssessmentResults<'f>) -> Plan<'f> {
+        let findings = &doc.findings.findings;
+        let subjects = Self::subjects_of(doc);
         let mut plan = Plan {
-            subjects: BTreeMap::new(),
-            observations: FastMap::default(),
+            observations: Vec::new(),
             groups: BTreeMap::new(),
             risks: BTreeMap::new(),
+            subjects,
         };
-        for (i, f) in doc.findings.findings.iter().enumerate() {
-            let (account, subject) = (f.account().as_str(), f.subject().as_str());
-            plan.subjects.entry((account, subject)).or_insert_with(|| {
-                doc.uuid_of("inventory-item", &format!("{account}\u{0}{subject}"))
-            });
+        // A subject's findings come one after another: its files are told apart as they come,
+        // and anything left twice (findings of one subject apart) goes when they are sorted.
+        let mut current: Option<(u32, Vec<&'f Text>)> = None;
+        let mut files: Vec<(u32, &'f Text)> = Vec::new();
+        for (i, f) in findings.iter().enumerate() {
+            let slot = match &current {
+                Some((slot, _)) if plan.subject_is(*slot, f) => *slot,
+                _ => {
+                    let slot = plan.slot_of(f.account(), f.subject());
+                    current = Some((slot, Vec::new()));
+                    slot
+                }
+            };
+            let seen = &mut current.as_mut().expect("the subject just set").1;
             for reference in f.evidence() {
-                let file = reference.file.as_str();
-                plan.observations
-                    .entry((account, subject, file))
-                    .or_insert_with(|| {
-                        doc.uuid_of(
-                            "observation",
-                            &format!("{account}\u{0}{subject}\u{0}{file}"),
-                        )
-                    });
+                if !seen.iter().any(|&file| std::ptr::eq(file, reference.file)) {
+                    seen.push(reference.file);
+                    files.push((slot, reference.file));
+                }
             }
             plan.groups
                 .entry((f.control().as_str(), f.status(), f.reason().as_str()))
@@ -590,57 +609,118 @@ impl<'f> Plan<'f> {
                 }
             }
         }
+        files.sort_unstable_by(|a, b| (a.0, a.1.as_str()).cmp(&(b.0, b.1.as_str())));
+        files.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        plan.observations = (files.into_iter())
+            .map(|(slot, file)| {
+                let s = &plan.subjects[slot as usize];
+                PlannedObservation {
+                    subject: slot,
+                    file,
+                    uuid: doc.uuid_of(
+                        "observation",
+                        &format!("{}\u{0}{}\u{0}{file}", s.account, s.subject),
+                    ),
+                }
+            })
+            .collect();
         plan
+    }
+
+    /// Every (account, subject) of the findings once, in order, with its UUID.
+    fn subjects_of(doc: &AssessmentResults<'f>) -> Vec<PlannedSubject<'f>> {
+        let mut keys: Vec<(&'f str, &'f str)> = Vec::new();
+        for f in doc.findings.findings.iter() {
+            let key = (f.account().as_str(), f.subject().as_str());
+            if keys.last() != Some(&key) {
+                keys.push(key);
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        (keys.into_iter())
+            .map(|(account, subject)| PlannedSubject {
+                account,
+                subject,
+                uuid: doc.uuid_of("inventory-item", &format!("{account}\u{0}{subject}")),
+            })
+            .collect()
+    }
+
+    /// The place of (account, subject) in [`Plan::subjects`], if the findings name it.
+    fn find(&self, account: &str, subject: &str) -> Option<u32> {
+        (self.subjects)
+            .binary_search_by(|s| (s.account, s.subject).cmp(&(account, subject)))
+            .ok()
+            .map(|slot| slot as u32)
+    }
+
+    /// The place of a finding's (account, subject), which the plan holds.
+    fn slot_of(&self, account: &str, subject: &str) -> u32 {
+        self.find(account, subject)
+            .expect("every finding's subject is planned")
+    }
+
+    fn subject_is(&self, slot: u32, f: FindingRef<'_>) -> bool {
+        let s = &self.subjects[slot as usize];
+        s.account == f.account().as_str() && s.subject == f.subject().as_str()
+    }
+
+    /// The inventory item's UUID of (account, subject), if the findings name it.
+    fn subject_uuid(&self, account: &str, subject: &str) -> Option<Uuid> {
+        self.find(account, subject)
+            .map(|slot| self.subjects[slot as usize].uuid)
+    }
+
+    /// The UUID of the observation of a finding's subject and evidence file.
+    fn observation_uuid(&self, f: FindingRef<'_>, file: &Text) -> Uuid {
+        let slot = self.slot_of(f.account(), f.subject());
+        let first = (self.observations).partition_point(|o| o.subject < slot);
+        let observed = self.observations[first..]
+            .iter()
+            .take_while(|o| o.subject == slot)
+            .find(|o| o.file == file)
+            .expect("every reference's file is planned");
+        observed.uuid
     }
 }
 
 impl AssessmentResults<'_> {
     /// The subjects as inventory items: what each is, its account, and for a bucket its
     /// region and ePHI designation.
-    fn inventory(&self, plan: &Plan<'_>) -> Vec<InventoryItem> {
-        let buckets: HashMap<(&str, &str), &crate::snapshot::BucketListing> =
-            (self.scope.accounts.iter())
-                .flat_map(|a| {
-                    a.buckets
-                        .iter()
-                        .map(move |b| ((a.id.as_str(), b.name.as_str()), b))
-                })
-                .collect();
-        let mut items = Vec::with_capacity(plan.subjects.len());
-        for (&(account, subject), uuid) in &plan.subjects {
-            let mut props = Vec::new();
-            props.extend(prop("subject", subject));
-            props.extend(prop("account-id", account));
-            let bucket = subject
-                .strip_prefix("s3://")
-                .and_then(|name| buckets.get(&(account, name)));
-            let description = if let Some(bucket) = bucket {
-                props.extend(prop("region", &bucket.region));
-                if let Some(ephi) = &bucket.ephi {
-                    props.extend(prop("ephi", if ephi.ephi { "yes" } else { "no" }));
-                }
-                format!(
-                    "Amazon S3 bucket {} ({}) of AWS account {account}",
-                    bucket.name, bucket.region
-                )
-            } else if subject.starts_with("arn:") && subject.contains(":cloudtrail:") {
-                format!("AWS CloudTrail trail {subject}")
-            } else if subject.starts_with("arn:") && subject.contains(":kms:") {
-                format!("AWS KMS key {subject}")
-            } else if let Some(policy) = subject.strip_prefix("policy:") {
-                format!("Dash administrative policy \"{policy}\" (attested documents)")
-            } else if let Some(id) = subject.strip_prefix("account:") {
-                format!("AWS account {id} (account-level settings)")
-            } else {
-                format!("{subject} of AWS account {account}")
-            };
-            items.push(InventoryItem {
-                uuid: uuid.to_string(),
-                description,
-                props,
-            });
+    fn inventory_item(&self, buckets: &BucketsByName<'_>, s: &PlannedSubject<'_>) -> InventoryItem {
+        let (account, subject) = (s.account, s.subject);
+        let mut props = Vec::new();
+        props.extend(prop("subject", subject));
+        props.extend(prop("account-id", account));
+        let bucket = subject
+            .strip_prefix("s3://")
+            .and_then(|name| buckets.get(&(account, name)));
+        let description = if let Some(bucket) = bucket {
+            props.extend(prop("region", &bucket.region));
+            if let Some(ephi) = &bucket.ephi {
+                props.extend(prop("ephi", if ephi.ephi { "yes" } else { "no" }));
+            }
+            format!(
+                "Amazon S3 bucket {} ({}) of AWS account {account}",
+                bucket.name, bucket.region
+            )
+        } else if subject.starts_with("arn:") && subject.contains(":cloudtrail:") {
+            format!("AWS CloudTrail trail {subject}")
+        } else if subject.starts_with("arn:") && subject.contains(":kms:") {
+            format!("AWS KMS key {subject}")
+        } else if let Some(policy) = subject.strip_prefix("policy:") {
+            format!("Dash administrative policy \"{policy}\" (attested documents)")
+        } else if let Some(id) = subject.strip_prefix("account:") {
+            format!("AWS account {id} (account-level settings)")
+        } else {
+            format!("{subject} of AWS account {account}")
+        };
+        InventoryItem {
+            uuid: s.uuid.to_string(),
+            description,
+            props,
         }
-        items
     }
 
     fn risk(&self, control: &str, risk: &PlannedRisk) -> Risk {
@@ -698,8 +778,7 @@ impl AssessmentResults<'_> {
                 ),
                 methods: ["EXAMINE"],
                 subjects: plan
-                    .subjects
-                    .get(&(account.as_str(), subject.as_str()))
+                    .subject_uuid(account.as_str(), subject.as_str())
                     .map(|uuid| {
                         vec![SubjectRef {
                             subject_uuid: uuid.to_string(),
@@ -742,7 +821,7 @@ impl AssessmentResults<'_> {
                     entries.len()
                 ),
                 methods: ["EXAMINE"],
-                subjects: plan.subjects.get(&(account, bucket)).map(|uuid| {
+                subjects: plan.subject_uuid(account, bucket).map(|uuid| {
                     vec![SubjectRef {
                         subject_uuid: uuid.to_string(),
                         kind: "inventory-item",
@@ -896,15 +975,35 @@ fn format_uuid_v5(digest: &[u8]) -> String {
     Uuid::v5(digest).to_string()
 }
 
+/// The scope's buckets by account and name.
+type BucketsByName<'s> = HashMap<(&'s str, &'s str), &'s crate::snapshot::BucketListing>;
+
+/// The inventory items, an item per subject, each made as it is written (at 100 accounts ×
+/// 1,000 buckets, held together they were 50 MB).
+struct Inventory<'p, 'f> {
+    doc: &'p AssessmentResults<'f>,
+    plan: &'p Plan<'f>,
+}
+
+impl Serialize for Inventory<'_, '_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let buckets: BucketsByName<'_> = (self.doc.scope.accounts.iter())
+            .flat_map(|a| (a.buckets.iter()).map(move |b| ((a.id.as_str(), b.name.as_str()), b)))
+            .collect();
+        let items = (self.plan.subjects.iter()).map(|s| self.doc.inventory_item(&buckets, s));
+        serializer.collect_seq(items)
+    }
+}
+
 // The document's parts, in OSCAL's key order. Optional arrays are `None` rather than empty,
 // since OSCAL arrays have at least one item.
 
-struct Header {
+struct Header<'p, 'f> {
     uuid: String,
     metadata: Metadata,
     import_ap: ImportAp,
     local_definitions: LocalDefinitions,
-    result: ResultHead,
+    result: ResultHead<'p, 'f>,
     back_matter: BackMatter,
 }
 
@@ -1001,7 +1100,7 @@ struct Link {
 /// The result without its closing brace (see [`AssessmentResults::write`]).
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
-struct ResultHead {
+struct ResultHead<'p, 'f> {
     uuid: String,
     title: String,
     description: String,
@@ -1009,15 +1108,15 @@ struct ResultHead {
     end: String,
     props: Vec<Prop<String>>,
     links: Vec<Link>,
-    local_definitions: ResultLocalDefinitions,
+    local_definitions: ResultLocalDefinitions<'p, 'f>,
     reviewed_controls: ReviewedControls,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "kebab-case")]
-struct ResultLocalDefinitions {
+struct ResultLocalDefinitions<'p, 'f> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    inventory_items: Option<Vec<InventoryItem>>,
+    inventory_items: Option<Inventory<'p, 'f>>,
     assessment_assets: AssessmentAssets,
 }
 
