@@ -1408,14 +1408,15 @@ fn organisation_view(
     let accounts = &scope.accounts;
     let mut rows = Vec::with_capacity(accounts.len());
     let mut sections = Vec::new();
+    // Each account's findings, found in one pass (not one pass per account).
+    let mut by_account: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for f in &report.findings {
+        (by_account.entry(f.account().as_str()).or_default()).push(f.index() as u32);
+    }
     for account in accounts {
         let prefix = format!("account-{}", account.id);
-        let findings = || {
-            report
-                .findings
-                .iter()
-                .filter(|f| **f.account() == *account.id)
-        };
+        let own = by_account.remove(account.id.as_str()).unwrap_or_default();
+        let findings = || own.iter().map(|&i| report.findings.get(i as usize));
         let mut counts = StatusCounts::default();
         for f in findings() {
             counts.add(f.status());
