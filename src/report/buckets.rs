@@ -164,21 +164,14 @@ impl<'a> BucketRows<'a> {
     /// Appendix A's row of bucket `i`: in scope or not, with its findings counted.
     pub fn row(&self, i: usize) -> BucketRow {
         let (account, b) = self.bucket(i);
-        let findings: Vec<FindingRef<'_>> = self.findings(i).collect();
         let mut counts = StatusCounts::default();
         let mut worst: Option<Severity> = None;
-        for f in &findings {
+        for f in self.findings(i) {
             counts.add(f.status());
             if f.status() == Status::Fail {
                 worst = Some(worst.map_or(f.severity(), |s| s.min(f.severity())));
             }
         }
-        // A bucket without findings (out of scope) still names its bucket and account.
-        let mut facets = RowFacets::of(&findings);
-        facets.bucket = b.name.clone();
-        facets.account = account.id.clone();
-        let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
-        facets.ephi = if ephi { "yes" } else { "no" }.to_string();
         BucketRow {
             name: if self.audit.scope.organisation.is_some() {
                 format!("{} / {}", account.id, b.name)
@@ -194,8 +187,20 @@ impl<'a> BucketRows<'a> {
             tags: tags_cell(b),
             counts,
             worst: worst.map_or_else(|| "-".to_string(), |s| s.as_str().to_string()),
-            facets,
         }
+    }
+
+    /// What report.html's filters read from bucket `i`'s inventory row. A bucket without
+    /// findings (out of scope) still names its bucket and account.
+    pub fn facets(&self, i: usize) -> RowFacets {
+        let (account, b) = self.bucket(i);
+        let findings: Vec<FindingRef<'_>> = self.findings(i).collect();
+        let mut facets = RowFacets::of(&findings);
+        facets.bucket = b.name.clone();
+        facets.account = account.id.clone();
+        let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
+        facets.ephi = if ephi { "yes" } else { "no" }.to_string();
+        facets
     }
 }
 

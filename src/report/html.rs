@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::charts::{BarChart, Charts, Column, Geometry};
 use super::facets::{EphiIndex, RowFacets};
-use super::model::{FindingGroup, GroupMember, ReportModel, SafeguardSection};
+use super::model::{BucketRow, FindingGroup, GroupMember, ReportModel, SafeguardSection};
 use super::refs::{BundleRefs, EvidenceLink};
 use super::ReportError;
 use crate::findings::Store;
@@ -131,6 +131,15 @@ struct GroupRow<'a> {
     facets: RowFacets,
 }
 
+/// inventory-rows.html's row: a bucket's, with its filter facets (report.pdf prints the row
+/// without them).
+#[derive(Serialize)]
+struct InventoryRow {
+    #[serde(flatten)]
+    row: BucketRow,
+    facets: RowFacets,
+}
+
 /// What a section's rows are read with: the audit's findings, how the bundle names their
 /// references, and which buckets hold ePHI (the rows' filter facets).
 struct Rows<'a> {
@@ -184,7 +193,13 @@ pub fn render_to(model: &ReportModel<'_>, out: &mut dyn Write) -> Result<usize, 
         "rows",
         inventory.len(),
         INVENTORY_AT_ONCE,
-        |rows| rows.map(|i| inventory.row(i)).collect::<Vec<_>>(),
+        |rows| {
+            (rows.map(|i| InventoryRow {
+                row: inventory.row(i),
+                facets: inventory.facets(i),
+            }))
+            .collect::<Vec<_>>()
+        },
     )?;
     render(TAIL_END_NAME, &context)?;
     if counted.last != Some(b'\n') {

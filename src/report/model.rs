@@ -520,8 +520,6 @@ pub struct BucketRow {
     pub tags: String,
     pub counts: StatusCounts,
     pub worst: String,
-    /// What report.html's filters read from the row.
-    pub facets: RowFacets,
 }
 
 #[derive(Debug, Clone, Serialize)]
