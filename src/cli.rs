@@ -300,6 +300,7 @@ fn run_report(
         previous: changes.as_ref(),
         timestamper: tsa.as_ref().map(|t| t as &dyn Timestamper),
         threads: threads(&args.judgement),
+        ..Options::default()
     };
     let summary = crate::package::write(&audit, &options, &args.out)?;
     report_stale(&summary.stale_removed);

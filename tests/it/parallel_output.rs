@@ -6,9 +6,11 @@
 //! whole bundle. evaluate's JSON and CSV, written as the buckets are judged, must also be the
 //! bytes of the bundle's findings.json and findings.csv, written from the findings held whole.
 
-use crate::support::bundle::{entry, samples, GENERATED_AT};
+use crate::support::bundle::{audit_of, entry, samples, GENERATED_AT};
 use crate::support::fixtures::gen_fleet;
 use crate::support::phi_audit;
+use phi_audit::package::{write, Options};
+use phi_audit::parallel::Threads;
 
 use std::path::{Path, PathBuf};
 
@@ -99,5 +101,33 @@ fn the_sample_with_its_attestations_gives_the_same_bytes_on_one_thread_and_on_fo
             exceptions.to_str().unwrap(),
         ],
         dir.path(),
+    );
+}
+
+/// OSCAL is written beside the reports for an audit of up to
+/// `Options::oscal_beside_reports_up_to` findings and after them above it (it waits for both).
+/// The generated cases above take the first way; this one takes both, and both give the bytes of
+/// one thread.
+#[test]
+fn oscal_beside_the_reports_or_after_them_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = dir.path().join("snapshot");
+    gen_fleet(&snapshot, &["--buckets", "200", "--accounts", "2"]);
+    let audit = audit_of(&snapshot, GENERATED_AT, None);
+    let bundle = |threads: usize, up_to: usize| {
+        let zip = dir.path().join(format!("bundle-{threads}-{up_to}.zip"));
+        let options = Options {
+            threads: Threads::new(threads),
+            oscal_beside_reports_up_to: up_to,
+            ..Options::default()
+        };
+        write(&audit, &options, &zip).expect("the bundle is written");
+        std::fs::read(&zip).unwrap()
+    };
+    let one = bundle(1, 0);
+    assert!(one == bundle(4, 0), "OSCAL after the reports: other bytes");
+    assert!(
+        one == bundle(4, usize::MAX),
+        "OSCAL beside the reports: other bytes"
     );
 }
