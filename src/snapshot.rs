@@ -209,6 +209,13 @@ pub struct BucketListing {
     pub ephi: Option<EphiDesignation>,
 }
 
+impl BucketListing {
+    /// Whether the bucket is designated to hold ePHI (never when out of scope).
+    pub fn holds_ephi(&self) -> bool {
+        self.ephi.as_ref().is_some_and(|d| d.ephi)
+    }
+}
+
 /// Whether a bucket holds ePHI, and on what grounds (decided by `evaluate::ephi`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EphiDesignation {

@@ -156,6 +156,21 @@ impl<'a> BucketRows<'a> {
         self.index.findings(i, &self.audit.findings.findings)
     }
 
+    /// How bucket `i` is named in a row: `<account> / <bucket>` in an organisation, else the
+    /// bucket's name; as its parts, so that rows can be ordered by it without making it.
+    pub fn label_parts(&self, i: usize) -> [&'a str; 3] {
+        let (account, b) = self.bucket(i);
+        match self.audit.scope.organisation {
+            Some(_) => [&account.id, " / ", &b.name],
+            None => ["", "", &b.name],
+        }
+    }
+
+    /// [`BucketRows::label_parts`] as one string.
+    pub fn label(&self, i: usize) -> String {
+        self.label_parts(i).concat()
+    }
+
     /// Every bucket's inventory row, in order (a clone starts again from the first).
     pub fn iter(&self) -> impl Iterator<Item = BucketRow> + Clone + '_ {
         (0..self.len()).map(|i| self.row(i))
@@ -163,7 +178,7 @@ impl<'a> BucketRows<'a> {
 
     /// Appendix A's row of bucket `i`: in scope or not, with its findings counted.
     pub fn row(&self, i: usize) -> BucketRow {
-        let (account, b) = self.bucket(i);
+        let (_, b) = self.bucket(i);
         let mut counts = StatusCounts::default();
         let mut worst: Option<Severity> = None;
         for f in self.findings(i) {
@@ -173,11 +188,7 @@ impl<'a> BucketRows<'a> {
             }
         }
         BucketRow {
-            name: if self.audit.scope.organisation.is_some() {
-                format!("{} / {}", account.id, b.name)
-            } else {
-                b.name.clone()
-            },
+            name: self.label(i),
             region: b.region.clone(),
             ephi: match &b.ephi {
                 None => "-".to_string(),
@@ -198,8 +209,7 @@ impl<'a> BucketRows<'a> {
         let mut facets = RowFacets::of(&findings);
         facets.bucket = b.name.clone();
         facets.account = account.id.clone();
-        let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
-        facets.ephi = if ephi { "yes" } else { "no" }.to_string();
+        facets.ephi = if b.holds_ephi() { "yes" } else { "no" }.to_string();
         facets
     }
 }

@@ -194,16 +194,11 @@ impl HeatmapLines<'_> {
             counts[column].add(f.status());
             total.add(f.status());
         }
-        let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
         MatrixLine {
-            label: if self.buckets.audit.scope.organisation.is_some() {
-                format!("{} / {}", account.id, b.name)
-            } else {
-                b.name.clone()
-            },
+            label: self.buckets.label(i),
             account: account.id.clone(),
             bucket: b.name.clone(),
-            ephi: if ephi { "yes" } else { "no" }.to_string(),
+            ephi: if b.holds_ephi() { "yes" } else { "no" }.to_string(),
             y: HEAD_H + n as u32 * ROW_H,
             cells: cells(columns, |c| counts[c].clone()),
             text: counts_text(&total),
@@ -402,8 +397,7 @@ fn heatmap<'a>(buckets: &BucketRows<'a>) -> Matrix<'a> {
         if !b.in_scope {
             continue;
         }
-        let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
-        let rank = match (ephi, total.fail + total.error > 0) {
+        let rank = match (b.holds_ephi(), total.fail + total.error > 0) {
             (true, _) => 0,
             (false, true) => 1,
             (false, false) => 2,
@@ -432,17 +426,7 @@ fn heatmap<'a>(buckets: &BucketRows<'a>) -> Matrix<'a> {
             Some((*control, column))
         })
         .collect();
-    let label = |i: u32| {
-        let (account, b) = buckets.bucket(i as usize);
-        let account: &str = match audit.scope.organisation {
-            Some(_) => &account.id,
-            None => "",
-        };
-        let sep: &[u8] = if account.is_empty() { b"" } else { b" / " };
-        (account.bytes())
-            .chain(sep.iter().copied())
-            .chain(b.name.bytes())
-    };
+    let label = |i: u32| (buckets.label_parts(i as usize).into_iter()).flat_map(str::bytes);
     keyed.sort_by(|a, b| {
         (a.0.cmp(&b.0))
             .then(b.1.cmp(&a.1))

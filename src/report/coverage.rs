@@ -131,7 +131,7 @@ fn ephi_subjects(audit: &Audit) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for account in &audit.scope.accounts {
         for bucket in account.buckets.iter().filter(|b| b.in_scope) {
-            if bucket.ephi.as_ref().is_some_and(|d| d.ephi) {
+            if bucket.holds_ephi() {
                 out.insert((account.id.clone(), format!("s3://{}", bucket.name)));
             }
         }

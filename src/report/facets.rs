@@ -60,8 +60,7 @@ impl<'a> EphiIndex<'a> {
         let mut map = HashMap::new();
         for account in &scope.accounts {
             for b in &account.buckets {
-                let ephi = b.ephi.as_ref().is_some_and(|d| d.ephi);
-                map.insert((account.id.as_str(), b.name.as_str()), ephi);
+                map.insert((account.id.as_str(), b.name.as_str()), b.holds_ephi());
             }
         }
         EphiIndex(map)
