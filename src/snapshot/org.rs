@@ -11,7 +11,6 @@ use sha2::{Digest, Sha256};
 
 use crate::parallel::{self, Threads};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::strict::escape;
@@ -358,21 +357,17 @@ fn parse_account(path: &Path, id: &str, entry: &Value) -> Result<OrgAccount, Sna
     })
 }
 
-/// SHA-256 of a file, streamed: no file is held in memory whole.
-fn hash_file(path: &Path, buffer: &mut [u8]) -> Result<String, SnapshotError> {
+/// SHA-256 of a file, streamed through the standard library's stack buffer: no file is held in
+/// memory whole, and no buffer is allocated, zeroed and freed per file (an organisation of
+/// 100 x 1,000 buckets has 150,000 files).
+fn hash_file(path: &Path) -> Result<String, SnapshotError> {
     let io = |source| SnapshotError::Io {
         path: path.to_path_buf(),
         source,
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
-    loop {
-        let n = file.read(buffer).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
+    std::io::copy(&mut file, &mut hasher).map_err(io)?;
     Ok(hex(&hasher.finalize()))
 }
 
@@ -397,9 +392,7 @@ impl OrgSnapshot {
         let mut paths = Vec::new();
         collect_files(root, root, &mut paths)?;
         paths.sort();
-        let hashes = parallel::map(&paths, threads, |relative| {
-            hash_file(&root.join(relative), &mut vec![0u8; 1 << 16])
-        });
+        let hashes = parallel::map(&paths, threads, |relative| hash_file(&root.join(relative)));
         let mut files = Vec::with_capacity(paths.len());
         let mut present = BTreeSet::new();
         for (relative, sha256) in paths.iter().zip(hashes) {
