@@ -202,8 +202,8 @@ fn audit(snapshot: &Path, args: &JudgementArgs, generated_at: String) -> Result<
 
 /// `evaluate` writes its findings to standard output in writes of this size: a 10,000-bucket
 /// fleet's findings.json is 175 MB, which a default 8 KiB buffer (behind standard output's line
-/// buffer) had written in 42,000 system calls.
-const OUTPUT_BUFFER: usize = 1 << 20;
+/// buffer) had written in 42,000 system calls. Larger saves no time measurably.
+const OUTPUT_BUFFER: usize = 256 << 10;
 
 fn run_evaluate(
     args: &EvaluateArgs,
