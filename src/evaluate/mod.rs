@@ -21,7 +21,6 @@ pub mod wildcard;
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use crate::controls::{Catalog, Control};
 use crate::findings::{Facts, Finding, Interner, Status, Text};
@@ -435,10 +434,9 @@ fn evaluate_resources(
     // Each bucket's findings are handed on as they arrive, in bucket order, a few buckets at a
     // time: a hand-over between threads costs a wake-up, and one per bucket had cost a tenth of
     // a 10,000-bucket evaluation.
-    let batches: Vec<Range<usize>> = (0..buckets.len())
-        .step_by(BUCKETS_A_BATCH)
-        .map(|start| start..buckets.len().min(start + BUCKETS_A_BATCH))
-        .collect();
+    // The batches are cut by count alone (no bucket weighs anything against the size limit).
+    let sizes = std::iter::repeat_n(0, buckets.len());
+    let batches = parallel::batches(sizes, BUCKETS_A_BATCH, u64::MAX);
     let in_order: Vec<usize> = (0..batches.len()).collect();
     let judge = |bucket: &Bucket| {
         let context = BucketContext::new(bucket, &account);
